@@ -1,0 +1,358 @@
+using System.Buffers.Binary;
+
+namespace KalkiEdge.DataPlane;
+
+/// <summary>Which way a frame crosses the appliance.</summary>
+public enum Direction : byte
+{
+    /// <summary>Device port → uplink (device-originated).</summary>
+    FromDevice,
+
+    /// <summary>Uplink → device port.</summary>
+    ToDevice,
+}
+
+public static class EtherTypes
+{
+    public const ushort IPv4 = 0x0800;
+    public const ushort Arp = 0x0806;
+    public const ushort Vlan = 0x8100;
+    public const ushort QinQ = 0x88A8;
+    public const ushort IPv6 = 0x86DD;
+}
+
+public static class IpProtocols
+{
+    public const byte Icmp = 1;
+    public const byte Tcp = 6;
+    public const byte Udp = 17;
+    public const byte IcmpV6 = 58;
+}
+
+[Flags]
+public enum TcpFlags : byte
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+    Ece = 0x40,
+    Cwr = 0x80,
+}
+
+/// <summary>
+/// One frame in flight. Instances are pooled and reused (the hot path allocates nothing per frame); header
+/// fields above layer 2 are decoded lazily, once, on the first element that asks (<see cref="Decode"/>), so a
+/// chain that never looks past Ethernet never pays for it.
+/// </summary>
+public sealed class Frame
+{
+    public const int EthernetHeader = 14;
+
+    private byte[] _buffer;
+    private bool _decoded;
+
+    public Frame(int capacity = 2048) => _buffer = new byte[capacity];
+
+    public byte[] Buffer => _buffer;
+
+    public int Length { get; private set; }
+
+    public ReadOnlySpan<byte> Data => _buffer.AsSpan(0, Length);
+
+    public long TimestampMicros { get; set; }
+
+    public Direction Direction { get; set; }
+
+    /// <summary>Position of the frame in its source (1-based), for tracing alerts back to packets.</summary>
+    public long Number { get; set; }
+
+    // ---- Layer 2 (always valid once loaded) ----
+    public ulong DstMac => Mac.Read(_buffer.AsSpan(0, 6));
+
+    public ulong SrcMac => Mac.Read(_buffer.AsSpan(6, 6));
+
+    // ---- Decoded on demand ----
+    public ushort EtherType { get; private set; }
+
+    public int L3Offset { get; private set; }
+
+    public bool IsIPv4 => EtherType == EtherTypes.IPv4;
+
+    public bool IsIPv6 => EtherType == EtherTypes.IPv6;
+
+    public bool IsIp => IsIPv4 || IsIPv6;
+
+    public bool IsArp => EtherType == EtherTypes.Arp;
+
+    public byte IpProtocol { get; private set; }
+
+    public UInt128 SrcIp { get; private set; }
+
+    public UInt128 DstIp { get; private set; }
+
+    /// <summary>True for IPv4 fragments after the first: they carry no layer-4 header.</summary>
+    public bool IsLaterFragment { get; private set; }
+
+    public int L4Offset { get; private set; }
+
+    public ushort SrcPort { get; private set; }
+
+    public ushort DstPort { get; private set; }
+
+    public TcpFlags TcpFlags { get; private set; }
+
+    public int PayloadOffset { get; private set; }
+
+    public int PayloadLength { get; private set; }
+
+    public ReadOnlySpan<byte> Payload => _buffer.AsSpan(PayloadOffset, PayloadLength);
+
+    public ushort ArpOperation { get; private set; }
+
+    public ulong ArpSenderMac { get; private set; }
+
+    public UInt128 ArpSenderIp { get; private set; }
+
+    public UInt128 ArpTargetIp { get; private set; }
+
+    /// <summary>Why the frame is malformed, or null. Malformed frames are counted and dropped, never forwarded.</summary>
+    public string? Malformation { get; private set; }
+
+    public bool IsTcp => IpProtocol == IpProtocols.Tcp && L4Offset > 0;
+
+    public bool IsUdp => IpProtocol == IpProtocols.Udp && L4Offset > 0;
+
+    public bool IsIcmp => (IpProtocol == IpProtocols.Icmp || IpProtocol == IpProtocols.IcmpV6) && L4Offset > 0;
+
+    /// <summary>Loads bytes into the frame, growing the buffer only if a frame is larger than any before.</summary>
+    public void Load(ReadOnlySpan<byte> bytes, long timestampMicros, Direction direction)
+    {
+        if (bytes.Length > _buffer.Length)
+        {
+            _buffer = new byte[Math.Max(bytes.Length, _buffer.Length * 2)];
+        }
+
+        bytes.CopyTo(_buffer);
+        Length = bytes.Length;
+        TimestampMicros = timestampMicros;
+        Direction = direction;
+        Reset();
+    }
+
+    /// <summary>Gives write access for elements that build a frame in place (e.g. replies).</summary>
+    public Span<byte> Prepare(int length, long timestampMicros, Direction direction)
+    {
+        if (length > _buffer.Length)
+        {
+            _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
+        }
+
+        Length = length;
+        TimestampMicros = timestampMicros;
+        Direction = direction;
+        Reset();
+        return _buffer.AsSpan(0, length);
+    }
+
+    /// <summary>Runt frames (shorter than an Ethernet header) are malformed before anything else is read.</summary>
+    public bool HasEthernetHeader => Length >= EthernetHeader;
+
+    /// <summary>Decodes layers 3 and 4 once. Returns false if the frame is malformed (see <see cref="Malformation"/>).</summary>
+    public bool Decode()
+    {
+        if (!_decoded)
+        {
+            _decoded = true;
+            Malformation = DecodeHeaders();
+        }
+
+        return Malformation is null;
+    }
+
+    private void Reset()
+    {
+        _decoded = false;
+        Malformation = null;
+        EtherType = 0;
+        L3Offset = 0;
+        IpProtocol = 0;
+        SrcIp = 0;
+        DstIp = 0;
+        IsLaterFragment = false;
+        L4Offset = 0;
+        SrcPort = 0;
+        DstPort = 0;
+        TcpFlags = TcpFlags.None;
+        PayloadOffset = 0;
+        PayloadLength = 0;
+        ArpOperation = 0;
+        ArpSenderMac = 0;
+        ArpSenderIp = 0;
+        ArpTargetIp = 0;
+    }
+
+    private string? DecodeHeaders()
+    {
+        if (!HasEthernetHeader)
+        {
+            return $"runt frame: {Length} bytes, shorter than an Ethernet header";
+        }
+
+        var d = Data;
+        int off = 12;
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
+        for (int tags = 0; type is EtherTypes.Vlan or EtherTypes.QinQ; tags++)
+        {
+            if (tags == 2 || d.Length < off + 6)
+            {
+                return "truncated or over-stacked VLAN tags";
+            }
+
+            off += 4;
+            type = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
+        }
+
+        EtherType = type;
+        L3Offset = off + 2;
+        return type switch
+        {
+            EtherTypes.IPv4 => DecodeIPv4(d),
+            EtherTypes.IPv6 => DecodeIPv6(d),
+            EtherTypes.Arp => DecodeArp(d),
+            _ => null,
+        };
+    }
+
+    private string? DecodeIPv4(ReadOnlySpan<byte> d)
+    {
+        var ip = d[L3Offset..];
+        if (ip.Length < 20)
+        {
+            return "truncated IPv4 header";
+        }
+
+        if (ip[0] >> 4 != 4)
+        {
+            return $"IPv4 ethertype but IP version {ip[0] >> 4}";
+        }
+
+        int ihl = (ip[0] & 0x0F) * 4;
+        int total = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        if (ihl < 20 || ip.Length < ihl || total < ihl || total > ip.Length)
+        {
+            return $"bad IPv4 lengths (header {ihl}, total {total}, captured {ip.Length})";
+        }
+
+        IpProtocol = ip[9];
+        SrcIp = Ip.ReadV4(ip[12..]);
+        DstIp = Ip.ReadV4(ip[16..]);
+        IsLaterFragment = (BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x1FFF) != 0;
+        if (IsLaterFragment)
+        {
+            return null;
+        }
+
+        return DecodeL4(L3Offset + ihl, L3Offset + total);
+    }
+
+    private string? DecodeIPv6(ReadOnlySpan<byte> d)
+    {
+        var ip = d[L3Offset..];
+        if (ip.Length < 40)
+        {
+            return "truncated IPv6 header";
+        }
+
+        int payload = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        if (40 + payload > ip.Length)
+        {
+            return $"IPv6 payload length {payload} exceeds the captured {ip.Length - 40} bytes";
+        }
+
+        IpProtocol = ip[6];
+        SrcIp = Ip.ReadV6(ip[8..]);
+        DstIp = Ip.ReadV6(ip[24..]);
+        // Extension headers are not walked: such packets keep protocol = the first next-header value.
+        return DecodeL4(L3Offset + 40, L3Offset + 40 + payload);
+    }
+
+    private string? DecodeL4(int start, int end)
+    {
+        var l4 = _buffer.AsSpan(start, end - start);
+        switch (IpProtocol)
+        {
+            case IpProtocols.Tcp:
+                if (l4.Length < 20)
+                {
+                    return "truncated TCP header";
+                }
+
+                int dataOffset = (l4[12] >> 4) * 4;
+                if (dataOffset < 20 || dataOffset > l4.Length)
+                {
+                    return $"bad TCP data offset {dataOffset}";
+                }
+
+                SetPorts(l4, start);
+                TcpFlags = (TcpFlags)l4[13];
+                PayloadOffset = start + dataOffset;
+                break;
+            case IpProtocols.Udp:
+                if (l4.Length < 8)
+                {
+                    return "truncated UDP header";
+                }
+
+                SetPorts(l4, start);
+                PayloadOffset = start + 8;
+                break;
+            case IpProtocols.Icmp or IpProtocols.IcmpV6:
+                if (l4.Length < 4)
+                {
+                    return "truncated ICMP header";
+                }
+
+                L4Offset = start;
+                PayloadOffset = start + 4;
+                break;
+            default:
+                PayloadOffset = start;
+                break;
+        }
+
+        PayloadLength = end - PayloadOffset;
+        return null;
+    }
+
+    private void SetPorts(ReadOnlySpan<byte> l4, int start)
+    {
+        L4Offset = start;
+        SrcPort = BinaryPrimitives.ReadUInt16BigEndian(l4);
+        DstPort = BinaryPrimitives.ReadUInt16BigEndian(l4[2..]);
+    }
+
+    private string? DecodeArp(ReadOnlySpan<byte> d)
+    {
+        var a = d[L3Offset..];
+        if (a.Length < 28)
+        {
+            return "truncated ARP packet";
+        }
+
+        // Only Ethernet/IPv4 ARP is meaningful on this segment; anything else is left undecoded.
+        if (BinaryPrimitives.ReadUInt16BigEndian(a) != 1 || BinaryPrimitives.ReadUInt16BigEndian(a[2..]) != EtherTypes.IPv4 || a[4] != 6 || a[5] != 4)
+        {
+            return "ARP for a hardware/protocol pair other than Ethernet/IPv4";
+        }
+
+        ArpOperation = BinaryPrimitives.ReadUInt16BigEndian(a[6..]);
+        ArpSenderMac = Mac.Read(a[8..]);
+        ArpSenderIp = Ip.ReadV4(a[14..]);
+        ArpTargetIp = Ip.ReadV4(a[24..]);
+        return null;
+    }
+}

@@ -1,0 +1,301 @@
+using KalkiEdge.Core;
+
+namespace KalkiEdge.DataPlane;
+
+/// <summary>What to do with frames of devices that are not registered.</summary>
+public enum UnknownDevicePolicy
+{
+    Drop,
+    Forward,
+}
+
+/// <summary>Engine-wide counters.</summary>
+public sealed class EngineCounters
+{
+    public long Frames;
+    public long Forwarded;
+    public long Dropped;
+    public long Replied;
+    public long Malformed;
+    public long UnknownDevice;
+    public long NoSuchDevice;
+    public long Spoofed;
+}
+
+/// <summary>
+/// The data plane's per-frame pipeline: attribute the frame to a device (MAC, then IP/ARP binding checks),
+/// run that device's chain, return the verdict. Allocation-free on the forwarding path; thread-safe across
+/// capture threads (a device's chain runs under its gate).
+/// </summary>
+public sealed class PacketEngine
+{
+    private readonly AlertThrottle _platformAlerts;
+    private readonly UnknownMacSet _unknownSeen = new(4096);
+
+    public PacketEngine(IAlertSink alerts, UnknownDevicePolicy unknownDevices = UnknownDevicePolicy.Drop)
+    {
+        _platformAlerts = new AlertThrottle(alerts);
+        UnknownDevices = unknownDevices;
+        Network = new DeviceSlot("(network)", 0, [], learnIps: false);
+    }
+
+    public DeviceTable Devices { get; } = new();
+
+    public EngineCounters Counters { get; } = new();
+
+    public UnknownDevicePolicy UnknownDevices { get; set; }
+
+    /// <summary>
+    /// Pseudo-device whose chain handles broadcast/multicast from the network to the device segment (e.g. ARP
+    /// requests for a device's address). With no chain, such frames are dropped.
+    /// </summary>
+    public DeviceSlot Network { get; }
+
+    /// <summary>Platform alerts that were folded into a later alert's count.</summary>
+    public long SuppressedAlerts => _platformAlerts.Suppressed;
+
+    /// <summary>
+    /// For sources without ports (a pcap file): a frame from a known device's MAC is device-originated,
+    /// anything else comes from the network.
+    /// </summary>
+    public Direction InferDirection(Frame frame) =>
+        frame.HasEthernetHeader && Devices.ByMac(frame.SrcMac) is not null ? Direction.FromDevice :
+        frame.HasEthernetHeader && Devices.ByMac(frame.DstMac) is not null ? Direction.ToDevice :
+        frame.HasEthernetHeader && Mac.IsGroup(frame.DstMac) ? Direction.ToDevice : Direction.FromDevice;
+
+    /// <summary>Processes one frame. On <see cref="Verdict.Reply"/> the reply is in <c>context.Reply</c>.</summary>
+    public Verdict Process(Frame frame, ElementContext context)
+    {
+        Interlocked.Increment(ref Counters.Frames);
+        if (!frame.HasEthernetHeader)
+        {
+            return Count(Verdict.Drop, malformed: true);
+        }
+
+        return frame.Direction == Direction.FromDevice ? FromDevice(frame, context) : ToDevice(frame, context);
+    }
+
+    private Verdict FromDevice(Frame frame, ElementContext context)
+    {
+        var device = Devices.ByMac(frame.SrcMac);
+        if (device is null)
+        {
+            return UnknownSource(frame);
+        }
+
+        device.Counters.FromDeviceFrames++;
+        var chain = device.Chain;
+        if (chain is null || chain.DropsAll)
+        {
+            return Finish(device, Verdict.Drop);
+        }
+
+        if (!frame.Decode())
+        {
+            return Malformed(device);
+        }
+
+        if (!SourceAddressIsGenuine(device, frame))
+        {
+            return Spoofed(device);
+        }
+
+        return Run(device, chain, frame, context);
+    }
+
+    private Verdict ToDevice(Frame frame, ElementContext context)
+    {
+        var dst = frame.DstMac;
+        if (Devices.ByMac(frame.SrcMac) is { } impersonated)
+        {
+            // A device's MAC arriving from the uplink side: someone is impersonating it.
+            RaisePlatform(AlertTypes.MacSpoof, impersonated, frame, frame, static f => $"frame from the network side with source MAC {Mac.Format(f.SrcMac)} of this device");
+            return Spoofed(impersonated);
+        }
+
+        var device = Mac.IsGroup(dst) ? Network : Devices.ByMac(dst);
+        if (device is null)
+        {
+            Interlocked.Increment(ref Counters.NoSuchDevice);
+            return Count(Verdict.Drop);
+        }
+
+        device.Counters.ToDeviceFrames++;
+        var chain = device.Chain;
+        if (chain is null || chain.DropsAll)
+        {
+            return Finish(device, Verdict.Drop);
+        }
+
+        if (!frame.Decode())
+        {
+            return Malformed(device);
+        }
+
+        if (frame.IsArp && !ArpFromNetworkIsGenuine(frame))
+        {
+            return Spoofed(device);
+        }
+
+        return Run(device, chain, frame, context);
+    }
+
+    private Verdict Run(DeviceSlot device, Chain chain, Frame frame, ElementContext context)
+    {
+        Verdict verdict;
+        lock (device.Gate)
+        {
+            // Re-read under the gate: a swap that completed meanwhile wins, and the whole frame sees one chain.
+            chain = device.Chain ?? chain;
+            context.Device = device;
+            verdict = chain.Process(frame, context);
+        }
+
+        return Finish(device, verdict);
+    }
+
+    /// <summary>IP and ARP identity checks for device-originated frames; learns first bindings.</summary>
+    private bool SourceAddressIsGenuine(DeviceSlot device, Frame frame)
+    {
+        if (frame.IsArp)
+        {
+            if (frame.ArpSenderMac != device.Mac)
+            {
+                RaisePlatform(AlertTypes.ArpSpoof, device, frame, frame, static f => $"ARP from {Mac.Format(f.SrcMac)} names sender MAC {Mac.Format(f.ArpSenderMac)}");
+                return false;
+            }
+
+            return CheckIp(device, frame, frame.ArpSenderIp, AlertTypes.ArpSpoof);
+        }
+
+        return !frame.IsIp || CheckIp(device, frame, frame.SrcIp, AlertTypes.IpSpoof);
+    }
+
+    private bool CheckIp(DeviceSlot device, Frame frame, UInt128 ip, string alertType)
+    {
+        if (IsUnboundable(ip) || device.IsBound(ip))
+        {
+            return true;
+        }
+
+        var owner = Devices.OwnerOf(ip);
+        if (owner is null && Devices.TryLearn(device, ip))
+        {
+            return true;
+        }
+
+        var message = owner is not null
+            ? $"source {Ip.Format(ip)} belongs to device {owner.Name}"
+            : $"source {Ip.Format(ip)} is not bound to this device (bound: {string.Join(", ", device.Ips.ToArray().Select(Ip.Format))})";
+        RaisePlatform(alertType, device, frame, message, static m => m);
+        return false;
+    }
+
+    /// <summary>Unspecified (DHCP/DAD) and IPv6 link-local sources are not identities.</summary>
+    private static bool IsUnboundable(UInt128 ip) =>
+        ip == Ip.FromV4(0) || ip == 0 || (!Ip.IsV4(ip) && (ip >> 118) == 0x3FA);
+
+    /// <summary>An ARP from the network side must not claim the address of a device.</summary>
+    private bool ArpFromNetworkIsGenuine(Frame frame)
+    {
+        if (Devices.OwnerOf(frame.ArpSenderIp) is not { } owner || owner.Mac == frame.ArpSenderMac)
+        {
+            return true;
+        }
+
+        RaisePlatform(AlertTypes.ArpSpoof, owner, frame, frame, static f => $"ARP from the network claims {Ip.Format(f.ArpSenderIp)} is at {Mac.Format(f.ArpSenderMac)}");
+        return false;
+    }
+
+    private Verdict UnknownSource(Frame frame)
+    {
+        Interlocked.Increment(ref Counters.UnknownDevice);
+        if (_unknownSeen.Add(frame.SrcMac))
+        {
+            RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}");
+        }
+
+        if (UnknownDevices == UnknownDevicePolicy.Forward && frame.Decode())
+        {
+            return Count(Verdict.Forward);
+        }
+
+        return Count(Verdict.Drop, malformed: frame.Malformation is not null);
+    }
+
+    private void RaisePlatform<T>(string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info) =>
+        _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame.TimestampMicros, state, info, frame.Number);
+
+    private Verdict Malformed(DeviceSlot device)
+    {
+        Interlocked.Increment(ref device.Counters.Malformed);
+        return Finish(device, Verdict.Drop, malformed: true);
+    }
+
+    private Verdict Spoofed(DeviceSlot device)
+    {
+        Interlocked.Increment(ref device.Counters.Spoofed);
+        Interlocked.Increment(ref Counters.Spoofed);
+        return Finish(device, Verdict.Drop);
+    }
+
+    private Verdict Finish(DeviceSlot device, Verdict verdict, bool malformed = false)
+    {
+        switch (verdict)
+        {
+            case Verdict.Forward: device.Counters.Forwarded++; break;
+            case Verdict.Drop: device.Counters.Dropped++; break;
+            default: device.Counters.Replied++; break;
+        }
+
+        return Count(verdict, malformed);
+    }
+
+    private Verdict Count(Verdict verdict, bool malformed = false)
+    {
+        if (malformed)
+        {
+            Interlocked.Increment(ref Counters.Malformed);
+        }
+
+        switch (verdict)
+        {
+            case Verdict.Forward: Interlocked.Increment(ref Counters.Forwarded); break;
+            case Verdict.Drop: Interlocked.Increment(ref Counters.Dropped); break;
+            default: Interlocked.Increment(ref Counters.Replied); break;
+        }
+
+        return verdict;
+    }
+}
+
+/// <summary>
+/// Remembers recently seen unknown MACs so each raises one alert, in bounded memory even when a flood
+/// brings 100,000 random addresses (oldest forgotten first, ring order).
+/// </summary>
+internal sealed class UnknownMacSet(int capacity)
+{
+    private readonly HashSet<ulong> _set = new(capacity);
+    private readonly ulong[] _ring = new ulong[capacity];
+    private int _next;
+
+    public bool Add(ulong mac)
+    {
+        lock (_set)
+        {
+            if (!_set.Add(mac))
+            {
+                return false;
+            }
+
+            if (_set.Count > _ring.Length)
+            {
+                _set.Remove(_ring[_next]);
+            }
+
+            _ring[_next] = mac;
+            _next = (_next + 1) % _ring.Length;
+            return true;
+        }
+    }
+}
