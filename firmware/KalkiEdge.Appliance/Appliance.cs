@@ -34,7 +34,6 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
     /// <summary>Validates everything and builds the appliance; null with every error in <paramref name="diagnostics"/>.</summary>
     public static Appliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer)
     {
-        var before = diagnostics.Items.Count;
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
         var appliance = new Appliance(config, compiler, images, observer);
@@ -44,17 +43,21 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
             appliance.Engine.Network.Swap(broadcast.Instantiate());
         }
 
-        foreach (var device in config.Devices)
+        var chains = config.Devices.Select(d => (Device: d, Chain: appliance.ResolveChain(d, diagnostics))).ToList();
+        if (diagnostics.HasErrors)
         {
-            if (appliance.ResolveChain(device, diagnostics) is { } chain)
-            {
-                var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
-                slot.Swap(chain.Instantiate());
-                appliance.Engine.Devices.Add(slot);
-            }
+            // Any error so far, including the config's own, stops the build: never run half a configuration.
+            return null;
         }
 
-        return diagnostics.Items.Count > before ? null : appliance;
+        foreach (var (device, chain) in chains)
+        {
+            var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
+            slot.Swap(chain!.Instantiate());
+            appliance.Engine.Devices.Add(slot);
+        }
+
+        return appliance;
     }
 
     /// <summary>One per processing thread.</summary>
@@ -81,6 +84,11 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
 
             diagnostics.Error(device.At, $"device '{device.Name}': no μmbox image named '{name}' (known: {string.Join(", ", Images.All.Select(i => i.Name).Order(StringComparer.Ordinal))})");
             return null;
+        }
+
+        if (device.Type is null)
+        {
+            return null; // the config loader already said that one of type/image/chain is needed
         }
 
         diagnostics.Error(device.At, $"device '{device.Name}': device type '{device.Type}' is not known (no device-type packs are loaded)");

@@ -44,7 +44,11 @@ public static class YamlArgs
         catch (YamlException e)
         {
             var inner = e.InnerException?.Message is { } m ? $" ({m})" : "";
-            diagnostics.Error(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), $"invalid YAML: {e.Message}{inner}");
+            var line = text.Split('\n').ElementAtOrDefault((int)e.Start.Line - 1) ?? "";
+            var hint = line.Contains('(', StringComparison.Ordinal) && line.Contains(": ", StringComparison.Ordinal)
+                ? "; chain text with arguments must be quoted (chain: \"a(x: 1) -> b\") or written as a block (chain: |)"
+                : "";
+            diagnostics.Error(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), $"invalid YAML: {e.Message}{inner}{hint}");
             return null;
         }
     }

@@ -9,6 +9,7 @@ public static class SiteConfigLoader
     /// <summary>Top-level sections owned by other modules; accepted here and handed over untouched.</summary>
     private static readonly string[] ForeignSections = ["interfaces", "management", "store", "hypervisor", "signing", "panel", "telemetry", "retention", "policy", "simulation"];
 
+    /// <summary>Loads the config; errors go to <paramref name="diagnostics"/> (the result is only safe to use when there are none).</summary>
     public static SiteConfig? Load(string path, DiagnosticBag diagnostics)
     {
         var root = YamlArgs.LoadFile(path, diagnostics);
@@ -17,7 +18,6 @@ public static class SiteConfigLoader
 
     public static SiteConfig? FromNode(ArgNode root, string path, DiagnosticBag diagnostics)
     {
-        var before = diagnostics.Items.Count;
         var args = new ElementArgs("config", root.At, root.Entries, diagnostics, NoResources.Instance);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         var umboxes = ResolveDir(args.String("umboxes", DefaultUmboxesDir()), baseDir);
@@ -42,7 +42,8 @@ public static class SiteConfigLoader
             diagnostics.Error(root.At, $"config: umboxes directory '{umboxes}' does not exist (set 'umboxes:')");
         }
 
-        return diagnostics.Items.Count > before ? null : config;
+        // Returned even with errors so later stages (chains, images, packs) can report theirs too.
+        return config;
     }
 
     /// <summary>The umboxes directory shipped beside the binary, else the repository's (development runs).</summary>
