@@ -1,0 +1,10 @@
+using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes.Elements;
+
+namespace KalkiEdge.Umboxes;
+
+public static partial class UmboxLibrary
+{
+    static partial void RegisterNetwork(ElementRegistry registry) => registry
+        .Add(Firewall.ElementName, "allow/deny by direction, protocol, remote address and ports; optional stateful flow tracking", Firewall.Compile);
+}
