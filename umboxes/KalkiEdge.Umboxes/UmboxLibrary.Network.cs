@@ -6,5 +6,6 @@ namespace KalkiEdge.Umboxes;
 public static partial class UmboxLibrary
 {
     static partial void RegisterNetwork(ElementRegistry registry) => registry
-        .Add(Firewall.ElementName, "allow/deny by direction, protocol, remote address and ports; optional stateful flow tracking", Firewall.Compile);
+        .Add(Firewall.ElementName, "allow/deny by direction, protocol, remote address and ports; optional stateful flow tracking", Firewall.Compile)
+        .Add(RateLimit.ElementName, "anti-DoS: per-source packets-per-second and new-TCP-connection limits, flood alerts", RateLimit.Compile);
 }
