@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
+using System.Net;
+using System.Net.NetworkInformation;
 using KalkiEdge.Core;
 using KalkiEdge.UnitTests.Support;
+using PacketDotNet;
 
 namespace KalkiEdge.UnitTests.Umboxes;
 
@@ -52,6 +55,16 @@ internal static class NetTestKit
         var cut = frame.AsSpan(0, L4Offset + tcpBytes).ToArray();
         BinaryPrimitives.WriteUInt16BigEndian(cut.AsSpan(IpOffset + 2), (ushort)(20 + tcpBytes));
         return cut;
+    }
+
+    /// <summary>An IPv6 UDP frame (documentation prefix 2001:db8::/32 addresses only).</summary>
+    public static byte[] Udp6(string srcIp, ushort srcPort, string dstIp, ushort dstPort)
+    {
+        var udp = new UdpPacket(srcPort, dstPort) { PayloadData = [1, 2, 3] };
+        var ip = new IPv6Packet(IPAddress.Parse(srcIp), IPAddress.Parse(dstIp)) { PayloadPacket = udp, HopLimit = 64 };
+        udp.UpdateUdpChecksum();
+        var eth = new EthernetPacket(PhysicalAddress.Parse("02-00-00-00-00-FE"), PhysicalAddress.Parse("02-00-00-00-00-01"), EthernetType.IPv6) { PayloadPacket = ip };
+        return eth.Bytes;
     }
 
     /// <summary>A frame of an ethertype that is neither IP nor ARP (LLDP).</summary>
