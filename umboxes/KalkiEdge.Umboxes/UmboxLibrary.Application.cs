@@ -1,0 +1,11 @@
+using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes.Elements;
+
+namespace KalkiEdge.Umboxes;
+
+/// <summary>Application-layer and behaviour elements (KalKi's u2, u6, u8–u11 defenses).</summary>
+public static partial class UmboxLibrary
+{
+    static partial void RegisterApplication(ElementRegistry registry) => registry
+        .Add("brute-force", "N TCP connection attempts to a port from one source within a window -> brute-force (optional block)", BruteForce.Compile);
+}
