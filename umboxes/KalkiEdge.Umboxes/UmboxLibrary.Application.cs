@@ -7,5 +7,7 @@ namespace KalkiEdge.Umboxes;
 public static partial class UmboxLibrary
 {
     static partial void RegisterApplication(ElementRegistry registry) => registry
-        .Add("brute-force", "N TCP connection attempts to a port from one source within a window -> brute-force (optional block)", BruteForce.Compile);
+        .Add("brute-force", "N TCP connection attempts to a port from one source within a window -> brute-force (optional block)", BruteForce.Compile)
+        .Add("egress-guard", "device-originated traffic only to allowed destinations / from its service ports, else abnormal-egress (optional block)", EgressGuard.Compile)
+        .Add("http-auth-guard", "HTTP Basic/Digest logins toward the device: default-login, max-login-attempts (optional block)", HttpAuthGuard.Compile);
 }

@@ -4,7 +4,7 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>A set of TCP/UDP ports (one bit per port): O(1) membership on the hot path.</summary>
-internal sealed class PortSet
+public sealed class PortSet
 {
     private readonly ulong[] _bits = new ulong[65536 / 64];
 
@@ -26,7 +26,7 @@ internal sealed class PortSet
     /// Reads ports written as a number (<c>443</c>), a range (<c>8000-8100</c>) or a list of those; reports
     /// errors at their place. Returns null if nothing valid was given.
     /// </summary>
-    public static PortSet? Parse(ElementArgs args, ArgNode node, string what)
+    internal static PortSet? Parse(ElementArgs args, ArgNode node, string what)
     {
         var set = new PortSet();
         foreach (var item in node.AsList())
@@ -53,7 +53,7 @@ internal sealed class PortSet
     }
 
     /// <summary>A single required-or-defaulted port argument (e.g. <c>port: 22</c>).</summary>
-    public static ushort Single(ElementArgs args, string key, ushort fallback) =>
+    internal static ushort Single(ElementArgs args, string key, ushort fallback) =>
         (ushort)args.Int(key, fallback, 1, 65535);
 
     private static bool TryPort(string text, out int port) =>
