@@ -10,7 +10,8 @@ namespace KalkiEdge.ControlPlane.Packs;
 /// </summary>
 public static class PackChecker
 {
-    public static void Check(IReadOnlyList<DeviceTypePack> packs, Func<string, bool> imageExists, DiagnosticBag diagnostics)
+    /// <param name="imageChain">The chain text of an image, or null when no such image exists.</param>
+    public static void Check(IReadOnlyList<DeviceTypePack> packs, Func<string, string?> imageChain, DiagnosticBag diagnostics)
     {
         var byName = new Dictionary<string, DeviceTypePack>(StringComparer.Ordinal);
         foreach (var pack in packs)
@@ -23,14 +24,15 @@ public static class PackChecker
 
         foreach (var pack in packs)
         {
-            CheckPack(pack, byName, imageExists, diagnostics);
+            CheckPack(pack, byName, imageChain, diagnostics);
         }
     }
 
-    private static void CheckPack(DeviceTypePack pack, Dictionary<string, DeviceTypePack> packs, Func<string, bool> imageExists, DiagnosticBag diagnostics)
+    private static void CheckPack(DeviceTypePack pack, Dictionary<string, DeviceTypePack> packs, Func<string, string?> imageChain, DiagnosticBag diagnostics)
     {
         var owner = $"pack '{pack.Name}'";
-        foreach (var chain in pack.Chains.Where(c => !imageExists(c.Image)))
+        var chains = string.Join("\n", pack.Chains.Select(c => imageChain(c.Image)).OfType<string>());
+        foreach (var chain in pack.Chains.Where(c => imageChain(c.Image) is null))
         {
             diagnostics.Error(chain.At, $"{owner}: state '{chain.State}' uses image '{chain.Image}', which does not exist");
         }
@@ -45,7 +47,7 @@ public static class PackChecker
             CheckNames(pack, rule, packs, diagnostics);
         }
 
-        var reachable = ReachableStates(pack);
+        var reachable = ReachableStates(pack, chains);
         foreach (var state in pack.States.Where(s => !reachable.Contains(s)))
         {
             diagnostics.Error(pack.At, $"{owner}: state '{state}' is unreachable from '{pack.Initial}': no rule leads to it");
@@ -53,7 +55,7 @@ public static class PackChecker
 
         foreach (var rule in pack.Rules)
         {
-            if (NeverFires(pack, rule, reachable) is { } why)
+            if (NeverFires(pack, rule, reachable, chains) is { } why)
             {
                 diagnostics.Error(rule.At, $"{owner} rule '{rule.Name}' can never fire: {why}");
             }
@@ -106,13 +108,13 @@ public static class PackChecker
     }
 
     /// <summary>States reachable from the initial one through rules (state-reset only returns to the initial state).</summary>
-    public static HashSet<string> ReachableStates(DeviceTypePack pack)
+    public static HashSet<string> ReachableStates(DeviceTypePack pack, string chainTexts)
     {
         var reachable = new HashSet<string>(StringComparer.Ordinal) { pack.Initial };
         for (bool grew = true; grew;)
         {
             grew = false;
-            foreach (var rule in pack.Rules.Where(r => r.From.Any(reachable.Contains) && NeverFiresByCondition(pack, r) is null))
+            foreach (var rule in pack.Rules.Where(r => r.From.Any(reachable.Contains) && NeverFiresByCondition(pack, r, chainTexts) is null))
             {
                 grew |= reachable.Add(rule.To);
             }
@@ -121,14 +123,14 @@ public static class PackChecker
         return reachable;
     }
 
-    private static string? NeverFires(DeviceTypePack pack, PolicyRule rule, HashSet<string> reachable)
+    private static string? NeverFires(DeviceTypePack pack, PolicyRule rule, HashSet<string> reachable, string chainTexts)
     {
         if (!rule.From.Any(reachable.Contains))
         {
             return $"none of its from-states ({string.Join(", ", rule.From)}) is reachable";
         }
 
-        if (NeverFiresByCondition(pack, rule) is { } why)
+        if (NeverFiresByCondition(pack, rule, chainTexts) is { } why)
         {
             return why;
         }
@@ -143,15 +145,17 @@ public static class PackChecker
     }
 
     /// <summary>Reasons inside the rule itself: alert types nothing raises, contradictory EV comparisons.</summary>
-    private static string? NeverFiresByCondition(DeviceTypePack pack, PolicyRule rule)
+    private static string? NeverFiresByCondition(DeviceTypePack pack, PolicyRule rule, string chainTexts)
     {
-        // Pack-defined alert types come only from the pack's telemetry conditions.
+        // Pack-defined alert types come from the pack's telemetry conditions or from elements of its images that
+        // are configured to raise them (the type name then appears in the chain text).
         var silent = rule.When.Leaves()
-            .Where(l => pack.AlertTypes.Contains(l.Type) && pack.TelemetryAlerts.All(t => t.AlertType != l.Type))
+            .Where(l => pack.AlertTypes.Contains(l.Type) && pack.TelemetryAlerts.All(t => t.AlertType != l.Type)
+                && !chainTexts.Contains(l.Type, StringComparison.Ordinal))
             .Select(l => l.Type).ToHashSet(StringComparer.Ordinal);
         if (silent.Count > 0 && !rule.When.Holds(t => silent.Contains(t) ? 0 : long.MaxValue))
         {
-            return $"alert type(s) {string.Join(", ", silent)} are raised by no telemetry condition of the pack";
+            return $"alert type(s) {string.Join(", ", silent)} are raised by no telemetry condition and no image of the pack";
         }
 
         return Contradiction(rule.Ev) is { } c ? $"its EV comparisons contradict each other ({c})" : null;

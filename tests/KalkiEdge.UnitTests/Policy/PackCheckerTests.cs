@@ -40,7 +40,7 @@ public class PackCheckerTests
                 commands: [{command: explode}]
                 colour: red
             """;
-        var errors = PolicyTestPacks.Errors(i => i != "missing-image", Bad);
+        var errors = PolicyTestPacks.Errors(i => i == "missing-image" ? null : "pass", Bad);
         string[] expected =
         [
             "2:mood: bogus|unknown type 'bogus'",
@@ -73,7 +73,7 @@ public class PackCheckerTests
             """;
         var messages = PolicyTestPacks.Errors(null, Pack).Select(e => e.Message).ToList();
         Assert.That(messages, Has.Some.Contains("unknown alert type 'typo-alert'"));
-        Assert.That(messages, Has.Some.Contains("rule 'b' can never fire: alert type(s) silent are raised by no telemetry condition"));
+        Assert.That(messages, Has.Some.Contains("rule 'b' can never fire: alert type(s) silent are raised by no telemetry condition and no image"));
         Assert.That(messages, Has.Some.Contains("rule 'c' can never fire: its EV comparisons contradict each other (x > 5 and < 3)"));
         Assert.That(messages, Has.Some.Contains("state 'Attack' is unreachable"));
     }
@@ -95,6 +95,21 @@ public class PackCheckerTests
         Assert.That(errors, Has.Count.EqualTo(1), string.Join("\n", errors));
         Assert.That(errors[0].Message, Does.Contain("rules 'a' and 'b' have equal priority 5 and can fire on the same input (a 'port-scan' alert in state Normal)"));
         Assert.That(errors[0].Line, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void A_pack_alert_type_raised_by_an_image_element_can_fire()
+    {
+        const string Pack = """
+            type: t
+            alert-types: [control-attempt]
+            chains: {Normal: n, Suspicious: s, Attack: s}
+            rules:
+              - {name: a, from: Normal, to: Suspicious, priority: 1, window: 1s, when: {alert: control-attempt}}
+              - {name: b, from: Suspicious, to: Attack, priority: 1, window: 1s, when: {alert: control-attempt, min: 2}}
+            """;
+        Assert.That(PolicyTestPacks.Errors(i => i == "n" ? "decoy(alert: control-attempt)" : "pass", Pack), Is.Empty);
+        Assert.That(PolicyTestPacks.Errors(_ => "pass", Pack).Select(e => e.Message), Has.Some.Contains("rule 'a' can never fire"));
     }
 
     [Test]

@@ -48,11 +48,11 @@ public static class PolicyTestPacks
         return pack!;
     }
 
-    public static IReadOnlyList<Diagnostic> Errors(Func<string, bool>? imageExists = null, params string[] yamls)
+    public static IReadOnlyList<Diagnostic> Errors(Func<string, string?>? imageChain = null, params string[] yamls)
     {
         var diagnostics = new DiagnosticBag();
         var packs = yamls.Select((y, i) => PackLoader.Load($"p{i}.yaml", y, diagnostics)).OfType<DeviceTypePack>().ToList();
-        PackChecker.Check(packs, imageExists ?? (_ => true), diagnostics);
+        PackChecker.Check(packs, imageChain ?? (_ => "pass"), diagnostics);
         return diagnostics.Items;
     }
 }
