@@ -53,6 +53,8 @@ public sealed record AlertCount(string Type, long Min, SourceSpan At) : AlertExp
     public override IEnumerable<AlertCount> Leaves() => [this];
 
     public override bool Holds(Func<string, long> count) => count(Type) >= Min;
+
+    public override string ToString() => $"{Type} >= {Min}";
 }
 
 public sealed record AlertCombination(Combine Combine, IReadOnlyList<AlertExpr> Items, SourceSpan At) : AlertExpr(At)
@@ -77,6 +79,8 @@ public sealed record AlertCombination(Combine Combine, IReadOnlyList<AlertExpr> 
 
         return Combine == Combine.All;
     }
+
+    public override string ToString() => $"{Combine.ToString().ToLowerInvariant()}(" + string.Join(", ", Items) + ")";
 }
 
 /// <summary>At least <see cref="Min"/> other members of the device's group (optionally of one type) are in <see cref="State"/>.</summary>
