@@ -33,7 +33,7 @@ public sealed class PeerCapture
     }
 
     public int Tcp(string src, ushort sport, string dst, ushort dport, TcpFlagsValue flags, uint seq = 1000, uint ack = 0, string payload = "", ushort window = 64240) =>
-        Tcp(src, sport, dst, dport, flags, seq, ack, Encoding.ASCII.GetBytes(payload), window);
+        Tcp(src, sport, dst, dport, flags, seq, ack, Encoding.Latin1.GetBytes(payload), window);
 
     public int Tcp(string src, ushort sport, string dst, ushort dport, TcpFlagsValue flags, uint seq, uint ack, byte[] payload, ushort window = 64240)
     {
@@ -48,7 +48,7 @@ public sealed class PeerCapture
         return Add(src, dst, tcp, ProtocolType.Tcp, ip => tcp.UpdateTcpChecksum());
     }
 
-    public int Udp(string src, ushort sport, string dst, ushort dport, string payload) => Udp(src, sport, dst, dport, Encoding.ASCII.GetBytes(payload));
+    public int Udp(string src, ushort sport, string dst, ushort dport, string payload) => Udp(src, sport, dst, dport, Encoding.Latin1.GetBytes(payload));
 
     public int Udp(string src, ushort sport, string dst, ushort dport, byte[] payload)
     {
@@ -59,7 +59,7 @@ public sealed class PeerCapture
     /// <summary>ICMP echo request (type 8) or reply (type 0) with id, sequence and a payload after the 8-byte header.</summary>
     public int IcmpEcho(string src, string dst, bool reply, ushort id, ushort sequence, string payload)
     {
-        var data = Encoding.ASCII.GetBytes(payload);
+        var data = Encoding.Latin1.GetBytes(payload);
         var bytes = new byte[8 + data.Length];
         bytes[0] = reply ? (byte)0 : (byte)8;
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(4), id);
@@ -78,7 +78,7 @@ public sealed class PeerCapture
             Protocol = (ProtocolType)protocol,
             TimeToLive = 64,
             Id = _ipId++,
-            PayloadData = Encoding.ASCII.GetBytes(payload),
+            PayloadData = Encoding.Latin1.GetBytes(payload),
         };
         ip.UpdateIPChecksum();
         return Append(new EthernetPacket(MacA, MacB, EthernetType.IPv4) { PayloadPacket = ip }.Bytes);
@@ -141,7 +141,7 @@ public enum TcpFlagsValue : ushort
     C = 0x80,
 }
 
-/// <summary>A sequence-correct TCP conversation: handshake, data both ways (each acknowledged), orderly close.</summary>
+/// <summary>A sequence-correct TCP conversation (strings are sent as Latin-1: one byte per character): handshake, data both ways (each acknowledged), orderly close.</summary>
 public sealed class TcpConversation(PeerCapture capture, string client, ushort clientPort, string server, ushort serverPort)
 {
     private uint _clientSeq = 1_000_000u + clientPort;
@@ -158,9 +158,9 @@ public sealed class TcpConversation(PeerCapture capture, string client, ushort c
     }
 
     /// <summary>Client sends data (returns its packet number); the server acknowledges it.</summary>
-    public int ClientSends(string payload) => Send(true, Encoding.ASCII.GetBytes(payload));
+    public int ClientSends(string payload) => Send(true, Encoding.Latin1.GetBytes(payload));
 
-    public int ServerSends(string payload) => Send(false, Encoding.ASCII.GetBytes(payload));
+    public int ServerSends(string payload) => Send(false, Encoding.Latin1.GetBytes(payload));
 
     public int ClientSends(byte[] payload) => Send(true, payload);
 
