@@ -140,6 +140,21 @@ public class DecoyTests
     }
 
     [Test]
+    public void With_answer_false_control_requests_reach_the_device_and_are_reported()
+    {
+        var h = new ChainHarness("decoy(protocol: wemo, answer: false, alert: control-attempt)");
+        Assert.That(h.Run(Segment(WemoRequest("SetBinaryState", "<BinaryState>1</BinaryState>"))), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Segment(WemoRequest("GetBinaryState"))), Is.EqualTo(Verdict.Forward));
+        var alert = h.Sink.Alerts.Single();
+        Assert.That(alert.Type, Is.EqualTo("control-attempt"));
+        Assert.That(alert.Info, Does.Contain("SetBinaryState(1)").And.Contain("reached the device"));
+        h.NowMicros += 600_000;
+        h.Run(Segment(WemoRequest("SetBinaryState", "<BinaryState>0</BinaryState>")));
+        Assert.That(h.Sink.Alerts, Has.Count.EqualTo(2), "attempts 0.6 s apart are reported one by one");
+        Assert.That(h.Chain.Elements[0].Counters.Replied, Is.Zero);
+    }
+
+    [Test]
     public void IPv6_requests_get_a_valid_IPv6_reply()
     {
         var h = new ChainHarness("decoy");
@@ -170,7 +185,7 @@ public class DecoyTests
     [Test]
     public void Control_attempts_are_reported_once_per_source_per_window_with_a_count()
     {
-        var h = new ChainHarness("decoy(window: 1min)");
+        var h = new ChainHarness("decoy(alert-window: 1min)");
         long start = h.NowMicros;
         for (int i = 0; i < 10; i++)
         {
@@ -220,13 +235,15 @@ public class DecoyTests
     [Test]
     public void Reports_every_argument_error_with_its_place()
     {
-        var errors = ChainHarness.Errors("decoy(protocol: hue, port: 99999,\n  path: upnp, state: 2, alert: \"Control Attempt\")");
+        var errors = ChainHarness.Errors("decoy(protocol: hue, port: 99999,\n  path: upnp, state: 2, alert: \"Control Attempt\", alert-window: 0ms)");
         var messages = errors.Select(e => e.Message).ToList();
         Assert.That(messages, Has.Some.Contain("'protocol' must be one of wemo"));
         Assert.That(messages, Has.Some.Contain("'port' must be between 1 and 65535"));
         Assert.That(messages, Has.Some.Contain("'path' must be an absolute HTTP path"));
         Assert.That(messages, Has.Some.Contain("'state' must be between 0 and 1"));
         Assert.That(messages, Has.Some.Contain("alert type name"));
+        Assert.That(messages, Has.Some.Contain("'alert-window' must be at least 1us"));
+        Assert.That(ChainHarness.Errors("decoy(answer: false, state: 1)").Single().Message, Does.Contain("'state' (the simulated state) needs 'answer: true'"));
         var path = errors.Single(e => e.Message.Contains("'path'", StringComparison.Ordinal));
         Assert.That((path.Line, path.Column), Is.EqualTo((2, 9)));
     }

@@ -5,7 +5,7 @@ using KalkiEdge.Umboxes.Application;
 namespace KalkiEdge.Umboxes.Elements;
 
 /// <summary>Validated decoy arguments.</summary>
-public sealed record DecoyConfig(string Protocol, ushort Port, string Path, int InitialState, long WindowMicros, string Alert, int MaxHeadBytes, int MaxSources)
+public sealed record DecoyConfig(string Protocol, ushort Port, string Path, bool Answer, int InitialState, long AlertWindowMicros, string Alert, int MaxHeadBytes, int MaxSources)
 {
     internal byte[] PathBytes { get; } = System.Text.Encoding.ASCII.GetBytes(Path);
 }
@@ -17,10 +17,13 @@ public sealed record DecoyConfig(string Protocol, ushort Port, string Path, int 
 /// <c>state</c>) or GetBinaryState is answered with the plug's SOAP reply; any other action on that path with a
 /// UPnP fault (401 Invalid Action; 402 Invalid Args for a SetBinaryState without a 0/1 BinaryState in the
 /// segment). The reply is a complete frame (<see cref="Verdict.Reply"/>). Set and unknown actions raise
-/// <c>alert</c> (default <c>control-attempt</c>) once per source per window; Get is answered silently. All
-/// other traffic passes. The TCP handshake still reaches the device: the decoy answers the request segment
-/// in the device's place (its sequence numbers), so the device never sees the request.
-/// <code>decoy(protocol: wemo, port: 49153, path: /upnp/control/basicevent1, state: 0, window: 1min)</code>
+/// <c>alert</c> (default <c>control-attempt</c>) once per source per <c>alert-window</c> (default 100ms), the
+/// count telling how many attempts each alert stands for; Get is answered silently. All other traffic passes.
+/// The TCP handshake still reaches the device: the decoy answers the request segment in the device's place
+/// (its sequence numbers), so the device never sees the request. With <c>answer: false</c> the decoy only
+/// reports: control requests reach the device and raise the alert (the Normal-state watch before the decoy
+/// is deployed).
+/// <code>decoy(protocol: wemo, port: 49153, path: /upnp/control/basicevent1, answer: true, state: 0, alert-window: 100ms)</code>
 /// </summary>
 public sealed class Decoy : Element
 {
@@ -32,7 +35,7 @@ public sealed class Decoy : Element
     {
         _config = config;
         _state = config.InitialState;
-        _attempts = new SlidingWindowDetector(1, config.WindowMicros, config.MaxSources);
+        _attempts = new SlidingWindowDetector(1, config.AlertWindowMicros, config.AlertWindowMicros, config.MaxSources);
     }
 
     /// <summary>Sources displaced from the full alert-aggregation table.</summary>
@@ -53,12 +56,18 @@ public sealed class Decoy : Element
             args.Error(args.Node("path")?.At ?? args.At, $"'path' must be an absolute HTTP path like /upnp/control/basicevent1 (printable ASCII, at most 256 characters), got '{path}'");
         }
 
+        bool answer = args.Bool("answer", true);
         int state = (int)args.Int("state", 0, 0, 1);
-        long window = args.DurationMicros("window", 60_000_000);
+        if (!answer && args.Has("state"))
+        {
+            args.Error(args.Node("state")!.At, "'state' (the simulated state) needs 'answer: true'");
+        }
+
+        long alertWindow = CommonArgs.AlertWindowArg(args);
         string alert = CommonArgs.AlertType(args, "alert", ApplicationAlertTypes.ControlAttempt);
         int maxHead = (int)args.Int("max-head-bytes", 8192, 256, 65535);
         int sources = CommonArgs.MaxSourcesArg(args);
-        var config = new DecoyConfig(protocol, port, path, state, window, alert, maxHead, sources);
+        var config = new DecoyConfig(protocol, port, path, answer, state, alertWindow, alert, maxHead, sources);
         return new ElementSpec<DecoyConfig>("decoy", config, static c => new Decoy(c));
     }
 
@@ -77,6 +86,16 @@ public sealed class Decoy : Element
         }
 
         var action = WemoBasicEvent.Identify(head);
+        if (!_config.Answer)
+        {
+            if (action != WemoAction.GetBinaryState)
+            {
+                Report(context, frame.SrcIp, frame.TimestampMicros, action, WemoBasicEvent.RequestedState(head.Body));
+            }
+
+            return Verdict.Forward;
+        }
+
         int fault = 0;
         int previous = _state;
         switch (action)
@@ -108,7 +127,7 @@ public sealed class Decoy : Element
             var d = _attempts.Record(frame.SrcIp, frame.TimestampMicros);
             if (d.AlertCount > 0)
             {
-                context.Raise(_config.Alert, Describe(frame.SrcIp, action, fault, previous, d.AlertCount), count: d.AlertCount);
+                context.Raise(_config.Alert, DescribeAnswered(frame.SrcIp, action, fault, previous, d.AlertCount), count: d.AlertCount);
             }
         }
 
@@ -133,7 +152,19 @@ public sealed class Decoy : Element
         return true;
     }
 
-    private string Describe(UInt128 source, WemoAction action, int fault, int previous, int count)
+    private void Report(ElementContext context, UInt128 source, long now, WemoAction action, int requested)
+    {
+        var d = _attempts.Record(source, now);
+        if (d.AlertCount > 0)
+        {
+            var what = action == WemoAction.SetBinaryState
+                ? (requested >= 0 ? $"WeMo SetBinaryState({requested})" : "WeMo SetBinaryState")
+                : "unknown WeMo basicevent action";
+            context.Raise(_config.Alert, $"{what} from {Ip.Format(source)} reached the device (decoy reporting only; {d.AlertCount} in this report)", count: d.AlertCount);
+        }
+    }
+
+    private string DescribeAnswered(UInt128 source, WemoAction action, int fault, int previous, int count)
     {
         var what = action switch
         {
