@@ -168,29 +168,14 @@ public sealed class ChainCompiler(ElementRegistry registry, IResourceLoader reso
             var stream = new YamlStream();
             stream.Load(new StringReader("{" + argsText + "}"));
             var root = (YamlMappingNode)stream.Documents[0].RootNode;
-            return [.. root.Children.Select(kv => new KeyValuePair<ArgNode, ArgNode>(Convert(kv.Key, at), Convert(kv.Value, at)))];
+            return [.. YamlArgs.Convert(root, at, wrapped: true).Entries];
         }
         catch (YamlException e)
         {
             var inner = e.InnerException?.Message is { } m ? $" ({m})" : "";
-            diagnostics.Error(Map(e.Start, at), $"element '{element}': cannot read arguments: {e.Message}{inner}");
+            diagnostics.Error(at with { Column = at.Column + Math.Max(0, (int)e.Start.Column - 2) }, $"element '{element}': cannot read arguments: {e.Message}{inner}");
             return null;
         }
-    }
-
-    private static ArgNode Convert(YamlNode node, SourceSpan at) => node switch
-    {
-        YamlScalarNode s => new ArgNode(Map(s.Start, at), s.Value ?? ""),
-        YamlSequenceNode q => new ArgNode(Map(q.Start, at), q.Children.Select(c => Convert(c, at)).ToList()),
-        YamlMappingNode m => new ArgNode(Map(m.Start, at), m.Children.Select(kv => new KeyValuePair<ArgNode, ArgNode>(Convert(kv.Key, at), Convert(kv.Value, at))).ToList()),
-        _ => new ArgNode(Map(node.Start, at), node.ToString()),
-    };
-
-    /// <summary>Maps a position in "{" + args + "}" back to the file.</summary>
-    private static SourceSpan Map(Mark mark, SourceSpan at)
-    {
-        int line = (int)mark.Line, column = (int)mark.Column;
-        return line <= 1 ? at with { Column = at.Column + Math.Max(0, column - 2) } : at with { Line = at.Line + line - 1, Column = column };
     }
 
     /// <summary>The file position of character <paramref name="index"/> of the chain text.</summary>

@@ -1,0 +1,49 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Appliance.Config;
+
+/// <summary>One device as configured on this site.</summary>
+public sealed record DeviceConfig(string Name, ulong Mac, IReadOnlyList<UInt128> Ips, SourceSpan At)
+{
+    /// <summary>Device type (pack) that chooses chains by security state.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>A μmbox image to run regardless of state (when no type is given).</summary>
+    public string? Image { get; init; }
+
+    /// <summary>An explicit chain in the chain language (when neither type nor image is given).</summary>
+    public string? Chain { get; init; }
+
+    public SourceSpan ChainAt { get; init; }
+
+    public string? Group { get; init; }
+
+    public string Description { get; init; } = "";
+}
+
+/// <summary>The site configuration (kalki.yaml): devices, defaults, where μmbox images live.</summary>
+public sealed class SiteConfig
+{
+    /// <summary>Chain for broadcast/multicast from the network to the devices: ARP and DHCP replies only.</summary>
+    public const string DefaultNetworkBroadcastChain =
+        "firewall(default: drop, rules: [{action: allow, proto: arp}, {action: allow, dir: in, proto: udp, lport: 68}])";
+
+    public required string File { get; init; }
+
+    /// <summary>Directory holding images/, rules/ and packs/.</summary>
+    public required string UmboxesDir { get; init; }
+
+    public string DataDir { get; init; } = "";
+
+    public UnknownDevicePolicy UnknownDevices { get; init; } = UnknownDevicePolicy.Drop;
+
+    public string NetworkBroadcastChain { get; init; } = DefaultNetworkBroadcastChain;
+
+    public SourceSpan NetworkBroadcastAt { get; init; }
+
+    public IReadOnlyList<DeviceConfig> Devices { get; init; } = [];
+
+    /// <summary>Raw top-level sections that later modules read themselves (interfaces, management, …).</summary>
+    public IReadOnlyDictionary<string, ArgNode> Sections { get; init; } = new Dictionary<string, ArgNode>();
+}

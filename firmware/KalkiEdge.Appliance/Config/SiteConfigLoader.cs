@@ -1,0 +1,163 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Appliance.Config;
+
+/// <summary>Loads and validates kalki.yaml, reporting every problem with its line.</summary>
+public static class SiteConfigLoader
+{
+    /// <summary>Top-level sections owned by other modules; accepted here and handed over untouched.</summary>
+    private static readonly string[] ForeignSections = ["interfaces", "management", "store", "hypervisor", "signing", "panel", "telemetry", "retention", "policy", "simulation"];
+
+    /// <summary>Loads the config; errors go to <paramref name="diagnostics"/> (the result is only safe to use when there are none).</summary>
+    public static SiteConfig? Load(string path, DiagnosticBag diagnostics)
+    {
+        var root = YamlArgs.LoadFile(path, diagnostics);
+        return root is null ? null : FromNode(root, path, diagnostics);
+    }
+
+    public static SiteConfig? FromNode(ArgNode root, string path, DiagnosticBag diagnostics)
+    {
+        var args = new ElementArgs("config", root.At, root.Entries, diagnostics, NoResources.Instance);
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        var umboxes = ResolveDir(args.String("umboxes", DefaultUmboxesDir()), baseDir);
+        var broadcast = args.Node("network-broadcast");
+        var devices = args.List("devices").Select(n => Device(args, n)).OfType<DeviceConfig>().ToList();
+        var sections = ForeignSections.Select(s => (s, n: args.Node(s))).Where(x => x.n is not null).ToDictionary(x => x.s, x => x.n!);
+        var config = new SiteConfig
+        {
+            File = path,
+            UmboxesDir = umboxes,
+            DataDir = ResolveDir(args.String("data-dir", Path.Combine(baseDir, "data")), baseDir),
+            UnknownDevices = args.Choice("unknown-devices", "drop", "drop", "forward") == "forward" ? UnknownDevicePolicy.Forward : UnknownDevicePolicy.Drop,
+            NetworkBroadcastChain = broadcast is null ? SiteConfig.DefaultNetworkBroadcastChain : args.ScalarText(broadcast) ?? "",
+            NetworkBroadcastAt = broadcast?.At ?? root.At,
+            Devices = devices,
+            Sections = sections,
+        };
+        args.RejectUnknown();
+        CheckUnique(devices, diagnostics);
+        if (!Directory.Exists(umboxes))
+        {
+            diagnostics.Error(root.At, $"config: umboxes directory '{umboxes}' does not exist (set 'umboxes:')");
+        }
+
+        // Returned even with errors so later stages (chains, images, packs) can report theirs too.
+        return config;
+    }
+
+    /// <summary>The umboxes directory shipped beside the binary, else the repository's (development runs).</summary>
+    public static string DefaultUmboxesDir()
+    {
+        var beside = Path.Combine(AppContext.BaseDirectory, "umboxes");
+        if (Directory.Exists(beside))
+        {
+            return beside;
+        }
+
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "umboxes", "images");
+            if (Directory.Exists(candidate))
+            {
+                return Path.GetDirectoryName(candidate)!;
+            }
+        }
+
+        return beside;
+    }
+
+    private static DeviceConfig? Device(ElementArgs config, ArgNode node)
+    {
+        var d = config.Map(node, "device");
+        if (d is null)
+        {
+            return null;
+        }
+
+        var name = d.String("name", "");
+        if (name.Length == 0)
+        {
+            d.Error(node.At, "every device needs a 'name'");
+        }
+
+        var macNode = d.Required("mac");
+        ulong mac = 0;
+        if (macNode is not null && d.ScalarText(macNode) is { } macText && (!DataPlane.Mac.TryParse(macText, out mac) || mac == 0 || DataPlane.Mac.IsGroup(mac)))
+        {
+            d.Error(macNode.At, $"device '{name}': '{macText}' is not a unicast MAC address (e.g. 02:00:00:00:00:01)");
+        }
+
+        var ips = new List<UInt128>();
+        foreach (var ipNode in d.List("ip"))
+        {
+            if (d.ScalarText(ipNode) is { } t && Ip.TryParse(t, out var ip))
+            {
+                ips.Add(ip);
+            }
+            else
+            {
+                d.Error(ipNode.At, $"device '{name}': '{ipNode}' is not an IP address");
+            }
+        }
+
+        if (ips.Count > DeviceSlot.MaxLearnedIps)
+        {
+            d.Error(node.At, $"device '{name}': at most {DeviceSlot.MaxLearnedIps} IP bindings");
+        }
+
+        var type = d.Node("type");
+        var image = d.Node("image");
+        var chain = d.Node("chain");
+        if ((type is null ? 0 : 1) + (image is null ? 0 : 1) + (chain is null ? 0 : 1) != 1)
+        {
+            d.Error(node.At, $"device '{name}': give exactly one of 'type' (a device-type pack), 'image' or 'chain'");
+        }
+
+        var result = new DeviceConfig(name, mac, ips, node.At)
+        {
+            Type = type is null ? null : d.ScalarText(type),
+            Image = image is null ? null : d.ScalarText(image),
+            Chain = chain is null ? null : d.ScalarText(chain),
+            ChainAt = chain?.At ?? node.At,
+            Group = d.Node("group") is { } g ? d.ScalarText(g) : null,
+            Description = d.String("description", ""),
+        };
+        d.Node("credentials"); // read by the telemetry module; never logged
+        d.Node("sampling");
+        d.RejectUnknown();
+        return result;
+    }
+
+    private static void CheckUnique(List<DeviceConfig> devices, DiagnosticBag diagnostics)
+    {
+        foreach (var dup in devices.GroupBy(d => d.Name).Where(g => g.Count() > 1))
+        {
+            diagnostics.Error(dup.Skip(1).First().At, $"device name '{dup.Key}' is used {dup.Count()} times");
+        }
+
+        foreach (var dup in devices.GroupBy(d => d.Mac).Where(g => g.Count() > 1 && g.Key != 0))
+        {
+            diagnostics.Error(dup.Skip(1).First().At, $"MAC {DataPlane.Mac.Format(dup.Key)} is given to {string.Join(" and ", dup.Select(d => d.Name))}");
+        }
+
+        foreach (var dup in devices.SelectMany(d => d.Ips.Select(ip => (ip, d))).GroupBy(x => x.ip).Where(g => g.Count() > 1))
+        {
+            diagnostics.Error(dup.Skip(1).First().d.At, $"IP {Ip.Format(dup.Key)} is bound to {string.Join(" and ", dup.Select(x => x.d.Name))}");
+        }
+    }
+
+    private static string ResolveDir(string dir, string baseDir) => Path.GetFullPath(Path.Combine(baseDir, dir));
+}
+
+/// <summary>The site config loads no files through element arguments.</summary>
+internal sealed class NoResources : IResourceLoader
+{
+    public static readonly NoResources Instance = new();
+
+    public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
+    {
+        diagnostics.Error(at, $"files cannot be loaded here ('{name}')");
+        return null;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Appliance.Output;
+
+/// <summary>
+/// Writes the replay contract (DESIGN.md): one JSON object per line — alerts, transitions, malformed frames,
+/// μmbox logs — and a final summary. Field names are a contract: change them only with DESIGN.md.
+/// </summary>
+public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines = 100) : IApplianceObserver
+{
+    private long _malformedLines;
+
+    public void OnAlert(Alert alert) => Line(w =>
+    {
+        w.WriteString("kind", "alert");
+        w.WriteString("type", alert.Type);
+        w.WriteString("device", alert.Device);
+        w.WriteString("source", alert.Source.ToString().ToLowerInvariant());
+        w.WriteString("time", Time.Iso(alert.TimeMicros));
+        w.WriteNumber("timeMicros", alert.TimeMicros);
+        w.WriteString("info", alert.Info);
+        if (alert.Element is { } e)
+        {
+            w.WriteString("element", e);
+        }
+
+        if (alert.Sid is { } sid)
+        {
+            w.WriteNumber("sid", sid);
+        }
+
+        if (alert.FrameNumber is { } n)
+        {
+            w.WriteNumber("frame", n);
+        }
+
+        w.WriteNumber("count", alert.Count);
+    });
+
+    public void OnTransition(TransitionEvent transition) => Line(w =>
+    {
+        w.WriteString("kind", "transition");
+        w.WriteString("device", transition.Device);
+        w.WriteString("from", transition.From);
+        w.WriteString("to", transition.To);
+        w.WriteString("rule", transition.Rule);
+        if (transition.Image is { } image)
+        {
+            w.WriteString("image", image);
+        }
+
+        w.WriteString("time", Time.Iso(transition.StimulusMicros));
+        w.WriteNumber("reactionMicros", transition.ReactionMicros);
+        w.WriteStartObject("stages");
+        w.WriteNumber("stimulus", transition.StimulusMicros);
+        w.WriteNumber("trigger", transition.TriggerMicros);
+        w.WriteNumber("react", transition.ReactMicros);
+        w.WriteNumber("finish", transition.FinishMicros);
+        w.WriteEndObject();
+    });
+
+    public void OnMalformed(long frameNumber, string device, string reason)
+    {
+        if (++_malformedLines > maxMalformedLines)
+        {
+            return; // the summary carries the total; the first lines say why
+        }
+
+        Line(w =>
+        {
+            w.WriteString("kind", "malformed");
+            w.WriteNumber("frame", frameNumber);
+            w.WriteString("device", device);
+            w.WriteString("reason", reason);
+        });
+    }
+
+    public void OnUmboxLog(string device, string element, long timeMicros, string message) => Line(w =>
+    {
+        w.WriteString("kind", "log");
+        w.WriteString("device", device);
+        w.WriteString("element", element);
+        w.WriteString("time", Time.Iso(timeMicros));
+        w.WriteString("message", message);
+    });
+
+    /// <summary>The closing line: totals and, per device, state and counts.</summary>
+    public void Summary(Replay.ReplayResult result, PacketEngine engine, Func<DeviceSlot, string?> stateOf) => Line(w =>
+    {
+        w.WriteString("kind", "summary");
+        w.WriteNumber("frames", result.Frames);
+        w.WriteNumber("forwarded", result.Forwarded);
+        w.WriteNumber("dropped", result.Dropped);
+        w.WriteNumber("replied", result.Replied);
+        w.WriteNumber("malformed", result.Malformed);
+        w.WriteNumber("unknownDevice", engine.Counters.UnknownDevice);
+        w.WriteNumber("spoofed", engine.Counters.Spoofed);
+        w.WriteNumber("suppressedAlerts", engine.SuppressedAlerts);
+        w.WriteStartObject("devices");
+        foreach (var d in engine.Devices.All.OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            w.WriteStartObject(d.Name);
+            if (stateOf(d) is { } state)
+            {
+                w.WriteString("state", state);
+            }
+
+            w.WriteNumber("forwarded", d.Counters.Forwarded);
+            w.WriteNumber("dropped", d.Counters.Dropped);
+            w.WriteNumber("replied", d.Counters.Replied);
+            w.WriteNumber("malformed", d.Counters.Malformed);
+            w.WriteNumber("spoofed", d.Counters.Spoofed);
+            w.WriteString("chain", d.Chain?.Definition.Image ?? d.Chain?.Definition.Text ?? "");
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    });
+
+    private void Line(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            write(w);
+            w.WriteEndObject();
+        }
+
+        lock (output)
+        {
+            output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            output.Flush();
+        }
+    }
+}
+
+/// <summary>Formats microsecond timestamps.</summary>
+public static class Time
+{
+    public static string Iso(long micros) =>
+        DateTimeOffset.UnixEpoch.AddTicks(micros * 10).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}

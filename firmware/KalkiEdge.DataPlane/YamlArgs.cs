@@ -1,0 +1,85 @@
+using KalkiEdge.Core;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace KalkiEdge.DataPlane;
+
+/// <summary>
+/// Reads YAML files (site config, images, packs) into <see cref="ArgNode"/> trees that remember file, line and
+/// column, so every later validation error can say exactly where it is.
+/// </summary>
+public static class YamlArgs
+{
+    /// <summary>Parses a YAML file whose root must be a map; null (with the reason reported) when it cannot.</summary>
+    public static ArgNode? LoadFile(string path, DiagnosticBag diagnostics)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Error(SourceSpan.None(path), $"cannot read: {e.Message}");
+            return null;
+        }
+
+        return Parse(text, path, diagnostics);
+    }
+
+    public static ArgNode? Parse(string text, string file, DiagnosticBag diagnostics)
+    {
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                diagnostics.Error(new SourceSpan(file, 1, 1), "expected a YAML map at the top level");
+                return null;
+            }
+
+            return Convert(root, new SourceSpan(file, 1, 1), wrapped: false);
+        }
+        catch (YamlException e)
+        {
+            var inner = e.InnerException?.Message is { } m ? $" ({m})" : "";
+            var line = text.Split('\n').ElementAtOrDefault((int)e.Start.Line - 1) ?? "";
+            var hint = line.Contains('(', StringComparison.Ordinal) && line.Contains(": ", StringComparison.Ordinal)
+                ? "; chain text with arguments must be quoted (chain: \"a(x: 1) -> b\") or written as a block (chain: |)"
+                : "";
+            diagnostics.Error(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), $"invalid YAML: {e.Message}{inner}{hint}");
+            return null;
+        }
+    }
+
+    /// <summary>Converts a node; <paramref name="wrapped"/> marks text parsed as "{" + args + "}" at <paramref name="origin"/>.</summary>
+    internal static ArgNode Convert(YamlNode node, SourceSpan origin, bool wrapped) => node switch
+    {
+        YamlScalarNode s => new ArgNode(ContentStart(s, origin, wrapped), s.Value ?? ""),
+        YamlSequenceNode q => new ArgNode(Map(q.Start, origin, wrapped), q.Children.Select(c => Convert(c, origin, wrapped)).ToList()),
+        YamlMappingNode m => new ArgNode(Map(m.Start, origin, wrapped), m.Children.Select(kv => new KeyValuePair<ArgNode, ArgNode>(Convert(kv.Key, origin, wrapped), Convert(kv.Value, origin, wrapped))).ToList()),
+        _ => new ArgNode(Map(node.Start, origin, wrapped), node.ToString()),
+    };
+
+    /// <summary>Block scalars (| and >) start on the line after their indicator.</summary>
+    private static SourceSpan ContentStart(YamlScalarNode s, SourceSpan origin, bool wrapped)
+    {
+        var at = Map(s.Start, origin, wrapped);
+        return s.Style is ScalarStyle.Literal or ScalarStyle.Folded ? at with { Line = at.Line + 1, Column = at.Column + 2 } : at;
+    }
+
+    private static SourceSpan Map(Mark mark, SourceSpan origin, bool wrapped)
+    {
+        int line = (int)mark.Line, column = (int)mark.Column;
+        if (!wrapped)
+        {
+            return origin with { Line = line, Column = column };
+        }
+
+        // Wrapped text has one extra "{" before the arguments on its first line.
+        return line <= 1
+            ? origin with { Column = origin.Column + Math.Max(0, column - 2) }
+            : origin with { Line = origin.Line + line - 1, Column = column };
+    }
+}

@@ -1,0 +1,68 @@
+namespace KalkiEdge.Host;
+
+/// <summary>Parsed command line: the command, its options, and any usage error.</summary>
+public sealed record CommandLine(string Command, IReadOnlyDictionary<string, string> Options, IReadOnlySet<string> Flags, string? Error)
+{
+    public const string Usage = """
+        usage:
+          kalki-edge run [--config FILE] [--speed X]      run the appliance (no config: the simulation profile)
+          kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE]
+                                                          push a capture through the engine; print alerts,
+                                                          transitions and a summary (JSON lines with --json)
+          kalki-edge check --config FILE                  validate configuration, packs, images and rules
+          kalki-edge version
+        """;
+
+    private static readonly Dictionary<string, (string[] Options, string[] Flags)> Commands = new(StringComparer.Ordinal)
+    {
+        ["run"] = (["--config", "--speed"], []),
+        ["replay"] = (["--pcap", "--config", "--write"], ["--json"]),
+        ["check"] = (["--config"], ["--json"]),
+        ["version"] = ([], []),
+        ["help"] = ([], []),
+    };
+
+    public string? Option(string name) => Options.TryGetValue(name, out var v) ? v : null;
+
+    public bool Flag(string name) => Flags.Contains(name);
+
+    public static CommandLine Parse(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            return new CommandLine("help", options, flags, null);
+        }
+
+        var command = args[0];
+        if (!Commands.TryGetValue(command, out var spec))
+        {
+            return new CommandLine(command, options, flags, $"unknown command '{command}'");
+        }
+
+        for (int i = 1; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (spec.Flags.Contains(a))
+            {
+                flags.Add(a);
+            }
+            else if (spec.Options.Contains(a))
+            {
+                if (i + 1 >= args.Length)
+                {
+                    return new CommandLine(command, options, flags, $"{a} needs a value");
+                }
+
+                options[a] = args[++i];
+            }
+            else
+            {
+                return new CommandLine(command, options, flags, $"'{command}' does not take '{a}'");
+            }
+        }
+
+        return new CommandLine(command, options, flags, null);
+    }
+}

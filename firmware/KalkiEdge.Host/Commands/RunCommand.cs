@@ -1,0 +1,58 @@
+using System.Globalization;
+using KalkiEdge.Appliance.Output;
+using KalkiEdge.Appliance.Replay;
+using KalkiEdge.Appliance.Simulation;
+
+namespace KalkiEdge.Host.Commands;
+
+/// <summary>
+/// kalki-edge run. With no config: the simulation profile — the bundled multi-device scenario played through
+/// the engine in real time, printing alerts and state changes as they happen.
+/// </summary>
+internal static class RunCommand
+{
+    public static int Execute(CommandLine cl)
+    {
+        var speed = 1.0;
+        if (cl.Option("--speed") is { } s && (!double.TryParse(s, CultureInfo.InvariantCulture, out speed) || speed <= 0))
+        {
+            Console.Error.WriteLine($"kalki-edge run: --speed must be a positive number, got '{s}'");
+            return ExitCodes.Usage;
+        }
+
+        var observer = new ConsoleObserver(Console.Out);
+        var appliance = ApplianceLoader.Load(cl.Option("--config"), observer);
+        if (appliance is null)
+        {
+            return ExitCodes.Invalid;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+        Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
+        using var source = timeline.ToSource("simulation");
+        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed }.Run(source, stop.Token);
+        StatusTable.Print(Console.Out, appliance, result);
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>Prints a device status table.</summary>
+internal static class StatusTable
+{
+    public static void Print(TextWriter output, Appliance.Appliance appliance, ReplayResult result)
+    {
+        output.WriteLine();
+        output.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed");
+        output.WriteLine($"{"device",-14} {"forwarded",10} {"dropped",8} {"replied",8}  chain");
+        foreach (var d in appliance.Engine.Devices.All.OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            output.WriteLine($"{d.Name,-14} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
+        }
+    }
+}

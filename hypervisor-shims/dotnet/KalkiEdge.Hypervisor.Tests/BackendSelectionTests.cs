@@ -1,0 +1,138 @@
+using System.Runtime.Versioning;
+
+namespace KalkiEdge.Hypervisor.Tests;
+
+[TestFixture]
+[SupportedOSPlatform("linux")] // key-file modes are POSIX; the shim itself is Linux-only
+public sealed class BackendSelectionTests : ShimFixture
+{
+    [Test]
+    public void EmulatedBackendReportsItselfAndIsNotHardwareProtected()
+    {
+        using var shim = OpenEmulated();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(shim.Backend, Is.EqualTo(HypervisorBackend.Emulated));
+            Assert.That(shim.IsHardwareProtected, Is.False);
+            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NotProbed));
+            Assert.That(shim.Description, Does.Contain("emulated").And.Contain("NOT hardware-protected"));
+        });
+    }
+
+    [Test]
+    public void AutoWithoutOptInUsesEmulatedAndSaysWhy()
+    {
+        using var shim = OpenEmulated(HypervisorBackendRequest.Auto);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(shim.Backend, Is.EqualTo(HypervisorBackend.Emulated));
+            Assert.That(shim.IsHardwareProtected, Is.False);
+            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NotOptedIn));
+            Assert.That(shim.Description, Does.Contain("not enabled in the configuration"));
+        });
+    }
+
+    [Test]
+    public void AutoWithADeviceThatDoesNothingFallsBackToEmulated()
+    {
+        var device = Path.Combine(Directory, "uhcallkmod");
+        File.WriteAllBytes(device, []);
+
+        using var shim = HypervisorShim.Open(new HypervisorShimOptions
+        {
+            Backend = HypervisorBackendRequest.Auto,
+            AllowHypercalls = true,
+            KeyPath = KeyPath,
+            DevicePath = device,
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(shim.Backend, Is.EqualTo(HypervisorBackend.Emulated));
+            Assert.That(shim.IsHardwareProtected, Is.False);
+            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NoResult));
+            Assert.That(shim.Description, Does.Contain("sentinel"));
+        });
+    }
+
+    [Test]
+    public void ExplicitUberXmhfWithoutDeviceFailsWithTheReason()
+    {
+        var options = new HypervisorShimOptions
+        {
+            Backend = HypervisorBackendRequest.UberXmhf,
+            AllowHypercalls = true,
+            KeyPath = KeyPath,
+            DevicePath = Path.Combine(Directory, "no-such-node"),
+        };
+
+        var ex = Assert.Throws<HypervisorShimException>(() => HypervisorShim.Open(options).Dispose());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Status, Is.EqualTo(ShimStatus.DeviceAbsent));
+            Assert.That(ex.Message, Does.Contain("does not exist"));
+        });
+    }
+
+    [Test]
+    public void ExplicitUberXmhfWithoutOptInIsRefused()
+    {
+        var options = new HypervisorShimOptions { Backend = HypervisorBackendRequest.UberXmhf, KeyPath = KeyPath };
+
+        var ex = Assert.Throws<HypervisorShimException>(() => HypervisorShim.Open(options).Dispose());
+
+        Assert.That(ex.Status, Is.EqualTo(ShimStatus.NotOptedIn));
+    }
+
+    [Test]
+    public void SelfTestPasses()
+    {
+        using var shim = OpenEmulated();
+
+        Assert.DoesNotThrow(shim.SelfTest);
+    }
+
+    [Test]
+    public void KeyFileIsCreatedReadableByOwnerOnly()
+    {
+        using var shim = OpenEmulated();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.GetUnixFileMode(KeyPath), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+            Assert.That(new FileInfo(KeyPath).Length, Is.EqualTo(32));
+        });
+    }
+
+    [Test]
+    public void KeyFileReadableByOthersIsRefused()
+    {
+        OpenEmulated().Dispose();
+        File.SetUnixFileMode(KeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+
+        var ex = Assert.Throws<HypervisorShimException>(() => OpenEmulated().Dispose());
+
+        Assert.That(ex.Status, Is.EqualTo(ShimStatus.KeyPermissions));
+    }
+
+    [Test]
+    public void DisposedShimThrowsObjectDisposed()
+    {
+        var shim = OpenEmulated();
+        shim.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => shim.Hmac([1, 2, 3], new byte[HypervisorShim.DigestSize]));
+    }
+
+    [Test]
+    public void EveryStatusHasANativeMessage()
+    {
+        foreach (var status in Enum.GetValues<ShimStatus>())
+        {
+            Assert.That(HypervisorShim.Message(status), Is.Not.Empty.And.Not.EqualTo("unknown status code"), status.ToString());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/* Power-on known-answer tests: a miscompiled hash (e.g. a cross-compiler bug) must fail loudly. */
+#include <string.h>
+
+#include "kalkishim.h"
+#include "ks_crypto.h"
+#include "ks_internal.h"
+
+static int expect(const uint8_t *actual, const uint8_t *expected, size_t len)
+{
+    return memcmp(actual, expected, len) == 0 ? KS_OK : KS_ERR_SELFTEST;
+}
+
+int ks_crypto_selftest(void)
+{
+    /* FIPS 180-2 appendix examples for "abc"; RFC 4231 test case 2. */
+    static const uint8_t sha256_abc[32] = {
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+        0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    static const uint8_t sha1_abc[20] = {0xa9, 0x99, 0x3e, 0x36, 0x47, 0x06, 0x81, 0x6a, 0xba, 0x3e,
+                                         0x25, 0x71, 0x78, 0x50, 0xc2, 0x6c, 0x9c, 0xd0, 0xd8, 0x9d};
+    static const uint8_t hmac_jefe[32] = {
+        0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+        0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
+    static const char jefe_msg[] = "what do ya want for nothing?";
+    uint8_t out[32];
+
+    ks_sha256("abc", 3, out);
+    int rc = expect(out, sha256_abc, sizeof sha256_abc);
+    if (rc == KS_OK) {
+        ks_sha1("abc", 3, out);
+        rc = expect(out, sha1_abc, sizeof sha1_abc);
+    }
+    if (rc == KS_OK) {
+        ks_hmac_sha256((const uint8_t *)"Jefe", 4, jefe_msg, sizeof jefe_msg - 1, out);
+        rc = expect(out, hmac_jefe, sizeof hmac_jefe);
+    }
+    return rc;
+}

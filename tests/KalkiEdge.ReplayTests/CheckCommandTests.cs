@@ -1,0 +1,76 @@
+namespace KalkiEdge.ReplayTests;
+
+public class CheckCommandTests
+{
+    [Test]
+    public void The_simulation_profile_is_valid()
+    {
+        var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(AppContext.BaseDirectory, "profiles", "simulation.yaml"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        Assert.That(r.Stdout, Does.Contain("ok"));
+    }
+
+    [Test]
+    public void Every_error_is_reported_at_once_with_file_and_line()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, """
+            unknown-devices: maybe
+            devices:
+              - name: cam
+                mac: 02:00:00:00:00:10
+                chain: pass -> nosuch-element
+              - name: cam
+                mac: not-a-mac
+                ip: 192.0.2.300
+                chain: "pass(x: 1)"
+              - name: plug
+                mac: 02:00:00:00:00:11
+            colour: blue
+            """);
+
+        var r = KalkiEdgeCli.Run("check", "--config", config);
+
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        var errors = r.Stderr.Split('\n').Where(l => l.Contains(": error: ", StringComparison.Ordinal)).ToList();
+        Assert.That(errors, Has.Some.StartsWith($"{config}:1:").And.Contain("unknown-devices"));
+        Assert.That(errors, Has.Some.StartsWith($"{config}:5:").And.Contain("unknown element 'nosuch-element'"));
+        Assert.That(errors, Has.Some.StartsWith($"{config}:7:").And.Contain("not a unicast MAC"));
+        Assert.That(errors, Has.Some.StartsWith($"{config}:8:").And.Contain("192.0.2.300"));
+        Assert.That(errors, Has.Some.StartsWith($"{config}:9:").And.Contain("unknown argument 'x'"));
+        Assert.That(errors, Has.Some.Contain("'plug': give exactly one of"));
+        Assert.That(errors, Has.Some.StartsWith($"{config}:12:").And.Contain("unknown argument 'colour'"));
+        Assert.That(errors, Has.Some.Contain("device name 'cam' is used 2 times"));
+    }
+
+    [Test]
+    public void Unquoted_chain_arguments_get_a_hint()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, "devices:\n  - name: a\n    mac: 02:00:00:00:00:10\n    chain: pass(x: 1)\n");
+        var r = KalkiEdgeCli.Run("check", "--config", config);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain(config + ":4:").And.Contain("quote"));
+    }
+
+    [Test]
+    public void Invalid_yaml_is_reported_with_its_line()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, "devices:\n  - name: [unclosed\n");
+        var r = KalkiEdgeCli.Run("check", "--config", config);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain(config + ":").And.Contain("invalid YAML"));
+    }
+
+    [Test]
+    public void Usage_errors_exit_2()
+    {
+        Assert.That(KalkiEdgeCli.Run("replay").ExitCode, Is.EqualTo(2));
+        Assert.That(KalkiEdgeCli.Run("frobnicate").ExitCode, Is.EqualTo(2));
+        Assert.That(KalkiEdgeCli.Run("check", "--bogus").ExitCode, Is.EqualTo(2));
+    }
+}
