@@ -18,6 +18,9 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 {
     private readonly IApplianceObserver _observer;
 
+    // Devices with identical chain text share one validated definition (10,000 devices, one compile).
+    private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
+
     private Appliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs)
     {
         Config = config;
@@ -114,7 +117,12 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     {
         if (device.Chain is { } text)
         {
-            return Compiler.Compile(text, device.ChainAt, diagnostics);
+            if (!_chainCache.TryGetValue(text, out var cached) && Compiler.Compile(text, device.ChainAt, diagnostics) is { } compiled)
+            {
+                _chainCache[text] = cached = compiled;
+            }
+
+            return cached;
         }
 
         if (device.Image is { } name)

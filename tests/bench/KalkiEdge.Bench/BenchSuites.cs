@@ -1,0 +1,12 @@
+using KalkiEdge.Bench.Suites;
+
+namespace KalkiEdge.Bench;
+
+/// <summary>Every benchmark suite, in the order `make bench` runs them.</summary>
+public static class BenchSuites
+{
+    public static IReadOnlyList<IBenchSuite> All { get; } =
+    [
+        new EngineThroughputSuite(),
+    ];
+}

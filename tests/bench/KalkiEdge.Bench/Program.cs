@@ -1,0 +1,27 @@
+using KalkiEdge.Bench;
+
+// make bench [ARGS="suite ..."]: runs the named suites (default: all) and prints a report; JSON goes to out/bench/.
+var suites = BenchSuites.All;
+var selected = args.Length == 0 ? suites : suites.Where(s => args.Contains(s.Name, StringComparer.Ordinal)).ToList();
+if (selected.Count == 0)
+{
+    Console.Error.WriteLine($"unknown suite; known: {string.Join(", ", suites.Select(s => s.Name))}");
+    return 2;
+}
+
+var report = new BenchReport(Path.Combine(RepoRoot.Find(), "out", "bench"));
+foreach (var suite in selected)
+{
+    Console.WriteLine($"## {suite.Name}: {suite.Description}");
+    try
+    {
+        suite.Run(report.For(suite.Name));
+    }
+    catch (BenchSkippedException e)
+    {
+        Console.WriteLine($"(skipped: {e.Message})");
+    }
+}
+
+report.Save();
+return 0;

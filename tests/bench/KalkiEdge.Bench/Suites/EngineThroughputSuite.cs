@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using KalkiEdge.Appliance.Config;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
+
+namespace KalkiEdge.Bench.Suites;
+
+/// <summary>
+/// Issue 2: frames/s through the engine (one core) for three chains and 10 / 1,000 / 10,000 devices, from
+/// memory and from a pcap file, and Suricata on the same pcap and the same 50 rules as the baseline.
+/// </summary>
+public sealed class EngineThroughputSuite : IBenchSuite
+{
+    public const string FirewallChain =
+        "\"firewall(default: drop, stateful: false, rules: [{action: allow, dir: out, proto: tcp, remote: 203.0.113.0/24, rport: 443}, " +
+        "{action: allow, dir: in, proto: tcp, remote: 203.0.113.0/24, rport: 443}, {action: allow, proto: udp, remote: 203.0.113.0/24, rport: 53}, " +
+        "{action: allow, dir: in, proto: udp, remote: 203.0.113.0/24, rport: 53}, {action: allow, proto: icmp}])\"";
+
+    private static readonly (string Name, string Chain)[] Chains =
+    [
+        ("firewall", FirewallChain.Trim('"')),
+        ("firewall->rate-limit->ips(50)", FirewallChain.Trim('"') + " -> rate-limit(pps: 100000) -> ips(rules: bench-50.rules)"),
+        ("block-all", "block-all"),
+    ];
+
+    private static readonly int[] DeviceCounts = [10, 1_000, 10_000];
+
+    public string Name => "engine";
+
+    public string Description => "frames/s through the engine per chain and device count (one core), vs Suricata on the same pcap + rules";
+
+    public static int Frames => int.TryParse(Environment.GetEnvironmentVariable("KALKI_BENCH_FRAMES"), out var n) ? n : 1_000_000;
+
+    public void Run(SuiteReport report)
+    {
+        foreach (var devices in DeviceCounts)
+        {
+            var mix = TrafficMix.Build(devices, Frames);
+            foreach (var (name, chain) in Chains)
+            {
+                var appliance = Build(mix, chain);
+                var fps = Frames / Measure.MedianSeconds(3, () => PlayFromMemory(appliance, mix));
+                report.Add($"{name}, {devices} devices, from memory", fps, "frames/s", $"avg {mix.AverageFrameBytes:F0} B");
+            }
+        }
+
+        CompareWithSuricata(report);
+    }
+
+    /// <summary>The same engine path as live: copy each frame into the pooled Frame, infer direction, process.</summary>
+    public static void PlayFromMemory(Appliance.Appliance appliance, TrafficMix mix)
+    {
+        var engine = appliance.Engine;
+        var context = appliance.CreateContext();
+        var frame = new Frame();
+        long t = 1_767_225_600_000_000;
+        foreach (var i in mix.Order)
+        {
+            frame.Load(mix.Templates[i], t++, Direction.FromDevice);
+            frame.Direction = engine.InferDirection(frame);
+            engine.Process(frame, context);
+        }
+    }
+
+    public static Appliance.Appliance Build(TrafficMix mix, string chain)
+    {
+        var umboxes = Path.Combine(RepoRoot.Find(), "umboxes");
+        var config = new SiteConfig
+        {
+            File = "bench",
+            UmboxesDir = umboxes,
+            NetworkBroadcastChain = "block-all",
+            Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = chain })],
+        };
+        var diagnostics = new DiagnosticBag();
+        return Appliance.Appliance.Build(config, diagnostics, new NullObserver())
+            ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
+    }
+
+    private static void CompareWithSuricata(SuiteReport report)
+    {
+        var suricata = Suricata.Find();
+        var mix = TrafficMix.Build(1_000, Frames);
+        var dir = Directory.CreateTempSubdirectory("kalki-bench-");
+        try
+        {
+            var pcap = Path.Combine(dir.FullName, "mix.pcap");
+            var small = Path.Combine(dir.FullName, "small.pcap");
+            mix.WritePcap(pcap);
+            mix.WritePcap(small, 1_000);
+            var rules = Path.Combine(RepoRoot.Find(), "umboxes", "rules", "bench-50.rules");
+            var chain = Chains[1].Chain;
+            var appliance = Build(mix, chain);
+            var oursFromFile = Frames / Measure.MedianSeconds(3, () => PlayFromFile(appliance, pcap));
+            report.Add("firewall->rate-limit->ips(50), 1000 devices, from pcap file", oursFromFile, "frames/s");
+            if (suricata is null)
+            {
+                report.Add("suricata (same pcap, same rules)", double.NaN, "frames/s", "suricata not installed: run tests/peers/install-suricata.sh");
+                return;
+            }
+
+            // Suricata's start-up (rule compilation) is measured on a tiny capture and subtracted.
+            var startup = Measure.MedianSeconds(3, () => suricata.Run(small, rules, dir.FullName));
+            var total = Measure.MedianSeconds(3, () => suricata.Run(pcap, rules, dir.FullName));
+            var suricataFps = (Frames - 1_000) / Math.Max(1e-6, total - startup);
+            report.Add("suricata --runmode single, same pcap + 50 rules", suricataFps, "frames/s", $"start-up {startup:F2}s subtracted");
+            report.Add("ratio kalki-edge / suricata (pcap file)", oursFromFile / suricataFps, "x");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static void PlayFromFile(Appliance.Appliance appliance, string pcap)
+    {
+        using var source = new PcapFileSource(pcap);
+        var engine = appliance.Engine;
+        var context = appliance.CreateContext();
+        var frame = new Frame();
+        while (source.TryRead(frame))
+        {
+            frame.Direction = engine.InferDirection(frame);
+            engine.Process(frame, context);
+        }
+    }
+
+    private static ulong ParseMac(string mac) => Mac.TryParse(mac, out var m) ? m : throw new ArgumentException(mac);
+}
+
+/// <summary>Discards everything (benchmarks measure the engine, not the console).</summary>
+public sealed class NullObserver : IApplianceObserver
+{
+    public long Alerts { get; private set; }
+
+    public void OnAlert(Alert alert) => Alerts++;
+
+    public void OnTransition(TransitionEvent transition)
+    {
+    }
+
+    public void OnMalformed(long frameNumber, string device, string reason)
+    {
+    }
+
+    public void OnUmboxLog(string device, string element, long timeMicros, string message)
+    {
+    }
+}
+
+/// <summary>The Suricata binary, run offline on a capture.</summary>
+public sealed class Suricata(string path)
+{
+    public static Suricata? Find() =>
+        new[] { "/usr/bin/suricata", "/usr/local/bin/suricata" }.Where(File.Exists).Select(p => new Suricata(p)).FirstOrDefault();
+
+    public void Run(string pcap, string rules, string workDir)
+    {
+        var log = Path.Combine(workDir, "suricata-log");
+        Directory.CreateDirectory(log);
+        var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-r", pcap, "-S", rules, "--runmode", "single", "-k", "none", "-l", log })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(10)) || p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"suricata failed on {pcap} (exit {(p.HasExited ? p.ExitCode : -1)})");
+        }
+    }
+}

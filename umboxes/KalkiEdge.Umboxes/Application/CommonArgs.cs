@@ -1,0 +1,43 @@
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Umboxes.Application;
+
+/// <summary>Arguments shared by the application-layer elements, spelled and checked the same way in each.</summary>
+internal static class CommonArgs
+{
+    public const int DefaultSources = 4096;
+    public const int MaxSources = 1 << 20;
+
+    /// <summary><c>max-sources:</c> capacity of the per-source table (bounded memory; least recently seen evicted).</summary>
+    public static int MaxSourcesArg(ElementArgs args) => (int)args.Int("max-sources", DefaultSources, 16, MaxSources);
+
+    /// <summary>
+    /// An alert type name chosen by configuration (built-in or pack-defined): lower-case words joined by dashes.
+    /// </summary>
+    public static string AlertType(ElementArgs args, string key, string fallback)
+    {
+        var n = args.Node(key);
+        var text = n is null ? null : args.ScalarText(n);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterLower(c) && !char.IsAsciiDigit(c) && c != '-')
+            {
+                args.Error(n!.At, $"'{key}' must be an alert type name like 'control-attempt' (lower-case letters, digits, dashes), got '{text}'");
+                return fallback;
+            }
+        }
+
+        if (text.Length == 0)
+        {
+            args.Error(n!.At, $"'{key}' must not be empty");
+            return fallback;
+        }
+
+        return text;
+    }
+}

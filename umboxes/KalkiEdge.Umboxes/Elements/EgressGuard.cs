@@ -1,0 +1,117 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes.Application;
+
+namespace KalkiEdge.Umboxes.Elements;
+
+/// <summary>Validated egress-guard arguments.</summary>
+public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, long WindowMicros);
+
+/// <summary>
+/// KalKi u6 (COMPROMISE): a device may send IP traffic only to the destinations of its allow-list, or from its
+/// own service ports (<c>lports</c>, replies of the services it offers). Anything else raises
+/// <c>abnormal-egress</c> — once per window for the device, the count aggregating every offending frame since
+/// the previous alert — and is dropped with <c>block: true</c>. Traffic toward the device and non-IP frames
+/// (ARP, layer 2 is the firewall's job) pass. Entries: <c>remote</c> (address/CIDR, default any), <c>proto</c>
+/// (tcp, udp, icmp — ICMP and ICMPv6 — or any), <c>rport</c> (port, range or list; TCP/UDP only).
+/// <code>egress-guard(allow: [{remote: 198.51.100.0/24, rport: 443, proto: tcp}, {rport: 53, proto: udp}], lports: [80], block: true, window: 1min)</code>
+/// </summary>
+public sealed class EgressGuard(EgressGuardConfig config) : Element
+{
+    private AlertGateState _gate;
+
+    public static IElementSpec? Compile(ElementArgs args)
+    {
+        var rules = new List<EgressRule>();
+        var allowNode = args.Required("allow");
+        if (allowNode is not null)
+        {
+            foreach (var item in allowNode.AsList())
+            {
+                if (ParseRule(args, item) is { } rule)
+                {
+                    rules.Add(rule);
+                }
+            }
+        }
+
+        var lportsNode = args.Node("lports");
+        var lports = lportsNode is null ? null : PortSet.Parse(args, lportsNode, "lports");
+        bool block = args.Bool("block", false);
+        long window = args.DurationMicros("window", 60_000_000);
+        return new ElementSpec<EgressGuardConfig>("egress-guard", new EgressGuardConfig(new EgressAllowList(rules, lports), block, window), static c => new EgressGuard(c));
+    }
+
+    public override Verdict Process(Frame frame, ElementContext context)
+    {
+        if (!frame.Decode())
+        {
+            return Verdict.Drop;
+        }
+
+        if (frame.Direction != Direction.FromDevice || !frame.IsIp || config.AllowList.Allows(frame))
+        {
+            return Verdict.Forward;
+        }
+
+        int count = AlertGate.Account(ref _gate, over: true, frame.TimestampMicros, config.WindowMicros, crossingCount: 1);
+        if (count > 0)
+        {
+            context.Raise(AlertTypes.AbnormalEgress, Describe(frame, count), count: count);
+        }
+
+        return config.Block ? Verdict.Drop : Verdict.Forward;
+    }
+
+    private static EgressRule? ParseRule(ElementArgs args, ArgNode item)
+    {
+        var entry = args.Map(item, "allow entry");
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (item.Entries.Count == 0)
+        {
+            args.Error(item.At, "an empty allow entry would allow everything; write {remote: any} if that is meant");
+            return null;
+        }
+
+        var remoteNode = entry.Node("remote");
+        var remote = remoteNode is null ? IpNetwork.Any : entry.Network(remoteNode, "remote");
+        var proto = entry.Choice("proto", "any", "tcp", "udp", "icmp", "any") switch
+        {
+            "tcp" => EgressProtocol.Tcp,
+            "udp" => EgressProtocol.Udp,
+            "icmp" => EgressProtocol.Icmp,
+            _ => EgressProtocol.Any,
+        };
+        var rportNode = entry.Node("rport");
+        var rports = rportNode is null ? null : PortSet.Parse(entry, rportNode, "rport");
+        if (rportNode is not null && proto == EgressProtocol.Icmp)
+        {
+            entry.Error(rportNode.At, "'rport' applies to tcp and udp only, not icmp");
+        }
+
+        entry.RejectUnknown();
+        return new EgressRule(remote, proto, rports);
+    }
+
+    private string Describe(Frame frame, int count)
+    {
+        var proto = frame.IpProtocol switch
+        {
+            IpProtocols.Tcp => "tcp",
+            IpProtocols.Udp => "udp",
+            IpProtocols.Icmp or IpProtocols.IcmpV6 => "icmp",
+            var p => $"ip proto {p}",
+        };
+        var flow = frame.IsTcp || frame.IsUdp
+            ? $"{proto} {Endpoint(frame.SrcIp, frame.SrcPort)} -> {Endpoint(frame.DstIp, frame.DstPort)}"
+            : $"{proto} {Ip.Format(frame.SrcIp)} -> {Ip.Format(frame.DstIp)}";
+        var action = config.Block ? "dropped" : "forwarded";
+        return $"device traffic outside its allow-list: {flow} ({count} frame(s) in this report, {action}; window {Duration.Format(config.WindowMicros)})";
+    }
+
+    private static string Endpoint(UInt128 ip, ushort port) => Ip.IsV4(ip) ? $"{Ip.Format(ip)}:{port}" : $"[{Ip.Format(ip)}]:{port}";
+}

@@ -1,0 +1,125 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes.Application;
+
+namespace KalkiEdge.Umboxes.Elements;
+
+/// <summary>Validated http-auth-guard arguments.</summary>
+public sealed record HttpAuthGuardConfig(PortSet? Ports, int MaxLogins, long WindowMicros, bool Block, int MaxHeadBytes, int MaxSources)
+{
+    internal DefaultCredentials Defaults { get; init; } = new([]);
+}
+
+/// <summary>
+/// KalKi u2/u11: watches HTTP logins toward the device — requests (a TCP segment beginning with a request line)
+/// carrying an <c>Authorization: Basic</c> or <c>Digest</c> header, read from the first
+/// <c>max-head-bytes</c> of the segment only (no reassembly). A login with factory-default credentials raises
+/// <c>default-login</c> (Basic: user and password; Digest: user name only, as Digest never sends the
+/// password); more than <c>max-logins</c> logins from one source within <c>window</c> (sliding, frame time)
+/// raise <c>max-login-attempts</c>. Both alerts are aggregated once per source per window. With
+/// <c>block: true</c> default-credential requests, and logins beyond the limit, are dropped. Requests without
+/// credentials and segments that are not a request head pass. Alert info names the user, never a password.
+/// <code>http-auth-guard(ports: [80], defaults: ["admin:admin", "admin:"], max-logins: 5, window: 1min, block: true)</code>
+/// </summary>
+public sealed class HttpAuthGuard : Element
+{
+    private readonly HttpAuthGuardConfig _config;
+    private readonly SlidingWindowDetector _logins;
+    private readonly SlidingWindowDetector _defaultLogins;
+
+    public HttpAuthGuard(HttpAuthGuardConfig config)
+    {
+        _config = config;
+        _logins = new SlidingWindowDetector(config.MaxLogins + 1, config.WindowMicros, config.MaxSources);
+        _defaultLogins = new SlidingWindowDetector(1, config.WindowMicros, config.MaxSources);
+    }
+
+    /// <summary>Logins whose credentials could not be read (counted as logins, never default ones).</summary>
+    public long MalformedCredentials { get; private set; }
+
+    /// <summary>Sources displaced from the full tables.</summary>
+    public long Evictions => _logins.Table.Evictions + _defaultLogins.Table.Evictions;
+
+    internal int TableCapacity => _logins.Table.Capacity;
+
+    public static IElementSpec? Compile(ElementArgs args)
+    {
+        var portsNode = args.Node("ports");
+        var ports = portsNode is null ? null : PortSet.Parse(args, portsNode, "ports");
+        var defaultsNode = args.Node("defaults");
+        var defaults = DefaultCredentials.Parse(args, defaultsNode?.AsList());
+        int maxLogins = (int)args.Int("max-logins", 5, 1, 1000);
+        long window = args.DurationMicros("window", 60_000_000);
+        bool block = args.Bool("block", false);
+        int maxHead = (int)args.Int("max-head-bytes", 8192, 256, 65535);
+        int sources = CommonArgs.MaxSourcesArg(args);
+        TableLimits.CheckEventMemory(args, sources, maxLogins + 1, "max-logins + 1");
+        var config = new HttpAuthGuardConfig(ports, maxLogins, window, block, maxHead, sources) { Defaults = defaults };
+        return new ElementSpec<HttpAuthGuardConfig>("http-auth-guard", config, static c => new HttpAuthGuard(c));
+    }
+
+    public override Verdict Process(Frame frame, ElementContext context)
+    {
+        if (!frame.Decode())
+        {
+            return Verdict.Drop;
+        }
+
+        if (frame.Direction != Direction.ToDevice || !frame.IsTcp || frame.PayloadLength == 0
+            || (_config.Ports is not null && !_config.Ports.Contains(frame.DstPort))
+            || !HttpRequestHead.TryParse(frame.Payload, _config.MaxHeadBytes, out var head)
+            || !head.TryGetHeader("Authorization"u8, out var value))
+        {
+            return Verdict.Forward;
+        }
+
+        Span<byte> scratch = stackalloc byte[HttpAuthorization.MaxDecodedBytes];
+        if (!HttpAuthorization.TryRead(value, scratch, out var auth))
+        {
+            return Verdict.Forward;
+        }
+
+        if (auth.Malformed)
+        {
+            MalformedCredentials++;
+        }
+
+        long now = frame.TimestampMicros;
+        bool drop = false;
+        var logins = _logins.Record(frame.SrcIp, now);
+        if (logins.AlertCount > 0)
+        {
+            context.Raise(AlertTypes.MaxLoginAttempts, DescribeLogins(frame.SrcIp, logins.AlertCount), count: logins.AlertCount);
+        }
+
+        drop |= _config.Block && logins.Over;
+        var user = auth.Malformed ? null : _config.Defaults.Match(auth.Scheme, auth.User, auth.Password);
+        if (user is not null)
+        {
+            var defaults = _defaultLogins.Record(frame.SrcIp, now);
+            if (defaults.AlertCount > 0)
+            {
+                context.Raise(AlertTypes.DefaultLogin, DescribeDefault(auth.Scheme, user, frame.SrcIp, defaults.AlertCount), count: defaults.AlertCount);
+            }
+
+            drop |= _config.Block;
+        }
+
+        return drop ? Verdict.Drop : Verdict.Forward;
+    }
+
+    private string DescribeLogins(UInt128 source, int count)
+    {
+        var action = _config.Block ? "; further logins dropped" : "";
+        return $"more than {_config.MaxLogins} HTTP logins within {Duration.Format(_config.WindowMicros)} from {Ip.Format(source)} ({count} in this report){action}";
+    }
+
+    private string DescribeDefault(HttpAuthScheme scheme, string user, UInt128 source, int count)
+    {
+        var how = scheme == HttpAuthScheme.Basic
+            ? $"HTTP Basic login with the default credentials of user '{user}'"
+            : $"HTTP Digest login as default user '{user}' (Digest hides the password: only the user name is checked)";
+        var action = _config.Block ? "dropped" : "forwarded";
+        return $"{how} from {Ip.Format(source)} ({count} in this report, {action})";
+    }
+}

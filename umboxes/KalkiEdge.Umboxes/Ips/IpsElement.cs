@@ -1,0 +1,213 @@
+using System.Text;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Umboxes.Ips;
+
+/// <summary>Validated, shared configuration of an <c>ips</c> element.</summary>
+public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, int FlowCapacity, int ThresholdCapacity, int AlertCapPerSecond);
+
+/// <summary>
+/// <c>ips(rules: camera.rules, home-net: 192.0.2.0/24)</c>: runs a Snort/Suricata rule subset over each frame.
+/// Matching rules raise <c>ips</c> alerts (sid, msg); <c>drop</c> rules also drop the frame. Each rule alerts
+/// at most <c>alert-cap</c> times per second of frame time; alerts beyond that are counted into the next one.
+/// Flow and threshold tables are per device, bounded, and created on first use.
+/// </summary>
+public sealed class IpsElement(IpsConfig config) : Element
+{
+    private const long CapWindowMicros = 1_000_000;
+
+    private readonly RuleIndex _index = config.Index;
+    private FlowTable? _flows;
+    private ThresholdTable? _thresholds;
+    private AlertCap? _cap;
+
+    public long SuppressedAlerts => _cap?.Suppressed ?? 0;
+
+    public long FlowEvictions => _flows?.Evictions ?? 0;
+
+    public long ThresholdEvictions => _thresholds?.Evictions ?? 0;
+
+    public static IElementSpec? Compile(ElementArgs args)
+    {
+        var files = args.Required("rules")?.AsList() ?? [];
+        string? homeNet = HomeNet(args);
+        int flows = (int)args.Int("flows", 1024, 16, 1 << 20);
+        int thresholds = (int)args.Int("thresholds", 256, 4, 1 << 20);
+        int cap = (int)args.Int("alert-cap", 100, 1, 1_000_000);
+
+        int errorsBefore = args.Diagnostics.Items.Count;
+        var parser = new RuleParser(new RuleVariables(homeNet));
+        var rules = new List<IpsRule>();
+        foreach (var node in files)
+        {
+            var name = args.ScalarText(node);
+            var file = name is null ? null : args.Resources.Load(name, node.At, args.Diagnostics);
+            if (file is null)
+            {
+                continue;
+            }
+
+            var parsed = parser.ParseFile(file.Name, Encoding.UTF8.GetString(file.Content), args.Diagnostics);
+            if (parsed.Count == 0 && args.Diagnostics.Items.Count == errorsBefore)
+            {
+                args.Error(node.At, $"rule file '{file.Name}' contains no rules");
+            }
+
+            rules.AddRange(parsed);
+        }
+
+        ReportDuplicateSids(rules, args.Diagnostics);
+        if (args.Diagnostics.Items.Count > errorsBefore || rules.Count == 0)
+        {
+            return null;
+        }
+
+        bool needsFlows = rules.Exists(r => !r.Flow.IsEmpty);
+        var config = new IpsConfig(new RuleIndex(rules), needsFlows, flows, thresholds, cap);
+        return new ElementSpec<IpsConfig>("ips", config, static c => new IpsElement(c));
+    }
+
+    public override Verdict Process(Frame frame, ElementContext context)
+    {
+        if (!frame.Decode())
+        {
+            return Verdict.Drop;
+        }
+
+        if (!frame.IsIp)
+        {
+            return Verdict.Forward;
+        }
+
+        int[] candidates;
+        ReadOnlySpan<byte> payload = default;
+        ushort srcPort = 0, dstPort = 0;
+        if (frame.IsTcp || frame.IsUdp)
+        {
+            srcPort = frame.SrcPort;
+            dstPort = frame.DstPort;
+            candidates = frame.IsTcp ? _index.Tcp(dstPort) : _index.Udp(dstPort);
+            payload = frame.Payload;
+        }
+        else if (frame.IsIcmp)
+        {
+            candidates = _index.Icmp;
+            payload = IcmpPayload(frame);
+        }
+        else
+        {
+            candidates = _index.OtherIp;
+        }
+
+        // Flow state must see every packet (the handshake's SYN+ACK usually has no candidate rules).
+        var flow = config.NeedsFlows ? (_flows ??= new FlowTable(config.FlowCapacity)).Update(frame, srcPort, dstPort) : default;
+        bool drop = false;
+        foreach (var n in candidates)
+        {
+            var rule = _index.Rules[n];
+            if (!rule.MatchesEndpoints(frame.SrcIp, srcPort, frame.DstIp, dstPort)
+                || (rule.Flags is { } flags && (!frame.IsTcp || !flags.Matches(frame.TcpFlags)))
+                || (!rule.Flow.IsEmpty && !rule.Flow.Matches(flow))
+                || !rule.Contents.Matches(payload))
+            {
+                continue;
+            }
+
+            var decision = rule.Threshold is { } threshold
+                ? (_thresholds ??= new ThresholdTable(config.ThresholdCapacity)).Check(n, threshold, TrackedKey(threshold.Track, frame), frame.TimestampMicros)
+                : ThresholdDecision.Alert;
+            if (decision == ThresholdDecision.Alert)
+            {
+                (_cap ??= new AlertCap(_index.Rules.Length, config.AlertCapPerSecond)).Raise(n, rule, frame.TimestampMicros, context);
+            }
+
+            drop |= rule.Action == RuleAction.Drop;
+        }
+
+        return drop ? Verdict.Drop : Verdict.Forward;
+    }
+
+    /// <summary>Suricata's ICMP payload starts after the 8-byte ICMP header (type, code, checksum, rest).</summary>
+    private static ReadOnlySpan<byte> IcmpPayload(Frame frame)
+    {
+        int start = frame.L4Offset + 8;
+        int end = frame.PayloadOffset + frame.PayloadLength;
+        return start <= end ? frame.Data[start..end] : default;
+    }
+
+    private static UInt128 TrackedKey(ThresholdTrack track, Frame frame) => track switch
+    {
+        ThresholdTrack.BySrc => frame.SrcIp,
+        ThresholdTrack.ByDst => frame.DstIp,
+        _ => 0,
+    };
+
+    private static string? HomeNet(ElementArgs args)
+    {
+        var node = args.Node("home-net");
+        if (node is null)
+        {
+            return null;
+        }
+
+        var text = node.Kind == ArgKind.List ? "[" + string.Join(",", node.Items.Select(i => i.Text)) + "]" : node.Text;
+        if (node.Kind == ArgKind.Map || node.Items.Any(i => i.Kind != ArgKind.Scalar))
+        {
+            args.Error(node.At, $"'home-net' must be an address, CIDR block or list of them, got {node}");
+            return null;
+        }
+
+        AddressParser.ParseAddresses(text, new RuleVariables(), out var error);
+        if (error is not null)
+        {
+            args.Error(node.At, $"'home-net': {error}");
+            return null;
+        }
+
+        return text;
+    }
+
+    private static void ReportDuplicateSids(List<IpsRule> rules, DiagnosticBag diagnostics)
+    {
+        var first = new Dictionary<long, IpsRule>();
+        foreach (var rule in rules)
+        {
+            if (!first.TryAdd(rule.Sid, rule))
+            {
+                diagnostics.Error(rule.At, $"sid {rule.Sid} is already used by the rule at {first[rule.Sid].Origin}");
+            }
+        }
+    }
+
+    /// <summary>At most N alerts per rule per second of frame time; the rest are counted into the next alert.</summary>
+    private sealed class AlertCap(int rules, int perSecond)
+    {
+        private readonly long[] _windowStart = new long[rules];
+        private readonly int[] _raised = new int[rules];
+        private readonly int[] _pending = new int[rules];
+
+        public long Suppressed { get; private set; }
+
+        public void Raise(int n, IpsRule rule, long now, ElementContext context)
+        {
+            if (now - _windowStart[n] >= CapWindowMicros)
+            {
+                _windowStart[n] = now;
+                _raised[n] = 0;
+            }
+
+            if (_raised[n] >= perSecond)
+            {
+                _pending[n]++;
+                Suppressed++;
+                return;
+            }
+
+            _raised[n]++;
+            int count = 1 + _pending[n];
+            _pending[n] = 0;
+            context.Raise(AlertTypes.Ips, rule.Message.Length > 0 ? rule.Message : $"sid {rule.Sid}", rule.Sid, count);
+        }
+    }
+}
