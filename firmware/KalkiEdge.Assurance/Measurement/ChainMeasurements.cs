@@ -20,13 +20,11 @@ public sealed class ChainMeasurements
         _table.AddOrUpdate(chain, measurement.Bytes.ToArray());
 
     /// <summary>The 32 measurement bytes bound into tags for frames leaving <paramref name="chain"/>.</summary>
-    public byte[] For(ChainDefinition chain)
-    {
-        if (_table.TryGetValue(chain, out var bytes))
-        {
-            return bytes;
-        }
+    public byte[] For(ChainDefinition chain) => _table.TryGetValue(chain, out var bytes) ? bytes : Add(chain);
 
+    // Kept out of For: a lambda there would allocate its closure on every call, hit or miss.
+    private byte[] Add(ChainDefinition chain)
+    {
         var computed = ImageMeasurer.Measure(chain.Image ?? "", UnversionedChain, chain).Bytes.ToArray();
         return _table.GetValue(chain, _ => computed);
     }

@@ -33,6 +33,7 @@ public sealed class SigningStage : IDisposable
     private readonly byte[] _tag = new byte[HypervisorShim.DigestSize];
     private readonly byte[] _recomputed = new byte[PacketBinding.DigestSize];
     private int _count;
+    private bool _sealed;
 
     public SigningStage(IHypervisor? hypervisor, SigningOptions options, IFrameSink? egress, IAlertSink alerts, ChainMeasurements? measurements = null)
     {
@@ -109,16 +110,19 @@ public sealed class SigningStage : IDisposable
             return;
         }
 
-        var carried = _digests.AsSpan(0, _count * PacketBinding.DigestSize);
-        _hypervisor!.Hmac(carried, _tag);
-        Counters.SignCalls++;
-        Verify(carried);
+        if (!_sealed)
+        {
+            Seal();
+        }
+
+        Verify(_digests.AsSpan(0, _count * PacketBinding.DigestSize));
         for (int i = 0; i < _count; i++)
         {
             _pending[i].Device = null; // do not keep device objects alive from an idle stage
         }
 
         _count = 0;
+        _sealed = false;
     }
 
     public void Dispose() => _binding.Dispose();
@@ -128,6 +132,17 @@ public sealed class SigningStage : IDisposable
 
     /// <summary>Test hook: a pending frame's bytes as they will be injected.</summary>
     internal Frame PendingFrameAt(int index) => _pending[index].Frame;
+
+    /// <summary>Test hook: egress attributes a pending frame to another device than the one that tagged it.</summary>
+    internal void ReattributeForTest(int index, DeviceSlot device) => _pending[index].Device = device;
+
+    /// <summary>Signing side, end of a batch: one shim HMAC over the carried digests (the batch tag).</summary>
+    internal void Seal()
+    {
+        _hypervisor!.Hmac(_digests.AsSpan(0, _count * PacketBinding.DigestSize), _tag);
+        Counters.SignCalls++;
+        _sealed = true;
+    }
 
     // Tagging side: bind the frame to its device's chain and epoch as they are now.
     private bool Tag(PendingFrame slot, Span<byte> digest)
