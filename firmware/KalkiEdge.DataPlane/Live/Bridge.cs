@@ -96,9 +96,16 @@ public sealed class Bridge : IDisposable
     {
         lock (_statusGate)
         {
-            if (!_stopped)
+            if (!_stopped && _failure is null)
             {
-                _status = [.. Ports.Select(p => new PortStatus(p.Name, p == _uplink, Interlocked.Read(ref p.Counters.Received), Interlocked.Read(ref p.Counters.Sent), Interlocked.Read(ref p.Counters.SendErrors), Interlocked.Read(ref p.Counters.Truncated), p.ReadStatistics()))];
+                try
+                {
+                    _status = [.. Ports.Select(p => new PortStatus(p.Name, p == _uplink, Interlocked.Read(ref p.Counters.Received), Interlocked.Read(ref p.Counters.Sent), Interlocked.Read(ref p.Counters.SendErrors), Interlocked.Read(ref p.Counters.Truncated), p.ReadStatistics()))];
+                }
+                catch (FrameSourceException e)
+                {
+                    Fail(e);
+                }
             }
 
             return _status;
@@ -265,8 +272,13 @@ public sealed class Bridge : IDisposable
 #pragma warning restore CA1031
         {
             // Fail closed: a dead port stops the whole bridge rather than bridging half the traffic.
-            _failure ??= new FrameSourceException($"{port.Name}: {e.Message}", e);
-            _faulted.Set();
+            Fail(new FrameSourceException($"{port.Name}: {e.Message}", e));
         }
+    }
+
+    private void Fail(Exception e)
+    {
+        _failure ??= e;
+        _faulted.Set();
     }
 }

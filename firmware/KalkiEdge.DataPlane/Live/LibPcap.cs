@@ -33,6 +33,12 @@ internal static partial class LibPcap
     [LibraryImport(Library)]
     public static partial void pcap_breakloop(nint handle);
 
+    /// <summary>struct pcap_stat on Linux: three u_int (ps_recv, ps_drop, ps_ifdrop). Called directly because
+    /// SharpPcap 6.3.1 marshals it with pointer-sized fields on Unix, so its DroppedPackets is really ps_ifdrop
+    /// and ring drops read as 0: the "silent loss" in PLATFORM-NOTES.md.</summary>
+    [LibraryImport(Library)]
+    public static unsafe partial int pcap_stats(nint handle, uint* stats);
+
     [LibraryImport(Library)]
     public static partial nint pcap_geterr(nint handle);
 

@@ -141,10 +141,16 @@ public sealed class LivePort : IBridgePort
         LibPcap.pcap_breakloop(_handle);
     }
 
-    public CaptureStatistics ReadStatistics()
+    public unsafe CaptureStatistics ReadStatistics()
     {
-        var s = (PcapStatistics)_device.Statistics;
-        return new CaptureStatistics(s.ReceivedPackets, s.DroppedPackets, s.InterfaceDroppedPackets);
+        // Room for a larger struct than Linux's three fields, in case a build adds platform fields.
+        var stats = stackalloc uint[8];
+        if (LibPcap.pcap_stats(_handle, stats) != 0)
+        {
+            throw new FrameSourceException($"{Name}: cannot read capture statistics: {LibPcap.LastError(_handle)}");
+        }
+
+        return new CaptureStatistics(stats[0], stats[1], stats[2]);
     }
 
     public void Dispose()
