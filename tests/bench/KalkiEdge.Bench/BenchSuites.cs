@@ -9,5 +9,6 @@ public static class BenchSuites
     [
         new EngineThroughputSuite(),
         new ReactionSuite(),
+        new ChainFootprintSuite(),
     ];
 }
