@@ -1,6 +1,7 @@
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Umboxes.Application;
+using KalkiEdge.Umboxes.Common;
 
 namespace KalkiEdge.Umboxes.Elements;
 
@@ -45,8 +46,7 @@ public sealed class HttpAuthGuard : Element
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        var portsNode = args.Node("ports");
-        var ports = portsNode is null ? null : PortSet.Parse(args, portsNode, "ports");
+        var ports = MatchArgs.Ports(args, "ports");
         var defaultsNode = args.Node("defaults");
         var defaults = DefaultCredentials.Parse(args, defaultsNode?.AsList());
         int maxLogins = (int)args.Int("max-logins", 5, 1, 1000);
