@@ -39,7 +39,11 @@ internal sealed class EventRings
             _filled[slot]++;
         }
 
-        // When full, "next" points at the oldest of the last depth events.
-        return _filled[slot] == _depth && now - _times[baseIndex + next] < windowMicros;
+        return FullWithin(slot, now, windowMicros);
     }
+
+    /// <summary>True when the slot's last depth events all lie within the window ending now.</summary>
+    public bool FullWithin(int slot, long now, long windowMicros) =>
+        // When full, "next" points at the oldest of the last depth events.
+        _filled[slot] == _depth && now - _times[(slot * _depth) + _next[slot]] < windowMicros;
 }

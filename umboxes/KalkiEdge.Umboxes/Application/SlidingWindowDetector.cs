@@ -37,6 +37,13 @@ internal sealed class SlidingWindowDetector
         return new Detection(slot, over, count);
     }
 
+    /// <summary>True when <paramref name="source"/> is at or over the threshold now, without recording an event.</summary>
+    public bool IsOver(UInt128 source, long now)
+    {
+        int slot = Table.Find(source, now);
+        return slot >= 0 && _rings.FullWithin(slot, now, _windowMicros);
+    }
+
     /// <summary>True while <paramref name="source"/> is blocked (see <see cref="SourceState.BlockedUntil"/>).</summary>
     public bool IsBlocked(UInt128 source, long now)
     {
