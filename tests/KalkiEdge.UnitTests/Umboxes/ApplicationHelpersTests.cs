@@ -1,5 +1,6 @@
 using System.Text;
 using KalkiEdge.Umboxes.Application;
+using KalkiEdge.UnitTests.Support;
 
 namespace KalkiEdge.UnitTests.Umboxes;
 
@@ -29,6 +30,42 @@ public class ApplicationHelpersTests
         Assert.That(created, Is.True);
         Assert.That(table.Evictions, Is.EqualTo(1), "an idle entry is reused, not evicted");
         Assert.That(table.Find(0, 1_000), Is.EqualTo(-1), "idle entries are gone for lookups");
+    }
+
+    [Test]
+    public void Source_table_grows_on_demand_up_to_its_capacity_keeping_entries_and_their_storage()
+    {
+        var table = new SourceTable<int>(capacity: 4096, idleMicros: 1_000_000, extraPerSlot: 2);
+        Assert.That(table.Size, Is.EqualTo(16), "a device that talks to few hosts pays for few");
+        for (int i = 0; i < 1000; i++)
+        {
+            int slot = table.Acquire((UInt128)i, now: 1, out _);
+            table[slot] = i;
+            table.Extra(slot)[1] = i * 10;
+        }
+
+        Assert.That(table.Size, Is.InRange(1024, 4096));
+        Assert.That(table.Evictions, Is.Zero, "below capacity nothing is evicted");
+        for (int i = 0; i < 1000; i++)
+        {
+            int slot = table.Find((UInt128)i, 2);
+            Assert.That(slot, Is.Not.Negative);
+            Assert.That((table[slot], table.Extra(slot)[1]), Is.EqualTo((i, i * 10L)));
+        }
+    }
+
+    [TestCase("brute-force(port: 22)")]
+    [TestCase("egress-guard(allow: [{rport: 443, proto: tcp}])")]
+    [TestCase("http-auth-guard")]
+    [TestCase("hue-guard(restrict: true)")]
+    [TestCase("decoy")]
+    public void A_fresh_element_instance_costs_a_few_kilobytes_not_its_full_table(string chain)
+    {
+        var definition = new ChainHarness(chain).Chain.Definition;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        definition.Instantiate();
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(bytes, Is.LessThan(16_384), "10,000 devices must fit in the appliance's memory");
     }
 
     [Test]
