@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Io;
@@ -6,7 +7,11 @@ using KalkiEdge.DataPlane.Io;
 namespace KalkiEdge.Appliance.Replay;
 
 /// <summary>Counts of one replay run.</summary>
-public sealed record ReplayResult(long Frames, long Forwarded, long Dropped, long Replied, long Malformed, TimeSpan Elapsed);
+public sealed record ReplayResult(long Frames, long Forwarded, long Dropped, long Replied, long Malformed, TimeSpan Elapsed)
+{
+    /// <summary>Packet signing counters when a signing stage ran.</summary>
+    public SigningCounters? Signing { get; init; }
+}
 
 /// <summary>
 /// Pushes frames from a source through the appliance's engine exactly as live traffic: direction inferred from
@@ -22,6 +27,12 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
 
     /// <summary>Called after each frame with its timestamp (the control plane drains its queue here).</summary>
     public Action<long>? AfterFrame { get; init; }
+
+    /// <summary>
+    /// Packet signing (issue 5): frames leaving a chain are tagged and verified by this stage, which sends them to
+    /// its own egress sink instead of <see cref="Output"/>. Null = signing off.
+    /// </summary>
+    public SigningStage? Signing { get; init; }
 
     public ReplayResult Run(IFrameSource source, CancellationToken cancel = default)
     {
@@ -47,12 +58,23 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
             AfterFrame?.Invoke(frame.TimestampMicros);
         }
 
+        Signing?.Flush();
         var c = engine.Counters;
-        return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed);
+        return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed) { Signing = Signing?.Counters };
     }
 
     private void Emit(Verdict verdict, Frame frame, ElementContext context)
     {
+        if (Signing is { } signing)
+        {
+            if (verdict != Verdict.Drop)
+            {
+                signing.Submit(verdict == Verdict.Forward ? frame : context.Reply, ChainOwner.Of(appliance.Engine, frame));
+            }
+
+            return;
+        }
+
         if (Output is null)
         {
             return;
