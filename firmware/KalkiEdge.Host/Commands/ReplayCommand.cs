@@ -19,7 +19,7 @@ internal static class ReplayCommand
 
         var json = new JsonLinesObserver(Console.Out);
         IApplianceObserver observer = cl.Flag("--json") ? json : new ConsoleObserver(Console.Out);
-        var appliance = ApplianceLoader.Load(cl.Option("--config"), observer);
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, cl.Flag("--persist"));
         if (appliance is null)
         {
             return ExitCodes.Invalid;
