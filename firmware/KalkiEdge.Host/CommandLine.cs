@@ -5,7 +5,8 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
 {
     public const string Usage = """
         usage:
-          kalki-edge run [--config FILE] [--speed X]      run the appliance (no config: the simulation profile)
+          kalki-edge run [--config FILE] [--speed X]      run the appliance: the live bridge when the config has
+                                                          interfaces:, else the simulation (no config: built-in)
           kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE]
                                                           push a capture through the engine; print alerts,
                                                           transitions and a summary (JSON lines with --json)

@@ -46,7 +46,9 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
             first = first < 0 ? frame.TimestampMicros : first;
             Pace(frame.TimestampMicros - first, clock, cancel);
             frame.Direction = engine.InferDirection(frame);
+            appliance.BeginFrame(frame.TimestampMicros);
             var verdict = engine.Process(frame, context);
+            appliance.EndFrame();
             if (frame.Malformation is { } reason)
             {
                 observer.OnMalformed(frame.Number, Attribute(frame), reason);

@@ -39,7 +39,7 @@ internal static class ReplayCommand
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {
-                json.Summary(result, appliance.Engine, _ => null);
+                json.Summary(result, appliance.Engine, Appliance.Appliance.StateOf);
             }
             else
             {

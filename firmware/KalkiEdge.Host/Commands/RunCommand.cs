@@ -6,8 +6,9 @@ using KalkiEdge.Appliance.Simulation;
 namespace KalkiEdge.Host.Commands;
 
 /// <summary>
-/// kalki-edge run. With no config: the simulation profile — the bundled multi-device scenario played through
-/// the engine in real time, printing alerts and state changes as they happen.
+/// kalki-edge run. With an <c>interfaces:</c> section in the config: the live bridge (<see cref="LiveRunCommand"/>).
+/// Otherwise the simulation: the bundled multi-device scenario played through the engine in real time, printing
+/// alerts and state changes as they happen.
 /// </summary>
 internal static class RunCommand
 {
@@ -25,6 +26,11 @@ internal static class RunCommand
         if (appliance is null)
         {
             return ExitCodes.Invalid;
+        }
+
+        if (appliance.Config.Sections.TryGetValue("interfaces", out var interfaces))
+        {
+            return LiveRunCommand.Execute(appliance, interfaces);
         }
 
         using var stop = new CancellationTokenSource();

@@ -64,7 +64,7 @@ public class HttpAuthGuardTests
     [Test]
     public void Default_logins_are_aggregated_once_per_source_per_window()
     {
-        var h = new ChainHarness("http-auth-guard(defaults: [\"admin:admin\"], max-logins: 1000, window: 1min)");
+        var h = new ChainHarness("http-auth-guard(defaults: [\"admin:admin\"], max-logins: 1000, alert-window: 1min)");
         long start = h.NowMicros;
         for (int i = 0; i < 30; i++)
         {
@@ -79,6 +79,25 @@ public class HttpAuthGuardTests
         var alerts = h.Sink.OfType(AlertTypes.DefaultLogin).ToList();
         Assert.That(alerts, Has.Count.EqualTo(3));
         Assert.That(alerts[2].Count, Is.EqualTo(30), "29 suppressed + this one");
+    }
+
+    [Test]
+    public void Default_logins_are_reported_within_the_default_alert_window_of_100ms()
+    {
+        var h = new ChainHarness("http-auth-guard(defaults: [\"admin:admin\"])");
+        long start = h.NowMicros;
+        h.Run(Login("admin:admin"));
+        h.NowMicros = start + 50_000;
+        h.Run(Login("admin:admin"));
+        h.NowMicros = start + 99_999;
+        h.Run(Login("admin:admin"));
+        Assert.That(h.Sink.Alerts, Has.Count.EqualTo(1));
+        h.NowMicros = start + 100_000;
+        h.Run(Login("admin:admin"));
+        Assert.That(h.Sink.Alerts.Select(a => a.Count), Is.EqualTo(new[] { 1, 3 }));
+        h.NowMicros = start + 500_000;
+        h.Run(Login("admin:admin"));
+        Assert.That(h.Sink.Alerts.Select(a => a.Count), Is.EqualTo(new[] { 1, 3, 1 }), "a login 0.4 s later is reported at once");
     }
 
     [Test]
@@ -97,7 +116,7 @@ public class HttpAuthGuardTests
         h.Run(Login("user5:guess"));
         var alert = h.Sink.Alerts.Single();
         Assert.That(alert.Type, Is.EqualTo(AlertTypes.MaxLoginAttempts));
-        Assert.That(alert.Count, Is.EqualTo(6));
+        Assert.That(alert.Count, Is.EqualTo(1));
         Assert.That(alert.Info, Does.Contain("more than 5 HTTP logins within 1min").And.Not.Contain("guess"));
     }
 

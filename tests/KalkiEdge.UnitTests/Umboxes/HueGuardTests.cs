@@ -30,7 +30,7 @@ public class HueGuardTests
         var alert = h.Sink.Alerts.Single();
         Assert.That(alert.Type, Is.EqualTo(AlertTypes.BruteForce));
         Assert.That(alert.Info, Does.Contain("Hue API").And.Contain("5 distinct API tokens").And.Contain(Attacker));
-        Assert.That(alert.Count, Is.EqualTo(5));
+        Assert.That(alert.Count, Is.EqualTo(1));
     }
 
     [Test]
@@ -156,12 +156,13 @@ public class HueGuardTests
     [Test]
     public void Reports_every_argument_error_with_its_place()
     {
-        var errors = ChainHarness.Errors("hue-guard(port: 0, tokens: 1,\n  window: 10 s, restrict-alert: Bad_Name)");
+        var errors = ChainHarness.Errors("hue-guard(port: 0, tokens: 1,\n  window: 10 s, restrict-alert: Bad_Name, alert-window: 1s)");
         var messages = errors.Select(e => e.Message).ToList();
         Assert.That(messages, Has.Some.Contain("'port' must be between 1 and 65535"));
         Assert.That(messages, Has.Some.Contain("'tokens' must be between 2 and 1000"));
         Assert.That(messages, Has.Some.Contain("alert type name"));
         Assert.That(messages, Has.Some.Contain("'restrict-alert' needs 'restrict: true'"));
+        Assert.That(messages, Has.Some.Contain("'alert-window' (of the restrict alerts) needs 'restrict: true'"));
         Assert.That(errors.Single(e => e.Message.Contains("alert type name", StringComparison.Ordinal)).Line, Is.EqualTo(2));
     }
 }

@@ -5,11 +5,12 @@ namespace KalkiEdge.Umboxes.Application;
 /// (sliding, frame time), for a bounded number of sources. Each source keeps only its <c>threshold</c> most
 /// recently used distinct values — enough to decide exactly, since if that many distinct values were used in
 /// the window, the most recent ones all were. Values are compared by a per-process randomized hash, so an
-/// attacker cannot craft distinct values that collide.
+/// attacker cannot craft distinct values that collide. Requests that find their source over the threshold are
+/// occurrences, aggregated into one alert per source per window (<see cref="AlertAggregator"/>).
 /// </summary>
 internal sealed class DistinctWindowDetector
 {
-    private readonly SourceTable<AlertGateState> _table;
+    private readonly SourceTable<AlertAggregatorState> _table;
     private readonly int _threshold;
     private readonly long _windowMicros;
     private readonly int[] _hashes;
@@ -19,7 +20,7 @@ internal sealed class DistinctWindowDetector
     {
         _threshold = threshold;
         _windowMicros = windowMicros;
-        _table = new SourceTable<AlertGateState>(capacity, windowMicros);
+        _table = new SourceTable<AlertAggregatorState>(capacity, windowMicros);
         _hashes = new int[checked(_table.Capacity * threshold)];
         _lastUsed = new long[_hashes.Length];
     }
@@ -69,7 +70,7 @@ internal sealed class DistinctWindowDetector
         }
 
         bool over = within >= _threshold;
-        int count = AlertGate.Account(ref _table[slot], over, now, _windowMicros, _threshold);
+        int count = over ? AlertAggregator.Occurred(ref _table[slot], now, _windowMicros) : 0;
         return new Detection(slot, over, count);
     }
 }

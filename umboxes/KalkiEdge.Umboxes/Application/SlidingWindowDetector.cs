@@ -2,21 +2,23 @@ namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>
 /// "At least <c>threshold</c> events from one source within <c>window</c>" (sliding, frame time), for a bounded
-/// number of sources, with alerts aggregated once per source per window (<see cref="AlertGate"/>).
+/// number of sources. Each event that finds its source over the threshold is an occurrence, aggregated into
+/// alerts once per source per alert window (<see cref="AlertAggregator"/>).
 /// Allocation-free per event.
 /// </summary>
 internal sealed class SlidingWindowDetector
 {
     private readonly EventRings _rings;
-    private readonly int _threshold;
     private readonly long _windowMicros;
+    private readonly long _alertWindowMicros;
 
+    /// <param name="alertWindowMicros">Aggregation period of the alerts (often the detection window itself).</param>
     /// <param name="holdMicros">Extra time a source's state must survive idle (e.g. a block period).</param>
-    public SlidingWindowDetector(int threshold, long windowMicros, int capacity, long holdMicros = 0)
+    public SlidingWindowDetector(int threshold, long windowMicros, long alertWindowMicros, int capacity, long holdMicros = 0)
     {
-        _threshold = threshold;
         _windowMicros = windowMicros;
-        Table = new SourceTable<SourceState>(capacity, Math.Max(windowMicros, holdMicros));
+        _alertWindowMicros = alertWindowMicros;
+        Table = new SourceTable<SourceState>(capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros));
         _rings = new EventRings(Table.Capacity, threshold);
     }
 
@@ -31,7 +33,7 @@ internal sealed class SlidingWindowDetector
         }
 
         bool over = _rings.AddAndCheck(slot, now, _windowMicros);
-        int count = AlertGate.Account(ref Table[slot].Gate, over, now, _windowMicros, _threshold);
+        int count = over ? AlertAggregator.Occurred(ref Table[slot].Alerts, now, _alertWindowMicros) : 0;
         return new Detection(slot, over, count);
     }
 

@@ -5,20 +5,21 @@ using KalkiEdge.Umboxes.Application;
 namespace KalkiEdge.Umboxes.Elements;
 
 /// <summary>Validated egress-guard arguments.</summary>
-public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, long WindowMicros);
+public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, long AlertWindowMicros);
 
 /// <summary>
 /// KalKi u6 (COMPROMISE): a device may send IP traffic only to the destinations of its allow-list, or from its
 /// own service ports (<c>lports</c>, replies of the services it offers). Anything else raises
-/// <c>abnormal-egress</c> — once per window for the device, the count aggregating every offending frame since
-/// the previous alert — and is dropped with <c>block: true</c>. Traffic toward the device and non-IP frames
+/// <c>abnormal-egress</c> — once per <c>alert-window</c> (default 100ms) for the device, whatever the
+/// destination (a scan of many hosts stays one alert per period), the count aggregating the offending frames —
+/// and is dropped with <c>block: true</c>. Traffic toward the device and non-IP frames
 /// (ARP, layer 2 is the firewall's job) pass. Entries: <c>remote</c> (address/CIDR, default any), <c>proto</c>
 /// (tcp, udp, icmp — ICMP and ICMPv6 — or any), <c>rport</c> (port, range or list; TCP/UDP only).
-/// <code>egress-guard(allow: [{remote: 198.51.100.0/24, rport: 443, proto: tcp}, {rport: 53, proto: udp}], lports: [80], block: true, window: 1min)</code>
+/// <code>egress-guard(allow: [{remote: 198.51.100.0/24, rport: 443, proto: tcp}, {rport: 53, proto: udp}], lports: [80], block: true, alert-window: 1s)</code>
 /// </summary>
 public sealed class EgressGuard(EgressGuardConfig config) : Element
 {
-    private AlertGateState _gate;
+    private AlertAggregatorState _alerts;
 
     public static IElementSpec? Compile(ElementArgs args)
     {
@@ -38,8 +39,8 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
         var lportsNode = args.Node("lports");
         var lports = lportsNode is null ? null : PortSet.Parse(args, lportsNode, "lports");
         bool block = args.Bool("block", false);
-        long window = args.DurationMicros("window", 60_000_000);
-        return new ElementSpec<EgressGuardConfig>("egress-guard", new EgressGuardConfig(new EgressAllowList(rules, lports), block, window), static c => new EgressGuard(c));
+        long alertWindow = CommonArgs.AlertWindowArg(args);
+        return new ElementSpec<EgressGuardConfig>("egress-guard", new EgressGuardConfig(new EgressAllowList(rules, lports), block, alertWindow), static c => new EgressGuard(c));
     }
 
     public override Verdict Process(Frame frame, ElementContext context)
@@ -54,7 +55,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
             return Verdict.Forward;
         }
 
-        int count = AlertGate.Account(ref _gate, over: true, frame.TimestampMicros, config.WindowMicros, crossingCount: 1);
+        int count = AlertAggregator.Occurred(ref _alerts, frame.TimestampMicros, config.AlertWindowMicros);
         if (count > 0)
         {
             context.Raise(AlertTypes.AbnormalEgress, Describe(frame, count), count: count);
@@ -110,7 +111,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
             ? $"{proto} {Endpoint(frame.SrcIp, frame.SrcPort)} -> {Endpoint(frame.DstIp, frame.DstPort)}"
             : $"{proto} {Ip.Format(frame.SrcIp)} -> {Ip.Format(frame.DstIp)}";
         var action = config.Block ? "dropped" : "forwarded";
-        return $"device traffic outside its allow-list: {flow} ({count} frame(s) in this report, {action}; window {Duration.Format(config.WindowMicros)})";
+        return $"device traffic outside its allow-list: {flow} ({count} frame(s) in this report, {action})";
     }
 
     private static string Endpoint(UInt128 ip, ushort port) => Ip.IsV4(ip) ? $"{Ip.Format(ip)}:{port}" : $"[{Ip.Format(ip)}]:{port}";

@@ -5,7 +5,7 @@ using KalkiEdge.Umboxes.Application;
 namespace KalkiEdge.Umboxes.Elements;
 
 /// <summary>Validated http-auth-guard arguments.</summary>
-public sealed record HttpAuthGuardConfig(PortSet? Ports, int MaxLogins, long WindowMicros, bool Block, int MaxHeadBytes, int MaxSources)
+public sealed record HttpAuthGuardConfig(PortSet? Ports, int MaxLogins, long WindowMicros, long AlertWindowMicros, bool Block, int MaxHeadBytes, int MaxSources)
 {
     internal DefaultCredentials Defaults { get; init; } = new([]);
 }
@@ -16,10 +16,11 @@ public sealed record HttpAuthGuardConfig(PortSet? Ports, int MaxLogins, long Win
 /// <c>max-head-bytes</c> of the segment only (no reassembly). A login with factory-default credentials raises
 /// <c>default-login</c> (Basic: user and password; Digest: user name only, as Digest never sends the
 /// password); more than <c>max-logins</c> logins from one source within <c>window</c> (sliding, frame time)
-/// raise <c>max-login-attempts</c>. Both alerts are aggregated once per source per window. With
+/// raise <c>max-login-attempts</c>, once per source per <c>window</c>; default logins are aggregated once per
+/// source per <c>alert-window</c> (default 100ms). Counts tell how many occurrences an alert stands for. With
 /// <c>block: true</c> default-credential requests, and logins beyond the limit, are dropped. Requests without
 /// credentials and segments that are not a request head pass. Alert info names the user, never a password.
-/// <code>http-auth-guard(ports: [80], defaults: ["admin:admin", "admin:"], max-logins: 5, window: 1min, block: true)</code>
+/// <code>http-auth-guard(ports: [80], defaults: ["admin:admin", "admin:"], max-logins: 5, window: 1min, alert-window: 100ms, block: true)</code>
 /// </summary>
 public sealed class HttpAuthGuard : Element
 {
@@ -30,8 +31,8 @@ public sealed class HttpAuthGuard : Element
     public HttpAuthGuard(HttpAuthGuardConfig config)
     {
         _config = config;
-        _logins = new SlidingWindowDetector(config.MaxLogins + 1, config.WindowMicros, config.MaxSources);
-        _defaultLogins = new SlidingWindowDetector(1, config.WindowMicros, config.MaxSources);
+        _logins = new SlidingWindowDetector(config.MaxLogins + 1, config.WindowMicros, config.WindowMicros, config.MaxSources);
+        _defaultLogins = new SlidingWindowDetector(1, config.AlertWindowMicros, config.AlertWindowMicros, config.MaxSources);
     }
 
     /// <summary>Logins whose credentials could not be read (counted as logins, never default ones).</summary>
@@ -50,11 +51,12 @@ public sealed class HttpAuthGuard : Element
         var defaults = DefaultCredentials.Parse(args, defaultsNode?.AsList());
         int maxLogins = (int)args.Int("max-logins", 5, 1, 1000);
         long window = args.DurationMicros("window", 60_000_000);
+        long alertWindow = CommonArgs.AlertWindowArg(args);
         bool block = args.Bool("block", false);
         int maxHead = (int)args.Int("max-head-bytes", 8192, 256, 65535);
         int sources = CommonArgs.MaxSourcesArg(args);
         TableLimits.CheckEventMemory(args, sources, maxLogins + 1, "max-logins + 1");
-        var config = new HttpAuthGuardConfig(ports, maxLogins, window, block, maxHead, sources) { Defaults = defaults };
+        var config = new HttpAuthGuardConfig(ports, maxLogins, window, alertWindow, block, maxHead, sources) { Defaults = defaults };
         return new ElementSpec<HttpAuthGuardConfig>("http-auth-guard", config, static c => new HttpAuthGuard(c));
     }
 
@@ -111,7 +113,7 @@ public sealed class HttpAuthGuard : Element
     private string DescribeLogins(UInt128 source, int count)
     {
         var action = _config.Block ? "; further logins dropped" : "";
-        return $"more than {_config.MaxLogins} HTTP logins within {Duration.Format(_config.WindowMicros)} from {Ip.Format(source)} ({count} in this report){action}";
+        return $"more than {_config.MaxLogins} HTTP logins within {Duration.Format(_config.WindowMicros)} from {Ip.Format(source)} ({count} over the limit in this report){action}";
     }
 
     private string DescribeDefault(HttpAuthScheme scheme, string user, UInt128 source, int count)

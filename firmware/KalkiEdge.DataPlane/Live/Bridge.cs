@@ -1,0 +1,284 @@
+using KalkiEdge.DataPlane.Io;
+
+namespace KalkiEdge.DataPlane.Live;
+
+/// <summary>Bridge-level counters (verdict counts live in the engine's counters).</summary>
+public sealed class BridgeCounters
+{
+    /// <summary>Frames read from all ports.</summary>
+    public long Frames;
+
+    /// <summary>The appliance's own frames, left to the kernel.</summary>
+    public long Management;
+
+    /// <summary>Frames from the uplink sent to every device port (group address or destination not learned).</summary>
+    public long Flooded;
+}
+
+/// <summary>One port's counters and libpcap statistics at one moment.</summary>
+public sealed record PortStatus(string Name, bool IsUplink, long Received, long Sent, long SendErrors, long Truncated, CaptureStatistics Capture);
+
+/// <summary>
+/// The transparent bridge: one capture thread per port. Frames from a device port run the sender's chain
+/// (<see cref="Direction.FromDevice"/>) and leave by the uplink; frames from the uplink run the destination's
+/// chain (<see cref="Direction.ToDevice"/>) and leave by the device port where that MAC was seen (every device
+/// port for group addresses and not-yet-learned MACs). Replies leave by the port the frame came in on. The
+/// appliance's own frames are not bridged. Nothing is forwarded unless a chain said so: when the bridge stops,
+/// nothing crosses.
+/// </summary>
+public sealed class Bridge : IDisposable
+{
+    private readonly PacketEngine _engine;
+    private readonly Func<ElementContext> _createContext;
+    private readonly IBridgePort[] _devicePorts;
+    private readonly IBridgePort _uplink;
+    private readonly ManagementFilter _management;
+    private readonly MacPortTable _macs;
+    private readonly List<Thread> _threads = [];
+    private readonly ManualResetEventSlim _faulted = new();
+    private readonly Lock _statusGate = new();
+    private IReadOnlyList<PortStatus> _status = [];
+    private long _frameNumber;
+    private volatile Exception? _failure;
+    private bool _stopped;
+
+    public Bridge(PacketEngine engine, Func<ElementContext> createContext, IReadOnlyList<IBridgePort> devicePorts, IBridgePort uplink, ManagementFilter management, int macTableCapacity = MacPortTable.DefaultCapacity)
+    {
+        if (devicePorts.Count == 0)
+        {
+            throw new ArgumentException("the bridge needs at least one device port", nameof(devicePorts));
+        }
+
+        _engine = engine;
+        _createContext = createContext;
+        _devicePorts = [.. devicePorts];
+        _uplink = uplink;
+        _management = management;
+        _macs = new MacPortTable(macTableCapacity);
+    }
+
+    public BridgeCounters Counters { get; } = new();
+
+    public MacPortTable Macs => _macs;
+
+    /// <summary>Set when a capture thread died (e.g. an interface vanished); the bridge must then be stopped.</summary>
+    public WaitHandle Faulted => _faulted.WaitHandle;
+
+    public Exception? Failure => _failure;
+
+    /// <summary>Port statistics as of the last <see cref="RefreshStatistics"/>.</summary>
+    public IReadOnlyList<PortStatus> Status
+    {
+        get
+        {
+            lock (_statusGate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    public IEnumerable<IBridgePort> Ports => _devicePorts.Append(_uplink);
+
+    public void Start()
+    {
+        for (int i = 0; i < _devicePorts.Length; i++)
+        {
+            int index = i;
+            StartThread(_devicePorts[i], () => CaptureDevicePort(index));
+        }
+
+        StartThread(_uplink, CaptureUplink);
+    }
+
+    /// <summary>Reads every port's counters and libpcap statistics (call periodically, from one thread).</summary>
+    public IReadOnlyList<PortStatus> RefreshStatistics()
+    {
+        lock (_statusGate)
+        {
+            if (!_stopped && _failure is null)
+            {
+                try
+                {
+                    _status = [.. Ports.Select(p => new PortStatus(p.Name, p == _uplink, Interlocked.Read(ref p.Counters.Received), Interlocked.Read(ref p.Counters.Sent), Interlocked.Read(ref p.Counters.SendErrors), Interlocked.Read(ref p.Counters.Truncated), p.ReadStatistics()))];
+                }
+                catch (FrameSourceException e)
+                {
+                    Fail(e);
+                }
+            }
+
+            return _status;
+        }
+    }
+
+    /// <summary>Stops every capture thread (bounded wait) and keeps the last statistics.</summary>
+    public void Stop()
+    {
+        RefreshStatistics();
+        lock (_statusGate)
+        {
+            _stopped = true;
+        }
+
+        foreach (var port in Ports)
+        {
+            port.Stop();
+        }
+
+        foreach (var thread in _threads)
+        {
+            if (!thread.Join(TimeSpan.FromSeconds(5)))
+            {
+                _failure ??= new TimeoutException($"{thread.Name} did not stop within 5 s");
+            }
+        }
+
+        _threads.Clear();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        foreach (var port in Ports)
+        {
+            port.Dispose();
+        }
+
+        _faulted.Dispose();
+    }
+
+    /// <summary>Handles one frame read from device port <paramref name="index"/> (the capture thread's body).</summary>
+    internal void FromDevicePort(int index, Frame frame, ElementContext context)
+    {
+        if (!Accept(frame, Direction.FromDevice))
+        {
+            return;
+        }
+
+        var verdict = _engine.Process(frame, context);
+        if (verdict == Verdict.Drop)
+        {
+            return;
+        }
+
+        if (_devicePorts.Length > 1)
+        {
+            _macs.Learn(frame.SrcMac, index);
+        }
+
+        if (verdict == Verdict.Forward)
+        {
+            _uplink.Send(frame);
+        }
+        else
+        {
+            _devicePorts[index].Send(context.Reply);
+        }
+    }
+
+    /// <summary>Handles one frame read from the uplink.</summary>
+    internal void FromUplink(Frame frame, ElementContext context)
+    {
+        if (!Accept(frame, Direction.ToDevice))
+        {
+            return;
+        }
+
+        var verdict = _engine.Process(frame, context);
+        if (verdict == Verdict.Forward)
+        {
+            ToDevicePorts(frame);
+        }
+        else if (verdict == Verdict.Reply)
+        {
+            _uplink.Send(context.Reply);
+        }
+    }
+
+    private bool Accept(Frame frame, Direction direction)
+    {
+        frame.Direction = direction;
+        frame.Number = Interlocked.Increment(ref _frameNumber);
+        Interlocked.Increment(ref Counters.Frames);
+        if (_management.IsManagement(frame))
+        {
+            Interlocked.Increment(ref Counters.Management);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void ToDevicePorts(Frame frame)
+    {
+        if (_devicePorts.Length == 1)
+        {
+            _devicePorts[0].Send(frame);
+            return;
+        }
+
+        var dst = frame.DstMac;
+        int port = Mac.IsGroup(dst) ? -1 : _macs.PortOf(dst);
+        if (port >= 0)
+        {
+            _devicePorts[port].Send(frame);
+            return;
+        }
+
+        Interlocked.Increment(ref Counters.Flooded);
+        foreach (var p in _devicePorts)
+        {
+            p.Send(frame);
+        }
+    }
+
+    private void CaptureDevicePort(int index)
+    {
+        var port = _devicePorts[index];
+        var frame = new Frame();
+        var context = _createContext();
+        while (port.TryRead(frame))
+        {
+            FromDevicePort(index, frame, context);
+        }
+    }
+
+    private void CaptureUplink()
+    {
+        var frame = new Frame();
+        var context = _createContext();
+        while (_uplink.TryRead(frame))
+        {
+            FromUplink(frame, context);
+        }
+    }
+
+    private void StartThread(IBridgePort port, Action body)
+    {
+        var thread = new Thread(() => Guard(port, body)) { Name = $"capture {port.Name}", IsBackground = true };
+        _threads.Add(thread);
+        thread.Start();
+    }
+
+    private void Guard(IBridgePort port, Action body)
+    {
+        try
+        {
+            body();
+        }
+#pragma warning disable CA1031 // any failure on a capture thread must reach the owner, not kill the process silently
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            // Fail closed: a dead port stops the whole bridge rather than bridging half the traffic.
+            Fail(new FrameSourceException($"{port.Name}: {e.Message}", e));
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        _failure ??= e;
+        _faulted.Set();
+    }
+}

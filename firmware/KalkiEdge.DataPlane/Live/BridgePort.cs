@@ -1,0 +1,38 @@
+using KalkiEdge.DataPlane.Io;
+
+namespace KalkiEdge.DataPlane.Live;
+
+/// <summary>
+/// One port of the bridge: a frame source (its inbound frames only) and a sink (frames to put on its wire).
+/// <see cref="IFrameSource.TryRead"/> blocks until a frame arrives and returns false once the port is stopped.
+/// </summary>
+public interface IBridgePort : IFrameSource, IFrameSink
+{
+    /// <summary>The interface name (one name for both roles).</summary>
+    new string Name { get; }
+
+    /// <summary>The port's own MAC: frames to or from it are the appliance's, never bridged.</summary>
+    ulong Mac { get; }
+
+    PortCounters Counters { get; }
+
+    /// <summary>Makes a blocked or later <see cref="IFrameSource.TryRead"/> return false; callable from any thread.</summary>
+    void Stop();
+
+    /// <summary>The capture library's own statistics (cumulative since open).</summary>
+    CaptureStatistics ReadStatistics();
+}
+
+/// <summary>Our own per-port counters; updated by the port's capture thread and by senders (atomically).</summary>
+public sealed class PortCounters
+{
+    public long Received;
+    public long Sent;
+    public long SendErrors;
+
+    /// <summary>Frames longer than the snaplen: dropped, never forwarded cut short.</summary>
+    public long Truncated;
+}
+
+/// <summary>libpcap's view: frames the socket saw, dropped because the ring was full, dropped by the driver.</summary>
+public readonly record struct CaptureStatistics(long Received, long KernelDropped, long InterfaceDropped);

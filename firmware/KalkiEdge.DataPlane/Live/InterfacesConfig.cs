@@ -1,0 +1,130 @@
+using KalkiEdge.Core;
+
+namespace KalkiEdge.DataPlane.Live;
+
+/// <summary>
+/// The site config's <c>interfaces:</c> section:
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1] }</c>.
+/// </summary>
+public sealed record InterfacesConfig
+{
+    public const int DefaultBufferMegabytes = 16;
+
+    /// <summary>Ethernet header plus two VLAN tags on top of the MTU.</summary>
+    public const int HeaderAllowance = Frame.EthernetHeader + 8;
+
+    public required IReadOnlyList<string> Devices { get; init; }
+
+    public required string Uplink { get; init; }
+
+    /// <summary>Explicit snaplen; null = each interface's MTU + <see cref="HeaderAllowance"/>.</summary>
+    public int? Snaplen { get; init; }
+
+    public int BufferMegabytes { get; init; } = DefaultBufferMegabytes;
+
+    /// <summary>The appliance's own addresses on the bridged segment (if it has any): their traffic is not bridged.</summary>
+    public IReadOnlyList<UInt128> ManagementAddresses { get; init; } = [];
+
+    public int MacTableCapacity { get; init; } = MacPortTable.DefaultCapacity;
+
+    public IEnumerable<string> All => Devices.Append(Uplink);
+
+    /// <summary>Parses the section, reporting every problem with its place; null if there were errors.</summary>
+    public static InterfacesConfig? Parse(ArgNode section, DiagnosticBag diagnostics)
+    {
+        int before = diagnostics.Items.Count;
+        if (section.Kind != ArgKind.Map)
+        {
+            diagnostics.Error(section.At, $"interfaces: expected a map like {{devices: [dev0], uplink: up0}}, got {section}");
+            return null;
+        }
+
+        var args = new ElementArgs("interfaces", section.At, section.Entries, diagnostics, NoFiles.Instance);
+        var devices = new List<string>();
+        var devicesNode = args.Required("devices");
+        foreach (var node in devicesNode?.AsList() ?? [])
+        {
+            if (InterfaceName(args, node) is { } name)
+            {
+                if (devices.Contains(name))
+                {
+                    args.Error(node.At, $"device port '{name}' is listed twice");
+                }
+
+                devices.Add(name);
+            }
+        }
+
+        if (devicesNode is not null && devicesNode.AsList().Count == 0)
+        {
+            args.Error(devicesNode.At, "'devices' needs at least one interface");
+        }
+
+        var uplinkNode = args.Required("uplink");
+        var uplink = uplinkNode is null ? null : InterfaceName(args, uplinkNode);
+        if (uplink is not null && devices.Contains(uplink))
+        {
+            args.Error(uplinkNode!.At, $"'{uplink}' cannot be both a device port and the uplink");
+        }
+
+        var snaplen = args.Node("snaplen") is { } s ? (int?)args.Int(s, "snaplen", 1600, 128, 65535) : null;
+        var buffer = (int)args.Int("buffer-mb", DefaultBufferMegabytes, 1, 1024);
+        var macTable = (int)args.Int("mac-table", MacPortTable.DefaultCapacity, 16, 1 << 20);
+        var management = new List<UInt128>();
+        foreach (var node in args.List("management-addresses"))
+        {
+            if (args.ScalarText(node) is { } text)
+            {
+                if (Ip.TryParse(text, out var ip))
+                {
+                    management.Add(ip);
+                }
+                else
+                {
+                    args.Error(node.At, $"'{text}' is not an IP address");
+                }
+            }
+        }
+
+        args.RejectUnknown();
+        if (diagnostics.Items.Count > before || uplink is null)
+        {
+            return null;
+        }
+
+        return new InterfacesConfig
+        {
+            Devices = devices,
+            Uplink = uplink,
+            Snaplen = snaplen,
+            BufferMegabytes = buffer,
+            ManagementAddresses = management,
+            MacTableCapacity = macTable,
+        };
+    }
+
+    private static string? InterfaceName(ElementArgs args, ArgNode node)
+    {
+        var text = args.ScalarText(node);
+        // Linux interface names: 1-15 bytes, no '/', no whitespace (IFNAMSIZ and dev_valid_name()).
+        if (text is not null && (text.Length is 0 or > 15 || text is "." or ".." || text.Any(c => c == '/' || char.IsWhiteSpace(c) || c == ':')))
+        {
+            args.Error(node.At, $"'{text}' is not a valid interface name");
+            return null;
+        }
+
+        return text;
+    }
+
+    /// <summary>The interfaces section loads no files.</summary>
+    private sealed class NoFiles : IResourceLoader
+    {
+        public static readonly NoFiles Instance = new();
+
+        public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
+        {
+            diagnostics.Error(at, $"interfaces: files cannot be loaded here ('{name}')");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Live;
+
+namespace KalkiEdge.Host.Commands;
+
+/// <summary>
+/// kalki-edge run with an <c>interfaces:</c> section: the live transparent bridge until SIGTERM or SIGINT.
+/// Refuses to start (exit 1) when anything would let frames bypass the chains, so that while this process is
+/// not running nothing crosses between the ports.
+/// </summary>
+internal static class LiveRunCommand
+{
+    private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
+
+    public static int Execute(Appliance.Appliance appliance, ArgNode section)
+    {
+        var diagnostics = new DiagnosticBag();
+        var config = InterfacesConfig.Parse(section, diagnostics);
+        if (config is null)
+        {
+            foreach (var d in diagnostics.Items)
+            {
+                Console.Error.WriteLine(d);
+            }
+
+            return ExitCodes.Invalid;
+        }
+
+        var host = new HostNetwork();
+        var problems = LivePreflight.Check(config, host, LivePreflight.LibpcapInstalled(), CapturePrivileges.CanCapture());
+        if (problems.Count > 0)
+        {
+            foreach (var p in problems)
+            {
+                Console.Error.WriteLine($"kalki-edge run: {p}");
+            }
+
+            Console.Error.WriteLine("kalki-edge run: refusing to start the bridge");
+            return ExitCodes.Invalid;
+        }
+
+        using var bridge = Open(appliance, config, host);
+        if (bridge is null)
+        {
+            return ExitCodes.Invalid;
+        }
+
+        return Run(appliance, config, bridge);
+    }
+
+    private static Bridge? Open(Appliance.Appliance appliance, InterfacesConfig config, HostNetwork host)
+    {
+        var opened = new List<LivePort>();
+        try
+        {
+            foreach (var name in config.All)
+            {
+                opened.Add(LivePort.Open(name, new LivePortOptions
+                {
+                    Snaplen = LivePreflight.SnaplenFor(config, host, name),
+                    BufferBytes = config.BufferMegabytes * 1024 * 1024,
+                }));
+            }
+        }
+        catch (LivePortException e)
+        {
+            Console.Error.WriteLine($"kalki-edge run: {e.Message}");
+            opened.ForEach(p => p.Dispose());
+            return null;
+        }
+
+        var management = new ManagementFilter([.. opened.Select(p => p.Mac)], config.ManagementAddresses);
+        return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity);
+    }
+
+    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge)
+    {
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        bridge.Start();
+        var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
+        Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
+        Console.Out.Flush();
+        var last = bridge.RefreshStatistics();
+        while (WaitHandle.WaitAny([stop.Token.WaitHandle, bridge.Faulted], StatisticsPeriod) == WaitHandle.WaitTimeout)
+        {
+            var now = bridge.RefreshStatistics();
+            ReportLosses(last, now);
+            last = now;
+        }
+
+        bridge.Stop();
+        PrintCounters(appliance.Engine, bridge);
+        if (bridge.Failure is { } failure)
+        {
+            Console.Error.WriteLine($"kalki-edge run: bridge stopped: {failure.Message}");
+            return ExitCodes.Invalid;
+        }
+
+        return ExitCodes.Ok;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we shut down ourselves, gracefully
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>Losses are printed when they happen: a silent drop is the one failure an operator cannot see.</summary>
+    private static void ReportLosses(IReadOnlyList<PortStatus> before, IReadOnlyList<PortStatus> after)
+    {
+        foreach (var (b, a) in before.Zip(after))
+        {
+            long kernel = a.Capture.KernelDropped - b.Capture.KernelDropped;
+            long iface = a.Capture.InterfaceDropped - b.Capture.InterfaceDropped;
+            long send = a.SendErrors - b.SendErrors;
+            long truncated = a.Truncated - b.Truncated;
+            if (kernel + iface + send + truncated > 0)
+            {
+                Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} LOSS  {a.Name,-14} capture ring dropped {kernel}, interface dropped {iface}, send failed {send}, over snaplen {truncated} in the last second");
+            }
+        }
+    }
+
+    private static void PrintCounters(PacketEngine engine, Bridge bridge)
+    {
+        var c = engine.Counters;
+        Console.WriteLine();
+        Console.WriteLine($"{c.Frames} frames: {c.Forwarded} forwarded, {c.Dropped} dropped, {c.Replied} replied, {c.Malformed} malformed, {c.UnknownDevice} from unknown devices, {c.Spoofed} spoofed; {bridge.Counters.Management} management frames not bridged, {bridge.Counters.Flooded} flooded to all device ports");
+        Console.WriteLine($"{"port",-10} {"received",10} {"sent",10} {"send-err",9} {"truncated",9} {"pcap-recv",10} {"ring-drop",9} {"if-drop",8}");
+        foreach (var p in bridge.Status)
+        {
+            Console.WriteLine($"{p.Name,-10} {p.Received,10} {p.Sent,10} {p.SendErrors,9} {p.Truncated,9} {p.Capture.Received,10} {p.Capture.KernelDropped,9} {p.Capture.InterfaceDropped,8}");
+        }
+
+        Console.Out.Flush();
+    }
+}

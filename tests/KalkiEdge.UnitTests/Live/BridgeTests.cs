@@ -1,0 +1,268 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
+using KalkiEdge.DataPlane.Live;
+using KalkiEdge.UnitTests.Support;
+using KalkiEdge.Umboxes;
+
+namespace KalkiEdge.UnitTests.Live;
+
+public sealed class BridgeTests
+{
+    private const string Hue = "02:4b:45:01:00:10";
+    private const string Cam = "02:4b:45:01:00:13";
+    private const string Blocked = "02:4b:45:01:00:12";
+    private const string Cloud = "02:4b:45:02:00:64";
+    private const string Dev0Mac = "02:4b:45:00:00:01";
+    private const string Up0Mac = "02:4b:45:00:00:02";
+
+    private RecordingAlertSink _alerts = null!;
+    private PacketEngine _engine = null!;
+    private FakePort _dev0 = null!;
+    private FakePort _dev1 = null!;
+    private FakePort _up0 = null!;
+    private readonly Frame _frame = new();
+
+    [SetUp]
+    public void SetUp()
+    {
+        _alerts = new RecordingAlertSink();
+        _engine = new PacketEngine(_alerts);
+        _engine.Network.Swap(Compile("pass").Instantiate());
+        AddDevice("hue", Hue, "192.0.2.10", Compile("pass"));
+        AddDevice("cam", Cam, "192.0.2.13", Compile("pass"));
+        AddDevice("udoo", Blocked, "192.0.2.12", Compile("block-all"));
+        _dev0 = new FakePort("dev0", M(Dev0Mac));
+        _dev1 = new FakePort("dev1", 0x024b45000003);
+        _up0 = new FakePort("up0", M(Up0Mac));
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _dev0.Dispose();
+        _dev1.Dispose();
+        _up0.Dispose();
+    }
+
+    [Test]
+    public void DeviceFramesGoToTheUplinkAndAnswersComeBackToTheDevicePort()
+    {
+        using var bridge = Build(_dev0);
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.10", srcMac: Cloud, dstMac: Hue));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_up0.Sent, Has.Count.EqualTo(1));
+            Assert.That(_dev0.Sent, Has.Count.EqualTo(1));
+            Assert.That(_engine.Counters.Forwarded, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void ABlockedDeviceIsCutOffBothWaysWhileOthersPass()
+    {
+        using var bridge = Build(_dev0);
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.12", "192.0.2.100", srcMac: Blocked, dstMac: Cloud));
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.12", srcMac: Cloud, dstMac: Blocked));
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_up0.Sent.Select(f => Mac.Read(f.AsSpan(6, 6))), Is.EqualTo(new[] { M(Hue) }));
+            Assert.That(_dev0.Sent, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void UnknownDevicesAreNotBridged()
+    {
+        using var bridge = Build(_dev0);
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.50", "192.0.2.100", srcMac: "02:4b:45:09:09:09", dstMac: Cloud));
+
+        Assert.That(_up0.Sent, Is.Empty);
+        Assert.That(_engine.Counters.UnknownDevice, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void FramesToOrFromTheAppliancesOwnPortsAreLeftToTheKernel()
+    {
+        using var bridge = Build(_dev0);
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.1", srcMac: Cloud, dstMac: Up0Mac));
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.1", srcMac: Hue, dstMac: Dev0Mac));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_up0.Sent, Is.Empty);
+            Assert.That(_dev0.Sent, Is.Empty);
+            Assert.That(bridge.Counters.Management, Is.EqualTo(2));
+            Assert.That(_engine.Counters.Frames, Is.Zero, "management frames never reach the engine");
+        });
+    }
+
+    [Test]
+    public void ManagementAddressesAreNotBridgedEvenInBroadcasts()
+    {
+        using var bridge = Build(_dev0, managementIps: ["192.0.2.1"]);
+        FromUplink(bridge, Frames.ArpReply("02:4b:45:02:00:64", "192.0.2.100", "ff:ff:ff:ff:ff:ff", "192.0.2.1", ethSrc: Cloud, ethDst: "ff:ff:ff:ff:ff:ff"));
+        FromUplink(bridge, Frames.ArpReply("02:4b:45:02:00:64", "192.0.2.100", "ff:ff:ff:ff:ff:ff", "192.0.2.10", ethSrc: Cloud, ethDst: "ff:ff:ff:ff:ff:ff"));
+
+        Assert.That(_dev0.Sent, Has.Count.EqualTo(1), "only the ARP for the device crosses");
+        Assert.That(bridge.Counters.Management, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void WithSeveralDevicePortsFramesGoWhereTheDeviceWasSeenAndBroadcastsGoEverywhere()
+    {
+        using var bridge = Build(_dev0, _dev1);
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+        FromDevice(bridge, 1, Frames.IcmpEcho("192.0.2.13", "192.0.2.100", srcMac: Cam, dstMac: Cloud));
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.13", srcMac: Cloud, dstMac: Cam));
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.10", srcMac: Cloud, dstMac: Hue));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_dev0.Sent.Select(Destination), Is.EqualTo(new[] { M(Hue) }));
+            Assert.That(_dev1.Sent.Select(Destination), Is.EqualTo(new[] { M(Cam) }));
+            Assert.That(bridge.Counters.Flooded, Is.Zero);
+        });
+
+        FromUplink(bridge, Frames.ArpReply("02:4b:45:02:00:64", "192.0.2.100", "ff:ff:ff:ff:ff:ff", "192.0.2.10", ethSrc: Cloud, ethDst: "ff:ff:ff:ff:ff:ff"));
+        Assert.That((_dev0.Sent.Count, _dev1.Sent.Count, bridge.Counters.Flooded), Is.EqualTo((2, 2, 1L)));
+    }
+
+    [Test]
+    public void ADeviceNotYetSeenIsReachedOnEveryDevicePort()
+    {
+        using var bridge = Build(_dev0, _dev1);
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.13", srcMac: Cloud, dstMac: Cam));
+
+        Assert.That((_dev0.Sent.Count, _dev1.Sent.Count), Is.EqualTo((1, 1)));
+    }
+
+    [Test]
+    public void RepliesLeaveByThePortTheFrameCameIn()
+    {
+        var echo = new ChainDefinition("echo", [new ElementSpec<int>("echo", 0, static _ => new EchoBack())], []);
+        _engine.Devices.ByMac(M(Hue))!.Swap(echo.Instantiate());
+        using var bridge = Build(_dev0);
+        FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+        FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.10", srcMac: Cloud, dstMac: Hue));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_dev0.Sent.Select(Destination), Is.EqualTo(new[] { M(Hue) }), "reply to the device's frame goes back to the device");
+            Assert.That(_up0.Sent.Select(Destination), Is.EqualTo(new[] { M(Cloud) }), "reply to the cloud's frame goes back up");
+            Assert.That(_engine.Counters.Replied, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void CaptureThreadsBridgeUntilStoppedAndThenNothingCrosses()
+    {
+        var bridge = Build(_dev0);
+        bridge.Start();
+        _dev0.Receive(Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+        _up0.Receive(Frames.IcmpEcho("192.0.2.100", "192.0.2.10", srcMac: Cloud, dstMac: Hue));
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((_up0.Sent.IsEmpty || _dev0.Sent.IsEmpty) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+
+        bridge.Stop();
+        _dev0.Receive(Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+        Thread.Sleep(50);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((_up0.Sent.Count, _dev0.Sent.Count), Is.EqualTo((1, 1)));
+            Assert.That(bridge.Failure, Is.Null);
+            Assert.That(bridge.Status.Select(s => (s.Name, s.Received)), Is.EqualTo(new[] { ("dev0", 1L), ("up0", 1L) }));
+        });
+    }
+
+    [Test]
+    public void ADeadPortFaultsTheBridge()
+    {
+        using var broken = new BrokenPort();
+        var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [broken], _up0, new ManagementFilter([], []));
+        bridge.Start();
+
+        Assert.That(bridge.Faulted.WaitOne(TimeSpan.FromSeconds(5)), Is.True);
+        bridge.Stop();
+        Assert.That(bridge.Failure!.Message, Does.Contain("dev9").And.Contain("interface went away"));
+    }
+
+    private Bridge Build(FakePort device, FakePort? second = null, string[]? managementIps = null)
+    {
+        IBridgePort[] devices = second is null ? [device] : [device, second];
+        var management = new ManagementFilter([.. devices.Append(_up0).Select(p => p.Mac)], [.. (managementIps ?? []).Select(IpOf)]);
+        return new Bridge(_engine, () => new ElementContext(_alerts), devices, _up0, management);
+    }
+
+    private void FromDevice(Bridge bridge, int port, byte[] bytes)
+    {
+        _frame.Load(bytes, 1_700_000_000_000_000, Direction.FromDevice);
+        bridge.FromDevicePort(port, _frame, new ElementContext(_alerts));
+    }
+
+    private void FromUplink(Bridge bridge, byte[] bytes)
+    {
+        _frame.Load(bytes, 1_700_000_000_000_000, Direction.ToDevice);
+        bridge.FromUplink(_frame, new ElementContext(_alerts));
+    }
+
+    private void AddDevice(string name, string mac, string ip, ChainDefinition chain)
+    {
+        var slot = new DeviceSlot(name, M(mac), [IpOf(ip)]);
+        slot.Swap(chain.Instantiate());
+        _engine.Devices.Add(slot);
+    }
+
+    private static ChainDefinition Compile(string text)
+    {
+        var diagnostics = new DiagnosticBag();
+        return new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(RepoPaths.Rules)).Compile(text, new SourceSpan("test", 1, 1), diagnostics)
+            ?? throw new InvalidOperationException(string.Join("\n", diagnostics.Items));
+    }
+
+    private static ulong M(string mac) => Mac.TryParse(mac, out var m) ? m : throw new ArgumentException(mac, nameof(mac));
+
+    private static UInt128 IpOf(string ip) => Ip.TryParse(ip, out var a) ? a : throw new ArgumentException(ip, nameof(ip));
+
+    private static ulong Destination(byte[] frame) => Mac.Read(frame.AsSpan(0, 6));
+
+    /// <summary>Answers every frame with a copy whose addresses are swapped (stands in for a replying μmbox).</summary>
+    private sealed class EchoBack : Element
+    {
+        public override Verdict Process(Frame frame, ElementContext context)
+        {
+            var reply = context.Reply.Prepare(frame.Length, frame.TimestampMicros, frame.Direction);
+            frame.Data.CopyTo(reply);
+            frame.Data[6..12].CopyTo(reply);
+            frame.Data[..6].CopyTo(reply[6..]);
+            return Verdict.Reply;
+        }
+    }
+
+    private sealed class BrokenPort : IBridgePort
+    {
+        public string Name => "dev9";
+
+        public ulong Mac => 0;
+
+        public PortCounters Counters { get; } = new();
+
+        public bool TryRead(Frame frame) => throw new FrameSourceException("dev9: capture failed: interface went away");
+
+        public void Send(Frame frame) { }
+
+        public void Stop() { }
+
+        public CaptureStatistics ReadStatistics() => default;
+
+        public void Dispose() { }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Live;
+
+namespace KalkiEdge.UnitTests.Live;
+
+/// <summary>An in-memory bridge port: frames queued by the test are "received"; sent frames are recorded.</summary>
+internal sealed class FakePort(string name, ulong mac = 0) : IBridgePort
+{
+    private readonly BlockingCollection<byte[]> _inbound = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    public string Name { get; } = name;
+
+    public ulong Mac { get; } = mac;
+
+    public PortCounters Counters { get; } = new();
+
+    public ConcurrentQueue<byte[]> Sent { get; } = new();
+
+    public void Receive(byte[] frame) => _inbound.Add(frame);
+
+    /// <summary>Blocks until a queued frame or <see cref="Stop"/>, like a live capture.</summary>
+    public bool TryRead(Frame frame)
+    {
+        try
+        {
+            var bytes = _inbound.Take(_stop.Token);
+            frame.Load(bytes, 1_700_000_000_000_000 + Interlocked.Increment(ref Counters.Received), frame.Direction);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public void Send(Frame frame)
+    {
+        Sent.Enqueue(frame.Data.ToArray());
+        Interlocked.Increment(ref Counters.Sent);
+    }
+
+    public void Stop() => _stop.Cancel();
+
+    public CaptureStatistics ReadStatistics() => new(Counters.Received, 0, 0);
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _inbound.Dispose();
+    }
+}

@@ -1,0 +1,73 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Live;
+
+namespace KalkiEdge.UnitTests.Live;
+
+public sealed class InterfacesConfigTests
+{
+    [Test]
+    public void ParsesDevicePortsUplinkAndCaptureSettings()
+    {
+        var config = Parse("interfaces: {devices: [dev0, wlan0], uplink: up0, snaplen: 1600, buffer-mb: 32, management-addresses: [192.0.2.1]}", out var errors);
+
+        Assert.That(errors, Is.Empty);
+        Assert.Multiple(() =>
+        {
+            Assert.That(config!.Devices, Is.EqualTo(new[] { "dev0", "wlan0" }));
+            Assert.That(config.Uplink, Is.EqualTo("up0"));
+            Assert.That(config.Snaplen, Is.EqualTo(1600));
+            Assert.That(config.BufferMegabytes, Is.EqualTo(32));
+            Assert.That(config.ManagementAddresses, Has.Count.EqualTo(1));
+            Assert.That(config.All, Is.EqualTo(new[] { "dev0", "wlan0", "up0" }));
+        });
+    }
+
+    [Test]
+    public void DefaultsLeaveSnaplenToTheMtuAndUseASixteenMegabyteRing()
+    {
+        var config = Parse("interfaces: {devices: dev0, uplink: up0}", out var errors);
+
+        Assert.That(errors, Is.Empty);
+        Assert.That((config!.Snaplen, config.BufferMegabytes, config.Devices.Count), Is.EqualTo(((int?)null, 16, 1)));
+    }
+
+    [Test]
+    public void ReportsEveryProblemWithItsLine()
+    {
+        var config = Parse("""
+            interfaces:
+              devices: [dev0, dev0, "bad/name"]
+              uplink: dev0
+              snaplen: 70000
+              buffer-mb: lots
+              colour: blue
+            """, out var errors);
+
+        Assert.That(config, Is.Null);
+        Assert.That(errors.Select(e => e.Message), Has.Some.Contains("'dev0' is listed twice")
+            .And.Some.Contains("'bad/name' is not a valid interface name")
+            .And.Some.Contains("cannot be both a device port and the uplink")
+            .And.Some.Contains("'snaplen' must be between")
+            .And.Some.Contains("'buffer-mb' must be a whole number")
+            .And.Some.Contains("colour"));
+        Assert.That(errors.Select(e => e.Line), Has.Some.EqualTo(2).And.Some.EqualTo(4).And.Some.EqualTo(6));
+    }
+
+    [Test]
+    public void RequiresDevicesAndUplink()
+    {
+        Assert.That(Parse("interfaces: {snaplen: 1600}", out var errors), Is.Null);
+        Assert.That(errors.Select(e => e.Message), Has.Some.Contains("'devices'").And.Some.Contains("'uplink'"));
+    }
+
+    private static InterfacesConfig? Parse(string yaml, out IReadOnlyList<Diagnostic> errors)
+    {
+        var diagnostics = new DiagnosticBag();
+        var root = YamlArgs.Parse(yaml, "site.yaml", diagnostics) ?? throw new InvalidOperationException(string.Join("\n", diagnostics.Items));
+        var section = root.Entries.Single(e => e.Key.Text == "interfaces").Value;
+        var config = InterfacesConfig.Parse(section, diagnostics);
+        errors = diagnostics.Items;
+        return config;
+    }
+}
