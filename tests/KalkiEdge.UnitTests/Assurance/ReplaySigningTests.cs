@@ -76,16 +76,16 @@ public sealed class ReplaySigningTests : AssuranceFixture
     [Test]
     public void ImageNotInTheSignedManifestIsFailClosedAtLoad()
     {
-        File.WriteAllText(Path.Combine(Umboxes, "images", "camera-normal.yaml"), "name: camera-normal\nversion: 1\ndescription: test\nchain: |\n  firewall(default: allow)\n");
+        File.WriteAllText(Path.Combine(Umboxes, "images", "camera-unlisted.yaml"), "name: camera-unlisted\nversion: 1\ndescription: test\nchain: |\n  firewall(default: allow)\n");
         var observer = new RecordingObserver();
-        var (appliance, log) = Build("signing: { mode: batched }", "image: camera-normal", observer);
+        var (appliance, log) = Build("signing: { mode: batched }", "image: camera-unlisted", observer);
         using var assurance = ReplayAssurance.Start(appliance, null, log)!;
         var device = appliance.Engine.Devices.All.Single();
         Assert.Multiple(() =>
         {
             Assert.That(device.Chain!.DropsAll, Is.True);
             var alert = observer.Alerts.Single(a => a.Type == AlertTypes.AttestationFailure);
-            Assert.That(alert.Info, Does.Contain("camera-normal").And.Contain("not listed"));
+            Assert.That(alert.Info, Does.Contain("camera-unlisted").And.Contain("not listed"));
         });
     }
 
