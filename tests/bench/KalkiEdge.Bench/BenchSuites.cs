@@ -10,5 +10,6 @@ public static class BenchSuites
         new EngineThroughputSuite(),
         new ReactionSuite(),
         new ChainFootprintSuite(),
+        new SigningSuite(),
     ];
 }
