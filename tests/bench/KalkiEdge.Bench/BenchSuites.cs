@@ -8,5 +8,6 @@ public static class BenchSuites
     public static IReadOnlyList<IBenchSuite> All { get; } =
     [
         new EngineThroughputSuite(),
+        new LiveBridgeSuite(),
     ];
 }
