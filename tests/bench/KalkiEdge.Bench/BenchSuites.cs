@@ -11,5 +11,6 @@ public static class BenchSuites
         new ReactionSuite(),
         new ChainFootprintSuite(),
         new SigningSuite(),
+        new LiveBridgeSuite(),
     ];
 }
