@@ -17,6 +17,16 @@ public class SuricataPeerTests
     private const string Attacker = "203.0.113.66";
 
     [Test]
+    public void A_missing_suricata_fails_the_check_and_says_how_to_install_it()
+    {
+        var empty = Directory.CreateTempSubdirectory("kalkiedge-no-suricata-").FullName;
+        Assert.That(SuricataPeer.Find([empty]), Is.Null);
+        var failure = Assert.Throws<AssertionException>(() => SuricataPeer.Require(SuricataPeer.Find([empty])));
+        Assert.That(failure!.Message, Does.Contain("tests/peers/install-suricata.sh"));
+        Directory.Delete(empty);
+    }
+
+    [Test]
     public void Tcp_flags_and_modifiers()
     {
         var rules = """
