@@ -38,7 +38,7 @@ public static class SuricataPeer
         return path!;
     }
 
-    public static List<PeerAlert> RunSuricata(string rules, PeerCapture capture, string? rulesPath = null)
+    public static List<PeerAlert> RunSuricata(string rules, PeerCapture capture, string? rulesPath = null, params string[] extraArgs)
     {
         var suricata = RequireSuricata();
         var dir = Directory.CreateTempSubdirectory("kalkiedge-peer-").FullName;
@@ -58,7 +58,7 @@ public static class SuricataPeer
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "-c", ConfigPath, "-r", pcap, "-S", rulesPath, "--runmode", "single", "-k", "none", "-l", log })
+        foreach (var arg in new[] { "-c", ConfigPath, "-r", pcap, "-S", rulesPath, "--runmode", "single", "-k", "none", "-l", log }.Concat(extraArgs))
         {
             psi.ArgumentList.Add(arg);
         }
