@@ -51,7 +51,12 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     /// <summary>After a frame: evaluate its alerts now, so transitions are timed exactly as live.</summary>
     public void EndFrame() => Control.Drain();
 
-    public void Dispose() => Store?.Dispose();
+    /// <summary>Stops the control plane and commits what the store writer still holds.</summary>
+    public void Dispose()
+    {
+        Control?.Dispose();
+        Store?.Dispose();
+    }
 
     public SiteConfig Config { get; }
 

@@ -108,6 +108,18 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         }
 
         Deploy(device);
+        if (_devices.Count == 1)
+        {
+            // Compile every image the packs use up front (an image that does not build is known at start, and
+            // the first reaction does not pay for compilation) and make the first ready instances.
+            foreach (var image in _policies.Values.SelectMany(p => p.Pack.Chains).Select(c => c.Image).Distinct(StringComparer.Ordinal))
+            {
+                _deployer.Prepare(image);
+            }
+
+            _deployer.Replenish();
+        }
+
         return device;
     }
 
@@ -193,17 +205,30 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
 
     private void Handle(Alert alert)
     {
+        // React first, report after: observers write to consoles and pipes, which must not sit between an
+        // alert and its defense.
+        var transition = React(alert);
         _writer?.Alert(alert);
         AlertEvaluated?.Invoke(alert);
+        if (transition is not null)
+        {
+            _writer?.Transition(transition);
+            Transitioned?.Invoke(transition);
+            _deployer.Replenish();
+        }
+    }
+
+    private TransitionRecord? React(Alert alert)
+    {
         if (!_devices.TryGetValue(alert.Device, out var device))
         {
-            return;
+            return null;
         }
 
         var decision = _engine.Evaluate(device.Policy, alert);
         if (decision is null)
         {
-            return;
+            return null;
         }
 
         var trigger = _clock.NowMicros;
@@ -216,17 +241,15 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
 
         if (!decision.ChangesState)
         {
-            return;
+            return null;
         }
 
         var react = _clock.NowMicros;
         var result = Deploy(device);
         var finish = _clock.NowMicros;
         device.Transitions++;
-        var record = new TransitionRecord(device.Name, decision.From, decision.To, decision.Rule, alert.Type, result.Image, result.ChainText,
+        return new TransitionRecord(device.Name, decision.From, decision.To, decision.Rule, alert.Type, result.Image, result.ChainText,
             result.FailClosed, alert.TimeMicros, trigger, react, finish);
-        _writer?.Transition(record);
-        Transitioned?.Invoke(record);
     }
 
     /// <summary>Deploys the chain of the device's current state; a failure raises the alert that says why.</summary>

@@ -86,8 +86,29 @@ public class SecurityControllerTests
         using var h = new ControlHarness();
         var a = h.Add("a", 0x020000000001);
         var b = h.Add("b", 0x020000000002);
-        Assert.That(h.Images.Compilations, Is.EqualTo(1));
+        Assert.That(h.Images.Compilations, Is.EqualTo(3), "each of the pack's three images once");
         Assert.That(a.Chain!.Elements[0], Is.Not.SameAs(b.Chain!.Elements[0]), "per-device element instances");
+    }
+
+    [Test]
+    public void Reactions_take_ready_chain_instances_and_the_pool_is_topped_up_afterwards()
+    {
+        var images = new TextImages(new() { ["open"] = "pass", ["watched"] = "pass -> pass", ["closed"] = "block-all" });
+        var deployer = new ChainDeployer(images, images.FailClosed());
+        using var controller = new SecurityController([Policy.PolicyTestPacks.Load(ControlHarness.Pack)], deployer, new ManualClock());
+        var a = new DeviceSlot("a", 0x020000000001, []);
+        var b = new DeviceSlot("b", 0x020000000002, []);
+        controller.Register(a, "sensor");
+        controller.Register(b, "sensor");
+        Assert.That(images.Compilations, Is.EqualTo(3), "every image of the pack compiled at the first registration");
+        var hits = deployer.SpareHits;
+        controller.Alerts.Raise(new Alert(AlertTypes.PortScan, "a", AlertSource.Umbox, 1, ""));
+        controller.Alerts.Raise(new Alert(AlertTypes.PortScan, "b", AlertSource.Umbox, 1, ""));
+        controller.Alerts.Raise(new Alert(AlertTypes.BruteForce, "a", AlertSource.Umbox, 2, ""));
+        controller.Drain();
+        Assert.That(deployer.SpareHits - hits, Is.EqualTo(3), "each reaction swapped in a ready instance");
+        Assert.That(a.Chain!.DropsAll && !b.Chain!.DropsAll, Is.True);
+        Assert.That(b.Chain!.Elements[0], Is.Not.SameAs(a.Chain!.Elements[0]));
     }
 
     [Test]
