@@ -18,6 +18,10 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 {
     private readonly IApplianceObserver _observer;
 
+    // Deployments are attested once the high-assurance services start (before any traffic); until then, and
+    // on sites without a hypervisor section, images pass unchecked (and the start-up says so loudly).
+    private readonly DeferredAttestor _attestor = new();
+
     // Devices with identical chain text share one validated definition (10,000 devices, one compile).
     private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
 
@@ -89,7 +93,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
         appliance.Store = persist
             ? PersistentStore.Open(config.DataDir, packs, images, config.Devices.Select(d => new DeviceRecord(d.Name, d.Type, Mac.Format(d.Mac), [.. d.Ips.ToArray().Select(Ip.Format)], d.Group, d.Description)), appliance.Clock)
             : null;
-        appliance.Control = ControlWiring.Create(packs, compiler, images, appliance.Clock, observer, appliance.Store);
+        appliance.Control = ControlWiring.Create(packs, compiler, images, appliance.Clock, observer, appliance.Store, appliance._attestor);
         foreach (var (device, chain) in chains)
         {
             var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
@@ -108,6 +112,9 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 
         return appliance;
     }
+
+    /// <summary>From now on every deployment is attested by <paramref name="attestor"/> (make-before-break, fail-closed).</summary>
+    public void UseAttestor(IImageAttestor attestor) => _attestor.Inner = attestor;
 
     /// <summary>One per processing thread.</summary>
     public ElementContext CreateContext() => new(this, this);

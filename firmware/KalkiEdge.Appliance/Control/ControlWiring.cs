@@ -52,12 +52,13 @@ public static class ControlWiring
         ImageCatalog images,
         IControlClock clock,
         IApplianceObserver observer,
-        PersistentStore? store)
+        PersistentStore? store,
+        IImageAttestor attestor)
     {
         var diagnostics = new DiagnosticBag();
         var failClosed = compiler.Compile(ChainDeployer.FailClosedImage, SourceSpan.None("(fail-closed chain)"), diagnostics)
             ?? throw new ConfigurationException(diagnostics.Items);
-        var controller = new SecurityController(packs, new ChainDeployer(new CatalogImageSource(images), failClosed), clock,
+        var controller = new SecurityController(packs, new ChainDeployer(new CatalogImageSource(images), failClosed, attestor), clock,
             store?.Writer, store?.Committed);
         controller.AlertEvaluated += observer.OnAlert;
         controller.Transitioned += t => observer.OnTransition(

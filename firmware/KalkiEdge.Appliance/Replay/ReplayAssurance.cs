@@ -64,6 +64,7 @@ public sealed class ReplayAssurance : IDisposable
 
         var failClosed = appliance.Compiler.Compile("block-all", SourceSpan.None("(fail-closed)"), diagnostics, "block-all")!;
         LoadAttestation.Apply(services.Attestor, appliance.Engine.Devices.All, failClosed, appliance);
+        appliance.UseAttestor(new Control.ManifestAttestor(services.Attestor));
         appliance.EndFrame(); // hand attestation-failure alerts to the control plane and observers now
         var signing = services.Signing.Mode == SigningMode.Off ? null : services.CreateSigningStage(egress, appliance);
         return new ReplayAssurance(services, signing);

@@ -14,7 +14,7 @@ internal static class LiveRunCommand
 {
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
-    public static int Execute(Appliance.Appliance appliance, ArgNode section)
+    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management)
     {
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
@@ -47,7 +47,7 @@ internal static class LiveRunCommand
             return ExitCodes.Invalid;
         }
 
-        return Run(appliance, config, bridge);
+        return Run(appliance, config, bridge, management);
     }
 
     private static Bridge? Open(Appliance.Appliance appliance, InterfacesConfig config, HostNetwork host)
@@ -75,12 +75,14 @@ internal static class LiveRunCommand
         return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity) { CaptureNice = config.Nice };
     }
 
-    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge)
+    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, Management.ManagementHost management)
     {
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         bridge.Start();
+        management.Healthy = () => bridge.Failure is null;
+        management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
         var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
         Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
         Console.Out.Flush();

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using KalkiEdge.Host.Management;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
@@ -29,21 +31,40 @@ internal static class RunCommand
             return ExitCodes.Invalid;
         }
 
-        if (appliance.Config.Sections.TryGetValue("interfaces", out var interfaces))
+        // Attestation of every chain in force (fail-closed on mismatch) before any traffic; signing when configured.
+        using var assurance = ReplayAssurance.Start(appliance, null, Console.Out);
+        if (assurance is null)
         {
-            return LiveRunCommand.Execute(appliance, interfaces);
+            return ExitCodes.Invalid;
         }
 
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        var live = appliance.Config.Sections.TryGetValue("interfaces", out var interfaces);
+        var management = ManagementHost.Start(appliance, assurance, live ? "live" : "simulation");
+        if (management is null)
         {
-            e.Cancel = true;
-            stop.Cancel();
-        };
+            return ExitCodes.Invalid;
+        }
+
+        try
+        {
+            return live ? LiveRunCommand.Execute(appliance, interfaces!, management) : Simulate(appliance, observer, assurance, management, speed);
+        }
+        finally
+        {
+            management.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static int Simulate(Appliance.Appliance appliance, ConsoleObserver observer, ReplayAssurance assurance, ManagementHost management, double speed)
+    {
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
         using var source = timeline.ToSource("simulation");
-        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed }.Run(source, stop.Token);
+        management.Ready("simulation running");
+        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing }.Run(source, stop.Token);
         if (!stop.IsCancellationRequested)
         {
             OperatorResets(appliance);
@@ -51,6 +72,12 @@ internal static class RunCommand
 
         StatusTable.Print(Console.Out, appliance, result);
         return ExitCodes.Ok;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // stop the scenario and print the table
+            stop.Cancel();
+        }
     }
 
     /// <summary>The scenario's last act: the operator, having dealt with each attack, returns the devices to Normal.</summary>

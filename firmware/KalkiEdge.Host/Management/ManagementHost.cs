@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using KalkiEdge.Appliance.Replay;
+using KalkiEdge.Core;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.Host.Management;
+
+/// <summary>
+/// What runs beside the traffic in `kalki-edge run`: the management server (GET /health) and the systemd
+/// notifications. Started after the appliance is built and attested; READY is sent once traffic flows.
+/// </summary>
+internal sealed class ManagementHost : IAsyncDisposable
+{
+    private readonly ManagementServer _server;
+    private readonly SystemdIntegration _systemd;
+
+    private ManagementHost(ManagementServer server, SystemdIntegration systemd)
+    {
+        _server = server;
+        _systemd = systemd;
+    }
+
+    public string Address => _server.Address;
+
+    /// <summary>Whether traffic is being handled; gates /health's status and the systemd watchdog.</summary>
+    public Func<bool> Healthy { get; set; } = () => true;
+
+    /// <summary>Null after printing why (bad management section, address in use).</summary>
+    public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
+    {
+        var diagnostics = new DiagnosticBag();
+        var listen = ManagementServer.ListenAddress(appliance.Config.Sections, diagnostics);
+        if (diagnostics.HasErrors)
+        {
+            foreach (var d in diagnostics.Items)
+            {
+                Console.Error.WriteLine(d);
+            }
+
+            return null;
+        }
+
+        var started = Stopwatch.StartNew();
+        ManagementHost? host = null;
+        bool IsHealthy() => host?.Healthy() ?? true;
+        var version = typeof(ManagementHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        var packs = appliance.Packs.Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
+        HealthReport Report() => new(
+            IsHealthy() ? "ok" : "degraded",
+            version,
+            mode,
+            Hypervisor(assurance.Services?.Hypervisor),
+            packs,
+            appliance.Engine.Devices.Count,
+            appliance.Engine.Counters.Frames,
+            Math.Round(started.Elapsed.TotalSeconds, 1));
+        try
+        {
+            var server = ManagementServer.StartAsync(listen, Report).GetAwaiter().GetResult();
+            Console.WriteLine($"kalki-edge: management server on {server.Address} (GET /health)");
+            host = new ManagementHost(server, new SystemdIntegration(IsHealthy));
+            return host;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {listen}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>Tells systemd the appliance is up (Type=notify).</summary>
+    public void Ready(string status) => _systemd.Ready(status);
+
+    public async ValueTask DisposeAsync()
+    {
+        _systemd.Stopping();
+        _systemd.Dispose();
+        await _server.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static HypervisorHealth Hypervisor(IHypervisor? hypervisor) => hypervisor is null
+        ? new HypervisorHealth("off", false, "no hypervisor section: image attestation and packet signing are off")
+        : new HypervisorHealth(hypervisor.Backend.ToString().ToLowerInvariant(), hypervisor.IsHardwareProtected, hypervisor.Description);
+}
