@@ -28,6 +28,18 @@ public sealed class LiveBridgeTests
         _testbed = Testbed.Up();
     }
 
+    /// <summary>Each test starts from empty ARP caches: a spoofing test poisons the uplink hosts' caches directly
+    /// (they share the facility switch with the attacker, which no appliance can prevent).</summary>
+    [SetUp]
+    public void FlushArpCaches()
+    {
+        foreach (var host in _testbed.Hosts)
+        {
+            var flush = _testbed.Exec(host.Name, TimeSpan.FromSeconds(10), "ip", "neigh", "flush", "all");
+            Assert.That(flush.ExitCode, Is.Zero, flush.ToString());
+        }
+    }
+
     [OneTimeTearDown]
     public void TearDownTestbed()
     {
