@@ -1,7 +1,11 @@
 using KalkiEdge.Appliance.Config;
+using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Images;
+using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
+using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Store;
 using KalkiEdge.Umboxes;
 
 namespace KalkiEdge.Appliance;
@@ -10,20 +14,48 @@ namespace KalkiEdge.Appliance;
 /// The composition root of the engine: element library, chain compiler, images, packet engine and devices,
 /// wired from a validated site configuration. Alerts and μmbox logs flow out to the observer.
 /// </summary>
-public sealed class Appliance : IAlertSink, IUmboxLogSink
+public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 {
     private readonly IApplianceObserver _observer;
 
     // Devices with identical chain text share one validated definition (10,000 devices, one compile).
     private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
 
-    private Appliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer)
+    private Appliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs)
     {
         Config = config;
         Compiler = compiler;
         Images = images;
+        Packs = packs;
         _observer = observer;
         Engine = new PacketEngine(this, config.UnknownDevices);
+    }
+
+    public IReadOnlyList<DeviceTypePack> Packs { get; }
+
+    /// <summary>The control plane: alerts from the engine go through its queue; it owns typed devices' chains.</summary>
+    public SecurityController Control { get; private set; } = null!;
+
+    /// <summary>Frame time plus compute: the control plane's clock for replay and simulation.</summary>
+    public ReplayClock Clock { get; } = new();
+
+    /// <summary>The store when persisting (live runs); replay runs in memory.</summary>
+    public PersistentStore? Store { get; private set; }
+
+    /// <summary>Security state of a device under a pack's policy, null for devices with a fixed chain.</summary>
+    public static string? StateOf(DeviceSlot device) => (device.ControlState as ControlledDevice)?.State;
+
+    /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
+    public void BeginFrame(long captureMicros) => Clock.OnFrame(captureMicros);
+
+    /// <summary>After a frame: evaluate its alerts now, so transitions are timed exactly as live.</summary>
+    public void EndFrame() => Control.Drain();
+
+    /// <summary>Stops the control plane and commits what the store writer still holds.</summary>
+    public void Dispose()
+    {
+        Control?.Dispose();
+        Store?.Dispose();
     }
 
     public SiteConfig Config { get; }
@@ -35,11 +67,12 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
     public PacketEngine Engine { get; }
 
     /// <summary>Validates everything and builds the appliance; null with every error in <paramref name="diagnostics"/>.</summary>
-    public static Appliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer)
+    public static Appliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer, bool persist = false)
     {
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
-        var appliance = new Appliance(config, compiler, images, observer);
+        var packs = ControlWiring.LoadPacks(config.UmboxesDir, images, diagnostics);
+        var appliance = new Appliance(config, compiler, images, observer, packs);
         var broadcast = compiler.Compile(config.NetworkBroadcastChain, config.NetworkBroadcastAt, diagnostics);
         if (broadcast is not null)
         {
@@ -53,10 +86,23 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
             return null;
         }
 
+        appliance.Store = persist
+            ? PersistentStore.Open(config.DataDir, packs, images, config.Devices.Select(d => new DeviceRecord(d.Name, d.Type, Mac.Format(d.Mac), [.. d.Ips.ToArray().Select(Ip.Format)], d.Group, d.Description)), appliance.Clock)
+            : null;
+        appliance.Control = ControlWiring.Create(packs, compiler, images, appliance.Clock, observer, appliance.Store);
         foreach (var (device, chain) in chains)
         {
             var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
-            slot.Swap(chain!.Instantiate());
+            if (chain is null)
+            {
+                // Typed device: the control plane deploys its state's chain before the slot sees traffic.
+                appliance.Control.Register(slot, device.Type!, device.Group);
+            }
+            else
+            {
+                slot.Swap(chain.Instantiate());
+            }
+
             appliance.Engine.Devices.Add(slot);
         }
 
@@ -66,7 +112,8 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
     /// <summary>One per processing thread.</summary>
     public ElementContext CreateContext() => new(this, this);
 
-    public void Raise(Alert alert) => _observer.OnAlert(alert);
+    /// <summary>Data-plane alerts are queued for the control plane, which reports them as it evaluates them.</summary>
+    public void Raise(Alert alert) => Control.Alerts.Raise(alert);
 
     public void Log(string device, string element, long timeMicros, string message) =>
         _observer.OnUmboxLog(device, element, timeMicros, message);
@@ -94,12 +141,14 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink
             return null;
         }
 
-        if (device.Type is null)
+        if (device.Type is null || Packs.Any(p => p.Name == device.Type))
         {
-            return null; // the config loader already said that one of type/image/chain is needed
+            // No type: the config loader already said that one of type/image/chain is needed. A known type: the
+            // control plane chooses the chain by state.
+            return null;
         }
 
-        diagnostics.Error(device.At, $"device '{device.Name}': device type '{device.Type}' is not known (no device-type packs are loaded)");
+        diagnostics.Error(device.At, $"device '{device.Name}': device type '{device.Type}' is not known (packs: {string.Join(", ", Packs.Select(p => p.Name).Order(StringComparer.Ordinal))})");
         return null;
     }
 }

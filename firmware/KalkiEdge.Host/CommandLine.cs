@@ -7,9 +7,11 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
         usage:
           kalki-edge run [--config FILE] [--speed X]      run the appliance: the live bridge when the config has
                                                           interfaces:, else the simulation (no config: built-in)
-          kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE]
+          kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE] [--persist]
                                                           push a capture through the engine; print alerts,
-                                                          transitions and a summary (JSON lines with --json)
+                                                          transitions and a summary (JSON lines with --json);
+                                                          --persist: start from and commit to the store
+                                                          (the config's data-dir), as a live run does
           kalki-edge check --config FILE                  validate configuration, packs, images and rules
           kalki-edge version
         """;
@@ -17,7 +19,7 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
     private static readonly Dictionary<string, (string[] Options, string[] Flags)> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = (["--config", "--speed"], []),
-        ["replay"] = (["--pcap", "--config", "--write"], ["--json"]),
+        ["replay"] = (["--pcap", "--config", "--write"], ["--json", "--persist"]),
         ["check"] = (["--config"], ["--json"]),
         ["version"] = ([], []),
         ["help"] = ([], []),

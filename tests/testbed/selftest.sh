@@ -40,7 +40,7 @@ check() {
     if out=$("$@" 2>&1); then
         PASSED=$((PASSED + 1)); echo "PASS  $name"
     else
-        FAILED=$((FAILED + 1)); echo "FAIL  $name"; sed 's/^/      /' <<<"$out"
+        FAILED=$((FAILED + 1)); echo "FAIL  $name"; echo "${out//$'\n'/$'\n'      }" | sed '1s/^/      /'
     fi
 }
 
@@ -91,16 +91,16 @@ host_ip() { "$PY" -c 'import json,sys; print({h["name"]: h["ip"] for h in json.l
 HUE=$(host_ip hue) WEMO=$(host_ip wemo) UDOO=$(host_ip udoo) CAM=$(host_ip cam) CLOUD=$(host_ip cloud)
 
 # The IoT LAN is one switch: devices reach each other without the appliance.
-expect_json "lan: hue -> wemo ping (no appliance needed)" 'r["ok"]' hue traffic/probe.py ping $WEMO
+expect_json "lan: hue -> wemo ping (no appliance needed)" 'r["ok"]' hue traffic/probe.py ping "$WEMO"
 
 # ---- kernel bridge ON: everything crosses, both ways ----------------------------------------------
 check "bridge-baseline on" tb bridge-baseline on
 for dev in hue wemo udoo cam; do
     ip=$(host_ip "$dev")
-    expect_json "baseline: $dev -> cloud ping" 'r["ok"]' "$dev" traffic/probe.py ping $CLOUD
+    expect_json "baseline: $dev -> cloud ping" 'r["ok"]' "$dev" traffic/probe.py ping "$CLOUD"
     expect_json "baseline: cloud -> $dev ping" 'r["ok"]' cloud traffic/probe.py ping "$ip"
 done
-expect_json "baseline: hue -> cloud TCP echo" 'r["ok"] and r["echoed"] == "kalki"' hue traffic/probe.py tcp $CLOUD 7 --send kalki
+expect_json "baseline: hue -> cloud TCP echo" 'r["ok"] and r["echoed"] == "kalki"' hue traffic/probe.py tcp "$CLOUD" 7 --send kalki
 expect_json "baseline: cam -> cloud HTTP (sees device IP)" 'r["status"] == 200 and "192.0.2.13" in r["body"]' \
     cam traffic/probe.py http "http://$CLOUD/telemetry" --method POST --data '{"t":1}'
 expect_json "baseline: cloud -> hue HTTP lights (token)" 'r["status"] == 200 and "Hue light 1" in r["body"]' \
@@ -110,24 +110,24 @@ expect_json "baseline: hue unknown token -> type 1 error" '"unauthorized user" i
 expect_json "baseline: cloud -> hue PUT state" 'r["status"] == 200 and "success" in r["body"]' \
     cloud traffic/probe.py http "http://$HUE/api/$HUE_TOKEN/lights/1/state" --method PUT --data '{"on": true}'
 expect_json "baseline: cloud -> wemo SetBinaryState on" 'r["succeeded"] == 1 and r["binaryState"] == 1' \
-    cloud traffic/wemo_control.py --target $WEMO --action on
-expect_json "baseline: cloud -> wemo GetBinaryState" 'r["binaryState"] == 1' cloud traffic/wemo_control.py --target $WEMO
+    cloud traffic/wemo_control.py --target "$WEMO" --action on
+expect_json "baseline: cloud -> wemo GetBinaryState" 'r["binaryState"] == 1' cloud traffic/wemo_control.py --target "$WEMO"
 expect_json "baseline: cloud -> udoo SSH banner" 'r["banner"].startswith("SSH-2.0-")' \
-    cloud traffic/probe.py tcp $UDOO 22 --read-banner
+    cloud traffic/probe.py tcp "$UDOO" 22 --read-banner
 expect_json "baseline: udoo SSH right password accepted" 'r["accepted"] == 1' \
-    cloud traffic/ssh_bruteforce.py --target $UDOO --user udooer --passwords "$SSH_PASSWORD" --count 1
+    cloud traffic/ssh_bruteforce.py --target "$UDOO" --user udooer --passwords "$SSH_PASSWORD" --count 1
 expect_json "baseline: udoo SSH brute force denied" 'r["outcomes"] == {"denied": 5}' \
-    attacker traffic/ssh_bruteforce.py --target $UDOO --user udooer --count 5
+    attacker traffic/ssh_bruteforce.py --target "$UDOO" --user udooer --count 5
 expect_json "baseline: cam digest right password -> 200" 'r["succeeded"] == 2' \
     cloud traffic/http_login.py --url "http://$CAM/image.jpg" --user admin --password "$CAM_PASSWORD" --count 2
 expect_json "baseline: cam default admin:admin -> 401" 'r["outcomes"] == {"401": 3}' \
     attacker traffic/http_login.py --url "http://$CAM/image.jpg" --user admin --password admin --count 3
 expect_json "baseline: hue brute force with hit at 5" 'r["authorized"] == 1 and r["guesses"] == 10' \
-    attacker traffic/hue_bruteforce.py --target $HUE --count 10 --token "$HUE_TOKEN" --hit 5
+    attacker traffic/hue_bruteforce.py --target "$HUE" --count 10 --token "$HUE_TOKEN" --hit 5
 expect_json "baseline: port scan finds wemo 49153" 'r["open"] == [49153]' \
-    attacker traffic/tcp_connect_scan.py --target $WEMO --ports 49140-49160
+    attacker traffic/tcp_connect_scan.py --target "$WEMO" --ports 49140-49160
 expect_json "baseline: latency probe hue -> cloud echo" 'r["lost"] == 0 and r["p50Micros"] > 0' \
-    hue traffic/latency.py probe --target $CLOUD --count 200
+    hue traffic/latency.py probe --target "$CLOUD" --count 200
 check "camera log recorded the admin:admin denials" \
     grep -q '"auth": "denied", .*"user": "admin"' "/run/kalki-testbed/$PREFIX/logs/camera.log"
 check "bridge-baseline off" tb bridge-baseline off
@@ -136,7 +136,7 @@ check "bridge-baseline off" tb bridge-baseline off
 # Started with a plain `ip netns exec` (not through a shell function) so $! is the relay itself.
 ip netns exec "$PREFIX-app" "$PY" "$HERE/tools/l2relay.py" --duration 20 >/dev/null &
 RELAY=$!
-expect_json "relay: hue -> cloud TCP echo" 'r["ok"]' hue traffic/probe.py tcp $CLOUD 7 --send relayed --timeout 3
+expect_json "relay: hue -> cloud TCP echo" 'r["ok"]' hue traffic/probe.py tcp "$CLOUD" 7 --send relayed --timeout 3
 expect_json "relay: cloud -> hue HTTP lights" 'r["status"] == 200' cloud traffic/probe.py http "http://$HUE/api/$HUE_TOKEN/lights"
 expect_json "relay: cam -> cloud 50 kB POST" 'r["status"] == 200 and "50000" in r["body"]' \
     cam traffic/probe.py http "http://$CLOUD/upload" --method POST --data "$(head -c 50000 /dev/zero | tr '\0' x)"
@@ -145,11 +145,11 @@ wait "$RELAY" 2>/dev/null || true
 
 # ---- nothing forwarding: fail closed ---------------------------------------------------------------
 DEV_TX=$(counter app dev0 tx_packets) UP_TX=$(counter app up0 tx_packets) DEV_RX=$(counter app dev0 rx_packets)
-expect_json "closed: hue -> cloud ping blocked" 'not r["ok"]' hue traffic/probe.py ping $CLOUD --count 2 --timeout 0.5
-expect_json "closed: cloud -> hue ping blocked" 'not r["ok"]' cloud traffic/probe.py ping $HUE --count 2 --timeout 0.5
-expect_json "closed: hue -> cloud TCP blocked" 'not r["ok"]' hue traffic/probe.py tcp $CLOUD 7 --timeout 1
+expect_json "closed: hue -> cloud ping blocked" 'not r["ok"]' hue traffic/probe.py ping "$CLOUD" --count 2 --timeout 0.5
+expect_json "closed: cloud -> hue ping blocked" 'not r["ok"]' cloud traffic/probe.py ping "$HUE" --count 2 --timeout 0.5
+expect_json "closed: hue -> cloud TCP blocked" 'not r["ok"]' hue traffic/probe.py tcp "$CLOUD" 7 --timeout 1
 expect_json "closed: cloud -> hue HTTP blocked" 'not r["ok"]' cloud traffic/probe.py http "http://$HUE/" --timeout 1
-expect_json "closed: attacker -> udoo SSH blocked" 'not r["ok"]' attacker traffic/probe.py tcp $UDOO 22 --timeout 1
+expect_json "closed: attacker -> udoo SSH blocked" 'not r["ok"]' attacker traffic/probe.py tcp "$UDOO" 22 --timeout 1
 check "closed: frames reached dev0 but not one left via up0 or dev0" "$PY" -c 'import sys
 dev_tx0, up_tx0, dev_rx0, dev_tx1, up_tx1, dev_rx1 = map(int, sys.argv[1:])
 assert dev_rx1 > dev_rx0, f"no frames arrived at dev0 ({dev_rx0} -> {dev_rx1}): the probes did not run"
@@ -164,11 +164,11 @@ check "bounds: --count above the ceiling is refused" bash -c \
 
 # ---- teardown leaves nothing -----------------------------------------------------------------------
 if ((!KEEP)); then
-    SERVER_PIDS=$(cat "/run/kalki-testbed/$PREFIX"/pids/*.pid 2>/dev/null | tr '\n' ' ')
+    mapfile -t SERVER_PIDS < <(cat "/run/kalki-testbed/$PREFIX"/pids/*.pid 2>/dev/null)
     check "down" tb down
     check "down: no namespace named $PREFIX-* remains" bash -c "! ip netns list | grep -q '^$PREFIX-'"
     check "down: state dir removed" test ! -e "/run/kalki-testbed/$PREFIX"
-    check "down: server processes gone" alive_none $SERVER_PIDS
+    check "down: server processes gone" alive_none "${SERVER_PIDS[@]}"
     check "down again is a no-op" tb down
 fi
 

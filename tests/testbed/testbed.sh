@@ -44,8 +44,8 @@ usage: testbed.sh [--prefix P] COMMAND [options]
   up [--replace]            build the testbed (fails if P's namespaces exist, unless --replace)
   down                      remove every namespace named P-*, its processes and state (idempotent)
   status [--json]           namespaces, interfaces, MACs, IPs, servers, credentials, baseline state
-  start-servers [--max-seconds N]   start the fake device and cloud servers (default lifetime 3600 s)
-  stop-servers              stop them
+  start-servers [--max-seconds N]   (re)start the fake device and cloud servers, new secrets (lifetime 3600 s)
+  stop-servers              stop them (waits until they are gone)
   bridge-baseline on|off    kernel bridge dev0<->up0 inside P-app (benchmark reference) / remove it
   exec HOST CMD...          run CMD inside P-HOST (hue wemo udoo cam cloud attacker app lan wan)
   new-prefix                print an unused prefix (ke + 6 hex digits) for a parallel-safe run
@@ -62,7 +62,6 @@ nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
 state_dir() { echo "$STATE_ROOT/$PREFIX"; }
 prefixed_namespaces() { ip netns list 2>/dev/null | awk -v p="$PREFIX-" 'index($1, p) == 1 { print $1 }'; }
 ns_exists() { ip netns list 2>/dev/null | awk '{ print $1 }' | grep -qx "$(ns "$1")"; }
-host_field() { awk -v h="$1" -v f="$2" '$1 == h { print $f }' <<<"$HOSTS"; }
 
 require_root() {
     [[ $EUID -eq 0 ]] || die "must run as root (creates network namespaces and veth pairs)"
@@ -71,8 +70,9 @@ require_root() {
 }
 
 require_up() {
-    ns_exists app && ns_exists lan && ns_exists wan ||
+    if ! { ns_exists app && ns_exists lan && ns_exists wan; }; then
         die "no testbed with prefix '$PREFIX' (run: testbed.sh --prefix $PREFIX up)"
+    fi
 }
 
 # ---- building blocks -----------------------------------------------------------------------------
@@ -117,6 +117,8 @@ add_host() {
     veth "$name" eth0 "$mac" "$side" "$name" "$bridge_mac"
     ip -n "$(ns "$name")" addr add "$ip/24" dev eth0
     ip -n "$(ns "$name")" link set eth0 up
+    # Hosts must put complete checksums on the wire, as real NICs do, or every TCP/UDP frame a
+    # user-space bridge re-injects arrives corrupt (see tools/offload.py).
     nsx "$name" "$PY" "$HERE/tools/offload.py" eth0
     attach "$side" "$name"
 }
@@ -130,6 +132,7 @@ cmd_up() {
         cmd_down
     fi
     # Anything that fails from here on leaves a half-built testbed: remove it before exiting.
+    # shellcheck disable=SC2154  # rc is assigned inside the trap string itself
     trap 'rc=$?; if ((rc)); then log "up failed (exit $rc); removing the partial testbed"; cmd_down || true; fi' EXIT
 
     mkdir -p "$(state_dir)/logs" "$(state_dir)/pids"
@@ -168,16 +171,19 @@ cmd_down() {
 # Deleting a namespace does not stop processes inside it (they would keep it alive), so servers and
 # traffic tools a test left running are stopped first: TERM, a bounded grace period, then KILL.
 kill_ns_processes() {
-    local n=$1 pids i
+    local n=$1 pids
     pids=$(ip netns pids "$n" 2>/dev/null || true)
     [[ -z $pids ]] && return 0
+    # $pids is a whitespace-separated list of numbers: word splitting is intended here.
+    # shellcheck disable=SC2086
     kill -TERM $pids 2>/dev/null || true
-    for i in $(seq 20); do
+    for _ in $(seq 20); do
         pids=$(ip netns pids "$n" 2>/dev/null || true)
         [[ -z $pids ]] && return 0
         sleep 0.1
     done
     log "processes $pids in $n ignored SIGTERM for 2 s; killing"
+    # shellcheck disable=SC2086
     kill -KILL $pids 2>/dev/null || true
 }
 
@@ -232,11 +238,13 @@ cmd_start_servers() {
     require_root
     require_up
     local hue_token cam_password ssh_password
+    cmd_stop_servers  # start-servers is a restart: fresh secrets, no port clash with old servers
     # Fresh secrets per run: tests must read them from status --json; nothing guessable is baked in,
     # so the camera's factory default admin:admin is guaranteed to fail.
     hue_token=$(random_hex 20)
     cam_password=cam-$(random_hex 6)
     ssh_password=ssh-$(random_hex 6)
+    # shellcheck disable=SC2154  # rc is assigned inside the trap string itself
     trap 'rc=$?; if ((rc)); then log "start-servers failed (exit $rc); stopping what started"; cmd_stop_servers || true; fi' EXIT
     start_server hue hue hue.py 80 --token "$hue_token"
     start_server wemo wemo wemo.py 49153
@@ -253,7 +261,7 @@ cmd_start_servers() {
 # (setsid) so it outlives this script, then wait (bounded) until its port listens.
 start_server() {
     local host=$1 name=$2 script=$3 port=$4; shift 4
-    local logs pidfile i
+    local logs pidfile
     logs=$(state_dir)/logs
     pidfile=$(state_dir)/pids/$name.pid
     rm -f "$pidfile"
@@ -264,7 +272,7 @@ start_server() {
         </dev/null >>"$logs/$name.stderr" 2>&1 &
     printf '{"name": "%s", "host": "%s", "namespace": "%s", "script": "%s", "port": %d, "log": "%s", "pidfile": "%s"}\n' \
         "$name" "$host" "$(ns "$host")" "$script" "$port" "$logs/$name.log" "$pidfile" >"$(state_dir)/pids/$name.json"
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         if [[ -s $pidfile ]] && nsx "$host" ss -Hltn "sport = :$port" | grep -q .; then return 0; fi
         kill -0 $! 2>/dev/null || die "server $name ($script) in $(ns "$host") exited: $(tail -n 3 "$logs/$name.stderr")"
         sleep 0.1
@@ -273,17 +281,29 @@ start_server() {
 }
 
 cmd_stop_servers() {
-    local pidfile pid
+    local pidfile pid stopped=()
     for pidfile in "$(state_dir)"/pids/*.pid; do
         [[ -f $pidfile ]] || continue
         pid=$(<"$pidfile")
         # Only signal the pid if it is still one of our servers (a stale pid may have been reused).
-        if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$HERE/servers/"; then
+        if is_our_server "$pid"; then
             kill -TERM "$pid" 2>/dev/null || true
+            stopped+=("$pid")
         fi
         rm -f "$pidfile" "${pidfile%.pid}.json"
     done
     rm -f "$(state_dir)/credentials.json"
+    # Wait (bounded) until they are gone, so a restart can bind the same ports right away.
+    for pid in "${stopped[@]}"; do
+        for _ in $(seq 30); do is_our_server "$pid" || break; sleep 0.1; done
+        ! is_our_server "$pid" || log "server pid $pid still running 3 s after SIGTERM"
+    done
+}
+
+is_our_server() {  # a live (non-zombie) process running one of our server scripts
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ $state != Z ]] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "$HERE/servers/"
 }
 
 cmd_exec() {
@@ -295,8 +315,8 @@ cmd_exec() {
 }
 
 cmd_new_prefix() {
-    local i p
-    for i in $(seq 20); do
+    local p
+    for _ in $(seq 20); do
         p=ke$(random_hex 3)
         ip netns list 2>/dev/null | awk '{ print $1 }' | grep -q "^$p-" || { echo "$p"; return 0; }
     done

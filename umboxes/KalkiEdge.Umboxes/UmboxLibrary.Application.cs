@@ -10,5 +10,6 @@ public static partial class UmboxLibrary
         .Add("brute-force", "N TCP connection attempts to a port from one source within a window -> brute-force (optional block)", BruteForce.Compile)
         .Add("egress-guard", "device-originated traffic only to allowed destinations / from its service ports, else abnormal-egress (optional block)", EgressGuard.Compile)
         .Add("http-auth-guard", "HTTP Basic/Digest logins toward the device: default-login, max-login-attempts (optional block)", HttpAuthGuard.Compile)
-        .Add("hue-guard", "Philips Hue API: token brute force -> brute-force; restrict: true drops non-GET API requests", HueGuard.Compile);
+        .Add("hue-guard", "Philips Hue API: token brute force -> brute-force; restrict: true drops non-GET API requests", HueGuard.Compile)
+        .Add("decoy", "answers the device's control protocol (WeMo basicevent) from a simulated state instead of the device", Decoy.Compile);
 }

@@ -8,12 +8,12 @@ internal static class ApplianceLoader
 {
     public static string SimulationProfile => Path.Combine(AppContext.BaseDirectory, "profiles", "simulation.yaml");
 
-    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer)
+    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
     {
         var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(path, diagnostics);
-        var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer);
+        var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);

@@ -19,7 +19,7 @@ internal static class ReplayCommand
 
         var json = new JsonLinesObserver(Console.Out);
         IApplianceObserver observer = cl.Flag("--json") ? json : new ConsoleObserver(Console.Out);
-        var appliance = ApplianceLoader.Load(cl.Option("--config"), observer);
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, cl.Flag("--persist"));
         if (appliance is null)
         {
             return ExitCodes.Invalid;
@@ -29,11 +29,17 @@ internal static class ReplayCommand
         {
             using var source = new PcapFileSource(pcap);
             using var output = cl.Option("--write") is { } w ? new PcapFileSink(w) : null;
-            var runner = new ReplayRunner(appliance, observer) { Output = output };
+            using var assurance = ReplayAssurance.Start(appliance, output, Console.Error);
+            if (assurance is null)
+            {
+                return ExitCodes.Invalid;
+            }
+
+            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing };
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {
-                json.Summary(result, appliance.Engine, _ => null);
+                json.Summary(result, appliance.Engine, Appliance.Appliance.StateOf);
             }
             else
             {

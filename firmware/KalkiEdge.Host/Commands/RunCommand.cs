@@ -22,7 +22,8 @@ internal static class RunCommand
         }
 
         var observer = new ConsoleObserver(Console.Out);
-        var appliance = ApplianceLoader.Load(cl.Option("--config"), observer);
+        // A site's appliance keeps its state in the store; the simulation profile runs in memory.
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, persist: cl.Option("--config") is not null);
         if (appliance is null)
         {
             return ExitCodes.Invalid;

@@ -123,14 +123,14 @@ public class IpsElementTests
             "alert tcp any any -> any any (flow:to_server,established; content:\"hi\"; sid:5;)\n");
         h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.SynOnly));            // 1: client SYN
         h.Run(Frames.Tcp(Attacker, 80, Device, 5000, TcpFlagsBuilder.SynAck));             // 2: server SYN+ACK
-        h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.AckOnly));            // 3: client ACK
+        h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.AckOnly));            // 3: client ACK (not yet established)
         h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.PshAck, "hi"));       // 4: request
         h.Run(Frames.Tcp(Attacker, 80, Device, 5000, TcpFlagsBuilder.PshAck, "hi"));       // 5: response
         h.Run(Frames.Tcp(Attacker, 7, Device, 7, TcpFlagsBuilder.PshAck, "hi"));           // 6: mid-stream, never established
         var got = h.Sink.Alerts.Select(a => (a.FrameNumber!.Value, a.Sid!.Value)).ToHashSet();
         Assert.That(got, Is.EquivalentTo(new (long, long)[]
         {
-            (1, 1), (1, 4), (2, 2), (2, 4), (3, 1), (3, 3), (4, 1), (4, 3), (4, 5), (5, 2), (5, 3), (6, 1), (6, 4),
+            (1, 1), (1, 4), (2, 2), (2, 4), (3, 1), (3, 4), (4, 1), (4, 3), (4, 5), (5, 2), (5, 3), (6, 1), (6, 4),
         }));
     }
 
@@ -145,18 +145,30 @@ public class IpsElementTests
     }
 
     [Test]
+    public void Header_only_rules_alert_on_the_first_packet_of_each_flow_direction()
+    {
+        var h = Rules("alert udp any any -> any any (sid:1;)\nalert udp any any -> any any (content:\"x\"; sid:2;)\n");
+        h.Run(Frames.Udp(Device, 5000, Frames.CloudIp, 53, "x"));
+        h.Run(Frames.Udp(Device, 5000, Frames.CloudIp, 53, "x"));
+        h.Run(Frames.Udp(Frames.CloudIp, 53, Device, 5000, "x"));
+        h.Run(Frames.Udp(Frames.CloudIp, 53, Device, 5000, "x"));
+        h.Run(Frames.Udp(Device, 5001, Frames.CloudIp, 53, "x"));
+        Assert.That(h.Sink.Alerts.Select(a => (a.FrameNumber, a.Sid)), Is.EqualTo(new (long?, long?)[] { (1, 1), (1, 2), (2, 2), (3, 1), (3, 2), (4, 2), (5, 1), (5, 2) }));
+    }
+
+    [Test]
     public void Threshold_limit_alerts_on_the_first_n_per_window()
     {
-        var h = Rules("alert tcp any any -> any 23 (threshold: type limit, track by_src, count 2, seconds 10; sid:1;)\n");
+        var h = Rules("alert tcp any any -> any 23 (flags:S; threshold: type limit, track by_src, count 2, seconds 10; sid:1;)\n");
         var times = new long[] { 0, 1, 2, 3, 9_999_999, 10_000_000, 10_000_001, 10_000_002 };
         RunAt(h, times, i => Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly));
-        Assert.That(h.Sink.Alerts.Select(a => a.FrameNumber!.Value), Is.EqualTo(new long[] { 1, 2, 6, 7 }));
+        Assert.That(h.Sink.Alerts.Select(a => a.FrameNumber!.Value), Is.EqualTo(new long[] { 1, 2, 7, 8 }), "first + 10 s is still inside the window");
     }
 
     [Test]
     public void Threshold_threshold_alerts_on_every_nth_and_tracks_each_source()
     {
-        var h = Rules("alert tcp any any -> any 23 (threshold: type threshold, track by_src, count 3, seconds 60; sid:1;)\n");
+        var h = Rules("alert tcp any any -> any 23 (flags:S; threshold: type threshold, track by_src, count 3, seconds 60; sid:1;)\n");
         for (int i = 0; i < 7; i++)
         {
             h.Run(Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly));
@@ -169,15 +181,15 @@ public class IpsElementTests
     [Test]
     public void Threshold_both_alerts_once_per_window_on_the_nth()
     {
-        var h = Rules("alert tcp any any -> any 23 (threshold: type both, track by_dst, count 3, seconds 5; sid:1;)\n");
-        RunAt(h, [0, 1, 2, 3, 4, 5_000_000, 5_000_001, 5_000_002], _ => Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly));
-        Assert.That(h.Sink.Alerts.Select(a => a.FrameNumber!.Value), Is.EqualTo(new long[] { 3, 8 }));
+        var h = Rules("alert tcp any any -> any 23 (flags:S; threshold: type both, track by_dst, count 3, seconds 5; sid:1;)\n");
+        RunAt(h, [0, 1, 2, 3, 4, 5_000_000, 5_000_001, 5_000_002, 5_000_003], _ => Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly));
+        Assert.That(h.Sink.Alerts.Select(a => a.FrameNumber!.Value), Is.EqualTo(new long[] { 3, 9 }));
     }
 
     [Test]
     public void Thresholded_drop_rules_still_drop_silently()
     {
-        var h = Rules("drop tcp any any -> any 23 (threshold: type limit, track by_src, count 1, seconds 60; sid:1;)\n");
+        var h = Rules("drop tcp any any -> any 23 (flags:S; threshold: type limit, track by_src, count 1, seconds 60; sid:1;)\n");
         Assert.That(h.Run(Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Drop));
         Assert.That(h.Run(Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Drop));
         Assert.That(h.Sink.Alerts, Has.Count.EqualTo(1));
@@ -186,14 +198,14 @@ public class IpsElementTests
     [Test]
     public void Alert_floods_are_capped_and_counted_into_the_next_alert()
     {
-        var h = Rules("alert udp any any -> any 9 (msg:\"flood\"; sid:1;)\n", ", alert-cap: 3");
+        var h = Rules("alert udp any any -> any 9 (msg:\"flood\"; content:\"x\"; sid:1;)\n", ", alert-cap: 3");
         for (int i = 0; i < 10; i++)
         {
-            h.Run(Frames.Udp(Attacker, 1, Device, 9));
+            h.Run(Frames.Udp(Attacker, 1, Device, 9, "x"));
         }
 
         h.NowMicros += 1_000_000;
-        h.Run(Frames.Udp(Attacker, 1, Device, 9));
+        h.Run(Frames.Udp(Attacker, 1, Device, 9, "x"));
         Assert.That(h.Sink.Alerts.Select(a => a.Count), Is.EqualTo(new[] { 1, 1, 1, 8 }));
         Assert.That(((IpsElement)h.Chain.Elements[0]).SuppressedAlerts, Is.EqualTo(7));
     }
@@ -258,6 +270,10 @@ public class IpsElementTests
     [TestCase("*FR", 0x10, false)]
     [TestCase("!SA", 0x02, true)]
     [TestCase("!SA", 0x12, false)]
+    [TestCase("!SA", 0x10, false)]
+    [TestCase("!SA", 0x14, true)]
+    [TestCase("*SU", 0x02, false)]
+    [TestCase("*SU", 0x22, true)]
     [TestCase("0", 0x00, true)]
     [TestCase("0", 0x10, false)]
     [TestCase("!0", 0x10, true)]

@@ -7,7 +7,7 @@ namespace KalkiEdge.UnitTests.Umboxes;
 
 public class EgressGuardTests
 {
-    private const string Chain = "egress-guard(allow: [{remote: 198.51.100.0/24, rport: 443, proto: tcp}, {rport: 53, proto: udp}, {remote: 198.51.100.7, proto: icmp}], lports: [22, 8000-8010], block: true, window: 1min)";
+    private const string Chain = "egress-guard(allow: [{remote: 198.51.100.0/24, rport: 443, proto: tcp}, {rport: 53, proto: udp}, {remote: 198.51.100.7, proto: icmp}], lports: [22, 8000-8010], block: true, alert-window: 1min)";
 
     private static byte[] Out(string dstIp, ushort dstPort, ushort srcPort = 51000) =>
         Frames.Tcp(Frames.DeviceIp, srcPort, dstIp, dstPort, TcpFlagsBuilder.SynOnly, "", Frames.DeviceMac, Frames.GatewayMac);
@@ -54,7 +54,7 @@ public class EgressGuardTests
     [Test]
     public void Alerts_once_per_window_with_the_frames_aggregated()
     {
-        var h = new ChainHarness("egress-guard(allow: [], window: 1min)");
+        var h = new ChainHarness("egress-guard(allow: [], alert-window: 1min)");
         long start = h.NowMicros;
         for (int i = 0; i < 600; i++)
         {
@@ -75,7 +75,7 @@ public class EgressGuardTests
     [Test]
     public void A_scan_of_a_hundred_thousand_destinations_raises_one_alert_and_allocates_nothing_per_frame()
     {
-        var h = new ChainHarness("egress-guard(allow: [{remote: 2001:db8:ffff::/48}], block: true, window: 1min)");
+        var h = new ChainHarness("egress-guard(allow: [{remote: 2001:db8:ffff::/48}], block: true, alert-window: 1s)");
         long allocated = FloodToDistinctV6Destinations(h, SynV6FromDevice("2001:db8::1", 23), 100_000);
         Assert.That(allocated, Is.LessThan(10_000));
         Assert.That(h.Sink.Alerts.Single().Info, Does.Contain("-> [2001:db8::1]:23"));
@@ -96,16 +96,17 @@ public class EgressGuardTests
     [Test]
     public void Reports_every_argument_error_with_its_place()
     {
-        var errors = ChainHarness.Errors("egress-guard(allow: [{}, {remote: 300.1.1.1}, {proto: icmp, rport: 7},\n  {rport: 70000, proto: sctp, host: x}, 443], lports: [0])");
+        var errors = ChainHarness.Errors("egress-guard(allow: [{}, {remote: 300.1.1.1}, {proto: icmp, rport: 7}, {dir: in, proto: tcp},\n  {rport: 70000, proto: sctp, host: x}, 443], lports: [ssh])");
         var messages = errors.Select(e => e.Message).ToList();
         Assert.That(messages, Has.Some.Contain("empty allow entry"));
         Assert.That(messages, Has.Some.Contain("'300.1.1.1' is not an address"));
-        Assert.That(messages, Has.Some.Contain("'rport' applies to tcp and udp only"));
+        Assert.That(messages, Has.Some.Contain("'rport' needs 'proto: tcp' or 'proto: udp'"));
+        Assert.That(messages, Has.Some.Contain("remove 'dir'"));
         Assert.That(messages, Has.Some.Contain("'70000' is not a port"));
         Assert.That(messages, Has.Some.Contain("'proto' must be one of"));
         Assert.That(messages, Has.Some.Contain("unknown argument 'host'"));
         Assert.That(messages, Has.Some.Contain("allow entry must be a map"));
-        Assert.That(messages, Has.Some.Contain("'lports': '0' is not a port"));
+        Assert.That(messages, Has.Some.Contain("'lports': 'ssh' is not a port"));
         var sctp = errors.Single(e => e.Message.Contains("sctp", StringComparison.Ordinal));
         Assert.That(sctp.Line, Is.EqualTo(2));
         Assert.That(ChainHarness.Errors("egress-guard(block: true)").Single().Message, Does.Contain("missing required argument 'allow'"));

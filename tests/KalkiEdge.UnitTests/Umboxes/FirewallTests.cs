@@ -182,6 +182,25 @@ public class FirewallTests
     }
 
     [Test]
+    public void Stateful_icmp_lets_the_pinged_host_answer_and_nobody_else()
+    {
+        var h = new ChainHarness("firewall(default: drop, stateful: true, rules: [{action: allow, dir: out, proto: icmp}])");
+        Assert.That(h.Run(Frames.IcmpEcho(Device, Cloud, Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Frames.IcmpEcho(Cloud, Device)), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Frames.IcmpEcho(Attacker, Device)), Is.EqualTo(Verdict.Drop));
+    }
+
+    [Test]
+    public void Ipv6_addresses_match_ipv6_blocks_and_flows_track_them()
+    {
+        var h = new ChainHarness("firewall(default: drop, stateful: true, rules: [{action: allow, dir: out, proto: udp, remote: 2001:db8:c10d::/48, rport: 5683}])");
+        Assert.That(h.Run(Udp6("2001:db8:1::10", 40000, "2001:db8:c10d::5", 5683), Direction.FromDevice), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Udp6("2001:db8:1::10", 40000, "2001:db8:c10e::5", 5683), Direction.FromDevice), Is.EqualTo(Verdict.Drop));
+        Assert.That(h.Run(Udp6("2001:db8:c10d::5", 5683, "2001:db8:1::10", 40000)), Is.EqualTo(Verdict.Forward), "reply of the tracked v6 flow");
+        Assert.That(h.Run(Udp6("2001:db8:c10d::6", 5683, "2001:db8:1::10", 40000)), Is.EqualTo(Verdict.Drop));
+    }
+
+    [Test]
     public void Rst_ends_a_flow_at_once()
     {
         var h = new ChainHarness("firewall(default: drop, stateful: true, rules: [{action: allow, dir: out, proto: tcp}])");

@@ -8,6 +8,9 @@ public static class BenchSuites
     public static IReadOnlyList<IBenchSuite> All { get; } =
     [
         new EngineThroughputSuite(),
+        new ReactionSuite(),
+        new ChainFootprintSuite(),
+        new SigningSuite(),
         new LiveBridgeSuite(),
     ];
 }

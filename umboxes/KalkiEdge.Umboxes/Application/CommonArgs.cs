@@ -8,7 +8,17 @@ internal static class CommonArgs
     public const int DefaultSources = 4096;
     public const int MaxSources = 1 << 20;
 
-    /// <summary><c>max-sources:</c> capacity of the per-source table (bounded memory; least recently seen evicted).</summary>
+    /// <summary>
+    /// Default aggregation period of per-request alerts (default-login, control-attempt, abnormal-egress): short
+    /// enough that a policy counting them over minutes sees every scripted request within 0.1 s, long enough to
+    /// cap a flood at ten alerts per second per source.
+    /// </summary>
+    public const long DefaultAlertWindowMicros = 100_000;
+
+    /// <summary><c>alert-window:</c> aggregation period of per-request alerts (one alert per source per period, with a count).</summary>
+    public static long AlertWindowArg(ElementArgs args) => args.DurationMicros("alert-window", DefaultAlertWindowMicros);
+
+    /// <summary><c>max-sources:</c> capacity of the per-source tables (rounded up to a power of two; bounded memory, least recently seen evicted and counted).</summary>
     public static int MaxSourcesArg(ElementArgs args) => (int)args.Int("max-sources", DefaultSources, 16, MaxSources);
 
     /// <summary>

@@ -2,37 +2,39 @@ namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>
 /// "At least <c>threshold</c> events from one source within <c>window</c>" (sliding, frame time), for a bounded
-/// number of sources, with alerts aggregated once per source per window (<see cref="AlertGate"/>).
+/// number of sources. Each event that finds its source over the threshold is an occurrence, aggregated into
+/// alerts once per source per alert window (<see cref="AlertAggregator"/>).
 /// Allocation-free per event.
 /// </summary>
 internal sealed class SlidingWindowDetector
 {
-    private readonly EventRings _rings;
-    private readonly int _threshold;
     private readonly long _windowMicros;
+    private readonly long _alertWindowMicros;
 
+    /// <param name="alertWindowMicros">Aggregation period of the alerts (often the detection window itself).</param>
     /// <param name="holdMicros">Extra time a source's state must survive idle (e.g. a block period).</param>
-    public SlidingWindowDetector(int threshold, long windowMicros, int capacity, long holdMicros = 0)
+    public SlidingWindowDetector(int threshold, long windowMicros, long alertWindowMicros, int capacity, long holdMicros = 0)
     {
-        _threshold = threshold;
         _windowMicros = windowMicros;
-        Table = new SourceTable<SourceState>(capacity, Math.Max(windowMicros, holdMicros));
-        _rings = new EventRings(Table.Capacity, threshold);
+        _alertWindowMicros = alertWindowMicros;
+        Table = new SourceTable<SourceState>(capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros), EventRings.Longs(threshold));
     }
 
     public SourceTable<SourceState> Table { get; }
 
     public Detection Record(UInt128 source, long now)
     {
-        int slot = Table.Acquire(source, now, out bool created);
-        if (created)
-        {
-            _rings.Reset(slot);
-        }
-
-        bool over = _rings.AddAndCheck(slot, now, _windowMicros);
-        int count = AlertGate.Account(ref Table[slot].Gate, over, now, _windowMicros, _threshold);
+        int slot = Table.Acquire(source, now, out _);
+        bool over = EventRings.AddAndCheck(Table.Extra(slot), now, _windowMicros);
+        int count = over ? AlertAggregator.Occurred(ref Table[slot].Alerts, now, _alertWindowMicros) : 0;
         return new Detection(slot, over, count);
+    }
+
+    /// <summary>True when <paramref name="source"/> is at or over the threshold now, without recording an event.</summary>
+    public bool IsOver(UInt128 source, long now)
+    {
+        int slot = Table.Find(source, now);
+        return slot >= 0 && EventRings.FullWithin(Table.Extra(slot), now, _windowMicros);
     }
 
     /// <summary>True while <paramref name="source"/> is blocked (see <see cref="SourceState.BlockedUntil"/>).</summary>

@@ -10,8 +10,9 @@ public sealed record BruteForceConfig(ushort Port, int Attempts, long WindowMicr
 /// <summary>
 /// KalKi u6: at least <c>attempts</c> TCP connection attempts (SYN without ACK) toward the device's
 /// <c>port</c> from one source within <c>window</c> (sliding, frame time: the span from the first to the last
-/// of them is shorter than the window) raises <c>brute-force</c>, once per source per window with the attempts
-/// aggregated in the count. With <c>block: true</c> the source's frames (both ways) are dropped for
+/// of them is shorter than the window) raises <c>brute-force</c>. Every attempt that finds the source over the
+/// threshold is an occurrence; alerts are raised once per source per window, the count telling how many
+/// occurrences each stands for. With <c>block: true</c> the source's frames (both ways) are dropped for
 /// <c>block-for</c> after each attempt that keeps it over the threshold.
 /// <code>brute-force(port: 22, attempts: 5, window: 10s, block: true, block-for: 10min, max-sources: 4096)</code>
 /// </summary>
@@ -23,7 +24,7 @@ public sealed class BruteForce : Element
     public BruteForce(BruteForceConfig config)
     {
         _config = config;
-        _detector = new SlidingWindowDetector(config.Attempts, config.WindowMicros, config.MaxSources, config.Block ? config.BlockForMicros : 0);
+        _detector = new SlidingWindowDetector(config.Attempts, config.WindowMicros, config.WindowMicros, config.MaxSources, config.Block ? config.BlockForMicros : 0);
     }
 
     /// <summary>Sources displaced from the full table (each loses its count).</summary>
@@ -83,6 +84,6 @@ public sealed class BruteForce : Element
     private string Describe(UInt128 source, int count)
     {
         var blocked = _config.Block ? $"; source blocked for {Duration.Format(_config.BlockForMicros)}" : "";
-        return $"brute force on TCP port {_config.Port} from {Ip.Format(source)}: at least {_config.Attempts} connection attempts within {Duration.Format(_config.WindowMicros)} ({count} in this report){blocked}";
+        return $"brute force on TCP port {_config.Port} from {Ip.Format(source)}: at least {_config.Attempts} connection attempts within {Duration.Format(_config.WindowMicros)} ({count} over the threshold in this report){blocked}";
     }
 }

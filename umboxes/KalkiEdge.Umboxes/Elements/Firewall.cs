@@ -16,7 +16,9 @@ public sealed record FirewallConfig(FirewallRule[] Rules, bool DefaultAllow, boo
 /// <c>allow out tcp rport 443</c> plus <c>default: drop</c> lets the server's replies in but nothing
 /// unsolicited. Flows live in a bounded table (<c>max-flows</c>, oldest evicted) and end on RST, on FIN from
 /// both sides, or after <c>flow-timeout</c> of idleness. Frames that are neither IP nor ARP follow
-/// <c>default</c>; malformed frames are always dropped.
+/// <c>default</c>; malformed frames are always dropped. Rule keys: <c>action: allow|deny</c> (required),
+/// <c>dir: in|out|any</c>, <c>proto: tcp|udp|icmp|arp|ip|any</c>, <c>remote:</c> address/CIDR or list,
+/// <c>lport:</c>/<c>rport:</c> port, range or list (tcp/udp only). <c>drop</c> is accepted for <c>deny</c>.
 /// <code>firewall(default: drop, stateful: true, rules: [{action: allow, dir: out, proto: tcp, remote: 198.51.100.0/24, rport: 443}, {action: deny, proto: udp}])</code>
 /// </summary>
 public sealed class Firewall(FirewallConfig config) : Element

@@ -5,7 +5,7 @@ using KalkiEdge.Umboxes.Application;
 namespace KalkiEdge.Umboxes.Elements;
 
 /// <summary>Validated hue-guard arguments.</summary>
-public sealed record HueGuardConfig(ushort Port, int Tokens, int TokenRequests, long WindowMicros, bool Restrict, string RestrictAlert, int MaxHeadBytes, int MaxSources);
+public sealed record HueGuardConfig(ushort Port, int Tokens, int TokenRequests, long WindowMicros, bool Restrict, string RestrictAlert, long AlertWindowMicros, int MaxHeadBytes, int MaxSources);
 
 /// <summary>
 /// KalKi u9/u10, the Philips Hue bridge's HTTP API (<c>/api/&lt;token&gt;/...</c>) toward the device's
@@ -13,7 +13,7 @@ public sealed record HueGuardConfig(ushort Port, int Tokens, int TokenRequests, 
 /// requests for a new token (<c>POST /api</c>, the bridge's user creation), from one source within
 /// <c>window</c> (sliding, frame time) — raises <c>brute-force</c> (info says "Hue API"), once per source per
 /// window. With <c>restrict: true</c> every request to the API other than GET is dropped and raises
-/// <c>restrict-alert</c> (default <c>control-attempt</c>), once per source per window.
+/// <c>restrict-alert</c> (default <c>control-attempt</c>), once per source per <c>alert-window</c> (default 100ms).
 /// <code>hue-guard(port: 80, tokens: 5, token-requests: 5, window: 10s, restrict: true, restrict-alert: control-attempt)</code>
 /// </summary>
 public sealed class HueGuard : Element
@@ -27,8 +27,8 @@ public sealed class HueGuard : Element
     {
         _config = config;
         _tokens = new DistinctWindowDetector(config.Tokens, config.WindowMicros, config.MaxSources);
-        _tokenRequests = new SlidingWindowDetector(config.TokenRequests, config.WindowMicros, config.MaxSources);
-        _refused = new SlidingWindowDetector(1, config.WindowMicros, config.MaxSources);
+        _tokenRequests = new SlidingWindowDetector(config.TokenRequests, config.WindowMicros, config.WindowMicros, config.MaxSources);
+        _refused = new SlidingWindowDetector(1, config.AlertWindowMicros, config.AlertWindowMicros, config.MaxSources);
     }
 
     /// <summary>Sources displaced from the full tables.</summary>
@@ -38,7 +38,7 @@ public sealed class HueGuard : Element
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        ushort port = PortSet.Single(args, "port", 80);
+        ushort port = (ushort)args.Int("port", 80, 1, 65535);
         int tokens = (int)args.Int("tokens", 5, 2, 1000);
         int tokenRequests = (int)args.Int("token-requests", 5, 1, 1000);
         long window = args.DurationMicros("window", 10_000_000);
@@ -49,10 +49,16 @@ public sealed class HueGuard : Element
             args.Error(args.Node("restrict-alert")!.At, "'restrict-alert' needs 'restrict: true'");
         }
 
+        long alertWindow = CommonArgs.AlertWindowArg(args);
+        if (!restrict && args.Has("alert-window"))
+        {
+            args.Error(args.Node("alert-window")!.At, "'alert-window' (of the restrict alerts) needs 'restrict: true'");
+        }
+
         int maxHead = (int)args.Int("max-head-bytes", 8192, 256, 65535);
         int sources = CommonArgs.MaxSourcesArg(args);
         TableLimits.CheckEventMemory(args, sources, Math.Max(tokens, tokenRequests), "tokens / token-requests");
-        var config = new HueGuardConfig(port, tokens, tokenRequests, window, restrict, alert, maxHead, sources);
+        var config = new HueGuardConfig(port, tokens, tokenRequests, window, restrict, alert, alertWindow, maxHead, sources);
         return new ElementSpec<HueGuardConfig>("hue-guard", config, static c => new HueGuard(c));
     }
 
@@ -111,5 +117,5 @@ public sealed class HueGuard : Element
     }
 
     private string DescribeBruteForce(UInt128 source, string what, int count) =>
-        $"Hue API brute force from {Ip.Format(source)}: at least {what} within {Duration.Format(_config.WindowMicros)} ({count} requests in this report)";
+        $"Hue API brute force from {Ip.Format(source)}: at least {what} within {Duration.Format(_config.WindowMicros)} ({count} over the threshold in this report)";
 }

@@ -3,23 +3,30 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Umboxes.Ips;
 
 /// <summary>
-/// Tracks flows the way <c>flow:</c> needs them, modelled on Suricata's flow and stream engines:
+/// Tracks flows the way <c>flow:</c> and header-only rules need them, modelled on Suricata's flow and stream
+/// engines (checked against Suricata 7 by the peer tests):
 /// <list type="bullet">
-/// <item>A flow is (protocol, the two address/port endpoints) in either direction; ICMP uses ports 0.</item>
+/// <item>A flow is (protocol, the two address/port endpoints) in either direction; ICMP and other protocols
+/// use ports 0.</item>
 /// <item>The client is the sender of the flow's first packet, except that a TCP SYN+ACK seen first marks
 /// its receiver as the client. <c>to_server</c> = sent by the client; <c>to_client</c> = sent to it.</item>
-/// <item>TCP is <c>established</c> from the client's ACK that completes SYN → SYN+ACK → ACK onward (that
-/// ACK included); a flow never seen from its SYN never becomes established. Other protocols are established
-/// from the first packet of the reply direction onward.</item>
-/// <item>A flow idle for <see cref="IdleTimeoutMicros"/> of frame time is forgotten.</item>
+/// <item>TCP is <c>established</c> from the first packet after the client's ACK that completes
+/// SYN → SYN+ACK → ACK (that ACK itself is not); a flow never seen from its SYN never becomes established.
+/// Other protocols are established from the first packet of the reply direction onward (that one included).</item>
+/// <item><see cref="PacketFlow.FirstInDirection"/>: the first packet of each direction of the flow.</item>
+/// <item><see cref="PacketFlow.HasTcpSession"/>: a SYN (without ACK, FIN or RST) was seen, so Suricata's stream engine
+/// tracks the flow (it does not pick up sessions mid-stream).</item>
+/// <item>Idle flows expire after Suricata's default timeouts of frame time: 30 s (60 s for TCP) before they are
+/// established, 300 s (600 s for TCP) after.</item>
 /// </list>
-/// Fixed capacity, 4-way set-associative: a new flow replaces a stale entry in its set or, if none, the least
-/// recently seen one (counted in <see cref="Evictions"/>). No allocation after construction.
+/// Fixed capacity, 4-way set-associative: a new flow replaces an expired entry in its set or, if none, the
+/// least recently seen one (counted in <see cref="Evictions"/>). No allocation after construction.
 /// </summary>
 public sealed class FlowTable
 {
-    public const long IdleTimeoutMicros = 300_000_000;
     private const int Ways = 4;
+    private const byte SeenToServer = 1;
+    private const byte SeenToClient = 2;
 
     private readonly Entry[] _entries;
     private readonly int _setMask;
@@ -34,8 +41,6 @@ public sealed class FlowTable
     public int Capacity => _entries.Length;
 
     public long Evictions { get; private set; }
-
-    public int Count { get; private set; }
 
     public PacketFlow Update(Frame frame, ushort srcPort, ushort dstPort)
     {
@@ -64,29 +69,33 @@ public sealed class FlowTable
                 // A SYN+ACK first means we joined after the SYN: its receiver is the client.
                 ClientIsA = IsSynAck(frame) ? !srcIsA : srcIsA,
             };
-            Count++;
         }
 
         e.LastSeen = now;
         bool toServer = srcIsA == e.ClientIsA;
+        byte direction = toServer ? SeenToServer : SeenToClient;
+        bool first = (e.Seen & direction) == 0;
+        e.Seen |= direction;
+        bool established;
         if (frame.IsTcp)
         {
+            e.SynSeen |= (frame.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Fin | TcpFlags.Rst)) == TcpFlags.Syn;
+            // Suricata marks the handshake's last ACK as not yet established: look before advancing.
+            established = e.State == FlowState.Established;
             Advance(ref e, frame.TcpFlags, toServer);
         }
         else
         {
-            e.Seen |= toServer ? SeenToServer : SeenToClient;
             if (e.Seen == (SeenToServer | SeenToClient))
             {
-                e.Tcp = TcpState.Established;
+                e.State = FlowState.Established;
             }
+
+            established = e.State == FlowState.Established;
         }
 
-        return new PacketFlow(toServer, e.Tcp == TcpState.Established);
+        return new PacketFlow(toServer, established, first, e.SynSeen);
     }
-
-    private const byte SeenToServer = 1;
-    private const byte SeenToClient = 2;
 
     private static bool IsSynAck(Frame frame) =>
         frame.IsTcp && (frame.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack);
@@ -96,59 +105,57 @@ public sealed class FlowTable
         bool syn = (flags & TcpFlags.Syn) != 0;
         bool ack = (flags & TcpFlags.Ack) != 0;
         bool rst = (flags & TcpFlags.Rst) != 0;
-        switch (e.Tcp)
+        switch (e.State)
         {
-            case TcpState.None when syn && !ack && toServer:
-                e.Tcp = TcpState.SynSent;
+            case FlowState.New when syn && !ack && toServer:
+                e.State = FlowState.SynSent;
                 break;
-            case TcpState.SynSent when syn && ack && !toServer:
-                e.Tcp = TcpState.SynAckSeen;
+            case FlowState.SynSent when syn && ack && !toServer:
+                e.State = FlowState.SynAckSeen;
                 break;
-            case TcpState.SynAckSeen when ack && !syn && !rst && toServer:
-                e.Tcp = TcpState.Established;
+            case FlowState.SynAckSeen when ack && !syn && !rst && toServer:
+                e.State = FlowState.Established;
                 break;
         }
     }
 
+    private static long TimeoutMicros(in Entry e) =>
+        (e.State == FlowState.Established ? 300_000_000L : 30_000_000L) * (e.Protocol == IpProtocols.Tcp ? 2 : 1);
+
+    private static bool Expired(in Entry e, long now) => now - e.LastSeen > TimeoutMicros(e);
+
     private ref Entry Find(int set, UInt128 a, UInt128 b, ushort portA, ushort portB, byte protocol, long now)
     {
-        int victim = -1;
+        int victim = set;
         long oldest = long.MaxValue;
         for (int i = set; i < set + Ways; i++)
         {
             ref var e = ref _entries[i];
             if (e.InUse && e.A == a && e.B == b && e.PortA == portA && e.PortB == portB && e.Protocol == protocol)
             {
-                if (now - e.LastSeen <= IdleTimeoutMicros)
+                if (Expired(e, now))
                 {
-                    return ref e;
+                    e.InUse = false;
                 }
 
-                e.InUse = false;
-                Count--;
                 return ref e;
             }
 
-            long age = e.InUse ? (now - e.LastSeen > IdleTimeoutMicros ? long.MinValue : e.LastSeen) : long.MinValue;
-            if (age < oldest)
+            long rank = !e.InUse || Expired(e, now) ? long.MinValue : e.LastSeen;
+            if (rank < oldest)
             {
-                oldest = age;
+                oldest = rank;
                 victim = i;
             }
         }
 
         ref var slot = ref _entries[victim];
-        if (slot.InUse)
+        if (slot.InUse && !Expired(slot, now))
         {
-            if (now - slot.LastSeen <= IdleTimeoutMicros)
-            {
-                Evictions++;
-            }
-
-            slot.InUse = false;
-            Count--;
+            Evictions++;
         }
 
+        slot.InUse = false;
         return ref slot;
     }
 
@@ -160,9 +167,9 @@ public sealed class FlowTable
         return (uint)(h ^ (h >> 31));
     }
 
-    private enum TcpState : byte
+    private enum FlowState : byte
     {
-        None,
+        New,
         SynSent,
         SynAckSeen,
         Established,
@@ -177,7 +184,8 @@ public sealed class FlowTable
         public ushort PortB;
         public byte Protocol;
         public bool ClientIsA;
-        public TcpState Tcp;
+        public FlowState State;
+        public bool SynSeen;
         public byte Seen;
         public long LastSeen;
     }

@@ -5,17 +5,21 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Umboxes.Ips;
 
 /// <summary>Validated, shared configuration of an <c>ips</c> element.</summary>
-public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, int FlowCapacity, int ThresholdCapacity, int AlertCapPerSecond);
+/// <param name="NeedsFlows">Some rule has a flow condition: every packet must update the flow table.</param>
+/// <param name="TracksTcpSessions">Some tcp rule inspects payload: SYNs and FIN/RST packets with payload update the flow table.</param>
+public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpSessions, int FlowCapacity, int ThresholdCapacity, int AlertCapPerSecond);
 
 /// <summary>
 /// <c>ips(rules: camera.rules, home-net: 192.0.2.0/24)</c>: runs a Snort/Suricata rule subset over each frame.
 /// Matching rules raise <c>ips</c> alerts (sid, msg); <c>drop</c> rules also drop the frame. Each rule alerts
 /// at most <c>alert-cap</c> times per second of frame time; alerts beyond that are counted into the next one.
-/// Flow and threshold tables are per device, bounded, and created on first use.
+/// Rules with no content, flags or flow condition are checked on the first packet of each flow direction only
+/// (Suricata's IP-only rules). Flow and threshold tables are per device, bounded, and created on first use.
 /// </summary>
 public sealed class IpsElement(IpsConfig config) : Element
 {
     private const long CapWindowMicros = 1_000_000;
+    private const TcpFlags SessionFlags = TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst;
 
     private readonly RuleIndex _index = config.Index;
     private FlowTable? _flows;
@@ -64,7 +68,8 @@ public sealed class IpsElement(IpsConfig config) : Element
         }
 
         bool needsFlows = rules.Exists(r => !r.Flow.IsEmpty);
-        var config = new IpsConfig(new RuleIndex(rules), needsFlows, flows, thresholds, cap);
+        var index = new RuleIndex(rules);
+        var config = new IpsConfig(index, needsFlows, index.HasTcpContentRules, flows, thresholds, cap);
         return new ElementSpec<IpsConfig>("ips", config, static c => new IpsElement(c));
     }
 
@@ -100,8 +105,17 @@ public sealed class IpsElement(IpsConfig config) : Element
             candidates = _index.OtherIp;
         }
 
-        // Flow state must see every packet (the handshake's SYN+ACK usually has no candidate rules).
-        var flow = config.NeedsFlows ? (_flows ??= new FlowTable(config.FlowCapacity)).Update(frame, srcPort, dstPort) : default;
+        // Flow conditions need every packet (the handshake's SYN+ACK usually has no candidate rules); header-only
+        // rules consult the table only when they match, since all packets of a flow direction share a header.
+        bool haveFlow = config.NeedsFlows || (config.TracksTcpSessions && frame.IsTcp && (frame.TcpFlags & SessionFlags) != 0);
+        var flow = haveFlow ? Flows.Update(frame, srcPort, dstPort) : default;
+
+        // Like Suricata, a FIN or RST outside a tracked TCP session (no SYN seen) has its payload ignored.
+        if (haveFlow && frame.IsTcp && (frame.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0 && !flow.HasTcpSession)
+        {
+            payload = default;
+        }
+
         bool drop = false;
         foreach (var n in candidates)
         {
@@ -112,6 +126,20 @@ public sealed class IpsElement(IpsConfig config) : Element
                 || !rule.Contents.Matches(payload))
             {
                 continue;
+            }
+
+            if (rule.IsHeaderOnly)
+            {
+                if (!haveFlow)
+                {
+                    flow = Flows.Update(frame, srcPort, dstPort);
+                    haveFlow = true;
+                }
+
+                if (!flow.FirstInDirection)
+                {
+                    continue;
+                }
             }
 
             var decision = rule.Threshold is { } threshold
@@ -127,6 +155,8 @@ public sealed class IpsElement(IpsConfig config) : Element
 
         return drop ? Verdict.Drop : Verdict.Forward;
     }
+
+    private FlowTable Flows => _flows ??= new FlowTable(config.FlowCapacity);
 
     /// <summary>Suricata's ICMP payload starts after the 8-byte ICMP header (type, code, checksum, rest).</summary>
     private static ReadOnlySpan<byte> IcmpPayload(Frame frame)

@@ -31,7 +31,7 @@ public readonly record struct FlowCondition(bool ToServer, bool ToClient, bool E
 }
 
 /// <summary>Flow facts about one packet, computed by the flow table before rules are matched.</summary>
-public readonly record struct PacketFlow(bool ToServer, bool Established);
+public readonly record struct PacketFlow(bool ToServer, bool Established, bool FirstInDirection, bool HasTcpSession);
 
 public enum ThresholdType : byte
 {
@@ -96,6 +96,12 @@ public sealed class IpsRule
     public required SourceSpan At { get; init; }
 
     public string Origin => $"{At.File}:{At.Line}";
+
+    /// <summary>
+    /// A rule with no content, flags or flow condition looks only at addresses, ports and protocol. Suricata runs
+    /// such rules ("IP-only") on the first packet of each direction of a flow only, and so do we.
+    /// </summary>
+    public bool IsHeaderOnly => Contents.IsEmpty && Flags is null && Flow.IsEmpty;
 
     /// <summary>Header match in the rule's own direction (and, for <c>&lt;&gt;</c>, swapped).</summary>
     public bool MatchesEndpoints(UInt128 src, ushort srcPort, UInt128 dst, ushort dstPort) =>

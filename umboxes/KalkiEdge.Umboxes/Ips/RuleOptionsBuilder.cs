@@ -99,6 +99,11 @@ public sealed class RuleOptionsBuilder(RuleText rule, RuleProtocol protocol, Dia
             return null;
         }
 
+        if (_flags is { } f && _contents.Count == 0 && f.Modifier != FlagsModifier.Not && (f.Flags & (byte)DataPlane.TcpFlags.Syn) != 0)
+        {
+            _flags = f with { NeedsSynPacket = true };
+        }
+
         return new RuleOptions(_sid.Value, _rev, _message, _classType, new ContentSequence([.. _contents]), _flags, _flow, _threshold);
     }
 

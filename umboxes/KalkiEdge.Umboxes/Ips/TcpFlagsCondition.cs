@@ -20,12 +20,28 @@ public enum FlagsModifier : byte
 /// <summary>
 /// The <c>flags</c> keyword with Suricata's semantics (detect-flags.c): letters F S R P A U C E (1 = C, 2 = E),
 /// <c>0</c> for no flags, one modifier <c>+ * !</c>, and an optional <c>,mask</c> of flags to ignore.
+/// Like Suricata, a rule naming any of S/R/F only sees packets carrying one of S/R/F, and a rule naming any of
+/// U/E/C only packets carrying one of U/E/C (Suricata's signature mask, applied whatever the modifier: so
+/// <c>!SA</c> never matches a bare ACK, and <c>*SU</c> needs one flag of each group).
+/// <see cref="NeedsSynPacket"/> mirrors Suricata's SYN-only rule group: a rule without content naming S (other
+/// than with <c>!</c>) is only tried on packets carrying SYN, which matters for <c>*</c>.
 /// </summary>
 public sealed record TcpFlagsCondition(byte Flags, FlagsModifier Modifier, byte IgnoreMask)
 {
+    public bool NeedsSynPacket { get; init; }
+
+    private const byte InitDeinit = (byte)(TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Fin);
+    private const byte Unusual = (byte)(TcpFlags.Urg | TcpFlags.Ece | TcpFlags.Cwr);
+
     public bool Matches(TcpFlags packetFlags)
     {
         var flags = (byte)packetFlags;
+        if (((Flags & InitDeinit) != 0 && (flags & InitDeinit) == 0) || ((Flags & Unusual) != 0 && (flags & Unusual) == 0)
+            || (NeedsSynPacket && (flags & (byte)TcpFlags.Syn) == 0))
+        {
+            return false;
+        }
+
         if (Flags == 0 && flags != 0)
         {
             // "flags:0" means no flags at all; "!0" means some flag set.

@@ -59,11 +59,13 @@ public sealed class EngineThroughputSuite : IBenchSuite
         {
             frame.Load(mix.Templates[i], t++, Direction.FromDevice);
             frame.Direction = engine.InferDirection(frame);
+            appliance.BeginFrame(frame.TimestampMicros);
             engine.Process(frame, context);
+            appliance.EndFrame();
         }
     }
 
-    public static Appliance.Appliance Build(TrafficMix mix, string chain)
+    public static Appliance.Appliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
     {
         var umboxes = Path.Combine(RepoRoot.Find(), "umboxes");
         var config = new SiteConfig
@@ -71,10 +73,10 @@ public sealed class EngineThroughputSuite : IBenchSuite
             File = "bench",
             UmboxesDir = umboxes,
             NetworkBroadcastChain = "block-all",
-            Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = chain })],
+            Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = type is null ? chain : null, Type = type })],
         };
         var diagnostics = new DiagnosticBag();
-        return Appliance.Appliance.Build(config, diagnostics, new NullObserver())
+        return Appliance.Appliance.Build(config, diagnostics, observer ?? new NullObserver())
             ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
     }
 
@@ -122,7 +124,9 @@ public sealed class EngineThroughputSuite : IBenchSuite
         while (source.TryRead(frame))
         {
             frame.Direction = engine.InferDirection(frame);
+            appliance.BeginFrame(frame.TimestampMicros);
             engine.Process(frame, context);
+            appliance.EndFrame();
         }
     }
 

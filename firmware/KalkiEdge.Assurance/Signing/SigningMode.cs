@@ -1,0 +1,44 @@
+namespace KalkiEdge.Assurance.Signing;
+
+/// <summary>How frames leaving a chain are signed (site config <c>signing: { mode: off|per-frame|batched }</c>).</summary>
+public enum SigningMode
+{
+    /// <summary>No tags: frames are injected unverified (the dashboard shows a loud warning).</summary>
+    Off,
+
+    /// <summary>One shim HMAC per frame (and one verify): lowest latency, one hypercall per frame each way.</summary>
+    PerFrame,
+
+    /// <summary>One shim HMAC over the SHA-256 digests of up to 50 frames (1600 bytes, the uhsign buffer).</summary>
+    Batched,
+}
+
+/// <summary>Per-stage counters (read by status displays and the replay summary).</summary>
+public sealed class SigningCounters
+{
+    /// <summary>Frames offered to the stage.</summary>
+    public long Submitted;
+
+    /// <summary>Frames that passed verification (or were passed unverified with signing off) and were injected.</summary>
+    public long Released;
+
+    /// <summary>Frames released with signing off.</summary>
+    public long Unsigned;
+
+    /// <summary>Shim HMAC calls made to tag frames (per-frame: one per frame; batched: one per batch).</summary>
+    public long SignCalls;
+
+    /// <summary>Shim verify calls made at egress.</summary>
+    public long VerifyCalls;
+
+    /// <summary>Dropped: no tag (no device, or no chain in force, when the frame left).</summary>
+    public long MissingTag;
+
+    /// <summary>Dropped: tagged by a chain generation that is no longer in force (the device's chain was swapped).</summary>
+    public long Stale;
+
+    /// <summary>Dropped: the tag does not verify (frame, device or chain measurement changed, or the batch MAC is wrong).</summary>
+    public long Invalid;
+
+    public long Dropped => MissingTag + Stale + Invalid;
+}

@@ -1,0 +1,78 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.Assurance.Signing;
+
+/// <summary>Site config <c>signing: { mode: off|per-frame|batched, batch: 50, hold: 2ms }</c>.</summary>
+public sealed class SigningOptions
+{
+    /// <summary>Largest batch: 50 SHA-256 digests fill the 1600-byte uhsign buffer.</summary>
+    public const int MaxBatch = HypervisorShim.MaxHmacInput / PacketBinding.DigestSize;
+
+    public const string Section = "signing";
+
+    public SigningMode Mode { get; init; } = SigningMode.Off;
+
+    public int BatchSize { get; init; } = MaxBatch;
+
+    /// <summary>Longest a frame waits for its batch, in capture time (checked when the next frame arrives; idle flush is the caller's).</summary>
+    public long MaxHoldMicros { get; init; } = 2_000;
+
+    /// <summary>The loud start-up line when signing is off (the dashboard shows it too).</summary>
+    public const string OffWarning =
+        "WARNING: packet signing is OFF for this site: frames leave without proof that they passed their device's μmbox chain (set signing: { mode: batched })";
+
+    /// <summary>Reads the section; absent means off. Errors (with file/line) go to <paramref name="diagnostics"/>.</summary>
+    public static SigningOptions FromSection(ArgNode? section, DiagnosticBag diagnostics)
+    {
+        ArgumentNullException.ThrowIfNull(diagnostics);
+        if (section is null)
+        {
+            return new SigningOptions();
+        }
+
+        var args = SectionArgs.For(Section, section, diagnostics);
+        if (args is null)
+        {
+            return new SigningOptions();
+        }
+
+        var mode = args.Choice("mode", "batched", "off", "per-frame", "batched") switch
+        {
+            "off" => SigningMode.Off,
+            "per-frame" => SigningMode.PerFrame,
+            _ => SigningMode.Batched,
+        };
+        var batch = (int)args.Int("batch", MaxBatch, 1, MaxBatch);
+        var hold = args.DurationMicros("hold", 2_000);
+        args.RejectUnknown();
+        return new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = hold };
+    }
+}
+
+/// <summary>Validated access to a top-level config section given as a map.</summary>
+internal static class SectionArgs
+{
+    public static ElementArgs? For(string name, ArgNode section, DiagnosticBag diagnostics)
+    {
+        if (section.Kind != ArgKind.Map)
+        {
+            diagnostics.Error(section.At, $"{name}: expected a map of settings, got '{section}'");
+            return null;
+        }
+
+        return new ElementArgs(name, section.At, section.Entries, diagnostics, NoFiles.Instance);
+    }
+
+    private sealed class NoFiles : IResourceLoader
+    {
+        public static readonly NoFiles Instance = new();
+
+        public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
+        {
+            diagnostics.Error(at, "configuration sections load no files");
+            return null;
+        }
+    }
+}

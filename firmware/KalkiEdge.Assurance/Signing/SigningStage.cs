@@ -1,0 +1,249 @@
+using System.Security.Cryptography;
+using KalkiEdge.Assurance.Measurement;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.Assurance.Signing;
+
+/// <summary>
+/// Packet signing between the chains and the egress port. <see cref="Submit"/> tags a frame that left a device's
+/// chain (the tag binds device, chain measurement, state epoch and frame bytes, through the shim); before a frame
+/// is handed to the egress sink its tag is verified against the device's chain and epoch *at that moment*, so a
+/// frame produced by a stale or wrong chain, altered after tagging, or never tagged is dropped and raises
+/// <c>signature-failure</c>. Tags are metadata beside the frame and never reach the wire.
+/// <para>
+/// Bounded and allocation-free per frame: at most <see cref="SigningOptions.BatchSize"/> frames are held, copied
+/// into pre-allocated frames. One stage per processing thread (not thread-safe, like an ElementContext); a
+/// device's chain may be swapped from other threads at any time (that makes its pending frames stale).
+/// </para>
+/// </summary>
+public sealed class SigningStage : IDisposable
+{
+    private readonly IHypervisor? _hypervisor;
+    private readonly IFrameSink? _egress;
+    private readonly ChainMeasurements _measurements;
+    private readonly AlertThrottle _alerts;
+    private readonly PacketBinding _binding = new();
+    private readonly PendingFrame[] _pending;
+
+    // The batch as the signer hands it over: carried digests (the HMAC input) and the batch tag.
+    private readonly byte[] _digests;
+    private readonly byte[] _tag = new byte[HypervisorShim.DigestSize];
+    private readonly byte[] _recomputed = new byte[PacketBinding.DigestSize];
+    private int _count;
+    private bool _sealed;
+
+    public SigningStage(IHypervisor? hypervisor, SigningOptions options, IFrameSink? egress, IAlertSink alerts, ChainMeasurements? measurements = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(alerts);
+        if (options.Mode != SigningMode.Off && hypervisor is null)
+        {
+            throw new ArgumentException($"signing mode {options.Mode} needs the hypervisor shim", nameof(hypervisor));
+        }
+
+        Options = options;
+        _hypervisor = hypervisor;
+        _egress = egress;
+        _measurements = measurements ?? new ChainMeasurements();
+        _alerts = new AlertThrottle(alerts);
+        var capacity = options.Mode == SigningMode.Batched ? options.BatchSize : 1;
+        _pending = new PendingFrame[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            _pending[i] = new PendingFrame();
+        }
+
+        _digests = new byte[capacity * PacketBinding.DigestSize];
+    }
+
+    public SigningOptions Options { get; }
+
+    public SigningMode Mode => Options.Mode;
+
+    public SigningCounters Counters { get; } = new();
+
+    /// <summary>Frames tagged but not yet verified and released (at most the batch size).</summary>
+    public int Pending => _count;
+
+    /// <summary>
+    /// A frame left <paramref name="device"/>'s chain (forwarded, or a reply the chain built). Copies it, tags it
+    /// and, when the batch is full (per-frame: at once) or the oldest pending frame is older than
+    /// <see cref="SigningOptions.MaxHoldMicros"/> in capture time, verifies the batch and releases it.
+    /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged.
+    /// </summary>
+    public void Submit(Frame frame, DeviceSlot? device)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        Counters.Submitted++;
+        if (Options.Mode == SigningMode.Off)
+        {
+            Counters.Unsigned++;
+            Release(frame);
+            return;
+        }
+
+        if (_count > 0 && frame.TimestampMicros - _pending[0].Frame.TimestampMicros >= Options.MaxHoldMicros)
+        {
+            Flush();
+        }
+
+        var slot = _pending[_count];
+        slot.Frame.Load(frame.Data, frame.TimestampMicros, frame.Direction);
+        slot.Frame.Number = frame.Number;
+        slot.Device = device;
+        slot.Tagged = Tag(slot, _digests.AsSpan(_count * PacketBinding.DigestSize, PacketBinding.DigestSize));
+        _count++;
+        if (_count == _pending.Length)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Signs, verifies and releases everything pending. Call when idle and at the end of a run.</summary>
+    public void Flush()
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        if (!_sealed)
+        {
+            Seal();
+        }
+
+        Verify(_digests.AsSpan(0, _count * PacketBinding.DigestSize));
+        for (int i = 0; i < _count; i++)
+        {
+            _pending[i].Device = null; // do not keep device objects alive from an idle stage
+        }
+
+        _count = 0;
+        _sealed = false;
+    }
+
+    public void Dispose() => _binding.Dispose();
+
+    /// <summary>Test hook: the carried digest of pending frame <paramref name="index"/> (what an attacker in the path could alter).</summary>
+    internal Span<byte> CarriedDigest(int index) => _digests.AsSpan(index * PacketBinding.DigestSize, PacketBinding.DigestSize);
+
+    /// <summary>Test hook: a pending frame's bytes as they will be injected.</summary>
+    internal Frame PendingFrameAt(int index) => _pending[index].Frame;
+
+    /// <summary>Test hook: egress attributes a pending frame to another device than the one that tagged it.</summary>
+    internal void ReattributeForTest(int index, DeviceSlot device) => _pending[index].Device = device;
+
+    /// <summary>Signing side, end of a batch: one shim HMAC over the carried digests (the batch tag).</summary>
+    internal void Seal()
+    {
+        _hypervisor!.Hmac(_digests.AsSpan(0, _count * PacketBinding.DigestSize), _tag);
+        Counters.SignCalls++;
+        _sealed = true;
+    }
+
+    // Tagging side: bind the frame to its device's chain and epoch as they are now.
+    private bool Tag(PendingFrame slot, Span<byte> digest)
+    {
+        var device = slot.Device;
+        var chain = device?.Chain;
+        if (device is null || chain is null)
+        {
+            digest.Clear();
+            return false;
+        }
+
+        slot.TaggedEpoch = device.Epoch;
+        _binding.Digest(device.Mac, _measurements.For(chain.Definition), slot.TaggedEpoch, slot.Frame.Direction, slot.Frame.Data, digest);
+        return true;
+    }
+
+    // Egress side: one shim verify for the batch MAC, then each frame's digest recomputed from the egress view.
+    private void Verify(ReadOnlySpan<byte> carried)
+    {
+        var batchValid = _hypervisor!.VerifyHmac(carried, _tag);
+        Counters.VerifyCalls++;
+        for (int i = 0; i < _count; i++)
+        {
+            var slot = _pending[i];
+            var problem = !slot.Tagged ? SignatureProblem.MissingTag
+                : !batchValid ? SignatureProblem.Invalid
+                : Check(slot, carried.Slice(i * PacketBinding.DigestSize, PacketBinding.DigestSize));
+            if (problem == SignatureProblem.None)
+            {
+                Release(slot.Frame);
+            }
+            else
+            {
+                Drop(slot, problem);
+            }
+        }
+    }
+
+    private SignatureProblem Check(PendingFrame slot, ReadOnlySpan<byte> carried)
+    {
+        var device = slot.Device!;
+        var chain = device.Chain;
+        var epoch = device.Epoch;
+        if (chain is null)
+        {
+            return SignatureProblem.Stale;
+        }
+
+        _binding.Digest(device.Mac, _measurements.For(chain.Definition), epoch, slot.Frame.Direction, slot.Frame.Data, _recomputed);
+        if (CryptographicOperations.FixedTimeEquals(_recomputed, carried))
+        {
+            return SignatureProblem.None;
+        }
+
+        return epoch != slot.TaggedEpoch ? SignatureProblem.Stale : SignatureProblem.Invalid;
+    }
+
+    private void Release(Frame frame)
+    {
+        Counters.Released++;
+        _egress?.Send(frame);
+    }
+
+    private void Drop(PendingFrame slot, SignatureProblem problem)
+    {
+        switch (problem)
+        {
+            case SignatureProblem.MissingTag: Counters.MissingTag++; break;
+            case SignatureProblem.Stale: Counters.Stale++; break;
+            default: Counters.Invalid++; break;
+        }
+
+        var device = slot.Device;
+        var state = (problem, slot.TaggedEpoch, device?.Epoch ?? 0, slot.Frame.Number);
+        _alerts.Raise(AlertTypes.SignatureFailure, device?.Name ?? "(unattributed)", slot.Frame.TimestampMicros, state, static s => Describe(s), slot.Frame.Number);
+    }
+
+    private static string Describe((SignatureProblem Problem, long Tagged, long Now, long Frame) s) => s.Problem switch
+    {
+        SignatureProblem.MissingTag => $"frame {s.Frame} reached egress without a tag (no device chain produced it): dropped",
+        SignatureProblem.Stale => $"frame {s.Frame} was tagged by the chain of state epoch {s.Tagged}, but epoch {s.Now} is in force: dropped",
+        _ => $"frame {s.Frame}: tag does not verify for this device, chain measurement and epoch {s.Now}: dropped",
+    };
+
+    private enum SignatureProblem
+    {
+        None,
+        MissingTag,
+        Stale,
+        Invalid,
+    }
+
+    private sealed class PendingFrame
+    {
+        public Frame Frame { get; } = new(2048);
+
+        public DeviceSlot? Device { get; set; }
+
+        public long TaggedEpoch { get; set; }
+
+        public bool Tagged { get; set; }
+    }
+}

@@ -1,0 +1,305 @@
+using KalkiEdge.Core;
+using KalkiEdge.Core.Policy;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Store;
+
+namespace KalkiEdge.ControlPlane;
+
+/// <summary>Control-plane settings.</summary>
+public sealed record ControlPlaneOptions
+{
+    /// <summary>A device is unavailable after missing readings for this many sampling intervals.</summary>
+    public double UnavailableAfterIntervals { get; init; } = 3;
+
+    /// <summary>How often (control clock) the availability watchdog looks at the devices.</summary>
+    public long WatchdogPeriodMicros { get; init; } = 1_000_000;
+
+    public int AlertLaneCapacity { get; init; } = 64;
+
+    public int HistoryCapacity { get; init; } = 256;
+}
+
+/// <summary>
+/// The control plane, in the data plane's process: alerts from the chains (through <see cref="Alerts"/>), from
+/// telemetry conditions and the watchdog, and from the operator are evaluated against each device's pack; a rule
+/// that fires carries out its commands and sampling change and, on a state change, deploys the state's chain
+/// (make-before-break) and records the transition with its STIMULUS/TRIGGER/REACT/FINISH trace. Evaluation runs
+/// on one thread: <see cref="Drain"/> (replay, after every frame) or the loop started by <see cref="Start"/> (live).
+/// Everything durable goes through the store writer; enforcement never waits for it.
+/// </summary>
+public sealed class SecurityController : IPolicyEnvironment, IDisposable
+{
+    private readonly Dictionary<string, CompiledPolicy> _policies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ControlledDevice> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ControlledDevice>> _groups = new(StringComparer.Ordinal);
+    private readonly PolicyEngine _engine;
+    private readonly ChainDeployer _deployer;
+    private readonly IControlClock _clock;
+    private readonly StoreWriter? _writer;
+    private readonly IReadOnlyDictionary<string, CommittedDeviceState> _committed;
+    private readonly ICommandSender? _commands;
+    private readonly ControlPlaneOptions _options;
+    private readonly Action<Alert> _handle;
+    private Thread? _loop;
+    private volatile bool _stopping;
+    private long _nextWatchdog;
+
+    public SecurityController(
+        IEnumerable<DeviceTypePack> packs,
+        ChainDeployer deployer,
+        IControlClock clock,
+        StoreWriter? writer = null,
+        IReadOnlyDictionary<string, CommittedDeviceState>? committed = null,
+        ICommandSender? commands = null,
+        ControlPlaneOptions? options = null)
+    {
+        _options = options ?? new ControlPlaneOptions();
+        foreach (var pack in packs)
+        {
+            _policies[pack.Name] = new CompiledPolicy(pack);
+        }
+
+        _engine = new PolicyEngine(this, _options.HistoryCapacity);
+        _deployer = deployer;
+        _clock = clock;
+        _writer = writer;
+        _committed = committed ?? new Dictionary<string, CommittedDeviceState>();
+        _commands = commands;
+        Alerts = new AlertQueue(_options.AlertLaneCapacity);
+        _handle = Handle;
+    }
+
+    /// <summary>Give this to the packet engine as its alert sink.</summary>
+    public AlertQueue Alerts { get; }
+
+    public IReadOnlyDictionary<string, ControlledDevice> Devices => _devices;
+
+    /// <summary>Every alert evaluated, in order (replay prints them).</summary>
+    public event Action<Alert>? AlertEvaluated;
+
+    /// <summary>Every state change, after its chain is in force.</summary>
+    public event Action<TransitionRecord>? Transitioned;
+
+    /// <summary>Every command a rule issued (device, command, rule).</summary>
+    public event Action<string, string, string>? CommandIssued;
+
+    public bool HasType(string type) => _policies.ContainsKey(type);
+
+    /// <summary>
+    /// Puts a device under control: its last committed state (after a restart) or its pack's initial state, with
+    /// that state's chain deployed before the device's first frame.
+    /// </summary>
+    public ControlledDevice Register(DeviceSlot slot, string type, string? group = null, long? samplingIntervalMicros = null)
+    {
+        var policy = _policies[type];
+        var state = _committed.TryGetValue(slot.Name, out var c) && policy.Pack.States.Contains(c.State) ? c.State : policy.Pack.Initial;
+        var device = new ControlledDevice(slot, policy.Pack, _engine.CreateState(slot.Name, policy, state), group,
+            samplingIntervalMicros ?? policy.Pack.DefaultSamplingIntervalMicros);
+        _devices.Add(slot.Name, device);
+        slot.ControlState = device;
+        if (group is not null)
+        {
+            if (!_groups.TryGetValue(group, out var members))
+            {
+                _groups[group] = members = [];
+            }
+
+            members.Add(device);
+        }
+
+        Deploy(device);
+        if (_devices.Count == 1)
+        {
+            // Compile every image the packs use up front (an image that does not build is known at start, and
+            // the first reaction does not pay for compilation) and make the first ready instances.
+            foreach (var image in _policies.Values.SelectMany(p => p.Pack.Chains).Select(c => c.Image).Distinct(StringComparer.Ordinal))
+            {
+                _deployer.Prepare(image);
+            }
+
+            _deployer.Replenish();
+        }
+
+        return device;
+    }
+
+    /// <summary>Operator action: return the device to its initial state (alert <c>state-reset</c>).</summary>
+    public void ResetState(string device, string actor = "operator")
+    {
+        var now = _clock.NowMicros;
+        _writer?.Audit(now, actor, "state-reset", device);
+        Alerts.Raise(new Alert(AlertTypes.StateReset, device, AlertSource.Operator, now, $"state reset by {actor}"));
+    }
+
+    /// <summary>A telemetry reading: kept, checked against the pack's alert conditions, feeds the watchdog.</summary>
+    public void Telemetry(string device, string sensor, EvValue value, long timeMicros)
+    {
+        if (!_devices.TryGetValue(device, out var d))
+        {
+            return;
+        }
+
+        _writer?.Telemetry(new TelemetryRecord(device, sensor, timeMicros, value));
+        (d.Watch ??= new AvailabilityWatch(d.SamplingIntervalMicros, _options.UnavailableAfterIntervals, timeMicros)).OnReading(timeMicros);
+        foreach (var type in d.Telemetry.OnReading(sensor, value))
+        {
+            Alerts.Raise(new Alert(type, device, AlertSource.Telemetry, timeMicros, $"telemetry condition on {sensor} (latest {value})"));
+        }
+    }
+
+    /// <summary>Evaluates every queued alert now, on the calling thread. Returns how many were handled.</summary>
+    public int Drain()
+    {
+        Watchdog();
+        int n = 0;
+        while (!Alerts.IsEmpty)
+        {
+            n += Alerts.Drain(_handle);
+        }
+
+        return n;
+    }
+
+    /// <summary>Starts the live evaluation loop on its own thread.</summary>
+    public void Start()
+    {
+        _loop = new Thread(() =>
+        {
+            while (!_stopping)
+            {
+                Alerts.Ready.Wait(TimeSpan.FromMilliseconds(200));
+                Drain();
+            }
+        }) { IsBackground = true, Name = "control-plane" };
+        _loop.Start();
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        Alerts.Ready.Release();
+        _loop?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    public EvValue? Latest(string device, string sensor) =>
+        _devices.TryGetValue(device, out var d) && d.Telemetry.Latest.TryGetValue(sensor, out var v) ? v : null;
+
+    public int GroupMembersInState(string device, string? type, string state)
+    {
+        if (!_devices.TryGetValue(device, out var d) || d.Group is null)
+        {
+            return 0;
+        }
+
+        int n = 0;
+        foreach (var m in _groups[d.Group])
+        {
+            if (m != d && m.State == state && (type is null || m.Pack.Name == type))
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    private void Handle(Alert alert)
+    {
+        // React first, report after: observers write to consoles and pipes, which must not sit between an
+        // alert and its defense.
+        var transition = React(alert);
+        _writer?.Alert(alert);
+        AlertEvaluated?.Invoke(alert);
+        if (transition is not null)
+        {
+            _writer?.Transition(transition);
+            Transitioned?.Invoke(transition);
+            _deployer.Replenish();
+        }
+    }
+
+    private TransitionRecord? React(Alert alert)
+    {
+        if (!_devices.TryGetValue(alert.Device, out var device))
+        {
+            return null;
+        }
+
+        var decision = _engine.Evaluate(device.Policy, alert);
+        if (decision is null)
+        {
+            return null;
+        }
+
+        var trigger = _clock.NowMicros;
+        IssueCommands(device, decision, trigger);
+        if (decision.SamplingIntervalMicros is { } interval)
+        {
+            device.SamplingIntervalMicros = interval;
+            device.Watch?.SamplingIntervalMicros = interval;
+        }
+
+        if (!decision.ChangesState)
+        {
+            return null;
+        }
+
+        var react = _clock.NowMicros;
+        var result = Deploy(device);
+        var finish = _clock.NowMicros;
+        device.Transitions++;
+        return new TransitionRecord(device.Name, decision.From, decision.To, decision.Rule, alert.Type, result.Image, result.ChainText,
+            result.FailClosed, alert.TimeMicros, trigger, react, finish);
+    }
+
+    /// <summary>Deploys the chain of the device's current state; a failure raises the alert that says why.</summary>
+    private DeploymentResult Deploy(ControlledDevice device)
+    {
+        var image = device.Pack.ImageFor(device.State) ?? "";
+        var result = _deployer.Deploy(device.Slot, image);
+        device.Image = result.Image;
+        device.FailClosed = result.FailClosed;
+        if (result.Failure is not null)
+        {
+            Alerts.Raise(new Alert(result.AlertType!, device.Name, AlertSource.Platform, _clock.NowMicros, result.Failure));
+        }
+
+        return result;
+    }
+
+    private void IssueCommands(ControlledDevice device, PolicyDecision decision, long now)
+    {
+        foreach (var command in decision.Commands)
+        {
+            IEnumerable<ControlledDevice> targets = command.Target == CommandTarget.Self
+                ? [device]
+                : device.Group is null ? [] : _groups[device.Group].Where(m => m != device && m.Pack.Name == command.MemberType);
+            foreach (var target in targets)
+            {
+                _commands?.Send(target.Name, command.Command);
+                _writer?.Command(target.Name, command.Command, decision.Rule, now);
+                CommandIssued?.Invoke(target.Name, command.Command, decision.Rule);
+            }
+        }
+    }
+
+    /// <summary>Raises <c>device-unavailable</c> for monitored devices whose readings stopped.</summary>
+    private void Watchdog()
+    {
+        var now = _clock.NowMicros;
+        if (now < _nextWatchdog)
+        {
+            return;
+        }
+
+        _nextWatchdog = now + _options.WatchdogPeriodMicros;
+        foreach (var d in _devices.Values)
+        {
+            if (d.Watch?.CheckUnavailable(now) == true)
+            {
+                Alerts.Raise(new Alert(AlertTypes.DeviceUnavailable, d.Name, AlertSource.Platform, now,
+                    $"no telemetry since {d.Watch.LastReadingMicros} (sampling interval {Duration.Format(d.SamplingIntervalMicros)})"));
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace KalkiEdge.Store;
+
+/// <summary>
+/// Versioned schema migrations, applied in order at start (PRAGMA user_version holds the applied version). Never
+/// edit a shipped migration: append a new one.
+/// </summary>
+internal static class Schema
+{
+    public static readonly string[] Migrations =
+    [
+        // 1: the statespace KalKi kept, with typed values and reaction traces.
+        """
+        CREATE TABLE device_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+            initial_state TEXT NOT NULL, sampling_interval_us INTEGER NOT NULL, source TEXT NOT NULL DEFAULT '');
+        CREATE TABLE sensors (id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL REFERENCES device_types(id) ON DELETE CASCADE,
+            name TEXT NOT NULL, value_kind TEXT NOT NULL CHECK (value_kind IN ('bool','int','decimal','string','timestamp')),
+            UNIQUE (type_id, name));
+        CREATE TABLE commands (id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL REFERENCES device_types(id) ON DELETE CASCADE,
+            name TEXT NOT NULL, UNIQUE (type_id, name));
+        CREATE TABLE security_states (id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL REFERENCES device_types(id) ON DELETE CASCADE,
+            name TEXT NOT NULL, ordinal INTEGER NOT NULL, UNIQUE (type_id, name));
+        CREATE TABLE alert_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+            type_id INTEGER REFERENCES device_types(id) ON DELETE CASCADE);
+        CREATE TABLE alert_conditions (id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL REFERENCES device_types(id) ON DELETE CASCADE,
+            alert_type TEXT NOT NULL, definition TEXT NOT NULL);
+        CREATE TABLE policy_rules (id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL REFERENCES device_types(id) ON DELETE CASCADE,
+            name TEXT NOT NULL, from_states TEXT NOT NULL, to_state TEXT NOT NULL, priority INTEGER NOT NULL,
+            window_us INTEGER NOT NULL, definition TEXT NOT NULL, UNIQUE (type_id, name));
+        CREATE TABLE umbox_images (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,
+            chain TEXT NOT NULL, measurement TEXT NOT NULL DEFAULT '', UNIQUE (name, version));
+        CREATE TABLE type_state_chains (type_id INTEGER NOT NULL REFERENCES device_types(id) ON DELETE CASCADE,
+            state TEXT NOT NULL, image TEXT NOT NULL, PRIMARY KEY (type_id, state));
+        CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE devices (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+            type TEXT, group_id INTEGER REFERENCES groups(id), mac TEXT NOT NULL, ips TEXT NOT NULL DEFAULT '',
+            credentials TEXT, sampling_interval_us INTEGER, state TEXT, state_since_us INTEGER, image TEXT);
+        CREATE TABLE device_tags (device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE, PRIMARY KEY (device_id, tag_id));
+        CREATE TABLE telemetry (id INTEGER PRIMARY KEY, device TEXT NOT NULL, sensor TEXT NOT NULL, time_us INTEGER NOT NULL,
+            value_kind TEXT NOT NULL, int_value INTEGER, decimal_value TEXT, text_value TEXT);
+        CREATE INDEX telemetry_device_time ON telemetry (device, time_us);
+        CREATE TABLE alerts (id INTEGER PRIMARY KEY, type TEXT NOT NULL, device TEXT NOT NULL, source TEXT NOT NULL,
+            time_us INTEGER NOT NULL, info TEXT NOT NULL, element TEXT, sid INTEGER, frame INTEGER, count INTEGER NOT NULL);
+        CREATE INDEX alerts_device_time ON alerts (device, time_us);
+        CREATE TABLE transitions (id INTEGER PRIMARY KEY, device TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL,
+            rule TEXT NOT NULL, alert_type TEXT NOT NULL, image TEXT NOT NULL, fail_closed INTEGER NOT NULL DEFAULT 0, time_us INTEGER NOT NULL);
+        CREATE TABLE device_state_history (id INTEGER PRIMARY KEY, device TEXT NOT NULL, state TEXT NOT NULL,
+            since_us INTEGER NOT NULL, transition_id INTEGER REFERENCES transitions(id));
+        CREATE TABLE stage_logs (id INTEGER PRIMARY KEY, transition_id INTEGER NOT NULL REFERENCES transitions(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL CHECK (stage IN ('STIMULUS','TRIGGER','REACT','FINISH')), time_us INTEGER NOT NULL, info TEXT NOT NULL DEFAULT '');
+        CREATE INDEX stage_logs_transition ON stage_logs (transition_id);
+        CREATE TABLE chain_instances (id INTEGER PRIMARY KEY, device TEXT NOT NULL, image TEXT NOT NULL, chain TEXT NOT NULL,
+            deployed_us INTEGER NOT NULL, transition_id INTEGER REFERENCES transitions(id));
+        CREATE TABLE umbox_logs (id INTEGER PRIMARY KEY, device TEXT NOT NULL, element TEXT NOT NULL, time_us INTEGER NOT NULL, message TEXT NOT NULL);
+        CREATE TABLE command_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, command TEXT NOT NULL, rule TEXT NOT NULL, time_us INTEGER NOT NULL);
+        CREATE TABLE audit_log (id INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """,
+    ];
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text.Json;
+using KalkiEdge.Appliance.Config;
+using KalkiEdge.Appliance.Simulation;
+using KalkiEdge.Store;
+
+namespace KalkiEdge.ReplayTests.Scenarios;
+
+/// <summary>The store across process lives: a clean exit, and kill -9 in the middle of a run.</summary>
+public class DurabilityTests
+{
+    private static readonly ScenarioDevice[] Devices = [.. PackScenarios.Types.Select((t, i) => PackScenarios.Device(t, i))];
+
+    [Test]
+    public void A_restarted_appliance_resumes_every_device_in_its_committed_state_and_chain()
+    {
+        using var dir = new TempDir();
+        var config = WriteConfig(dir);
+        var attacks = new Timeline();
+        foreach (var d in Devices)
+        {
+            PackScenarios.Attack(attacks, d, PackScenarios.Start);
+        }
+
+        attacks.WritePcap(dir.File("attacks.pcap"));
+        var first = KalkiEdgeCli.Run("replay", "--pcap", dir.File("attacks.pcap"), "--config", config, "--json", "--persist");
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.Stderr);
+
+        var second = KalkiEdgeCli.Run("replay", "--pcap", Benign(dir), "--config", config, "--json", "--persist");
+        Assert.That(second.ExitCode, Is.EqualTo(0), second.Stderr);
+        Assert.That(second.OfKind("transition"), Is.Empty, "nothing happened in the second life");
+        foreach (var d in Devices)
+        {
+            var summary = second.Summary.GetProperty("devices").GetProperty(d.Host.Name);
+            Assert.That(summary.GetProperty("state").GetString(), Is.EqualTo("Attack"), d.Host.Name);
+            Assert.That(summary.GetProperty("chain").GetString(), Is.EqualTo(first.Summary.GetProperty("devices").GetProperty(d.Host.Name).GetProperty("chain").GetString()));
+        }
+    }
+
+    [Test]
+    public void Kill_9_in_the_middle_of_a_run_leaves_a_consistent_store_and_committed_states_come_back()
+    {
+        using var dir = new TempDir();
+        var config = WriteConfig(dir);
+        var timeline = new Timeline();
+        long end = PackScenarios.Start;
+        foreach (var d in Devices)
+        {
+            end = Math.Max(end, PackScenarios.Attack(timeline, d, PackScenarios.Start));
+        }
+
+        // Keep the process busy after the attacks so the kill lands while it runs.
+        var device = Devices[0].Host;
+        var payload = new byte[64];
+        for (int i = 0; i < 400_000; i++)
+        {
+            timeline.Add(end + i, PacketFactory.Udp(PackScenarios.Cloud, device, 5353, 5353, payload));
+        }
+
+        var pcap = dir.File("long.pcap");
+        timeline.WritePcap(pcap);
+
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using (var p = Process.Start(psi)!)
+        {
+            int attacks = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (attacks < Devices.Length && DateTime.UtcNow < deadline && p.StandardOutput.ReadLine() is { } line)
+            {
+                var json = JsonDocument.Parse(line).RootElement;
+                attacks += json.GetProperty("kind").GetString() == "transition" && json.GetProperty("to").GetString() == "Attack" ? 1 : 0;
+            }
+
+            Assert.That(p.HasExited, Is.False, "the run must still be going when it is killed");
+            p.Kill(); // SIGKILL: no flush, no dispose
+            p.WaitForExit();
+            Assert.That(attacks, Is.EqualTo(Devices.Length));
+        }
+
+        Dictionary<string, CommittedDeviceState> committed;
+        using (var store = KalkiStore.Open(Path.Combine(dir.Path, "data", "kalki-edge.db")))
+        {
+            Assert.That(store.Column("PRAGMA integrity_check").Single(), Is.EqualTo("ok"));
+            committed = store.LoadDeviceStates();
+            // Each committed transition is whole: four stages, one history row, one chain instance.
+            Assert.That(store.Count("stage_logs"), Is.EqualTo(4 * store.Count("transitions")));
+            Assert.That(store.Count("device_state_history"), Is.EqualTo(store.Count("transitions")));
+            Assert.That(store.Count("chain_instances"), Is.EqualTo(store.Count("transitions")));
+        }
+
+        var restarted = KalkiEdgeCli.Run("replay", "--pcap", Benign(dir), "--config", config, "--json", "--persist");
+        Assert.That(restarted.ExitCode, Is.EqualTo(0), restarted.Stderr);
+        foreach (var d in Devices)
+        {
+            var expected = committed.TryGetValue(d.Host.Name, out var c) ? c.State : "Normal";
+            var summary = restarted.Summary.GetProperty("devices").GetProperty(d.Host.Name);
+            Assert.That(summary.GetProperty("state").GetString(), Is.EqualTo(expected), d.Host.Name);
+            if (c?.Image is { } image)
+            {
+                Assert.That(summary.GetProperty("chain").GetString(), Is.EqualTo(image), d.Host.Name);
+            }
+        }
+    }
+
+    private static string WriteConfig(TempDir dir)
+    {
+        var config = dir.File("site.yaml");
+        File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), Devices) + $"data-dir: {Path.Combine(dir.Path, "data")}\n");
+        return config;
+    }
+
+    private static string Benign(TempDir dir)
+    {
+        var t = new Timeline();
+        t.Add(PackScenarios.Start + (3600 * PackScenarios.Second), PacketFactory.Udp(PackScenarios.Cloud, Devices[0].Host, 5353, 5353, new byte[8]));
+        var path = dir.File("benign.pcap");
+        t.WritePcap(path);
+        return path;
+    }
+}

@@ -1,0 +1,80 @@
+using KalkiEdge.Assurance;
+using KalkiEdge.Assurance.Signing;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.UnitTests.Assurance;
+
+public sealed class AssuranceConfigTests
+{
+    [TestCase("signing: { mode: off }", SigningMode.Off)]
+    [TestCase("signing: { mode: per-frame }", SigningMode.PerFrame)]
+    [TestCase("signing: { mode: batched }", SigningMode.Batched)]
+    [TestCase("signing: {}", SigningMode.Batched)]
+    public void SigningModeIsRead(string yaml, SigningMode expected)
+    {
+        var diagnostics = new DiagnosticBag();
+        var options = SigningOptions.FromSection(Section(yaml, "signing", diagnostics), diagnostics);
+        Assert.Multiple(() =>
+        {
+            Assert.That(diagnostics.Items, Is.Empty);
+            Assert.That(options.Mode, Is.EqualTo(expected));
+        });
+    }
+
+    [Test]
+    public void AbsentSigningSectionIsOff() =>
+        Assert.That(SigningOptions.FromSection(null, new DiagnosticBag()).Mode, Is.EqualTo(SigningMode.Off));
+
+    [TestCase("signing: { mode: sometimes }", "mode")]
+    [TestCase("signing: { mode: batched, batch: 51 }", "batch")]
+    [TestCase("signing: { mode: batched, colour: red }", "colour")]
+    [TestCase("signing: batched", "expected a map")]
+    public void BadSigningSettingsAreReportedWithTheirLine(string yaml, string mention)
+    {
+        var diagnostics = new DiagnosticBag();
+        SigningOptions.FromSection(Section("\n" + yaml, "signing", diagnostics), diagnostics);
+        Assert.That(diagnostics.Items, Has.Some.Matches<Diagnostic>(d => d.Message.Contains(mention, StringComparison.Ordinal) && d.Line == 2));
+    }
+
+    [Test]
+    public void HypervisorSectionIsReadAndKeyIsRelativeToTheConfig()
+    {
+        var diagnostics = new DiagnosticBag();
+        var section = Section("hypervisor: { backend: emulated, key: state/hv.key, allow-hypercalls: true }", "hypervisor", diagnostics, "/etc/kalki/site.yaml");
+        var options = HypervisorSettings.FromSection(section, diagnostics);
+        Assert.Multiple(() =>
+        {
+            Assert.That(diagnostics.Items, Is.Empty);
+            Assert.That(options.Backend, Is.EqualTo(HypervisorBackendRequest.Emulated));
+            Assert.That(options.KeyPath, Is.EqualTo("/etc/kalki/state/hv.key"));
+            Assert.That(options.AllowHypercalls, Is.True);
+        });
+    }
+
+    [Test]
+    public void HypervisorDefaultsNeverIssueHypercalls()
+    {
+        var options = HypervisorSettings.FromSection(null, new DiagnosticBag());
+        Assert.Multiple(() =>
+        {
+            Assert.That(options.Backend, Is.EqualTo(HypervisorBackendRequest.Auto));
+            Assert.That(options.AllowHypercalls, Is.False);
+        });
+    }
+
+    [Test]
+    public void UnknownBackendIsAnError()
+    {
+        var diagnostics = new DiagnosticBag();
+        HypervisorSettings.FromSection(Section("hypervisor: { backend: xen }", "hypervisor", diagnostics), diagnostics);
+        Assert.That(diagnostics.Items, Has.Some.Matches<Diagnostic>(d => d.Message.Contains("backend", StringComparison.Ordinal)));
+    }
+
+    private static ArgNode? Section(string yaml, string name, DiagnosticBag diagnostics, string file = "site.yaml")
+    {
+        var root = YamlArgs.Parse(yaml, file, diagnostics);
+        return root?.Entries.FirstOrDefault(e => e.Key.Text == name).Value;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Text;
+using KalkiEdge.Assurance.Manifest;
+using KalkiEdge.Assurance.Measurement;
+using KalkiEdge.UnitTests.Support;
+
+namespace KalkiEdge.UnitTests.Assurance;
+
+public sealed class SignedManifestTests : AssuranceFixture
+{
+    private static readonly ImageMeasurement Camera = ImageMeasurer.Measure("camera-normal", 1, "block-all", []);
+
+    private string ManifestPath => Path.Combine(Dir, SignedManifest.ManifestFile);
+
+    private string SignaturePath => Path.Combine(Dir, SignedManifest.SignatureFile);
+
+    [Test]
+    public void SignedManifestLoadsWithItsPublicKey()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WriteSigned(key, new ImageManifest([new ManifestEntry("camera-normal", 1, Camera)]));
+        using var publicKey = PublicHalf(key);
+        var manifest = SignedManifest.Load(ManifestPath, SignaturePath, publicKey);
+        Assert.That(manifest.For("camera-normal").Single().Measurement, Is.EqualTo(Camera));
+    }
+
+    [Test]
+    public void OneChangedByteInTheManifestRefusesToStart()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WriteSigned(key, new ImageManifest([new ManifestEntry("camera-normal", 1, Camera)]));
+        var text = File.ReadAllText(ManifestPath);
+        var hex = Camera.ToString();
+        File.WriteAllText(ManifestPath, text.Replace(hex, (hex[0] == '0' ? "1" : "0") + hex[1..], StringComparison.Ordinal));
+        using var publicKey = PublicHalf(key);
+        var e = Assert.Throws<ManifestException>(() => SignedManifest.Load(ManifestPath, SignaturePath, publicKey));
+        Assert.That(e!.Message, Does.Contain("does not verify").And.Contain("refusing to start").And.Contain("make sign-manifest"));
+    }
+
+    [Test]
+    public void ManifestSignedWithAnotherKeyIsRefused()
+    {
+        using var builder = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var attacker = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WriteSigned(attacker, new ImageManifest([new ManifestEntry("camera-normal", 1, Camera)]));
+        using var publicKey = PublicHalf(builder);
+        Assert.Throws<ManifestException>(() => SignedManifest.Load(ManifestPath, SignaturePath, publicKey));
+    }
+
+    [TestCase("not base64 !!")]
+    [TestCase("AAAA")]
+    [TestCase("")]
+    public void GarbageSignatureIsRefusedWithoutCrashing(string signature)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WriteSigned(key, new ImageManifest([]));
+        File.WriteAllText(SignaturePath, signature);
+        using var publicKey = PublicHalf(key);
+        Assert.Throws<ManifestException>(() => SignedManifest.Load(ManifestPath, SignaturePath, publicKey));
+    }
+
+    [Test]
+    public void MissingSignatureFileIsRefusedWithItsPath()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        File.WriteAllBytes(ManifestPath, new ImageManifest([]).ToJson());
+        using var publicKey = PublicHalf(key);
+        var e = Assert.Throws<ManifestException>(() => SignedManifest.Load(ManifestPath, SignaturePath, publicKey));
+        Assert.That(e!.Message, Does.Contain(SignaturePath));
+    }
+
+    [Test]
+    public void MalformedEntriesAreRefusedEvenWhenSigned()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var json = Encoding.UTF8.GetBytes($"{{\"format\": \"{ImageManifest.Format}\", \"images\": [{{\"name\": \"x\", \"version\": 1, \"measurement\": \"abc\"}}]}}");
+        File.WriteAllBytes(ManifestPath, json);
+        File.WriteAllText(SignaturePath, Convert.ToBase64String(SignedManifest.Sign(json, key)));
+        using var publicKey = PublicHalf(key);
+        var e = Assert.Throws<ManifestException>(() => SignedManifest.Load(ManifestPath, SignaturePath, publicKey));
+        Assert.That(e!.Message, Does.Contain("images[0]"));
+    }
+
+    [Test]
+    public void ManifestJsonIsDeterministicAndRoundTrips()
+    {
+        var entries = new[] { new ManifestEntry("b", 1, Camera), new ManifestEntry("a", 2, Camera) };
+        var json = new ImageManifest(entries).ToJson();
+        Assert.Multiple(() =>
+        {
+            Assert.That(new ImageManifest(entries.Reverse()).ToJson(), Is.EqualTo(json));
+            Assert.That(ImageManifest.Parse(json, "test").Entries.Select(e => e.Name), Is.EqualTo(new[] { "a", "b" }));
+        });
+    }
+
+    [Test]
+    public void CommittedManifestVerifiesWithTheFirmwareKey()
+    {
+        // The firmware embeds umboxes/manifest/signing-key.pub.pem; the committed manifest must be signed by its key.
+        var manifest = SignedManifest.Load(Path.Combine(RepoPaths.Umboxes, "manifest"));
+        Assert.That(manifest.Entries, Is.Not.Null);
+    }
+
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void DeveloperKeyIsCreatedPrivateOnFirstUseAndReused()
+    {
+        var path = Path.Combine(Dir, "config", "kalki-edge", "dev-signing-key.pem");
+        using var first = DevSigningKey.LoadOrCreate(path, out var created);
+        using var second = DevSigningKey.LoadOrCreate(path, out var createdAgain);
+        Assert.Multiple(() =>
+        {
+            Assert.That(created, Is.True);
+            Assert.That(createdAgain, Is.False);
+            Assert.That(SignedManifest.Fingerprint(second), Is.EqualTo(SignedManifest.Fingerprint(first)));
+            Assert.That(File.GetUnixFileMode(path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        });
+    }
+
+    private void WriteSigned(ECDsa key, ImageManifest manifest)
+    {
+        var json = manifest.ToJson();
+        File.WriteAllBytes(ManifestPath, json);
+        File.WriteAllText(SignaturePath, Convert.ToBase64String(SignedManifest.Sign(json, key)) + "\n");
+    }
+
+    private static ECDsa PublicHalf(ECDsa key) => SignedManifest.ImportPublicKey(key.ExportSubjectPublicKeyInfoPem(), "test");
+}

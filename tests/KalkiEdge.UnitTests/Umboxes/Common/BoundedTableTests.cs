@@ -1,0 +1,121 @@
+using KalkiEdge.Umboxes.Common;
+
+namespace KalkiEdge.UnitTests.Umboxes.Common;
+
+public class BoundedTableTests
+{
+    [Test]
+    public void Adds_finds_and_updates_values_in_place()
+    {
+        var t = new BoundedTable<int, long>(4);
+        ref var v = ref t.GetOrAdd(7, 100, out bool added);
+        Assert.That(added, Is.True);
+        v = 42;
+        ref var again = ref t.GetOrAdd(7, 200, out added);
+        Assert.That(added, Is.False);
+        Assert.That(again, Is.EqualTo(42));
+        again++;
+        Assert.That(t.Find(7, 300, out bool found), Is.EqualTo(43));
+        Assert.That(found, Is.True);
+        Assert.That(t.LastTouched(7), Is.EqualTo(300));
+        t.Find(8, 300, out found);
+        Assert.That(found, Is.False);
+    }
+
+    [Test]
+    public void Evicts_the_least_recently_used_entry_when_full()
+    {
+        var t = new BoundedTable<int, int>(3);
+        t.GetOrAdd(1, 1, out _);
+        t.GetOrAdd(2, 2, out _);
+        t.GetOrAdd(3, 3, out _);
+        t.Find(1, 4, out _); // 2 is now the least recently used
+        t.GetOrAdd(4, 5, out _);
+        Assert.That(t.Contains(2), Is.False);
+        Assert.That(new[] { 1, 3, 4 }.All(t.Contains), Is.True);
+        Assert.That(t.Count, Is.EqualTo(3));
+        Assert.That(t.Evictions, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void New_entries_start_from_default_even_in_recycled_slots()
+    {
+        var t = new BoundedTable<int, int>(1);
+        t.GetOrAdd(1, 1, out _) = 99;
+        Assert.That(t.GetOrAdd(2, 2, out _), Is.Zero);
+        t.Remove(2);
+        Assert.That(t.GetOrAdd(3, 3, out _), Is.Zero);
+    }
+
+    [Test]
+    public void Expires_idle_entries_oldest_first_up_to_a_limit()
+    {
+        var t = new BoundedTable<int, int>(10);
+        for (int i = 0; i < 5; i++)
+        {
+            t.GetOrAdd(i, i * 10, out _);
+        }
+
+        Assert.That(t.ExpireIdle(45, 20, max: 1), Is.EqualTo(1), "limited to one");
+        Assert.That(t.Contains(0), Is.False);
+        Assert.That(t.ExpireIdle(45, 20), Is.EqualTo(2), "keys 1 and 2 are idle for ≥ 20");
+        Assert.That(t.Count, Is.EqualTo(2));
+        Assert.That(t.Expirations, Is.EqualTo(3));
+        Assert.That(t.Evictions, Is.Zero);
+    }
+
+    [Test]
+    public void Remove_frees_the_slot_for_reuse_without_eviction()
+    {
+        var t = new BoundedTable<int, int>(2);
+        t.GetOrAdd(1, 0, out _);
+        t.GetOrAdd(2, 0, out _);
+        Assert.That(t.Remove(1), Is.True);
+        Assert.That(t.Remove(1), Is.False);
+        t.GetOrAdd(3, 0, out _);
+        Assert.That(t.Evictions, Is.Zero);
+        Assert.That(t.Count, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Churn_through_a_full_table_allocates_nothing_and_keeps_lru_order_consistent()
+    {
+        var t = new BoundedTable<UInt128, long>(256);
+        for (int i = 0; i < 512; i++)
+        {
+            t.GetOrAdd((UInt128)i, i, out _) = i;
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 512; i < 50_000; i++)
+        {
+            t.GetOrAdd((UInt128)i, i, out _) = i;
+            if (i % 3 == 0)
+            {
+                t.Remove((UInt128)(i - 100));
+            }
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(t.Count, Is.LessThanOrEqualTo(256));
+
+        // The survivors are exactly the most recent keys (minus removals): LRU order stayed intact.
+        for (int i = 49_999; i > 49_999 - 100; i--)
+        {
+            Assert.That(t.Contains((UInt128)i), Is.True, $"recent key {i}");
+        }
+
+        Assert.That(t.Contains(49_000), Is.False);
+    }
+
+    [Test]
+    public void Grows_storage_only_as_needed()
+    {
+        var t = new BoundedTable<int, int>(1_000_000);
+        t.GetOrAdd(1, 0, out _);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var small = new BoundedTable<int, int>(1_000_000);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4096), "a big capacity costs nothing until used");
+        Assert.That(small.Capacity, Is.EqualTo(1_000_000));
+    }
+}

@@ -1,0 +1,198 @@
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes.Elements;
+using KalkiEdge.UnitTests.Support;
+using static KalkiEdge.UnitTests.Umboxes.NetTestKit;
+
+namespace KalkiEdge.UnitTests.Umboxes;
+
+public class PortScanTests
+{
+    private const string Device = Frames.DeviceIp;
+    private const string Scanner = Frames.AttackerIp;
+
+    private static byte[] Probe(ushort port, TcpFlagsBuilder flags, string from = Scanner) => Frames.Tcp(from, 61000, Device, port, flags);
+
+    private static PortScan Element(ChainHarness h) => (PortScan)h.Chain.Elements[0];
+
+    [Test]
+    public void Distinct_port_threshold_raises_one_alert()
+    {
+        var h = new ChainHarness("port-scan(ports: 5, window: 10s)");
+        foreach (ushort port in new ushort[] { 21, 22, 22, 23, 23, 80 })
+        {
+            Assert.That(h.Run(Probe(port, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Forward));
+            h.NowMicros += Second;
+        }
+
+        Assert.That(h.Sink.Alerts, Is.Empty, "4 distinct ports so far");
+        Assert.That(h.Run(Probe(443, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Forward), "detection without block still forwards");
+        var alert = h.Sink.Alerts.Single();
+        Assert.That(alert.Type, Is.EqualTo(AlertTypes.PortScan));
+        Assert.That(alert.Info, Is.EqualTo("distinct-ports scan from 203.0.113.66 (5 ports within 10s)"));
+        Assert.That(alert.Count, Is.EqualTo(1));
+        Assert.That(alert.FrameNumber, Is.EqualTo(7));
+    }
+
+    [Test]
+    public void Ports_spread_over_two_windows_do_not_add_up()
+    {
+        var h = new ChainHarness("port-scan(ports: 5, window: 10s)");
+        long start = h.NowMicros;
+        for (ushort port = 1; port <= 4; port++)
+        {
+            h.Run(Probe(port, TcpFlagsBuilder.SynOnly));
+        }
+
+        h.NowMicros = start + (10 * Second);
+        h.Run(Probe(5, TcpFlagsBuilder.SynOnly));
+        Assert.That(h.Sink.Alerts, Is.Empty, "the 5th port falls into a new window");
+        h.NowMicros = start + (10 * Second) + 1;
+        for (ushort port = 6; port <= 9; port++)
+        {
+            h.Run(Probe(port, TcpFlagsBuilder.SynOnly));
+        }
+
+        Assert.That(h.Sink.Alerts, Has.Count.EqualTo(1));
+    }
+
+    [TestCase(true, false, false, false, "xmas scan from 203.0.113.66 (FIN+PSH+URG probe to port 22)")]
+    [TestCase(false, false, false, false, "null scan from 203.0.113.66 (probe without TCP flags to port 22)")]
+    [TestCase(false, true, false, false, "fin scan from 203.0.113.66 (FIN-only probe to port 22)")]
+    public void Stealth_probe_signatures_are_detected_from_a_single_packet(bool xmas, bool fin, bool syn, bool ack, string info)
+    {
+        var h = new ChainHarness("port-scan");
+        var flags = xmas ? TcpFlagsBuilder.Xmas : new TcpFlagsBuilder(Syn: syn, Ack: ack, Fin: fin);
+        h.Run(Probe(22, flags));
+        Assert.That(h.Sink.Alerts.Single().Info, Is.EqualTo(info));
+    }
+
+    [Test]
+    public void Normal_traffic_is_never_a_scan()
+    {
+        var h = new ChainHarness("port-scan(ports: 3)");
+        for (ushort port = 40000; port < 40100; port++)
+        {
+            // Replies to 100 connections the device opened: SYN-ACK, data, FIN-ACK, RST-ACK to ephemeral ports.
+            Assert.That(h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.SynAck)), Is.EqualTo(Verdict.Forward));
+            h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.PshAck));
+            h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, new TcpFlagsBuilder(Fin: true, Ack: true)));
+            h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, new TcpFlagsBuilder(Rst: true, Ack: true)));
+            h.Run(Frames.Udp(Frames.CloudIp, 53, Device, port));
+        }
+
+        for (ushort port = 1; port < 100; port++)
+        {
+            h.Run(Frames.Tcp(Device, 40000, Scanner, port, TcpFlagsBuilder.SynOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+        }
+
+        Assert.That(h.Sink.Alerts, Is.Empty);
+        Assert.That(Element(h).TrackedSources, Is.Zero, "no table entries for traffic that is not a probe");
+    }
+
+    [Test]
+    public void A_full_sweep_raises_one_alert_per_window_with_a_count()
+    {
+        var h = new ChainHarness("port-scan(ports: 20, window: 10s)");
+        long start = h.NowMicros;
+        for (int port = 1; port <= 1000; port++)
+        {
+            h.NowMicros = start + (port * 1000L);
+            h.Run(Probe((ushort)port, TcpFlagsBuilder.SynOnly));
+        }
+
+        Assert.That(h.Sink.Alerts, Has.Count.EqualTo(1));
+        Assert.That(Element(h).Detections, Is.EqualTo(981), "ports 20..1000 each complete a detection");
+
+        h.NowMicros = h.Sink.Alerts[0].TimeMicros + (10 * Second);
+        h.Run(Probe(2, TcpFlagsBuilder.Xmas));
+        Assert.That(h.Sink.Alerts, Has.Count.EqualTo(2));
+        Assert.That(h.Sink.Alerts[1].Count, Is.EqualTo(981), "980 suppressed detections plus this one");
+        Assert.That(h.Sink.Alerts[1].Info, Does.StartWith("xmas scan"));
+    }
+
+    [Test]
+    public void Block_drops_the_scanner_for_block_for_and_then_lets_it_go()
+    {
+        var h = new ChainHarness("port-scan(ports: 3, block: true, block-for: 30s)");
+        long start = h.NowMicros;
+        Assert.That(h.Run(Probe(1, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Probe(2, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Probe(3, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Drop), "the detecting probe");
+        Assert.That(h.Run(Frames.Tcp(Scanner, 61000, Device, 1, TcpFlagsBuilder.AckOnly)), Is.EqualTo(Verdict.Drop), "any frame from the scanner");
+        Assert.That(h.Run(Frames.Udp(Scanner, 61000, Device, 53)), Is.EqualTo(Verdict.Drop));
+        Assert.That(h.Run(Probe(1, TcpFlagsBuilder.SynOnly, Frames.CloudIp)), Is.EqualTo(Verdict.Forward), "others are not blocked");
+        Assert.That(h.Run(Frames.Tcp(Device, 1, Scanner, 61000, TcpFlagsBuilder.AckOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Forward), "only inbound is examined");
+
+        h.NowMicros = start + (30 * Second) - 1;
+        Assert.That(h.Run(Frames.Udp(Scanner, 61000, Device, 53)), Is.EqualTo(Verdict.Drop));
+        h.NowMicros = start + (30 * Second);
+        Assert.That(h.Run(Frames.Udp(Scanner, 61000, Device, 53)), Is.EqualTo(Verdict.Forward));
+        Assert.That(Element(h).BlockedFrames, Is.EqualTo(4));
+        Assert.That(h.Sink.Alerts, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void Blocked_stealth_probe_is_dropped_at_once()
+    {
+        var h = new ChainHarness("port-scan(block: true)");
+        Assert.That(h.Run(Probe(22, TcpFlagsBuilder.FinOnly)), Is.EqualTo(Verdict.Drop));
+        Assert.That(h.Run(Probe(22, TcpFlagsBuilder.SynOnly)), Is.EqualTo(Verdict.Drop));
+    }
+
+    [Test]
+    public void Prefix_treats_a_block_of_scanners_as_one_source()
+    {
+        var h = new ChainHarness("port-scan(ports: 3, prefix: /24)");
+        h.Run(Probe(1, TcpFlagsBuilder.SynOnly, "203.0.113.1"));
+        h.Run(Probe(2, TcpFlagsBuilder.SynOnly, "203.0.113.2"));
+        h.Run(Probe(3, TcpFlagsBuilder.SynOnly, "203.0.113.3"));
+        Assert.That(h.Sink.Alerts.Single().Info, Does.Contain("from 203.0.113.0/24"));
+    }
+
+    [Test]
+    public void Source_table_is_bounded()
+    {
+        var h = new ChainHarness("port-scan(ports: 10, max-sources: 32)");
+        var probe = Probe(22, TcpFlagsBuilder.SynOnly);
+        uint baseIp = V4("203.0.113.0");
+        for (uint i = 0; i < 10_000; i++)
+        {
+            h.Run(probe.WithSrcIp(baseIp + i));
+        }
+
+        Assert.That(Element(h).TrackedSources, Is.EqualTo(32));
+        Assert.That(Element(h).SourceEvictions, Is.EqualTo(10_000 - 32));
+        Assert.That(h.Sink.Alerts, Is.Empty);
+    }
+
+    [Test]
+    public void Malformed_frames_are_dropped()
+    {
+        var h = new ChainHarness("port-scan");
+        Assert.That(h.Run(TruncateTcp(Probe(22, TcpFlagsBuilder.Xmas), 19)), Is.EqualTo(Verdict.Drop));
+        Assert.That(Element(h).Malformed, Is.EqualTo(1));
+        Assert.That(h.Sink.Alerts, Is.Empty);
+    }
+
+    [TestCase("port-scan(ports: 1)", "'ports' must be between 2 and 1024")]
+    [TestCase("port-scan(window: 10)", "duration '10' has no unit")]
+    [TestCase("port-scan(block-for: 1min)", "'block-for' only applies with 'block: true'")]
+    [TestCase("port-scan(block: yes-please)", "'block' must be true or false")]
+    [TestCase("port-scan(prefix: 24x)", "'prefix' must be a prefix length")]
+    [TestCase("port-scan(threshold: 5)", "unknown argument 'threshold'")]
+    public void Rejects_bad_arguments(string text, string message)
+    {
+        var errors = ChainHarness.Errors(text);
+        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+    }
+
+    [Test]
+    public void Errors_carry_line_and_column()
+    {
+        const string text = "port-scan(ports: 20,\n  window: 10 s,\n  block-for: 5x)";
+        var errors = ChainHarness.Errors(text);
+        var e = errors.ErrorMentioning("'block-for': duration");
+        Assert.That((e.Line, e.Column), Is.EqualTo(PositionOf(text, "5x")));
+    }
+}
