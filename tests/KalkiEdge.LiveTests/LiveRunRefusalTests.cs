@@ -58,8 +58,8 @@ public sealed class LiveRunRefusalTests
         File.WriteAllText(path, $"umboxes: {Path.Combine(_configs.Dir, "umboxes")}\ndevices: []\n{interfaces}\n");
         if (!OperatingSystem.IsWindows())
         {
-            // World-readable so the unprivileged run can read it.
-            File.SetUnixFileMode(_configs.Dir, (UnixFileMode)0b111_101_101);
+            // Readable (and the directory writable) for the unprivileged run.
+            File.SetUnixFileMode(_configs.Dir, (UnixFileMode)0b111_111_111); // the store creates data/ here
             File.SetUnixFileMode(path, (UnixFileMode)0b110_100_100);
         }
         return path;

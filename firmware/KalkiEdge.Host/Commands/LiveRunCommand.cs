@@ -80,6 +80,11 @@ internal static class LiveRunCommand
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
+        // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads
+        // the clock could tear it.
+        appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
+        appliance.Control.Start();
         bridge.Start();
         var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
         Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
@@ -100,6 +105,9 @@ internal static class LiveRunCommand
         }
 
         bridge.Stop();
+        // Stop the control loop, then evaluate (and print) what the last frames raised, on this thread.
+        appliance.Control.Dispose();
+        appliance.EndFrame();
         PrintCounters(appliance.Engine, bridge);
         if (bridge.Failure is { } failure)
         {
