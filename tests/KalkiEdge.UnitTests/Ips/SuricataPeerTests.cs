@@ -17,6 +17,16 @@ public class SuricataPeerTests
     private const string Attacker = "203.0.113.66";
 
     [Test]
+    public void A_missing_suricata_fails_the_check_and_says_how_to_install_it()
+    {
+        var empty = Directory.CreateTempSubdirectory("kalkiedge-no-suricata-").FullName;
+        Assert.That(SuricataPeer.Find([empty]), Is.Null);
+        var failure = Assert.Throws<AssertionException>(() => SuricataPeer.Require(SuricataPeer.Find([empty])));
+        Assert.That(failure!.Message, Does.Contain("tests/peers/install-suricata.sh"));
+        Directory.Delete(empty);
+    }
+
+    [Test]
     public void Tcp_flags_and_modifiers()
     {
         var rules = """
@@ -387,6 +397,28 @@ public class SuricataPeerTests
 
         var alerts = SuricataPeer.AssertSameAlerts(rules, c);
         Assert.That(alerts.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Home_net_and_external_net_variables()
+    {
+        var rules = """
+            alert udp $EXTERNAL_NET any -> $HOME_NET any (msg:"in"; content:"x"; sid:161;)
+            alert udp $HOME_NET any -> $EXTERNAL_NET any (msg:"out"; content:"x"; sid:162;)
+            alert udp $HOME_NET any -> $HOME_NET any (msg:"inside"; content:"x"; sid:163;)
+            alert udp !$HOME_NET any -> any any (msg:"not home"; content:"x"; sid:164;)
+            """;
+        var c = new PeerCapture();
+        c.Udp(Attacker, 1000, Client, 2000, "x");
+        c.Udp(Client, 2000, Attacker, 1000, "x");
+        c.Udp(Client, 2001, "192.0.2.11", 2002, "x");
+        c.Udp(Server, 3000, Client, 2003, "x");
+        c.Udp(Attacker, 4000, Server, 5000, "x");
+
+        var theirs = SuricataPeer.RunSuricata(rules, c, null, "--set", "vars.address-groups.HOME_NET=[192.0.2.0/24,198.51.100.0/24]", "--set", "vars.address-groups.EXTERNAL_NET=!$HOME_NET");
+        var ours = SuricataPeer.RunKalkiEdge(rules, c, ", home-net: [192.0.2.0/24, 198.51.100.0/24]");
+        Assert.That(ours, Is.EqualTo(theirs), $"only ours: {string.Join(" ", ours.Except(theirs))}\nonly suricata: {string.Join(" ", theirs.Except(ours))}");
+        Assert.That(ours.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(4));
     }
 
     [TestCase("xmas-scan.rules", 5)]

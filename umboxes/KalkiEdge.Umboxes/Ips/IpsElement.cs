@@ -36,7 +36,7 @@ public sealed class IpsElement(IpsConfig config) : Element
     {
         var files = args.Required("rules")?.AsList() ?? [];
         string? homeNet = HomeNet(args);
-        int flows = (int)args.Int("flows", 1024, 16, 1 << 20);
+        int flows = (int)args.Int("flows", 256, 16, 1 << 20);
         int thresholds = (int)args.Int("thresholds", 256, 4, 1 << 20);
         int cap = (int)args.Int("alert-cap", 100, 1, 1_000_000);
 
