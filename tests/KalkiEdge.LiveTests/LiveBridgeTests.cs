@@ -4,9 +4,9 @@ namespace KalkiEdge.LiveTests;
 
 /// <summary>
 /// Issue 4: the real kalki-edge bridging between the testbed's IoT LAN and uplink. One testbed per fixture,
-/// one appliance process per test (SIGTERM at the end of each). Scenarios that need the control plane (an
-/// attack moving a device's state and the new chain taking effect) belong beside these once it lands: start
-/// the appliance with the device's pack, run the attack tool, wait for the STATE line, then probe as below.
+/// one appliance process per test (SIGTERM at the end of each). Control-plane scenarios (an attack moves a
+/// device's state and the new chain takes effect on live traffic) follow the Hue one: start the appliance with
+/// the device's pack, run the attack tool, wait for the STATE line, then probe.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -26,6 +26,18 @@ public sealed class LiveBridgeTests
 
         _configs = new LiveConfig();
         _testbed = Testbed.Up();
+    }
+
+    /// <summary>Each test starts from empty ARP caches: a spoofing test poisons the uplink hosts' caches directly
+    /// (they share the facility switch with the attacker, which no appliance can prevent).</summary>
+    [SetUp]
+    public void FlushArpCaches()
+    {
+        foreach (var host in _testbed.Hosts)
+        {
+            var flush = _testbed.Exec(host.Name, TimeSpan.FromSeconds(10), "ip", "neigh", "flush", "all");
+            Assert.That(flush.ExitCode, Is.Zero, flush.ToString());
+        }
     }
 
     [OneTimeTearDown]
@@ -174,6 +186,33 @@ public sealed class LiveBridgeTests
         var stopped = appliance.Stop();
         Assert.That(stopped.ExitCode, Is.Zero, stopped.ToString());
         Assert.That(stopped.Stdout, Does.Match(@"\b\d{5,} from unknown devices"), "the device-side flood reached the engine as unknown devices");
+    }
+
+    [Test]
+    public void AHueTokenBruteForceRestrictsTheBridgeToReadsOnTheLiveTraffic()
+    {
+        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, types: new Dictionary<string, string> { ["hue"] = "philips-hue-bridge" }));
+        var token = Credential("hue", "token");
+        var lightState = $"http://192.0.2.10/api/{token}/lights/1/state";
+        Assert.That(_testbed.Probe("cloud", "http", lightState, "--method", "PUT", "--data", "{\"on\": true}", "--expect-status", "200"), "writes work while Normal");
+
+        var (_, attack) = _testbed.Tool("attacker", "hue_bruteforce", "--target", "192.0.2.10", "--count", "30", "--rate", "20", "--duration", "20");
+
+        Assert.That(appliance.WaitFor(l => l.Contains("STATE", StringComparison.Ordinal) && l.Contains("hue", StringComparison.Ordinal) && l.Contains("Normal -> Suspicious", StringComparison.Ordinal), AlertWait),
+            $"no transition after {attack}\n{appliance.Stdout}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(_testbed.Probe("cloud", "http", $"http://192.0.2.10/api/{token}/lights", "--expect-status", "200"), "reads still work when Suspicious");
+            Assert.That(_testbed.Probe("cloud", "http", lightState, "--method", "PUT", "--data", "{\"on\": false}", "--expect-fail"), "writes are dropped when Suspicious");
+            Assert.That(_testbed.Probe("hue", "ping", "192.0.2.100", "--count", "2"), "the bridge's own traffic to the cloud keeps flowing");
+        });
+        Assert.That(appliance.Stop().ExitCode, Is.Zero);
+    }
+
+    private string Credential(string device, string key)
+    {
+        using var status = System.Text.Json.JsonDocument.Parse(_testbed.Call("status", "--json").Stdout);
+        return status.RootElement.GetProperty("credentials").GetProperty(device).GetProperty(key).GetString()!;
     }
 
     private void Flood(string host, int count, int seed)

@@ -80,6 +80,11 @@ internal static class LiveRunCommand
         using var stop = new CancellationTokenSource();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
+        // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads
+        // the clock could tear it.
+        appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
+        appliance.Control.Start();
         bridge.Start();
         management.Healthy = () => bridge.Failure is null;
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
@@ -102,6 +107,9 @@ internal static class LiveRunCommand
         }
 
         bridge.Stop();
+        // Stop the control loop, then evaluate (and print) what the last frames raised, on this thread.
+        appliance.Control.Dispose();
+        appliance.EndFrame();
         PrintCounters(appliance.Engine, bridge);
         if (bridge.Failure is { } failure)
         {

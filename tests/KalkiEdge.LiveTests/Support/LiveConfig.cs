@@ -9,8 +9,12 @@ public sealed class LiveConfig : IDisposable
 
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "kalki-live-" + Guid.NewGuid().ToString("N")[..10]);
 
-    /// <summary>Writes the config; devices not named in <paramref name="chains"/> get <paramref name="defaultChain"/>.</summary>
-    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}")
+    /// <summary>
+    /// Writes the config: a device named in <paramref name="types"/> runs under that device-type pack (the control
+    /// plane picks its chain by state), one named in <paramref name="chains"/> gets that fixed chain, any other
+    /// <paramref name="defaultChain"/>.
+    /// </summary>
+    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null)
     {
         var yaml = new StringBuilder()
             .AppendLine($"umboxes: {Umboxes()}")
@@ -20,7 +24,8 @@ public sealed class LiveConfig : IDisposable
         foreach (var d in testbed.Devices)
         {
             var chain = chains is not null && chains.TryGetValue(d.Name, out var c) ? c : defaultChain;
-            yaml.AppendLine($"  - {{name: {d.Name}, mac: \"{d.Mac}\", ip: {d.Ip}, chain: \"{chain}\"}}");
+            var policy = types is not null && types.TryGetValue(d.Name, out var t) ? $"type: {t}" : $"chain: \"{chain}\"";
+            yaml.AppendLine($"  - {{name: {d.Name}, mac: \"{d.Mac}\", ip: {d.Ip}, {policy}}}");
         }
 
         var path = Path.Combine(Dir, $"site-{Guid.NewGuid().ToString("N")[..6]}.yaml");
