@@ -31,7 +31,7 @@ run: deps
 # iproute2 for the network-namespace testbed.
 test-deps: deps
 	@tools/ensure-packages.sh iproute2 cmake gcc make python3
-	@if [ -x tests/peers/install-suricata.sh ]; then tests/peers/install-suricata.sh; fi
+	@bash tests/peers/install-suricata.sh
 
 test: test-deps
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)

@@ -98,6 +98,18 @@ public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines =
         w.WriteNumber("unknownDevice", engine.Counters.UnknownDevice);
         w.WriteNumber("spoofed", engine.Counters.Spoofed);
         w.WriteNumber("suppressedAlerts", engine.SuppressedAlerts);
+        if (result.Signing is { } signing)
+        {
+            w.WriteStartObject("signing");
+            w.WriteNumber("released", signing.Released);
+            w.WriteNumber("signCalls", signing.SignCalls);
+            w.WriteNumber("verifyCalls", signing.VerifyCalls);
+            w.WriteNumber("missingTag", signing.MissingTag);
+            w.WriteNumber("stale", signing.Stale);
+            w.WriteNumber("invalid", signing.Invalid);
+            w.WriteEndObject();
+        }
+
         w.WriteStartObject("devices");
         foreach (var d in engine.Devices.All.OrderBy(d => d.Name, StringComparer.Ordinal))
         {

@@ -48,6 +48,7 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
             frame.Direction = engine.InferDirection(frame);
             appliance.BeginFrame(frame.TimestampMicros);
             var verdict = engine.Process(frame, context);
+            Sign(verdict, frame, context);
             appliance.EndFrame();
             if (frame.Malformation is { } reason)
             {
@@ -58,21 +59,44 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
             AfterFrame?.Invoke(frame.TimestampMicros);
         }
 
-        Signing?.Flush();
+        if (Signing is { } signing)
+        {
+            signing.Flush();
+            appliance.EndFrame(); // deliver signature-failure alerts of the last batch
+        }
+
         var c = engine.Counters;
         return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed) { Signing = Signing?.Counters };
     }
 
+    /// <summary>
+    /// Tags the frame before the control plane runs (it may swap chains): the tag names the chain that produced it.
+    /// When alerts are waiting, a transition may follow, so pending frames are verified and released first, under
+    /// the chain that produced them; frames still pending at a swap from elsewhere are dropped as stale.
+    /// </summary>
+    private void Sign(Verdict verdict, Frame frame, ElementContext context)
+    {
+        if (Signing is not { } signing)
+        {
+            return;
+        }
+
+        if (verdict != Verdict.Drop)
+        {
+            signing.Submit(verdict == Verdict.Forward ? frame : context.Reply, ChainOwner.Of(appliance.Engine, frame));
+        }
+
+        if (!appliance.Control.Alerts.IsEmpty)
+        {
+            signing.Flush();
+        }
+    }
+
     private void Emit(Verdict verdict, Frame frame, ElementContext context)
     {
-        if (Signing is { } signing)
+        if (Signing is not null)
         {
-            if (verdict != Verdict.Drop)
-            {
-                signing.Submit(verdict == Verdict.Forward ? frame : context.Reply, ChainOwner.Of(appliance.Engine, frame));
-            }
-
-            return;
+            return; // the signing stage sends verified frames to its own egress
         }
 
         if (Output is null)

@@ -41,6 +41,7 @@ public sealed class Bridge : IDisposable
     private long _frameNumber;
     private volatile Exception? _failure;
     private bool _stopped;
+    private int _normalPriority;
 
     public Bridge(PacketEngine engine, Func<ElementContext> createContext, IReadOnlyList<IBridgePort> devicePorts, IBridgePort uplink, ManagementFilter management, int macTableCapacity = MacPortTable.DefaultCapacity)
     {
@@ -58,6 +59,12 @@ public sealed class Bridge : IDisposable
     }
 
     public BridgeCounters Counters { get; } = new();
+
+    /// <summary>Nice value for the capture threads; null leaves them at the process's.</summary>
+    public int? CaptureNice { get; init; }
+
+    /// <summary>Capture threads that could not get <see cref="CaptureNice"/> (no CAP_SYS_NICE).</summary>
+    public int ThreadsAtNormalPriority => _normalPriority;
 
     public MacPortTable Macs => _macs;
 
@@ -263,6 +270,11 @@ public sealed class Bridge : IDisposable
 
     private void Guard(IBridgePort port, Action body)
     {
+        if (CaptureNice is { } nice && !CaptureThreadPriority.TryApply(nice))
+        {
+            Interlocked.Increment(ref _normalPriority);
+        }
+
         try
         {
             body();

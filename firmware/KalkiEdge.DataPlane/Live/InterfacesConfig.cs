@@ -4,7 +4,7 @@ namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>
 /// The site config's <c>interfaces:</c> section:
-/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1] }</c>.
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10 }</c>.
 /// </summary>
 public sealed record InterfacesConfig
 {
@@ -26,6 +26,9 @@ public sealed record InterfacesConfig
     public IReadOnlyList<UInt128> ManagementAddresses { get; init; } = [];
 
     public int MacTableCapacity { get; init; } = MacPortTable.DefaultCapacity;
+
+    /// <summary>Nice value of the capture threads (-20 highest .. 19 lowest).</summary>
+    public int Nice { get; init; } = CaptureThreadPriority.DefaultNice;
 
     public IEnumerable<string> All => Devices.Append(Uplink);
 
@@ -70,6 +73,7 @@ public sealed record InterfacesConfig
         var snaplen = args.Node("snaplen") is { } s ? (int?)args.Int(s, "snaplen", 1600, 128, 65535) : null;
         var buffer = (int)args.Int("buffer-mb", DefaultBufferMegabytes, 1, 1024);
         var macTable = (int)args.Int("mac-table", MacPortTable.DefaultCapacity, 16, 1 << 20);
+        var nice = (int)args.Int("nice", CaptureThreadPriority.DefaultNice, -20, 19);
         var management = new List<UInt128>();
         foreach (var node in args.List("management-addresses"))
         {
@@ -100,6 +104,7 @@ public sealed record InterfacesConfig
             BufferMegabytes = buffer,
             ManagementAddresses = management,
             MacTableCapacity = macTable,
+            Nice = nice,
         };
     }
 

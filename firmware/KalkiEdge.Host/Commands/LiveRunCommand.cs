@@ -72,7 +72,7 @@ internal static class LiveRunCommand
         }
 
         var management = new ManagementFilter([.. opened.Select(p => p.Mac)], config.ManagementAddresses);
-        return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity);
+        return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity) { CaptureNice = config.Nice };
     }
 
     private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge)
@@ -85,8 +85,15 @@ internal static class LiveRunCommand
         Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
         Console.Out.Flush();
         var last = bridge.RefreshStatistics();
+        bool checkedPriority = false;
         while (WaitHandle.WaitAny([stop.Token.WaitHandle, bridge.Faulted], StatisticsPeriod) == WaitHandle.WaitTimeout)
         {
+            if (!checkedPriority && bridge.ThreadsAtNormalPriority > 0)
+            {
+                Console.Error.WriteLine($"kalki-edge run: capture threads run at normal priority (nice {config.Nice} needs CAP_SYS_NICE): frames may be lost when the CPU is busy");
+            }
+
+            checkedPriority = true;
             var now = bridge.RefreshStatistics();
             ReportLosses(last, now);
             last = now;

@@ -29,7 +29,13 @@ internal static class ReplayCommand
         {
             using var source = new PcapFileSource(pcap);
             using var output = cl.Option("--write") is { } w ? new PcapFileSink(w) : null;
-            var runner = new ReplayRunner(appliance, observer) { Output = output };
+            using var assurance = ReplayAssurance.Start(appliance, output, Console.Error);
+            if (assurance is null)
+            {
+                return ExitCodes.Invalid;
+            }
+
+            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing };
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {

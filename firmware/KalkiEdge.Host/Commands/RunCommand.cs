@@ -44,8 +44,29 @@ internal static class RunCommand
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
         using var source = timeline.ToSource("simulation");
         var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed }.Run(source, stop.Token);
+        if (!stop.IsCancellationRequested)
+        {
+            OperatorResets(appliance);
+        }
+
         StatusTable.Print(Console.Out, appliance, result);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The scenario's last act: the operator, having dealt with each attack, returns the devices to Normal.</summary>
+    private static void OperatorResets(Appliance.Appliance appliance)
+    {
+        var attacked = appliance.Engine.Devices.All
+            .Where(d => Appliance.Appliance.StateOf(d) is { } state && state != "Normal")
+            .OrderBy(d => d.Name, StringComparer.Ordinal)
+            .ToList();
+        foreach (var device in attacked)
+        {
+            Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} OPER  {device.Name,-14} operator resets the device to Normal");
+            appliance.BeginFrame(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+            appliance.Control.ResetState(device.Name);
+            appliance.EndFrame();
+        }
     }
 }
 
@@ -56,10 +77,10 @@ internal static class StatusTable
     {
         output.WriteLine();
         output.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed");
-        output.WriteLine($"{"device",-14} {"forwarded",10} {"dropped",8} {"replied",8}  chain");
+        output.WriteLine($"{"device",-14} {"state",-11} {"forwarded",10} {"dropped",8} {"replied",8}  chain");
         foreach (var d in appliance.Engine.Devices.All.OrderBy(d => d.Name, StringComparer.Ordinal))
         {
-            output.WriteLine($"{d.Name,-14} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
+            output.WriteLine($"{d.Name,-14} {Appliance.Appliance.StateOf(d) ?? "-",-11} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
         }
     }
 }

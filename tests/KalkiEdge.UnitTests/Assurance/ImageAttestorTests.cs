@@ -150,4 +150,16 @@ public sealed class ImageAttestorTests : AssuranceFixture
             Assert.That(sink.Alerts.Single().Info, Does.Contain(failures[0].Measured.ToString()));
         });
     }
+
+    [Test]
+    public void EveryShippedImageIsListedInTheCommittedManifest()
+    {
+        var diagnostics = new DiagnosticBag();
+        var compiler = new ChainCompiler(KalkiEdge.Umboxes.UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(RepoPaths.Rules));
+        var catalog = KalkiEdge.Appliance.Images.ImageCatalog.Load(Path.Combine(RepoPaths.Umboxes, "images"), compiler, diagnostics);
+        Assert.That(diagnostics.Items, Is.Empty);
+        var attestor = new ImageAttestor(Shim, SignedManifest.Load(Path.Combine(RepoPaths.Umboxes, "manifest")));
+        var refused = catalog.All.Select(i => attestor.Attest(i.Chain, i.Name, i.Version)).Where(r => !r.Allowed).Select(r => r.Reason).ToList();
+        Assert.That(refused, Is.Empty, "an image changed without re-signing the manifest: run `make sign-manifest`");
+    }
 }

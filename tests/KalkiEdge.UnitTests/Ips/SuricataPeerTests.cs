@@ -17,6 +17,16 @@ public class SuricataPeerTests
     private const string Attacker = "203.0.113.66";
 
     [Test]
+    public void A_missing_suricata_fails_the_check_and_says_how_to_install_it()
+    {
+        var empty = Directory.CreateTempSubdirectory("kalkiedge-no-suricata-").FullName;
+        Assert.That(SuricataPeer.Find([empty]), Is.Null);
+        var failure = Assert.Throws<AssertionException>(() => SuricataPeer.Require(SuricataPeer.Find([empty])));
+        Assert.That(failure!.Message, Does.Contain("tests/peers/install-suricata.sh"));
+        Directory.Delete(empty);
+    }
+
+    [Test]
     public void Tcp_flags_and_modifiers()
     {
         var rules = """
@@ -287,6 +297,128 @@ public class SuricataPeerTests
 
         var alerts = SuricataPeer.AssertSameAlerts(rules, c);
         Assert.That(alerts.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(4));
+    }
+
+    [Test]
+    public void Threshold_windows_at_their_exact_boundary()
+    {
+        var rules = """
+            alert udp any any -> any 7101 (msg:"limit"; content:"x"; threshold: type limit, track by_src, count 1, seconds 2; sid:121;)
+            alert udp any any -> any 7102 (msg:"threshold"; content:"x"; threshold: type threshold, track by_src, count 2, seconds 2; sid:122;)
+            alert udp any any -> any 7103 (msg:"both"; content:"x"; threshold: type both, track by_src, count 2, seconds 2; sid:123;)
+            alert udp any any -> any 7104 (msg:"threshold of one"; content:"x"; threshold: type threshold, track by_src, count 1, seconds 2; sid:124;)
+            alert udp any any -> any 7105 (msg:"both of one"; content:"x"; threshold: type both, track by_dst, count 1, seconds 2; sid:125;)
+            """;
+        var c = new PeerCapture { StepMicros = 0 };
+        foreach (var port in new ushort[] { 7101, 7102, 7103, 7104, 7105 })
+        {
+            // Matches at 0, 1.999999, 2.0, 2.000001, 4.0, 4.000001 s after the first of each rule.
+            long start = c.NowMicros;
+            foreach (var offset in new long[] { 0, 1_999_999, 2_000_000, 2_000_001, 4_000_000, 4_000_001, 6_000_002 })
+            {
+                c.NowMicros = start + offset;
+                c.Udp(Attacker, 5000, Client, port, "x");
+            }
+
+            c.NowMicros = start + 10_000_000;
+        }
+
+        var alerts = SuricataPeer.AssertSameAlerts(rules, c);
+        Assert.That(alerts.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(5));
+    }
+
+    [Test]
+    public void Flags_flow_and_content_combined_with_bidirectional_rules()
+    {
+        var rules = """
+            alert tcp any any <> any 8883 (msg:"either way with content"; content:"secret"; sid:131;)
+            alert tcp any 8883 <> any any (msg:"syn-ack from the service"; flags:SA; sid:132;)
+            alert tcp any any -> any 8883 (msg:"push-ack with data to server"; flow:to_server,established; flags:PA; content:"secret"; sid:133;)
+            alert tcp any any -> any any (msg:"not established with content"; flow:not_established; content:"secret"; sid:134;)
+            alert tcp any any -> any any (msg:"fin with content"; flags:+F; content:"bye"; sid:135;)
+            alert udp any any <> any 9000 (msg:"udp either way"; flow:to_client; content:"pong"; sid:136;)
+            """;
+        var c = new PeerCapture();
+        var s1 = c.Conversation(Client, 40100, Server, 8883).Handshake();
+        s1.ClientSends("secret hello");
+        s1.ServerSends("secret reply");
+        s1.Close();
+        c.Tcp(Attacker, 40200, Client, 8883, P | A, 100, 1, "secret outside any session");
+        c.Tcp(Attacker, 40201, Client, 80, F | P | A, 100, 1, "bye");
+        c.Udp(Client, 9001, Server, 9000, "ping");
+        c.Udp(Server, 9000, Client, 9001, "pong");
+        c.Udp(Server, 9000, Client, 9002, "pong");
+
+        var alerts = SuricataPeer.AssertSameAlerts(rules, c);
+        Assert.That(alerts.Select(a => a.Sid).Distinct().Count(), Is.GreaterThanOrEqualTo(5));
+    }
+
+    [Test]
+    public void Icmp_flows_for_header_only_rules()
+    {
+        var rules = """
+            alert icmp any any -> any any (msg:"icmp"; sid:141;)
+            alert icmp any any -> any any (msg:"icmp with payload"; content:"probe"; sid:142;)
+            """;
+        var c = new PeerCapture();
+        for (ushort id = 1; id <= 3; id++)
+        {
+            for (ushort seq = 1; seq <= 2; seq++)
+            {
+                c.IcmpEcho(Attacker, Client, reply: false, id: id, sequence: seq, payload: "probe");
+                c.IcmpEcho(Client, Attacker, reply: true, id: id, sequence: seq, payload: "probe");
+            }
+        }
+
+        var alerts = SuricataPeer.AssertSameAlerts(rules, c);
+        Assert.That(alerts.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Payload_of_fin_and_rst_packets_is_inspected_only_inside_a_tcp_session()
+    {
+        var rules = """
+            alert tcp any any -> any any (msg:"probe"; content:"probe"; sid:151;)
+            alert tcp any any -> any any (msg:"probe with fin"; flags:+F; content:"probe"; sid:152;)
+            """;
+        var c = new PeerCapture();
+        ushort port = 3000;
+        foreach (var flags in new[] { S, S | A, A, P | A, F, F | A, F | P | A, R, R | A, U, None, P, F | P | U, S | F })
+        {
+            c.Tcp(Attacker, 50000, Client, port++, flags, 100, 1, "probe");
+        }
+
+        foreach (var flags in new[] { F | P | A, R | A, R })
+        {
+            c.Conversation(Client, port, Server, 80).Handshake();
+            c.Tcp(Client, port, Server, 80, flags, 1_000_001u + port, 5_000_081u, "probe");
+            port++;
+        }
+
+        var alerts = SuricataPeer.AssertSameAlerts(rules, c);
+        Assert.That(alerts.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Home_net_and_external_net_variables()
+    {
+        var rules = """
+            alert udp $EXTERNAL_NET any -> $HOME_NET any (msg:"in"; content:"x"; sid:161;)
+            alert udp $HOME_NET any -> $EXTERNAL_NET any (msg:"out"; content:"x"; sid:162;)
+            alert udp $HOME_NET any -> $HOME_NET any (msg:"inside"; content:"x"; sid:163;)
+            alert udp !$HOME_NET any -> any any (msg:"not home"; content:"x"; sid:164;)
+            """;
+        var c = new PeerCapture();
+        c.Udp(Attacker, 1000, Client, 2000, "x");
+        c.Udp(Client, 2000, Attacker, 1000, "x");
+        c.Udp(Client, 2001, "192.0.2.11", 2002, "x");
+        c.Udp(Server, 3000, Client, 2003, "x");
+        c.Udp(Attacker, 4000, Server, 5000, "x");
+
+        var theirs = SuricataPeer.RunSuricata(rules, c, null, "--set", "vars.address-groups.HOME_NET=[192.0.2.0/24,198.51.100.0/24]", "--set", "vars.address-groups.EXTERNAL_NET=!$HOME_NET");
+        var ours = SuricataPeer.RunKalkiEdge(rules, c, ", home-net: [192.0.2.0/24, 198.51.100.0/24]");
+        Assert.That(ours, Is.EqualTo(theirs), $"only ours: {string.Join(" ", ours.Except(theirs))}\nonly suricata: {string.Join(" ", theirs.Except(ours))}");
+        Assert.That(ours.Select(a => a.Sid).Distinct().Count(), Is.EqualTo(4));
     }
 
     [TestCase("xmas-scan.rules", 5)]

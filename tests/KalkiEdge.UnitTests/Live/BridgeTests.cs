@@ -159,6 +159,36 @@ public sealed class BridgeTests
     }
 
     [Test]
+    public void BridgingFramesAllocatesNothingPerFrame()
+    {
+        using var dev0 = new FakePort("dev0", M(Dev0Mac), record: false);
+        using var up0 = new FakePort("up0", M(Up0Mac), record: false);
+        using var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [dev0], up0, new ManagementFilter([M(Dev0Mac), M(Up0Mac)], []));
+        var context = new ElementContext(_alerts);
+        var outbound = Frames.Udp("192.0.2.10", 40000, "192.0.2.100", 7, "x", srcMac: Hue, dstMac: Cloud);
+        var inbound = Frames.Udp("192.0.2.100", 7, "192.0.2.10", 40000, "x", srcMac: Cloud, dstMac: Hue);
+        Pump(100); // warm-up: JIT, first-touch of tables
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Pump(10_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.That(allocated, Is.LessThan(1024), $"{allocated} bytes for 20,000 frames");
+        Assert.That((up0.Counters.Sent, dev0.Counters.Sent), Is.EqualTo((10_100L, 10_100L)));
+
+        void Pump(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                _frame.Load(outbound, 1_700_000_000_000_000 + i, Direction.FromDevice);
+                bridge.FromDevicePort(0, _frame, context);
+                _frame.Load(inbound, 1_700_000_000_000_000 + i, Direction.ToDevice);
+                bridge.FromUplink(_frame, context);
+            }
+        }
+    }
+
+    [Test]
     public void CaptureThreadsBridgeUntilStoppedAndThenNothingCrosses()
     {
         var bridge = Build(_dev0);

@@ -4,8 +4,8 @@ using KalkiEdge.DataPlane.Live;
 
 namespace KalkiEdge.UnitTests.Live;
 
-/// <summary>An in-memory bridge port: frames queued by the test are "received"; sent frames are recorded.</summary>
-internal sealed class FakePort(string name, ulong mac = 0) : IBridgePort
+/// <summary>An in-memory bridge port: frames queued by the test are "received"; sent frames are recorded (or only counted).</summary>
+internal sealed class FakePort(string name, ulong mac = 0, bool record = true) : IBridgePort
 {
     private readonly BlockingCollection<byte[]> _inbound = [];
     private readonly CancellationTokenSource _stop = new();
@@ -37,7 +37,11 @@ internal sealed class FakePort(string name, ulong mac = 0) : IBridgePort
 
     public void Send(Frame frame)
     {
-        Sent.Enqueue(frame.Data.ToArray());
+        if (record)
+        {
+            Sent.Enqueue(frame.Data.ToArray());
+        }
+
         Interlocked.Increment(ref Counters.Sent);
     }
 

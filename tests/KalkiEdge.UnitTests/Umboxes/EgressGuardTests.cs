@@ -96,16 +96,17 @@ public class EgressGuardTests
     [Test]
     public void Reports_every_argument_error_with_its_place()
     {
-        var errors = ChainHarness.Errors("egress-guard(allow: [{}, {remote: 300.1.1.1}, {proto: icmp, rport: 7},\n  {rport: 70000, proto: sctp, host: x}, 443], lports: [0])");
+        var errors = ChainHarness.Errors("egress-guard(allow: [{}, {remote: 300.1.1.1}, {proto: icmp, rport: 7}, {dir: in, proto: tcp},\n  {rport: 70000, proto: sctp, host: x}, 443], lports: [ssh])");
         var messages = errors.Select(e => e.Message).ToList();
         Assert.That(messages, Has.Some.Contain("empty allow entry"));
         Assert.That(messages, Has.Some.Contain("'300.1.1.1' is not an address"));
-        Assert.That(messages, Has.Some.Contain("'rport' applies to tcp and udp only"));
+        Assert.That(messages, Has.Some.Contain("'rport' needs 'proto: tcp' or 'proto: udp'"));
+        Assert.That(messages, Has.Some.Contain("remove 'dir'"));
         Assert.That(messages, Has.Some.Contain("'70000' is not a port"));
         Assert.That(messages, Has.Some.Contain("'proto' must be one of"));
         Assert.That(messages, Has.Some.Contain("unknown argument 'host'"));
         Assert.That(messages, Has.Some.Contain("allow entry must be a map"));
-        Assert.That(messages, Has.Some.Contain("'lports': '0' is not a port"));
+        Assert.That(messages, Has.Some.Contain("'lports': 'ssh' is not a port"));
         var sctp = errors.Single(e => e.Message.Contains("sctp", StringComparison.Ordinal));
         Assert.That(sctp.Line, Is.EqualTo(2));
         Assert.That(ChainHarness.Errors("egress-guard(block: true)").Single().Message, Does.Contain("missing required argument 'allow'"));

@@ -24,7 +24,8 @@ public sealed class BenchSkippedException(string message) : Exception(message)
 /// <summary>Collects measurements of all suites and writes them as JSON.</summary>
 public sealed class BenchReport(string directory)
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Named literals: a metric that could not be measured here (peer absent) is NaN, which plain JSON cannot hold.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
     private readonly Dictionary<string, SuiteReport> _suites = [];
 
     public SuiteReport For(string suite) => _suites[suite] = new SuiteReport(suite);

@@ -10,5 +10,7 @@ public static class BenchSuites
         new EngineThroughputSuite(),
         new ReactionSuite(),
         new ChainFootprintSuite(),
+        new SigningSuite(),
+        new LiveBridgeSuite(),
     ];
 }

@@ -18,7 +18,7 @@ internal static class CommonArgs
     /// <summary><c>alert-window:</c> aggregation period of per-request alerts (one alert per source per period, with a count).</summary>
     public static long AlertWindowArg(ElementArgs args) => args.DurationMicros("alert-window", DefaultAlertWindowMicros);
 
-    /// <summary><c>max-sources:</c> capacity of the per-source table (bounded memory; least recently seen evicted).</summary>
+    /// <summary><c>max-sources:</c> capacity of the per-source tables (rounded up to a power of two; bounded memory, least recently seen evicted and counted).</summary>
     public static int MaxSourcesArg(ElementArgs args) => (int)args.Int("max-sources", DefaultSources, 16, MaxSources);
 
     /// <summary>

@@ -13,16 +13,14 @@ internal sealed class DistinctWindowDetector
     private readonly SourceTable<AlertAggregatorState> _table;
     private readonly int _threshold;
     private readonly long _windowMicros;
-    private readonly int[] _hashes;
-    private readonly long[] _lastUsed;
 
     public DistinctWindowDetector(int threshold, long windowMicros, int capacity)
     {
         _threshold = threshold;
         _windowMicros = windowMicros;
-        _table = new SourceTable<AlertAggregatorState>(capacity, windowMicros);
-        _hashes = new int[checked(_table.Capacity * threshold)];
-        _lastUsed = new long[_hashes.Length];
+
+        // Per source, in the entry's extra storage: the values' hashes, then the times they were last used.
+        _table = new SourceTable<AlertAggregatorState>(capacity, windowMicros, 2 * threshold);
     }
 
     public long Evictions => _table.Evictions;
@@ -32,38 +30,40 @@ internal sealed class DistinctWindowDetector
     public Detection Record(UInt128 source, ReadOnlySpan<byte> value, long now)
     {
         int slot = _table.Acquire(source, now, out bool created);
-        int first = slot * _threshold;
+        var extra = _table.Extra(slot);
+        var hashes = extra[.._threshold];
+        var lastUsed = extra[_threshold..];
         if (created)
         {
-            _lastUsed.AsSpan(first, _threshold).Fill(long.MinValue);
+            lastUsed.Fill(long.MinValue); // unused
         }
 
-        var hash = new HashCode();
-        hash.AddBytes(value);
-        int h = hash.ToHashCode();
+        var hasher = new HashCode();
+        hasher.AddBytes(value);
+        long h = hasher.ToHashCode();
 
         // Refresh the value if known, else replace the least recently used one; count those within the window.
-        int target = first;
-        int within = 0;
-        for (int i = first; i < first + _threshold; i++)
+        int target = 0;
+        for (int i = 0; i < _threshold; i++)
         {
-            if (_lastUsed[i] != long.MinValue && _hashes[i] == h)
+            if (lastUsed[i] != long.MinValue && hashes[i] == h)
             {
                 target = i;
                 break;
             }
 
-            if (_lastUsed[i] < _lastUsed[target])
+            if (lastUsed[i] < lastUsed[target])
             {
                 target = i;
             }
         }
 
-        _hashes[target] = h;
-        _lastUsed[target] = now;
-        for (int i = first; i < first + _threshold; i++)
+        hashes[target] = h;
+        lastUsed[target] = now;
+        int within = 0;
+        foreach (var used in lastUsed)
         {
-            if (_lastUsed[i] != long.MinValue && now - _lastUsed[i] < _windowMicros)
+            if (used != long.MinValue && now - used < _windowMicros)
             {
                 within++;
             }

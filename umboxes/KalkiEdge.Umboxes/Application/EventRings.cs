@@ -1,45 +1,36 @@
 namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>
-/// For every table slot, the times of its last <c>depth</c> events, in one flat preallocated array. Answers
-/// "were there at least depth events within the window?" exactly (a sliding window, not fixed buckets, so an
-/// attacker cannot hide a burst by straddling a bucket boundary).
+/// The times of a source's last <c>depth</c> events, kept in a table entry's extra storage
+/// (<see cref="SourceTable{T}.Extra"/>: one long of bookkeeping, then depth times). Answers "were there at
+/// least depth events within the window?" exactly: a sliding window, not fixed buckets, so an attacker cannot
+/// hide a burst by straddling a bucket boundary.
 /// </summary>
-internal sealed class EventRings
+internal static class EventRings
 {
-    private readonly long[] _times;
-    private readonly int[] _next;
-    private readonly int[] _filled;
-    private readonly int _depth;
-
-    public EventRings(int slots, int depth)
-    {
-        _depth = depth;
-        _times = new long[checked(slots * depth)];
-        _next = new int[slots];
-        _filled = new int[slots];
-    }
-
-    public void Reset(int slot)
-    {
-        _next[slot] = 0;
-        _filled[slot] = 0;
-    }
+    /// <summary>Longs of extra storage an entry needs for a ring of <paramref name="depth"/> events.</summary>
+    public static int Longs(int depth) => depth + 1;
 
     /// <summary>Records an event at <paramref name="now"/>; true when the last depth events all lie within the window.</summary>
-    public bool AddAndCheck(int slot, long now, long windowMicros)
+    public static bool AddAndCheck(Span<long> ring, long now, long windowMicros)
     {
-        int baseIndex = slot * _depth;
-        int next = _next[slot];
-        _times[baseIndex + next] = now;
-        next = next + 1 == _depth ? 0 : next + 1;
-        _next[slot] = next;
-        if (_filled[slot] < _depth)
-        {
-            _filled[slot]++;
-        }
+        int depth = ring.Length - 1;
+        var (next, filled) = Unpack(ring[0]);
+        ring[1 + next] = now;
+        next = next + 1 == depth ? 0 : next + 1;
+        filled = Math.Min(filled + 1, depth);
+        ring[0] = ((long)filled << 32) | (uint)next;
+        return FullWithin(ring, now, windowMicros);
+    }
+
+    /// <summary>True when the last depth events all lie within the window ending now.</summary>
+    public static bool FullWithin(ReadOnlySpan<long> ring, long now, long windowMicros)
+    {
+        var (next, filled) = Unpack(ring[0]);
 
         // When full, "next" points at the oldest of the last depth events.
-        return _filled[slot] == _depth && now - _times[baseIndex + next] < windowMicros;
+        return filled == ring.Length - 1 && now - ring[1 + next] < windowMicros;
     }
+
+    private static (int Next, int Filled) Unpack(long bookkeeping) => ((int)(uint)bookkeeping, (int)(bookkeeping >> 32));
 }

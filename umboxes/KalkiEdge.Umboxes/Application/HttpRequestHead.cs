@@ -40,6 +40,15 @@ internal readonly ref struct HttpRequestHead
     {
         head = default;
         var window = payload.Length > maxHeadBytes ? payload[..maxHeadBytes] : payload;
+
+        // Reject non-HTTP payloads (TLS, binary protocols) from their first bytes, before scanning for a line end.
+        var start = window[..Math.Min(window.Length, MaxMethodLength + 1)];
+        int sp1 = start.IndexOf((byte)' ');
+        if (sp1 <= 0 || !IsMethod(start[..sp1]))
+        {
+            return false;
+        }
+
         int lineEnd = window.IndexOf((byte)'\n');
         if (lineEnd < 0)
         {
@@ -47,8 +56,7 @@ internal readonly ref struct HttpRequestHead
         }
 
         var line = TrimCr(window[..lineEnd]);
-        int sp1 = line.IndexOf((byte)' ');
-        if (sp1 <= 0 || sp1 > MaxMethodLength || !IsMethod(line[..sp1]))
+        if (line.Length <= sp1)
         {
             return false;
         }

@@ -8,7 +8,6 @@ namespace KalkiEdge.Umboxes.Application;
 /// </summary>
 internal sealed class SlidingWindowDetector
 {
-    private readonly EventRings _rings;
     private readonly long _windowMicros;
     private readonly long _alertWindowMicros;
 
@@ -18,23 +17,24 @@ internal sealed class SlidingWindowDetector
     {
         _windowMicros = windowMicros;
         _alertWindowMicros = alertWindowMicros;
-        Table = new SourceTable<SourceState>(capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros));
-        _rings = new EventRings(Table.Capacity, threshold);
+        Table = new SourceTable<SourceState>(capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros), EventRings.Longs(threshold));
     }
 
     public SourceTable<SourceState> Table { get; }
 
     public Detection Record(UInt128 source, long now)
     {
-        int slot = Table.Acquire(source, now, out bool created);
-        if (created)
-        {
-            _rings.Reset(slot);
-        }
-
-        bool over = _rings.AddAndCheck(slot, now, _windowMicros);
+        int slot = Table.Acquire(source, now, out _);
+        bool over = EventRings.AddAndCheck(Table.Extra(slot), now, _windowMicros);
         int count = over ? AlertAggregator.Occurred(ref Table[slot].Alerts, now, _alertWindowMicros) : 0;
         return new Detection(slot, over, count);
+    }
+
+    /// <summary>True when <paramref name="source"/> is at or over the threshold now, without recording an event.</summary>
+    public bool IsOver(UInt128 source, long now)
+    {
+        int slot = Table.Find(source, now);
+        return slot >= 0 && EventRings.FullWithin(Table.Extra(slot), now, _windowMicros);
     }
 
     /// <summary>True while <paramref name="source"/> is blocked (see <see cref="SourceState.BlockedUntil"/>).</summary>

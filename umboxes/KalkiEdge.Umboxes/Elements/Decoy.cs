@@ -49,7 +49,7 @@ public sealed class Decoy : Element
     public static IElementSpec? Compile(ElementArgs args)
     {
         var protocol = args.Choice("protocol", "wemo", "wemo");
-        ushort port = PortSet.Single(args, "port", 49153);
+        ushort port = (ushort)args.Int("port", 49153, 1, 65535);
         var path = args.String("path", "/upnp/control/basicevent1");
         if (path.Length == 0 || path[0] != '/' || path.Length > 256 || !System.Text.Ascii.IsValid(path) || path.Any(c => c <= ' '))
         {

@@ -1,6 +1,7 @@
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Umboxes.Application;
+using KalkiEdge.Umboxes.Common;
 
 namespace KalkiEdge.Umboxes.Elements;
 
@@ -13,8 +14,10 @@ public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, lo
 /// <c>abnormal-egress</c> — once per <c>alert-window</c> (default 100ms) for the device, whatever the
 /// destination (a scan of many hosts stays one alert per period), the count aggregating the offending frames —
 /// and is dropped with <c>block: true</c>. Traffic toward the device and non-IP frames
-/// (ARP, layer 2 is the firewall's job) pass. Entries: <c>remote</c> (address/CIDR, default any), <c>proto</c>
-/// (tcp, udp, icmp — ICMP and ICMPv6 — or any), <c>rport</c> (port, range or list; TCP/UDP only).
+/// (ARP, layer 2 is the firewall's job) pass. Entries use the firewall's match words: <c>remote</c>
+/// (address/CIDR or list, default any), <c>proto</c> (tcp, udp, icmp — ICMP and ICMPv6 —, ip or any),
+/// <c>rport</c> and <c>lport</c> (port, range or list; need proto tcp or udp). IPv4 fragments after the first
+/// carry no ports, so they match only entries without ports.
 /// <code>egress-guard(allow: [{remote: 198.51.100.0/24, rport: 443, proto: tcp}, {rport: 53, proto: udp}], lports: [80], block: true, alert-window: 1s)</code>
 /// </summary>
 public sealed class EgressGuard(EgressGuardConfig config) : Element
@@ -23,7 +26,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        var rules = new List<EgressRule>();
+        var rules = new List<TrafficMatch>();
         var allowNode = args.Required("allow");
         if (allowNode is not null)
         {
@@ -36,8 +39,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
             }
         }
 
-        var lportsNode = args.Node("lports");
-        var lports = lportsNode is null ? null : PortSet.Parse(args, lportsNode, "lports");
+        var lports = MatchArgs.Ports(args, "lports");
         bool block = args.Bool("block", false);
         long alertWindow = CommonArgs.AlertWindowArg(args);
         return new ElementSpec<EgressGuardConfig>("egress-guard", new EgressGuardConfig(new EgressAllowList(rules, lports), block, alertWindow), static c => new EgressGuard(c));
@@ -64,7 +66,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
         return config.Block ? Verdict.Drop : Verdict.Forward;
     }
 
-    private static EgressRule? ParseRule(ElementArgs args, ArgNode item)
+    private static TrafficMatch? ParseRule(ElementArgs args, ArgNode item)
     {
         var entry = args.Map(item, "allow entry");
         if (entry is null)
@@ -78,24 +80,14 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
             return null;
         }
 
-        var remoteNode = entry.Node("remote");
-        var remote = remoteNode is null ? IpNetwork.Any : entry.Network(remoteNode, "remote");
-        var proto = entry.Choice("proto", "any", "tcp", "udp", "icmp", "any") switch
+        if (entry.Has("dir"))
         {
-            "tcp" => EgressProtocol.Tcp,
-            "udp" => EgressProtocol.Udp,
-            "icmp" => EgressProtocol.Icmp,
-            _ => EgressProtocol.Any,
-        };
-        var rportNode = entry.Node("rport");
-        var rports = rportNode is null ? null : PortSet.Parse(entry, rportNode, "rport");
-        if (rportNode is not null && proto == EgressProtocol.Icmp)
-        {
-            entry.Error(rportNode.At, "'rport' applies to tcp and udp only, not icmp");
+            entry.Error(entry.Node("dir")!.At, "allow entries are device-originated by definition; remove 'dir'");
         }
 
+        var match = MatchArgs.Traffic(entry, DirectionMatch.Out);
         entry.RejectUnknown();
-        return new EgressRule(remote, proto, rports);
+        return match;
     }
 
     private string Describe(Frame frame, int count)

@@ -1,6 +1,7 @@
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Umboxes.Application;
+using KalkiEdge.Umboxes.Common;
 
 namespace KalkiEdge.Umboxes.Elements;
 
@@ -16,9 +17,11 @@ public sealed record HttpAuthGuardConfig(PortSet? Ports, int MaxLogins, long Win
 /// <c>max-head-bytes</c> of the segment only (no reassembly). A login with factory-default credentials raises
 /// <c>default-login</c> (Basic: user and password; Digest: user name only, as Digest never sends the
 /// password); more than <c>max-logins</c> logins from one source within <c>window</c> (sliding, frame time)
-/// raise <c>max-login-attempts</c>, once per source per <c>window</c>; default logins are aggregated once per
+/// raise <c>max-login-attempts</c>. A login is a request whose Authorization header differs from the previous
+/// one of the same source: browsers resend the same Basic credentials with every request, and those are not
+/// new attempts (Digest headers change with every request, so each Digest request counts). Alerts are raised, once per source per <c>window</c>; default logins are aggregated once per
 /// source per <c>alert-window</c> (default 100ms). Counts tell how many occurrences an alert stands for. With
-/// <c>block: true</c> default-credential requests, and logins beyond the limit, are dropped. Requests without
+/// <c>block: true</c> default-credential requests, and logins of a source over the limit, are dropped. Requests without
 /// credentials and segments that are not a request head pass. Alert info names the user, never a password.
 /// <code>http-auth-guard(ports: [80], defaults: ["admin:admin", "admin:"], max-logins: 5, window: 1min, alert-window: 100ms, block: true)</code>
 /// </summary>
@@ -27,26 +30,27 @@ public sealed class HttpAuthGuard : Element
     private readonly HttpAuthGuardConfig _config;
     private readonly SlidingWindowDetector _logins;
     private readonly SlidingWindowDetector _defaultLogins;
+    private readonly SourceTable<int> _lastCredentials;
 
     public HttpAuthGuard(HttpAuthGuardConfig config)
     {
         _config = config;
         _logins = new SlidingWindowDetector(config.MaxLogins + 1, config.WindowMicros, config.WindowMicros, config.MaxSources);
         _defaultLogins = new SlidingWindowDetector(1, config.AlertWindowMicros, config.AlertWindowMicros, config.MaxSources);
+        _lastCredentials = new SourceTable<int>(config.MaxSources, config.WindowMicros);
     }
 
     /// <summary>Logins whose credentials could not be read (counted as logins, never default ones).</summary>
     public long MalformedCredentials { get; private set; }
 
     /// <summary>Sources displaced from the full tables.</summary>
-    public long Evictions => _logins.Table.Evictions + _defaultLogins.Table.Evictions;
+    public long Evictions => _logins.Table.Evictions + _defaultLogins.Table.Evictions + _lastCredentials.Evictions;
 
     internal int TableCapacity => _logins.Table.Capacity;
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        var portsNode = args.Node("ports");
-        var ports = portsNode is null ? null : PortSet.Parse(args, portsNode, "ports");
+        var ports = MatchArgs.Ports(args, "ports");
         var defaultsNode = args.Node("defaults");
         var defaults = DefaultCredentials.Parse(args, defaultsNode?.AsList());
         int maxLogins = (int)args.Int("max-logins", 5, 1, 1000);
@@ -88,13 +92,22 @@ public sealed class HttpAuthGuard : Element
 
         long now = frame.TimestampMicros;
         bool drop = false;
-        var logins = _logins.Record(frame.SrcIp, now);
-        if (logins.AlertCount > 0)
+        if (IsNewAttempt(frame.SrcIp, value, now))
         {
-            context.Raise(AlertTypes.MaxLoginAttempts, DescribeLogins(frame.SrcIp, logins.AlertCount), count: logins.AlertCount);
+            var logins = _logins.Record(frame.SrcIp, now);
+            if (logins.AlertCount > 0)
+            {
+                context.Raise(AlertTypes.MaxLoginAttempts, DescribeLogins(frame.SrcIp, logins.AlertCount), count: logins.AlertCount);
+            }
+
+            drop |= _config.Block && logins.Over;
+        }
+        else
+        {
+            // A repeated login from a source over the limit is as offending as a new one.
+            drop |= _config.Block && _logins.IsOver(frame.SrcIp, now);
         }
 
-        drop |= _config.Block && logins.Over;
         var user = auth.Malformed ? null : _config.Defaults.Match(auth.Scheme, auth.User, auth.Password);
         if (user is not null)
         {
@@ -108,6 +121,18 @@ public sealed class HttpAuthGuard : Element
         }
 
         return drop ? Verdict.Drop : Verdict.Forward;
+    }
+
+    /// <summary>Remembers a hash of the source's last Authorization value (per-process seed: not forgeable).</summary>
+    private bool IsNewAttempt(UInt128 source, ReadOnlySpan<byte> authorization, long now)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(authorization);
+        int h = hash.ToHashCode();
+        int slot = _lastCredentials.Acquire(source, now, out bool created);
+        bool isNew = created || _lastCredentials[slot] != h;
+        _lastCredentials[slot] = h;
+        return isNew;
     }
 
     private string DescribeLogins(UInt128 source, int count)

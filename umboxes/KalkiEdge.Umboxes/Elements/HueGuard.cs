@@ -38,7 +38,7 @@ public sealed class HueGuard : Element
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        ushort port = PortSet.Single(args, "port", 80);
+        ushort port = (ushort)args.Int("port", 80, 1, 65535);
         int tokens = (int)args.Int("tokens", 5, 2, 1000);
         int tokenRequests = (int)args.Int("token-requests", 5, 1, 1000);
         long window = args.DurationMicros("window", 10_000_000);

@@ -14,6 +14,8 @@ namespace KalkiEdge.Umboxes.Ips;
 /// SYN → SYN+ACK → ACK (that ACK itself is not); a flow never seen from its SYN never becomes established.
 /// Other protocols are established from the first packet of the reply direction onward (that one included).</item>
 /// <item><see cref="PacketFlow.FirstInDirection"/>: the first packet of each direction of the flow.</item>
+/// <item><see cref="PacketFlow.HasTcpSession"/>: a SYN (without ACK, FIN or RST) was seen, so Suricata's stream engine
+/// tracks the flow (it does not pick up sessions mid-stream).</item>
 /// <item>Idle flows expire after Suricata's default timeouts of frame time: 30 s (60 s for TCP) before they are
 /// established, 300 s (600 s for TCP) after.</item>
 /// </list>
@@ -77,6 +79,7 @@ public sealed class FlowTable
         bool established;
         if (frame.IsTcp)
         {
+            e.SynSeen |= (frame.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Fin | TcpFlags.Rst)) == TcpFlags.Syn;
             // Suricata marks the handshake's last ACK as not yet established: look before advancing.
             established = e.State == FlowState.Established;
             Advance(ref e, frame.TcpFlags, toServer);
@@ -91,7 +94,7 @@ public sealed class FlowTable
             established = e.State == FlowState.Established;
         }
 
-        return new PacketFlow(toServer, established, first);
+        return new PacketFlow(toServer, established, first, e.SynSeen);
     }
 
     private static bool IsSynAck(Frame frame) =>
@@ -182,6 +185,7 @@ public sealed class FlowTable
         public byte Protocol;
         public bool ClientIsA;
         public FlowState State;
+        public bool SynSeen;
         public byte Seen;
         public long LastSeen;
     }

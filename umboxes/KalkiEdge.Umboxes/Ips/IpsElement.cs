@@ -6,7 +6,8 @@ namespace KalkiEdge.Umboxes.Ips;
 
 /// <summary>Validated, shared configuration of an <c>ips</c> element.</summary>
 /// <param name="NeedsFlows">Some rule has a flow condition: every packet must update the flow table.</param>
-public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, int FlowCapacity, int ThresholdCapacity, int AlertCapPerSecond);
+/// <param name="TracksTcpSessions">Some tcp rule inspects payload: SYNs and FIN/RST packets with payload update the flow table.</param>
+public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpSessions, int FlowCapacity, int ThresholdCapacity, int AlertCapPerSecond);
 
 /// <summary>
 /// <c>ips(rules: camera.rules, home-net: 192.0.2.0/24)</c>: runs a Snort/Suricata rule subset over each frame.
@@ -18,6 +19,7 @@ public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, int FlowCapacit
 public sealed class IpsElement(IpsConfig config) : Element
 {
     private const long CapWindowMicros = 1_000_000;
+    private const TcpFlags SessionFlags = TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst;
 
     private readonly RuleIndex _index = config.Index;
     private FlowTable? _flows;
@@ -34,7 +36,7 @@ public sealed class IpsElement(IpsConfig config) : Element
     {
         var files = args.Required("rules")?.AsList() ?? [];
         string? homeNet = HomeNet(args);
-        int flows = (int)args.Int("flows", 1024, 16, 1 << 20);
+        int flows = (int)args.Int("flows", 256, 16, 1 << 20);
         int thresholds = (int)args.Int("thresholds", 256, 4, 1 << 20);
         int cap = (int)args.Int("alert-cap", 100, 1, 1_000_000);
 
@@ -66,7 +68,8 @@ public sealed class IpsElement(IpsConfig config) : Element
         }
 
         bool needsFlows = rules.Exists(r => !r.Flow.IsEmpty);
-        var config = new IpsConfig(new RuleIndex(rules), needsFlows, flows, thresholds, cap);
+        var index = new RuleIndex(rules);
+        var config = new IpsConfig(index, needsFlows, index.HasTcpContentRules, flows, thresholds, cap);
         return new ElementSpec<IpsConfig>("ips", config, static c => new IpsElement(c));
     }
 
@@ -104,8 +107,15 @@ public sealed class IpsElement(IpsConfig config) : Element
 
         // Flow conditions need every packet (the handshake's SYN+ACK usually has no candidate rules); header-only
         // rules consult the table only when they match, since all packets of a flow direction share a header.
-        bool haveFlow = config.NeedsFlows;
+        bool haveFlow = config.NeedsFlows || (config.TracksTcpSessions && frame.IsTcp && (frame.TcpFlags & SessionFlags) != 0);
         var flow = haveFlow ? Flows.Update(frame, srcPort, dstPort) : default;
+
+        // Like Suricata, a FIN or RST outside a tracked TCP session (no SYN seen) has its payload ignored.
+        if (haveFlow && frame.IsTcp && (frame.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0 && !flow.HasTcpSession)
+        {
+            payload = default;
+        }
+
         bool drop = false;
         foreach (var n in candidates)
         {

@@ -31,7 +31,7 @@ public readonly record struct FlowCondition(bool ToServer, bool ToClient, bool E
 }
 
 /// <summary>Flow facts about one packet, computed by the flow table before rules are matched.</summary>
-public readonly record struct PacketFlow(bool ToServer, bool Established, bool FirstInDirection);
+public readonly record struct PacketFlow(bool ToServer, bool Established, bool FirstInDirection, bool HasTcpSession);
 
 public enum ThresholdType : byte
 {

@@ -26,6 +26,9 @@ public sealed class RuleIndex
 
     public IpsRule[] Rules { get; }
 
+    /// <summary>Some tcp (or ip) rule inspects payload: TCP session state then matters (see IpsElement).</summary>
+    public bool HasTcpContentRules => Array.Exists(Rules, r => r.Protocol is RuleProtocol.Tcp or RuleProtocol.Ip && !r.Contents.IsEmpty);
+
     /// <summary>Rules for ICMP packets (icmp and ip rules).</summary>
     public int[] Icmp { get; }
 

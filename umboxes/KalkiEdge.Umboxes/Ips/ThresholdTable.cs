@@ -12,7 +12,8 @@ public enum ThresholdDecision : byte
 
 /// <summary>
 /// Per-rule, per-tracked-address counters for <c>threshold</c>, with Suricata's semantics (one window per
-/// entry, starting at the entry's first match; a match at or after first + seconds starts a new window):
+/// entry, starting at the entry's first match and including first + seconds exactly; a later match starts a
+/// new window):
 /// <c>limit</c> alerts on the first N matches of the window; <c>threshold</c> on every Nth match (the count
 /// restarts at each alert, the window does not); <c>both</c> once, on the Nth match.
 /// Fixed capacity, 4-way set-associative; stale entries are reused first, else the oldest is evicted (counted).
@@ -36,7 +37,7 @@ public sealed class ThresholdTable
     {
         int set = (int)(Hash(ruleIndex, key) & (uint)_setMask) * Ways;
         ref var e = ref Find(set, ruleIndex, key, spec.WindowMicros, now, out bool found);
-        if (!found || now - e.WindowStart >= spec.WindowMicros)
+        if (!found || now - e.WindowStart > spec.WindowMicros)
         {
             e = new Entry { InUse = true, RuleIndex = ruleIndex, Key = key, WindowStart = now, Count = 1, WindowMicros = spec.WindowMicros };
             return spec.Type == ThresholdType.Limit || spec.Count == 1 ? ThresholdDecision.Alert : ThresholdDecision.Silent;
@@ -73,7 +74,7 @@ public sealed class ThresholdTable
                 return ref e;
             }
 
-            long rank = !e.InUse || now - e.WindowStart >= e.WindowMicros ? long.MinValue : e.WindowStart;
+            long rank = !e.InUse || now - e.WindowStart > e.WindowMicros ? long.MinValue : e.WindowStart;
             if (rank < oldest)
             {
                 oldest = rank;

@@ -20,14 +20,16 @@ public static class SuricataPeer
 {
     public const string InstallHint = "Suricata 7 is required for the IPS peer check and was not found: run 'sudo tests/peers/install-suricata.sh' (make test does this).";
 
-    private static readonly Lazy<string?> Binary = new(FindSuricata);
+    private static readonly Lazy<string?> Binary = new(() =>
+        Find([.. (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'), "/usr/bin", "/usr/sbin"]));
 
     public static string ConfigPath => Path.Combine(RepoPaths.Root, "tests", "peers", "suricata.yaml");
 
     /// <summary>Fails the test (never skips) when Suricata 7 is missing.</summary>
-    public static string RequireSuricata()
+    public static string RequireSuricata() => Require(Binary.Value);
+
+    public static string Require(string? path)
     {
-        var path = Binary.Value;
         if (path is null)
         {
             Assert.Fail(InstallHint);
@@ -36,7 +38,7 @@ public static class SuricataPeer
         return path!;
     }
 
-    public static List<PeerAlert> RunSuricata(string rules, PeerCapture capture, string? rulesPath = null)
+    public static List<PeerAlert> RunSuricata(string rules, PeerCapture capture, string? rulesPath = null, params string[] extraArgs)
     {
         var suricata = RequireSuricata();
         var dir = Directory.CreateTempSubdirectory("kalkiedge-peer-").FullName;
@@ -56,7 +58,7 @@ public static class SuricataPeer
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "-c", ConfigPath, "-r", pcap, "-S", rulesPath, "--runmode", "single", "-k", "none", "-l", log })
+        foreach (var arg in new[] { "-c", ConfigPath, "-r", pcap, "-S", rulesPath, "--runmode", "single", "-k", "none", "-l", log }.Concat(extraArgs))
         {
             psi.ArgumentList.Add(arg);
         }
@@ -122,9 +124,10 @@ public static class SuricataPeer
     private static List<PeerAlert> Sorted(List<PeerAlert> alerts) =>
         [.. alerts.OrderBy(a => a.Packet).ThenBy(a => a.Sid)];
 
-    private static string? FindSuricata()
+    /// <summary>The first <c>suricata</c> in the directories that reports version 7, or null.</summary>
+    public static string? Find(IEnumerable<string> directories)
     {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/bin").Append("/usr/sbin"))
+        foreach (var dir in directories)
         {
             var candidate = Path.Combine(dir, "suricata");
             if (File.Exists(candidate) && VersionOf(candidate).StartsWith('7'))

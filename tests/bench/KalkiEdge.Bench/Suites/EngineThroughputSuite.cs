@@ -164,7 +164,8 @@ public sealed class Suricata(string path)
         var log = Path.Combine(workDir, "suricata-log");
         Directory.CreateDirectory(log);
         var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-r", pcap, "-S", rules, "--runmode", "single", "-k", "none", "-l", log })
+        var config = Path.Combine(RepoRoot.Find(), "tests", "peers", "suricata.yaml");
+        foreach (var a in new[] { "-c", config, "-r", pcap, "-S", rules, "--runmode", "single", "-k", "none", "-l", log })
         {
             psi.ArgumentList.Add(a);
         }

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using KalkiEdge.Assurance.Signing;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.Bench.Suites;
+
+/// <summary>
+/// Issue 5: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
+/// the same run (modes interleaved per repetition, medians), reported as ratios against signing off; and the
+/// shim's call cost per backend (uberXMHF only where /dev/uhcallkmod exists).
+/// </summary>
+public sealed class SigningSuite : IBenchSuite
+{
+    private const int Devices = 1_000;
+    private const int Repetitions = 5;
+    private const string UberXmhfNode = "/dev/uhcallkmod";
+
+    public string Name => "signing";
+
+    public string Description => "engine throughput with packet signing off / per-frame / batched (firewall chain, same run), and shim ns/call";
+
+    public void Run(SuiteReport report)
+    {
+        var dir = Directory.CreateTempSubdirectory("kalki-bench-signing-");
+        try
+        {
+            using var emulated = HypervisorShim.Open(new HypervisorShimOptions
+            {
+                Backend = HypervisorBackendRequest.Emulated,
+                KeyPath = Path.Combine(dir.FullName, "hypervisor.key"),
+            });
+            Throughput(report, emulated);
+            CallCost(report, emulated, "emulated");
+            if (File.Exists(UberXmhfNode))
+            {
+                using var hardware = HypervisorShim.Open(new HypervisorShimOptions { Backend = HypervisorBackendRequest.UberXmhf, AllowHypercalls = true });
+                CallCost(report, hardware, "uxmhf");
+            }
+            else
+            {
+                report.Add("shim uxmhf: HMAC call", double.NaN, "ns/call", $"not present ({UberXmhfNode} absent)");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static void Throughput(SuiteReport report, HypervisorShim shim)
+    {
+        var frames = EngineThroughputSuite.Frames;
+        var mix = TrafficMix.Build(Devices, frames);
+        var appliance = EngineThroughputSuite.Build(mix, EngineThroughputSuite.FirewallChain.Trim('"'));
+        var modes = new[] { SigningMode.Off, SigningMode.PerFrame, SigningMode.Batched };
+        var times = modes.ToDictionary(m => m, _ => new List<double>());
+        var counters = new Dictionary<SigningMode, SigningCounters>();
+        for (int rep = 0; rep < Repetitions; rep++)
+        {
+            foreach (var mode in modes)
+            {
+                using var stage = mode == SigningMode.Off ? null : new SigningStage(shim, new SigningOptions { Mode = mode }, null, new CountingAlerts());
+                var sw = Stopwatch.StartNew();
+                Play(appliance, mix, stage);
+                times[mode].Add(sw.Elapsed.TotalSeconds);
+                counters[mode] = stage?.Counters ?? new SigningCounters();
+            }
+        }
+
+        var fps = modes.ToDictionary(m => m, m => frames / Measure.Median(times[m]));
+        var note = $"firewall chain, {Devices} devices, avg {mix.AverageFrameBytes:F0} B, median of {Repetitions}";
+        foreach (var mode in modes)
+        {
+            var c = counters[mode];
+            report.Add($"signing {ModeName(mode)}: engine + signing", fps[mode], "frames/s", mode == SigningMode.Off ? note : $"{c.Released:N0} frames signed+verified, {c.SignCalls:N0} sign calls, {c.Dropped} dropped");
+        }
+
+        foreach (var mode in modes.Skip(1))
+        {
+            var ratio = fps[mode] / fps[SigningMode.Off];
+            report.Add($"ratio signing {ModeName(mode)} / off", ratio, "x", $"throughput cost {(1 - ratio) * 100:F1}%{(mode == SigningMode.Batched ? $" (target < 15%: {(1 - ratio < 0.15 ? "met" : "NOT met")})" : "")}");
+        }
+    }
+
+    /// <summary>The replay runner's path: engine, then every frame leaving a chain goes through the stage.</summary>
+    private static void Play(Appliance.Appliance appliance, TrafficMix mix, SigningStage? stage)
+    {
+        var engine = appliance.Engine;
+        var context = appliance.CreateContext();
+        var frame = new Frame();
+        long t = 1_767_225_600_000_000;
+        foreach (var i in mix.Order)
+        {
+            frame.Load(mix.Templates[i], t++, Direction.FromDevice);
+            frame.Direction = engine.InferDirection(frame);
+            var verdict = engine.Process(frame, context);
+            if (stage is not null && verdict != Verdict.Drop)
+            {
+                stage.Submit(verdict == Verdict.Forward ? frame : context.Reply, ChainOwner.Of(engine, frame));
+            }
+        }
+
+        stage?.Flush();
+    }
+
+    private static void CallCost(SuiteReport report, HypervisorShim shim, string backend)
+    {
+        var data = new byte[HypervisorShim.MaxHmacInput];
+        var digest = new byte[HypervisorShim.DigestSize];
+        var sha1 = new byte[HypervisorShim.Sha1Size];
+        Random.Shared.NextBytes(data);
+        var note = shim.Description;
+        report.Add($"shim {backend}: HMAC of 32 B (per-frame tag)", NanosPerCall(() => shim.Hmac(data.AsSpan(0, 32), digest)), "ns/call", note);
+        report.Add($"shim {backend}: HMAC of 1600 B (50-frame batch)", NanosPerCall(() => shim.Hmac(data, digest)), "ns/call");
+        shim.Hmac(data, digest);
+        report.Add($"shim {backend}: verify of 1600 B", NanosPerCall(() => shim.VerifyHmac(data, digest)), "ns/call");
+        report.Add($"shim {backend}: PCR extend", NanosPerCall(() => shim.ExtendPcr(23, sha1)), "ns/call");
+
+        using var binding = new PacketBinding();
+        var frame = new byte[490];
+        var measurement = new byte[32];
+        report.Add("packet digest SHA-256 (490 B frame, software)", NanosPerCall(() => binding.Digest(1, measurement, 1, Direction.FromDevice, frame, digest)), "ns/call", "twice per signed frame: tag + egress check");
+    }
+
+    private static double NanosPerCall(Action call)
+    {
+        const int Calls = 20_000;
+        for (int i = 0; i < 1_000; i++)
+        {
+            call();
+        }
+
+        var samples = new List<double>();
+        for (int rep = 0; rep < Repetitions; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < Calls; i++)
+            {
+                call();
+            }
+
+            samples.Add(sw.Elapsed.TotalNanoseconds / Calls);
+        }
+
+        return Measure.Median(samples);
+    }
+
+    private static string ModeName(SigningMode mode) => KalkiEdge.Assurance.AssuranceServices.ModeName(mode);
+
+    private sealed class CountingAlerts : IAlertSink
+    {
+        public long Count { get; private set; }
+
+        public void Raise(Alert alert) => Count++;
+    }
+}
