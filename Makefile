@@ -59,3 +59,4 @@ clean:
 
 -include hypervisor-shims/shim.mk
 -include image-build/image.mk
+-include tools/manifest.mk

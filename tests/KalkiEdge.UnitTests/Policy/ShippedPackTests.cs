@@ -42,7 +42,7 @@ public class ShippedPackTests
     [TestCase("dlink-camera", "max-login-attempts", "max-login-attempts")]
     [TestCase("philips-hue-bridge", "brute-force", "control-attempt,control-attempt,control-attempt")]
     [TestCase("udoo-neo", "brute-force", "abnormal-egress")]
-    [TestCase("wemo-insight", "ips", "ips,ips")]
+    [TestCase("wemo-insight", "control-attempt", "control-attempt,control-attempt")]
     [TestCase("generic-iot", "flood", "flood")]
     public void Each_pack_reaches_Attack_and_state_reset_brings_it_back(string type, string toSuspicious, string toAttack)
     {
