@@ -22,10 +22,13 @@ public static class AlertTypes
     public const string SignatureFailure = "signature-failure";
     public const string ChainFailure = "chain-failure";
 
+    /// <summary>A control request to a device was intercepted (decoy answered it, or a restricted API refused it).</summary>
+    public const string ControlAttempt = "control-attempt";
+
     /// <summary>Every built-in type; packs may add telemetry alert types of their own.</summary>
     public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal)
     {
         BruteForce, DefaultLogin, MaxLoginAttempts, DeviceUnavailable, StateReset, PortScan, Flood, ArpSpoof,
-        IpSpoof, MacSpoof, UnknownDevice, AbnormalEgress, Ips, AttestationFailure, SignatureFailure, ChainFailure,
+        IpSpoof, MacSpoof, UnknownDevice, AbnormalEgress, Ips, AttestationFailure, SignatureFailure, ChainFailure, ControlAttempt,
     };
 }

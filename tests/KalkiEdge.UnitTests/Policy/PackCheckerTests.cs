@@ -102,13 +102,13 @@ public class PackCheckerTests
     {
         const string Pack = """
             type: t
-            alert-types: [control-attempt]
+            alert-types: [plug-toggle]
             chains: {Normal: n, Suspicious: s, Attack: s}
             rules:
-              - {name: a, from: Normal, to: Suspicious, priority: 1, window: 1s, when: {alert: control-attempt}}
-              - {name: b, from: Suspicious, to: Attack, priority: 1, window: 1s, when: {alert: control-attempt, min: 2}}
+              - {name: a, from: Normal, to: Suspicious, priority: 1, window: 1s, when: {alert: plug-toggle}}
+              - {name: b, from: Suspicious, to: Attack, priority: 1, window: 1s, when: {alert: plug-toggle, min: 2}}
             """;
-        Assert.That(PolicyTestPacks.Errors(i => i == "n" ? "decoy(alert: control-attempt)" : "pass", Pack), Is.Empty);
+        Assert.That(PolicyTestPacks.Errors(i => i == "n" ? "decoy(alert: plug-toggle)" : "pass", Pack), Is.Empty);
         Assert.That(PolicyTestPacks.Errors(_ => "pass", Pack).Select(e => e.Message), Has.Some.Contains("rule 'a' can never fire"));
     }
 
