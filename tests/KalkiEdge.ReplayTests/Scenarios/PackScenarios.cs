@@ -42,7 +42,7 @@ public static class PackScenarios
     public static long Attack(Timeline t, ScenarioDevice d, long at) => d.Type switch
     {
         // D-Link: HTTP logins beyond 5 a minute (Normal chain), then beyond 4 in 30 min (strict chain).
-        "dlink-camera" => Logins(t, d.Host, Attacker, at + Logins(t, d.Host, Attacker, at, 6, "admin:guess") + (5 * Second), 5, "root:guess"),
+        "dlink-camera" => Logins(t, d.Host, Attacker, Logins(t, d.Host, Attacker, at, 6, "admin:guess") + (5 * Second), 5, "root:guess"),
         // Hue: 5 distinct API tokens in 10 s, twice (second round against the restricted chain).
         "philips-hue-bridge" => HueTokens(t, d.Host, Attacker2, HueTokens(t, d.Host, Attacker, at, 5) + (2 * Second), 5),
         // Udoo: 5 SSH SYNs in 10 s, then the board talks to an IRC server outside its egress allow-list.
@@ -98,11 +98,12 @@ public static class PackScenarios
     /// <summary>Where users reach the device: UPnP for the plug, SSH for the board, HTTP otherwise.</summary>
     private static ushort ServicePort(string type) => type switch { "wemo-insight" => 49153, "udoo-neo" => 22, _ => 80 };
 
+    /// <summary>Password guessing: each attempt tries a new password (resent credentials are not new attempts).</summary>
     private static long Logins(Timeline t, SimHost device, SimHost from, long at, int count, string credentials)
     {
-        var auth = Convert.ToBase64String(Encoding.ASCII.GetBytes(credentials));
         for (int i = 0; i < count; i++)
         {
+            var auth = Convert.ToBase64String(Encoding.ASCII.GetBytes(count == 1 ? credentials : $"{credentials}{i}"));
             at = t.TcpSession(at, from, device, (ushort)(50000 + i + (at / Second % 1000)), 80,
                 Ascii($"GET /admin HTTP/1.1\r\nHost: {device.Ip}\r\nAuthorization: Basic {auth}\r\n\r\n"), Ascii("HTTP/1.1 401 Unauthorized\r\n\r\n")) + (2 * Second);
         }
