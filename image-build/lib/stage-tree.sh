@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Stage (b): unpack the cached rootfs, overlay the firmware payload, units and configuration, and split
+# the result into the three partition trees: boot/ (FAT), root/ (read-only ext4), data/ (writable ext4).
+# Usage: stage-tree.sh ROOTFS_TAR PAYLOAD_DIR SHIM_SO VERSION OUT_DIR
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+readonly APP_DIR=opt/kalki-edge
+readonly SERVICE_UID=990   # fixed in overlay/usr/lib/sysusers.d/kalki-edge.conf
+readonly ENABLE_UNITS=(kalki-edge.service kalki-firstboot.service kalki-growdata.service
+    systemd-networkd.service systemd-resolved.service systemd-timesyncd.service ssh.service)
+
+unpack_rootfs() {
+    local tar=$1 root=$2
+    mkdir -p "$root"
+    tar --numeric-owner --xattrs --xattrs-include='*' -xpf "$tar" -C "$root"
+}
+
+# ELF header: e_machine at offset 18 is 0xB7 (183) for AArch64 — catches an x64 publish early.
+require_arm64_elf() {
+    local file=$1 machine
+    [[ -f $file ]] || die "missing $file"
+    [[ $(head -c4 "$file" | od -An -c | tr -d ' ') == '177ELF' ]] || die "$file is not an ELF binary"
+    machine=$(od -An -tu2 -j18 -N2 "$file" | tr -d ' ')
+    [[ $machine == 183 ]] || die "$file is not linux-arm64 (ELF machine $machine); publish with -r linux-arm64"
+}
+
+install_payload() {
+    local payload=$1 shim=$2 root=$3
+    require_arm64_elf "$payload/kalki-edge"
+    require_arm64_elf "$shim"
+    mkdir -p "$root/$APP_DIR"
+    cp -a "$payload/." "$root/$APP_DIR/"
+    # The shim sits next to the executable: the default P/Invoke probing path of a self-contained app.
+    install -m 0644 "$shim" "$root/$APP_DIR/libkalkishim.so"
+    chown -R 0:0 "$root/$APP_DIR"
+    chmod -R go-w "$root/$APP_DIR"
+    chmod 0755 "$root/$APP_DIR/kalki-edge"
+}
+
+install_overlay() {
+    local root=$1
+    # Repository files are owned by whoever checked them out; on the appliance they belong to root.
+    cp -a --no-preserve=ownership "$IMAGE_BUILD_DIR/overlay/." "$root/"
+    systemd-sysusers --root="$root" >/dev/null
+    [[ $(awk -F: '$1 == "kalki-edge" { print $3 }' "$root/etc/passwd") == "$SERVICE_UID" ]] ||
+        die "kalki-edge user did not get uid $SERVICE_UID (is the id taken in the rootfs?)"
+}
+
+write_release() {
+    local root=$1 version=$2 rev
+    rev=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
+    cat >"$root/etc/kalki-edge-release" <<REL
+KALKI_EDGE_VERSION=$version
+KALKI_EDGE_SOURCE_REVISION=$rev
+KALKI_EDGE_IMAGE_BUILT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+REL
+}
+
+# Nothing unique or secret may ship: each appliance creates these itself (kalki-firstboot, ssh-setup).
+scrub_identity() {
+    local root=$1
+    rm -f "$root"/etc/ssh/ssh_host_*
+    rm -f "$root/etc/.resolv.conf.systemd-resolved.bak"   # the build host's resolver, saved by resolved's postinst
+    : >"$root/etc/machine-id"          # empty: systemd uses a transient id until firstboot commits one
+    mkdir -p "$root/var/lib/dbus"
+    rm -f "$root/var/lib/dbus/machine-id"
+    ln -s /etc/machine-id "$root/var/lib/dbus/machine-id"
+    rm -f "$root/var/lib/systemd/random-seed" "$root/var/lib/systemd/credential.secret"
+    rm -rf "$root"/var/log/* "$root"/var/cache/* "$root"/tmp/* "$root"/var/tmp/*
+    passwd_locked_root "$root"
+}
+
+# No password logins: root's password field must be locked (mmdebstrap leaves '*', check it stays so).
+passwd_locked_root() {
+    local root=$1 field
+    field=$(awk -F: '$1 == "root" { print $2 }' "$root/etc/shadow")
+    [[ $field == '*' || $field == '!'* ]] || die "root has a usable password in the rootfs"
+}
+
+enable_units() {
+    local root=$1
+    systemctl --root="$root" enable "${ENABLE_UNITS[@]}" >/dev/null 2>&1 ||
+        die "systemctl --root enable failed for ${ENABLE_UNITS[*]}"
+    # An empty machine-id makes systemd treat every boot until firstboot commits one as a "first boot";
+    # systemd-firstboot would then prompt on the console and hold the boot. Our own firstboot replaces it.
+    # e2scrub needs LVM snapshots (none here) and held the emulated boot for minutes.
+    systemctl --root="$root" mask systemd-firstboot.service e2scrub_reap.service e2scrub_all.timer >/dev/null 2>&1
+    # networkd/resolved provide DNS; point the resolver at resolved's stub.
+    ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+}
+
+# Move the writable state out of the root tree into the data partition tree; leave empty mount points.
+split_data() {
+    local root=$1 data=$2 journal_gid
+    journal_gid=$(awk -F: '$1 == "systemd-journal" { print $3 }' "$root/etc/group")
+    mkdir -p "$data"
+    install -d -m 0750 -o "$SERVICE_UID" -g "$SERVICE_UID" "$data/kalki-edge"
+    install -d -m 2755 -o 0 -g "${journal_gid:-0}" "$data/journal"
+    install -d -m 0700 "$data/ssh"
+    mkdir -p "$data/systemd"
+    cp -a "$root/var/lib/systemd/." "$data/systemd/"
+    rm -rf "$root/var/lib/systemd"
+    mkdir -p "$root/var/lib/systemd" "$root/var/lib/kalki-edge" "$root/var/log/journal" "$root/data"
+}
+
+# The FAT partition: everything raspi-firmware put in /boot/firmware, plus the site config.
+split_boot() {
+    local root=$1 boot=$2
+    mkdir -p "$boot"
+    cp -a "$root/boot/firmware/." "$boot/"
+    rm -rf "${root:?}/boot/firmware"
+    mkdir -p "$root/boot/firmware"
+    # The Pi boots the copies on the FAT partition; the originals in /boot (≈ 40 MiB) only feed kernel
+    # hooks, which never run on a read-only root.
+    rm -f "$root"/boot/vmlinuz-* "$root"/boot/initrd.img-*
+    [[ -n $(compgen -G "$boot/vmlinuz-*") ]] || die "no kernel in /boot/firmware: raspi-firmware hook did not run"
+    [[ -n $(compgen -G "$boot/initrd.img-*") ]] || die "no initrd in /boot/firmware"
+    install -m 0644 "$IMAGE_BUILD_DIR/boot/kalki.yaml" "$boot/kalki.yaml"
+    fix_cmdline "$boot/cmdline.txt"
+}
+
+# raspi-firmware's cmdline.txt names the root as /dev/mmcblk0p2 (wrong for USB boot and for the virtio test
+# disk), mounts it read-write, and turns off predictable interface names (USB adapters would become
+# eth1/eth2 in probe order). The appliance boots by label, read-only, with stable names (end0, enp1s0u1, …).
+fix_cmdline() {
+    local file=$1 kept
+    [[ -f $file ]] || die "no cmdline.txt from raspi-firmware"
+    kept=$(tr ' ' '\n' <"$file" | grep -vE '^(rw|ro|root=.*|net\.ifnames=.*)?$' | paste -sd' ')
+    printf '%s root=LABEL=RASPIROOT ro\n' "$kept" >"$file"
+}
+
+main() {
+    (($# == 5)) || die "usage: stage-tree.sh ROOTFS_TAR PAYLOAD_DIR SHIM_SO VERSION OUT_DIR"
+    local tar=$1 payload=$2 shim=$3 version=$4 out=$5
+    require_root "the tree stage"
+    local tmp="$out.partial"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    unpack_rootfs "$tar" "$tmp/root"
+    mv "$tmp/root/.kalki-packages.tsv" "$tmp/packages.tsv"
+    install_overlay "$tmp/root"
+    install_payload "$payload" "$shim" "$tmp/root"
+    write_release "$tmp/root" "$version"
+    enable_units "$tmp/root"
+    scrub_identity "$tmp/root"
+    split_data "$tmp/root" "$tmp/data"
+    split_boot "$tmp/root" "$tmp/boot"
+    rm -rf "$out"
+    mv "$tmp" "$out"
+}
+
+main "$@"
