@@ -14,8 +14,14 @@ internal static class LiveRunCommand
 {
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
-    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management)
+    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management, bool signingConfigured)
     {
+        if (signingConfigured)
+        {
+            // Said loudly rather than implied: the signing stage is wired into replay and the simulation only.
+            Console.WriteLine("WARNING: packet signing is configured but not yet applied on the live bridge: frames are forwarded unsigned");
+        }
+
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
         if (config is null)

@@ -39,7 +39,10 @@ internal static class RunCommand
         }
 
         var live = appliance.Config.Sections.TryGetValue("interfaces", out var interfaces);
-        var management = ManagementHost.Start(appliance, assurance, live ? "live" : "simulation");
+        // A site config without interfaces bridges nothing (fail-closed) but still serves management; only the
+        // built-in profile plays the simulation scenario.
+        var mode = live ? "live" : cl.Option("--config") is null ? "simulation" : "idle";
+        var management = ManagementHost.Start(appliance, assurance, mode);
         if (management is null)
         {
             return ExitCodes.Invalid;
@@ -47,7 +50,12 @@ internal static class RunCommand
 
         try
         {
-            return live ? LiveRunCommand.Execute(appliance, interfaces!, management) : Simulate(appliance, observer, assurance, management, speed);
+            return mode switch
+            {
+                "live" => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is not null),
+                "idle" => Idle(appliance, management),
+                _ => Simulate(appliance, observer, assurance, management, speed),
+            };
         }
         finally
         {
@@ -77,6 +85,27 @@ internal static class RunCommand
         {
             context.Cancel = true; // stop the scenario and print the table
             stop.Cancel();
+        }
+    }
+
+    /// <summary>No interfaces configured: nothing is bridged; the control plane and management run until stopped.</summary>
+    private static int Idle(Appliance.Appliance appliance, ManagementHost management)
+    {
+        using var stop = new ManualResetEventSlim();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        Console.WriteLine($"kalki-edge: no 'interfaces' section: bridging nothing (fail-closed); {appliance.Engine.Devices.Count} devices configured; SIGTERM stops");
+        appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
+        appliance.Control.Start();
+        management.Ready("idle: no interfaces configured");
+        stop.Wait();
+        appliance.Control.Dispose();
+        return ExitCodes.Ok;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Set();
         }
     }
 
