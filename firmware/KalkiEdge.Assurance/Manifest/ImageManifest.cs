@@ -36,7 +36,7 @@ public sealed class ImageManifest
         var images = new JsonArray();
         foreach (var e in Entries)
         {
-            images.Add(new JsonObject { ["name"] = e.Name, ["version"] = e.Version, ["measurement"] = e.Measurement.ToString() });
+            images.Add((JsonNode)new JsonObject { ["name"] = e.Name, ["version"] = e.Version, ["measurement"] = e.Measurement.ToString() });
         }
 
         var root = new JsonObject { ["format"] = Format, ["algorithm"] = "sha256", ["encoding"] = ImageMeasurer.Domain, ["images"] = images };
