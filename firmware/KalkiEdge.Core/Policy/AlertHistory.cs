@@ -7,7 +7,9 @@ namespace KalkiEdge.Core.Policy;
 /// </summary>
 public sealed class AlertHistory(int capacity = 256)
 {
-    private readonly Entry[] _ring = new Entry[capacity];
+    // Starts small and doubles up to the capacity: most devices never see an alert, and 10,000 devices must not
+    // each pay for a full ring up front.
+    private Entry[] _ring = new Entry[Math.Min(capacity, 4)];
     private int _next;
     private int _count;
 
@@ -20,6 +22,11 @@ public sealed class AlertHistory(int capacity = 256)
 
     public long Record(int type, long timeMicros, long count)
     {
+        if (_count == _ring.Length && _ring.Length < capacity)
+        {
+            Grow();
+        }
+
         if (_count == _ring.Length)
         {
             Evicted++;
@@ -55,6 +62,19 @@ public sealed class AlertHistory(int capacity = 256)
                 counts[e.Type] += e.Count;
             }
         }
+    }
+
+    /// <summary>Doubles the full ring, oldest entry first, so indexing stays a plain ring.</summary>
+    private void Grow()
+    {
+        var larger = new Entry[Math.Min(capacity, _ring.Length * 2)];
+        for (int i = 0; i < _count; i++)
+        {
+            larger[i] = _ring[(_next + i) % _ring.Length];
+        }
+
+        _ring = larger;
+        _next = _count;
     }
 
     public void Clear()

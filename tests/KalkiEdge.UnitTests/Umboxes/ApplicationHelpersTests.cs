@@ -36,7 +36,7 @@ public class ApplicationHelpersTests
     public void Source_table_grows_on_demand_up_to_its_capacity_keeping_entries_and_their_storage()
     {
         var table = new SourceTable<int>(capacity: 4096, idleMicros: 1_000_000, extraPerSlot: 2);
-        Assert.That(table.Size, Is.EqualTo(16), "a device that talks to few hosts pays for few");
+        Assert.That(table.Size, Is.LessThanOrEqualTo(16), "a device that talks to few hosts pays for few");
         for (int i = 0; i < 1000; i++)
         {
             int slot = table.Acquire((UInt128)i, now: 1, out _);

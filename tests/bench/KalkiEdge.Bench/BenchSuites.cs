@@ -9,6 +9,7 @@ public static class BenchSuites
     [
         new EngineThroughputSuite(),
         new ReactionSuite(),
+        new MemorySuite(),
         new ChainFootprintSuite(),
         new SigningSuite(),
         new LiveBridgeSuite(),

@@ -13,7 +13,7 @@ internal sealed class SourceTable<T>
     where T : struct
 {
     public const int Ways = 8;
-    private const int InitialSlots = 16;
+    private const int InitialSlots = 4;
 
     private readonly int _maxSlots;
     private readonly int _extraPerSlot;

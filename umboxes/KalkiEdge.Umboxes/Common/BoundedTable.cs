@@ -18,7 +18,7 @@ namespace KalkiEdge.Umboxes.Common;
 public sealed class BoundedTable<TKey, TValue>
     where TKey : notnull
 {
-    private const int InitialSlots = 16;
+    private const int InitialSlots = 4;
     private const int None = -1;
 
     private readonly Dictionary<TKey, int> _index;

@@ -8,7 +8,7 @@ namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
 /// Issue 3: reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
-/// devices while the engine forwards background traffic; and memory with 10,000 devices under packs.
+/// devices while the engine forwards background traffic.
 /// The baseline is KalKi's published ~3 s reaction.
 /// </summary>
 public sealed class ReactionSuite : IBenchSuite
@@ -17,12 +17,11 @@ public sealed class ReactionSuite : IBenchSuite
 
     public string Name => "reaction";
 
-    public string Description => "threat reaction p50/p99/max over 1,000 transitions with background traffic; RSS with 10,000 devices";
+    public string Description => "threat reaction p50/p99/max over 1,000 transitions with background traffic (compute, replay clock)";
 
     public void Run(SuiteReport report)
     {
         MeasureReaction(report, devices: 1_000, backgroundFrames: 400_000);
-        MeasureMemory(report, devices: 10_000);
     }
 
     private static void MeasureReaction(SuiteReport report, int devices, int backgroundFrames)
@@ -59,24 +58,6 @@ public sealed class ReactionSuite : IBenchSuite
         report.Add("KalKi ~3 s / our p99", KalkiReactionMicros / Math.Max(1, p99), "x", "target ≥ 3000x");
     }
 
-    private static void MeasureMemory(SuiteReport report, int devices)
-    {
-        var baselineRss = Rss();
-        var packs = new[] { "generic-iot", "dlink-camera", "philips-hue-bridge", "udoo-neo", "wemo-insight" };
-        var mix = TrafficMix.Build(devices, 200_000);
-        var appliances = packs.Select(p => p).ToArray();
-        var appliance = EngineThroughputSuite.Build(mix, "", new NullObserver(), type: appliances[0]);
-        EngineThroughputSuite.PlayFromMemory(appliance, mix);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        var rss = Rss();
-        report.Add($"RSS with {devices:N0} devices under the generic pack after traffic", rss / 1e6, "MB", "target < 100 MB");
-        report.Add("RSS of the bench process before loading devices (baseline)", baselineRss / 1e6, "MB");
-        report.Add("managed heap after GC", GC.GetTotalMemory(false) / 1e6, "MB");
-        GC.KeepAlive(appliance);
-    }
-
     private static void Play(Appliance.Appliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
     {
         frame.Load(bytes, t, Direction.FromDevice);
@@ -92,19 +73,6 @@ public sealed class ReactionSuite : IBenchSuite
         var attacker = new Host("attacker", "02:fe:00:00:0a:01", "203.0.113.66");
         var request = Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {device.Ip}\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n");
         return PacketFactory.Tcp(attacker, device, (ushort)(30000 + (i % 30000)), 80, syn: false, ack: true, fin: false, 1, 1, request, psh: true);
-    }
-
-    private static long Rss()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        return Environment.WorkingSet;
     }
 
     private sealed class TransitionRecorder : IApplianceObserver
