@@ -24,7 +24,7 @@ deps:
 build: deps
 	$(DOTNET) build KalkiEdge.sln -c $(CONFIG) -warnaserror
 
-run: deps
+run: deps shim
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- run $(ARGS)
 
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
