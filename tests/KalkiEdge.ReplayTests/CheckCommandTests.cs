@@ -56,6 +56,40 @@ public class CheckCommandTests
     }
 
     [Test]
+    public void Sections_owned_by_other_modules_are_checked_too()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, "devices: []\ninterfaces: {devices: [], uplink: up0}\nhypervisor: {backend: magic}\nsigning: {mode: sometimes}\nmanagement: {listen: nowhere}\n");
+        var r = KalkiEdgeCli.Run("check", "--config", config);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain(config + ":2:").And.Contain("interfaces"));
+        Assert.That(r.Stderr, Does.Contain(config + ":3:").And.Contain("'backend' must be one of"));
+        Assert.That(r.Stderr, Does.Contain(config + ":4:").And.Contain("'mode' must be one of"));
+        Assert.That(r.Stderr, Does.Contain(config + ":5:").And.Contain("'listen' must be ADDRESS:PORT"));
+    }
+
+    [Test]
+    public void The_image_site_config_is_valid()
+    {
+        var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(RepoRoot(), "image-build", "boot", "kalki.yaml"));
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+    }
+
+    private static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "KalkiEdge.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found");
+    }
+
+    [Test]
     public void Invalid_yaml_is_reported_with_its_line()
     {
         using var dir = new TempDir();
