@@ -117,10 +117,22 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         var stderr = appliance.StandardError.ReadToEndAsync();
         try
         {
-            var ready = appliance.StandardOutput.ReadLineAsync();
-            if (!ready.Wait(TimeSpan.FromSeconds(60)) || ready.Result is not { } line || !line.StartsWith("KalkiEdge live bridge", StringComparison.Ordinal))
+            // WARNING lines (signing/attestation off) may precede the ready line; never block on stderr while it runs.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (true)
             {
-                throw new InvalidOperationException($"kalki-edge did not start bridging: {stderr.Result}");
+                var ready = appliance.StandardOutput.ReadLineAsync();
+                var left = until - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !ready.Wait(left) || ready.Result is not { } line)
+                {
+                    appliance.Kill(entireProcessTree: true);
+                    throw new InvalidOperationException($"kalki-edge did not start bridging: {(stderr.Wait(TimeSpan.FromSeconds(5)) ? stderr.Result : "")}");
+                }
+
+                if (line.StartsWith("KalkiEdge live bridge", StringComparison.Ordinal))
+                {
+                    break;
+                }
             }
 
             var stdout = appliance.StandardOutput.ReadToEndAsync();
