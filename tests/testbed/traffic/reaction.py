@@ -4,7 +4,8 @@
 send (attacker side), per target in turn: one raw TCP segment to TARGET:80 carrying an HTTP request with
 default credentials (Authorization: Basic admin:admin -- a single frame, no handshake needed by the
 appliance's http-auth-guard), then --probes UDP frames to TARGET:--port, one every --interval-us, each
-carrying (target index, sequence number). Send times are taken with perf_counter_ns right after each
+carrying (target index, sequence number); 10 probes numbered from 1000000 go first, before the trigger, and must
+arrive. Send times are taken with perf_counter_ns right after each
 send() returns, relative to the trigger's; result: {"targets": [{"target", "triggerNs", "probeOffsetsUs": [...]}]}.
 
 recv (device side): a UDP socket on --port records every probe's sequence number until --duration ends;
@@ -25,6 +26,8 @@ from tblib import bounds, packets  # noqa: E402
 
 MAGIC = b"KREACT"
 MAX_PROBES = 100_000
+PRE_PROBES = 10
+PRE_BASE = 1_000_000  # sequence numbers of the probes sent before the trigger
 
 
 def tcp_psh(src_ip: bytes, dst_ip: bytes, sport: int, dport: int, payload: bytes) -> bytes:
@@ -42,7 +45,12 @@ def send(args) -> None:
     iface = args.iface or packets.default_iface()
     sock = packets.raw_sender(iface)
     my_mac, my_ip = packets.iface_mac(iface), packets.ip_bytes(packets.iface_ipv4(iface))
-    macs = [packets.arp_resolve(iface, t) for t in targets]  # also proves each path is bridged before the attack
+    if args.dst_macs:
+        macs = [packets.mac_bytes(m) for m in args.dst_macs.split(",")]
+        if len(macs) != len(targets):
+            bounds.fail("--dst-macs", "need one MAC per target")
+    else:
+        macs = [packets.arp_resolve(iface, t) for t in targets]  # also proves each path is bridged
     auth = base64.b64encode(b"admin:admin").decode()
     interval = args.interval_us * 1000
     results = []
@@ -56,6 +64,10 @@ def send(args) -> None:
         probes = [packets.udp_frame(my_mac, mac, my_ip, dst, 42000, args.port, MAGIC + struct.pack("!HI", index, seq) + b"\0" * 16, seq)
                   for seq in range(args.probes)]
         offsets = [0.0] * args.probes
+        for k in range(PRE_PROBES):  # before the trigger: these must all arrive (proves the path is bridged)
+            packets.send_frame(sock, packets.udp_frame(my_mac, mac, my_ip, dst, 42000, args.port,
+                                                       MAGIC + struct.pack("!HI", index, PRE_BASE + k) + b"\0" * 16))
+        time.sleep(0.01)
         sock.send(trigger)
         t0 = time.perf_counter_ns()
         due = t0
@@ -78,7 +90,7 @@ def recv(args) -> None:
     s.bind(("0.0.0.0", args.port))
     print("ready", file=sys.stderr, flush=True)
     seen = set()
-    while not deadline.expired() and len(seen) < MAX_PROBES:
+    while not deadline.expired() and len(seen) < MAX_PROBES + PRE_PROBES:
         s.settimeout(max(0.01, min(0.2, deadline.remaining())))
         try:
             data = s.recv(2048)
@@ -99,6 +111,7 @@ def main() -> None:
     p.add_argument("--gap", type=float, default=0.05, help="send: seconds between targets")
     p.add_argument("--port", type=int, default=9999, help="UDP port of the probes")
     p.add_argument("--iface", help="send: interface (default eth0)")
+    p.add_argument("--dst-macs", help="send: the targets' MACs, comma-separated (default: ARP-resolve each)")
     args = p.parse_args()
     send(args) if args.mode == "send" else recv(args)
 

@@ -95,7 +95,7 @@ public sealed partial class LiveBridgeSuite
             }
 
             var sent = JsonDocument.Parse(Run(TimeSpan.FromSeconds(60), "ip", "netns", "exec", $"{prefix}-attacker", "python3", tool, "send",
-                "--targets", string.Join(',', devices.Select(d => d.Ip)), "--probes", ProbesPerAttack.ToString(CultureInfo.InvariantCulture),
+                "--targets", string.Join(',', devices.Select(d => d.Ip)), "--dst-macs", string.Join(',', devices.Select(d => d.Mac)), "--probes", ProbesPerAttack.ToString(CultureInfo.InvariantCulture),
                 "--interval-us", ProbeIntervalMicros.ToString(CultureInfo.InvariantCulture), "--duration", "30")).RootElement;
             var results = new List<object>();
             var targets = sent.GetProperty("targets").EnumerateArray().ToList();
@@ -107,7 +107,13 @@ public sealed partial class LiveBridgeSuite
                     throw new InvalidOperationException($"reaction.py recv in {devices[i].Name} did not stop");
                 }
 
-                var received = JsonDocument.Parse(stdout.Result).RootElement.GetProperty("received").EnumerateArray().Select(e => e.GetInt32()).ToHashSet();
+                var all = JsonDocument.Parse(stdout.Result).RootElement.GetProperty("received").EnumerateArray().Select(e => e.GetInt32()).ToList();
+                if (all.Count(s => s >= 1_000_000) < 10)
+                {
+                    throw new InvalidOperationException($"{devices[i].Name}: probes sent before the trigger did not all arrive: the path is not bridged, nothing to measure");
+                }
+
+                var received = all.Where(s => s < 1_000_000).ToHashSet();
                 var offsets = targets[i].GetProperty("probeOffsetsUs").EnumerateArray().Select(e => e.GetDouble()).ToList();
                 var last = received.Count == 0 ? -1 : received.Max();
                 var lostBefore = Enumerable.Range(0, last + 1).Count(s => !received.Contains(s));
