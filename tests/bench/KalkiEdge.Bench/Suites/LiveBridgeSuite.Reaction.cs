@@ -14,7 +14,7 @@ namespace KalkiEdge.Bench.Suites;
 /// arrived. Reaction = send time of the first probe after the last one that arrived, relative to the trigger's send
 /// time (same clock, exact to one probe interval; an upper bound: when no probe arrived at all it is the first
 /// probe's offset, ~0.1 ms of Python after the trigger). There is no operator API to reset a device to
-/// Normal yet, so each round restarts the appliance and attacks the 4 testbed devices once each.
+/// Normal yet, and states persist, so each round restarts the appliance on a fresh data directory and attacks the 4 testbed devices once each.
 /// </summary>
 public sealed partial class LiveBridgeSuite
 {
@@ -31,14 +31,13 @@ public sealed partial class LiveBridgeSuite
             .Where(h => h.GetProperty("role").GetString() == "device")
             .Select(h => (Name: h.GetProperty("name").GetString()!, Mac: h.GetProperty("mac").GetString()!, Ip: h.GetProperty("ip").GetString()!))
             .ToList();
-        var config = WriteReactionConfig(work, devices);
         var reactions = new List<double>();
         var warm = new List<double>(); // without each appliance run's first transition (cold: JIT, first chain build)
         int notReacted = 0, lostBeforeBlock = 0, attacks = 0;
         var rounds = (ReactionAttacks + devices.Count - 1) / devices.Count;
         for (int round = 0; round < rounds; round++)
         {
-            var (result, _) = WithAppliance(prefix, config, () => ReactionRound(prefix, devices));
+            var (result, _) = WithAppliance(prefix, WriteReactionConfig(work, devices, round), () => ReactionRound(prefix, devices));
             foreach (var attack in result.EnumerateArray())
             {
                 attacks++;
@@ -139,7 +138,8 @@ public sealed partial class LiveBridgeSuite
     }
 
     /// <summary>A site config whose devices all run the one-rule reaction pack, with its own umboxes directory.</summary>
-    private static string WriteReactionConfig(string dir, List<(string Name, string Mac, string Ip)> devices)
+    /// <remarks>Device states persist in the data directory: each round gets a fresh one, so every device starts Normal.</remarks>
+    private static string WriteReactionConfig(string dir, List<(string Name, string Mac, string Ip)> devices, int round)
     {
         var umboxes = Path.Combine(dir, "reaction-umboxes");
         Directory.CreateDirectory(Path.Combine(umboxes, "images"));
@@ -153,13 +153,13 @@ public sealed partial class LiveBridgeSuite
             "type: bench-react\ndescription: Reaction benchmark device\nsampling: 60s\nchains:\n  Normal: react-normal\n  Suspicious: block-all\n  Attack: block-all\n" +
             "rules:\n  - name: default-login\n    from: Normal\n    to: Suspicious\n    priority: 10\n    window: 1min\n    when: {alert: default-login}\n" +
             "  - name: persists\n    from: Suspicious\n    to: Attack\n    priority: 20\n    window: 5min\n    when: {alert: default-login, min: 2}\n");
-        var yaml = new StringBuilder($"umboxes: {umboxes}\nunknown-devices: drop\ninterfaces: {{devices: [dev0], uplink: up0}}\ndevices:\n");
+        var yaml = new StringBuilder($"umboxes: {umboxes}\ndata-dir: {Path.Combine(dir, $"reaction-data-{round}")}\nunknown-devices: drop\ninterfaces: {{devices: [dev0], uplink: up0}}\ndevices:\n");
         foreach (var d in devices)
         {
             yaml.Append(CultureInfo.InvariantCulture, $"  - {{name: {d.Name}, mac: \"{d.Mac}\", ip: {d.Ip}, type: bench-react}}\n");
         }
 
-        var path = Path.Combine(dir, "reaction.yaml");
+        var path = Path.Combine(dir, $"reaction-{round}.yaml");
         File.WriteAllText(path, yaml.ToString());
         return path;
     }
