@@ -8,8 +8,8 @@ namespace KalkiEdge.Bench.Suites;
 /// <summary>
 /// Issue 4: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
 /// run: the Linux kernel bridge as the baseline, then kalki-edge with a pass-through chain and with a firewall
-/// chain. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Live reaction time needs the
-/// control plane and is measured once it lands. Needs root.
+/// chain. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Then the live reaction time
+/// (LiveBridgeSuite.Reaction.cs). KALKI_BENCH_LIVE_PARTS=throughput or =reaction runs one part. Needs root.
 /// </summary>
 public sealed partial class LiveBridgeSuite : IBenchSuite
 {
@@ -24,7 +24,9 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     public string Name => "live";
 
-    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall)";
+    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall); live reaction time";
+
+    private static string Parts => Environment.GetEnvironmentVariable("KALKI_BENCH_LIVE_PARTS") ?? "throughput,reaction";
 
     private static string Testbed => Environment.GetEnvironmentVariable("KALKI_TESTBED_DIR") is { Length: > 0 } dir ? dir : Path.Combine(RepoRoot.Find(), "tests", "testbed");
 
@@ -42,21 +44,34 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         try
         {
             Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "up");
-            var kernel = BenchPy(prefix, "--baseline");
-            AddThroughput(report, "kernel bridge", kernel, null);
-            AddLatency(report, "kernel bridge", kernel, null);
-            foreach (var (label, chain) in (ReadOnlySpan<(string, string)>)[("kalki-edge pass", "pass"), ("kalki-edge firewall", FirewallChain)])
+            if (Parts.Contains("throughput", StringComparison.Ordinal))
             {
-                var (run, counters) = WithAppliance(prefix, WriteConfig(work.FullName, prefix, chain), () => BenchPy(prefix, "--label", label));
-                AddThroughput(report, label, run, kernel);
-                AddLatency(report, label, run, kernel);
-                Console.WriteLine(counters);
+                MeasureThroughput(report, prefix, work.FullName);
+            }
+
+            if (Parts.Contains("reaction", StringComparison.Ordinal))
+            {
+                MeasureReaction(report, prefix, work.FullName);
             }
         }
         finally
         {
             Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "down");
             work.Delete(recursive: true);
+        }
+    }
+
+    private static void MeasureThroughput(SuiteReport report, string prefix, string work)
+    {
+        var kernel = BenchPy(prefix, "--baseline");
+        AddThroughput(report, "kernel bridge", kernel, null);
+        AddLatency(report, "kernel bridge", kernel, null);
+        foreach (var (label, chain) in (ReadOnlySpan<(string, string)>)[("kalki-edge pass", "pass"), ("kalki-edge firewall", FirewallChain)])
+        {
+            var (run, counters) = WithAppliance(prefix, WriteConfig(work, prefix, chain), () => BenchPy(prefix, "--label", label));
+            AddThroughput(report, label, run, kernel);
+            AddLatency(report, label, run, kernel);
+            Console.WriteLine(counters);
         }
     }
 
@@ -102,10 +117,22 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         var stderr = appliance.StandardError.ReadToEndAsync();
         try
         {
-            var ready = appliance.StandardOutput.ReadLineAsync();
-            if (!ready.Wait(TimeSpan.FromSeconds(60)) || ready.Result is not { } line || !line.StartsWith("KalkiEdge live bridge", StringComparison.Ordinal))
+            // WARNING lines (signing/attestation off) may precede the ready line; never block on stderr while it runs.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (true)
             {
-                throw new InvalidOperationException($"kalki-edge did not start bridging: {stderr.Result}");
+                var ready = appliance.StandardOutput.ReadLineAsync();
+                var left = until - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !ready.Wait(left) || ready.Result is not { } line)
+                {
+                    appliance.Kill(entireProcessTree: true);
+                    throw new InvalidOperationException($"kalki-edge did not start bridging: {(stderr.Wait(TimeSpan.FromSeconds(5)) ? stderr.Result : "")}");
+                }
+
+                if (line.StartsWith("KalkiEdge live bridge", StringComparison.Ordinal))
+                {
+                    break;
+                }
             }
 
             var stdout = appliance.StandardOutput.ReadToEndAsync();
