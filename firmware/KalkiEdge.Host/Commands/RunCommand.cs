@@ -52,7 +52,7 @@ internal static class RunCommand
         {
             return mode switch
             {
-                "live" => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is not null),
+                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is not null)),
                 "idle" => Idle(appliance, management),
                 _ => Simulate(appliance, observer, assurance, management, speed),
             };
@@ -86,6 +86,12 @@ internal static class RunCommand
             context.Cancel = true; // stop the scenario and print the table
             stop.Cancel();
         }
+    }
+
+    private static int WarmThen(Appliance.Appliance appliance, Func<int> run)
+    {
+        Warmup.Run(appliance.Config.UmboxesDir);
+        return run();
     }
 
     /// <summary>No interfaces configured: nothing is bridged; the control plane and management run until stopped.</summary>
