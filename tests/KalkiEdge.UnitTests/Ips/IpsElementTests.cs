@@ -243,6 +243,46 @@ public class IpsElementTests
     }
 
     [Test]
+    public void Index_knows_which_flows_some_rule_reads_the_flow_state_of()
+    {
+        var (rules, _) = Parse("alert tcp any any -> any 80 (flow:established; sid:1;)\nalert tcp any any -> any 23 (sid:2;)\n" +
+                               "alert tcp any any -> any any (content:\"x\"; sid:3;)\nalert udp any any -> any 53 (content:\"y\"; sid:4;)\n");
+        var index = new RuleIndex(rules);
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.TcpFlowIsRead(5000, 80), Is.True, "flow condition, either direction");
+            Assert.That(index.TcpFlowIsRead(80, 5000), Is.True);
+            Assert.That(index.TcpFlowIsRead(5000, 23), Is.True, "header-only rule reads first-in-direction");
+            Assert.That(index.TcpFlowIsRead(5000, 443), Is.False, "content-only rule does not read flow state");
+            Assert.That(index.UdpFlowIsRead(5000, 53), Is.False);
+            Assert.That(index.IcmpReadsFlow, Is.False);
+        });
+    }
+
+    [Test]
+    public void Flows_no_flow_rule_can_see_do_not_take_flow_table_entries()
+    {
+        var h = Rules("alert tcp any any -> any 80 (flow:established; sid:1;)\nalert tcp any any -> any any (content:\"x\"; sid:2;)\n", ", flows: 16");
+        for (ushort port = 1000; port < 1100; port++)
+        {
+            h.Run(Frames.Tcp(Attacker, port, Device, 443, TcpFlagsBuilder.PshAck, "x"));
+        }
+
+        // The port-80 handshake is still tracked and established as before.
+        h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.SynOnly));
+        h.Run(Frames.Tcp(Attacker, 80, Device, 5000, TcpFlagsBuilder.SynAck));
+        h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.AckOnly));
+        h.Run(Frames.Tcp(Device, 5000, Attacker, 80, TcpFlagsBuilder.PshAck, "hi"));
+        var ips = (IpsElement)h.Chain.Elements[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(ips.FlowEvictions, Is.Zero);
+            Assert.That(h.Sink.Alerts.Count(a => a.Sid == 2), Is.EqualTo(100));
+            Assert.That(h.Sink.Alerts.Where(a => a.Sid == 1).Select(a => a.FrameNumber), Is.EqualTo(new long?[] { 104 }));
+        });
+    }
+
+    [Test]
     public void Index_checks_a_frame_only_against_rules_for_its_destination_port()
     {
         var (rules, _) = Parse("alert tcp any any -> any 80 (sid:1;)\nalert tcp any any -> any [1:1000] (sid:2;)\nalert udp any any -> any 53 (sid:3;)\n" +

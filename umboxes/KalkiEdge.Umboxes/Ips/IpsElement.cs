@@ -88,26 +88,39 @@ public sealed class IpsElement(IpsConfig config) : Element
         int[] candidates;
         ReadOnlySpan<byte> payload = default;
         ushort srcPort = 0, dstPort = 0;
-        if (frame.IsTcp || frame.IsUdp)
+        bool flowIsRead;
+        if (frame.IsTcp)
         {
             srcPort = frame.SrcPort;
             dstPort = frame.DstPort;
-            candidates = frame.IsTcp ? _index.Tcp(dstPort) : _index.Udp(dstPort);
+            candidates = _index.Tcp(dstPort);
+            flowIsRead = _index.TcpFlowIsRead(srcPort, dstPort);
+            payload = frame.Payload;
+        }
+        else if (frame.IsUdp)
+        {
+            srcPort = frame.SrcPort;
+            dstPort = frame.DstPort;
+            candidates = _index.Udp(dstPort);
+            flowIsRead = _index.UdpFlowIsRead(srcPort, dstPort);
             payload = frame.Payload;
         }
         else if (frame.IsIcmp)
         {
             candidates = _index.Icmp;
+            flowIsRead = _index.IcmpReadsFlow;
             payload = IcmpPayload(frame);
         }
         else
         {
             candidates = _index.OtherIp;
+            flowIsRead = _index.OtherIpReadsFlow;
         }
 
-        // Flow conditions need every packet (the handshake's SYN+ACK usually has no candidate rules); header-only
-        // rules consult the table only when they match, since all packets of a flow direction share a header.
-        bool haveFlow = config.NeedsFlows || (config.TracksTcpSessions && frame.IsTcp && (frame.TcpFlags & SessionFlags) != 0);
+        // Flow conditions need every packet of a flow some rule can examine (the handshake's SYN+ACK usually has no
+        // candidate rules); flows no flow-reading rule can ever see skip the table. Header-only rules consult the
+        // table only when they match, since all packets of a flow direction share a header.
+        bool haveFlow = (config.NeedsFlows && flowIsRead) || (config.TracksTcpSessions && frame.IsTcp && (frame.TcpFlags & SessionFlags) != 0);
         var flow = haveFlow ? Flows.Update(frame, srcPort, dstPort) : default;
 
         // Like Suricata, a FIN or RST outside a tracked TCP session (no SYN seen) has its payload ignored.
@@ -117,11 +130,18 @@ public sealed class IpsElement(IpsConfig config) : Element
         }
 
         bool drop = false;
+        bool isTcp = frame.IsTcp;
+        var tcpFlags = frame.TcpFlags;
+        var srcIp = frame.SrcIp;
+        var dstIp = frame.DstIp;
+        var rules = _index.Rules;
         foreach (var n in candidates)
         {
-            var rule = _index.Rules[n];
-            if (!rule.MatchesEndpoints(frame.SrcIp, srcPort, frame.DstIp, dstPort)
-                || (rule.Flags is { } flags && (!frame.IsTcp || !flags.Matches(frame.TcpFlags)))
+            var rule = rules[n];
+
+            // Cheapest and most selective test first (the scan rules' flags reject nearly every packet).
+            if ((rule.Flags is { } flags && (!isTcp || !flags.Matches(tcpFlags)))
+                || !rule.MatchesEndpoints(srcIp, srcPort, dstIp, dstPort)
                 || (!rule.Flow.IsEmpty && !rule.Flow.Matches(flow))
                 || !rule.Contents.Matches(payload))
             {

@@ -12,6 +12,9 @@ public sealed class RuleIndex
     private readonly ushort[] _udpBucketByPort;
     private readonly int[][] _buckets;
 
+    // Per bucket: some member reads flow state (a flow condition, or a header-only rule's first-in-direction).
+    private readonly bool[] _bucketReadsFlow;
+
     public RuleIndex(IReadOnlyList<IpsRule> rules)
     {
         Rules = [.. rules];
@@ -22,6 +25,9 @@ public sealed class RuleIndex
         _buckets = [.. buckets];
         Icmp = Select(r => r.Protocol is RuleProtocol.Icmp or RuleProtocol.Ip);
         OtherIp = Select(r => r.Protocol == RuleProtocol.Ip);
+        _bucketReadsFlow = Array.ConvertAll(_buckets, ReadsFlow);
+        IcmpReadsFlow = ReadsFlow(Icmp);
+        OtherIpReadsFlow = ReadsFlow(OtherIp);
     }
 
     public IpsRule[] Rules { get; }
@@ -37,9 +43,29 @@ public sealed class RuleIndex
 
     public int BucketCount => _buckets.Length;
 
+    /// <summary>Some ICMP candidate rule reads flow state.</summary>
+    public bool IcmpReadsFlow { get; }
+
+    /// <summary>Some rule for other IP protocols reads flow state.</summary>
+    public bool OtherIpReadsFlow { get; }
+
+    /// <summary>
+    /// Whether any rule that can ever see a packet of the TCP flow between these ports reads flow state. Every
+    /// packet of a flow has one of its two ports as destination, so the two buckets hold all such rules; the
+    /// answer is the same for both directions, so a flow is either tracked on all its packets or on none.
+    /// </summary>
+    public bool TcpFlowIsRead(ushort portA, ushort portB) =>
+        _bucketReadsFlow[_tcpBucketByPort[portA]] || _bucketReadsFlow[_tcpBucketByPort[portB]];
+
+    /// <summary>As <see cref="TcpFlowIsRead"/>, for UDP.</summary>
+    public bool UdpFlowIsRead(ushort portA, ushort portB) =>
+        _bucketReadsFlow[_udpBucketByPort[portA]] || _bucketReadsFlow[_udpBucketByPort[portB]];
+
     public int[] Tcp(ushort dstPort) => _buckets[_tcpBucketByPort[dstPort]];
 
     public int[] Udp(ushort dstPort) => _buckets[_udpBucketByPort[dstPort]];
+
+    private bool ReadsFlow(int[] bucket) => Array.Exists(bucket, n => !Rules[n].Flow.IsEmpty || Rules[n].IsHeaderOnly);
 
     private int[] Select(Func<IpsRule, bool> predicate) =>
         [.. Enumerable.Range(0, Rules.Length).Where(i => predicate(Rules[i]))];
