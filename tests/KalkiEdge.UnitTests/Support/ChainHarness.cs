@@ -57,6 +57,13 @@ public sealed class ChainHarness
         return Chain.Process(_frame, Context);
     }
 
+    /// <summary>Asserts that compiling <paramref name="chainText"/> reports an error containing <paramref name="message"/>.</summary>
+    public static void AssertRejects(string chainText, string message)
+    {
+        var errors = Errors(chainText);
+        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+    }
+
     /// <summary>Compiles text and returns the errors (empty when valid).</summary>
     public static IReadOnlyList<Diagnostic> Errors(string chainText, string? resourceDir = null)
     {

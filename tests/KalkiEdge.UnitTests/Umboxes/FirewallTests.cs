@@ -377,7 +377,6 @@ public class FirewallTests
     [TestCase("firewall(rules: [{action: permit}])", "'action' must be one of allow, deny, drop")]
     public void Rejects_bad_arguments(string text, string message)
     {
-        var errors = ChainHarness.Errors(text);
-        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+        ChainHarness.AssertRejects(text, message);
     }
 }

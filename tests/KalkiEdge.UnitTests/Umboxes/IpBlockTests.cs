@@ -118,8 +118,7 @@ public class IpBlockTests
     [TestCase("ip-block(block: 203.0.113.0/24, alert: maybe)", "'alert' must be true or false")]
     public void Rejects_bad_arguments(string text, string message)
     {
-        var errors = ChainHarness.Errors(text);
-        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+        ChainHarness.AssertRejects(text, message);
     }
 
     [Test]

@@ -152,8 +152,7 @@ public class LogStatsTests
     [TestCase("log-stats(every: 10s)", "unknown argument 'every'")]
     public void Rejects_bad_arguments(string text, string message)
     {
-        var errors = ChainHarness.Errors(text);
-        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+        ChainHarness.AssertRejects(text, message);
     }
 
     [Test]

@@ -183,8 +183,7 @@ public class PortScanTests
     [TestCase("port-scan(threshold: 5)", "unknown argument 'threshold'")]
     public void Rejects_bad_arguments(string text, string message)
     {
-        var errors = ChainHarness.Errors(text);
-        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+        ChainHarness.AssertRejects(text, message);
     }
 
     [Test]

@@ -201,8 +201,7 @@ public class RateLimitTests
     [TestCase("rate-limit(pps: 10, max-sources: 0)", "'max-sources' must be between 1 and")]
     public void Rejects_bad_arguments(string text, string message)
     {
-        var errors = ChainHarness.Errors(text);
-        Assert.That(errors.Select(e => e.Message), Has.Some.Contains(message), string.Join("\n", errors));
+        ChainHarness.AssertRejects(text, message);
     }
 
     [Test]
