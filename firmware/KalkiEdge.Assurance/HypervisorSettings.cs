@@ -14,7 +14,7 @@ public static class HypervisorSettings
     public static HypervisorShimOptions FromSection(ArgNode? section, DiagnosticBag diagnostics)
     {
         ArgumentNullException.ThrowIfNull(diagnostics);
-        if (section is null || SectionArgs.For(Section, section, diagnostics) is not { } args)
+        if (section is null || ConfigSection.Args(Section, section, diagnostics) is not { } args)
         {
             return new HypervisorShimOptions();
         }

@@ -149,15 +149,3 @@ public static class SiteConfigLoader
 
     private static string ResolveDir(string dir, string baseDir) => Path.GetFullPath(Path.Combine(baseDir, dir));
 }
-
-/// <summary>The site config loads no files through element arguments.</summary>
-internal sealed class NoResources : IResourceLoader
-{
-    public static readonly NoResources Instance = new();
-
-    public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
-    {
-        diagnostics.Error(at, $"files cannot be loaded here ('{name}')");
-        return null;
-    }
-}

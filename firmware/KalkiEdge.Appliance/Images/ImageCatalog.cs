@@ -48,7 +48,7 @@ public sealed class ImageCatalog
             return null;
         }
 
-        var args = new ElementArgs("image", root.At, root.Entries, diagnostics, new NoFiles());
+        var args = new ElementArgs("image", root.At, root.Entries, diagnostics, NoResources.Instance);
         var name = args.String("name", "");
         var version = (int)args.Int("version", 1, 1, int.MaxValue);
         var description = args.String("description", "");
@@ -73,14 +73,5 @@ public sealed class ImageCatalog
 
         var chain = compiler.Compile(text, chainNode.At, diagnostics, name);
         return chain is null ? null : new UmboxImage(name, version, description, file, chain);
-    }
-
-    private sealed class NoFiles : IResourceLoader
-    {
-        public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
-        {
-            diagnostics.Error(at, "image headers load no files");
-            return null;
-        }
     }
 }

@@ -32,7 +32,7 @@ public sealed class SigningOptions
             return new SigningOptions();
         }
 
-        var args = SectionArgs.For(Section, section, diagnostics);
+        var args = ConfigSection.Args(Section, section, diagnostics);
         if (args is null)
         {
             return new SigningOptions();
@@ -48,31 +48,5 @@ public sealed class SigningOptions
         var hold = args.DurationMicros("hold", 2_000);
         args.RejectUnknown();
         return new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = hold };
-    }
-}
-
-/// <summary>Validated access to a top-level config section given as a map.</summary>
-internal static class SectionArgs
-{
-    public static ElementArgs? For(string name, ArgNode section, DiagnosticBag diagnostics)
-    {
-        if (section.Kind != ArgKind.Map)
-        {
-            diagnostics.Error(section.At, $"{name}: expected a map of settings, got '{section}'");
-            return null;
-        }
-
-        return new ElementArgs(name, section.At, section.Entries, diagnostics, NoFiles.Instance);
-    }
-
-    private sealed class NoFiles : IResourceLoader
-    {
-        public static readonly NoFiles Instance = new();
-
-        public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
-        {
-            diagnostics.Error(at, "configuration sections load no files");
-            return null;
-        }
     }
 }

@@ -42,7 +42,7 @@ public sealed record InterfacesConfig
             return null;
         }
 
-        var args = new ElementArgs("interfaces", section.At, section.Entries, diagnostics, NoFiles.Instance);
+        var args = new ElementArgs("interfaces", section.At, section.Entries, diagnostics, NoResources.Instance);
         var devices = new List<string>();
         var devicesNode = args.Required("devices");
         foreach (var node in devicesNode?.AsList() ?? [])
@@ -122,14 +122,4 @@ public sealed record InterfacesConfig
     }
 
     /// <summary>The interfaces section loads no files.</summary>
-    private sealed class NoFiles : IResourceLoader
-    {
-        public static readonly NoFiles Instance = new();
-
-        public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
-        {
-            diagnostics.Error(at, $"interfaces: files cannot be loaded here ('{name}')");
-            return null;
-        }
-    }
 }

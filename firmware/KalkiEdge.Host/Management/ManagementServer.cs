@@ -34,7 +34,7 @@ public sealed class ManagementServer : IAsyncDisposable
             return DefaultListen;
         }
 
-        var args = new ElementArgs("management", node.At, node.Entries, diagnostics, NoFiles.Instance);
+        var args = new ElementArgs("management", node.At, node.Entries, diagnostics, NoResources.Instance);
         var listen = args.String("listen", DefaultListen);
         args.RejectUnknown();
         var colon = listen.LastIndexOf(':');
@@ -65,16 +65,5 @@ public sealed class ManagementServer : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private sealed class NoFiles : IResourceLoader
-    {
-        public static readonly NoFiles Instance = new();
-
-        public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
-        {
-            diagnostics.Error(at, "management settings load no files");
-            return null;
-        }
     }
 }
