@@ -19,7 +19,7 @@ namespace KalkiEdge.Umboxes.Common;
 public sealed class BoundedTable<TKey, TValue>
     where TKey : notnull
 {
-    private const int InitialSlots = 4;
+    private const int InitialSlots = 1; // many devices talk to a single remote host; storage doubles from there
     private const int None = -1;
 
     private readonly Dictionary<TKey, int> _index;
