@@ -115,7 +115,7 @@ public static class SiteConfigLoader
             d.Error(node.At, $"device '{name}': give exactly one of 'type' (a device-type pack), 'image' or 'chain'");
         }
 
-        var result = new DeviceConfig(name, mac, ips, node.At)
+        var result = new DeviceConfig(name, mac, ips.ToArray(), node.At) // exact size: kept for the appliance's life
         {
             Type = type is null ? null : names.Share(d.ScalarText(type)),
             Image = image is null ? null : names.Share(d.ScalarText(image)),
