@@ -6,6 +6,8 @@ namespace KalkiEdge.ControlPlane;
 /// <summary>The control plane's view of one device: its slot, pack, policy state, telemetry and deployed image.</summary>
 public sealed class ControlledDevice
 {
+    private TelemetryConditionEvaluator? _telemetry;
+
     internal ControlledDevice(DeviceSlot slot, DeviceTypePack pack, DevicePolicyState policy, string? group, long samplingIntervalMicros)
     {
         Slot = slot;
@@ -13,7 +15,6 @@ public sealed class ControlledDevice
         Policy = policy;
         Group = group;
         SamplingIntervalMicros = samplingIntervalMicros;
-        Telemetry = new TelemetryConditionEvaluator(pack.TelemetryAlerts);
     }
 
     public string Name => Slot.Name;
@@ -31,7 +32,11 @@ public sealed class ControlledDevice
     /// <summary>Time between telemetry readings (rules may change it).</summary>
     public long SamplingIntervalMicros { get; internal set; }
 
-    public TelemetryConditionEvaluator Telemetry { get; }
+    /// <summary>Made at the first reading (or first look): a device without a monitor pays nothing for it.</summary>
+    public TelemetryConditionEvaluator Telemetry => _telemetry ??= new TelemetryConditionEvaluator(Pack.TelemetryAlerts);
+
+    /// <summary>The sensor's latest reading, or null when none was read (never creates the evaluator).</summary>
+    public EvValue? LatestReading(string sensor) => _telemetry is { } t && t.Latest.TryGetValue(sensor, out var v) ? v : null;
 
     /// <summary>Created at the first reading: a device without a monitor is never declared unavailable.</summary>
     internal AvailabilityWatch? Watch { get; set; }

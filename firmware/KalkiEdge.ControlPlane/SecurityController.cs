@@ -186,7 +186,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     }
 
     public EvValue? Latest(string device, string sensor) =>
-        _devices.TryGetValue(device, out var d) && d.Telemetry.Latest.TryGetValue(sensor, out var v) ? v : null;
+        _devices.TryGetValue(device, out var d) ? d.LatestReading(sensor) : null;
 
     public int GroupMembersInState(string device, string? type, string state)
     {

@@ -1,6 +1,5 @@
 using KalkiEdge.Core;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace KalkiEdge.DataPlane;
 
@@ -165,10 +164,8 @@ public sealed class ChainCompiler(ElementRegistry registry, IResourceLoader reso
 
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader("{" + argsText + "}"));
-            var root = (YamlMappingNode)stream.Documents[0].RootNode;
-            return [.. YamlArgs.Convert(root, at, wrapped: true).Entries];
+            var root = YamlEventReader.ReadFirstDocument("{" + argsText + "}", at, wrapped: true)!;
+            return [.. root.Entries];
         }
         catch (YamlException e)
         {

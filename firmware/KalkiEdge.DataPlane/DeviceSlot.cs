@@ -24,7 +24,7 @@ public sealed class DeviceSlot
 
     public static readonly DeviceSlot Nobody = new("(none)", 0, []);
 
-    private readonly UInt128[] _ips = new UInt128[MaxLearnedIps];
+    private readonly UInt128[] _ips;
     private Chain? _chain;
     private long _epoch;
     private int _ipCount;
@@ -38,6 +38,9 @@ public sealed class DeviceSlot
         {
             throw new ArgumentException($"device {name}: at most {MaxLearnedIps} IP bindings are supported", nameof(staticIps));
         }
+
+        // Room to learn only for devices that learn: a statically bound device never adds an address.
+        _ips = new UInt128[LearnsIps ? MaxLearnedIps : staticIps.Count];
 
         foreach (var ip in staticIps)
         {
@@ -84,7 +87,7 @@ public sealed class DeviceSlot
     /// <summary>Adds a learned binding; false when the device already has the maximum.</summary>
     internal bool TryLearn(UInt128 ip)
     {
-        if (_ipCount >= MaxLearnedIps)
+        if (_ipCount >= _ips.Length)
         {
             return false;
         }

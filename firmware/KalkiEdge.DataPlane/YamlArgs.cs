@@ -1,6 +1,5 @@
 using KalkiEdge.Core;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace KalkiEdge.DataPlane;
 
@@ -31,15 +30,13 @@ public static class YamlArgs
     {
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            if (YamlEventReader.ReadFirstDocument(text, new SourceSpan(file, 1, 1), wrapped: false) is not { Kind: ArgKind.Map } root)
             {
                 diagnostics.Error(new SourceSpan(file, 1, 1), "expected a YAML map at the top level");
                 return null;
             }
 
-            return Convert(root, new SourceSpan(file, 1, 1), wrapped: false);
+            return root;
         }
         catch (YamlException e)
         {
@@ -53,23 +50,15 @@ public static class YamlArgs
         }
     }
 
-    /// <summary>Converts a node; <paramref name="wrapped"/> marks text parsed as "{" + args + "}" at <paramref name="origin"/>.</summary>
-    internal static ArgNode Convert(YamlNode node, SourceSpan origin, bool wrapped) => node switch
+    /// <summary>Where a scalar's content starts: block scalars (| and >) start on the line after their indicator.</summary>
+    internal static SourceSpan ContentStart(Mark start, ScalarStyle style, SourceSpan origin, bool wrapped)
     {
-        YamlScalarNode s => new ArgNode(ContentStart(s, origin, wrapped), s.Value ?? ""),
-        YamlSequenceNode q => new ArgNode(Map(q.Start, origin, wrapped), q.Children.Select(c => Convert(c, origin, wrapped)).ToList()),
-        YamlMappingNode m => new ArgNode(Map(m.Start, origin, wrapped), m.Children.Select(kv => new KeyValuePair<ArgNode, ArgNode>(Convert(kv.Key, origin, wrapped), Convert(kv.Value, origin, wrapped))).ToList()),
-        _ => new ArgNode(Map(node.Start, origin, wrapped), node.ToString()),
-    };
-
-    /// <summary>Block scalars (| and >) start on the line after their indicator.</summary>
-    private static SourceSpan ContentStart(YamlScalarNode s, SourceSpan origin, bool wrapped)
-    {
-        var at = Map(s.Start, origin, wrapped);
-        return s.Style is ScalarStyle.Literal or ScalarStyle.Folded ? at with { Line = at.Line + 1, Column = at.Column + 2 } : at;
+        var at = Map(start, origin, wrapped);
+        return style is ScalarStyle.Literal or ScalarStyle.Folded ? at with { Line = at.Line + 1, Column = at.Column + 2 } : at;
     }
 
-    private static SourceSpan Map(Mark mark, SourceSpan origin, bool wrapped)
+    /// <summary>Maps a parser position to the file; <paramref name="wrapped"/> marks text parsed as "{" + args + "}" at <paramref name="origin"/>.</summary>
+    internal static SourceSpan Map(Mark mark, SourceSpan origin, bool wrapped)
     {
         int line = (int)mark.Line, column = (int)mark.Column;
         if (!wrapped)

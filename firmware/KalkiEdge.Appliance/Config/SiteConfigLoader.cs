@@ -22,7 +22,8 @@ public static class SiteConfigLoader
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         var umboxes = ResolveDir(args.String("umboxes", DefaultUmboxesDir()), baseDir);
         var broadcast = args.Node("network-broadcast");
-        var devices = args.List("devices").Select(n => Device(args, n)).OfType<DeviceConfig>().ToList();
+        var names = new NamePool();
+        var devices = args.List("devices").Select(n => Device(args, n, names)).OfType<DeviceConfig>().ToList();
         var sections = ForeignSections.Select(s => (s, n: args.Node(s))).Where(x => x.n is not null).ToDictionary(x => x.s, x => x.n!);
         var config = new SiteConfig
         {
@@ -67,7 +68,7 @@ public static class SiteConfigLoader
         return beside;
     }
 
-    private static DeviceConfig? Device(ElementArgs config, ArgNode node)
+    private static DeviceConfig? Device(ElementArgs config, ArgNode node, NamePool names)
     {
         var d = config.Map(node, "device");
         if (d is null)
@@ -114,13 +115,13 @@ public static class SiteConfigLoader
             d.Error(node.At, $"device '{name}': give exactly one of 'type' (a device-type pack), 'image' or 'chain'");
         }
 
-        var result = new DeviceConfig(name, mac, ips, node.At)
+        var result = new DeviceConfig(name, mac, ips.ToArray(), node.At) // exact size: kept for the appliance's life
         {
-            Type = type is null ? null : d.ScalarText(type),
-            Image = image is null ? null : d.ScalarText(image),
+            Type = type is null ? null : names.Share(d.ScalarText(type)),
+            Image = image is null ? null : names.Share(d.ScalarText(image)),
             Chain = chain is null ? null : d.ScalarText(chain),
             ChainAt = chain?.At ?? node.At,
-            Group = d.Node("group") is { } g ? d.ScalarText(g) : null,
+            Group = d.Node("group") is { } g ? names.Share(d.ScalarText(g)) : null,
             Description = d.String("description", ""),
         };
         d.Node("credentials"); // read by the telemetry module; never logged
@@ -148,4 +149,28 @@ public static class SiteConfigLoader
     }
 
     private static string ResolveDir(string dir, string baseDir) => Path.GetFullPath(Path.Combine(baseDir, dir));
+
+    /// <summary>
+    /// One string per distinct pack, image and group name: thousands of devices name the same few, and each parsed
+    /// scalar is otherwise its own copy, kept for the appliance's life.
+    /// </summary>
+    private sealed class NamePool
+    {
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+        public string? Share(string? name)
+        {
+            if (name is null)
+            {
+                return null;
+            }
+
+            if (!_names.TryGetValue(name, out var shared))
+            {
+                _names[name] = shared = name;
+            }
+
+            return shared;
+        }
+    }
 }

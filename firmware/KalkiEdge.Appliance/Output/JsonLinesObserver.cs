@@ -10,6 +10,8 @@ namespace KalkiEdge.Appliance.Output;
 /// </summary>
 public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines = 100) : IApplianceObserver
 {
+    private const int StreamChunkBytes = 16 * 1024;
+
     private long _malformedLines;
 
     public void OnAlert(Alert alert) => Line(w =>
@@ -86,8 +88,11 @@ public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines =
         w.WriteString("message", message);
     });
 
-    /// <summary>The closing line: totals and, per device, state and counts.</summary>
-    public void Summary(Replay.ReplayResult result, PacketEngine engine, Func<DeviceSlot, string?> stateOf) => Line(w =>
+    /// <summary>
+    /// The closing line: totals and, per device, state and counts. Streamed in chunks: with 10,000 devices the line
+    /// is over a megabyte, which must not be held whole (as bytes, then as a string) at the end of a run.
+    /// </summary>
+    public void Summary(Replay.ReplayResult result, PacketEngine engine, Func<DeviceSlot, string?> stateOf) => StreamedLine(w =>
     {
         w.WriteString("kind", "summary");
         w.WriteNumber("frames", result.Frames);
@@ -126,10 +131,32 @@ public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines =
             w.WriteNumber("spoofed", d.Counters.Spoofed);
             w.WriteString("chain", d.Chain?.Definition.Image ?? d.Chain?.Definition.Text ?? "");
             w.WriteEndObject();
+            if (w.BytesPending >= StreamChunkBytes)
+            {
+                w.Flush();
+            }
         }
 
         w.WriteEndObject();
     });
+
+    /// <summary>Like <see cref="Line"/>, but the writer may flush to the output while the line is written.</summary>
+    private void StreamedLine(Action<Utf8JsonWriter> write)
+    {
+        lock (output)
+        {
+            using var stream = new TextWriterStream(output);
+            using (var w = new Utf8JsonWriter(stream))
+            {
+                w.WriteStartObject();
+                write(w);
+                w.WriteEndObject();
+            }
+
+            output.WriteLine();
+            output.Flush();
+        }
+    }
 
     private void Line(Action<Utf8JsonWriter> write)
     {

@@ -7,9 +7,11 @@ namespace KalkiEdge.Core.Policy;
 /// </summary>
 public sealed class AlertHistory(int capacity = 256)
 {
-    // Starts small and doubles up to the capacity: most devices never see an alert, and 10,000 devices must not
-    // each pay for a full ring up front.
-    private Entry[] _ring = new Entry[Math.Min(capacity, 4)];
+    private const int InitialEntries = 4;
+
+    // Empty until the first alert, then doubles up to the capacity: most devices never see an alert, and 10,000
+    // devices must not each pay for a ring up front.
+    private Entry[] _ring = [];
     private int _next;
     private int _count;
 
@@ -64,10 +66,10 @@ public sealed class AlertHistory(int capacity = 256)
         }
     }
 
-    /// <summary>Doubles the full ring, oldest entry first, so indexing stays a plain ring.</summary>
+    /// <summary>Allocates the first entries, or doubles the full ring, oldest entry first, so indexing stays a plain ring.</summary>
     private void Grow()
     {
-        var larger = new Entry[Math.Min(capacity, _ring.Length * 2)];
+        var larger = new Entry[Math.Min(capacity, Math.Max(InitialEntries, _ring.Length * 2))];
         for (int i = 0; i < _count; i++)
         {
             larger[i] = _ring[(_next + i) % _ring.Length];

@@ -32,8 +32,6 @@ public sealed class DevicePolicyState
         Policy = policy;
         State = state;
         History = new AlertHistory(historyCapacity);
-        ActedUpTo = new long[policy.Pack.Rules.Count];
-        Counts = new long[policy.TypeCount];
     }
 
     public string Device { get; }
@@ -44,11 +42,13 @@ public sealed class DevicePolicyState
 
     public AlertHistory History { get; }
 
+    // Both arrays are made at the first alert a rule can use: most of 10,000 devices never see one.
+
     /// <summary>Per rule: the sequence of the last alert it acted on; alerts up to it never count for it again.</summary>
-    internal long[] ActedUpTo { get; }
+    internal long[] ActedUpTo => field ??= new long[Policy.Pack.Rules.Count];
 
     /// <summary>Scratch space for per-type counts (evaluation is single-threaded per device).</summary>
-    internal long[] Counts { get; }
+    internal long[] Counts => field ??= new long[Policy.TypeCount];
 }
 
 /// <summary>

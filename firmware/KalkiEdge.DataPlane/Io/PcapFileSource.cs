@@ -1,13 +1,18 @@
+using KalkiEdge.DataPlane.Live;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
 namespace KalkiEdge.DataPlane.Io;
 
-/// <summary>Reads Ethernet frames from a pcap/pcapng file through libpcap (SharpPcap), without per-frame allocation.</summary>
+/// <summary>
+/// Reads Ethernet frames from a pcap/pcapng file through libpcap, without per-frame allocation: SharpPcap opens the
+/// file, frames are read with pcap_next_ex directly (SharpPcap's GetNextPacket allocates a header object per frame).
+/// </summary>
 public sealed class PcapFileSource : IFrameSource
 {
     private const int LinkTypeEthernet = 1;
     private readonly CaptureFileReaderDevice _device;
+    private readonly nint _handle;
     private long _number;
 
     public PcapFileSource(string path)
@@ -35,6 +40,8 @@ public sealed class PcapFileSource : IFrameSource
             _device.Dispose();
             throw new FrameSourceException($"{path}: link type {linkType} is not supported; KalkiEdge bridges Ethernet (link type 1) only");
         }
+
+        _handle = _device.Handle.DangerousGetHandle();
     }
 
     public string Name { get; }
@@ -42,31 +49,21 @@ public sealed class PcapFileSource : IFrameSource
     /// <summary>Frames read so far.</summary>
     public long FramesRead => _number;
 
-    public bool TryRead(Frame frame)
+    public unsafe bool TryRead(Frame frame)
     {
-        GetPacketStatus status;
-        PacketCapture capture;
-        try
+        nint header;
+        byte* data;
+        switch (LibPcap.pcap_next_ex(_handle, &header, &data))
         {
-            status = _device.GetNextPacket(out capture);
-        }
-        catch (PcapException e)
-        {
-            throw new FrameSourceException($"{Name}: corrupt after frame {_number}: {e.Message}", e);
-        }
-
-        switch (status)
-        {
-            case GetPacketStatus.PacketRead:
-                var header = capture.Header;
-                var tv = header.Timeval;
-                frame.Load(capture.Data, ((long)tv.Seconds * 1_000_000) + (long)tv.MicroSeconds, Direction.FromDevice);
+            case LibPcap.NextPacket:
+                var h = PcapPacketHeader.Read(header);
+                frame.Load(new ReadOnlySpan<byte>(data, h.CaptureLength), h.TimestampMicros, Direction.FromDevice);
                 frame.Number = ++_number;
                 return true;
-            case GetPacketStatus.NoRemainingPackets:
-                return false;
+            case LibPcap.NextBreak:
+                return false; // a savefile reports its end as PCAP_ERROR_BREAK
             default:
-                throw new FrameSourceException($"{Name}: corrupt or truncated after frame {_number}: {_device.LastError}");
+                throw new FrameSourceException($"{Name}: corrupt or truncated after frame {_number}: {LibPcap.LastError(_handle)}");
         }
     }
 

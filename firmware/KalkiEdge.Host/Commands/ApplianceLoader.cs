@@ -8,6 +8,14 @@ internal static class ApplianceLoader
 {
     public static string SimulationProfile => Path.Combine(AppContext.BaseDirectory, "profiles", "simulation.yaml");
 
+    /// <summary>
+    /// Parsing and validating a large site (10,000 devices: ~70 MB of short-lived YAML events, argument maps and
+    /// messages) leaves the heap grown far beyond what the appliance keeps. One compacting collection once the
+    /// appliance is built returns that memory to the system before any traffic; without it the process stays tens
+    /// of megabytes larger for its whole life. Once per start, never on the frame path.
+    /// </summary>
+    private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
     public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
     {
         var path = configPath ?? SimulationProfile;
@@ -22,8 +30,10 @@ internal static class ApplianceLoader
         if (appliance is null)
         {
             Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {path} and the files it uses");
+            return null;
         }
 
+        ReleaseStartupGarbage();
         return appliance;
     }
 }

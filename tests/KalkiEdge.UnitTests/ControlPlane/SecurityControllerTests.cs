@@ -141,6 +141,25 @@ public class SecurityControllerTests
     }
 
     [Test]
+    public void A_device_without_readings_carries_no_telemetry_state_until_its_first_reading()
+    {
+        using var h = new ControlHarness();
+        h.Add("s1", 0x020000000001);
+        h.Add("s2", 0x020000000002);
+        _ = h.Controller.Latest("s2", "temp"); // warms the lookup path on another device
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var none = h.Controller.Latest("s1", "temp");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(none, Is.Null);
+        Assert.That(allocated, Is.Zero, "looking up a reading must not create the device's evaluator");
+
+        h.Controller.Telemetry("s1", "temp", EvValue.Of(21m), h.Clock.NowMicros);
+        Assert.That(h.Controller.Latest("s1", "temp"), Is.EqualTo(EvValue.Of(21m)));
+        Assert.That(h.Controller.Latest("s2", "temp"), Is.Null, "readings stay per device");
+    }
+
+    [Test]
     public void Device_unavailable_is_raised_when_readings_stop_for_three_intervals()
     {
         using var h = new ControlHarness();

@@ -44,4 +44,25 @@ public class AlertHistoryTests
         Assert.That(counts[0], Is.EqualTo(200));
         Assert.That(history.Evicted, Is.Zero);
     }
+
+    [Test]
+    public void A_history_holds_no_ring_until_its_first_alert_and_stays_bounded_after()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var history = new AlertHistory(capacity: 2);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(100), "10,000 quiet devices pay for no ring");
+        Span<long> counts = stackalloc long[1];
+        counts[0] = 7;
+        history.CountInto(counts, nowMicros: 10, windowMicros: 100, afterSequence: 0);
+        Assert.That(counts[0], Is.Zero);
+
+        for (int i = 1; i <= 5; i++)
+        {
+            history.Record(0, i, 1);
+        }
+
+        Assert.That((history.Count, history.Evicted, history.Sequence), Is.EqualTo((2, 3L, 5L)));
+        history.CountInto(counts, nowMicros: 5, windowMicros: 100, afterSequence: 0);
+        Assert.That(counts[0], Is.EqualTo(2));
+    }
 }

@@ -54,6 +54,28 @@ public class ApplicationHelpersTests
         }
     }
 
+    [Test]
+    public void Source_table_holds_no_storage_before_its_first_entry_and_never_grows_past_its_capacity()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var table = new SourceTable<int>(capacity: 8, idleMicros: 1_000_000, extraPerSlot: 4);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(256), "an unused table costs its object, not slots");
+        Assert.That(table.Size, Is.Zero);
+        Assert.That(table.Find(7, now: 0), Is.EqualTo(-1), "nothing is found in an empty table");
+
+        for (int i = 0; i < 100; i++)
+        {
+            int slot = table.Acquire((UInt128)i, now: i, out bool created);
+            Assert.That(created, Is.True);
+            table.Extra(slot)[3] = i;
+        }
+
+        Assert.That(table.Size, Is.EqualTo(table.Capacity), "grown on demand up to the bound, not beyond");
+        Assert.That(table.Evictions, Is.EqualTo(92), "every source past the eighth displaced a live one");
+        Assert.That(table.Extra(table.Find(99, 100))[3], Is.EqualTo(99));
+        Assert.That(table.Find(0, 100), Is.EqualTo(-1), "the oldest sources were evicted");
+    }
+
     [TestCase("brute-force(port: 22)")]
     [TestCase("egress-guard(allow: [{rport: 443, proto: tcp}])")]
     [TestCase("http-auth-guard")]

@@ -4,8 +4,9 @@ namespace KalkiEdge.Umboxes.Application;
 /// A bounded table of per-address state (e.g. per attacking source), with optional fixed-size per-entry storage
 /// of longs (<see cref="Extra"/>, e.g. event times). Set-associative: an address can live only in the
 /// <see cref="Ways"/> slots after its hash, so a lookup costs at most that many probes whatever the load.
-/// Storage starts small and doubles on demand up to the capacity (a device that talks to three hosts does not
-/// pay for thousands; growth is the only allocation, and happens only when an entry is created). An entry
+/// Storage is allocated at the first entry and then doubles on demand up to the capacity (most element
+/// instances never see the traffic they watch, and a device that talks to three hosts does not pay for
+/// thousands; growth is the only allocation, and happens only when an entry is created). An entry
 /// idle for longer than the horizon is free for reuse; at full capacity the least recently seen candidate is
 /// evicted (and counted), so a flood of distinct (spoofed) sources can displace state but never grow memory.
 /// </summary>
@@ -33,19 +34,19 @@ internal sealed class SourceTable<T>
         _maxSlots = (int)Math.Max(Ways, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity));
         _extraPerSlot = extraPerSlot;
         _idleMicros = idleMicros;
-        int size = Math.Min(_maxSlots, InitialSlots);
-        _keys = new UInt128[size];
-        _lastSeen = new long[size];
-        _used = new bool[size];
-        _values = new T[size];
-        _extra = new long[size * extraPerSlot];
-        _mask = size - 1;
+
+        // Empty until the first entry: 10,000 devices each carry several of these tables, mostly unused.
+        _keys = [];
+        _lastSeen = [];
+        _used = [];
+        _values = [];
+        _extra = [];
     }
 
     /// <summary>The most entries the table will ever hold.</summary>
     public int Capacity => _maxSlots;
 
-    /// <summary>Slots allocated so far (grows by doubling up to <see cref="Capacity"/>).</summary>
+    /// <summary>Slots allocated so far: 0 before the first entry, then doubling up to <see cref="Capacity"/>.</summary>
     public int Size => _keys.Length;
 
     /// <summary>Live entries displaced to make room for new ones (idle entries reused are not counted).</summary>
@@ -59,6 +60,11 @@ internal sealed class SourceTable<T>
     /// <summary>The slot holding a live entry for <paramref name="key"/>, or -1. Does not refresh it.</summary>
     public int Find(UInt128 key, long now)
     {
+        if (_keys.Length == 0)
+        {
+            return -1;
+        }
+
         int start = Start(key, _mask);
         for (int i = 0; i < Ways; i++)
         {
@@ -78,6 +84,11 @@ internal sealed class SourceTable<T>
     /// </summary>
     public int Acquire(UInt128 key, long now, out bool created)
     {
+        if (_keys.Length == 0)
+        {
+            Grow(now);
+        }
+
         while (true)
         {
             int start = Start(key, _mask);
@@ -136,11 +147,11 @@ internal sealed class SourceTable<T>
         Extra(slot).Clear();
     }
 
-    /// <summary>Doubles the storage and re-places the live entries (idle ones are dropped on the way).</summary>
+    /// <summary>Allocates the first slots, or doubles the storage and re-places the live entries (idle ones are dropped on the way).</summary>
     private void Grow(long now)
     {
         var (keys, lastSeen, used, values, extra) = (_keys, _lastSeen, _used, _values, _extra);
-        int size = keys.Length * 2;
+        int size = Math.Min(_maxSlots, Math.Max(InitialSlots, keys.Length * 2));
         _keys = new UInt128[size];
         _lastSeen = new long[size];
         _used = new bool[size];

@@ -5,7 +5,8 @@ namespace KalkiEdge.Umboxes.Common;
 /// full, adding a key evicts the least recently used one and counts it in <see cref="Evictions"/>. Floods of
 /// distinct keys (spoofed sources, scans) therefore cost a bounded amount of memory.
 /// <para>
-/// Storage grows on demand up to the capacity (a device that talks to three hosts does not pay for 4096), so
+/// Storage is allocated at the first entry and grows on demand up to the capacity (an element that never sees
+/// the traffic it tracks costs no storage, and a device that talks to three hosts does not pay for 4096), so
 /// allocation happens only while adding entries; lookups, touches, removals and adds into a full table
 /// allocate nothing. Every operation is O(1) (hash lookup plus an intrusive LRU list over slot indices).
 /// </para>
@@ -18,7 +19,7 @@ namespace KalkiEdge.Umboxes.Common;
 public sealed class BoundedTable<TKey, TValue>
     where TKey : notnull
 {
-    private const int InitialSlots = 4;
+    private const int InitialSlots = 1; // many devices talk to a single remote host; storage doubles from there
     private const int None = -1;
 
     private readonly Dictionary<TKey, int> _index;
@@ -36,13 +37,14 @@ public sealed class BoundedTable<TKey, TValue>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
-        int initial = Math.Min(capacity, InitialSlots);
-        _index = new Dictionary<TKey, int>(initial, comparer);
-        _keys = new TKey[initial];
-        _values = new TValue[initial];
-        _touched = new long[initial];
-        _prev = new int[initial];
-        _next = new int[initial];
+
+        // Empty until the first entry (the dictionary allocates its buckets at its first Add too).
+        _index = new Dictionary<TKey, int>(comparer);
+        _keys = [];
+        _values = [];
+        _touched = [];
+        _prev = [];
+        _next = [];
     }
 
     public int Capacity { get; }
@@ -167,7 +169,7 @@ public sealed class BoundedTable<TKey, TValue>
 
     private void Grow()
     {
-        int size = (int)Math.Min(Capacity, (long)_keys.Length * 2);
+        int size = (int)Math.Min(Capacity, Math.Max(InitialSlots, (long)_keys.Length * 2));
         Array.Resize(ref _keys, size);
         Array.Resize(ref _values, size);
         Array.Resize(ref _touched, size);

@@ -118,4 +118,26 @@ public class BoundedTableTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4096), "a big capacity costs nothing until used");
         Assert.That(small.Capacity, Is.EqualTo(1_000_000));
     }
+
+    [Test]
+    public void Starts_without_storage_and_grows_from_one_slot_to_the_capacity_then_evicts()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var t = new BoundedTable<UInt128, long>(capacity: 3);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(256), "no slots before the first entry");
+        Assert.That(t.Contains(1), Is.False);
+        Assert.That(t.ExpireIdle(1_000, 1), Is.Zero);
+
+        for (int i = 1; i <= 10; i++)
+        {
+            t.GetOrAdd((UInt128)i, i, out bool added) = i * 100;
+            Assert.That(added, Is.True);
+            Assert.That(t.Find((UInt128)i, i, out _), Is.EqualTo(i * 100L), "values survive growth");
+        }
+
+        Assert.That((t.Count, t.Evictions), Is.EqualTo((3, 7L)));
+        Assert.That(t.Contains(8) && t.Contains(9) && t.Contains(10), Is.True, "the three most recent remain");
+        Assert.That(t.Find(10, 11, out bool found), Is.EqualTo(1_000L));
+        Assert.That(found, Is.True);
+    }
 }
