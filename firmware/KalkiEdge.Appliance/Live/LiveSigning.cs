@@ -35,14 +35,7 @@ public sealed class LiveSigning(AssuranceServices services, Appliance appliance)
         {
             foreach (var c in _stages)
             {
-                total.Submitted += c.Submitted;
-                total.Released += c.Released;
-                total.Unsigned += c.Unsigned;
-                total.SignCalls += c.SignCalls;
-                total.VerifyCalls += c.VerifyCalls;
-                total.MissingTag += c.MissingTag;
-                total.Stale += c.Stale;
-                total.Invalid += c.Invalid;
+                total.Add(c);
             }
         }
 
