@@ -8,7 +8,8 @@ namespace KalkiEdge.Bench.Suites;
 /// <summary>
 /// Issue 4: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
 /// run: the Linux kernel bridge as the baseline, then kalki-edge with a pass-through chain and with a firewall
-/// chain. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Then the live reaction time
+/// chain, and with the firewall chain and batched packet signing (emulated shim), reported against the same chain
+/// unsigned. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Then the live reaction time
 /// (LiveBridgeSuite.Reaction.cs). KALKI_BENCH_LIVE_PARTS=throughput or =reaction runs one part. Needs root.
 /// </summary>
 public sealed partial class LiveBridgeSuite : IBenchSuite
@@ -24,7 +25,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     public string Name => "live";
 
-    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall); live reaction time";
+    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall, firewall + batched signing); live reaction time";
 
     private static string Parts => Environment.GetEnvironmentVariable("KALKI_BENCH_LIVE_PARTS") ?? "throughput,reaction";
 
@@ -66,12 +67,39 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         var kernel = BenchPy(prefix, "--baseline");
         AddThroughput(report, "kernel bridge", kernel, null);
         AddLatency(report, "kernel bridge", kernel, null);
-        foreach (var (label, chain) in (ReadOnlySpan<(string, string)>)[("kalki-edge pass", "pass"), ("kalki-edge firewall", FirewallChain)])
+        JsonElement? unsigned = null;
+        foreach (var (label, chain, sections) in (ReadOnlySpan<(string, string, string)>)[("kalki-edge pass", "pass", ""), ("kalki-edge firewall", FirewallChain, ""), ("kalki-edge firewall + batched signing", FirewallChain, BatchedSigning(work))])
         {
-            var (run, counters) = WithAppliance(prefix, WriteConfig(work, prefix, chain), () => BenchPy(prefix, "--label", label));
+            var (run, counters) = WithAppliance(prefix, WriteConfig(work, prefix, chain, sections), () => BenchPy(prefix, "--label", label));
             AddThroughput(report, label, run, kernel);
             AddLatency(report, label, run, kernel);
+            if (sections.Length > 0 && unsigned is { } off)
+            {
+                AddSigningCost(report, run, off);
+            }
+
+            unsigned = chain == FirewallChain && sections.Length == 0 ? run : unsigned;
             Console.WriteLine(counters);
+        }
+    }
+
+    /// <summary>Batched signing through the emulated shim; its key in the run's work directory.</summary>
+    private static string BatchedSigning(string work) =>
+        $"hypervisor: {{backend: emulated, key: {Path.Combine(work, "hypervisor.key")}}}\nsigning: {{mode: batched}}\n";
+
+    /// <summary>What batched signing costs on the live path: the same firewall chain, signing on vs off, same run.</summary>
+    private static void AddSigningCost(SuiteReport report, JsonElement signed, JsonElement unsigned)
+    {
+        foreach (var size in (string[])["64", "1400"])
+        {
+            var ratio = signed.GetProperty("throughput").GetProperty(size).GetProperty("fps").GetDouble() / unsigned.GetProperty("throughput").GetProperty(size).GetProperty("fps").GetDouble();
+            report.Add($"batched signing, {size} B vs signing off", ratio, "ratio", "firewall chain both; frames/s signed / unsigned");
+        }
+
+        foreach (var q in (string[])["p50", "p99"])
+        {
+            var added = signed.GetProperty("latency").GetProperty($"{q}Micros").GetDouble() - unsigned.GetProperty("latency").GetProperty($"{q}Micros").GetDouble();
+            report.Add($"batched signing, added RTT {q} vs signing off", added, "µs", "two signed traversals per round trip");
         }
     }
 
@@ -160,11 +188,18 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         return JsonDocument.Parse(output).RootElement.Clone();
     }
 
-    private static string WriteConfig(string dir, string prefix, string hueChain)
+    private static string WriteConfig(string dir, string prefix, string hueChain, string sections = "")
     {
         using var status = JsonDocument.Parse(Script(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
         Directory.CreateDirectory(Path.Combine(dir, "umboxes", "images"));
-        var yaml = new StringBuilder($"umboxes: {Path.Combine(dir, "umboxes")}\ninterfaces: {{devices: [dev0], uplink: up0}}\ndevices:\n");
+        var manifest = Path.Combine(dir, "umboxes", "manifest");
+        if (!Directory.Exists(manifest))
+        {
+            // The signed manifest is verified at start whenever a hypervisor section is present.
+            Directory.CreateSymbolicLink(manifest, Path.Combine(RepoRoot.Find(), "umboxes", "manifest"));
+        }
+
+        var yaml = new StringBuilder($"umboxes: {Path.Combine(dir, "umboxes")}\ninterfaces: {{devices: [dev0], uplink: up0}}\n{sections}devices:\n");
         foreach (var h in status.RootElement.GetProperty("hosts").EnumerateArray().Where(h => h.GetProperty("role").GetString() == "device"))
         {
             var name = h.GetProperty("name").GetString();
