@@ -123,12 +123,16 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         return device;
     }
 
-    /// <summary>Operator action: return the device to its initial state (alert <c>state-reset</c>).</summary>
-    public void ResetState(string device, string actor = "operator")
+    /// <summary>
+    /// Operator action: return the device to its initial state (alert <c>state-reset</c>). Safe from any thread:
+    /// the reset is queued like any alert and the control loop applies it. The audit record carries the reason.
+    /// </summary>
+    public void ResetState(string device, string actor = "operator", string? reason = null)
     {
         var now = _clock.NowMicros;
-        _writer?.Audit(now, actor, "state-reset", device);
-        Alerts.Raise(new Alert(AlertTypes.StateReset, device, AlertSource.Operator, now, $"state reset by {actor}"));
+        var why = string.IsNullOrEmpty(reason) ? "" : $": {reason}";
+        _writer?.Audit(now, actor, "state-reset", device + why);
+        Alerts.Raise(new Alert(AlertTypes.StateReset, device, AlertSource.Operator, now, $"state reset by {actor}{why}"));
     }
 
     /// <summary>A telemetry reading: kept, checked against the pack's alert conditions, feeds the watchdog.</summary>

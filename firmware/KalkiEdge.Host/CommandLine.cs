@@ -13,6 +13,11 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
                                                           --persist: start from and commit to the store
                                                           (the config's data-dir), as a live run does
           kalki-edge check --config FILE                  validate configuration, packs, images and rules
+          kalki-edge devices [--json] [--config FILE | --socket PATH]
+                                                          list the running appliance's devices, states, chains
+          kalki-edge reset --device NAME [--reason TEXT] [--config FILE | --socket PATH]
+                                                          operator state reset: the device returns to its
+                                                          initial state (audited with your uid)
           kalki-edge version
         """;
 
@@ -21,6 +26,8 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
         ["run"] = (["--config", "--speed"], []),
         ["replay"] = (["--pcap", "--config", "--write"], ["--json", "--persist"]),
         ["check"] = (["--config"], ["--json"]),
+        ["devices"] = (["--config", "--socket"], ["--json"]),
+        ["reset"] = (["--device", "--reason", "--config", "--socket"], []),
         ["version"] = ([], []),
         ["help"] = ([], []),
     };

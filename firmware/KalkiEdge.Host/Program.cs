@@ -2,7 +2,7 @@ using KalkiEdge.Host.Commands;
 
 namespace KalkiEdge.Host;
 
-/// <summary>kalki-edge: run | replay | check | version. Exit codes: 0 ok, 1 invalid input, 2 usage.</summary>
+/// <summary>kalki-edge: run | replay | check | devices | reset | version. Exit codes: 0 ok, 1 invalid input, 2 usage.</summary>
 public static class Program
 {
     public static int Main(string[] args)
@@ -22,6 +22,8 @@ public static class Program
                 "run" => RunCommand.Execute(parsed),
                 "replay" => ReplayCommand.Execute(parsed),
                 "check" => CheckCommand.Execute(parsed),
+                "devices" => OperatorCommands.Devices(parsed),
+                "reset" => OperatorCommands.Reset(parsed),
                 "version" => Version(),
                 _ => Help(),
             };

@@ -59,7 +59,7 @@ internal static class CheckCommand
 
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
-        ManagementServer.ListenAddress(s, diagnostics);
+        ManagementSettings.Read(s, diagnostics);
         return diagnostics.Items;
     }
 }

@@ -6,17 +6,19 @@ using KalkiEdge.Hypervisor;
 namespace KalkiEdge.Host.Management;
 
 /// <summary>
-/// What runs beside the traffic in `kalki-edge run`: the management server (GET /health) and the systemd
-/// notifications. Started after the appliance is built and attested; READY is sent once traffic flows.
+/// What runs beside the traffic in `kalki-edge run`: the management server (GET /health), the operator's
+/// control socket, and the systemd notifications. Started after the appliance is built and attested; READY is sent once traffic flows.
 /// </summary>
 internal sealed class ManagementHost : IAsyncDisposable
 {
     private readonly ManagementServer _server;
+    private readonly OperatorApi? _operator;
     private readonly SystemdIntegration _systemd;
 
-    private ManagementHost(ManagementServer server, SystemdIntegration systemd)
+    private ManagementHost(ManagementServer server, OperatorApi? operatorApi, SystemdIntegration systemd)
     {
         _server = server;
+        _operator = operatorApi;
         _systemd = systemd;
     }
 
@@ -29,7 +31,7 @@ internal sealed class ManagementHost : IAsyncDisposable
     public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
     {
         var diagnostics = new DiagnosticBag();
-        var listen = ManagementServer.ListenAddress(appliance.Config.Sections, diagnostics);
+        var settings = ManagementSettings.Read(appliance.Config.Sections, diagnostics);
         if (diagnostics.HasErrors)
         {
             foreach (var d in diagnostics.Items)
@@ -56,14 +58,15 @@ internal sealed class ManagementHost : IAsyncDisposable
             Math.Round(started.Elapsed.TotalSeconds, 1));
         try
         {
-            var server = ManagementServer.StartAsync(listen, Report).GetAwaiter().GetResult();
+            var server = ManagementServer.StartAsync(settings.Listen, Report).GetAwaiter().GetResult();
             Console.WriteLine($"kalki-edge: management server on {server.Address} (GET /health)");
-            host = new ManagementHost(server, new SystemdIntegration(IsHealthy));
+            var operatorApi = OperatorApi.StartAsync(settings.ControlSocket, new OperatorActions(appliance), Console.Out).GetAwaiter().GetResult();
+            host = new ManagementHost(server, operatorApi, new SystemdIntegration(IsHealthy));
             return host;
         }
         catch (IOException e)
         {
-            Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {listen}: {e.Message}");
+            Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {settings.Listen}: {e.Message}");
             return null;
         }
     }
@@ -75,6 +78,11 @@ internal sealed class ManagementHost : IAsyncDisposable
     {
         _systemd.Stopping();
         _systemd.Dispose();
+        if (_operator is not null)
+        {
+            await _operator.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _server.DisposeAsync().ConfigureAwait(false);
     }
 
