@@ -52,19 +52,35 @@ public sealed class LiveBridgeTests
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
 
-        Assert.Multiple(() =>
-        {
-            Assert.That(_testbed.Probe("hue", "ping", "192.0.2.100", "--count", "3"), "ping hue -> cloud");
-            Assert.That(_testbed.Probe("cloud", "ping", "192.0.2.13", "--count", "3"), "ping cloud -> cam");
-            Assert.That(_testbed.Probe("wemo", "tcp", "192.0.2.100", "7", "--send", "kalki-live"), "TCP echo wemo -> cloud");
-            Assert.That(_testbed.Probe("cloud", "tcp", "192.0.2.12", "22", "--read-banner"), "TCP cloud -> udoo ssh banner");
-            Assert.That(_testbed.Probe("hue", "http", "http://192.0.2.100/", "--expect-status", "200"), "HTTP hue -> cloud");
-            Assert.That(_testbed.Probe("cloud", "http", "http://192.0.2.10/description.xml", "--expect-status", "200"), "HTTP cloud -> hue");
-        });
+        AssertTalkBothWays();
 
         var result = appliance.Stop();
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
         Assert.That(result.Stdout, Does.Match(@"\d+ frames: \d+ forwarded").And.Contain("dev0").And.Contain("up0"));
+        Assert.That(result.Stdout, Does.Contain("WARNING: packet signing is OFF"), "signing off is said loudly at start");
+    }
+
+    [Test]
+    public void WithBatchedSigningEveryFrameIsSignedAndVerifiedAndTrafficFlowsBothWays()
+    {
+        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, sections: _configs.BatchedSigning));
+
+        AssertTalkBothWays();
+
+        var result = appliance.Stop();
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        var counters = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"packet signing \(batched\): (\d+) frames signed in (\d+) shim calls, (\d+) verified and sent \(\d+ verify calls\), (\d+) dropped");
+        Assert.That(counters.Success, Is.True, result.ToString());
+        TestContext.Out.WriteLine(counters.Value);
+        long signed = long.Parse(counters.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        long verified = long.Parse(counters.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Multiple(() =>
+        {
+            Assert.That(signed, Is.GreaterThan(20), "every probe's frames in both directions went through the signing stage");
+            Assert.That(verified, Is.EqualTo(signed));
+            Assert.That(counters.Groups[4].Value, Is.EqualTo("0"), "nothing dropped");
+            Assert.That(result.Stdout, Does.Not.Contain("signature-failure"));
+        });
     }
 
     [Test]
@@ -208,6 +224,17 @@ public sealed class LiveBridgeTests
         });
         Assert.That(appliance.Stop().ExitCode, Is.Zero);
     }
+
+    /// <summary>Ping, TCP and HTTP between devices and the cloud, started from either side.</summary>
+    private void AssertTalkBothWays() => Assert.Multiple(() =>
+    {
+        Assert.That(_testbed.Probe("hue", "ping", "192.0.2.100", "--count", "3"), "ping hue -> cloud");
+        Assert.That(_testbed.Probe("cloud", "ping", "192.0.2.13", "--count", "3"), "ping cloud -> cam");
+        Assert.That(_testbed.Probe("wemo", "tcp", "192.0.2.100", "7", "--send", "kalki-live"), "TCP echo wemo -> cloud");
+        Assert.That(_testbed.Probe("cloud", "tcp", "192.0.2.12", "22", "--read-banner"), "TCP cloud -> udoo ssh banner");
+        Assert.That(_testbed.Probe("hue", "http", "http://192.0.2.100/", "--expect-status", "200"), "HTTP hue -> cloud");
+        Assert.That(_testbed.Probe("cloud", "http", "http://192.0.2.10/description.xml", "--expect-status", "200"), "HTTP cloud -> hue");
+    });
 
     private string Credential(string device, string key)
     {

@@ -41,4 +41,18 @@ public sealed class SigningCounters
     public long Invalid;
 
     public long Dropped => MissingTag + Stale + Invalid;
+
+    /// <summary>Adds <paramref name="other"/>'s counts to these (totals over several stages, e.g. one per capture thread).</summary>
+    public void Add(SigningCounters other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Submitted += other.Submitted;
+        Released += other.Released;
+        Unsigned += other.Unsigned;
+        SignCalls += other.SignCalls;
+        VerifyCalls += other.VerifyCalls;
+        MissingTag += other.MissingTag;
+        Stale += other.Stale;
+        Invalid += other.Invalid;
+    }
 }

@@ -74,14 +74,17 @@ public sealed class SigningStage : IDisposable
     /// <see cref="SigningOptions.MaxHoldMicros"/> in capture time, verifies the batch and releases it.
     /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged.
     /// </summary>
-    public void Submit(Frame frame, DeviceSlot? device)
+    public void Submit(Frame frame, DeviceSlot? device) => Submit(frame, device, _egress);
+
+    /// <summary>As <see cref="Submit(Frame, DeviceSlot?)"/>, released to <paramref name="egress"/> instead of the stage's sink (a bridge has one per port).</summary>
+    public void Submit(Frame frame, DeviceSlot? device, IFrameSink? egress)
     {
         ArgumentNullException.ThrowIfNull(frame);
         Counters.Submitted++;
         if (Options.Mode == SigningMode.Off)
         {
             Counters.Unsigned++;
-            Release(frame);
+            Release(frame, egress);
             return;
         }
 
@@ -94,6 +97,7 @@ public sealed class SigningStage : IDisposable
         slot.Frame.Load(frame.Data, frame.TimestampMicros, frame.Direction);
         slot.Frame.Number = frame.Number;
         slot.Device = device;
+        slot.Egress = egress;
         slot.Tagged = Tag(slot, _digests.AsSpan(_count * PacketBinding.DigestSize, PacketBinding.DigestSize));
         _count++;
         if (_count == _pending.Length)
@@ -119,6 +123,7 @@ public sealed class SigningStage : IDisposable
         for (int i = 0; i < _count; i++)
         {
             _pending[i].Device = null; // do not keep device objects alive from an idle stage
+            _pending[i].Egress = null;
         }
 
         _count = 0;
@@ -173,7 +178,7 @@ public sealed class SigningStage : IDisposable
                 : Check(slot, carried.Slice(i * PacketBinding.DigestSize, PacketBinding.DigestSize));
             if (problem == SignatureProblem.None)
             {
-                Release(slot.Frame);
+                Release(slot.Frame, slot.Egress);
             }
             else
             {
@@ -201,10 +206,10 @@ public sealed class SigningStage : IDisposable
         return epoch != slot.TaggedEpoch ? SignatureProblem.Stale : SignatureProblem.Invalid;
     }
 
-    private void Release(Frame frame)
+    private void Release(Frame frame, IFrameSink? egress)
     {
         Counters.Released++;
-        _egress?.Send(frame);
+        egress?.Send(frame);
     }
 
     private void Drop(PendingFrame slot, SignatureProblem problem)
@@ -241,6 +246,8 @@ public sealed class SigningStage : IDisposable
         public Frame Frame { get; } = new(2048);
 
         public DeviceSlot? Device { get; set; }
+
+        public IFrameSink? Egress { get; set; }
 
         public long TaggedEpoch { get; set; }
 

@@ -32,6 +32,7 @@ public sealed class Bridge : IDisposable
     private readonly Func<ElementContext> _createContext;
     private readonly IBridgePort[] _devicePorts;
     private readonly IBridgePort _uplink;
+    private readonly IFrameSink _toDevices;
     private readonly ManagementFilter _management;
     private readonly MacPortTable _macs;
     private readonly List<Thread> _threads = [];
@@ -56,9 +57,17 @@ public sealed class Bridge : IDisposable
         _uplink = uplink;
         _management = management;
         _macs = new MacPortTable(macTableCapacity);
+        _toDevices = new DevicePortsRoute(this);
     }
 
     public BridgeCounters Counters { get; } = new();
+
+    /// <summary>
+    /// Makes each capture thread's egress stage (e.g. packet signing), called once on that thread; null sends
+    /// frames straight to their port. A stage that holds frames is released as soon as its port has nothing more
+    /// to read, and when the thread stops.
+    /// </summary>
+    public Func<IBridgeEgress>? CreateEgress { get; init; }
 
     /// <summary>Nice value for the capture threads; null leaves them at the process's.</summary>
     public int? CaptureNice { get; init; }
@@ -156,8 +165,9 @@ public sealed class Bridge : IDisposable
     }
 
     /// <summary>Handles one frame read from device port <paramref name="index"/> (the capture thread's body).</summary>
-    internal void FromDevicePort(int index, Frame frame, ElementContext context)
+    internal void FromDevicePort(int index, Frame frame, ElementContext context, IBridgeEgress? egress = null)
     {
+        egress ??= DirectEgress.Instance;
         if (!Accept(frame, Direction.FromDevice))
         {
             return;
@@ -176,17 +186,18 @@ public sealed class Bridge : IDisposable
 
         if (verdict == Verdict.Forward)
         {
-            _uplink.Send(frame);
+            egress.Submit(frame, frame, _uplink);
         }
         else
         {
-            _devicePorts[index].Send(context.Reply);
+            egress.Submit(context.Reply, frame, _devicePorts[index]);
         }
     }
 
     /// <summary>Handles one frame read from the uplink.</summary>
-    internal void FromUplink(Frame frame, ElementContext context)
+    internal void FromUplink(Frame frame, ElementContext context, IBridgeEgress? egress = null)
     {
+        egress ??= DirectEgress.Instance;
         if (!Accept(frame, Direction.ToDevice))
         {
             return;
@@ -195,11 +206,11 @@ public sealed class Bridge : IDisposable
         var verdict = _engine.Process(frame, context);
         if (verdict == Verdict.Forward)
         {
-            ToDevicePorts(frame);
+            egress.Submit(frame, frame, _toDevices);
         }
         else if (verdict == Verdict.Reply)
         {
-            _uplink.Send(context.Reply);
+            egress.Submit(context.Reply, frame, _uplink);
         }
     }
 
@@ -245,20 +256,51 @@ public sealed class Bridge : IDisposable
         var port = _devicePorts[index];
         var frame = new Frame();
         var context = _createContext();
-        while (port.TryRead(frame))
+        using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
+        while (Next(port, frame, egress))
         {
-            FromDevicePort(index, frame, context);
+            FromDevicePort(index, frame, context, egress);
         }
+
+        egress.Release(); // shutdown: nothing stays held
     }
 
     private void CaptureUplink()
     {
         var frame = new Frame();
         var context = _createContext();
-        while (_uplink.TryRead(frame))
+        using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
+        while (Next(_uplink, frame, egress))
         {
-            FromUplink(frame, context);
+            FromUplink(frame, context, egress);
         }
+
+        egress.Release();
+    }
+
+    /// <summary>
+    /// The next frame (false once the port stops). While the egress holds frames the port is polled, and the moment
+    /// it has nothing more to read the held frames are released: frames wait for a batch only while more frames are
+    /// already queued behind them, never for traffic that has not arrived.
+    /// </summary>
+    private static bool Next(IBridgePort port, Frame frame, IBridgeEgress egress)
+    {
+        while (egress.Holding)
+        {
+            var read = port.ReadNow(frame);
+            if (read == PortRead.Frame)
+            {
+                return true;
+            }
+
+            egress.Release();
+            if (read == PortRead.Stopped)
+            {
+                return false;
+            }
+        }
+
+        return port.TryRead(frame);
     }
 
     private void StartThread(IBridgePort port, Action body)
@@ -292,5 +334,17 @@ public sealed class Bridge : IDisposable
     {
         _failure ??= e;
         _faulted.Set();
+    }
+
+    /// <summary>A frame for the devices: to the port where its destination was seen, or flooded (an egress target like a port).</summary>
+    private sealed class DevicePortsRoute(Bridge bridge) : IFrameSink
+    {
+        public string Name => "device ports";
+
+        public void Send(Frame frame) => bridge.ToDevicePorts(frame);
+
+        public void Dispose()
+        {
+        }
     }
 }

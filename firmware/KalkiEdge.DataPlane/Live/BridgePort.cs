@@ -16,11 +16,27 @@ public interface IBridgePort : IFrameSource, IFrameSink
 
     PortCounters Counters { get; }
 
+    /// <summary>Reads a frame if one is already waiting, without blocking (the capture thread polls while its egress holds frames).</summary>
+    PortRead ReadNow(Frame frame);
+
     /// <summary>Makes a blocked or later <see cref="IFrameSource.TryRead"/> return false; callable from any thread.</summary>
     void Stop();
 
     /// <summary>The capture library's own statistics (cumulative since open).</summary>
     CaptureStatistics ReadStatistics();
+}
+
+/// <summary>What <see cref="IBridgePort.ReadNow"/> found.</summary>
+public enum PortRead
+{
+    /// <summary>A frame was read into the caller's frame.</summary>
+    Frame,
+
+    /// <summary>Nothing is waiting right now.</summary>
+    Empty,
+
+    /// <summary>The port is stopped.</summary>
+    Stopped,
 }
 
 /// <summary>Our own per-port counters; updated by the port's capture thread and by senders (atomically).</summary>

@@ -33,6 +33,17 @@ internal static partial class LibPcap
     [LibraryImport(Library)]
     public static partial void pcap_breakloop(nint handle);
 
+    /// <summary>Non-blocking mode: pcap_next_ex returns <see cref="NextTimeout"/> at once when no frame is waiting.</summary>
+    [LibraryImport(Library)]
+    public static unsafe partial int pcap_setnonblock(nint handle, int nonblock, byte* errorBuffer);
+
+    /// <summary>The fd to poll(2) for readability (on Linux: the packet socket, readable when the ring has frames).</summary>
+    [LibraryImport(Library)]
+    public static partial int pcap_get_selectable_fd(nint handle);
+
+    /// <summary>PCAP_ERRBUF_SIZE.</summary>
+    public const int ErrorBufferSize = 256;
+
     /// <summary>struct pcap_stat on Linux: three u_int (ps_recv, ps_drop, ps_ifdrop). Called directly because
     /// SharpPcap 6.3.1 marshals it with pointer-sized fields on Unix, so its DroppedPackets is really ps_ifdrop
     /// and ring drops read as 0: the "silent loss" in PLATFORM-NOTES.md.</summary>

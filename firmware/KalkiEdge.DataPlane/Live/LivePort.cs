@@ -15,7 +15,7 @@ public sealed record LivePortOptions
     /// <summary>Kernel ring size (pcap_set_buffer_size).</summary>
     public required int BufferBytes { get; init; }
 
-    /// <summary>How long a read waits before re-checking for stop (pcap_breakloop usually wakes it sooner).</summary>
+    /// <summary>How long a blocking read waits before re-checking for stop (<see cref="LivePort.Stop"/> wakes it sooner).</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 }
 
@@ -23,18 +23,23 @@ public sealed record LivePortOptions
 /// A live interface through libpcap (SharpPcap opens and configures it): promiscuous, immediate delivery,
 /// inbound direction only (pcap_setdirection through P/Invoke; SharpPcap has no API for it), so the frames
 /// we inject are never read back. Reads and sends go straight to libpcap on the raw handle: no allocation
-/// and no exception per frame.
+/// and no exception per frame. The handle is non-blocking (a thread can ask whether a frame is waiting, see
+/// <see cref="ReadNow"/>); a blocking read waits in poll(2) on the capture fd and a stop eventfd.
 /// </summary>
 public sealed class LivePort : IBridgePort
 {
     private readonly LibPcapLiveDevice _device;
     private readonly nint _handle;
+    private readonly ReadinessWait _ready;
+    private readonly int _waitMillis;
     private volatile bool _stopped;
 
-    private LivePort(LibPcapLiveDevice device, ulong mac, int snaplen)
+    private LivePort(LibPcapLiveDevice device, ulong mac, int snaplen, ReadinessWait ready, int waitMillis)
     {
         _device = device;
         _handle = device.Handle.DangerousGetHandle();
+        _ready = ready;
+        _waitMillis = waitMillis;
         Mac = mac;
         Snaplen = snaplen;
     }
@@ -78,18 +83,60 @@ public sealed class LivePort : IBridgePort
             throw new LivePortException($"{name}: libpcap refused the capture settings: {string.Join("; ", failures)}");
         }
 
-        var port = new LivePort(device, ReadMac(device), options.Snaplen);
-        if (LibPcap.pcap_setdirection(port._handle, LibPcap.DirectionIn) != 0)
+        var handle = device.Handle.DangerousGetHandle();
+        if (LibPcap.pcap_setdirection(handle, LibPcap.DirectionIn) != 0)
         {
-            var error = LibPcap.LastError(port._handle);
+            var error = LibPcap.LastError(handle);
             device.Dispose();
             throw new LivePortException($"{name}: cannot restrict the capture to inbound frames: {error}");
         }
 
-        return port;
+        var refused = SetNonBlocking(handle);
+        var fd = refused is null ? LibPcap.pcap_get_selectable_fd(handle) : -1;
+        if (fd < 0)
+        {
+            device.Dispose();
+            throw new LivePortException($"{name}: cannot read the capture without blocking: {refused ?? "libpcap has no selectable fd for it"}");
+        }
+
+        try
+        {
+            return new LivePort(device, ReadMac(device), options.Snaplen, new ReadinessWait(fd), (int)options.ReadTimeout.TotalMilliseconds);
+        }
+        catch (LivePortException)
+        {
+            device.Dispose();
+            throw;
+        }
     }
 
-    public unsafe bool TryRead(Frame frame)
+    /// <summary>Null on success, else libpcap's error text.</summary>
+    private static unsafe string? SetNonBlocking(nint handle)
+    {
+        var error = stackalloc byte[LibPcap.ErrorBufferSize];
+        error[0] = 0;
+        return LibPcap.pcap_setnonblock(handle, 1, error) == 0 ? null : System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)error);
+    }
+
+    /// <summary>Blocks until a frame arrives (true) or the port is stopped (false).</summary>
+    public bool TryRead(Frame frame)
+    {
+        while (true)
+        {
+            switch (ReadNow(frame))
+            {
+                case PortRead.Frame:
+                    return true;
+                case PortRead.Stopped:
+                    return false;
+                default:
+                    _ready.Wait(_waitMillis); // bounded, so a missed wake-up still re-checks the stop flag
+                    break;
+            }
+        }
+    }
+
+    public unsafe PortRead ReadNow(Frame frame)
     {
         nint header;
         byte* data;
@@ -107,7 +154,7 @@ public sealed class LivePort : IBridgePort
 
                 frame.Load(new ReadOnlySpan<byte>(data, h.CaptureLength), h.TimestampMicros, frame.Direction);
                 Counters.Received++;
-                return true;
+                return PortRead.Frame;
             }
 
             if (rc == LibPcap.NextError)
@@ -115,10 +162,15 @@ public sealed class LivePort : IBridgePort
                 throw new FrameSourceException($"{Name}: capture failed: {LibPcap.LastError(_handle)}");
             }
 
-            // Timeout or pcap_breakloop: loop to re-check the stop flag.
+            if (rc == LibPcap.NextTimeout)
+            {
+                return PortRead.Empty; // non-blocking: nothing in the ring right now
+            }
+
+            // pcap_breakloop: loop to re-check the stop flag.
         }
 
-        return false;
+        return PortRead.Stopped;
     }
 
     /// <summary>Puts the frame on the wire. Thread-safe with this port's reader (libpcap sends with one send()).</summary>
@@ -139,6 +191,7 @@ public sealed class LivePort : IBridgePort
     {
         _stopped = true;
         LibPcap.pcap_breakloop(_handle);
+        _ready.Wake();
     }
 
     public unsafe CaptureStatistics ReadStatistics()
@@ -157,6 +210,7 @@ public sealed class LivePort : IBridgePort
     {
         _stopped = true;
         _device.Dispose();
+        _ready.Dispose();
     }
 
     private static ulong ReadMac(LibPcapLiveDevice device)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
@@ -14,14 +15,9 @@ internal static class LiveRunCommand
 {
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
-    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management, bool signingConfigured)
+    /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
+    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management, LiveSigning? signing)
     {
-        if (signingConfigured)
-        {
-            // Said loudly rather than implied: the signing stage is wired into replay and the simulation only.
-            Console.WriteLine("WARNING: packet signing is configured but not yet applied on the live bridge: frames are forwarded unsigned");
-        }
-
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
         if (config is null)
@@ -47,16 +43,23 @@ internal static class LiveRunCommand
             return ExitCodes.Invalid;
         }
 
-        using var bridge = Open(appliance, config, host);
+        using var bridge = Open(appliance, config, host, signing);
         if (bridge is null)
         {
             return ExitCodes.Invalid;
         }
 
-        return Run(appliance, config, bridge, management);
+        var exit = Run(appliance, config, bridge, management);
+        if (signing is not null)
+        {
+            Console.WriteLine(signing.Describe());
+            Console.Out.Flush();
+        }
+
+        return exit;
     }
 
-    private static Bridge? Open(Appliance.Appliance appliance, InterfacesConfig config, HostNetwork host)
+    private static Bridge? Open(Appliance.Appliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing)
     {
         var opened = new List<LivePort>();
         try
@@ -78,7 +81,11 @@ internal static class LiveRunCommand
         }
 
         var management = new ManagementFilter([.. opened.Select(p => p.Mac)], config.ManagementAddresses);
-        return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity) { CaptureNice = config.Nice };
+        return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity)
+        {
+            CaptureNice = config.Nice,
+            CreateEgress = signing is null ? null : signing.CreateEgress,
+        };
     }
 
     private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, Management.ManagementHost management)

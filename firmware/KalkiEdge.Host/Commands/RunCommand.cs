@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using KalkiEdge.Host.Management;
+using KalkiEdge.Appliance.Live;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
@@ -52,7 +53,7 @@ internal static class RunCommand
         {
             return mode switch
             {
-                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is not null)),
+                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance))),
                 "idle" => Idle(appliance, management),
                 _ => Simulate(appliance, observer, assurance, management, speed),
             };

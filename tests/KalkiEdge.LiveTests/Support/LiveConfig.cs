@@ -12,14 +12,15 @@ public sealed class LiveConfig : IDisposable
     /// <summary>
     /// Writes the config: a device named in <paramref name="types"/> runs under that device-type pack (the control
     /// plane picks its chain by state), one named in <paramref name="chains"/> gets that fixed chain, any other
-    /// <paramref name="defaultChain"/>.
+    /// <paramref name="defaultChain"/>. <paramref name="sections"/> are further top-level lines (e.g. <see cref="BatchedSigning"/>).
     /// </summary>
-    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null)
+    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null, string sections = "")
     {
         var yaml = new StringBuilder()
             .AppendLine($"umboxes: {Umboxes()}")
             .AppendLine("unknown-devices: drop")
             .AppendLine($"interfaces: {interfaces}")
+            .AppendLine(sections)
             .AppendLine("devices:");
         foreach (var d in testbed.Devices)
         {
@@ -32,6 +33,10 @@ public sealed class LiveConfig : IDisposable
         File.WriteAllText(path, yaml.ToString());
         return path;
     }
+
+    /// <summary>Packet signing in batches through the emulated shim, its key in this config directory.</summary>
+    public string BatchedSigning =>
+        $"hypervisor: {{backend: emulated, key: {Path.Combine(Dir, "hypervisor.key")}}}\nsigning: {{mode: batched}}";
 
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 

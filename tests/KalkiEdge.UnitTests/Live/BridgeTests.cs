@@ -144,7 +144,7 @@ public sealed class BridgeTests
     [Test]
     public void RepliesLeaveByThePortTheFrameCameIn()
     {
-        var echo = new ChainDefinition("echo", [new ElementSpec<int>("echo", 0, static _ => new EchoBack())], []);
+        var echo = EchoBack.Chain;
         _engine.Devices.ByMac(M(Hue))!.Swap(echo.Instantiate());
         using var bridge = Build(_dev0);
         FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
@@ -264,19 +264,6 @@ public sealed class BridgeTests
 
     private static ulong Destination(byte[] frame) => Mac.Read(frame.AsSpan(0, 6));
 
-    /// <summary>Answers every frame with a copy whose addresses are swapped (stands in for a replying μmbox).</summary>
-    private sealed class EchoBack : Element
-    {
-        public override Verdict Process(Frame frame, ElementContext context)
-        {
-            var reply = context.Reply.Prepare(frame.Length, frame.TimestampMicros, frame.Direction);
-            frame.Data.CopyTo(reply);
-            frame.Data[6..12].CopyTo(reply);
-            frame.Data[..6].CopyTo(reply[6..]);
-            return Verdict.Reply;
-        }
-    }
-
     private sealed class BrokenPort : IBridgePort
     {
         public string Name => "dev9";
@@ -286,6 +273,8 @@ public sealed class BridgeTests
         public PortCounters Counters { get; } = new();
 
         public bool TryRead(Frame frame) => throw new FrameSourceException("dev9: capture failed: interface went away");
+
+        public PortRead ReadNow(Frame frame) => throw new FrameSourceException("dev9: capture failed: interface went away");
 
         public void Send(Frame frame) { }
 

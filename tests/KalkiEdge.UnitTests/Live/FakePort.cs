@@ -25,14 +25,29 @@ internal sealed class FakePort(string name, ulong mac = 0, bool record = true) :
     {
         try
         {
-            var bytes = _inbound.Take(_stop.Token);
-            frame.Load(bytes, 1_700_000_000_000_000 + Interlocked.Increment(ref Counters.Received), frame.Direction);
+            Load(frame, _inbound.Take(_stop.Token));
             return true;
         }
         catch (OperationCanceledException)
         {
             return false;
         }
+    }
+
+    public PortRead ReadNow(Frame frame)
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return PortRead.Stopped;
+        }
+
+        if (!_inbound.TryTake(out var bytes))
+        {
+            return PortRead.Empty;
+        }
+
+        Load(frame, bytes);
+        return PortRead.Frame;
     }
 
     public void Send(Frame frame)
@@ -46,6 +61,10 @@ internal sealed class FakePort(string name, ulong mac = 0, bool record = true) :
     }
 
     public void Stop() => _stop.Cancel();
+
+    /// <summary>Capture time: one microsecond per frame received on this port.</summary>
+    private void Load(Frame frame, byte[] bytes) =>
+        frame.Load(bytes, 1_700_000_000_000_000 + Interlocked.Increment(ref Counters.Received), frame.Direction);
 
     public CaptureStatistics ReadStatistics() => new(Counters.Received, 0, 0);
 

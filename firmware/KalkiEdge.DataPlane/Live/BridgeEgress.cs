@@ -1,0 +1,46 @@
+using KalkiEdge.DataPlane.Io;
+
+namespace KalkiEdge.DataPlane.Live;
+
+/// <summary>
+/// The last step between a chain's verdict and the wire, one instance per capture thread (it need not be
+/// thread-safe). The data plane knows no signing: the appliance's composition plugs packet signing in here
+/// (tag when the frame leaves its chain, verify just before it is put on <c>port</c>).
+/// </summary>
+public interface IBridgeEgress : IDisposable
+{
+    /// <summary>True while frames are held: the capture thread then polls its port instead of blocking on it.</summary>
+    bool Holding { get; }
+
+    /// <summary>
+    /// <paramref name="outgoing"/> left a chain (the forwarded frame, or the reply the chain built in answer to
+    /// <paramref name="ingress"/>, the frame the chain processed) and goes to <paramref name="port"/>. Sent now or
+    /// later: an implementation that holds it copies it, as both frames are reused by the caller.
+    /// </summary>
+    void Submit(Frame outgoing, Frame ingress, IFrameSink port);
+
+    /// <summary>The port has nothing more to read right now, or the thread is stopping: release everything held.</summary>
+    void Release();
+}
+
+/// <summary>No egress stage: frames go straight to their port (signing off).</summary>
+public sealed class DirectEgress : IBridgeEgress
+{
+    public static DirectEgress Instance { get; } = new();
+
+    public bool Holding => false;
+
+    public void Submit(Frame outgoing, Frame ingress, IFrameSink port)
+    {
+        ArgumentNullException.ThrowIfNull(port);
+        port.Send(outgoing);
+    }
+
+    public void Release()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}
