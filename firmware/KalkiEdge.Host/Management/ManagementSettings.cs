@@ -14,18 +14,22 @@ public sealed record ManagementSettings(string Listen, string ControlSocket)
     public const string DefaultListen = "127.0.0.1:8080";
 
     /// <summary>
-    /// Where the control socket lives when the config does not say: /run/kalki-edge (the image's systemd
-    /// RuntimeDirectory, or any root run), else the user's runtime directory, else a per-user directory in /tmp.
-    /// The CLI resolves it the same way, so `kalki-edge reset` finds the running appliance without options.
+    /// Where the control socket lives when the config does not say: systemd's RuntimeDirectory (the image's
+    /// service: /run/kalki-edge), /run/kalki-edge for root, else the user's runtime directory, else a per-user
+    /// directory in /tmp. The CLI resolves it the same way, so `sudo kalki-edge reset` finds the service.
     /// </summary>
     public static string DefaultControlSocket
     {
         get
         {
-            const string system = "/run/kalki-edge";
-            if (Environment.IsPrivilegedProcess || Directory.Exists(system))
+            if (Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY") is { Length: > 0 } systemd && Path.IsPathRooted(systemd))
             {
-                return Path.Combine(system, "control.sock");
+                return Path.Combine(systemd.Split(':')[0], "control.sock");
+            }
+
+            if (Environment.IsPrivilegedProcess)
+            {
+                return "/run/kalki-edge/control.sock";
             }
 
             var runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");

@@ -63,7 +63,7 @@ internal sealed class OperatorApi : IAsyncDisposable
             await app.StartAsync().ConfigureAwait(false);
             ControlSocketPath.Restrict(socketPath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
             log.WriteLine($"WARNING: operator control socket not available: cannot listen on {socketPath}: {e.Message}");
             await app.DisposeAsync().ConfigureAwait(false);
