@@ -8,6 +8,7 @@ public sealed record HealthReport(
     string Version,
     string Mode,
     HypervisorHealth Hypervisor,
+    SigningHealth Signing,
     IReadOnlyList<string> Packs,
     int Devices,
     long Frames,
@@ -15,6 +16,9 @@ public sealed record HealthReport(
 
 /// <summary>Which hypervisor backend is in use; an emulated backend is never reported as hardware-protected.</summary>
 public sealed record HypervisorHealth(string Backend, bool HardwareProtected, string Description);
+
+/// <summary>The site's packet-signing mode; <see cref="Warning"/> is the loud line shown while signing is off.</summary>
+public sealed record SigningHealth(string Mode, string? Warning);
 
 [JsonSerializable(typeof(HealthReport))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using KalkiEdge.Appliance.Replay;
+using KalkiEdge.Assurance;
+using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.Hypervisor;
 
@@ -47,11 +49,14 @@ internal sealed class ManagementHost : IAsyncDisposable
         bool IsHealthy() => host?.Healthy() ?? true;
         var version = typeof(ManagementHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var packs = appliance.Packs.Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
+        var signingMode = assurance.Services?.Signing.Mode ?? SigningMode.Off; // no hypervisor section: no signing
+        var signing = new SigningHealth(AssuranceServices.ModeName(signingMode), signingMode == SigningMode.Off ? SigningOptions.OffWarning : null);
         HealthReport Report() => new(
             IsHealthy() ? "ok" : "degraded",
             version,
             mode,
             Hypervisor(assurance.Services?.Hypervisor),
+            signing,
             packs,
             appliance.Engine.Devices.Count,
             appliance.Engine.Counters.Frames,

@@ -38,6 +38,11 @@ public class OperatorResetTests
             var after = Devices(config);
             Assert.That(after[Camera.Host.Name], Is.EqualTo("Normal"));
             Assert.That(after[Plug.Host.Name], Is.EqualTo("Attack"), "only the named device is reset");
+
+            // This site has no hypervisor section: /health says signing is off, loudly.
+            var health = appliance.Health();
+            Assert.That(health.GetProperty("signing").GetProperty("mode").GetString(), Is.EqualTo("off"));
+            Assert.That(health.GetProperty("signing").GetProperty("warning").GetString(), Does.Contain("packet signing is OFF"));
         }
 
         Assert.That(File.Exists(socket), Is.False, "the socket is removed on shutdown");
@@ -145,6 +150,16 @@ public class OperatorResetTests
             }
 
             return running;
+        }
+
+        /// <summary>GET /health on the address the appliance printed at start.</summary>
+        public JsonElement Health()
+        {
+            var line = _output.FirstOrDefault(l => l.Contains("management server on http://", StringComparison.Ordinal));
+            Assert.That(line, Is.Not.Null, "the appliance prints its management address");
+            var address = System.Text.RegularExpressions.Regex.Match(line!, @"http://\S+").Value;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            return JsonDocument.Parse(http.GetStringAsync(new Uri(address + "/health")).GetAwaiter().GetResult()).RootElement.Clone();
         }
 
         public void Dispose()
