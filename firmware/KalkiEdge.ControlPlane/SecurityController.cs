@@ -164,11 +164,15 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         return n;
     }
 
-    /// <summary>Starts the live evaluation loop on its own thread.</summary>
-    public void Start()
+    /// <summary>
+    /// Starts the live evaluation loop on its own thread. <paramref name="onLoopThread"/> runs first on that thread
+    /// (live: give it the capture threads' priority, since every reaction passes through it).
+    /// </summary>
+    public void Start(Action? onLoopThread = null)
     {
         _loop = new Thread(() =>
         {
+            onLoopThread?.Invoke();
             while (!_stopping)
             {
                 Alerts.Ready.Wait(TimeSpan.FromMilliseconds(200));

@@ -1,3 +1,5 @@
+using System.Globalization;
+using KalkiEdge.DataPlane.Live;
 using KalkiEdge.LiveTests.Support;
 
 namespace KalkiEdge.LiveTests;
@@ -81,6 +83,38 @@ public sealed class LiveBridgeTests
             Assert.That(counters.Groups[4].Value, Is.EqualTo("0"), "nothing dropped");
             Assert.That(result.Stdout, Does.Not.Contain("signature-failure"));
         });
+    }
+
+    /// <summary>
+    /// The first reaction of a run is as fast as any other: the warm-up played (it used to skip silently for sites with
+    /// their own umboxes), and the threads every reaction passes through (capture, control loop) run under SCHED_FIFO,
+    /// so a busy CPU does not delay them by milliseconds.
+    /// </summary>
+    [Test]
+    public void WarmsUpAndRunsTheEnforcementThreadsAtARealTimePriority()
+    {
+        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
+        var scheduling = new Dictionary<string, (int Policy, int Priority)>();
+        foreach (var task in Directory.GetDirectories($"/proc/{appliance.Pid}/task"))
+        {
+            // proc_pid_stat(5): field N is token N-3 after the command name; 40 = rt_priority, 41 = policy (1 = SCHED_FIFO).
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            scheduling[File.ReadAllText(Path.Combine(task, "comm")).Trim()] = (int.Parse(fields[41 - 3], CultureInfo.InvariantCulture), int.Parse(fields[40 - 3], CultureInfo.InvariantCulture));
+        }
+
+        Assert.Multiple(() =>
+        {
+            foreach (var thread in (string[])["control-plane", "capture dev0", "capture up0"])
+            {
+                Assert.That(scheduling.GetValueOrDefault(thread), Is.EqualTo((1, CaptureThreadPriority.DefaultRealtimePriority)), thread);
+            }
+
+            Assert.That(scheduling.GetValueOrDefault("store-writer").Policy, Is.Zero, "the store writer is not on the reaction path");
+        });
+        var result = appliance.Stop();
+        Assert.That(result.Stdout, Does.Contain("kalki-edge: warmed up the data and control planes").And.Not.Contain("warm-up incomplete"));
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
     }
 
     [Test]

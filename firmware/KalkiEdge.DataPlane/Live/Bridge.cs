@@ -72,7 +72,10 @@ public sealed class Bridge : IDisposable
     /// <summary>Nice value for the capture threads; null leaves them at the process's.</summary>
     public int? CaptureNice { get; init; }
 
-    /// <summary>Capture threads that could not get <see cref="CaptureNice"/> (no CAP_SYS_NICE).</summary>
+    /// <summary>SCHED_FIFO priority for the capture threads (0 = none, <see cref="CaptureNice"/> only).</summary>
+    public int CaptureRealtimePriority { get; init; }
+
+    /// <summary>Capture threads that could not get their priority (<see cref="CaptureRealtimePriority"/>, else <see cref="CaptureNice"/>; no CAP_SYS_NICE).</summary>
     public int ThreadsAtNormalPriority => _normalPriority;
 
     public MacPortTable Macs => _macs;
@@ -312,7 +315,7 @@ public sealed class Bridge : IDisposable
 
     private void Guard(IBridgePort port, Action body)
     {
-        if (CaptureNice is { } nice && !CaptureThreadPriority.TryApply(nice))
+        if (CaptureNice is { } nice && !CaptureThreadPriority.TryApply(nice, CaptureRealtimePriority))
         {
             Interlocked.Increment(ref _normalPriority);
         }

@@ -4,7 +4,7 @@ namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>
 /// The site config's <c>interfaces:</c> section:
-/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10 }</c>.
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10 }</c>.
 /// </summary>
 public sealed record InterfacesConfig
 {
@@ -29,6 +29,9 @@ public sealed record InterfacesConfig
 
     /// <summary>Nice value of the capture threads (-20 highest .. 19 lowest).</summary>
     public int Nice { get; init; } = CaptureThreadPriority.DefaultNice;
+
+    /// <summary>SCHED_FIFO priority of the capture threads and the control loop (1..99; 0 = only <see cref="Nice"/>).</summary>
+    public int RealtimePriority { get; init; } = CaptureThreadPriority.DefaultRealtimePriority;
 
     public IEnumerable<string> All => Devices.Append(Uplink);
 
@@ -74,6 +77,7 @@ public sealed record InterfacesConfig
         var buffer = (int)args.Int("buffer-mb", DefaultBufferMegabytes, 1, 1024);
         var macTable = (int)args.Int("mac-table", MacPortTable.DefaultCapacity, 16, 1 << 20);
         var nice = (int)args.Int("nice", CaptureThreadPriority.DefaultNice, -20, 19);
+        var realtime = (int)args.Int("realtime-priority", CaptureThreadPriority.DefaultRealtimePriority, 0, 99);
         var management = new List<UInt128>();
         foreach (var node in args.List("management-addresses"))
         {
@@ -105,6 +109,7 @@ public sealed record InterfacesConfig
             ManagementAddresses = management,
             MacTableCapacity = macTable,
             Nice = nice,
+            RealtimePriority = realtime,
         };
     }
 

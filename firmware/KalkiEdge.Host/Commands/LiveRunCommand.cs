@@ -84,6 +84,7 @@ internal static class LiveRunCommand
         return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity)
         {
             CaptureNice = config.Nice,
+            CaptureRealtimePriority = config.RealtimePriority,
             CreateEgress = signing is null ? null : signing.CreateEgress,
         };
     }
@@ -97,7 +98,8 @@ internal static class LiveRunCommand
         // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads
         // the clock could tear it.
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
-        appliance.Control.Start();
+        // The control loop is on every reaction's path, between two capture threads: same priority as they.
+        appliance.Control.Start(() => CaptureThreadPriority.TryApply(config.Nice, config.RealtimePriority));
         bridge.Start();
         management.Healthy = () => bridge.Failure is null;
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
@@ -110,7 +112,7 @@ internal static class LiveRunCommand
         {
             if (!checkedPriority && bridge.ThreadsAtNormalPriority > 0)
             {
-                Console.Error.WriteLine($"kalki-edge run: capture threads run at normal priority (nice {config.Nice} needs CAP_SYS_NICE): frames may be lost when the CPU is busy");
+                Console.Error.WriteLine($"kalki-edge run: capture threads did not get their priority (real-time {config.RealtimePriority}, nice {config.Nice}: needs CAP_SYS_NICE and a real-time budget): frames may be lost and reactions delayed when the CPU is busy");
             }
 
             checkedPriority = true;

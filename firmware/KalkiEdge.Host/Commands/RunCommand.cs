@@ -91,7 +91,7 @@ internal static class RunCommand
 
     private static int WarmThen(Appliance.Appliance appliance, Func<int> run)
     {
-        Warmup.Run(appliance.Config.UmboxesDir);
+        Warmup.Run(appliance, "live bridge");
         return run();
     }
 

@@ -231,6 +231,33 @@ public class SecurityControllerTests
         Assert.That(slot.Chain.Definition.Image, Is.EqualTo("watched"));
     }
 
+    [Test]
+    public void The_live_loop_runs_its_setup_on_its_own_thread_before_the_first_reaction()
+    {
+        using var h = new ControlHarness();
+        var slot = h.Add("s1", 0x020000000001);
+        int setupThread = -1;
+        string? stateAtSetup = null;
+        using var setUp = new ManualResetEventSlim();
+        h.Controller.Start(() =>
+        {
+            setupThread = Environment.CurrentManagedThreadId;
+            stateAtSetup = h.Controller.Devices["s1"].State;
+            setUp.Set();
+        });
+        h.Raise(AlertTypes.PortScan, "s1");
+        Assert.That(setUp.Wait(TimeSpan.FromSeconds(5)), Is.True);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (slot.Chain!.Definition.Image != "watched" && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(1);
+        }
+
+        Assert.That(setupThread, Is.Not.EqualTo(Environment.CurrentManagedThreadId), "the setup runs on the loop's thread (live: its priority)");
+        Assert.That(stateAtSetup, Is.EqualTo("Normal"), "the setup runs before any alert is evaluated");
+        Assert.That(slot.Chain.Definition.Image, Is.EqualTo("watched"));
+    }
+
     private sealed class RefuseImage(string image) : IImageAttestor
     {
         public bool Attest(string name, ChainDefinition chain, out string reason)

@@ -55,6 +55,15 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
+    public void EnforcementThreadsGetARealTimePriorityByDefaultAndItCanBeTurnedOffOrBounded()
+    {
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0}", out _)!.RealtimePriority, Is.EqualTo(CaptureThreadPriority.DefaultRealtimePriority).And.GreaterThan(0));
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, realtime-priority: 0, nice: -5}", out _) is { RealtimePriority: 0, Nice: -5 }, Is.True);
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, realtime-priority: 100}", out var errors), Is.Null);
+        Assert.That(errors.Single().Message, Does.Contain("'realtime-priority' must be between"));
+    }
+
+    [Test]
     public void RequiresDevicesAndUplink()
     {
         Assert.That(Parse("interfaces: {snaplen: 1600}", out var errors), Is.Null);

@@ -8,6 +8,11 @@ carrying (target index, sequence number); 10 probes numbered from 1000000 go fir
 arrive. Send times are taken with perf_counter_ns right after each
 send() returns, relative to the trigger's; result: {"targets": [{"target", "triggerNs", "probeOffsetsUs": [...]}]}.
 
+The sender busy-waits between probes; when it loses the CPU, the probes after the stall leave late and the first
+dropped probe's offset (the reaction) grows by the stall, which says nothing about the appliance. --rt-priority N
+runs it under SCHED_FIFO N (pick one below the appliance's enforcement threads, so they still preempt it) for the
+time it sends, so that on a busy machine the instrument stays exact.
+
 recv (device side): a UDP socket on --port records every probe's sequence number until --duration ends;
 result: {"received": [seq, ...]} (sorted). The first probe that did NOT arrive is the first attacker
 packet the appliance dropped; its offset is the reaction time, exact to one --interval-us.
@@ -15,6 +20,7 @@ packet the appliance dropped; its offset is the reaction time, exact to one --in
 from __future__ import annotations
 
 import base64
+import os
 import socket
 import struct
 import sys
@@ -42,6 +48,8 @@ def send(args) -> None:
     if not targets or args.probes > MAX_PROBES:
         bounds.fail("--targets/--probes", f"need >= 1 target and <= {MAX_PROBES} probes")
     deadline = bounds.Deadline(args.duration)
+    if args.rt_priority:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(args.rt_priority))
     iface = args.iface or packets.default_iface()
     sock = packets.raw_sender(iface)
     my_mac, my_ip = packets.iface_mac(iface), packets.ip_bytes(packets.iface_ipv4(iface))
@@ -111,6 +119,8 @@ def main() -> None:
     p.add_argument("--gap", type=float, default=0.05, help="send: seconds between targets")
     p.add_argument("--port", type=int, default=9999, help="UDP port of the probes")
     p.add_argument("--iface", help="send: interface (default eth0)")
+    p.add_argument("--rt-priority", type=int, default=0, choices=range(0, 51), metavar="0..50",
+                   help="send: SCHED_FIFO priority while sending (0 = normal scheduling)")
     p.add_argument("--dst-macs", help="send: the targets' MACs, comma-separated (default: ARP-resolve each)")
     args = p.parse_args()
     send(args) if args.mode == "send" else recv(args)

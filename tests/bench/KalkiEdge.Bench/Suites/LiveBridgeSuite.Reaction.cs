@@ -13,7 +13,12 @@ namespace KalkiEdge.Bench.Suites;
 /// to the device every <see cref="ProbeIntervalMicros"/> µs; a receiver in the device's namespace records which
 /// arrived. Reaction = send time of the first probe after the last one that arrived, relative to the trigger's send
 /// time (same clock, exact to one probe interval; an upper bound: when no probe arrived at all it is the first
-/// probe's offset, ~0.1 ms of Python after the trigger). There is no operator API to reset a device to
+/// probe's offset, ~0.1 ms of Python after the trigger). "Exact to one probe interval" holds while the sender keeps its
+/// pace: it busy-waits, and when it loses the CPU the first dropped probe leaves late and the reading grows by the
+/// stall. So the sender runs under SCHED_FIFO <see cref="SenderRealtimePriority"/> (below the appliance's enforcement
+/// threads, which still preempt it), and every attack also reports the lower bound (the last probe that still
+/// arrived) and whether the gap between the two exceeded <see cref="StallIntervals"/> intervals (a sender stall).
+/// There is no operator API to reset a device to
 /// Normal yet, and states persist, so each round restarts the appliance on a fresh data directory and attacks the 4 testbed devices once each.
 /// </summary>
 public sealed partial class LiveBridgeSuite
@@ -21,6 +26,8 @@ public sealed partial class LiveBridgeSuite
     private const double ReactionTargetMicros = 5000;
     private const int ProbeIntervalMicros = 50;
     private const int ProbesPerAttack = 800; // 40 ms window: a reaction slower than that counts as "not reacted"
+    private const int SenderRealtimePriority = 5; // kalki-edge's capture and control threads default to 10
+    private const int StallIntervals = 4;
 
     private static int ReactionAttacks => int.TryParse(Environment.GetEnvironmentVariable("KALKI_BENCH_REACTION_ATTACKS"), out var n) ? Math.Clamp(n, 4, 1000) : 100;
 
@@ -33,7 +40,8 @@ public sealed partial class LiveBridgeSuite
             .ToList();
         var reactions = new List<double>();
         var warm = new List<double>(); // without each appliance run's first transition (cold: JIT, first chain build)
-        int notReacted = 0, lostBeforeBlock = 0, attacks = 0;
+        var lower = new List<double>();
+        int notReacted = 0, lostBeforeBlock = 0, attacks = 0, stalls = 0;
         var rounds = (ReactionAttacks + devices.Count - 1) / devices.Count;
         for (int round = 0; round < rounds; round++)
         {
@@ -49,6 +57,8 @@ public sealed partial class LiveBridgeSuite
                 else
                 {
                     reactions.Add(attack.GetProperty("reactionMicros").GetDouble());
+                    lower.Add(attack.GetProperty("lowerMicros").GetDouble());
+                    stalls += attack.GetProperty("senderStall").GetBoolean() ? 1 : 0;
                     if (attack.GetProperty("first").GetBoolean() is false)
                     {
                         warm.Add(attack.GetProperty("reactionMicros").GetDouble());
@@ -66,6 +76,8 @@ public sealed partial class LiveBridgeSuite
         report.Add("live reaction p50, warm", Measure.Percentile(warm, 50), "µs", $"{warm.Count} attacks: each appliance run's first transition left out (cold start)");
         report.Add("live reaction p99, warm", Measure.Percentile(warm, 99), "µs", "");
         report.Add("live reaction max, warm", warm.Count == 0 ? double.NaN : warm.Max(), "µs", "");
+        report.Add("live reaction p99, lower bound", Measure.Percentile(lower, 99), "µs", "send time of the last probe that still arrived: the block came after it");
+        report.Add("live reaction, read through a sender stall", stalls, "count", $"attacks whose last passing and first dropped probe were > {StallIntervals} intervals apart: the reading includes the stall");
         report.Add("live reaction, probes lost before the block", lostBeforeBlock, "count", "all attacks; should be 0 (else loss, not blocking)");
     }
 
@@ -95,7 +107,8 @@ public sealed partial class LiveBridgeSuite
 
             var sent = JsonDocument.Parse(Run(TimeSpan.FromSeconds(60), "ip", "netns", "exec", $"{prefix}-attacker", "python3", tool, "send",
                 "--targets", string.Join(',', devices.Select(d => d.Ip)), "--dst-macs", string.Join(',', devices.Select(d => d.Mac)), "--probes", ProbesPerAttack.ToString(CultureInfo.InvariantCulture),
-                "--interval-us", ProbeIntervalMicros.ToString(CultureInfo.InvariantCulture), "--duration", "30")).RootElement;
+                "--interval-us", ProbeIntervalMicros.ToString(CultureInfo.InvariantCulture), "--duration", "30",
+                "--rt-priority", SenderRealtimePriority.ToString(CultureInfo.InvariantCulture))).RootElement;
             var results = new List<object>();
             var targets = sent.GetProperty("targets").EnumerateArray().ToList();
             for (int i = 0; i < devices.Count; i++)
@@ -117,7 +130,9 @@ public sealed partial class LiveBridgeSuite
                 var last = received.Count == 0 ? -1 : received.Max();
                 var lostBefore = Enumerable.Range(0, last + 1).Count(s => !received.Contains(s));
                 double? reaction = last + 1 < offsets.Count ? offsets[last + 1] : null;
-                results.Add(new { device = devices[i].Name, first = i == 0, reactionMicros = reaction, lostBefore, received = received.Count });
+                var lowerBound = last >= 0 ? offsets[last] : 0;
+                var senderStall = reaction - lowerBound > StallIntervals * ProbeIntervalMicros;
+                results.Add(new { device = devices[i].Name, first = i == 0, reactionMicros = reaction, lowerMicros = lowerBound, senderStall, lostBefore, received = received.Count });
             }
 
             Console.WriteLine($"reaction round: {JsonSerializer.Serialize(results)}");
