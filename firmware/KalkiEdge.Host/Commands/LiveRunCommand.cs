@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -16,7 +15,7 @@ internal static class LiveRunCommand
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
     /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
-    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management, LiveSigning? signing)
+    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management, LiveSigning? signing, ShutdownSignal stop)
     {
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
@@ -49,7 +48,7 @@ internal static class LiveRunCommand
             return ExitCodes.Invalid;
         }
 
-        var exit = Run(appliance, config, bridge, management);
+        var exit = Run(appliance, config, bridge, management, stop);
         if (signing is not null)
         {
             Console.WriteLine(signing.Describe());
@@ -89,11 +88,8 @@ internal static class LiveRunCommand
         };
     }
 
-    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, Management.ManagementHost management)
+    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, Management.ManagementHost management, ShutdownSignal stop)
     {
-        using var stop = new CancellationTokenSource();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
         // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads
         // the clock could tear it.
@@ -133,12 +129,6 @@ internal static class LiveRunCommand
         }
 
         return ExitCodes.Ok;
-
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // we shut down ourselves, gracefully
-            stop.Cancel();
-        }
     }
 
     /// <summary>Losses are printed when they happen: a silent drop is the one failure an operator cannot see.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using KalkiEdge.Host.Management;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Appliance.Output;
@@ -24,6 +23,8 @@ internal static class RunCommand
             return ExitCodes.Usage;
         }
 
+        // First in, last out: SIGTERM stays handled (graceful) until the store has been flushed and closed.
+        using var shutdown = new ShutdownSignal();
         var observer = new ConsoleObserver(Console.Out);
         // A site's appliance keeps its state in the store; the simulation profile runs in memory.
         using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, persist: cl.Option("--config") is not null);
@@ -53,9 +54,9 @@ internal static class RunCommand
         {
             return mode switch
             {
-                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance))),
-                "idle" => Idle(appliance, management),
-                _ => Simulate(appliance, observer, assurance, management, speed),
+                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance), shutdown)),
+                "idle" => Idle(appliance, management, shutdown),
+                _ => Simulate(appliance, observer, assurance, management, speed, shutdown),
             };
         }
         finally
@@ -64,29 +65,20 @@ internal static class RunCommand
         }
     }
 
-    private static int Simulate(Appliance.Appliance appliance, ConsoleObserver observer, ReplayAssurance assurance, ManagementHost management, double speed)
+    private static int Simulate(Appliance.Appliance appliance, ConsoleObserver observer, ReplayAssurance assurance, ManagementHost management, double speed, ShutdownSignal stop)
     {
-        using var stop = new CancellationTokenSource();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
         using var source = timeline.ToSource("simulation");
         management.Ready("simulation running");
         var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing }.Run(source, stop.Token);
-        if (!stop.IsCancellationRequested)
+        if (!stop.Requested)
         {
             OperatorResets(appliance);
         }
 
         StatusTable.Print(Console.Out, appliance, result);
         return ExitCodes.Ok;
-
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true; // stop the scenario and print the table
-            stop.Cancel();
-        }
     }
 
     private static int WarmThen(Appliance.Appliance appliance, Func<int> run)
@@ -96,24 +88,15 @@ internal static class RunCommand
     }
 
     /// <summary>No interfaces configured: nothing is bridged; the control plane and management run until stopped.</summary>
-    private static int Idle(Appliance.Appliance appliance, ManagementHost management)
+    private static int Idle(Appliance.Appliance appliance, ManagementHost management, ShutdownSignal stop)
     {
-        using var stop = new ManualResetEventSlim();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         Console.WriteLine($"kalki-edge: no 'interfaces' section: bridging nothing (fail-closed); {appliance.Engine.Devices.Count} devices configured; SIGTERM stops");
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
         appliance.Control.Start();
         management.Ready("idle: no interfaces configured");
-        stop.Wait();
+        stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();
         return ExitCodes.Ok;
-
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Set();
-        }
     }
 
     /// <summary>The scenario's last act: the operator, having dealt with each attack, returns the devices to Normal.</summary>

@@ -24,7 +24,7 @@ public class OperatorResetTests
         var config = WriteConfig(dir, socket);
         AttackBothDevices(dir, config);
 
-        using (var appliance = RunningAppliance.Start(config, socket))
+        using (var appliance = RunningAppliance.StartWithSocket(config, socket))
         {
             var before = Devices(config);
             Assert.That(before[Camera.Host.Name], Is.EqualTo("Attack"));
@@ -63,7 +63,7 @@ public class OperatorResetTests
         Assert.That(nobody.ExitCode, Is.EqualTo(1));
         Assert.That(nobody.Stderr, Does.Contain($"cannot reach the appliance on {socket}"));
 
-        using (RunningAppliance.Start(config, socket))
+        using (RunningAppliance.StartWithSocket(config, socket))
         {
             var unknown = KalkiEdgeCli.Run("reset", "--device", "no-such-device", "--config", config);
             Assert.That(unknown.ExitCode, Is.EqualTo(1));
@@ -114,66 +114,5 @@ public class OperatorResetTests
         attacks.WritePcap(dir.File("attacks.pcap"));
         var replay = KalkiEdgeCli.Run("replay", "--pcap", dir.File("attacks.pcap"), "--config", config, "--json", "--persist");
         Assert.That(replay.ExitCode, Is.EqualTo(0), replay.Stderr);
-    }
-
-    /// <summary>`kalki-edge run --config` as a child process until disposed (SIGTERM, bounded wait).</summary>
-    private sealed class RunningAppliance : IDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
-
-        private RunningAppliance(Process process) => _process = process;
-
-        public static RunningAppliance Start(string config, string socket)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "run", "--config", config })
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            var running = new RunningAppliance(Process.Start(psi)!);
-            running._process.OutputDataReceived += (_, e) => running._output.Enqueue(e.Data ?? "");
-            running._process.ErrorDataReceived += (_, e) => running._output.Enqueue(e.Data ?? "");
-            running._process.BeginOutputReadLine();
-            running._process.BeginErrorReadLine();
-            var deadline = Stopwatch.StartNew();
-            while (!File.Exists(socket) && !running._process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                Thread.Sleep(100);
-            }
-
-            if (!File.Exists(socket))
-            {
-                running.Dispose();
-                Assert.Fail($"kalki-edge run did not open its control socket {socket} within 60 s:\n{string.Join('\n', running._output)}");
-            }
-
-            return running;
-        }
-
-        /// <summary>GET /health on the address the appliance printed at start.</summary>
-        public JsonElement Health()
-        {
-            var line = _output.FirstOrDefault(l => l.Contains("management server on http://", StringComparison.Ordinal));
-            Assert.That(line, Is.Not.Null, "the appliance prints its management address");
-            var address = System.Text.RegularExpressions.Regex.Match(line!, @"http://\S+").Value;
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            return JsonDocument.Parse(http.GetStringAsync(new Uri(address + "/health")).GetAwaiter().GetResult()).RootElement.Clone();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-                if (!_process.WaitForExit(TimeSpan.FromSeconds(30)))
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-
-            _process.Dispose();
-        }
     }
 }

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace KalkiEdge.ReplayTests;
+
+/// <summary>`kalki-edge run [--config FILE]` as a child process until disposed (SIGTERM, bounded wait, then kill).</summary>
+public sealed class RunningAppliance : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private RunningAppliance(Process process) => _process = process;
+
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>Starts the appliance and waits (bounded) until <paramref name="ready"/> holds; fails the test otherwise.</summary>
+    public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "run", .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var running = new RunningAppliance(Process.Start(psi)!);
+        running._process.OutputDataReceived += (_, e) => running._output.Enqueue(e.Data ?? "");
+        running._process.ErrorDataReceived += (_, e) => running._output.Enqueue(e.Data ?? "");
+        running._process.BeginOutputReadLine();
+        running._process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (!ready(running) && !running._process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(100);
+        }
+
+        if (!ready(running))
+        {
+            running.Dispose();
+            Assert.Fail($"kalki-edge run {string.Join(' ', args)} was not ready within 60 s:\n{running.Output}");
+        }
+
+        return running;
+    }
+
+    /// <summary>Until the control socket at <paramref name="socket"/> exists.</summary>
+    public static RunningAppliance StartWithSocket(string config, string socket) => Start(_ => File.Exists(socket), "--config", config);
+
+    public bool Printed(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>GET /health on the address the appliance printed at start.</summary>
+    public JsonElement Health()
+    {
+        var line = _output.FirstOrDefault(l => l.Contains("management server on http://", StringComparison.Ordinal));
+        Assert.That(line, Is.Not.Null, "the appliance prints its management address");
+        var address = System.Text.RegularExpressions.Regex.Match(line!, @"http://\S+").Value;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return JsonDocument.Parse(http.GetStringAsync(new Uri(address + "/health")).GetAwaiter().GetResult()).RootElement.Clone();
+    }
+
+    /// <summary>Sends SIGTERM (the way systemd stops the service).</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    /// <summary>Exit code after a bounded wait (the test fails if the process does not exit).</summary>
+    public int WaitForExit(TimeSpan limit)
+    {
+        if (!_process.WaitForExit(limit))
+        {
+            Assert.Fail($"kalki-edge run did not exit within {limit.TotalSeconds:0} s:\n{Output}");
+        }
+
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Terminate();
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}
