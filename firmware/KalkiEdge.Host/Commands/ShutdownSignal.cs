@@ -11,24 +11,30 @@ internal sealed class ShutdownSignal : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
-    private readonly PosixSignalRegistration _term;
-    private readonly PosixSignalRegistration _interrupt;
+    // Registrations live as long as the process (see Dispose): a static root keeps them from being finalized.
+    private static readonly List<PosixSignalRegistration> Registrations = [];
     private bool _disposed;
 
     public ShutdownSignal()
     {
-        _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        lock (Registrations)
+        {
+            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal));
+            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal));
+        }
     }
 
     public CancellationToken Token => _stop.Token;
 
     public bool Requested => _stop.IsCancellationRequested;
 
+    /// <summary>
+    /// Ends the command's use of the token. The handlers stay registered until the process exits: a signal in the
+    /// last milliseconds (after the store is closed) is then ignored, where the runtime's default would turn a
+    /// clean exit into "killed by SIGTERM" (143).
+    /// </summary>
     public void Dispose()
     {
-        _term.Dispose();
-        _interrupt.Dispose();
         lock (_gate)
         {
             _disposed = true;
