@@ -168,7 +168,7 @@ public sealed class KalkiStore : IDisposable
     /// <summary>Runs a read-only query and returns the first column of each row (tests, status pages).</summary>
     public List<object?> Column(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Command(sql, null, parameters);
+        using var cmd = SqlCommands.Create(_connection, null, sql, parameters);
         using var r = cmd.ExecuteReader();
         var result = new List<object?>();
         while (r.Read())
@@ -185,27 +185,14 @@ public sealed class KalkiStore : IDisposable
 
     internal object? Scalar(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Command(sql, tx, parameters);
+        using var cmd = SqlCommands.Create(_connection, tx, sql, parameters);
         return cmd.ExecuteScalar();
     }
 
     private void Execute(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Command(sql, tx, parameters);
+        using var cmd = SqlCommands.Create(_connection, tx, sql, parameters);
         cmd.ExecuteNonQuery();
-    }
-
-    private SqliteCommand Command(string sql, SqliteTransaction? tx, (string Name, object? Value)[] parameters)
-    {
-        var cmd = _connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
     }
 
     private static string Describe(TelemetryAlertCondition c) =>

@@ -241,26 +241,13 @@ public sealed class StoreWriter : IDisposable
 
     private int Exec(SqliteTransaction tx, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Build(tx, sql, parameters);
+        using var cmd = SqlCommands.Create(_connection, tx, sql, parameters);
         return cmd.ExecuteNonQuery();
     }
 
     private object? Scalar(SqliteTransaction tx, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Build(tx, sql, parameters);
+        using var cmd = SqlCommands.Create(_connection, tx, sql, parameters);
         return cmd.ExecuteScalar();
-    }
-
-    private SqliteCommand Build(SqliteTransaction tx, string sql, (string Name, object? Value)[] parameters)
-    {
-        var cmd = _connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
     }
 }
