@@ -33,7 +33,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
     public void SignedReplayForwardsEveryChainFrameThroughTheStage(string mode, long minSignCalls)
     {
         var (appliance, log) = Build($"signing: {{ mode: {mode} }}", "chain: \"firewall(default: allow)\"");
-        var output = new ListSink();
+        var output = new CountingSink();
         using var assurance = ReplayAssurance.Start(appliance, output, log)!;
         var runner = new ReplayRunner(appliance, new RecordingObserver()) { Output = output, Signing = assurance.Signing };
         var result = runner.Run(new ListSource(DeviceFrames(3)));
@@ -129,19 +129,6 @@ public sealed class ReplaySigningTests : AssuranceFixture
             frame.Number = ++_next;
             return true;
         }
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class ListSink : IFrameSink
-    {
-        public int Frames { get; private set; }
-
-        public string Name => "list";
-
-        public void Send(Frame frame) => Frames++;
 
         public void Dispose()
         {

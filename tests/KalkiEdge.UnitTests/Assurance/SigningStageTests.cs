@@ -247,19 +247,6 @@ public sealed class SigningStageTests : AssuranceFixture
         });
     }
 
-    private sealed class CountingSink : IFrameSink
-    {
-        public long Frames { get; private set; }
-
-        public string Name => "counting";
-
-        public void Send(Frame frame) => Frames++;
-
-        public void Dispose()
-        {
-        }
-    }
-
     private sealed class RecordingSink : IFrameSink
     {
         public List<byte[]> Sent { get; } = [];
