@@ -18,10 +18,8 @@ internal static class ApplianceLoader
 
     public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
     {
-        var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
-        var config = SiteConfigLoader.Load(path, diagnostics);
-        var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
+        var appliance = Build(configPath, observer, diagnostics, persist);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);
@@ -29,11 +27,19 @@ internal static class ApplianceLoader
 
         if (appliance is null)
         {
-            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {path} and the files it uses");
+            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {configPath ?? SimulationProfile} and the files it uses");
             return null;
         }
 
         ReleaseStartupGarbage();
         return appliance;
+    }
+
+    /// <summary>Builds the appliance, leaving every error in <paramref name="diagnostics"/> for the caller to report.</summary>
+    public static Appliance.Appliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false)
+    {
+        // Null on any error, the config's own included: the build never returns half a configuration.
+        var config = SiteConfigLoader.Load(configPath ?? SimulationProfile, diagnostics);
+        return config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
     }
 }
