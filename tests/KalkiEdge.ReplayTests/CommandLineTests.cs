@@ -26,6 +26,16 @@ public class CommandLineTests
     }
 
     [Test]
+    public void Docs_cli_md_describes_every_command_as_it_is_used()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepoRoot.Path, "docs", "cli.md"));
+        foreach (var command in CommandCatalog.All)
+        {
+            Assert.That(doc, Does.Contain($"`{command.Usage}`"), $"docs/cli.md does not show the usage of '{command.Name}'");
+        }
+    }
+
+    [Test]
     public void The_overview_names_every_command_and_the_exit_codes()
     {
         var r = KalkiEdgeCli.Run("--help");

@@ -10,7 +10,7 @@ using KalkiEdge.Hypervisor;
 namespace KalkiEdge.Appliance.Replay;
 
 /// <summary>
-/// Issue 5 for replay: when the site config has a <c>hypervisor</c> or <c>signing</c> section, open the shim,
+/// Attestation and packet signing for replay and run: when the site config has a <c>hypervisor</c> or <c>signing</c> section, open the shim,
 /// verify the manifest (refusing to start on a bad signature), attest every image chain in force (fail-closed on
 /// mismatch) and build the signing stage. Without either section, says loudly that both are off.
 /// </summary>
