@@ -51,7 +51,7 @@ public static class ElementReference
         var text = new StringBuilder($"{e.Name}: {e.Summary}\n");
         foreach (var map in e.ByMap())
         {
-            text.Append(map.Key == e.Name ? "\narguments:\n" : $"\neach '{map.Key}' entry:\n");
+            text.Append(map.Key == e.Name ? "\narguments:\n" : $"\neach '{map.Key}':\n");
             foreach (var a in map)
             {
                 var notes = string.Join("; ", new[] { a.Required ? "required" : null, a.Default is null ? null : $"default {a.Default}", a.Allowed }.OfType<string>());
@@ -86,7 +86,7 @@ public static class ElementReference
             md.Append($"\n## {e.Name}\n\n{e.Summary}\n");
             foreach (var map in e.ByMap())
             {
-                md.Append(map.Key == e.Name ? "\n" : $"\nEach `{map.Key}` entry:\n\n");
+                md.Append(map.Key == e.Name ? "\n" : $"\nEach `{map.Key}`:\n\n");
                 md.Append("| argument | type | default | required | allowed |\n|---|---|---|---|---|\n");
                 foreach (var a in map)
                 {

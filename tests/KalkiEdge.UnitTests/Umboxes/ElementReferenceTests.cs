@@ -52,7 +52,7 @@ public class ElementReferenceTests
 
         Assert.That(rule.Keys, Is.EquivalentTo(new[] { "action", "dir", "proto", "remote", "lport", "rport" }));
         Assert.That(rule["action"], Is.EqualTo(new ArgumentInfo("rule", "action", "word", null, true, "allow, deny, drop")));
-        Assert.That(ElementReference.Text(doc), Does.Contain("each 'rule' entry:").And.Contain(kind.Example));
+        Assert.That(ElementReference.Text(doc), Does.Contain("each 'rule':").And.Contain(kind.Example));
     }
 
     [Test]
