@@ -22,7 +22,7 @@ public sealed class SystemClock : IControlClock
 /// to the engine. Stage logs are then exactly what a live appliance would record if frames arrived at their
 /// capture times: reaction = compute from stimulus to the new chain in force.
 /// </summary>
-public sealed class ReplayClock : IControlClock
+public sealed class FrameClock : IControlClock
 {
     private long _frameMicros;
     private long _frameTicks = Stopwatch.GetTimestamp();

@@ -14,7 +14,7 @@ namespace KalkiEdge.Appliance;
 /// The composition root of the engine: element library, chain compiler, images, packet engine and devices,
 /// wired from a validated site configuration. Alerts and μmbox logs flow out to the observer.
 /// </summary>
-public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
+public sealed class EdgeAppliance : IAlertSink, IUmboxLogSink, IDisposable
 {
     private readonly IApplianceObserver _observer;
 
@@ -25,7 +25,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     // Devices with identical chain text share one validated definition (10,000 devices, one compile).
     private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
 
-    private Appliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs)
+    private EdgeAppliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs)
     {
         Config = config;
         Compiler = compiler;
@@ -41,7 +41,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     public SecurityController Control { get; private set; } = null!;
 
     /// <summary>Frame time plus compute: the control plane's clock for replay and simulation.</summary>
-    public ReplayClock Clock { get; } = new();
+    public FrameClock Clock { get; } = new();
 
     /// <summary>The store when persisting (live runs); replay runs in memory.</summary>
     public PersistentStore? Store { get; private set; }
@@ -71,12 +71,12 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     public PacketEngine Engine { get; }
 
     /// <summary>Validates everything and builds the appliance; null with every error in <paramref name="diagnostics"/>.</summary>
-    public static Appliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer, bool persist = false)
+    public static EdgeAppliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer, bool persist = false)
     {
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
         var packs = ControlWiring.LoadPacks(config.UmboxesDir, images, diagnostics);
-        var appliance = new Appliance(config, compiler, images, observer, packs);
+        var appliance = new EdgeAppliance(config, compiler, images, observer, packs);
         var broadcast = compiler.Compile(config.NetworkBroadcastChain, config.NetworkBroadcastAt, diagnostics);
         if (broadcast is not null)
         {
