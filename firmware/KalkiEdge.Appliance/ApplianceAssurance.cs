@@ -63,10 +63,10 @@ public sealed class ApplianceAssurance : IDisposable
         }
 
         var failClosed = appliance.Compiler.Compile("block-all", SourceSpan.None("(fail-closed)"), diagnostics, "block-all")!;
-        LoadAttestation.Apply(services.Attestor, appliance.Engine.Devices.All, failClosed, appliance);
-        appliance.UseAttestor(new Control.ManifestAttestor(services.Attestor));
+        LoadAttestation.Apply(services.Attestor, appliance.Engine.Devices.All, failClosed, appliance.Alerts);
+        appliance.UseAttestor(services.Attestor);
         appliance.EndFrame(); // hand attestation-failure alerts to the control plane and observers now
-        var signing = services.Signing.Mode == SigningMode.Off ? null : services.CreateSigningStage(egress, appliance);
+        var signing = services.Signing.Mode == SigningMode.Off ? null : services.CreateSigningStage(egress, appliance.Alerts);
         return new ApplianceAssurance(services, signing);
     }
 

@@ -7,7 +7,7 @@ internal abstract record WriteOp;
 
 internal sealed record AlertOp(Alert Alert) : WriteOp;
 
-internal sealed record TransitionOp(TransitionRecord Transition) : WriteOp;
+internal sealed record TransitionOp(TransitionEvent Transition) : WriteOp;
 
 internal sealed record TelemetryOp(TelemetryRecord Reading) : WriteOp;
 

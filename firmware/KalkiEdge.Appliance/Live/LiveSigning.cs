@@ -18,7 +18,7 @@ public sealed class LiveSigning(AssuranceServices services, EdgeAppliance applia
     /// <summary>Called once by each capture thread as it starts.</summary>
     public IBridgeEgress CreateEgress()
     {
-        var egress = new SignedEgress(services.CreateSigningStage(null, appliance), appliance.Engine);
+        var egress = new SignedEgress(services.CreateSigningStage(null, appliance.Alerts), appliance.Engine);
         lock (_gate)
         {
             _stages.Add(egress.Counters);
