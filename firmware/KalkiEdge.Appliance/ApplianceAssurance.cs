@@ -10,9 +10,10 @@ using KalkiEdge.Hypervisor;
 namespace KalkiEdge.Appliance;
 
 /// <summary>
-/// Issue 5 for replay: when the site config has a <c>hypervisor</c> or <c>signing</c> section, open the shim,
-/// verify the manifest (refusing to start on a bad signature), attest every image chain in force (fail-closed on
-/// mismatch) and build the signing stage. Without either section, says loudly that both are off.
+/// High assurance for every run mode (replay, simulation, live, idle): when the site config has a
+/// <c>hypervisor</c> or <c>signing</c> section, open the shim, verify the manifest (refusing to start on a bad
+/// signature), attest every image chain in force (fail-closed on mismatch) and build the signing stage. Without
+/// either section, says loudly that both are off.
 /// </summary>
 public sealed class ApplianceAssurance : IDisposable
 {

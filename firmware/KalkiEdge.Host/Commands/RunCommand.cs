@@ -10,8 +10,9 @@ namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge run. With an <c>interfaces:</c> section in the config: the live bridge (<see cref="LiveRunCommand"/>).
-/// Otherwise the simulation: the bundled multi-device scenario played through the engine in real time, printing
-/// alerts and state changes as they happen.
+/// With a config and no interfaces: idle (nothing bridged, management and the control loop up). Without
+/// <c>--config</c>: the simulation, the bundled multi-device scenario played through the engine in real time,
+/// printing alerts and state changes as they happen.
 /// </summary>
 internal static class RunCommand
 {
