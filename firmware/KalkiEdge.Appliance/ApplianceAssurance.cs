@@ -25,7 +25,7 @@ public sealed class ApplianceAssurance : IDisposable
 
     public AssuranceServices? Services { get; }
 
-    /// <summary>For <see cref="ReplayRunner.Signing"/>; null when signing is off.</summary>
+    /// <summary>The stage that signs frames leaving a chain (the replay runner's and the simulation's); null when signing is off.</summary>
     public SigningStage? Signing { get; }
 
     /// <summary>Null after printing why to <paramref name="log"/> (config error, bad manifest, shim unavailable).</summary>
