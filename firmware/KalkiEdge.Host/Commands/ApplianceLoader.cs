@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
 
@@ -16,7 +17,7 @@ internal static class ApplianceLoader
     /// </summary>
     private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
-    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
+    public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
     {
         var diagnostics = new DiagnosticBag();
         var appliance = Build(configPath, observer, diagnostics, persist);
@@ -36,10 +37,10 @@ internal static class ApplianceLoader
     }
 
     /// <summary>Builds the appliance, leaving every error in <paramref name="diagnostics"/> for the caller to report.</summary>
-    public static Appliance.Appliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false)
+    public static EdgeAppliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false)
     {
         // Null on any error, the config's own included: the build never returns half a configuration.
         var config = SiteConfigLoader.Load(configPath ?? SimulationProfile, diagnostics);
-        return config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
+        return config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
     }
 }

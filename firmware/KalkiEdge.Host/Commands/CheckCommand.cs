@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Assurance;
@@ -76,7 +77,7 @@ internal static class CheckCommand
     }
 
     /// <summary>The check --json document (docs/cli.md): every diagnostic with its place, and the totals when valid.</summary>
-    private static string Json(string path, IReadOnlyList<Diagnostic> diagnostics, Appliance.Appliance? valid)
+    private static string Json(string path, IReadOnlyList<Diagnostic> diagnostics, EdgeAppliance? valid)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
