@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -32,18 +33,17 @@ public sealed class ReactionSuite : IBenchSuite
         var attacks = mix.Devices.Select(DefaultLogin).ToArray();
 
         // Attacks are spread evenly through the background traffic: one attack frame per device.
-        var engine = appliance.Engine;
-        var context = appliance.CreateContext();
+        var pipeline = new FramePipeline(appliance);
         var frame = new Frame();
-        long t = 1_767_225_600_000_000;
+        long t = TrafficMix.Start;
         int every = backgroundFrames / devices;
         var wall = Stopwatch.StartNew();
         for (int i = 0; i < mix.Order.Length; i++)
         {
-            Play(appliance, engine, context, frame, mix.Templates[mix.Order[i]], t++);
+            Play(pipeline, frame, mix.Templates[mix.Order[i]], t++);
             if (i % every == 0 && i / every < devices)
             {
-                Play(appliance, engine, context, frame, attacks[i / every], t++);
+                Play(pipeline, frame, attacks[i / every], t++);
             }
         }
 
@@ -58,13 +58,10 @@ public sealed class ReactionSuite : IBenchSuite
         report.Add("KalKi ~3 s / our p99", KalkiReactionMicros / Math.Max(1, p99), "x", "target ≥ 3000x");
     }
 
-    private static void Play(Appliance.Appliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
+    private static void Play(FramePipeline pipeline, Frame frame, byte[] bytes, long t)
     {
         frame.Load(bytes, t, Direction.FromDevice);
-        frame.Direction = engine.InferDirection(frame);
-        appliance.BeginFrame(t);
-        engine.Process(frame, context);
-        appliance.EndFrame();
+        pipeline.Process(frame);
     }
 
     /// <summary>One HTTP request with the default admin:admin credentials toward the device's port 80.</summary>
