@@ -86,8 +86,7 @@ public class ApplianceWarmupTests
 
     private static SiteConfig LoadSimulationProfile()
     {
-        var umboxes = SiteConfigLoader.DefaultUmboxesDir(); // <repo>/umboxes in a test run
-        var path = Path.Combine(Path.GetDirectoryName(umboxes)!, "firmware", "KalkiEdge.Host", "profiles", "simulation.yaml");
+        var path = Path.Combine(RepoPaths.Root, "firmware", "KalkiEdge.Host", "profiles", "simulation.yaml");
         var diagnostics = new DiagnosticBag();
         var profile = SiteConfigLoader.Load(path, diagnostics);
         Assert.That(profile is not null && !diagnostics.HasErrors, Is.True, diagnostics.ToString());

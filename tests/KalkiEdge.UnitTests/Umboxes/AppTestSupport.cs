@@ -50,22 +50,6 @@ internal static class AppTestSupport
     public static long FloodFromDistinctV6Sources(ChainHarness h, byte[] template, int count) =>
         FloodDistinctV6(h, template, count, 14 + 8, Direction.ToDevice);
 
-    /// <summary>
-    /// The flood every source-tracking element must survive: 100,000 distinct IPv6 sources, twice. The first flood
-    /// may only grow the element's tables to their capacity; the second, at capacity, allocates nothing per frame
-    /// and recycles entries. The template is benign, so no alert may come of it.
-    /// </summary>
-    public static void AssertAHundredThousandSourcesStayBounded(ChainHarness h, byte[] template, int capacity, Func<int> tableCapacity, Func<long> evictions)
-    {
-        long growth = FloodFromDistinctV6Sources(h, template, 100_000);
-        long allocated = FloodFromDistinctV6Sources(h, template, 100_000);
-        Assert.That(growth, Is.LessThan(4_000_000), "the first flood only grows the tables to their capacity");
-        Assert.That(allocated, Is.LessThan(10_000), "at capacity nothing is allocated per frame");
-        Assert.That(tableCapacity(), Is.EqualTo(capacity));
-        Assert.That(evictions(), Is.GreaterThan(190_000));
-        Assert.That(h.Sink.Alerts, Is.Empty);
-    }
-
     /// <summary>As <see cref="FloodFromDistinctV6Sources"/>, device-originated, to distinct destinations.</summary>
     public static long FloodToDistinctV6Destinations(ChainHarness h, byte[] template, int count) =>
         FloodDistinctV6(h, template, count, 14 + 24, Direction.FromDevice);
