@@ -138,10 +138,7 @@ public sealed class LiveBridgeTests
         _testbed.Exec("app", TimeSpan.FromSeconds(10), "sysctl", "-qw", "net.ipv4.ip_forward=1");
         try
         {
-            using var appliance = ApplianceProcess.Start(_testbed, config);
-            var result = appliance.WaitForExit(TimeSpan.FromSeconds(60));
-            Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
-            Assert.That(result.Stderr, Does.Contain("net.ipv4.ip_forward = 1").And.Contain("refusing to start"));
+            AssertRefusesToStart(config, Does.Contain("net.ipv4.ip_forward = 1").And.Contain("refusing to start"));
         }
         finally
         {
@@ -151,15 +148,21 @@ public sealed class LiveBridgeTests
         _testbed.Call("bridge-baseline", "on");
         try
         {
-            using var appliance = ApplianceProcess.Start(_testbed, config);
-            var result = appliance.WaitForExit(TimeSpan.FromSeconds(60));
-            Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
-            Assert.That(result.Stderr, Does.Contain("dev0 is enslaved to kbr0").And.Contain("up0 is enslaved to kbr0"));
+            AssertRefusesToStart(config, Does.Contain("dev0 is enslaved to kbr0").And.Contain("up0 is enslaved to kbr0"));
         }
         finally
         {
             _testbed.Call("bridge-baseline", "off");
         }
+    }
+
+    /// <summary>kalki-edge on <paramref name="config"/> must refuse to start: exit 1, the reason on stderr.</summary>
+    private void AssertRefusesToStart(string config, NUnit.Framework.Constraints.IResolveConstraint reason)
+    {
+        using var appliance = ApplianceProcess.Start(_testbed, config);
+        var result = appliance.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Stderr, reason);
     }
 
     [Test]
