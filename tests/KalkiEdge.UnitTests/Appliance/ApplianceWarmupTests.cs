@@ -92,23 +92,4 @@ public class ApplianceWarmupTests
         Assert.That(profile is not null && !diagnostics.HasErrors, Is.True, diagnostics.ToString());
         return profile!;
     }
-
-    private sealed class NullObserver : IApplianceObserver
-    {
-        public void OnAlert(Alert alert)
-        {
-        }
-
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
-        {
-        }
-    }
 }

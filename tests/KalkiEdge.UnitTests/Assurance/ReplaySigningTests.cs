@@ -134,23 +134,4 @@ public sealed class ReplaySigningTests : AssuranceFixture
         {
         }
     }
-
-    private sealed class RecordingObserver : IApplianceObserver
-    {
-        public List<Alert> Alerts { get; } = [];
-
-        public void OnAlert(Alert alert) => Alerts.Add(alert);
-
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
-        {
-        }
-    }
 }

@@ -115,26 +115,6 @@ public sealed class EngineThroughputSuite : IBenchSuite
     private static ulong ParseMac(string mac) => Mac.TryParse(mac, out var m) ? m : throw new ArgumentException(mac);
 }
 
-/// <summary>Discards everything (benchmarks measure the engine, not the console).</summary>
-public sealed class NullObserver : IApplianceObserver
-{
-    public long Alerts { get; private set; }
-
-    public void OnAlert(Alert alert) => Alerts++;
-
-    public void OnTransition(TransitionEvent transition)
-    {
-    }
-
-    public void OnMalformed(long frameNumber, string device, string reason)
-    {
-    }
-
-    public void OnUmboxLog(string device, string element, long timeMicros, string message)
-    {
-    }
-}
-
 /// <summary>The Suricata binary, run offline on a capture.</summary>
 public sealed class Suricata(string path)
 {

@@ -28,7 +28,7 @@ public sealed class ReactionSuite : IBenchSuite
     private static void MeasureReaction(SuiteReport report, int devices, int backgroundFrames)
     {
         var mix = TrafficMix.Build(devices, backgroundFrames);
-        var observer = new TransitionRecorder();
+        var observer = new RecordingObserver();
         var appliance = EngineThroughputSuite.Build(mix, "", observer, type: "generic-iot");
         var attacks = mix.Devices.Select(DefaultLogin).ToArray();
 
@@ -70,24 +70,5 @@ public sealed class ReactionSuite : IBenchSuite
         var attacker = new Host("attacker", "02:fe:00:00:0a:01", "203.0.113.66");
         var request = Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {device.Ip}\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n");
         return PacketFactory.Tcp(attacker, device, (ushort)(30000 + (i % 30000)), 80, syn: false, ack: true, fin: false, 1, 1, request, psh: true);
-    }
-
-    private sealed class TransitionRecorder : IApplianceObserver
-    {
-        public List<TransitionEvent> Transitions { get; } = [];
-
-        public void OnAlert(Alert alert)
-        {
-        }
-
-        public void OnTransition(TransitionEvent transition) => Transitions.Add(transition);
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
-        {
-        }
     }
 }
