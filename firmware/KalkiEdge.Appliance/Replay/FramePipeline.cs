@@ -9,7 +9,7 @@ namespace KalkiEdge.Appliance.Replay;
 /// inferred from the device MACs, the control clock set to the frame's capture time, the engine, packet signing or
 /// the output sink, and the control plane evaluating the frame's alerts before the next frame.
 /// </summary>
-public sealed class FramePipeline(Appliance appliance, IFrameSink? output = null, SigningStage? signing = null)
+public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = null, SigningStage? signing = null)
 {
     private readonly ElementContext _context = appliance.CreateContext();
 

@@ -134,7 +134,7 @@ public class ControlSocketPathTests
         Assert.That(devices.Value!.Devices.Select(d => d.Name), Is.EqualTo(new[] { "cam" }));
     }
 
-    private static KalkiEdge.Appliance.Appliance OneDeviceAppliance()
+    private static KalkiEdge.Appliance.EdgeAppliance OneDeviceAppliance()
     {
         var config = new SiteConfig
         {
@@ -143,7 +143,7 @@ public class ControlSocketPathTests
             Devices = [new DeviceConfig("cam", 0x0200_0000_0001, [], SourceSpan.None("unit")) { Chain = "pass" }],
         };
         var diagnostics = new DiagnosticBag();
-        return KalkiEdge.Appliance.Appliance.Build(config, diagnostics, new ConsoleObserver(TextWriter.Null))
+        return KalkiEdge.Appliance.EdgeAppliance.Build(config, diagnostics, new ConsoleObserver(TextWriter.Null))
             ?? throw new InvalidOperationException(diagnostics.ToString());
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
@@ -49,7 +50,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
         CompareWithSuricata(report);
     }
 
-    public static Appliance.Appliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
+    public static EdgeAppliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
     {
         var umboxes = Path.Combine(RepoPaths.Root, "umboxes");
         var config = new SiteConfig
@@ -60,7 +61,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
             Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = type is null ? chain : null, Type = type })],
         };
         var diagnostics = new DiagnosticBag();
-        return Appliance.Appliance.Build(config, diagnostics, observer ?? new NullObserver())
+        return EdgeAppliance.Build(config, diagnostics, observer ?? new NullObserver())
             ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
     }
 
@@ -99,7 +100,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
         }
     }
 
-    private static void PlayFromFile(Appliance.Appliance appliance, string pcap)
+    private static void PlayFromFile(EdgeAppliance appliance, string pcap)
     {
         using var source = new PcapFileSource(pcap);
         var pipeline = new FramePipeline(appliance);

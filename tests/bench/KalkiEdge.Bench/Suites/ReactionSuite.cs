@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
 using KalkiEdge.Core;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
