@@ -40,7 +40,7 @@ public sealed class MultiPortBridgeTests
     }
 
     [Test]
-    public void DevicesOnTwoPortsEachReachTheCloudAndUnicastForOnePortStaysOffTheOther()
+    public void Devices_on_two_ports_each_reach_the_cloud_and_unicast_for_one_port_stays_off_the_other()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, Config(sensorChain: "pass"));
 
@@ -66,7 +66,7 @@ public sealed class MultiPortBridgeTests
     }
 
     [Test]
-    public void ABlockedDeviceOnOnePortIsCutOffWhileTheOtherPortKeepsWorking()
+    public void A_blocked_device_on_one_port_is_cut_off_while_the_other_port_keeps_working()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, Config(sensorChain: "block-all"));
 

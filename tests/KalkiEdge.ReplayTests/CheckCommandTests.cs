@@ -72,7 +72,7 @@ public class CheckCommandTests
     [Test]
     public void The_image_site_config_is_valid()
     {
-        var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(RepoRoot.Path, "image-build", "boot", "kalki.yaml"));
+        var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(RepoPaths.Root, "image-build", "boot", "kalki.yaml"));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
     }
 

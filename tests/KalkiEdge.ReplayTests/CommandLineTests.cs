@@ -28,7 +28,7 @@ public class CommandLineTests
     [Test]
     public void Docs_cli_md_describes_every_command_as_it_is_used()
     {
-        var doc = File.ReadAllText(Path.Combine(RepoRoot.Path, "docs", "cli.md"));
+        var doc = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "cli.md"));
         foreach (var command in CommandCatalog.All)
         {
             Assert.That(doc, Does.Contain($"`{command.Usage}`"), $"docs/cli.md does not show the usage of '{command.Name}'");

@@ -105,7 +105,7 @@ public sealed partial class LiveBridgeSuite
                 }
             }
 
-            var sent = JsonDocument.Parse(Run(TimeSpan.FromSeconds(60), "ip", "netns", "exec", $"{prefix}-attacker", "python3", tool, "send",
+            var sent = JsonDocument.Parse(BoundedProcess.Output(TimeSpan.FromSeconds(60), "ip", "netns", "exec", $"{prefix}-attacker", "python3", tool, "send",
                 "--targets", string.Join(',', devices.Select(d => d.Ip)), "--dst-macs", string.Join(',', devices.Select(d => d.Mac)), "--probes", ProbesPerAttack.ToString(CultureInfo.InvariantCulture),
                 "--interval-us", ProbeIntervalMicros.ToString(CultureInfo.InvariantCulture), "--duration", "30",
                 "--rt-priority", SenderRealtimePriority.ToString(CultureInfo.InvariantCulture))).RootElement;
