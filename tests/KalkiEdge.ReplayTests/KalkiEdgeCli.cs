@@ -17,9 +17,20 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the real kalki-edge executable (built beside the tests) as a child process, bounded in time.</summary>
 public static class KalkiEdgeCli
 {
-    public static CliResult Run(params string[] args)
+    public static CliResult Run(params string[] args) => RunBounded(null, TimeSpan.FromMinutes(2), args);
+
+    /// <summary>
+    /// Runs with the managed heap capped at <paramref name="heapLimitBytes"/> (the process fails with
+    /// out-of-memory beyond it) and fails the test if it runs longer than <paramref name="timeout"/>.
+    /// </summary>
+    public static CliResult RunBounded(long? heapLimitBytes, TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (heapLimitBytes is { } limit)
+        {
+            psi.Environment["DOTNET_GCHeapHardLimit"] = "0x" + limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"));
         foreach (var a in args)
         {
@@ -29,10 +40,10 @@ public static class KalkiEdgeCli
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
-            Assert.Fail($"kalki-edge {string.Join(' ', args)} did not finish within 2 minutes");
+            Assert.Fail($"kalki-edge {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s");
         }
 
         return new CliResult(p.ExitCode, stdout.Result, stderr.Result);

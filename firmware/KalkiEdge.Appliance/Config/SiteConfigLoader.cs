@@ -20,7 +20,7 @@ public static class SiteConfigLoader
     {
         var args = new ElementArgs("config", root.At, root.Entries, diagnostics, NoResources.Instance);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        var umboxes = ResolveDir(args.String("umboxes", DefaultUmboxesDir()), baseDir);
+        var umboxes = ResolveDir(args.Path("umboxes", null) ?? DefaultUmboxesDir(), baseDir);
         var broadcast = args.Node("network-broadcast");
         var names = new NamePool();
         var devices = args.List("devices").Select(n => Device(args, n, names)).OfType<DeviceConfig>().ToList();
@@ -29,7 +29,7 @@ public static class SiteConfigLoader
         {
             File = path,
             UmboxesDir = umboxes,
-            DataDir = ResolveDir(args.String("data-dir", Path.Combine(baseDir, "data")), baseDir),
+            DataDir = ResolveDir(args.Path("data-dir", null) ?? Path.Combine(baseDir, "data"), baseDir),
             UnknownDevices = args.Choice("unknown-devices", "drop", "drop", "forward") == "forward" ? UnknownDevicePolicy.Forward : UnknownDevicePolicy.Drop,
             NetworkBroadcastChain = broadcast is null ? SiteConfig.DefaultNetworkBroadcastChain : args.ScalarText(broadcast) ?? "",
             NetworkBroadcastAt = broadcast?.At ?? root.At,
