@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance;
@@ -30,7 +31,7 @@ internal sealed class ManagementHost : IAsyncDisposable
     public Func<bool> Healthy { get; set; } = () => true;
 
     /// <summary>Null after printing why (bad management section, address in use).</summary>
-    public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
+    public static ManagementHost? Start(EdgeAppliance appliance, ApplianceAssurance assurance, string mode)
     {
         var diagnostics = new DiagnosticBag();
         var settings = ManagementSettings.Read(appliance.Config.Sections, diagnostics);
@@ -47,13 +48,12 @@ internal sealed class ManagementHost : IAsyncDisposable
         var started = Stopwatch.StartNew();
         ManagementHost? host = null;
         bool IsHealthy() => host?.Healthy() ?? true;
-        var version = typeof(ManagementHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var packs = appliance.Packs.Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
         var signingMode = assurance.Services?.Signing.Mode ?? SigningMode.Off; // no hypervisor section: no signing
         var signing = new SigningHealth(AssuranceServices.ModeName(signingMode), signingMode == SigningMode.Off ? SigningOptions.OffWarning : null);
         HealthReport Report() => new(
             IsHealthy() ? "ok" : "degraded",
-            version,
+            FirmwareVersion.Text,
             mode,
             Hypervisor(assurance.Services?.Hypervisor),
             signing,

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using System.Text;
 using KalkiEdge.Appliance.Simulation;
@@ -7,7 +8,7 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 3: reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
+/// Reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
 /// devices while the engine forwards background traffic.
 /// The baseline is KalKi's published ~3 s reaction.
 /// </summary>
@@ -58,7 +59,7 @@ public sealed class ReactionSuite : IBenchSuite
         report.Add("KalKi ~3 s / our p99", KalkiReactionMicros / Math.Max(1, p99), "x", "target ≥ 3000x");
     }
 
-    private static void Play(Appliance.Appliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
+    private static void Play(EdgeAppliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
     {
         frame.Load(bytes, t, Direction.FromDevice);
         frame.Direction = engine.InferDirection(frame);

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
@@ -7,7 +8,7 @@ using KalkiEdge.Hypervisor;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 5: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
+/// Packet signing cost: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
 /// the same run (modes interleaved per repetition, medians), reported as ratios against signing off; and the
 /// shim's call cost per backend (uberXMHF only where /dev/uhcallkmod exists).
 /// </summary>
@@ -101,7 +102,7 @@ public sealed class SigningSuite : IBenchSuite
     }
 
     /// <summary>The replay runner's path: engine, then every frame leaving a chain goes through the stage.</summary>
-    private static void Play(Appliance.Appliance appliance, TrafficMix mix, SigningStage? stage)
+    private static void Play(EdgeAppliance appliance, TrafficMix mix, SigningStage? stage)
     {
         var engine = appliance.Engine;
         var context = appliance.CreateContext();
