@@ -221,6 +221,12 @@ public sealed class DirectoryResourceLoader(string root) : IResourceLoader
 
     public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
     {
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            diagnostics.Error(at, "file name contains a NUL character");
+            return null;
+        }
+
         var full = Path.GetFullPath(Path.Combine(Root, name));
         if (!full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
@@ -230,7 +236,7 @@ public sealed class DirectoryResourceLoader(string root) : IResourceLoader
 
         try
         {
-            return new LoadedFile(name, full, File.ReadAllBytes(full));
+            return new LoadedFile(name, full, BoundedFile.ReadAllBytes(full));
         }
         catch (IOException e)
         {

@@ -47,12 +47,55 @@ public sealed class ArgNode
     /// <summary>A scalar is also accepted where a list is expected, as a list of one.</summary>
     public IReadOnlyList<ArgNode> AsList() => Kind == ArgKind.List ? Items : [this];
 
-    public override string ToString() => Kind switch
+    /// <summary>
+    /// The node as YAML flow text for messages, cut at <see cref="MaxShownLength"/> characters: a node reached
+    /// through aliases shares its children, and written out whole it could be far larger than its file.
+    /// </summary>
+    public override string ToString()
     {
-        ArgKind.Scalar => Text,
-        ArgKind.List => "[" + string.Join(", ", Items) + "]",
-        _ => "{" + string.Join(", ", Entries.Select(e => $"{e.Key}: {e.Value}")) + "}",
-    };
+        var text = new System.Text.StringBuilder();
+        Append(text);
+        return text.Length > MaxShownLength ? string.Concat(text.ToString(0, MaxShownLength), "…") : text.ToString();
+    }
+
+    public const int MaxShownLength = 200;
+
+    private void Append(System.Text.StringBuilder text)
+    {
+        if (text.Length > MaxShownLength)
+        {
+            return;
+        }
+
+        switch (Kind)
+        {
+            case ArgKind.Scalar:
+                text.Append(Text.Length > MaxShownLength ? Text.AsSpan(0, MaxShownLength + 1) : Text);
+                break;
+            case ArgKind.List:
+                text.Append('[');
+                for (int i = 0; i < Items.Count && text.Length <= MaxShownLength; i++)
+                {
+                    text.Append(i == 0 ? "" : ", ");
+                    Items[i].Append(text);
+                }
+
+                text.Append(']');
+                break;
+            default:
+                text.Append('{');
+                for (int i = 0; i < Entries.Count && text.Length <= MaxShownLength; i++)
+                {
+                    text.Append(i == 0 ? "" : ", ");
+                    Entries[i].Key.Append(text);
+                    text.Append(": ");
+                    Entries[i].Value.Append(text);
+                }
+
+                text.Append('}');
+                break;
+        }
+    }
 }
 
 /// <summary>Loads files named by element arguments (e.g. IPS rule files) and remembers them for attestation.</summary>
@@ -134,6 +177,27 @@ public sealed class ElementArgs
         Recorder?.Note(Owner, key, "text", fallback.Length == 0 ? null : fallback);
         var n = Node(key);
         return n is null ? fallback : ScalarText(n) ?? fallback;
+    }
+
+    /// <summary>
+    /// A file or directory path. A NUL cannot be part of a path: .NET's path functions throw on it and C code
+    /// reading it would silently stop there, so it is reported here and <paramref name="fallback"/> returned.
+    /// </summary>
+    public string? Path(string key, string? fallback)
+    {
+        var n = Node(key);
+        if (n is null || ScalarText(n) is not { } text)
+        {
+            return fallback;
+        }
+
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            Error(n.At, $"'{key}' is not a usable path: it contains a NUL character");
+            return fallback;
+        }
+
+        return text;
     }
 
     public string? ScalarText(ArgNode n)

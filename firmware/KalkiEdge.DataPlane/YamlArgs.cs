@@ -15,7 +15,7 @@ public static class YamlArgs
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = BoundedFile.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -16,9 +16,18 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the real kalki-edge executable (built beside the tests) as a child process, bounded in time.</summary>
 public static class KalkiEdgeCli
 {
-    public static CliResult Run(params string[] args)
+    public static CliResult Run(params string[] args) => RunBounded(null, TimeSpan.FromMinutes(2), args);
+
+    /// <summary>
+    /// Runs with the managed heap capped at <paramref name="heapLimitBytes"/> (the process fails with
+    /// out-of-memory beyond it) and fails the test if it runs longer than <paramref name="timeout"/>.
+    /// </summary>
+    public static CliResult RunBounded(long? heapLimitBytes, TimeSpan timeout, params string[] args)
     {
-        var r = BoundedProcess.Run(TimeSpan.FromMinutes(2), "dotnet", [RepoPaths.KalkiEdge, .. args]);
+        var environment = heapLimitBytes is { } limit
+            ? new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x" + limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture) }
+            : null;
+        var r = BoundedProcess.Run(timeout, environment, "dotnet", [RepoPaths.KalkiEdge, .. args]);
         return new CliResult(r.ExitCode, r.Stdout, r.Stderr);
     }
 }

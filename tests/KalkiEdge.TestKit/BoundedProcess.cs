@@ -11,9 +11,18 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs a command to completion, never longer than its time limit (killed, then <see cref="TimeoutException"/>).</summary>
 public static class BoundedProcess
 {
-    public static ProcessResult Run(TimeSpan limit, string file, params IEnumerable<string> args)
+    public static ProcessResult Run(TimeSpan limit, string file, params IEnumerable<string> args) =>
+        Run(limit, environment: null, file, args);
+
+    /// <summary>As <see cref="Run(TimeSpan, string, IEnumerable{string})"/>, with extra environment variables for the child.</summary>
+    public static ProcessResult Run(TimeSpan limit, IReadOnlyDictionary<string, string>? environment, string file, params IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

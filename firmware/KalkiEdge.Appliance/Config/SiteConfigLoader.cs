@@ -17,7 +17,7 @@ public static class SiteConfigLoader
     {
         var args = new ElementArgs("config", root.At, root.Entries, diagnostics, NoResources.Instance);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        var umboxes = ResolveDir(args.String("umboxes", DefaultUmboxesDir()), baseDir);
+        var umboxes = ResolveDir(args.Path("umboxes", null) ?? DefaultUmboxesDir(), baseDir);
         var broadcast = args.Node("network-broadcast");
         var names = new NamePool();
         var devices = args.List("devices").Select(n => Device(args, n, names)).OfType<DeviceConfig>().ToList();
@@ -27,7 +27,7 @@ public static class SiteConfigLoader
         {
             File = path,
             UmboxesDir = umboxes,
-            DataDir = ResolveDir(args.String("data-dir", Path.Combine(baseDir, "data")), baseDir),
+            DataDir = ResolveDir(args.Path("data-dir", null) ?? Path.Combine(baseDir, "data"), baseDir),
             UnknownDevices = args.Choice("unknown-devices", "drop", "drop", "forward") == "forward" ? UnknownDevicePolicy.Forward : UnknownDevicePolicy.Drop,
             NetworkBroadcastChain = broadcast is null ? SiteConfig.DefaultNetworkBroadcastChain : args.ScalarText(broadcast) ?? "",
             NetworkBroadcastAt = broadcast?.At ?? root.At,
@@ -91,24 +91,29 @@ public static class SiteConfigLoader
         {
             d.Error(node.At, "every device needs a 'name'");
         }
+        else if (!DeviceName.IsValid(name))
+        {
+            d.Error(d.Node("name")!.At, $"device name '{Printable.Escape(name)}' is not allowed: use {DeviceName.Rule}");
+            name = Printable.Escape(name);
+        }
 
         var macNode = d.Required("mac");
         ulong mac = 0;
         if (macNode is not null && d.ScalarText(macNode) is { } macText && (!DataPlane.Mac.TryParse(macText, out mac) || mac == 0 || DataPlane.Mac.IsGroup(mac)))
         {
-            d.Error(macNode.At, $"device '{name}': '{macText}' is not a unicast MAC address (e.g. 02:00:00:00:00:01)");
+            d.Error(macNode.At, $"device '{name}': '{Printable.Escape(macText)}' is not a unicast MAC address (e.g. 02:00:00:00:00:01)");
         }
 
         var ips = new List<UInt128>();
         foreach (var ipNode in d.List("ip"))
         {
-            if (d.ScalarText(ipNode) is { } t && Ip.TryParse(t, out var ip))
+            if (d.ScalarText(ipNode) is { } t && Ip.TryParse(t, out var ip) && Ip.IsUnicast(ip))
             {
                 ips.Add(ip);
             }
             else
             {
-                d.Error(ipNode.At, $"device '{name}': '{ipNode}' is not an IP address");
+                d.Error(ipNode.At, $"device '{name}': '{Printable.Escape(ipNode.ToString())}' is not a unicast IP address (write IPv4 as a.b.c.d, IPv6 without a %zone)");
             }
         }
 

@@ -35,7 +35,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void Auto_with_a_device_that_does_nothing_falls_back_to_emulated()
+    public void Auto_with_a_regular_file_as_device_falls_back_without_writing_to_it()
     {
         var device = Path.Combine(Directory, "uhcallkmod");
         File.WriteAllBytes(device, []);
@@ -52,9 +52,23 @@ public sealed class BackendSelectionTests : ShimFixture
         {
             Assert.That(shim.Backend, Is.EqualTo(HypervisorBackend.Emulated));
             Assert.That(shim.IsHardwareProtected, Is.False);
-            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NoResult));
-            Assert.That(shim.Description, Does.Contain("sentinel"));
+            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NotUhcallDevice));
+            Assert.That(shim.Description, Does.Contain("not the uhcallkmod character device"));
+            Assert.That(new FileInfo(device).Length, Is.Zero, "the request holds a live process address: not a byte may reach a file");
         });
+    }
+
+    [Test]
+    public void Explicit_uber_xmhf_on_another_character_device_is_refused()
+    {
+        var ex = Assert.Throws<HypervisorShimException>(() => HypervisorShim.Open(new HypervisorShimOptions
+        {
+            Backend = HypervisorBackendRequest.UberXmhf,
+            AllowHypercalls = true,
+            KeyPath = KeyPath,
+            DevicePath = "/dev/null",
+        }));
+        Assert.That(ex!.Status, Is.EqualTo(ShimStatus.NotUhcallDevice));
     }
 
     [Test]

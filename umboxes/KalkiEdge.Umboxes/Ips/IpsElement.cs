@@ -32,6 +32,9 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     public long ThresholdEvictions => _thresholds?.Evictions ?? 0;
 
+    /// <summary>Bounds compile time and memory per element (the shipped rule sets hold a few hundred).</summary>
+    public const int MaxRules = 100_000;
+
     public static IElementSpec? Compile(ElementArgs args)
     {
         var files = args.Required("rules", "rule files")?.AsList() ?? [];
@@ -59,6 +62,11 @@ public sealed class IpsElement(IpsConfig config) : Element
             }
 
             rules.AddRange(parsed);
+            if (rules.Count > MaxRules)
+            {
+                args.Error(node.At, $"more than {MaxRules} rules in one ips element; split them across devices or images");
+                return null;
+            }
         }
 
         ReportDuplicateSids(rules, args.Diagnostics);
