@@ -1,0 +1,65 @@
+using KalkiEdge.ControlPlane;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Export.Events;
+
+/// <summary>
+/// Turns what the appliance observes into <see cref="ApplianceEvent"/>s, each with its device's context, and hands
+/// them to every sink. Observers are called on the control thread after the reaction, so sinks never sit between
+/// an alert and its defense; a sink that throws is counted and skipped, never allowed to stop the others.
+/// </summary>
+public sealed class EventHub : IApplianceObserver
+{
+    private readonly List<IEventSink> _sinks = [];
+    private Func<string, DeviceContext> _context = static _ => DeviceContext.Unknown;
+    private long _sinkFailures;
+
+    /// <summary>Sink calls that threw (each is skipped; the event still reaches the other sinks).</summary>
+    public long SinkFailures => Interlocked.Read(ref _sinkFailures);
+
+    /// <summary>Adds a sink. Sinks are added before the appliance starts; the list is not changed afterwards.</summary>
+    public EventHub Add(IEventSink sink)
+    {
+        _sinks.Add(sink);
+        return this;
+    }
+
+    /// <summary>Where device contexts come from, once the control plane and the device table exist.</summary>
+    public void Bind(IReadOnlyDictionary<string, ControlledDevice> controlled, DeviceTable devices) =>
+        _context = name => controlled.TryGetValue(name, out var c)
+            ? new DeviceContext(c.Pack.Name, c.State, c.Image.Length > 0 ? c.Image : ChainOf(c.Slot))
+            : devices.ByName(name) is { } slot ? new DeviceContext(null, null, ChainOf(slot)) : DeviceContext.Unknown;
+
+    public void OnAlert(Alert alert) => Publish(new AlertEvent(alert, _context(alert.Device)));
+
+    public void OnTransition(TransitionEvent transition) => Publish(new TransitionOccurred(transition, _context(transition.Device)));
+
+    // Malformed frames and μmbox statistics stay in the replay output and the store; they are not security events.
+    public void OnMalformed(long frameNumber, string device, string reason)
+    {
+    }
+
+    public void OnUmboxLog(string device, string element, long timeMicros, string message)
+    {
+    }
+
+    private static string? ChainOf(DeviceSlot slot) => slot.Chain?.Definition is { } d ? d.Image ?? d.Text : null;
+
+    private void Publish(ApplianceEvent e)
+    {
+        foreach (var sink in _sinks)
+        {
+            try
+            {
+                sink.Publish(e);
+            }
+#pragma warning disable CA1031 // a failing export must never take the control loop down with it
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _sinkFailures);
+            }
+        }
+    }
+}
