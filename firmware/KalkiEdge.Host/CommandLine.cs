@@ -7,9 +7,10 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
         usage:
           kalki-edge run [--config FILE] [--speed X]      run the appliance: the live bridge when the config has
                                                           interfaces:, else the simulation (no config: built-in)
-          kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE] [--persist]
+          kalki-edge replay --pcap FILE [--config FILE] [--json | --eve] [--write FILE] [--persist]
                                                           push a capture through the engine; print alerts,
-                                                          transitions and a summary (JSON lines with --json);
+                                                          transitions and a summary (JSON lines with --json;
+                                                          Suricata EVE JSON alerts and transitions with --eve);
                                                           --persist: start from and commit to the store
                                                           (the config's data-dir), as a live run does
           kalki-edge check --config FILE                  validate configuration, packs, images and rules
@@ -24,7 +25,7 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
     private static readonly Dictionary<string, (string[] Options, string[] Flags)> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = (["--config", "--speed"], []),
-        ["replay"] = (["--pcap", "--config", "--write"], ["--json", "--persist"]),
+        ["replay"] = (["--pcap", "--config", "--write"], ["--json", "--eve", "--persist"]),
         ["check"] = (["--config"], ["--json"]),
         ["devices"] = (["--config", "--socket"], ["--json"]),
         ["reset"] = (["--device", "--reason", "--config", "--socket"], []),

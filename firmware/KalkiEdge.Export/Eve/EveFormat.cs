@@ -33,12 +33,15 @@ public static class EveFormat
     /// <summary>Appends one event as a JSON object and a newline.</summary>
     public static void WriteLine(ApplianceEvent e, IBufferWriter<byte> output)
     {
-        using (var w = new Utf8JsonWriter(output, Options))
-        {
-            Write(e, w);
-        }
-
+        WriteObject(e, output);
         output.Write("\n"u8);
+    }
+
+    /// <summary>Appends one event as a JSON object (no newline).</summary>
+    public static void WriteObject(ApplianceEvent e, IBufferWriter<byte> output)
+    {
+        using var w = new Utf8JsonWriter(output, Options);
+        Write(e, w);
     }
 
     /// <summary>Writes one event as a JSON object (the dashboard's event stream uses this too).</summary>

@@ -1,5 +1,6 @@
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Export.Syslog;
 
 namespace KalkiEdge.Export.Eve;
 

@@ -11,9 +11,16 @@ namespace KalkiEdge.Export.Events;
 /// </summary>
 public sealed class EventHub : IApplianceObserver
 {
+    /// <summary>Events held while the appliance is being built (a failed first deployment), before <see cref="Bind"/>.</summary>
+    public const int EarlyCapacity = 1024;
+
     private readonly List<IEventSink> _sinks = [];
+    private List<(string Device, Func<DeviceContext, ApplianceEvent> Make)>? _early = [];
     private Func<string, DeviceContext> _context = static _ => DeviceContext.Unknown;
     private long _sinkFailures;
+
+    /// <summary>Events observed before <see cref="Bind"/> beyond <see cref="EarlyCapacity"/> (not published).</summary>
+    public long EarlyDropped { get; private set; }
 
     /// <summary>Sink calls that threw (each is skipped; the event still reaches the other sinks).</summary>
     public long SinkFailures => Interlocked.Read(ref _sinkFailures);
@@ -25,15 +32,26 @@ public sealed class EventHub : IApplianceObserver
         return this;
     }
 
-    /// <summary>Where device contexts come from, once the control plane and the device table exist.</summary>
-    public void Bind(IReadOnlyDictionary<string, ControlledDevice> controlled, DeviceTable devices) =>
+    /// <summary>
+    /// Where device contexts come from, once the control plane and the device table exist; events observed before
+    /// (while the appliance was built) are published now, in order.
+    /// </summary>
+    public void Bind(IReadOnlyDictionary<string, ControlledDevice> controlled, DeviceTable devices)
+    {
         _context = name => controlled.TryGetValue(name, out var c)
             ? new DeviceContext(c.Pack.Name, c.State, c.Image.Length > 0 ? c.Image : ChainOf(c.Slot))
             : devices.ByName(name) is { } slot ? new DeviceContext(null, null, ChainOf(slot)) : DeviceContext.Unknown;
+        var early = _early;
+        _early = null;
+        foreach (var (device, make) in early ?? [])
+        {
+            Publish(make(_context(device)));
+        }
+    }
 
-    public void OnAlert(Alert alert) => Publish(new AlertEvent(alert, _context(alert.Device)));
+    public void OnAlert(Alert alert) => Observe(alert.Device, context => new AlertEvent(alert, context));
 
-    public void OnTransition(TransitionEvent transition) => Publish(new TransitionOccurred(transition, _context(transition.Device)));
+    public void OnTransition(TransitionEvent transition) => Observe(transition.Device, context => new TransitionOccurred(transition, context));
 
     // Malformed frames and μmbox statistics stay in the replay output and the store; they are not security events.
     public void OnMalformed(long frameNumber, string device, string reason)
@@ -45,6 +63,25 @@ public sealed class EventHub : IApplianceObserver
     }
 
     private static string? ChainOf(DeviceSlot slot) => slot.Chain?.Definition is { } d ? d.Image ?? d.Text : null;
+
+    private void Observe(string device, Func<DeviceContext, ApplianceEvent> make)
+    {
+        if (_early is { } early)
+        {
+            if (early.Count < EarlyCapacity)
+            {
+                early.Add((device, make));
+            }
+            else
+            {
+                EarlyDropped++;
+            }
+
+            return;
+        }
+
+        Publish(make(_context(device)));
+    }
 
     private void Publish(ApplianceEvent e)
     {

@@ -1,6 +1,6 @@
 using KalkiEdge.DataPlane;
 
-namespace KalkiEdge.Export;
+namespace KalkiEdge.Export.Syslog;
 
 /// <summary>How EVE events reach a remote syslog collector (RFC 5424 messages).</summary>
 public enum SyslogTransport
