@@ -10,16 +10,17 @@ namespace KalkiEdge.Export;
 
 /// <summary>
 /// The sinks a running appliance exports to, made from its <c>eve:</c> settings: the journal (always, through
-/// <paramref name="logging"/>), the EVE file and remote syslog when configured. Give <see cref="Hub"/> to the
-/// appliance as its observer, <see cref="Bind"/> it once built, <see cref="Reopen"/> on SIGHUP, dispose at the end
-/// (what is queued is written first).
+/// <paramref name="logging"/>), the EVE file and remote syslog when configured. The hub was given to the appliance
+/// as its observer before it was built (it holds what happened meanwhile); <see cref="Bind"/> it once built,
+/// <see cref="Reopen"/> on SIGHUP, dispose at the end (what is queued is written first).
 /// </summary>
 public sealed class ExportPipeline : IDisposable
 {
     private readonly ILogger _log;
 
-    public ExportPipeline(EveSettings settings, ILoggerFactory logging)
+    public ExportPipeline(EventHub hub, EveSettings settings, ILoggerFactory logging)
     {
+        Hub = hub;
         _log = logging.CreateLogger("KalkiEdge.Export");
         Hub.Add(new JournalEventSink(logging.CreateLogger("KalkiEdge.Events"), settings.Journal));
         if (settings.File is { } file)
@@ -35,7 +36,7 @@ public sealed class ExportPipeline : IDisposable
         }
     }
 
-    public EventHub Hub { get; } = new();
+    public EventHub Hub { get; }
 
     public EveFileSink? File { get; }
 

@@ -7,7 +7,7 @@ namespace KalkiEdge.Appliance.Config;
 public static class SiteConfigLoader
 {
     /// <summary>Top-level sections owned by other modules; accepted here and handed over untouched.</summary>
-    private static readonly string[] ForeignSections = ["interfaces", "management", "store", "hypervisor", "signing", "panel", "telemetry", "retention", "policy", "simulation"];
+    private static readonly string[] ForeignSections = ["interfaces", "management", "store", "hypervisor", "signing", "panel", "telemetry", "retention", "policy", "simulation", "eve"];
 
     /// <summary>Loads the config; errors go to <paramref name="diagnostics"/> (the result is only safe to use when there are none).</summary>
     public static SiteConfig? Load(string path, DiagnosticBag diagnostics)

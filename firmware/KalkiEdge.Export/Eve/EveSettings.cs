@@ -37,8 +37,11 @@ public sealed record EveSettings
 
     public static EveSettings None { get; } = new();
 
-    /// <summary>Parses the section (null node = none), every problem reported with its place; null if any.</summary>
-    public static EveSettings? FromSection(ArgNode? section, DiagnosticBag diagnostics)
+    /// <summary>
+    /// Parses the section (null node = none), every problem reported with its place; null if any. A relative file
+    /// path is taken from <paramref name="baseDir"/> (the site config's directory).
+    /// </summary>
+    public static EveSettings? FromSection(ArgNode? section, string baseDir, DiagnosticBag diagnostics)
     {
         if (section is null)
         {
@@ -59,7 +62,7 @@ public sealed record EveSettings
                 args.Error(fileNode.At, $"'file' must be a file path, got '{path}'");
             }
 
-            file = new EveFileOptions(path)
+            file = new EveFileOptions(System.IO.Path.Combine(baseDir, path))
             {
                 RotateBytes = Size(args, "rotate-size", EveFileOptions.DefaultRotateBytes),
                 Keep = (int)args.Int("keep", 5, 0, 100),
