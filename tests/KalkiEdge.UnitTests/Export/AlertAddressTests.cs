@@ -42,9 +42,8 @@ public class AlertAddressTests
     {
         var alerts = new RecordingAlertSink();
         var engine = new PacketEngine(alerts);
-        Mac.TryParse(Frames.DeviceMac, out var mac);
-        Ip.TryParse(Device, out var ip);
-        var slot = new DeviceSlot("cam", mac, [ip]);
+        Assert.That(Mac.TryParse(Frames.DeviceMac, out var mac) && Ip.TryParse(Device, out var ip), Is.True);
+        var slot = new DeviceSlot("cam", mac, [Ip.FromV4(0xC000020A)]);
         engine.Devices.Add(slot);
         var frame = new Frame { Ingress = "dev0" };
         // The device's MAC arriving from the uplink side: mac-spoof, dropped.
