@@ -49,9 +49,13 @@ public sealed class EveFileSink : IEventSink, IDisposable
 
     public void Publish(ApplianceEvent e)
     {
-        if (Interlocked.Increment(ref _queued) > _options.QueueCapacity)
+        if (_stopping || Interlocked.Increment(ref _queued) > _options.QueueCapacity)
         {
-            Interlocked.Decrement(ref _queued);
+            if (!_stopping)
+            {
+                Interlocked.Decrement(ref _queued);
+            }
+
             Interlocked.Increment(ref Counters.Dropped);
             return;
         }
@@ -67,14 +71,18 @@ public sealed class EveFileSink : IEventSink, IDisposable
         _signal.Release();
     }
 
-    /// <summary>Writes what is queued, then closes the file.</summary>
+    /// <summary>Writes what is queued, then closes the file. Later events are dropped and counted; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_stopping)
+        {
+            return;
+        }
+
         _stopping = true;
         _signal.Release();
         _writer.Join(TimeSpan.FromSeconds(10));
-        _file?.Dispose();
-        _signal.Dispose();
+        Close();
     }
 
     private void Run()

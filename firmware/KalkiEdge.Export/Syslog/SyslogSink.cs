@@ -42,6 +42,7 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
     private Socket? _socket;
     private Stream? _stream;
     private int _queued;
+    private volatile bool _disposed;
     private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
 
     public SyslogSink(SyslogOptions options, ILogger log)
@@ -62,9 +63,13 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
 
     public void Publish(ApplianceEvent e)
     {
-        if (Interlocked.Increment(ref _queued) > _options.QueueCapacity)
+        if (_disposed || Interlocked.Increment(ref _queued) > _options.QueueCapacity)
         {
-            Interlocked.Decrement(ref _queued);
+            if (!_disposed)
+            {
+                Interlocked.Decrement(ref _queued);
+            }
+
             Interlocked.Increment(ref Counters.Dropped);
             return;
         }
@@ -73,14 +78,23 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
         _signal.Release();
     }
 
-    /// <summary>Sends what is queued (bounded: 5 s), then closes the connection.</summary>
+    /// <summary>Sends what is queued (bounded: 5 s), then closes the connection; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _stop.CancelAfter(TimeSpan.FromSeconds(5));
         _signal.Release();
-        _sender.Join(TimeSpan.FromSeconds(10));
+        if (_sender.Join(TimeSpan.FromSeconds(10)))
+        {
+            _stop.Dispose();
+        }
+
         Close();
-        _stop.Dispose();
     }
 
     private void Run()
@@ -113,6 +127,11 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
 
                 _queue.TryDequeue(out _);
                 Interlocked.Decrement(ref _queued);
+            }
+
+            if (_disposed && _queue.IsEmpty)
+            {
+                break;
             }
         }
     }
