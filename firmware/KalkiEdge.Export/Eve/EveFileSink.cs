@@ -31,6 +31,7 @@ public sealed class EveFileSink : IEventSink, IDisposable
     private readonly Thread _writer;
     private FileStream? _file;
     private int _queued;
+    private int _wake;
     private volatile bool _reopen;
     private volatile bool _stopping;
 
@@ -61,7 +62,10 @@ public sealed class EveFileSink : IEventSink, IDisposable
         }
 
         _queue.Enqueue(e);
-        _signal.Release();
+        if (Interlocked.Exchange(ref _wake, 1) == 0)
+        {
+            _signal.Release(); // only when the writer may be asleep: a semaphore per event costs the control loop
+        }
     }
 
     /// <summary>Close and reopen the file at its path (SIGHUP): safe from any thread.</summary>
@@ -90,6 +94,7 @@ public sealed class EveFileSink : IEventSink, IDisposable
         while (true)
         {
             _signal.Wait(TimeSpan.FromSeconds(1));
+            Volatile.Write(ref _wake, 0); // from here, a new event signals again; this pass writes what is queued
             if (_reopen)
             {
                 _reopen = false;

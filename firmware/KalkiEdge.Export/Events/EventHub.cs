@@ -38,9 +38,10 @@ public sealed class EventHub : IApplianceObserver
     /// </summary>
     public void Bind(IReadOnlyDictionary<string, ControlledDevice> controlled, DeviceTable devices)
     {
+        var slots = new SlotsByName(devices);
         _context = name => controlled.TryGetValue(name, out var c)
             ? new DeviceContext(c.Pack.Name, c.State, c.Image.Length > 0 ? c.Image : ChainOf(c.Slot))
-            : devices.ByName(name) is { } slot ? new DeviceContext(null, null, ChainOf(slot)) : DeviceContext.Unknown;
+            : slots.Find(name) is { } slot ? new DeviceContext(null, null, ChainOf(slot)) : DeviceContext.Unknown;
         var early = _early;
         _early = null;
         foreach (var (device, make) in early ?? [])
@@ -49,9 +50,29 @@ public sealed class EventHub : IApplianceObserver
         }
     }
 
-    public void OnAlert(Alert alert) => Observe(alert.Device, context => new AlertEvent(alert, context));
+    public void OnAlert(Alert alert)
+    {
+        if (_early is null)
+        {
+            Publish(new AlertEvent(alert, _context(alert.Device)));
+        }
+        else
+        {
+            Hold(alert.Device, context => new AlertEvent(alert, context));
+        }
+    }
 
-    public void OnTransition(TransitionEvent transition) => Observe(transition.Device, context => new TransitionOccurred(transition, context));
+    public void OnTransition(TransitionEvent transition)
+    {
+        if (_early is null)
+        {
+            Publish(new TransitionOccurred(transition, _context(transition.Device)));
+        }
+        else
+        {
+            Hold(transition.Device, context => new TransitionOccurred(transition, context));
+        }
+    }
 
     // Malformed frames and μmbox statistics stay in the replay output and the store; they are not security events.
     public void OnMalformed(long frameNumber, string device, string reason)
@@ -64,23 +85,16 @@ public sealed class EventHub : IApplianceObserver
 
     private static string? ChainOf(DeviceSlot slot) => slot.Chain?.Definition is { } d ? d.Image ?? d.Text : null;
 
-    private void Observe(string device, Func<DeviceContext, ApplianceEvent> make)
+    private void Hold(string device, Func<DeviceContext, ApplianceEvent> make)
     {
-        if (_early is { } early)
+        if (_early!.Count < EarlyCapacity)
         {
-            if (early.Count < EarlyCapacity)
-            {
-                early.Add((device, make));
-            }
-            else
-            {
-                EarlyDropped++;
-            }
-
-            return;
+            _early.Add((device, make));
         }
-
-        Publish(make(_context(device)));
+        else
+        {
+            EarlyDropped++;
+        }
     }
 
     private void Publish(ApplianceEvent e)
@@ -98,5 +112,36 @@ public sealed class EventHub : IApplianceObserver
                 Interlocked.Increment(ref _sinkFailures);
             }
         }
+    }
+}
+
+/// <summary>
+/// Devices with a fixed chain by name, in O(1) (the device table is indexed by MAC). Rebuilt when a name is missing
+/// and the table has changed size (devices added or removed at run time); read on the control thread only.
+/// </summary>
+internal sealed class SlotsByName(DeviceTable devices)
+{
+    private Dictionary<string, DeviceSlot> _byName = new(StringComparer.Ordinal);
+
+    public DeviceSlot? Find(string name)
+    {
+        if (_byName.TryGetValue(name, out var slot))
+        {
+            return slot;
+        }
+
+        if (_byName.Count == devices.Count)
+        {
+            return null;
+        }
+
+        var byName = new Dictionary<string, DeviceSlot>(devices.Count, StringComparer.Ordinal);
+        foreach (var d in devices.All)
+        {
+            byName[d.Name] = d;
+        }
+
+        _byName = byName;
+        return byName.GetValueOrDefault(name);
     }
 }

@@ -16,7 +16,7 @@ public sealed class EveSuite : IBenchSuite
 {
     private const int Devices = 100;
     private const int Repetitions = 5;
-    private const int AlertEvery = 25;
+    private const int AlertEvery = 50;
     private const string Chain = "ips(rules: xmas-scan.rules, alert-cap: 1000000)";
 
     public string Name => "eve";
