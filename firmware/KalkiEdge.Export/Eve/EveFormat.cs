@@ -123,10 +123,12 @@ public static class EveFormat
         WriteTimestamp(w, t.StimulusMicros);
         w.WriteString("event_type", TransitionType);
         w.WriteStartObject("kalki");
-        WriteDevice(w, t.Device, e.Context with { State = t.To, Chain = t.Image ?? e.Context.Chain });
+        WriteDevice(w, t.Device, e.Context with { State = t.To, Chain = t.Image });
         w.WriteString("from", Bounded(t.From, MaxNameChars));
         w.WriteString("to", Bounded(t.To, MaxNameChars));
         w.WriteString("rule", Bounded(t.Rule, MaxNameChars));
+        w.WriteString("alert_type", Bounded(t.AlertType, MaxNameChars));
+        w.WriteBoolean("fail_closed", t.FailClosed);
         w.WriteNumber("reaction_us", t.ReactionMicros);
         w.WriteStartObject("stages");
         w.WriteNumber("stimulus", t.StimulusMicros);

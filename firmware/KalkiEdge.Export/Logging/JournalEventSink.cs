@@ -47,7 +47,7 @@ public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEv
                 LogAlert(logger, level, a.Device, a.Type, EveFormat.Bounded(a.Info, EveFormat.MaxInfoChars).ToString(), a.Count);
                 break;
             case TransitionOccurred { Transition: var t }:
-                LogTransition(logger, level, t.Device, t.From, t.To, t.Rule, t.Image ?? "", t.ReactionMicros);
+                LogTransition(logger, t.FailClosed ? LogLevel.Error : level, t.Device, t.From, t.To, t.Rule, t.Image, t.ReactionMicros);
                 break;
         }
     }

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
 
@@ -16,12 +17,12 @@ internal static class ApplianceLoader
     /// </summary>
     private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
-    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
+    public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
     {
         var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(path, diagnostics);
-        var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
+        var appliance = config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KalkiEdge.Appliance;
 using KalkiEdge.Core;
 using KalkiEdge.Export;
 using KalkiEdge.Export.Eve;
@@ -27,7 +28,7 @@ internal sealed class EventExport : IDisposable
     }
 
     /// <summary>Null after printing why (a bad <c>eve:</c> section, an EVE file that cannot be opened).</summary>
-    public static EventExport? Start(Appliance.Appliance appliance, EventHub hub, ILoggerFactory logging)
+    public static EventExport? Start(EdgeAppliance appliance, EventHub hub, ILoggerFactory logging)
     {
         var diagnostics = new DiagnosticBag();
         var settings = EveSettings.FromSection(appliance.Config.Sections.GetValueOrDefault(EveSettings.Section),

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance;
@@ -30,7 +31,7 @@ internal sealed class ManagementHost : IAsyncDisposable
     public Func<bool> Healthy { get; set; } = () => true;
 
     /// <summary>Null after printing why (bad management section, address in use).</summary>
-    public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
+    public static ManagementHost? Start(EdgeAppliance appliance, ApplianceAssurance assurance, string mode)
     {
         var diagnostics = new DiagnosticBag();
         var settings = ManagementSettings.Read(appliance.Config.Sections, diagnostics);

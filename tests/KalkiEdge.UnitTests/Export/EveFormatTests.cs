@@ -68,7 +68,7 @@ public class EveFormatTests
     [Test]
     public void A_transition_is_a_kalki_transition_event_with_its_stages()
     {
-        var t = new TransitionEvent("cam", "Normal", "Attack", "logins", 100, 150, 160, 190) { Image = "camera-attack" };
+        var t = new TransitionEvent("cam", "Normal", "Attack", "logins", "brute-force", "camera-attack", "firewall(default: drop)", false, 100, 150, 160, 190);
         var e = JsonDocument.Parse(Line(new TransitionOccurred(t, new DeviceContext("dlink-camera", "Attack", "camera-attack")))).RootElement;
         Assert.Multiple(() =>
         {
@@ -79,6 +79,8 @@ public class EveFormatTests
             Assert.That(k.GetProperty("state").GetString(), Is.EqualTo("Attack"));
             Assert.That(k.GetProperty("chain").GetString(), Is.EqualTo("camera-attack"));
             Assert.That(k.GetProperty("reaction_us").GetInt64(), Is.EqualTo(90));
+            Assert.That(k.GetProperty("alert_type").GetString(), Is.EqualTo("brute-force"));
+            Assert.That(k.GetProperty("fail_closed").GetBoolean(), Is.False);
             Assert.That(k.GetProperty("stages").GetProperty("trigger").GetInt64(), Is.EqualTo(150));
         });
     }
