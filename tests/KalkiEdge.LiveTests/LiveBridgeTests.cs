@@ -5,7 +5,7 @@ using KalkiEdge.LiveTests.Support;
 namespace KalkiEdge.LiveTests;
 
 /// <summary>
-/// Issue 4: the real kalki-edge bridging between the testbed's IoT LAN and uplink. One testbed per fixture,
+/// The live bridge: the real kalki-edge bridging between the testbed's IoT LAN and uplink. One testbed per fixture,
 /// one appliance process per test (SIGTERM at the end of each). Control-plane scenarios (an attack moves a
 /// device's state and the new chain takes effect on live traffic) follow the Hue one: start the appliance with
 /// the device's pack, run the attack tool, wait for the STATE line, then probe.

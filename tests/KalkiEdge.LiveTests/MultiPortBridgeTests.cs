@@ -4,7 +4,7 @@ using KalkiEdge.LiveTests.Support;
 namespace KalkiEdge.LiveTests;
 
 /// <summary>
-/// Issue 4, several device-side ports: a sensor on its own port (dev1) beside the testbed's IoT LAN (dev0). Both
+/// The live bridge with several device-side ports: a sensor on its own port (dev1) beside the testbed's IoT LAN (dev0). Both
 /// reach the cloud through their own chains, and traffic for the sensor is not sprayed onto the other port once
 /// the bridge has learned where the sensor is.
 /// </summary>

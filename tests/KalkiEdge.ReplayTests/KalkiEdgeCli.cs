@@ -50,3 +50,22 @@ public sealed class TempDir : IDisposable
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }
+
+/// <summary>The repository's root directory (where KalkiEdge.sln is), found from the test's binaries.</summary>
+public static class RepoRoot
+{
+    public static string Path { get; } = Find();
+
+    private static string Find()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(d.FullName, "KalkiEdge.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found");
+    }
+}

@@ -29,7 +29,7 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
     public Action<long>? AfterFrame { get; init; }
 
     /// <summary>
-    /// Packet signing (issue 5): frames leaving a chain are tagged and verified by this stage, which sends them to
+    /// Packet signing: frames leaving a chain are tagged and verified by this stage, which sends them to
     /// its own egress sink instead of <see cref="Output"/>. Null = signing off.
     /// </summary>
     public SigningStage? Signing { get; init; }

@@ -55,7 +55,7 @@ public static class PackScenarios
     };
 
     /// <summary>
-    /// The reaction-time benchmark (issue 3): <paramref name="devices"/> generic-iot devices (no static IP: TEST-NET
+    /// The scenario of the reaction-time and memory benchmarks: <paramref name="devices"/> generic-iot devices (no static IP: TEST-NET
     /// has too few addresses for 10,000, and network→device frames are attributed by MAC), each sent one login with
     /// default credentials (→ one Normal→Suspicious transition per device), interleaved with
     /// <paramref name="backgroundFrames"/> UDP frames from the network to the devices. Write

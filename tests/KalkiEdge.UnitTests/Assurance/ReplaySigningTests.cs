@@ -11,7 +11,7 @@ using PacketDotNet;
 
 namespace KalkiEdge.UnitTests.Assurance;
 
-/// <summary>Issue 5 wired into replay: config sections, manifest check at start, load attestation, signing stage.</summary>
+/// <summary>Attestation and packet signing wired into replay: config sections, manifest check at start, load attestation, signing stage.</summary>
 public sealed class ReplaySigningTests : AssuranceFixture
 {
     private string Umboxes => Path.Combine(Dir, "umboxes");

@@ -279,7 +279,7 @@ public class HttpAuthGuardTests
         Assert.That(messages, Has.Some.Contain("'max-head-bytes' must be between 256"));
         Assert.That(messages, Has.Some.Contain("unknown argument 'blok'"));
         var bad = errors.Single(e => e.Message.Contains("user:password", StringComparison.Ordinal));
-        Assert.That((bad.Line, bad.Column), Is.EqualTo((1, 43)));
+        Assert.That((bad.Line, bad.Column), Is.EqualTo((1, 44)), "the first character inside the quotes");
         Assert.That(errors.Single(e => e.Message.Contains("max-logins", StringComparison.Ordinal)).Line, Is.EqualTo(2));
     }
 }

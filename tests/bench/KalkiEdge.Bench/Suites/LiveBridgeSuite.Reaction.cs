@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 4's live reaction time: attack packet sent -> first attacker packet dropped, on the live bridge.
+/// The live bridge's reaction time: attack packet sent -> first attacker packet dropped, on the live bridge.
 /// Every device host runs a one-rule pack: one HTTP request with default credentials (admin:admin, raised as
 /// default-login by http-auth-guard in Normal) moves the device Normal -> Suspicious, whose chain is block-all.
 /// From the attacker, tests/testbed/traffic/reaction.py sends that single trigger frame, then numbered UDP probes

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 4: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
+/// The live bridge: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
 /// run: the Linux kernel bridge as the baseline, then kalki-edge with a pass-through chain and with a firewall
 /// chain, and with the firewall chain and batched packet signing (emulated shim), reported against the same chain
 /// unsigned. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Then the live reaction time

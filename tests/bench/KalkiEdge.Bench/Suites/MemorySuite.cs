@@ -5,7 +5,7 @@ using System.Text;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 3 scale: peak resident memory (VmHWM) of the real kalki-edge process replaying traffic for 10,000
+/// Scale: peak resident memory (VmHWM) of the real kalki-edge process replaying traffic for 10,000
 /// devices under the five packs, against the same process with 10 devices (baseline, same run).
 /// </summary>
 public sealed class MemorySuite : IBenchSuite

@@ -8,7 +8,7 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 3: reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
+/// Reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
 /// devices while the engine forwards background traffic.
 /// The baseline is KalKi's published ~3 s reaction.
 /// </summary>

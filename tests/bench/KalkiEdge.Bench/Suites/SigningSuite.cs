@@ -8,7 +8,7 @@ using KalkiEdge.Hypervisor;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 5: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
+/// Packet signing cost: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
 /// the same run (modes interleaved per repetition, medians), reported as ratios against signing off; and the
 /// shim's call cost per backend (uberXMHF only where /dev/uhcallkmod exists).
 /// </summary>
