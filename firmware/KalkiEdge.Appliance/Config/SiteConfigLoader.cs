@@ -6,9 +6,6 @@ namespace KalkiEdge.Appliance.Config;
 /// <summary>Loads and validates kalki.yaml, reporting every problem with its line.</summary>
 public static class SiteConfigLoader
 {
-<<<<<<< HEAD
-=======
->>>>>>> main
     /// <summary>Loads the config; errors go to <paramref name="diagnostics"/> (the result is only safe to use when there are none).</summary>
     public static SiteConfig? Load(string path, DiagnosticBag diagnostics)
     {
