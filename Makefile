@@ -31,7 +31,7 @@ run: deps shim
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
 # iproute2 for the network-namespace testbed.
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3
+	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using KalkiEdge.Core;
 
 namespace KalkiEdge.DataPlane;
 
@@ -72,6 +73,9 @@ public sealed class Frame
     /// <summary>Position of the frame in its source (1-based), for tracing alerts back to packets.</summary>
     public long Number { get; set; }
 
+    /// <summary>The interface the frame came in on (set once per capture thread), or null (captures, tests).</summary>
+    public string? Ingress { get; set; }
+
     // ---- Layer 2 (always valid once loaded) ----
     public ulong DstMac => Mac.Read(_buffer.AsSpan(0, 6));
 
@@ -137,6 +141,9 @@ public sealed class Frame
     public bool IsUdp => IpProtocol == IpProtocols.Udp && L4Offset > 0;
 
     public bool IsIcmp => (IpProtocol == IpProtocols.Icmp || IpProtocol == IpProtocols.IcmpV6) && L4Offset > 0;
+
+    /// <summary>The IP 5-tuple by value (for alerts; decodes if not yet done), or null for frames without a valid IP header.</summary>
+    public FlowTuple? ReadFlow() => Decode() && IsIp ? new FlowTuple(SrcIp, DstIp, SrcPort, DstPort, IpProtocol) : null;
 
     /// <summary>Loads bytes into the frame, growing the buffer only if a frame is larger than any before.</summary>
     public void Load(ReadOnlySpan<byte> bytes, long timestampMicros, Direction direction)

@@ -212,7 +212,8 @@ public sealed class PacketEngine
         Interlocked.Increment(ref Counters.UnknownDevice);
         if (_unknownSeen.Add(frame.SrcMac))
         {
-            RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}");
+            RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}",
+                UnknownDevices == UnknownDevicePolicy.Forward ? AlertAction.Allowed : AlertAction.Blocked);
         }
 
         if (UnknownDevices == UnknownDevicePolicy.Forward && frame.Decode())
@@ -223,8 +224,9 @@ public sealed class PacketEngine
         return Count(Verdict.Drop, malformed: frame.Malformation is not null);
     }
 
-    private void RaisePlatform<T>(string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info) =>
-        _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame.TimestampMicros, state, info, frame.Number);
+    /// <summary>A platform alert about a frame the engine drops (unless <paramref name="action"/> says otherwise).</summary>
+    private void RaisePlatform<T>(string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info, AlertAction action = AlertAction.Blocked) =>
+        _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame, action, state, info);
 
     private Verdict Malformed(DeviceSlot device)
     {

@@ -59,6 +59,9 @@ public sealed class RunningAppliance : IDisposable
         return JsonDocument.Parse(http.GetStringAsync(new Uri(address + "/health")).GetAwaiter().GetResult()).RootElement.Clone();
     }
 
+    /// <summary>Sends SIGHUP (systemctl reload; logrotate's postrotate).</summary>
+    public void HangUp() => Process.Start("kill", ["-HUP", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
     /// <summary>Sends SIGTERM (the way systemd stops the service).</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 

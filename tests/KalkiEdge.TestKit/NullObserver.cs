@@ -2,12 +2,12 @@ using KalkiEdge.Core;
 
 namespace KalkiEdge.TestKit;
 
-/// <summary>Ignores everything the appliance reports (benchmarks measure the engine, not the console).</summary>
+/// <summary>Keeps nothing the appliance reports, only the number of alerts (benchmarks measure the engine, not the console).</summary>
 public sealed class NullObserver : IApplianceObserver
 {
-    public void OnAlert(Alert alert)
-    {
-    }
+    public long Alerts { get; private set; }
+
+    public void OnAlert(Alert alert) => Alerts++;
 
     public void OnTransition(TransitionEvent transition)
     {

@@ -20,6 +20,7 @@ public static class SiteSections
         new("hypervisor", "the hypervisor shim: backend and device node (HypervisorSettings)"),
         new("signing", "packet signing: mode, batch size, hold time (SigningOptions)"),
         new("management", "the management server and the operator's control socket (ManagementSettings)"),
+        new("eve", "alerts and transitions as Suricata EVE JSON: file, rotation, journal, remote syslog (EveSettings)"),
     ];
 
     public static readonly IReadOnlyList<ReservedSection> Reserved =

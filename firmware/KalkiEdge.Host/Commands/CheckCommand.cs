@@ -9,6 +9,7 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Export.Eve;
 using KalkiEdge.Host.Management;
 
 namespace KalkiEdge.Host.Commands;
@@ -73,6 +74,7 @@ internal static class CheckCommand
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
         ManagementSettings.Read(s, diagnostics);
+        EveSettings.FromSection(s.GetValueOrDefault(EveSettings.Section), Path.GetDirectoryName(Path.GetFullPath(path))!, diagnostics);
         return diagnostics;
     }
 

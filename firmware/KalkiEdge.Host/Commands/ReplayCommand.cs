@@ -3,6 +3,8 @@ using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane.Io;
+using KalkiEdge.Export.Eve;
+using KalkiEdge.Export.Events;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -18,13 +20,23 @@ internal static class ReplayCommand
             return ExitCodes.Usage;
         }
 
+        if (cl.Flag("--json") && cl.Flag("--eve"))
+        {
+            Console.Error.WriteLine("kalki-edge replay: --json and --eve are two output formats: choose one");
+            return ExitCodes.Usage;
+        }
+
         var json = new JsonLinesObserver(Console.Out);
-        IApplianceObserver observer = cl.Flag("--json") ? json : new ConsoleObserver(Console.Out);
+        using var stdout = Console.OpenStandardOutput();
+        var eve = new EventHub().Add(new EveStreamSink(stdout));
+        IApplianceObserver observer = cl.Flag("--json") ? json : cl.Flag("--eve") ? eve : new ConsoleObserver(Console.Out);
         using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, cl.Flag("--persist"));
         if (appliance is null)
         {
             return ExitCodes.Invalid;
         }
+
+        eve.Bind(appliance.Control.Devices, appliance.Engine.Devices);
 
         try
         {
@@ -41,6 +53,11 @@ internal static class ReplayCommand
             if (cl.Flag("--json"))
             {
                 json.Summary(result, appliance.Engine, EdgeAppliance.StateOf);
+            }
+            else if (cl.Flag("--eve"))
+            {
+                // Every stdout line is an EVE event; the totals go to stderr.
+                Console.Error.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed");
             }
             else
             {

@@ -5,6 +5,8 @@ using KalkiEdge.Appliance.Live;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
+using KalkiEdge.Export.Events;
+using KalkiEdge.Host.Logging;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -27,10 +29,19 @@ internal static class RunCommand
 
         // First in, last out: SIGTERM stays handled (graceful) until the store has been flushed and closed.
         using var shutdown = new ShutdownSignal();
+        // A site's appliance logs to the journal with priorities and exports events; the simulation prints for a person.
+        using var journal = cl.Option("--config") is null ? null : JournalConsole.Start();
+        var events = new EventHub();
         var observer = new ConsoleObserver(Console.Out);
         // A site's appliance keeps its state in the store; the simulation profile runs in memory.
-        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, persist: cl.Option("--config") is not null);
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), journal is null ? observer : events, persist: cl.Option("--config") is not null);
         if (appliance is null)
+        {
+            return ExitCodes.Invalid;
+        }
+
+        using var export = journal is null ? null : EventExport.Start(appliance, events, journal.Factory);
+        if (journal is not null && export is null)
         {
             return ExitCodes.Invalid;
         }
@@ -56,7 +67,7 @@ internal static class RunCommand
         {
             return mode switch
             {
-                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance), shutdown)),
+                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance), shutdown, journal!.Logger)),
                 "idle" => Idle(appliance, management, shutdown),
                 _ => Simulate(appliance, observer, assurance, management, speed, shutdown),
             };

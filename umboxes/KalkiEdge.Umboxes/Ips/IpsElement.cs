@@ -265,7 +265,7 @@ public sealed class IpsElement(IpsConfig config) : Element
             _raised[n]++;
             int count = 1 + _pending[n];
             _pending[n] = 0;
-            context.Raise(AlertTypes.Ips, rule.Message.Length > 0 ? rule.Message : $"sid {rule.Sid}", rule.Sid, count);
+            context.Raise(AlertTypes.Ips, rule.Message.Length > 0 ? rule.Message : $"sid {rule.Sid}", rule.Sid, count, rule.Rev, rule.ClassType);
         }
     }
 }
