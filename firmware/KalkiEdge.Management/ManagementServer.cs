@@ -162,20 +162,21 @@ public sealed class ManagementServer : IAsyncDisposable
 
     private static void Configure(WebApplication app, ManagementContext context)
     {
-        app.UseAuthentication();
-        app.UseRateLimiter();
-        app.Use(RequireAntiforgeryOnCookieWrites);
-        app.UseAuthorization();
         var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-        if (Directory.Exists(wwwroot))
+        var files = Directory.Exists(wwwroot) ? new PhysicalFileProvider(wwwroot) : null;
+        if (files is not null)
         {
-            // The pages carry no data (every datum comes from the authenticated API), so they are public.
-            var files = new PhysicalFileProvider(wwwroot);
+            // The pages carry no data (every datum comes from the authenticated API), so they are served before
+            // authentication; the fallback policy would otherwise cover them too.
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
             app.MapFallbackToFile("/setup", "index.html", new StaticFileOptions { FileProvider = files }).AllowAnonymous();
         }
 
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.Use(RequireAntiforgeryOnCookieWrites);
+        app.UseAuthorization();
         app.MapGet("/health", () => Results.Json(context.Health(), ApiJsonContext.Default.HealthReport)).AllowAnonymous();
         AuthEndpoints.Map(app, context);
         DeviceEndpoints.Map(app, context);
