@@ -110,6 +110,9 @@ public class ManagementApiTests
         Assert.That(added.StatusCode, Is.EqualTo(HttpStatusCode.Created), await added.Content.ReadAsStringAsync());
         Assert.That(_app.Site.Appliance.Store.Store.Column("SELECT actor FROM audit_log WHERE action = 'device-add'").Single(), Is.EqualTo("admin via API token"));
 
+        var openApi = await script.GetStringAsync("/openapi/v1.json");
+        Assert.That(openApi, Does.Contain("\"/api/devices/{name}\"").And.Contain("\"/api/overview\"").And.Contain("DeviceSummary"));
+
         Assert.That((await browser.DeleteAsync($"/api/tokens/{created.GetProperty("id").GetInt64()}")).StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That((await script.GetAsync("/api/devices")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
