@@ -225,6 +225,19 @@ public class ManagementApiTests
         Assert.That(events, Is.EqualTo(new[] { "device", "alert", "transition" }));
     }
 
+    [Test]
+    public void A_non_loopback_address_is_refused_without_the_TLS_certificate_instead_of_serving_plain_HTTP()
+    {
+        var settings = new KalkiEdge.Management.ManagementSettings("192.0.2.1:8443", "/nonexistent/control.sock")
+        {
+            Certificate = Path.Combine(_dir, "keys", "tls.crt"),
+            Key = Path.Combine(_dir, "keys", "tls.key"),
+        };
+        Assert.That(settings.IsLoopback, Is.False);
+        var e = Assert.ThrowsAsync<IOException>(() => KalkiEdge.Management.ManagementServer.StartAsync(settings, _app.Context));
+        Assert.That(e!.Message, Does.Contain("HTTPS only").And.Contain("tls.crt"));
+    }
+
     private static DeviceBody Plug() => new("plug1", "generic-iot", "02:00:00:00:07:02", ["192.0.2.72"], "");
 
     private sealed record DeviceBody(string name, string type, string mac, string[] ips, string description);
