@@ -45,8 +45,8 @@ public enum TcpFlags : byte
 
 /// <summary>
 /// One frame in flight. Instances are pooled and reused (the hot path allocates nothing per frame); header
-/// fields above layer 2 are decoded lazily, once, on the first element that asks (<see cref="Decode"/>), so a
-/// chain that never looks past Ethernet never pays for it.
+/// fields above layer 2 are decoded once (<see cref="Decode"/>), by the engine before the identity checks and the
+/// chain; frames for a chain that drops everything (block-all) are never decoded.
 /// </summary>
 public sealed class Frame
 {

@@ -83,7 +83,7 @@ public sealed class PacketEngine
             return UnknownSource(frame);
         }
 
-        device.Counters.FromDeviceFrames++;
+        Interlocked.Increment(ref device.Counters.FromDeviceFrames);
         var chain = device.Chain;
         if (chain is null || chain.DropsAll)
         {
@@ -120,7 +120,7 @@ public sealed class PacketEngine
             return Count(Verdict.Drop);
         }
 
-        device.Counters.ToDeviceFrames++;
+        Interlocked.Increment(ref device.Counters.ToDeviceFrames);
         var chain = device.Chain;
         if (chain is null || chain.DropsAll)
         {
@@ -241,11 +241,12 @@ public sealed class PacketEngine
 
     private Verdict Finish(DeviceSlot device, Verdict verdict, bool malformed = false)
     {
+        // A device is reached from more than one capture thread (its port and the uplink): count atomically.
         switch (verdict)
         {
-            case Verdict.Forward: device.Counters.Forwarded++; break;
-            case Verdict.Drop: device.Counters.Dropped++; break;
-            default: device.Counters.Replied++; break;
+            case Verdict.Forward: Interlocked.Increment(ref device.Counters.Forwarded); break;
+            case Verdict.Drop: Interlocked.Increment(ref device.Counters.Dropped); break;
+            default: Interlocked.Increment(ref device.Counters.Replied); break;
         }
 
         return Count(verdict, malformed);

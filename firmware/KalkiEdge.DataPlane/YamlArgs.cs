@@ -4,7 +4,7 @@ using YamlDotNet.Core;
 namespace KalkiEdge.DataPlane;
 
 /// <summary>
-/// Reads YAML files (site config, images, packs) into <see cref="ArgNode"/> trees that remember file, line and
+/// Reads YAML files (site config, images) into <see cref="ArgNode"/> trees that remember file, line and
 /// column, so every later validation error can say exactly where it is.
 /// </summary>
 public static class YamlArgs

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance;
@@ -36,8 +37,7 @@ public sealed class ManagementHost : IAsyncDisposable
     /// <summary>Whether traffic is being handled; gates /health's status and the systemd watchdog.</summary>
     public Func<bool> Healthy { get; set; } = () => true;
 
-    /// <summary>Null after printing why (bad management section, no store, address in use, HTTPS without a certificate).</summary>
-    public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
+    public static ManagementHost? Start(EdgeAppliance appliance, ApplianceAssurance assurance, string mode)
     {
         ArgumentNullException.ThrowIfNull(appliance);
         ArgumentNullException.ThrowIfNull(assurance);

@@ -17,7 +17,7 @@ public sealed record ReplayResult(long Frames, long Forwarded, long Dropped, lon
 /// Pushes frames from a source through the appliance's engine exactly as live traffic: direction inferred from
 /// the device MACs, time taken from the capture. Optionally paces frames in real time (the simulation).
 /// </summary>
-public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observer)
+public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver observer)
 {
     /// <summary>Play frames at the pace of their timestamps (times this factor), instead of as fast as possible.</summary>
     public double? RealTimeSpeed { get; init; }

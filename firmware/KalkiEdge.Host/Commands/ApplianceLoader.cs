@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
 
@@ -17,7 +18,7 @@ internal static class ApplianceLoader
     private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     /// <param name="dataDir">Where the store goes instead of the config's data-dir (the simulation's throwaway directory).</param>
-    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false, string? dataDir = null)
+    public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false, string? dataDir = null)
     {
         var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
@@ -27,7 +28,7 @@ internal static class ApplianceLoader
             config = config.WithDataDir(dataDir);
         }
 
-        var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
+        var appliance = config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -16,7 +17,7 @@ internal static class LiveRunCommand
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
     /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
-    public static int Execute(Appliance.Appliance appliance, ArgNode section, ManagementHost management, LiveSigning? signing, ShutdownSignal stop)
+    public static int Execute(EdgeAppliance appliance, ArgNode section, ManagementHost management, LiveSigning? signing, ShutdownSignal stop)
     {
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
@@ -59,7 +60,7 @@ internal static class LiveRunCommand
         return exit;
     }
 
-    private static Bridge? Open(Appliance.Appliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing)
+    private static Bridge? Open(EdgeAppliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing)
     {
         var opened = new List<LivePort>();
         try
@@ -89,7 +90,7 @@ internal static class LiveRunCommand
         };
     }
 
-    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, ManagementHost management, ShutdownSignal stop)
+    private static int Run(EdgeAppliance appliance, InterfacesConfig config, Bridge bridge, ManagementHost management, ShutdownSignal stop)
     {
         // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
         // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads

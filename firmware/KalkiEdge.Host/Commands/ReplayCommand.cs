@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
@@ -29,7 +30,7 @@ internal static class ReplayCommand
         {
             using var source = new PcapFileSource(pcap);
             using var output = cl.Option("--write") is { } w ? new PcapFileSink(w) : null;
-            using var assurance = ReplayAssurance.Start(appliance, output, Console.Error);
+            using var assurance = ApplianceAssurance.Start(appliance, output, Console.Error);
             if (assurance is null)
             {
                 return ExitCodes.Invalid;
@@ -39,7 +40,7 @@ internal static class ReplayCommand
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {
-                json.Summary(result, appliance.Engine, Appliance.Appliance.StateOf);
+                json.Summary(result, appliance.Engine, EdgeAppliance.StateOf);
             }
             else
             {

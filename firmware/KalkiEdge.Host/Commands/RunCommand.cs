@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Globalization;
 using KalkiEdge.Management;
 using KalkiEdge.Appliance.Live;
@@ -9,8 +10,9 @@ namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge run. With an <c>interfaces:</c> section in the config: the live bridge (<see cref="LiveRunCommand"/>).
-/// Otherwise the simulation: the bundled multi-device scenario played through the engine in real time, printing
-/// alerts and state changes as they happen.
+/// With a config and no interfaces: idle (nothing bridged, management and the control loop up). Without
+/// <c>--config</c>: the simulation, the bundled multi-device scenario played through the engine in real time,
+/// printing alerts and state changes as they happen.
 /// </summary>
 internal static class RunCommand
 {
@@ -54,7 +56,7 @@ internal static class RunCommand
         }
 
         // Attestation of every chain in force (fail-closed on mismatch) before any traffic; signing when configured.
-        using var assurance = ReplayAssurance.Start(appliance, null, Console.Out);
+        using var assurance = ApplianceAssurance.Start(appliance, null, Console.Out);
         if (assurance is null)
         {
             return ExitCodes.Invalid;
@@ -85,7 +87,7 @@ internal static class RunCommand
         }
     }
 
-    private static int Simulate(Appliance.Appliance appliance, ConsoleObserver observer, ReplayAssurance assurance, ManagementHost management, double speed, ShutdownSignal stop)
+    private static int Simulate(EdgeAppliance appliance, ConsoleObserver observer, ApplianceAssurance assurance, ManagementHost management, double speed, ShutdownSignal stop)
     {
         var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
@@ -101,14 +103,14 @@ internal static class RunCommand
         return ExitCodes.Ok;
     }
 
-    private static int WarmThen(Appliance.Appliance appliance, Func<int> run)
+    private static int WarmThen(EdgeAppliance appliance, Func<int> run)
     {
         Warmup.Run(appliance, "live bridge");
         return run();
     }
 
     /// <summary>No interfaces configured: nothing is bridged; the control plane and management run until stopped.</summary>
-    private static int Idle(Appliance.Appliance appliance, ManagementHost management, ShutdownSignal stop)
+    private static int Idle(EdgeAppliance appliance, ManagementHost management, ShutdownSignal stop)
     {
         Console.WriteLine($"kalki-edge: no 'interfaces' section: bridging nothing (fail-closed); {appliance.Engine.Devices.Count} devices configured; SIGTERM stops");
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
@@ -120,10 +122,10 @@ internal static class RunCommand
     }
 
     /// <summary>The scenario's last act: the operator, having dealt with each attack, returns the devices to Normal.</summary>
-    private static void OperatorResets(Appliance.Appliance appliance)
+    private static void OperatorResets(EdgeAppliance appliance)
     {
         var attacked = appliance.Engine.Devices.All
-            .Where(d => Appliance.Appliance.StateOf(d) is { } state && state != "Normal")
+            .Where(d => EdgeAppliance.StateOf(d) is { } state && state != "Normal")
             .OrderBy(d => d.Name, StringComparer.Ordinal)
             .ToList();
         foreach (var device in attacked)
@@ -139,14 +141,14 @@ internal static class RunCommand
 /// <summary>Prints a device status table.</summary>
 internal static class StatusTable
 {
-    public static void Print(TextWriter output, Appliance.Appliance appliance, ReplayResult result)
+    public static void Print(TextWriter output, EdgeAppliance appliance, ReplayResult result)
     {
         output.WriteLine();
         output.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed");
         output.WriteLine($"{"device",-14} {"state",-11} {"forwarded",10} {"dropped",8} {"replied",8}  chain");
         foreach (var d in appliance.Engine.Devices.All.OrderBy(d => d.Name, StringComparer.Ordinal))
         {
-            output.WriteLine($"{d.Name,-14} {Appliance.Appliance.StateOf(d) ?? "-",-11} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
+            output.WriteLine($"{d.Name,-14} {EdgeAppliance.StateOf(d) ?? "-",-11} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
         }
     }
 }

@@ -17,7 +17,7 @@ public sealed class DeploymentAttestationTests : AssuranceFixture
         WriteRules("camera.rules", CameraRules);
         var image = Compile(CameraChain);
         var manifest = new ImageManifest([new ManifestEntry("camera-normal", 1, ImageMeasurer.Measure("camera-normal", 1, image))]);
-        var deployer = new ChainDeployer(new FixedImages(image), Compile("block-all", image: "block-all"), new ManifestAttestor(new ImageAttestor(Shim, manifest)));
+        var deployer = new ChainDeployer(new FixedImages(image), Compile("block-all", image: "block-all"), new ImageAttestor(Shim, manifest));
         var slot = new DeviceSlot("camera", 0x020000000001, []);
 
         var first = deployer.Deploy(slot, "camera-normal");

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance.Manifest;
@@ -34,7 +35,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
     {
         var (appliance, log) = Build($"signing: {{ mode: {mode} }}", "chain: \"firewall(default: allow)\"");
         var output = new CountingSink();
-        using var assurance = ReplayAssurance.Start(appliance, output, log)!;
+        using var assurance = ApplianceAssurance.Start(appliance, output, log)!;
         var runner = new ReplayRunner(appliance, new RecordingObserver()) { Output = output, Signing = assurance.Signing };
         var result = runner.Run(new ListSource(DeviceFrames(3)));
 
@@ -52,7 +53,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
     public void SigningOffIsAnnouncedLoudly()
     {
         var (appliance, log) = Build("", "chain: \"firewall(default: allow)\"");
-        using var assurance = ReplayAssurance.Start(appliance, null, log)!;
+        using var assurance = ApplianceAssurance.Start(appliance, null, log)!;
         Assert.Multiple(() =>
         {
             Assert.That(assurance.Signing, Is.Null);
@@ -68,7 +69,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
         var (appliance, log) = Build("signing: { mode: batched }", "chain: \"firewall(default: allow)\"");
         Assert.Multiple(() =>
         {
-            Assert.That(ReplayAssurance.Start(appliance, null, log), Is.Null);
+            Assert.That(ApplianceAssurance.Start(appliance, null, log), Is.Null);
             Assert.That(log.ToString(), Does.Contain("does not verify").And.Contain("refusing to start"));
         });
     }
@@ -79,7 +80,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
         File.WriteAllText(Path.Combine(Umboxes, "images", "camera-unlisted.yaml"), "name: camera-unlisted\nversion: 1\ndescription: test\nchain: |\n  firewall(default: allow)\n");
         var observer = new RecordingObserver();
         var (appliance, log) = Build("signing: { mode: batched }", "image: camera-unlisted", observer);
-        using var assurance = ReplayAssurance.Start(appliance, null, log)!;
+        using var assurance = ApplianceAssurance.Start(appliance, null, log)!;
         var device = appliance.Engine.Devices.All.Single();
         Assert.Multiple(() =>
         {
@@ -89,7 +90,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
         });
     }
 
-    private (KalkiEdge.Appliance.Appliance Appliance, StringWriter Log) Build(string sections, string deviceChain, RecordingObserver? observer = null)
+    private (EdgeAppliance Appliance, StringWriter Log) Build(string sections, string deviceChain, RecordingObserver? observer = null)
     {
         var configPath = Path.Combine(Dir, "site.yaml");
         File.WriteAllText(configPath, $"""
@@ -104,7 +105,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
             """);
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(configPath, diagnostics);
-        var appliance = config is null ? null : KalkiEdge.Appliance.Appliance.Build(config, diagnostics, observer ?? new RecordingObserver());
+        var appliance = config is null ? null : EdgeAppliance.Build(config, diagnostics, observer ?? new RecordingObserver());
         Assert.That(appliance, Is.Not.Null, diagnostics.ToString());
         return (appliance!, new StringWriter());
     }

@@ -208,7 +208,7 @@ public class ManagementApiTests
         Assert.That(await stream.ReadLineAsync(), Is.EqualTo(": connected"));
 
         await browser.PostAsJsonAsync("/api/devices", Plug());
-        _app.Site.Appliance.Raise(new Alert(AlertTypes.PortScan, "plug1", AlertSource.Umbox, 1_000_000, "scan"));
+        _app.Site.Appliance.Alerts.Raise(new Alert(AlertTypes.PortScan, "plug1", AlertSource.Umbox, 1_000_000, "scan"));
         _app.Site.Appliance.EndFrame();
 
         var events = new List<string>();

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
@@ -49,7 +50,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
     }
 
     /// <summary>The same engine path as live: copy each frame into the pooled Frame, infer direction, process.</summary>
-    public static void PlayFromMemory(Appliance.Appliance appliance, TrafficMix mix)
+    public static void PlayFromMemory(EdgeAppliance appliance, TrafficMix mix)
     {
         var engine = appliance.Engine;
         var context = appliance.CreateContext();
@@ -65,7 +66,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
         }
     }
 
-    public static Appliance.Appliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
+    public static EdgeAppliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
     {
         var umboxes = Path.Combine(RepoRoot.Find(), "umboxes");
         var config = new SiteConfig
@@ -76,7 +77,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
             Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = type is null ? chain : null, Type = type })],
         };
         var diagnostics = new DiagnosticBag();
-        return Appliance.Appliance.Build(config, diagnostics, observer ?? new NullObserver())
+        return EdgeAppliance.Build(config, diagnostics, observer ?? new NullObserver())
             ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
     }
 
@@ -115,7 +116,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
         }
     }
 
-    private static void PlayFromFile(Appliance.Appliance appliance, string pcap)
+    private static void PlayFromFile(EdgeAppliance appliance, string pcap)
     {
         using var source = new PcapFileSource(pcap);
         var engine = appliance.Engine;

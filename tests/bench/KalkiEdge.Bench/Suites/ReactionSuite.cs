@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using System.Text;
 using KalkiEdge.Appliance.Simulation;
@@ -58,7 +59,7 @@ public sealed class ReactionSuite : IBenchSuite
         report.Add("KalKi ~3 s / our p99", KalkiReactionMicros / Math.Max(1, p99), "x", "target ≥ 3000x");
     }
 
-    private static void Play(Appliance.Appliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
+    private static void Play(EdgeAppliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
     {
         frame.Load(bytes, t, Direction.FromDevice);
         frame.Direction = engine.InferDirection(frame);

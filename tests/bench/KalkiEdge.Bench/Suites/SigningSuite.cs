@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
@@ -101,7 +102,7 @@ public sealed class SigningSuite : IBenchSuite
     }
 
     /// <summary>The replay runner's path: engine, then every frame leaving a chain goes through the stage.</summary>
-    private static void Play(Appliance.Appliance appliance, TrafficMix mix, SigningStage? stage)
+    private static void Play(EdgeAppliance appliance, TrafficMix mix, SigningStage? stage)
     {
         var engine = appliance.Engine;
         var context = appliance.CreateContext();

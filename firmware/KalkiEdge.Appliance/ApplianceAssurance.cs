@@ -7,16 +7,17 @@ using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Io;
 using KalkiEdge.Hypervisor;
 
-namespace KalkiEdge.Appliance.Replay;
+namespace KalkiEdge.Appliance;
 
 /// <summary>
-/// Issue 5 for replay: when the site config has a <c>hypervisor</c> or <c>signing</c> section, open the shim,
-/// verify the manifest (refusing to start on a bad signature), attest every image chain in force (fail-closed on
-/// mismatch) and build the signing stage. Without either section, says loudly that both are off.
+/// High assurance for every run mode (replay, simulation, live, idle): when the site config has a
+/// <c>hypervisor</c> or <c>signing</c> section, open the shim, verify the manifest (refusing to start on a bad
+/// signature), attest every image chain in force (fail-closed on mismatch) and build the signing stage. Without
+/// either section, says loudly that both are off.
 /// </summary>
-public sealed class ReplayAssurance : IDisposable
+public sealed class ApplianceAssurance : IDisposable
 {
-    private ReplayAssurance(AssuranceServices? services, SigningStage? signing)
+    private ApplianceAssurance(AssuranceServices? services, SigningStage? signing)
     {
         Services = services;
         Signing = signing;
@@ -24,11 +25,11 @@ public sealed class ReplayAssurance : IDisposable
 
     public AssuranceServices? Services { get; }
 
-    /// <summary>For <see cref="ReplayRunner.Signing"/>; null when signing is off.</summary>
+    /// <summary>The stage that signs frames leaving a chain (the replay runner's and the simulation's); null when signing is off.</summary>
     public SigningStage? Signing { get; }
 
     /// <summary>Null after printing why to <paramref name="log"/> (config error, bad manifest, shim unavailable).</summary>
-    public static ReplayAssurance? Start(Appliance appliance, IFrameSink? egress, TextWriter log)
+    public static ApplianceAssurance? Start(EdgeAppliance appliance, IFrameSink? egress, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(appliance);
         ArgumentNullException.ThrowIfNull(log);
@@ -37,7 +38,7 @@ public sealed class ReplayAssurance : IDisposable
         {
             log.WriteLine(SigningOptions.OffWarning);
             log.WriteLine("WARNING: image attestation is OFF (no 'hypervisor' section): μmbox images are not checked against the signed manifest");
-            return new ReplayAssurance(null, null);
+            return new ApplianceAssurance(null, null);
         }
 
         var diagnostics = new DiagnosticBag();
@@ -63,11 +64,11 @@ public sealed class ReplayAssurance : IDisposable
         }
 
         var failClosed = appliance.Compiler.Compile("block-all", SourceSpan.None("(fail-closed)"), diagnostics, "block-all")!;
-        LoadAttestation.Apply(services.Attestor, appliance.Engine.Devices.All, failClosed, appliance);
-        appliance.UseAttestor(new Control.ManifestAttestor(services.Attestor));
+        LoadAttestation.Apply(services.Attestor, appliance.Engine.Devices.All, failClosed, appliance.Alerts);
+        appliance.UseAttestor(services.Attestor);
         appliance.EndFrame(); // hand attestation-failure alerts to the control plane and observers now
-        var signing = services.Signing.Mode == SigningMode.Off ? null : services.CreateSigningStage(egress, appliance);
-        return new ReplayAssurance(services, signing);
+        var signing = services.Signing.Mode == SigningMode.Off ? null : services.CreateSigningStage(egress, appliance.Alerts);
+        return new ApplianceAssurance(services, signing);
     }
 
     public void Dispose()

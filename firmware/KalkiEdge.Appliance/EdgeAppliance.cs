@@ -12,40 +12,48 @@ using KalkiEdge.Umboxes;
 namespace KalkiEdge.Appliance;
 
 /// <summary>
-/// The composition root of the engine: element library, chain compiler, images, packet engine and devices,
-/// wired from a validated site configuration. Alerts and μmbox logs flow out to the observer.
+/// The composition root of the engine: element library, chain compiler, images, the alert queue, control plane,
+/// packet engine and devices, wired from a validated site configuration. Alerts go one way: elements and the
+/// engine raise them into <see cref="Alerts"/>, the control plane drains it; μmbox logs flow out to the observer.
 /// </summary>
-public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
+public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 {
     private readonly IApplianceObserver _observer;
 
     // Deployments are attested once the high-assurance services start (before any traffic); until then, and
     // on sites without a hypervisor section, images pass unchecked (and the start-up says so loudly).
-    private readonly DeferredAttestor _attestor = new();
+    private readonly DeferredAttestor _attestor;
 
-    // Devices with identical chain text share one validated definition (10,000 devices, one compile).
-    private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
-
-    private Appliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs)
+    private EdgeAppliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs,
+        FrameClock clock, DeferredAttestor attestor, AlertQueue alerts, SecurityController control, PersistentStore? store, DeviceChainResolver resolver)
     {
+        Resolver = resolver;
         Config = config;
         Compiler = compiler;
         Images = images;
         Packs = packs;
         _observer = observer;
-        Engine = new PacketEngine(this, config.UnknownDevices);
+        Clock = clock;
+        _attestor = attestor;
+        Alerts = alerts;
+        Control = control;
+        Store = store;
+        Engine = new PacketEngine(alerts, config.UnknownDevices);
     }
 
     public IReadOnlyList<DeviceTypePack> Packs { get; }
 
-    /// <summary>The control plane: alerts from the engine go through its queue; it owns typed devices' chains.</summary>
-    public SecurityController Control { get; private set; } = null!;
+    /// <summary>Where every alert goes: the engine's and the elements' sink, drained by <see cref="Control"/>.</summary>
+    public AlertQueue Alerts { get; }
 
-    /// <summary>Frame time plus compute: the control plane's clock for replay and simulation.</summary>
-    public ReplayClock Clock { get; } = new();
+    /// <summary>The control plane: evaluates <see cref="Alerts"/>; it owns typed devices' chains.</summary>
+    public SecurityController Control { get; }
+
+    /// <summary>Frame time plus compute: the control plane's clock.</summary>
+    public FrameClock Clock { get; }
 
     /// <summary>The store when persisting (live runs); replay runs in memory.</summary>
-    public PersistentStore? Store { get; private set; }
+    public PersistentStore? Store { get; }
 
     /// <summary>Security state of a device under a pack's policy, null for devices with a fixed chain.</summary>
     public static string? StateOf(DeviceSlot device) => (device.ControlState as ControlledDevice)?.State;
@@ -59,7 +67,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     /// <summary>Stops the control plane and commits what the store writer still holds.</summary>
     public void Dispose()
     {
-        Control?.Dispose();
+        Control.Dispose();
         Store?.Dispose();
     }
 
@@ -72,29 +80,34 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     public PacketEngine Engine { get; }
 
     /// <summary>Validates everything and builds the appliance; null with every error in <paramref name="diagnostics"/>.</summary>
-    public static Appliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer, bool persist = false)
+    public static EdgeAppliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer, bool persist = false)
     {
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
         var packs = ControlWiring.LoadPacks(config.UmboxesDir, images, diagnostics);
-        var appliance = new Appliance(config, compiler, images, observer, packs);
         var broadcast = compiler.Compile(config.NetworkBroadcastChain, config.NetworkBroadcastAt, diagnostics);
-        if (broadcast is not null)
-        {
-            appliance.Engine.Network.Swap(broadcast.Instantiate());
-        }
-
-        var chains = config.Devices.Select(d => (Device: d, Chain: appliance.ResolveChain(d, diagnostics))).ToList();
+        var resolver = new DeviceChainResolver(compiler, images, packs);
+        var chains = config.Devices.Select(d => (Device: d, Chain: resolver.Resolve(d, diagnostics))).ToList();
         if (diagnostics.HasErrors)
         {
             // Any error so far, including the config's own, stops the build: never run half a configuration.
             return null;
         }
 
-        appliance.Store = persist
-            ? PersistentStore.Open(config.DataDir, packs, images, config.Devices.Select(d => new DeviceRecord(d.Name, d.Type, Mac.Format(d.Mac), [.. d.Ips.ToArray().Select(Ip.Format)], d.Group, d.Description)), appliance.Clock)
+        // The alert queue comes first: the control plane drains it and the engine is built raising into it.
+        var clock = new FrameClock();
+        var store = persist
+            ? PersistentStore.Open(config.DataDir, packs, images, config.Devices.Select(d => new DeviceRecord(d.Name, d.Type, Mac.Format(d.Mac), [.. d.Ips.ToArray().Select(Ip.Format)], d.Group, d.Description)), clock)
             : null;
-        appliance.Control = ControlWiring.Create(packs, compiler, images, appliance.Clock, observer, appliance.Store, appliance._attestor);
+        var attestor = new DeferredAttestor();
+        var alerts = new AlertQueue();
+        var control = ControlWiring.Create(packs, compiler, images, clock, observer, store, attestor, alerts);
+        var appliance = new EdgeAppliance(config, compiler, images, observer, packs, clock, attestor, alerts, control, store, resolver);
+        if (broadcast is not null)
+        {
+            appliance.Engine.Network.Swap(broadcast.Instantiate());
+        }
+
         foreach (var (device, chain) in chains)
         {
             appliance.Engine.Devices.Add(appliance.CreateSlot(device, chain));
@@ -106,6 +119,9 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;
+
+    /// <summary>Resolves a device's chain text or image (the registry checks run-time devices with it too).</summary>
+    internal DeviceChainResolver Resolver { get; }
 
     /// <summary>
     /// A device's slot with its defense in force before any frame can reach it: the chain's instance, or (typed
@@ -133,46 +149,8 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     public void UseAttestor(IImageAttestor attestor) => _attestor.Inner = attestor;
 
     /// <summary>One per processing thread.</summary>
-    public ElementContext CreateContext() => new(this, this);
-
-    /// <summary>Data-plane alerts are queued for the control plane, which reports them as it evaluates them.</summary>
-    public void Raise(Alert alert) => Control.Alerts.Raise(alert);
+    public ElementContext CreateContext() => new(Alerts, this);
 
     public void Log(string device, string element, long timeMicros, string message) =>
         _observer.OnUmboxLog(device, element, timeMicros, message);
-
-    /// <summary>The chain of a device with an image or chain text; null for a typed device (or after reporting why).</summary>
-    internal ChainDefinition? ResolveChain(DeviceConfig device, DiagnosticBag diagnostics)
-    {
-        if (device.Chain is { } text)
-        {
-            if (!_chainCache.TryGetValue(text, out var cached) && Compiler.Compile(text, device.ChainAt, diagnostics) is { } compiled)
-            {
-                _chainCache[text] = cached = compiled;
-            }
-
-            return cached;
-        }
-
-        if (device.Image is { } name)
-        {
-            if (Images.TryGet(name, out var image))
-            {
-                return image.Chain;
-            }
-
-            diagnostics.Error(device.ChainAt, $"device '{device.Name}': no μmbox image named '{name}' (known: {string.Join(", ", Images.All.Select(i => i.Name).Order(StringComparer.Ordinal))})");
-            return null;
-        }
-
-        if (device.Type is null || Packs.Any(p => p.Name == device.Type))
-        {
-            // No type: the config loader already said that one of type/image/chain is needed. A known type: the
-            // control plane chooses the chain by state.
-            return null;
-        }
-
-        diagnostics.Error(device.ChainAt, $"device '{device.Name}': device type '{device.Type}' is not known (packs: {string.Join(", ", Packs.Select(p => p.Name).Order(StringComparer.Ordinal))})");
-        return null;
-    }
 }

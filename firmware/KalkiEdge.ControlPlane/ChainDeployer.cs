@@ -3,38 +3,6 @@ using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.ControlPlane;
 
-/// <summary>μmbox images by name (implemented over the image catalog).</summary>
-public interface IImageSource
-{
-    /// <summary>The image's chain text, or null when there is no such image.</summary>
-    string? ChainText(string image);
-
-    /// <summary>Compiles the image's chain, or returns null after reporting why.</summary>
-    ChainDefinition? Compile(string image, DiagnosticBag diagnostics);
-}
-
-/// <summary>
-/// Checks an image before it is put in service (measured against a signed manifest — the hypervisor issue provides
-/// the real one). Returns false with a reason to refuse the image.
-/// </summary>
-public interface IImageAttestor
-{
-    bool Attest(string image, ChainDefinition chain, out string reason);
-}
-
-/// <summary>Accepts every image: the default until the hypervisor shim provides measurement and signing.</summary>
-public sealed class PassThroughAttestor : IImageAttestor
-{
-    public bool Attest(string image, ChainDefinition chain, out string reason)
-    {
-        reason = "";
-        return true;
-    }
-}
-
-/// <summary>The outcome of a deployment: the chain now in force, and why it is the fail-closed one if it is.</summary>
-public sealed record DeploymentResult(string Image, string ChainText, bool FailClosed, string? Failure, string? AlertType);
-
 /// <summary>
 /// Puts a device's defense in force: attest the image, take a fresh chain instance (make), then swap it in
 /// atomically (break). The device always has a chain: when the new one cannot be built or fails attestation, the
@@ -152,10 +120,4 @@ public sealed class ChainDeployer(IImageSource images, ChainDefinition failClose
             return entry;
         }
     }
-}
-
-/// <summary>Sends a command to a device (the telemetry/IoT interface implements it per device family).</summary>
-public interface ICommandSender
-{
-    void Send(string device, string command);
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace KalkiEdge.DataPlane.Live;
+namespace KalkiEdge.DataPlane.Pcap;
 
 /// <summary>
 /// The few libpcap calls SharpPcap does not expose (pcap_setdirection) or wraps with per-frame allocation
