@@ -86,7 +86,7 @@ public sealed class ManagementHost : IAsyncDisposable
         try
         {
             var server = ManagementServer.StartAsync(settings, context).GetAwaiter().GetResult();
-            Console.WriteLine($"kalki-edge: dashboard and management API on {server.Address} (GET /health is public; everything else needs a sign-in)");
+            Console.WriteLine($"kalki-edge: management server on {server.Address} (dashboard and API; GET /health is public, everything else needs a sign-in)");
             if (context.Accounts.SetupNeeded)
             {
                 Console.WriteLine($"kalki-edge: no administrator yet: create one at {server.Address}/setup?token={context.Accounts.SetupToken} (one-time setup link)");
