@@ -34,7 +34,7 @@ internal sealed class DeviceChainResolver(ChainCompiler compiler, ImageCatalog i
                 return image.Chain;
             }
 
-            diagnostics.Error(device.At, $"device '{device.Name}': no μmbox image named '{name}' (known: {string.Join(", ", images.All.Select(i => i.Name).Order(StringComparer.Ordinal))})");
+            diagnostics.Error(device.ChainAt, $"device '{device.Name}': no μmbox image named '{name}' (known: {string.Join(", ", images.All.Select(i => i.Name).Order(StringComparer.Ordinal))})");
             return null;
         }
 
@@ -45,7 +45,7 @@ internal sealed class DeviceChainResolver(ChainCompiler compiler, ImageCatalog i
             return null;
         }
 
-        diagnostics.Error(device.At, $"device '{device.Name}': device type '{device.Type}' is not known (packs: {string.Join(", ", packs.Select(p => p.Name).Order(StringComparer.Ordinal))})");
+        diagnostics.Error(device.ChainAt, $"device '{device.Name}': device type '{device.Type}' is not known (packs: {string.Join(", ", packs.Select(p => p.Name).Order(StringComparer.Ordinal))})");
         return null;
     }
 }

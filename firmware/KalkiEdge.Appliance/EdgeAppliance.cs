@@ -1,6 +1,7 @@
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Images;
+using KalkiEdge.Appliance.Registry;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
@@ -24,8 +25,9 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     private readonly DeferredAttestor _attestor;
 
     private EdgeAppliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs,
-        FrameClock clock, DeferredAttestor attestor, AlertQueue alerts, SecurityController control, PersistentStore? store)
+        FrameClock clock, DeferredAttestor attestor, AlertQueue alerts, SecurityController control, PersistentStore? store, DeviceChainResolver resolver)
     {
+        Resolver = resolver;
         Config = config;
         Compiler = compiler;
         Images = images;
@@ -100,7 +102,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         var attestor = new DeferredAttestor();
         var alerts = new AlertQueue();
         var control = ControlWiring.Create(packs, compiler, images, clock, observer, store, attestor, alerts);
-        var appliance = new EdgeAppliance(config, compiler, images, observer, packs, clock, attestor, alerts, control, store);
+        var appliance = new EdgeAppliance(config, compiler, images, observer, packs, clock, attestor, alerts, control, store, resolver);
         if (broadcast is not null)
         {
             appliance.Engine.Network.Swap(broadcast.Instantiate());
@@ -108,22 +110,40 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
         foreach (var (device, chain) in chains)
         {
-            var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
-            if (chain is null)
-            {
-                // Typed device: the control plane deploys its state's chain before the slot sees traffic.
-                control.Register(slot, device.Type!, device.Group);
-            }
-            else
-            {
-                slot.Swap(chain.Instantiate());
-            }
-
-            appliance.Engine.Devices.Add(slot);
+            appliance.Engine.Devices.Add(appliance.CreateSlot(device, chain));
         }
 
+        appliance.Registry = DeviceRegistry.Open(appliance);
         return appliance;
     }
+
+    /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
+    public DeviceRegistry Registry { get; private set; } = null!;
+
+    /// <summary>Resolves a device's chain text or image (the registry checks run-time devices with it too).</summary>
+    internal DeviceChainResolver Resolver { get; }
+
+    /// <summary>
+    /// A device's slot with its defense in force before any frame can reach it: the chain's instance, or (typed
+    /// device) the chain of its state — <paramref name="state"/> when given, else its committed or initial state.
+    /// </summary>
+    internal DeviceSlot CreateSlot(DeviceConfig device, ChainDefinition? chain, string? state = null)
+    {
+        var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
+        if (chain is null)
+        {
+            Control.Register(slot, device.Type!, device.Group, state: state);
+        }
+        else
+        {
+            slot.Swap(chain.Instantiate());
+        }
+
+        return slot;
+    }
+
+    /// <summary>Attests an image chain now (run-time additions: refused rather than deployed when it fails).</summary>
+    internal bool Attest(ChainDefinition chain, out string reason) => _attestor.Attest(chain.Image ?? "", chain, out reason);
 
     /// <summary>From now on every deployment is attested by <paramref name="attestor"/> (make-before-break, fail-closed).</summary>
     public void UseAttestor(IImageAttestor attestor) => _attestor.Inner = attestor;

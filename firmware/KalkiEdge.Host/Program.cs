@@ -1,3 +1,4 @@
+using KalkiEdge.Core;
 using KalkiEdge.Host.Commands;
 
 namespace KalkiEdge.Host;

@@ -17,10 +17,11 @@ internal static class ApplianceLoader
     /// </summary>
     private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
-    public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
+    /// <param name="dataDir">Where the store goes instead of the config's data-dir (the simulation's throwaway directory).</param>
+    public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false, string? dataDir = null)
     {
         var diagnostics = new DiagnosticBag();
-        var appliance = Build(configPath, observer, diagnostics, persist);
+        var appliance = Build(configPath, observer, diagnostics, persist, dataDir);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);
@@ -37,10 +38,15 @@ internal static class ApplianceLoader
     }
 
     /// <summary>Builds the appliance, leaving every error in <paramref name="diagnostics"/> for the caller to report.</summary>
-    public static EdgeAppliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false)
+    public static EdgeAppliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false, string? dataDir = null)
     {
         // Null on any error, the config's own included: the build never returns half a configuration.
         var config = SiteConfigLoader.Load(configPath ?? SimulationProfile, diagnostics);
+        if (config is not null && dataDir is not null)
+        {
+            config = config.WithDataDir(dataDir);
+        }
+
         return config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
     }
 }

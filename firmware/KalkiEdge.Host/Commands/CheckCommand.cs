@@ -10,7 +10,8 @@ using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
 using KalkiEdge.Export.Eve;
-using KalkiEdge.Host.Management;
+
+using KalkiEdge.Management;
 
 namespace KalkiEdge.Host.Commands;
 

@@ -3,6 +3,7 @@ using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Management;
 using Microsoft.Extensions.Logging;
 
 namespace KalkiEdge.Host.Commands;
@@ -17,7 +18,7 @@ internal static partial class LiveRunCommand
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
     /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
-    public static int Execute(EdgeAppliance appliance, ArgNode section, Management.ManagementHost management, LiveSigning? signing, ShutdownSignal stop, ILogger log)
+    public static int Execute(EdgeAppliance appliance, ArgNode section, ManagementHost management, LiveSigning? signing, ShutdownSignal stop, ILogger log)
     {
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
@@ -90,7 +91,7 @@ internal static partial class LiveRunCommand
         };
     }
 
-    private static int Run(EdgeAppliance appliance, InterfacesConfig config, Bridge bridge, Management.ManagementHost management, ShutdownSignal stop, ILogger log)
+    private static int Run(EdgeAppliance appliance, InterfacesConfig config, Bridge bridge, ManagementHost management, ShutdownSignal stop, ILogger log)
     {
         // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
         // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads

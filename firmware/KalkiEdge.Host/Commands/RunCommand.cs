@@ -1,6 +1,6 @@
 using KalkiEdge.Appliance;
 using System.Globalization;
-using KalkiEdge.Host.Management;
+using KalkiEdge.Management;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
@@ -27,14 +27,29 @@ internal static class RunCommand
             return ExitCodes.Usage;
         }
 
+        // A site's appliance keeps its state in its data directory; the simulation keeps its store (dashboard
+        // account, runtime devices, history) in a directory of its own that is deleted when it ends.
+        var scratch = cl.Option("--config") is null ? Directory.CreateTempSubdirectory("kalki-edge-simulation-") : null;
+        try
+        {
+            return Run(cl, speed, scratch?.FullName);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            scratch?.Delete(recursive: true);
+        }
+    }
+
+    private static int Run(CommandLine cl, double speed, string? scratchDataDir)
+    {
         // First in, last out: SIGTERM stays handled (graceful) until the store has been flushed and closed.
         using var shutdown = new ShutdownSignal();
         // A site's appliance logs to the journal with priorities and exports events; the simulation prints for a person.
         using var journal = cl.Option("--config") is null ? null : JournalConsole.Start();
         var events = new EventHub();
         var observer = new ConsoleObserver(Console.Out);
-        // A site's appliance keeps its state in the store; the simulation profile runs in memory.
-        using var appliance = ApplianceLoader.Load(cl.Option("--config"), journal is null ? observer : events, persist: cl.Option("--config") is not null);
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), journal is null ? observer : events, persist: true, dataDir: scratchDataDir);
         if (appliance is null)
         {
             return ExitCodes.Invalid;
@@ -44,6 +59,11 @@ internal static class RunCommand
         if (journal is not null && export is null)
         {
             return ExitCodes.Invalid;
+        }
+
+        foreach (var warning in appliance.Registry.StartupWarnings)
+        {
+            Console.Error.WriteLine($"WARNING: {warning}");
         }
 
         // Attestation of every chain in force (fail-closed on mismatch) before any traffic; signing when configured.

@@ -1,4 +1,4 @@
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// What the default control socket location depends on: systemd's RuntimeDirectory, whether the process is root,

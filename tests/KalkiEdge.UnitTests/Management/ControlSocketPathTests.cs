@@ -3,7 +3,7 @@ using System.Runtime.Versioning;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Core;
-using KalkiEdge.Host.Management;
+using KalkiEdge.Management;
 
 namespace KalkiEdge.UnitTests.Host;
 

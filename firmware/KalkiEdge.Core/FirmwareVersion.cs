@@ -1,10 +1,10 @@
 using System.Reflection;
 
-namespace KalkiEdge.Host;
+namespace KalkiEdge.Core;
 
 /// <summary>
 /// The firmware's version, one string for `kalki-edge version` and GET /health: the build's informational version
-/// (Directory.Build.props' Version) without the source-control suffix the SDK may append after '+'.
+/// (Directory.Build.props' Version, the same in every assembly) without the source-control suffix the SDK may append after '+'.
 /// </summary>
 public static class FirmwareVersion
 {
