@@ -6,8 +6,8 @@ import { clock, compact, millis } from './format.js';
  * A time series chart. series: [{name, colour, points: [{t (ms), v}]}]; step: draw as steps (booleans, counters
  * that hold); label: accessible name.
  */
-export function lineChart(series, { height = 160, step = false, label = 'chart', yFormat = compact } = {}) {
-  const W = 640, H = height, L = 44, R = 10, T = 10, B = 22;
+export function lineChart(series, { width = 640, height = 160, step = false, label = 'chart', yFormat = compact } = {}) {
+  const W = width, H = height, L = 44, R = 10, T = 10, B = 22;
   const all = series.flatMap((x) => x.points);
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label });
   if (all.length === 0) {
@@ -70,7 +70,7 @@ function niceMax(v) {
 
 /** The device's states over time as coloured bands, from the first known state until now. */
 export function stateTimeline(states, now = Date.now()) {
-  const W = 640, H = 58, L = 6, R = 6;
+  const W = 560, H = 64, L = 2, R = 2;
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'state timeline' });
   const items = states.map((x) => ({ state: x.state, t: millis(x.since) })).filter((x) => x.t !== null).sort((a, b) => a.t - b.t);
   if (items.length === 0) {
@@ -82,19 +82,19 @@ export function stateTimeline(states, now = Date.now()) {
   items.forEach((it, i) => {
     const end = i + 1 < items.length ? items[i + 1].t : t1;
     const w = Math.max(2, x(end) - x(it.t));
-    svg.append(s('rect', { x: x(it.t), y: 8, width: w, height: 22, fill: stateColour(it.state), rx: 2 },
+    svg.append(s('rect', { x: x(it.t), y: 6, width: w, height: 30, fill: stateColour(it.state) },
       s('title', {}, `${it.state} from ${clock(it.t)}`)));
-    if (w > 60) svg.append(s('text', { x: x(it.t) + 6, y: 23, fill: '#fff', 'font-weight': 600 }, it.state));
-    svg.append(s('line', { x1: x(it.t), x2: x(it.t), y1: 30, y2: 38, stroke: '#94a3b8' }));
+    if (w > 70) svg.append(s('text', { x: x(it.t) + 7, y: 25.5, fill: '#fff', 'font-weight': 650, 'font-size': 12.5 }, it.state));
+    svg.append(s('line', { x1: x(it.t), x2: x(it.t), y1: 36, y2: 44, stroke: '#94a3b8' }));
   });
   const ticks = items.length <= 6 ? items.map((i) => i.t) : [t0, t1];
   let lastX = -100;
   for (const t of ticks) {
     if (x(t) - lastX < 60) continue;
     lastX = x(t);
-    svg.append(s('text', { x: x(t), y: 50, 'text-anchor': x(t) > W - 60 ? 'end' : 'start' }, clock(t)));
+    svg.append(s('text', { x: x(t), y: 56, 'text-anchor': x(t) > W - 60 ? 'end' : 'start' }, clock(t)));
   }
-  svg.append(s('text', { x: W - R, y: 50, 'text-anchor': 'end' }, 'now'));
+  if (x(ticks.at(-1)) < W - 80) svg.append(s('text', { x: W - R, y: 56, 'text-anchor': 'end' }, 'now'));
   return svg;
 }
 
@@ -105,71 +105,71 @@ export function stateTimeline(states, now = Date.now()) {
 export function stateGraph(graph, initial) {
   const states = [...graph.states];
   if (initial && states.includes(initial)) states.splice(states.indexOf(initial), 1), states.unshift(initial);
-  const gap = 230, nodeW = 128, nodeH = 44, padX = 40;
+  const gap = 240, nodeW = 132, nodeH = 44, padX = 30;
   const W = padX * 2 + nodeW + gap * Math.max(0, states.length - 1);
-  const edges = graph.edges ?? [];
-  const pairs = new Map();
-  for (const e of edges) {
-    const key = `${e.from}|${e.to}`;
-    pairs.set(key, (pairs.get(key) ?? 0) + 1);
-  }
-  const lift = (span, k) => 40 + span * 28 + k * 30;
-  const up = Math.max(70, ...edges.filter((e) => states.indexOf(e.to) >= states.indexOf(e.from)).map((e) => lift(Math.abs(states.indexOf(e.to) - states.indexOf(e.from)), (pairs.get(`${e.from}|${e.to}`) ?? 1) - 1) + 24));
-  const down = Math.max(40, ...edges.filter((e) => states.indexOf(e.to) < states.indexOf(e.from)).map((e) => lift(states.indexOf(e.from) - states.indexOf(e.to), 1) + 24));
-  const cy = up + nodeH / 2;
-  const H = up + nodeH + down;
+  const edges = (graph.edges ?? []).filter((e) => states.includes(e.from) && states.includes(e.to));
+  const cy = 0;
   const cx = (st) => padX + nodeW / 2 + states.indexOf(st) * gap;
-  const svg = s('svg', { class: 'graph', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `state graph: ${states.join(', ')}; ${edges.length} transitions` });
+  const svg = s('svg', { class: 'graph', role: 'img', 'aria-label': `state graph: ${states.join(', ')}; ${edges.length} transitions` });
   const defs = s('defs');
-  for (const st of [...states, '_']) {
+  for (const st of states) {
     defs.append(s('marker', { id: `arrow-${st}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
-      s('path', { d: 'M0,0L10,5L0,10z', fill: st === '_' ? '#64748b' : stateColour(st) })));
+      s('path', { d: 'M0,0L10,5L0,10z', fill: stateColour(st) })));
   }
   svg.append(defs);
   const seen = new Map();
+  const placed = [];
+  let minY = -nodeH / 2 - 10, maxY = nodeH / 2 + 22;
   const labels = [];
   for (const e of edges) {
-    if (!states.includes(e.from) || !states.includes(e.to)) continue;
     const key = `${e.from}|${e.to}`;
     const k = seen.get(key) ?? 0;
     seen.set(key, k + 1);
-    const colour = stateColour(e.to);
     const x1 = cx(e.from), x2 = cx(e.to);
-    let d, lx, ly;
+    const span = Math.abs(x2 - x1) / gap;
+    const hgt = 48 + span * 26 + k * 40;
+    let d, lx, ly, dir;
     if (e.from === e.to) {
-      const r = 22 + k * 12;
-      const top = cy - nodeH / 2;
-      d = `M${x1 - 14},${top} C${x1 - 14 - r},${top - r * 2} ${x1 + 14 + r},${top - r * 2} ${x1 + 14},${top}`;
-      lx = x1; ly = top - r * 1.55 - 6;
+      const r = 20 + k * 14, top = cy - nodeH / 2;
+      d = `M${x1 + 24},${top} C${x1 + 24 + r},${top - r * 2.2} ${x1 + 62 + r},${top - r * 1.2} ${x1 + nodeW / 2},${cy - 8}`;
+      lx = x1 + 70 + r; ly = top - r * 1.5; dir = -1;
     } else if (x2 > x1) {
-      const hgt = lift((x2 - x1) / gap, k);
       const ya = cy - nodeH / 2;
-      d = `M${x1 + 18},${ya} C${x1 + 18},${ya - hgt} ${x2 - 18},${ya - hgt} ${x2 - 18},${ya}`;
-      lx = (x1 + x2) / 2; ly = ya - hgt * 0.75;
+      d = `M${x1 + 16},${ya} C${x1 + 16},${ya - hgt} ${x2 - 16},${ya - hgt} ${x2 - 16},${ya}`;
+      lx = (x1 + x2) / 2; ly = ya - hgt * 0.75; dir = -1;
     } else {
-      const hgt = lift((x1 - x2) / gap, k);
       const yb = cy + nodeH / 2;
-      d = `M${x1 - 18},${yb} C${x1 - 18},${yb + hgt} ${x2 + 18},${yb + hgt} ${x2 + 18},${yb}`;
-      lx = (x1 + x2) / 2; ly = yb + hgt * 0.75;
+      d = `M${x1 - 16},${yb} C${x1 - 16},${yb + hgt} ${x2 + 16},${yb + hgt} ${x2 + 16},${yb}`;
+      lx = (x1 + x2) / 2; ly = yb + hgt * 0.75; dir = 1;
     }
-    svg.append(s('path', { d, fill: 'none', stroke: colour, 'stroke-width': 1.8, 'marker-end': `url(#arrow-${e.to})`, 'data-rule': e.rule },
+    svg.append(s('path', { d, fill: 'none', stroke: stateColour(e.to), 'stroke-width': 1.8, 'marker-end': `url(#arrow-${e.to})`, 'data-rule': e.rule },
       s('title', {}, `${e.rule}: ${e.from} → ${e.to}, priority ${e.priority ?? '—'}`)));
-    labels.push({ lx, ly, text: `${e.rule}${e.priority !== undefined && e.priority !== null ? ` · p${e.priority}` : ''}` });
+    const text = `${e.rule}${e.priority !== undefined && e.priority !== null ? ` · p${e.priority}` : ''}`;
+    const w = text.length * 6.3 + 14;
+    // Labels never overlap: move one away from the nodes until it is clear of those already placed.
+    while (placed.some((p) => Math.abs(p.x - lx) < (p.w + w) / 2 + 4 && Math.abs(p.y - ly) < 21)) ly += 22 * dir;
+    placed.push({ x: lx, y: ly, w });
+    labels.push({ lx, ly, w, text });
+    minY = Math.min(minY, ly - 14, dir < 0 ? cy - nodeH / 2 - hgt * 0.75 - 4 : minY);
+    maxY = Math.max(maxY, ly + 14, dir > 0 ? cy + nodeH / 2 + hgt * 0.75 + 4 : maxY);
   }
   for (const l of labels) {
-    const w = l.text.length * 6.4 + 12;
-    svg.append(s('rect', { class: 'edge-label-bg', x: l.lx - w / 2, y: l.ly - 10, width: w, height: 18, rx: 9, stroke: '#e2e8f0' }));
-    svg.append(s('text', { class: 'edge-label', x: l.lx, y: l.ly + 3, 'text-anchor': 'middle' }, l.text));
+    svg.append(s('rect', { class: 'edge-label-bg', x: l.lx - l.w / 2, y: l.ly - 10, width: l.w, height: 19, rx: 9.5, stroke: '#e2e8f0' }));
+    svg.append(s('text', { class: 'edge-label', x: l.lx, y: l.ly + 4, 'text-anchor': 'middle' }, l.text));
   }
   for (const st of states) {
     const x = cx(st) - nodeW / 2, y = cy - nodeH / 2;
     const colour = stateColour(st);
     const g = s('g', { 'data-state': st });
     g.append(s('rect', { x, y, width: nodeW, height: nodeH, rx: 10, fill: '#fff', stroke: colour, 'stroke-width': st === initial ? 3 : 2 }));
-    g.append(s('circle', { cx: x + 16, cy, r: 5, fill: colour }));
-    g.append(s('text', { class: 'node-label', x: x + 28, y: cy + 4.5, fill: '#0f172a' }, st));
-    if (st === initial) g.append(s('text', { x: cx(st), y: y + nodeH + 14, 'text-anchor': 'middle', fill: '#64748b', 'font-size': 10.5 }, 'initial'));
+    g.append(s('circle', { cx: x + 18, cy, r: 5.5, fill: colour }));
+    g.append(s('text', { class: 'node-label', x: x + 31, y: cy + 4.5, fill: '#0f172a' }, st));
+    if (st === initial) g.append(s('text', { x: cx(st), y: y + nodeH + 15, 'text-anchor': 'middle', fill: '#64748b', 'font-size': 11 }, 'initial state'));
     svg.append(g);
   }
+  const right = Math.max(W, ...labels.map((l) => l.lx + l.w / 2 + 6));
+  svg.setAttribute('viewBox', `0 ${minY - 6} ${right} ${maxY - minY + 12}`);
+  svg.setAttribute('width', '100%');
+  svg.style.maxHeight = `${Math.max(160, (maxY - minY) * 1.1)}px`;
   return svg;
 }

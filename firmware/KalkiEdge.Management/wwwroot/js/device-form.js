@@ -6,8 +6,8 @@ import { h, labelled, fieldError } from './dom.js';
 export function deviceInputs(values = {}) {
   return {
     name: h('input', { type: 'text', name: 'name', value: values.name ?? '', autocomplete: 'off', spellcheck: 'false', required: true }),
-    mac: h('input', { type: 'text', name: 'mac', value: values.mac ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: '02:00:00:00:01:10', required: true }),
-    ips: h('input', { type: 'text', name: 'ips', value: (values.ips ?? []).join(', '), autocomplete: 'off', spellcheck: 'false', placeholder: '192.0.2.20' }),
+    mac: h('input', { type: 'text', name: 'mac', value: values.mac ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'e.g. 02:00:00:00:01:10', required: true }),
+    ips: h('input', { type: 'text', name: 'ips', value: (values.ips ?? []).join(', '), autocomplete: 'off', spellcheck: 'false', placeholder: 'e.g. 192.0.2.20' }),
     description: h('input', { type: 'text', name: 'description', value: values.description ?? '', autocomplete: 'off' }),
     username: h('input', { type: 'text', name: 'credentials.username', value: values.credentials?.username ?? '', autocomplete: 'off' }),
     password: h('input', { type: 'password', name: 'credentials.password', value: values.credentials?.password ?? '', autocomplete: 'new-password' }),

@@ -21,7 +21,7 @@ export async function render(main) {
     h('span', { class: 't' }, p.name),
     h('span', { class: 'd' }, p.description ?? ''),
     h('span', { class: 'chips' }, (p.states ?? []).map((st) => h('span', { class: 'badge outline' }, st)),
-      (p.sensors ?? []).length ? h('span', { class: 'badge' }, `${p.sensors.length} sensors`) : null))));
+      (p.sensors ?? []).length ? h('span', { class: 'badge' }, `${p.sensors.length} sensor${p.sensors.length === 1 ? '' : 's'}`) : null))));
 
   async function pick(p) {
     picked = p;

@@ -42,7 +42,7 @@ export async function render(main, [name]) {
           d.description ? fact('Description', d.description) : null)),
       chainPanel(d),
       h('div', { class: 'grid two' },
-        h('section', { class: 'panel', 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title' }, 'State timeline'), stateTimeline(d.states ?? [])),
+        timelinePanel(d.states ?? []),
         trafficPanel(d.traffic ?? [], liveTraffic)),
       telemetryPanels(d.telemetry ?? {}),
       reactionsPanel(d.transitions ?? []),
@@ -102,28 +102,38 @@ function chainPanel(d) {
     els.length && d.chain ? h('details', {}, h('summary', {}, 'Chain text'), h('pre', { class: 'mono small' }, d.chain)) : null);
 }
 
-/** Forwarded and dropped frames per second: from counters (cumulative) when they only grow, else as given. */
+function timelinePanel(states) {
+  const items = [...states].sort((a, b) => millis(a.since) - millis(b.since));
+  return h('section', { class: 'panel', 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title' }, 'State timeline'), stateTimeline(items),
+    h('table', { class: 'compact' }, h('tbody', {}, items.slice(-5).reverse().map((x, i, arr) => {
+      const until = i === 0 ? Date.now() : millis(arr[i - 1].since);
+      return h('tr', {}, h('td', {}, statePill(x.state)), h('td', { class: 'nowrap', title: dateTime(x.since) }, `since ${clock(x.since)}`),
+        h('td', { class: 'num muted' }, `${duration((until - millis(x.since)) * 1000)}${i === 0 ? ' so far' : ''}`));
+    }))));
+}
+
+/**
+ * Forwarded and dropped frames per second. The history's points are counters when they only grow and counts
+ * per interval otherwise; the live stream's are counters.
+ */
 function trafficPanel(history, livePoints) {
-  const pts = [...history, ...livePoints].map((p) => ({ t: millis(p.time), f: Number(p.forwarded), d: Number(p.dropped) })).filter((p) => p.t !== null).sort((a, b) => a.t - b.t);
-  const cumulative = pts.length > 2 && pts.every((p, i) => i === 0 || (p.f >= pts[i - 1].f && p.d >= pts[i - 1].d));
-  let fw, dr, unit;
-  if (cumulative) {
-    fw = []; dr = [];
+  const read = (list) => list.map((p) => ({ t: millis(p.time), f: Number(p.forwarded), d: Number(p.dropped) })).filter((p) => p.t !== null).sort((a, b) => a.t - b.t);
+  const hist = read(history);
+  const cumulative = hist.length > 2 && hist.every((p, i) => i === 0 || (p.f >= hist[i - 1].f && p.d >= hist[i - 1].d));
+  const fw = [], dr = [];
+  const rates = (pts, counters) => {
     for (let i = 1; i < pts.length; i++) {
       const dt = Math.max(0.001, (pts[i].t - pts[i - 1].t) / 1000);
-      fw.push({ t: pts[i].t, v: (pts[i].f - pts[i - 1].f) / dt });
-      dr.push({ t: pts[i].t, v: (pts[i].d - pts[i - 1].d) / dt });
+      fw.push({ t: pts[i].t, v: (counters ? pts[i].f - pts[i - 1].f : pts[i].f) / dt });
+      dr.push({ t: pts[i].t, v: (counters ? pts[i].d - pts[i - 1].d : pts[i].d) / dt });
     }
-    unit = 'frames per second';
-  } else {
-    fw = pts.map((p) => ({ t: p.t, v: p.f }));
-    dr = pts.map((p) => ({ t: p.t, v: p.d }));
-    unit = 'frames per interval';
-  }
+  };
+  rates(hist, cumulative);
+  rates(read(livePoints), true);
   const series = [{ name: 'forwarded', colour: '#0f766e', points: fw }, { name: 'dropped', colour: '#dc2626', points: dr }];
   return h('section', { class: 'panel', 'aria-labelledby': 'traffic-title', id: 'traffic-panel' },
-    h('div', { class: 'panel-head' }, h('h2', { id: 'traffic-title' }, 'Traffic'), h('div', { class: 'right muted small' }, unit)),
-    legend(series), lineChart(series, { label: `frames forwarded and dropped, ${unit}` }));
+    h('div', { class: 'panel-head' }, h('h2', { id: 'traffic-title' }, 'Traffic'), h('div', { class: 'right muted small' }, 'frames per second')),
+    legend(series), lineChart(series, { width: 560, height: 170, label: 'frames forwarded and dropped per second' }));
 }
 
 function telemetryPanels(telemetry) {
@@ -142,7 +152,7 @@ function telemetryPanels(telemetry) {
       const isBool = raw.some((p) => typeof p.value === 'boolean');
       const points = raw.map((p) => ({ t: millis(p.time), v: typeof p.value === 'boolean' ? Number(p.value) : Number(p.value) })).filter((p) => p.t !== null);
       return h('div', { class: 'panel', dataset: { sensor } }, head,
-        lineChart([{ name: sensor, colour: '#2563eb', points }], { height: 130, step: isBool, label: `${sensor} over time`, yFormat: isBool ? (v) => (v >= 1 ? 'true' : v <= 0 ? 'false' : '') : undefined }));
+        lineChart([{ name: sensor, colour: '#2563eb', points }], { width: 360, height: 140, step: isBool, label: `${sensor} over time`, yFormat: isBool ? (v) => (v >= 1 ? 'true' : v <= 0 ? 'false' : '') : undefined }));
     })));
 }
 

@@ -34,7 +34,7 @@ export async function render(main) {
   replace(main, head,
     protectionBanners(data),
     tiles,
-    h('div', { class: 'grid main-side' },
+    h('div', { class: 'grid main-side feed-side' },
       h('section', { class: 'panel flush', 'aria-labelledby': 'devices-title' },
         h('div', { class: 'table-tools' }, h('h2', { id: 'devices-title', class: 'nomargin' }, 'Devices'), search, seg, shown),
         h('div', { class: 'table-wrap' }, h('table', { id: 'devices' },
@@ -62,12 +62,12 @@ export async function render(main) {
       tile('Devices', devices.size, `${[...devices.values()].filter((d) => d.needsReview).length || 'none'} need review`),
       ['Normal', 'Suspicious', 'Attack', ...extra].map((st) => {
         const n = counts[st] ?? 0;
-        const t = tile(st, n, n === 1 ? 'device' : 'devices', `state s-${stateClass(st)}${st === 'Attack' && n > 0 ? ' hot' : ''}`);
+        const t = tile(st, n, n === 1 ? 'device' : 'devices', `by-state s-${stateClass(st)}${st === 'Attack' && n > 0 ? ' hot' : ''}`);
         t.dataset.state = st;
         return t;
       }),
-      tile('Hypervisor', data.hypervisor.backend, data.hypervisor.hardwareProtected ? 'hardware-protected' : 'not hardware-protected', 'text'),
-      tile('Packet signing', data.signing.mode, data.signing.warning ? 'OFF: frames are not signed' : 'frames signed before egress', 'text'));
+      tile('Hypervisor', data.hypervisor.backend, data.hypervisor.hardwareProtected ? 'hardware-protected' : 'not hardware-protected', `text ${data.hypervisor.hardwareProtected ? 'good' : 'caution'}`),
+      tile('Packet signing', data.signing.mode, data.signing.warning ? 'OFF: frames are not signed' : 'frames signed before egress', `text ${data.signing.warning ? 'bad' : 'good'}`));
   }
 
   function drawRows() {
@@ -86,7 +86,7 @@ export async function render(main) {
       h('td', {}, h('a', { href: `#/devices/${encodeURIComponent(d.name)}`, class: 'devlink' }, h('strong', {}, d.name)),
         h('span', { class: 'sub mono' }, [d.mac, ...(d.ips ?? [])].join(' · ')),
         d.needsReview ? h('span', { class: 'badge warn' }, 'needs review') : null),
-      h('td', {}, d.type ?? h('span', { class: 'muted' }, 'fixed chain'), d.origin === 'runtime' ? h('span', { class: 'sub' }, 'added here') : null),
+      h('td', { class: 'nowrap' }, d.type ?? h('span', { class: 'muted' }, 'fixed chain'), d.origin === 'runtime' ? h('span', { class: 'sub' }, 'added here') : null),
       h('td', { class: 'chain', title: d.chain ?? '' }, d.image ?? d.chain ?? '—'),
       h('td', {}, d.newestAlert
         ? [h('span', { class: 'badge bad' }, d.newestAlert.type), ' ', h('span', { class: 'muted small', title: clock(d.newestAlert.time) }, ago(d.newestAlert.time)),
@@ -164,7 +164,7 @@ export async function render(main) {
 export function protectionBanners(data) {
   const out = [];
   if (data.signing?.warning) {
-    out.push(h('div', { class: 'banner danger loud', role: 'alert', id: 'signing-warning' }, h('strong', {}, 'Packet signing is OFF.'), ' ', data.signing.warning));
+    out.push(h('div', { class: 'banner danger loud', role: 'alert', id: 'signing-warning' }, h('span', { 'aria-hidden': 'true' }, '⚠'), data.signing.warning));
   }
   if (data.hypervisor && !data.hypervisor.hardwareProtected) {
     out.push(h('div', { class: 'banner warn' }, h('strong', {}, `Hypervisor: ${data.hypervisor.backend}.`),
