@@ -12,7 +12,7 @@ namespace KalkiEdge.BrowserTests;
 /// testbed (network namespaces, real frames): first-visit setup with the printed token, sign-in, a Hue bridge
 /// added from its pack in under 6 inputs, a live API brute force watched moving it to Attack without a reload,
 /// an operator reset, a rule edit the pack checker rejects next to its field, sign-out and refusal. Every page
-/// is saved as a screenshot under out/test-results/screenshots/.
+/// is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -74,7 +74,7 @@ public sealed partial class DashboardScenarioTests
         await page.FillAsync("#setup-pass", password);
         await page.FillAsync("#setup-again", password);
         await Expect(page.Locator("#setup-token")).Not.ToBeEmptyAsync();
-        await HeadlessChromium.Screenshot(page, 1, "setup");
+        await HeadlessChromium.Capture(page, 1, "setup");
         await page.ClickAsync("text=Create administrator");
 
         await Expect(page.Locator("#login-user")).ToBeVisibleAsync();
@@ -82,7 +82,7 @@ public sealed partial class DashboardScenarioTests
         await page.FillAsync("#login-pass", password + "-wrong");
         await page.ClickAsync("button:has-text('Sign in')");
         await Expect(page.Locator("#login-error")).Not.ToBeEmptyAsync();
-        await HeadlessChromium.Screenshot(page, 2, "login-refused");
+        await HeadlessChromium.Capture(page, 2, "login-refused");
         await page.FillAsync("#login-user", Admin);
         await page.FillAsync("#login-pass", password);
         await page.ClickAsync("button:has-text('Sign in')");
@@ -103,7 +103,7 @@ public sealed partial class DashboardScenarioTests
         inputs++;
         await page.FillAsync("#add-ips", hue.Ip);
         inputs++;
-        await HeadlessChromium.Screenshot(page, 3, "add-device");
+        await HeadlessChromium.Capture(page, 3, "add-device");
         await page.ClickAsync("#add-submit");
         inputs++;
         Assert.That(inputs, Is.LessThan(6), "a device protected by its pack's complete policy in under 6 inputs");
@@ -123,7 +123,7 @@ public sealed partial class DashboardScenarioTests
         Assert.That(await page.EvaluateAsync<string?>("() => window.kalkiSamePage"), Is.EqualTo("still here"), "the state changes arrived without a reload");
         await Expect(page.Locator(".feed li.transition").First).ToContainTextAsync("hue");
         await Expect(page.Locator("#state-counts .tile[data-state='Attack'] .v")).ToHaveTextAsync("1");
-        await HeadlessChromium.Screenshot(page, 4, "overview-attack");
+        await HeadlessChromium.Capture(page, 4, "overview-attack");
         await attack;
         Within(clock, "attack");
 
@@ -132,7 +132,7 @@ public sealed partial class DashboardScenarioTests
         await Expect(page.Locator("#transitions tbody tr")).ToHaveCountAsync(2, new() { Timeout = 10_000 });
         await Expect(page.Locator("#transitions")).ToContainTextAsync("TRIGGER");
         await Expect(page.Locator("#alerts")).ToContainTextAsync("brute-force");
-        await HeadlessChromium.Screenshot(page, 5, "device-attack");
+        await HeadlessChromium.Capture(page, 5, "device-attack");
         await page.ClickAsync("#reset");
         await page.FillAsync("dialog textarea", "API keys rotated after the brute force");
         await page.ClickAsync("dialog button:has-text('Reset state')");
@@ -150,7 +150,7 @@ public sealed partial class DashboardScenarioTests
         var error = page.Locator("#rule-0-to ~ .error");
         await Expect(error).ToContainTextAsync("Suspicius");
         await Expect(page.Locator("#pack-errors")).ToContainTextAsync("line");
-        await HeadlessChromium.Screenshot(page, 6, "policy-rejected");
+        await HeadlessChromium.Capture(page, 6, "policy-rejected");
         await to.FillAsync("Suspicious");
         await page.ClickAsync("#save-pack");
         await Expect(page.Locator("#pack-errors")).ToBeEmptyAsync();
@@ -167,7 +167,7 @@ public sealed partial class DashboardScenarioTests
         await page.ClickAsync("button:has-text('Create token')");
         await Expect(page.Locator("#new-token")).Not.ToBeEmptyAsync();
         await Expect(page.Locator("#tokens")).ToContainTextAsync("nightly-export");
-        await HeadlessChromium.Screenshot(page, 11, "tokens");
+        await HeadlessChromium.Capture(page, 11, "tokens");
         Within(clock, "pages");
 
         // Signed out: the pages and the API refuse.
@@ -187,7 +187,7 @@ public sealed partial class DashboardScenarioTests
     {
         await page.ClickAsync($"#nav >> text={nav}");
         await Expect(page.Locator(ready).First).ToBeVisibleAsync();
-        await HeadlessChromium.Screenshot(page, order, name);
+        await HeadlessChromium.Capture(page, order, name);
     }
 
     private static void Within(Stopwatch clock, string step) =>

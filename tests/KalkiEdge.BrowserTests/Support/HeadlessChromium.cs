@@ -1,4 +1,5 @@
 using System.Globalization;
+using Deque.AxeCore.Playwright;
 using KalkiEdge.LiveTests.Support;
 using Microsoft.Playwright;
 
@@ -74,12 +75,20 @@ public sealed class HeadlessChromium : IAsyncDisposable
         }
     }
 
-    /// <summary>Full-page PNG under out/test-results/screenshots/NN-NAME.png.</summary>
-    public static async Task Screenshot(IPage page, int order, string name)
+    /// <summary>
+    /// Saves the page as a full-page PNG under out/test-results/screenshots/NN-NAME.png for a person to look at, and
+    /// fails on any serious or critical accessibility violation axe-core finds on it (contrast, labels, names).
+    /// </summary>
+    public static async Task Capture(IPage page, int order, string name)
     {
         var dir = Path.Combine(RepoPaths.Root, "out", "test-results", "screenshots");
         Directory.CreateDirectory(dir);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, $"{order.ToString("00", CultureInfo.InvariantCulture)}-{name}.png"), FullPage = true }).ConfigureAwait(false);
+        var axe = await page.RunAxe().ConfigureAwait(false);
+        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}")
+            .ToList();
+        Assert.That(serious, Is.Empty, $"accessibility of the {name} page");
     }
 
     public async ValueTask DisposeAsync()

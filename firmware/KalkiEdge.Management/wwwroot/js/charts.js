@@ -84,7 +84,7 @@ export function stateTimeline(states, now = Date.now()) {
     const w = Math.max(2, x(end) - x(it.t));
     svg.append(s('rect', { x: x(it.t), y: 6, width: w, height: 30, fill: stateColour(it.state) },
       s('title', {}, `${it.state} from ${clock(it.t)}`)));
-    if (w > 70) svg.append(s('text', { x: x(it.t) + 7, y: 25.5, fill: '#fff', 'font-weight': 650, 'font-size': 12.5 }, it.state));
+    if (w > 70) svg.append(s('text', { class: 'on-bar', x: x(it.t) + 7, y: 25.5 }, it.state));
     svg.append(s('line', { x1: x(it.t), x2: x(it.t), y1: 36, y2: 44, stroke: '#94a3b8' }));
   });
   const ticks = items.length <= 6 ? items.map((i) => i.t) : [t0, t1];

@@ -52,7 +52,10 @@ export function duration(us) {
   if (us === null || us === undefined || Number.isNaN(us)) return '—';
   if (us < 1000) return `${Math.round(us)} µs`;
   if (us < 1e6) return `${(us / 1000).toFixed(us < 1e4 ? 2 : 1)} ms`;
-  return `${(us / 1e6).toFixed(2)} s`;
+  if (us < 60e6) return `${(us / 1e6).toFixed(2)} s`;
+  const s = Math.round(us / 1e6);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 export function count(n) {

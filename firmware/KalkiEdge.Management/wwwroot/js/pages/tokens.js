@@ -36,7 +36,7 @@ export async function render(main) {
     rows ??= await get('/api/tokens');
     replace(list, h('div', { class: 'table-tools' }, h('h2', {}, 'Tokens')), rows.length === 0 ? h('div', { class: 'empty' }, 'No API tokens.') :
       h('div', { class: 'table-wrap' }, h('table', { id: 'tokens' },
-        h('thead', {}, h('tr', {}, ['Name', 'Created', 'Last used', ''].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, ['Name', 'Created', 'Last used'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
         h('tbody', {}, rows.map((t) => h('tr', {},
           h('td', {}, h('strong', {}, t.name)),
           h('td', { class: 'nowrap' }, dateTime(t.created)),
