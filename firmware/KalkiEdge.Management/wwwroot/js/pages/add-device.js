@@ -52,7 +52,7 @@ export async function render(main) {
         h('li', {}, `Starts in `, h('strong', {}, p.initialState ?? chains[0]?.[0] ?? '—'), ` with chain `, h('code', {}, detail.chains?.[p.initialState] ?? chains[0]?.[1] ?? '—')),
         chains.map(([st, img]) => h('li', {}, `${st}: `, h('code', {}, img))),
         h('li', {}, `${(detail.rules ?? []).length} rules: `, (detail.rules ?? []).map((r) => r.name).join(', ')),
-        (p.sensors ?? []).length ? h('li', {}, `Sensors: ${p.sensors.map((x) => x.name).join(', ')}`) : null,
+        (p.sensors ?? []).length ? h('li', {}, `Sensors: ${p.sensors.map((x) => x.name).join(', ')}${p.defaults?.sampling ? `, read every ${p.defaults.sampling}` : ''}`) : null,
         (p.commands ?? []).length ? h('li', {}, `Commands: ${p.commands.join(', ')}`) : null),
       h('a', { href: `#/policies/${encodeURIComponent(p.name)}`, class: 'small' }, 'Open this policy in the editor'));
   }

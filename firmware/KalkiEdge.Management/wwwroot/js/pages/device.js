@@ -9,8 +9,15 @@ import { deviceBody, deviceInputs, field, showFieldErrors } from '../device-form
 
 const STAGES = ['STIMULUS', 'TRIGGER', 'REACT', 'FINISH'];
 
+/** The device's detail with its summary's fields at the top level (the API may nest them under "device"). */
+async function load(name) {
+  const detail = await get(`/api/devices/${enc(name)}`);
+  const { device, ...rest } = detail;
+  return device ? { ...device, ...rest } : detail;
+}
+
 export async function render(main, [name]) {
-  let d = await get(`/api/devices/${enc(name)}`);
+  let d = await load(name);
   const liveTraffic = [];
   const body = h('div', { class: 'stack' });
   const headState = h('span');
@@ -54,7 +61,7 @@ export async function render(main, [name]) {
     clearTimeout(pending);
     pending = setTimeout(async () => {
       try {
-        d = await get(`/api/devices/${enc(name)}`);
+        d = await load(name);
         draw();
       } catch (e) {
         if (e.status === 404) replace(body, h('div', { class: 'banner warn' }, 'This device has been deleted.'));
@@ -142,15 +149,15 @@ function telemetryPanels(telemetry) {
   return h('section', { 'aria-labelledby': 'telemetry-title' }, h('h2', { id: 'telemetry-title' }, 'Telemetry'),
     h('div', { class: 'grid three' }, names.map((sensor) => {
       const raw = telemetry[sensor] ?? [];
-      const numeric = raw.every((p) => typeof p.value === 'number' || typeof p.value === 'boolean' || (p.value !== '' && !Number.isNaN(Number(p.value))));
+      const isBool = raw.length > 0 && raw.every((p) => typeof p.value === 'boolean' || p.value === 'true' || p.value === 'false');
+      const numeric = isBool || raw.every((p) => typeof p.value === 'number' || (p.value !== '' && !Number.isNaN(Number(p.value))));
       const last = raw.at(-1);
       const head = h('div', { class: 'panel-head' }, h('h2', {}, sensor), h('div', { class: 'right' }, last ? h('span', { class: 'badge outline' }, `now ${String(last.value)}`) : null));
       if (!numeric) {
         return h('div', { class: 'panel', dataset: { sensor } }, head, h('table', {}, h('tbody', {},
           raw.slice(-6).reverse().map((p) => h('tr', {}, h('td', { class: 'muted nowrap' }, clock(p.time)), h('td', { class: 'mono' }, String(p.value)))))));
       }
-      const isBool = raw.some((p) => typeof p.value === 'boolean');
-      const points = raw.map((p) => ({ t: millis(p.time), v: typeof p.value === 'boolean' ? Number(p.value) : Number(p.value) })).filter((p) => p.t !== null);
+      const points = raw.map((p) => ({ t: millis(p.time), v: isBool ? Number(p.value === true || p.value === 'true') : Number(p.value) })).filter((p) => p.t !== null);
       return h('div', { class: 'panel', dataset: { sensor } }, head,
         lineChart([{ name: sensor, colour: '#2563eb', points }], { width: 360, height: 140, step: isBool, label: `${sensor} over time`, yFormat: isBool ? (v) => (v >= 1 ? 'true' : v <= 0 ? 'false' : '') : undefined }));
     })));

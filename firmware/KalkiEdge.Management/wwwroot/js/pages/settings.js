@@ -10,9 +10,10 @@ export async function render(main) {
     pageHead('Site settings', 'From the site configuration (kalki.yaml); change them there. Secrets are not shown.'),
     sections.length === 0 ? h('div', { class: 'panel empty' }, 'No site settings.') :
       h('div', { class: 'grid two' }, sections.map(([name, value]) => h('section', { class: 'panel', 'aria-label': name },
-        h('h2', {}, name), isObject(value) ? kv(value) : h('div', { class: 'mono' }, show(value))))));
+        h('h2', {}, Titles[name] ?? name), isObject(value) ? kv(value) : h('div', { class: 'mono' }, show(value))))));
 }
 
+const Titles = { site: 'Site', sections: 'Configuration sections' };
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function kv(obj) {
