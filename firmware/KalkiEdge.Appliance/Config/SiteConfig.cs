@@ -15,7 +15,14 @@ public sealed record DeviceConfig(string Name, ulong Mac, IReadOnlyList<UInt128>
     /// <summary>An explicit chain in the chain language (when neither type nor image is given).</summary>
     public string? Chain { get; init; }
 
+    /// <summary>Where the type, image or chain is given (chain errors are reported within its text from here).</summary>
     public SourceSpan ChainAt { get; init; }
+
+    public SourceSpan NameAt { get; init; }
+
+    public SourceSpan MacAt { get; init; }
+
+    public SourceSpan IpsAt { get; init; }
 
     public string? Group { get; init; }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using KalkiEdge.Host.Management;
+using KalkiEdge.Management;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;

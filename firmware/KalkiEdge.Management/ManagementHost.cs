@@ -5,13 +5,13 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.Hypervisor;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// What runs beside the traffic in `kalki-edge run`: the management server (GET /health), the operator's
 /// control socket, and the systemd notifications. Started after the appliance is built and attested; READY is sent once traffic flows.
 /// </summary>
-internal sealed class ManagementHost : IAsyncDisposable
+public sealed class ManagementHost : IAsyncDisposable
 {
     private readonly ManagementServer _server;
     private readonly OperatorApi? _operator;

@@ -2,7 +2,7 @@ using System.Globalization;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// Site config <c>management: { listen: HOST:PORT, control-socket: PATH }</c>. <c>listen</c> is the HTTP address
