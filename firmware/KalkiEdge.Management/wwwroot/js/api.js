@@ -51,7 +51,7 @@ export async function request(method, path, body, { quiet401 = false } = {}) {
 }
 
 export const get = (path, opts) => request('GET', path, undefined, opts);
-export const post = (path, body) => request('POST', path, body ?? {});
+export const post = (path, body, opts) => request('POST', path, body ?? {}, opts);
 export const put = (path, body) => request('PUT', path, body);
 export const del = (path) => request('DELETE', path);
 export const enc = encodeURIComponent;

@@ -66,9 +66,20 @@ function showApp() {
   shell.hidden = false;
   document.getElementById('user-name').textContent = '';
   get('/api/session').then((s) => { document.getElementById('user-name').textContent = s.username; }).catch(() => {});
-  live.connect(document.getElementById('live-status'));
+  connectLive();
   if (location.pathname !== '/' && location.pathname !== '/index.html') history.replaceState(null, '', '/' + location.hash);
   route();
+}
+
+/** The live stream; when it is refused, the session is checked (a 401 leads to sign-in) and the stream reopened. */
+function connectLive() {
+  live.connect(document.getElementById('live-status'), () => setTimeout(async () => {
+    if (shell.hidden) return;
+    try {
+      await get('/api/session');
+      connectLive();
+    } catch { /* a 401 has already shown the sign-in page */ }
+  }, 3000));
 }
 
 async function route() {

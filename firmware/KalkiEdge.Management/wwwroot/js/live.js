@@ -3,7 +3,11 @@
 const handlers = new Map();
 let source = null;
 
-export function connect(statusEl) {
+/**
+ * Opens the stream. The browser retries a dropped connection by itself; a refused one (e.g. the session ended)
+ * closes the stream and <onRefused> decides what next.
+ */
+export function connect(statusEl, onRefused) {
   if (source) return;
   source = new EventSource('/api/events');
   const status = (on, text) => {
@@ -13,7 +17,13 @@ export function connect(statusEl) {
     statusEl.title = on ? 'Live: events stream from the appliance' : 'Reconnecting to the live stream';
   };
   source.onopen = () => status(true, 'live');
-  source.onerror = () => status(false, 'reconnecting');
+  source.onerror = () => {
+    status(false, 'reconnecting');
+    if (source?.readyState === EventSource.CLOSED) {
+      source = null;
+      onRefused?.();
+    }
+  };
   for (const name of ['alert', 'transition', 'device', 'stats']) {
     source.addEventListener(name, (e) => {
       let data;

@@ -13,7 +13,7 @@ export function renderLogin(root, message, kind, done) {
     error.textContent = '';
     submit.disabled = true;
     try {
-      await post('/api/login', { username: user.value.trim(), password: pass.value });
+      await post('/api/login', { username: user.value.trim(), password: pass.value }, { quiet401: true });
       await done();
     } catch (err) {
       pass.value = '';

@@ -20,7 +20,7 @@ export function renderSetup(root, done) {
     if (!tok.value.trim()) return fieldError(tok, 'The setup token is printed by the appliance at start (console and log).');
     submit.disabled = true;
     try {
-      await post('/api/setup', { username: user.value.trim(), password: pass.value, token: tok.value.trim() });
+      await post('/api/setup', { username: user.value.trim(), password: pass.value, token: tok.value.trim() }, { quiet401: true });
       history.replaceState(null, '', '/');
       done();
     } catch (err) {
