@@ -78,7 +78,9 @@ function connectLive() {
     try {
       await get('/api/session');
       connectLive();
-    } catch { /* a 401 has already shown the sign-in page */ }
+    } catch (e) {
+      if (e.status !== 401) connectLive(); // a 401 has already shown the sign-in page
+    }
   }, 3000));
 }
 
