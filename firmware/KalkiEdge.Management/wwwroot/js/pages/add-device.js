@@ -5,7 +5,8 @@ import { enc, get, post } from '../api.js';
 import { deviceBody, deviceInputs, field, showFieldErrors } from '../device-form.js';
 
 export async function render(main) {
-  const [packs, devices, images] = await Promise.all([get('/api/packs'), get('/api/devices'), get('/api/images').catch(() => [])]);
+  const [packs, devices, images, pairing] = await Promise.all([get('/api/packs'), get('/api/devices'), get('/api/images').catch(() => []),
+    get('/api/pairing').catch(() => null)]); // pairing exists only on appliances with the field panel
   const inputs = deviceInputs();
   const image = h('select', { name: 'image' }, h('option', { value: '' }, '— none —'), images.map((i) => h('option', { value: i.name }, `${i.name} (v${i.version})`)));
   const chain = h('textarea', { name: 'chain', rows: 2, placeholder: 'firewall(default: drop, rules: [...]) -> ips(rules: camera.rules)' });
@@ -100,9 +101,34 @@ export async function render(main) {
   replace(main,
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Add a device'),
       h('div', { class: 'sub' }, 'Checked like kalki-edge check, in force from the next frame, kept across restarts.'))),
+    pairingPanel(pairing),
     h('div', { class: 'grid main-side' }, h('section', { class: 'panel' }, form),
       h('aside', {}, summary)));
   replace(summary, h('h2', {}, 'Policy'), h('p', { class: 'muted' }, 'Pick a device type to see the chains and rules that will protect it.'));
+}
+
+/** Devices seen while pairing is open on the field panel: one click accepts one. */
+function pairingPanel(pairing) {
+  const candidates = Array.isArray(pairing?.candidates) ? pairing.candidates : [];
+  if (!pairing?.open && candidates.length === 0) return null;
+  return h('section', { class: 'panel', 'aria-labelledby': 'pairing-title', id: 'pairing' },
+    h('div', { class: 'panel-head' }, h('h2', { id: 'pairing-title' }, 'Pairing candidates'),
+      h('div', { class: 'right muted small' }, pairing.open ? `pairing open, ${pairing.remainingSeconds ?? '?'} s left` : 'pairing closed')),
+    candidates.length === 0 ? h('p', { class: 'muted' }, 'No new device seen yet.') : h('table', {}, h('tbody', {}, candidates.map((c) => h('tr', {},
+      h('td', { class: 'mono' }, c.mac ?? ''), h('td', { class: 'mono' }, (c.ips ?? (c.ip ? [c.ip] : [])).join(', ')),
+      h('td', {}, c.type ?? c.suggestedType ?? h('span', { class: 'muted' }, 'type unknown')),
+      h('td', { class: 'num' }, h('button', { type: 'button', class: 'btn small primary', onclick: async (e) => {
+        const button = e.currentTarget;
+        button.disabled = true;
+        try {
+          const added = await post(`/api/pairing/${enc(c.mac)}/accept`);
+          toast(`${added?.name ?? c.mac} accepted; protected from the next frame.`);
+          location.hash = added?.name ? `#/devices/${encodeURIComponent(added.name)}` : '#/';
+        } catch (err) {
+          toast(`Not accepted: ${err.message}`, 'error');
+          button.disabled = false;
+        }
+      } }, 'Accept')))))));
 }
 
 function uniqueName(base, devices) {

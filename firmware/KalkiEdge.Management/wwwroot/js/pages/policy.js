@@ -192,6 +192,13 @@ export async function render(main, [name]) {
         continue;
       }
       const card = e.line ? [...main.querySelectorAll('.rule-card')].find((c) => e.line >= Number(c.dataset.first) && e.line <= Number(c.dataset.last)) : null;
+      // An error on the rule's first line that quotes a field's value belongs to that field.
+      const quoted = card ? [...card.querySelectorAll('input')].find((i) => i.value && new RegExp(`['"‘“]${escapeRe(i.value)}['"’”]`).test(e.message)) : null;
+      if (quoted) {
+        fieldError(quoted, e.message);
+        card.classList.add('has-error');
+        continue;
+      }
       if (card) {
         card.classList.add('has-error');
         card.append(h('div', { class: 'field-error', role: 'alert' }, `line ${e.line}: ${e.message}`));
@@ -230,4 +237,5 @@ export async function render(main, [name]) {
   }
 }
 
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const extraKeys = (r) => Object.keys(r.keys).filter((k) => k !== 'name' && !RULE_FIELDS.some((f) => f.key === k));
