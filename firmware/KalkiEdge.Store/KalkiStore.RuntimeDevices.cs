@@ -80,7 +80,7 @@ public sealed partial class KalkiStore
         }
     }
 
-    private void InsertAudit(AuditEntry audit, Microsoft.Data.Sqlite.SqliteTransaction tx) =>
+    private void InsertAudit(AuditEntry audit, Microsoft.Data.Sqlite.SqliteTransaction? tx) =>
         Execute("INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)", tx,
             ("$t", audit.TimeMicros), ("$a", audit.Actor), ("$ac", audit.Action), ("$d", audit.Detail));
 }

@@ -53,4 +53,17 @@ public sealed class SiteConfig
 
     /// <summary>Raw top-level sections that later modules read themselves (interfaces, management, …).</summary>
     public IReadOnlyDictionary<string, ArgNode> Sections { get; init; } = new Dictionary<string, ArgNode>();
+
+    /// <summary>The same site keeping its store elsewhere (the simulation keeps one in a directory of its own).</summary>
+    public SiteConfig WithDataDir(string dataDir) => new()
+    {
+        File = File,
+        UmboxesDir = UmboxesDir,
+        DataDir = dataDir,
+        UnknownDevices = UnknownDevices,
+        NetworkBroadcastChain = NetworkBroadcastChain,
+        NetworkBroadcastAt = NetworkBroadcastAt,
+        Devices = Devices,
+        Sections = Sections,
+    };
 }
