@@ -43,7 +43,7 @@ export function showFieldErrors(err, inputs, extra = {}) {
   let first = null;
   for (const f of err.fields ?? []) {
     const key = String(f.field ?? '');
-    const target = all[key] ?? all[key.replace(/^credentials\./, '')] ?? all[key.split(/[.[]/)[0]] ?? (key === 'ip' ? all.ips : null);
+    const target = all[key] ?? all[key.replace(/^credentials\./, '')] ?? all[key.split(/[.[]/)[0]] ?? { ip: all.ips, credentials: all.password }[key] ?? null;
     if (target) {
       fieldError(target, f.message);
       first ??= target;

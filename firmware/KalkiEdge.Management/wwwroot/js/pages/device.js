@@ -240,7 +240,7 @@ async function editDialog(d) {
     field('edit-ips', 'IP addresses', inputs.ips, 'Comma-separated'),
     h('div', { class: 'wide' }, field('edit-description', 'Description', inputs.description)),
     field('edit-user', 'Device user name', inputs.username),
-    field('edit-pass', 'Device password', inputs.password, 'Leave empty to keep the stored one'),
+    field('edit-pass', 'Device password', inputs.password, 'Never shown: enter it to keep the device credentials; clear both to remove them'),
     h('div', { class: 'wide' }, error));
   await dialog(`Edit ${d.name}`, form, [
     { label: 'Cancel', value: 'cancel' },
