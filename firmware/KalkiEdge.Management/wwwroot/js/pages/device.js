@@ -49,7 +49,7 @@ export async function render(main, [name]) {
           d.description ? fact('Description', d.description) : null)),
       chainPanel(d),
       h('div', { class: 'grid two' },
-        timelinePanel(d.states ?? []),
+        timelinePanel(withInitialState(d)),
         trafficPanel(d.traffic ?? [], liveTraffic)),
       telemetryPanels(d.telemetry ?? {}),
       reactionsPanel(d.transitions ?? []),
@@ -98,15 +98,29 @@ function chainPanel(d) {
       h('div', { class: 'right' }, d.image ? h('span', { class: 'badge outline' }, `image ${d.image}`) : null, d.state ? h('span', { class: 'muted small' }, `for state ${d.state}`) : null)),
     els.length === 0 ? h('div', { class: 'mono small' }, d.chain ?? '—') : h('div', { class: 'pipeline', role: 'list' },
       h('span', { class: 'pipe-end' }, 'frames in'),
-      els.map((e, i) => [h('span', { class: 'pipe-arrow', 'aria-hidden': 'true' }, '→'),
+      els.map((e) => [h('span', { class: 'pipe-arrow', 'aria-hidden': 'true' }, '→'),
         h('div', { class: 'element', role: 'listitem', dataset: { element: e.name } },
-          h('div', { class: 'name' }, e.name), h('div', { class: 'kind' }, e.kind ?? `element ${i + 1}`),
+          h('div', { class: 'name' }, e.name), e.kind && e.kind !== e.name ? h('div', { class: 'kind' }, e.kind) : null,
           h('div', { class: 'ctr' },
             h('span', {}, 'forwarded'), h('span', {}, count(e.forwarded)),
             h('span', {}, 'dropped'), h('span', { class: e.dropped ? 'drop' : '' }, count(e.dropped)),
             h('span', {}, 'alerts'), h('span', { class: e.alerts ? 'alerts' : '' }, count(e.alerts))))]),
       h('span', { class: 'pipe-arrow', 'aria-hidden': 'true' }, '→'), h('span', { class: 'pipe-end' }, 'out')),
     els.length && d.chain ? h('details', {}, h('summary', {}, 'Chain text'), h('pre', { class: 'mono small' }, d.chain)) : null);
+}
+
+/**
+ * The state history plus the state the device was in before its first recorded change (from that change's
+ * "from"), drawn from the device's earliest traffic or alert.
+ */
+function withInitialState(d) {
+  const states = [...(d.states ?? [])];
+  const first = [...(d.transitions ?? [])].sort((a, b) => millis(a.time) - millis(b.time))[0];
+  if (!first) return states;
+  const firstChange = millis(first.time);
+  const earliest = Math.min(...[...(d.traffic ?? []), ...(d.alerts ?? [])].map((x) => millis(x.time)).filter((x) => x !== null && x < firstChange), firstChange - 1000);
+  if (!states.some((x) => millis(x.since) < firstChange)) states.push({ state: first.from, since: earliest * 1000 });
+  return states;
 }
 
 function timelinePanel(states) {

@@ -132,6 +132,7 @@ export async function render(main) {
       if (d) {
         d.state = t.to;
         redrawRow(d.name, true);
+        refreshChains();
       }
       addFeed(h('li', { class: 'transition' }, h('span', { class: 't' }, clock(t.time)),
         h('span', { class: 'what' }, devLink(t.device), ' ', statePill(t.from), h('span', { class: 'arrow' }, '→'), statePill(t.to),
@@ -157,8 +158,22 @@ export async function render(main) {
       if (changed) drawRows();
     }),
   ];
+  // A state change swaps the device's chain: read the devices again once the burst of events is over.
+  let chainsPending = null;
+  function refreshChains() {
+    clearTimeout(chainsPending);
+    chainsPending = setTimeout(async () => {
+      try {
+        for (const fresh of await get('/api/devices')) {
+          const d = devices.get(fresh.name);
+          if (d) Object.assign(d, { chain: fresh.chain, image: fresh.image, state: fresh.state });
+        }
+        drawRows();
+      } catch { /* the next event tries again */ }
+    }, 300);
+  }
   const timer = setInterval(drawRows, 5000);
-  return () => { subs.forEach((u) => u()); clearInterval(timer); };
+  return () => { subs.forEach((u) => u()); clearInterval(timer); clearTimeout(chainsPending); };
 }
 
 export function protectionBanners(data) {
