@@ -168,20 +168,16 @@ public sealed class ManagementServer : IAsyncDisposable
         if (pages is not null)
         {
             // The pages carry no data (every datum comes from the authenticated API), so they are served before
-            // authentication: the fallback policy (sign-in required) would otherwise refuse the sign-in page itself.
+            // authentication; the fallback policy would otherwise cover them too.
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages.FileProvider });
             app.UseStaticFiles(pages);
+            app.MapFallbackToFile("/setup", "index.html", pages).AllowAnonymous();
         }
 
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(RequireAntiforgeryOnCookieWrites);
         app.UseAuthorization();
-        if (pages is not null)
-        {
-            app.MapFallbackToFile("/setup", "index.html", pages).AllowAnonymous();
-        }
-
         app.MapGet("/health", () => Results.Json(context.Health(), ApiJsonContext.Default.HealthReport)).AllowAnonymous();
         AuthEndpoints.Map(app, context);
         DeviceEndpoints.Map(app, context);
