@@ -1,6 +1,6 @@
 namespace KalkiEdge.Core;
 
-/// <summary>Where an alert came from (DESIGN.md: a μmbox, telemetry, the platform, the operator).</summary>
+/// <summary>Where an alert came from (a μmbox, telemetry, the platform, the operator).</summary>
 public enum AlertSource
 {
     Umbox,

@@ -99,19 +99,28 @@ public sealed class ElementArgs
 
     public IResourceLoader Resources { get; }
 
+    /// <summary>When set, every argument read is noted with its type and default (the element reference).</summary>
+    public ArgumentRecorder? Recorder { get; init; }
+
     public bool Has(string key) => _values.ContainsKey(key);
 
-    public void Error(SourceSpan at, string message) => Diagnostics.Error(at, $"{Owner}: {message}");
+    public void Error(SourceSpan at, string message, string? suggestion = null) => Diagnostics.Error(at, $"{Owner}: {message}", suggestion);
 
-    public ArgNode? Node(string key)
+    /// <summary>
+    /// The raw value of <paramref name="key"/>. <paramref name="type"/> and <paramref name="fallback"/> describe it in
+    /// the element reference when the caller parses the value itself.
+    /// </summary>
+    public ArgNode? Node(string key, string type = ArgumentRecorder.AnyType, string? fallback = null)
     {
+        Recorder?.Note(Owner, key, type, fallback);
         _read.Add(key);
         return _values.TryGetValue(key, out var v) ? v.Value : null;
     }
 
-    public ArgNode? Required(string key)
+    public ArgNode? Required(string key, string type = ArgumentRecorder.AnyType)
     {
-        var n = Node(key);
+        var n = Node(key, type);
+        Recorder?.MarkRequired(Owner, key);
         if (n is null)
         {
             Error(At, $"missing required argument '{key}'");
@@ -122,6 +131,7 @@ public sealed class ElementArgs
 
     public string String(string key, string fallback)
     {
+        Recorder?.Note(Owner, key, "text", fallback.Length == 0 ? null : fallback);
         var n = Node(key);
         return n is null ? fallback : ScalarText(n) ?? fallback;
     }
@@ -139,12 +149,14 @@ public sealed class ElementArgs
 
     public long Int(string key, long fallback, long min = long.MinValue, long max = long.MaxValue)
     {
+        Recorder?.Note(Owner, key, "integer", IntDefault(fallback, min, max), IntRange(min, max));
         var n = Node(key);
         return n is null ? fallback : Int(n, key, fallback, min, max);
     }
 
     public long Int(ArgNode n, string what, long fallback, long min = long.MinValue, long max = long.MaxValue)
     {
+        Recorder?.Refine(Owner, what, "integer", null, IntRange(min, max));
         var text = ScalarText(n);
         if (text is null)
         {
@@ -168,6 +180,7 @@ public sealed class ElementArgs
 
     public bool Bool(string key, bool fallback)
     {
+        Recorder?.Note(Owner, key, "true/false", fallback ? "true" : "false");
         var n = Node(key);
         var text = n is null ? null : ScalarText(n);
         switch (text)
@@ -184,6 +197,7 @@ public sealed class ElementArgs
     /// <summary>A duration with an explicit unit (e.g. 10s, 30min).</summary>
     public long DurationMicros(string key, long fallbackMicros, long minMicros = 1)
     {
+        Recorder?.Note(Owner, key, "duration", Duration.Format(fallbackMicros), minMicros > 1 ? $"at least {Duration.Format(minMicros)}" : null);
         var n = Node(key);
         var text = n is null ? null : ScalarText(n);
         if (text is null)
@@ -209,6 +223,7 @@ public sealed class ElementArgs
     /// <summary>One of a fixed set of words.</summary>
     public string Choice(string key, string fallback, params string[] allowed)
     {
+        Recorder?.Note(Owner, key, "word", fallback, string.Join(", ", allowed));
         var n = Node(key);
         var text = n is null ? null : ScalarText(n);
         if (text is null)
@@ -227,7 +242,7 @@ public sealed class ElementArgs
 
     public IReadOnlyList<ArgNode> List(string key)
     {
-        var n = Node(key);
+        var n = Node(key, "list");
         return n is null ? [] : n.AsList();
     }
 
@@ -240,7 +255,7 @@ public sealed class ElementArgs
             return null;
         }
 
-        return new ElementArgs($"{Owner} {what}", n.At, n.Entries, Diagnostics, Resources);
+        return new ElementArgs($"{Owner} {what}", n.At, n.Entries, Diagnostics, Resources) { Recorder = Recorder };
     }
 
     public IpNetwork Network(ArgNode n, string what)
@@ -260,6 +275,17 @@ public sealed class ElementArgs
         return IpNetwork.Any;
     }
 
+    /// <summary>The default for the reference: none when the fallback lies outside the range (it means "not set").</summary>
+    private static string? IntDefault(long fallback, long min, long max) =>
+        fallback < min || fallback > max ? null : fallback.ToString(CultureInfo.InvariantCulture);
+
+    private static string? IntRange(long min, long max) => (min, max) switch
+    {
+        (long.MinValue, long.MaxValue) => null,
+        (_, long.MaxValue) => $"at least {min}",
+        _ => $"{min}..{max}",
+    };
+
     /// <summary>Call after reading: every argument nobody asked for is an error (typos must not pass silently).</summary>
     public void RejectUnknown()
     {
@@ -267,7 +293,9 @@ public sealed class ElementArgs
         {
             if (!_read.Contains(name))
             {
-                Error(key.At, $"unknown argument '{name}'");
+                // The arguments the reader asked for are the known ones: a typo of one of them gets its name.
+                var suggestion = Spelling.Closest(name, _read.Where(k => !_values.ContainsKey(k)).Order(StringComparer.Ordinal));
+                Error(key.At, $"unknown argument '{name}'{Spelling.Hint(suggestion)}", suggestion);
             }
         }
     }

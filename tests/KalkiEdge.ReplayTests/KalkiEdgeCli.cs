@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace KalkiEdge.ReplayTests;
@@ -19,34 +18,7 @@ public static class KalkiEdgeCli
 {
     public static CliResult Run(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"kalki-edge {string.Join(' ', args)} did not finish within 2 minutes");
-        }
-
-        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+        var r = BoundedProcess.Run(TimeSpan.FromMinutes(2), "dotnet", [RepoPaths.KalkiEdge, .. args]);
+        return new CliResult(r.ExitCode, r.Stdout, r.Stderr);
     }
-}
-
-/// <summary>A temporary directory removed after the test.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kalki-test-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

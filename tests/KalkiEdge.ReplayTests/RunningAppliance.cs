@@ -19,7 +19,7 @@ public sealed class RunningAppliance : IDisposable
     public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "run", .. args])
+        foreach (var a in (string[])[RepoPaths.KalkiEdge, "run", .. args])
         {
             psi.ArgumentList.Add(a);
         }

@@ -6,9 +6,6 @@ namespace KalkiEdge.Appliance.Config;
 /// <summary>Loads and validates kalki.yaml, reporting every problem with its line.</summary>
 public static class SiteConfigLoader
 {
-    /// <summary>Top-level sections owned by other modules; accepted here and handed over untouched.</summary>
-    private static readonly string[] ForeignSections = ["interfaces", "management", "store", "hypervisor", "signing", "panel", "telemetry", "retention", "policy", "simulation"];
-
     /// <summary>Loads the config; errors go to <paramref name="diagnostics"/> (the result is only safe to use when there are none).</summary>
     public static SiteConfig? Load(string path, DiagnosticBag diagnostics)
     {
@@ -24,7 +21,8 @@ public static class SiteConfigLoader
         var broadcast = args.Node("network-broadcast");
         var names = new NamePool();
         var devices = args.List("devices").Select(n => Device(args, n, names)).OfType<DeviceConfig>().ToList();
-        var sections = ForeignSections.Select(s => (s, n: args.Node(s))).Where(x => x.n is not null).ToDictionary(x => x.s, x => x.n!);
+        var sections = SiteSections.Read.Select(s => (s.Name, n: args.Node(s.Name))).Where(x => x.n is not null).ToDictionary(x => x.Name, x => x.n!);
+        RefuseReserved(args);
         var config = new SiteConfig
         {
             File = path,
@@ -45,6 +43,18 @@ public static class SiteConfigLoader
 
         // Returned even with errors so later stages (chains, images, packs) can report theirs too.
         return config;
+    }
+
+    /// <summary>A reserved section is an error of its own (what it is and why), not an unknown key.</summary>
+    private static void RefuseReserved(ElementArgs args)
+    {
+        foreach (var reserved in SiteSections.Reserved)
+        {
+            if (args.Has(reserved.Name))
+            {
+                args.Error(args.Node(reserved.Name)!.At, $"'{reserved.Name}' is not read by this firmware, so its settings would not apply: {reserved.Why}; remove the section");
+            }
+        }
     }
 
     /// <summary>The umboxes directory shipped beside the binary, else the repository's (development runs).</summary>

@@ -46,7 +46,7 @@ internal static partial class LibPcap
 
     /// <summary>struct pcap_stat on Linux: three u_int (ps_recv, ps_drop, ps_ifdrop). Called directly because
     /// SharpPcap 6.3.1 marshals it with pointer-sized fields on Unix, so its DroppedPackets is really ps_ifdrop
-    /// and ring drops read as 0: the "silent loss" in PLATFORM-NOTES.md.</summary>
+    /// and ring drops read as 0: the "silent loss" in docs/platform.md.</summary>
     [LibraryImport(Library)]
     public static unsafe partial int pcap_stats(nint handle, uint* stats);
 

@@ -19,10 +19,8 @@ internal static class ApplianceLoader
 
     public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
     {
-        var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
-        var config = SiteConfigLoader.Load(path, diagnostics);
-        var appliance = config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
+        var appliance = Build(configPath, observer, diagnostics, persist);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);
@@ -30,11 +28,19 @@ internal static class ApplianceLoader
 
         if (appliance is null)
         {
-            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {path} and the files it uses");
+            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {configPath ?? SimulationProfile} and the files it uses");
             return null;
         }
 
         ReleaseStartupGarbage();
         return appliance;
+    }
+
+    /// <summary>Builds the appliance, leaving every error in <paramref name="diagnostics"/> for the caller to report.</summary>
+    public static EdgeAppliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false)
+    {
+        // Null on any error, the config's own included: the build never returns half a configuration.
+        var config = SiteConfigLoader.Load(configPath ?? SimulationProfile, diagnostics);
+        return config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
     }
 }

@@ -48,13 +48,12 @@ internal sealed class ManagementHost : IAsyncDisposable
         var started = Stopwatch.StartNew();
         ManagementHost? host = null;
         bool IsHealthy() => host?.Healthy() ?? true;
-        var version = typeof(ManagementHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var packs = appliance.Packs.Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
         var signingMode = assurance.Services?.Signing.Mode ?? SigningMode.Off; // no hypervisor section: no signing
         var signing = new SigningHealth(AssuranceServices.ModeName(signingMode), signingMode == SigningMode.Off ? SigningOptions.OffWarning : null);
         HealthReport Report() => new(
             IsHealthy() ? "ok" : "degraded",
-            version,
+            FirmwareVersion.Text,
             mode,
             Hypervisor(assurance.Services?.Hypervisor),
             signing,

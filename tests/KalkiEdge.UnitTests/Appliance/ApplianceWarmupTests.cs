@@ -87,30 +87,10 @@ public class ApplianceWarmupTests
 
     private static SiteConfig LoadSimulationProfile()
     {
-        var umboxes = SiteConfigLoader.DefaultUmboxesDir(); // <repo>/umboxes in a test run
-        var path = Path.Combine(Path.GetDirectoryName(umboxes)!, "firmware", "KalkiEdge.Host", "profiles", "simulation.yaml");
+        var path = Path.Combine(RepoPaths.Root, "firmware", "KalkiEdge.Host", "profiles", "simulation.yaml");
         var diagnostics = new DiagnosticBag();
         var profile = SiteConfigLoader.Load(path, diagnostics);
         Assert.That(profile is not null && !diagnostics.HasErrors, Is.True, diagnostics.ToString());
         return profile!;
-    }
-
-    private sealed class NullObserver : IApplianceObserver
-    {
-        public void OnAlert(Alert alert)
-        {
-        }
-
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
-        {
-        }
     }
 }

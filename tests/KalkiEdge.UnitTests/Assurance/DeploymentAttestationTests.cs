@@ -12,7 +12,7 @@ namespace KalkiEdge.UnitTests.Assurance;
 public sealed class DeploymentAttestationTests : AssuranceFixture
 {
     [Test]
-    public void DeploymentAfterOneRuleFileByteChangedInMemoryIsRefusedAndFailsClosed()
+    public void Deployment_after_one_rule_file_byte_changed_in_memory_is_refused_and_fails_closed()
     {
         WriteRules("camera.rules", CameraRules);
         var image = Compile(CameraChain);

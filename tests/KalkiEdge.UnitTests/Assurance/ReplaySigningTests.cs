@@ -11,7 +11,7 @@ using PacketDotNet;
 
 namespace KalkiEdge.UnitTests.Assurance;
 
-/// <summary>Issue 5 wired into replay: config sections, manifest check at start, load attestation, signing stage.</summary>
+/// <summary>Attestation and packet signing wired into replay: config sections, manifest check at start, load attestation, signing stage.</summary>
 public sealed class ReplaySigningTests : AssuranceFixture
 {
     private string Umboxes => Path.Combine(Dir, "umboxes");
@@ -31,7 +31,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
 
     [TestCase("batched", 1L)]
     [TestCase("per-frame", 3L)]
-    public void SignedReplayForwardsEveryChainFrameThroughTheStage(string mode, long minSignCalls)
+    public void Signed_replay_forwards_every_chain_frame_through_the_stage(string mode, long minSignCalls)
     {
         var (appliance, log) = Build($"signing: {{ mode: {mode} }}", "chain: \"firewall(default: allow)\"");
         var output = new CountingSink();
@@ -50,7 +50,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
     }
 
     [Test]
-    public void SigningOffIsAnnouncedLoudly()
+    public void Signing_off_is_announced_loudly()
     {
         var (appliance, log) = Build("", "chain: \"firewall(default: allow)\"");
         using var assurance = ApplianceAssurance.Start(appliance, null, log)!;
@@ -62,7 +62,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
     }
 
     [Test]
-    public void TamperedManifestRefusesToStart()
+    public void Tampered_manifest_refuses_to_start()
     {
         var path = Path.Combine(Umboxes, "manifest", SignedManifest.ManifestFile);
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"images\"", " \"images\"", StringComparison.Ordinal));
@@ -75,7 +75,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
     }
 
     [Test]
-    public void ImageNotInTheSignedManifestIsFailClosedAtLoad()
+    public void Image_not_in_the_signed_manifest_is_fail_closed_at_load()
     {
         File.WriteAllText(Path.Combine(Umboxes, "images", "camera-unlisted.yaml"), "name: camera-unlisted\nversion: 1\ndescription: test\nchain: |\n  firewall(default: allow)\n");
         var observer = new RecordingObserver();
@@ -132,25 +132,6 @@ public sealed class ReplaySigningTests : AssuranceFixture
         }
 
         public void Dispose()
-        {
-        }
-    }
-
-    private sealed class RecordingObserver : IApplianceObserver
-    {
-        public List<Alert> Alerts { get; } = [];
-
-        public void OnAlert(Alert alert) => Alerts.Add(alert);
-
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
         {
         }
     }

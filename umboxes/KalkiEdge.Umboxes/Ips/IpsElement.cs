@@ -34,7 +34,7 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        var files = args.Required("rules")?.AsList() ?? [];
+        var files = args.Required("rules", "rule files")?.AsList() ?? [];
         string? homeNet = HomeNet(args);
         int flows = (int)args.Int("flows", 256, 16, 1 << 20);
         int thresholds = (int)args.Int("thresholds", 256, 4, 1 << 20);
@@ -195,7 +195,7 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     private static string? HomeNet(ElementArgs args)
     {
-        var node = args.Node("home-net");
+        var node = args.Node("home-net", "addresses");
         if (node is null)
         {
             return null;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace KalkiEdge.LiveTests.Support;
+namespace KalkiEdge.TestKit;
 
 /// <summary>The result of one child process.</summary>
 public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
@@ -8,7 +8,7 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
     public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
 }
 
-/// <summary>Runs a command to completion, never longer than its time limit (killed and failed after it).</summary>
+/// <summary>Runs a command to completion, never longer than its time limit (killed, then <see cref="TimeoutException"/>).</summary>
 public static class BoundedProcess
 {
     public static ProcessResult Run(TimeSpan limit, string file, params IEnumerable<string> args)
@@ -26,10 +26,18 @@ public static class BoundedProcess
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit(TimeSpan.FromSeconds(5));
-            Assert.Fail($"{file} {string.Join(' ', psi.ArgumentList)} did not finish within {limit.TotalSeconds} s");
+            throw new TimeoutException($"{file} {string.Join(' ', psi.ArgumentList)} did not finish within {limit.TotalSeconds} s");
         }
 
-        p.WaitForExit();
+        p.WaitForExit(); // drains the redirected output
         return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Standard output of a command that must succeed; otherwise an exception with its exit code and stderr.</summary>
+    public static string Output(TimeSpan limit, string file, params IEnumerable<string> args)
+    {
+        var arguments = args.ToArray();
+        var r = Run(limit, file, arguments);
+        return r.ExitCode == 0 ? r.Stdout : throw new InvalidOperationException($"{file} {string.Join(' ', arguments)}: exit {r.ExitCode}: {r.Stderr}");
     }
 }
