@@ -1,31 +1,24 @@
-using System.Text.RegularExpressions;
 using KalkiEdge.ControlPlane.Registry;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.Appliance.Registry;
 
 /// <summary>
-/// What a run-time device must also satisfy beyond a kalki.yaml entry: its name appears in URLs, logs and the
-/// dashboard, so it is short and plain; free text is bounded and printable; credentials come as a pair.
+/// What a run-time device must also satisfy beyond a kalki.yaml entry (whose checks, the name's included, it
+/// passes too): its group appears in URLs and logs like a name; free text is bounded and printable; credentials
+/// come as a pair.
 /// </summary>
-internal static partial class RuntimeLimits
+internal static class RuntimeLimits
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
-    private static partial Regex PlainName();
-
     public static void Check(DeviceSpec spec, DiagnosticBag diagnostics)
     {
-        if (!PlainName().IsMatch(spec.Name ?? ""))
+        if (spec.Group is { } group && !DeviceName.IsValid(group))
         {
-            diagnostics.Error(Field("name"), $"name '{Shorten(spec.Name)}' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+            diagnostics.Error(Field("group"), $"group '{Printable.Escape(Shorten(group))}' is not allowed: use {DeviceName.Rule}");
         }
 
-        if (spec.Group is { } group && !PlainName().IsMatch(group))
-        {
-            diagnostics.Error(Field("group"), $"group '{Shorten(group)}' must be 1-63 letters, digits, '.', '_' or '-'");
-        }
-
-        Printable("description", spec.Description, DeviceRegistry.MaxDescription, diagnostics);
+        PrintableText("description", spec.Description, DeviceRegistry.MaxDescription, diagnostics);
         if (spec.Chain is { Length: > DeviceRegistry.MaxChainText })
         {
             diagnostics.Error(Field("chain"), $"chain text is {spec.Chain.Length} characters; at most {DeviceRegistry.MaxChainText}");
@@ -36,14 +29,14 @@ internal static partial class RuntimeLimits
             diagnostics.Error(Field("credentials"), "credentials need both a username and a password");
         }
 
-        Printable("credentials", spec.CredentialsUser, DeviceRegistry.MaxCredential, diagnostics);
+        PrintableText("credentials", spec.CredentialsUser, DeviceRegistry.MaxCredential, diagnostics);
         if (spec.CredentialsPassword is { Length: > DeviceRegistry.MaxCredential })
         {
             diagnostics.Error(Field("credentials"), $"password is longer than {DeviceRegistry.MaxCredential} characters");
         }
     }
 
-    private static void Printable(string field, string? text, int max, DiagnosticBag diagnostics)
+    private static void PrintableText(string field, string? text, int max, DiagnosticBag diagnostics)
     {
         if (text is { Length: > 0 } && (text.Length > max || text.Any(char.IsControl)))
         {

@@ -65,7 +65,7 @@ public sealed partial class ApplianceProcess : IDisposable
     public static ApplianceProcess StartBridging(Testbed testbed, string config)
     {
         var appliance = Start(testbed, config);
-        if (!appliance.WaitFor(l => l.StartsWith("KalkiEdge live bridge", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
+        if (!appliance.WaitFor(l => l.Contains("KalkiEdge live bridge", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
         {
             appliance.Dispose();
             Assert.Fail($"kalki-edge did not start bridging within 60 s\nstdout: {appliance.Stdout}\nstderr: {appliance.Stderr}");
