@@ -260,14 +260,17 @@ public sealed class ElementArgs
         return IpNetwork.Any;
     }
 
-    /// <summary>Call after reading: every argument nobody asked for is an error (typos must not pass silently).</summary>
+    /// <summary>
+    /// Call after reading: every argument nobody asked for is an error (typos must not pass silently); the
+    /// closest argument that was asked for but not given is suggested.
+    /// </summary>
     public void RejectUnknown()
     {
         foreach (var (name, (key, _)) in _values)
         {
             if (!_read.Contains(name))
             {
-                Error(key.At, $"unknown argument '{name}'");
+                Error(key.At, $"unknown argument '{name}'{Spelling.Hint(name, _read.Where(k => !_values.ContainsKey(k)))}");
             }
         }
     }

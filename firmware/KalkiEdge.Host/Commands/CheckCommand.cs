@@ -6,12 +6,13 @@ using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
 using KalkiEdge.Host.Management;
+using KalkiEdge.Panel;
 
 namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge check: validates everything the config uses — devices, images, rules, packs, and the sections other
-/// modules own (interfaces, hypervisor, signing, management) — and reports every error with file and line.
+/// modules own (interfaces, hypervisor, signing, management, panel) — and reports every error with file and line.
 /// </summary>
 internal static class CheckCommand
 {
@@ -60,6 +61,7 @@ internal static class CheckCommand
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
         ManagementSettings.Read(s, diagnostics);
+        PanelSettings.Read(s, diagnostics);
         return diagnostics.Items;
     }
 }
