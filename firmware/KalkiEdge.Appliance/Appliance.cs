@@ -5,6 +5,9 @@ using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Panel;
+using KalkiEdge.Panel.Fingerprinting;
+using KalkiEdge.Panel.Pairing;
 using KalkiEdge.Store;
 using KalkiEdge.Umboxes;
 
@@ -16,6 +19,9 @@ namespace KalkiEdge.Appliance;
 /// </summary>
 public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 {
+    /// <summary>The pack a paired device gets when no family is recognised with enough confidence.</summary>
+    public const string GenericPack = "generic-iot";
+
     private readonly IApplianceObserver _observer;
 
     // Deployments are attested once the high-assurance services start (before any traffic); until then, and
@@ -24,6 +30,8 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
 
     // Devices with identical chain text share one validated definition (10,000 devices, one compile).
     private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
+
+    private long _frameMicros;
 
     private Appliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs)
     {
@@ -49,11 +57,38 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     /// <summary>Security state of a device under a pack's policy, null for devices with a fixed chain.</summary>
     public static string? StateOf(DeviceSlot device) => (device.ControlState as ControlledDevice)?.State;
 
-    /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
-    public void BeginFrame(long captureMicros) => Clock.OnFrame(captureMicros);
+    /// <summary>Pairing of new devices (the panel's button, or replay's --pair-window); null when off.</summary>
+    public DevicePairing? Pairing { get; private set; }
 
-    /// <summary>After a frame: evaluate its alerts now, so transitions are timed exactly as live.</summary>
-    public void EndFrame() => Control.Drain();
+    /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
+    public void BeginFrame(long captureMicros)
+    {
+        _frameMicros = captureMicros;
+        Clock.OnFrame(captureMicros);
+    }
+
+    /// <summary>
+    /// After a frame: admit the pairing candidates that are decided (their chain is in force from their next
+    /// frame), then evaluate the frame's alerts, so transitions are timed exactly as live.
+    /// </summary>
+    public void EndFrame()
+    {
+        Pairing?.Settle(_frameMicros);
+        Control.Drain();
+    }
+
+    /// <summary>
+    /// Turns pairing on: unknown MACs first seen on the device side while a window is open become candidates,
+    /// fingerprinted against the families whose packs are loaded; below the confidence threshold, generic-iot.
+    /// </summary>
+    public DevicePairing EnablePairing(PairingSettings settings)
+    {
+        var families = FamilySignature.Shipped.Where(f => Control.HasType(f.Pack)).ToList();
+        var fingerprinter = new Fingerprinter(families, OuiTable.Shipped, GenericPack, settings.ConfidenceThreshold);
+        Pairing = new DevicePairing(settings, fingerprinter, new PairingAdmission(this), this);
+        Engine.UnknownSources = Pairing;
+        return Pairing;
+    }
 
     /// <summary>Stops the control plane and commits what the store writer still holds.</summary>
     public void Dispose()

@@ -8,10 +8,14 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
           kalki-edge run [--config FILE] [--speed X]      run the appliance: the live bridge when the config has
                                                           interfaces:, else the simulation (no config: built-in)
           kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE] [--persist]
+                            [--pair-window START[+SECONDS] [--network-mac MAC,...]]
                                                           push a capture through the engine; print alerts,
                                                           transitions and a summary (JSON lines with --json);
                                                           --persist: start from and commit to the store
-                                                          (the config's data-dir), as a live run does
+                                                          (the config's data-dir), as a live run does;
+                                                          --pair-window: a pairing window opens START s into
+                                                          the capture; frames not from a --network-mac come
+                                                          from the device side
           kalki-edge check --config FILE                  validate configuration, packs, images and rules
           kalki-edge devices [--json] [--config FILE | --socket PATH]
                                                           list the running appliance's devices, states, chains
@@ -24,7 +28,7 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
     private static readonly Dictionary<string, (string[] Options, string[] Flags)> Commands = new(StringComparer.Ordinal)
     {
         ["run"] = (["--config", "--speed"], []),
-        ["replay"] = (["--pcap", "--config", "--write"], ["--json", "--persist"]),
+        ["replay"] = (["--pcap", "--config", "--write", "--pair-window", "--network-mac"], ["--json", "--persist"]),
         ["check"] = (["--config"], ["--json"]),
         ["devices"] = (["--config", "--socket"], ["--json"]),
         ["reset"] = (["--device", "--reason", "--config", "--socket"], []),

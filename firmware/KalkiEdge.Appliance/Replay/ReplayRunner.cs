@@ -34,6 +34,9 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
     /// </summary>
     public SigningStage? Signing { get; init; }
 
+    /// <summary>Opens a pairing window during the capture; the appliance's pairing must be enabled.</summary>
+    public ReplayPairing? Pairing { get; init; }
+
     public ReplayResult Run(IFrameSource source, CancellationToken cancel = default)
     {
         var engine = appliance.Engine;
@@ -41,11 +44,18 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
         var frame = new Frame();
         var clock = Stopwatch.StartNew();
         long first = -1;
+        var windowOpened = false;
         while (!cancel.IsCancellationRequested && source.TryRead(frame))
         {
             first = first < 0 ? frame.TimestampMicros : first;
             Pace(frame.TimestampMicros - first, clock, cancel);
-            frame.Direction = engine.InferDirection(frame);
+            if (Pairing is { } pairing && !windowOpened && frame.TimestampMicros - first >= (long)pairing.Start.TotalMicroseconds)
+            {
+                windowOpened = true;
+                appliance.Pairing?.Window.OpenOrExtend(first + (long)pairing.Start.TotalMicroseconds);
+            }
+
+            frame.Direction = Pairing is { } side && frame.HasEthernetHeader ? side.DirectionOf(frame) : engine.InferDirection(frame);
             appliance.BeginFrame(frame.TimestampMicros);
             var verdict = engine.Process(frame, context);
             Sign(verdict, frame, context);

@@ -2,6 +2,7 @@ using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane.Io;
+using KalkiEdge.Panel;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -17,8 +18,16 @@ internal static class ReplayCommand
             return ExitCodes.Usage;
         }
 
+        ReplayPairing? pairing = null;
+        if (cl.Option("--pair-window") is { } window && (pairing = ReplayPairing.Parse(window, cl.Option("--network-mac"), out var pairError)) is null)
+        {
+            Console.Error.WriteLine($"kalki-edge replay: {pairError}");
+            return ExitCodes.Usage;
+        }
+
         var json = new JsonLinesObserver(Console.Out);
-        IApplianceObserver observer = cl.Flag("--json") ? json : new ConsoleObserver(Console.Out);
+        var console = new ConsoleObserver(Console.Out);
+        IApplianceObserver observer = cl.Flag("--json") ? json : console;
         using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, cl.Flag("--persist"));
         if (appliance is null)
         {
@@ -35,7 +44,14 @@ internal static class ReplayCommand
                 return ExitCodes.Invalid;
             }
 
-            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing };
+            if (pairing is not null)
+            {
+                var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()).Pairing; // errors: reported by check and load
+                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings);
+                paired.Paired += cl.Flag("--json") ? json.OnPaired : console.OnPaired;
+            }
+
+            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {
