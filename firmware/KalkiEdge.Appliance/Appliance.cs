@@ -125,6 +125,11 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
             return null;
         }
 
+        if (persist)
+        {
+            SiteDataReset.ApplyPending(config.DataDir, Console.Error.WriteLine);
+        }
+
         appliance.Store = persist
             ? PersistentStore.Open(config.DataDir, packs, images, config.Devices.Select(d => new DeviceRecord(d.Name, d.Type, Mac.Format(d.Mac), [.. d.Ips.ToArray().Select(Ip.Format)], d.Group, d.Description)), appliance.Clock)
             : null;
