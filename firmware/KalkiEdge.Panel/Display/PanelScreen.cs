@@ -1,8 +1,8 @@
 namespace KalkiEdge.Panel.Display;
 
 /// <summary>
-/// Decides what the display shows: pages rotate every <c>rotate</c>; a device going to Attack, a pairing result, a
-/// fail-closed condition or an armed factory reset interrupts the rotation at once and holds for one period. The
+/// Decides what the display shows: pages rotate every <c>rotate</c>; a device going to Attack, a pairing window
+/// opening, a pairing result, a fail-closed condition or an armed factory reset interrupts the rotation at once and holds for one period. The
 /// display is written only when the text changes; a failing display (unplugged) is retried with exponential
 /// backoff up to 30 s, and nothing waits for it.
 /// </summary>
@@ -39,11 +39,14 @@ public sealed class PanelScreen(ICharacterDisplay display, TimeSpan rotate, Time
         Draw(PanelPages.Render(status, _page, display.Columns, display.Rows));
     }
 
+    /// <summary>What must be seen at once; the first status is the baseline, not news.</summary>
     private static PanelPage? Interrupt(PanelStatus now, PanelStatus? before) =>
         now.ResetArmed ? PanelPage.FactoryReset
-        : now.FailClosed is not null && now.FailClosed != before?.FailClosed ? PanelPage.FailClosed
-        : now.Attack > (before?.Attack ?? 0) ? PanelPage.Alert
-        : now.LastPaired is not null && !ReferenceEquals(now.LastPaired, before?.LastPaired) ? PanelPage.Pairing
+        : before is null ? null
+        : now.FailClosed is not null && now.FailClosed != before.FailClosed ? PanelPage.FailClosed
+        : now.Attack > before.Attack ? PanelPage.Alert
+        : now.LastPaired is not null && !ReferenceEquals(now.LastPaired, before.LastPaired) ? PanelPage.Pairing
+        : now.PairingSeconds > 0 && before.PairingSeconds == 0 ? PanelPage.Pairing
         : null;
 
     private void Show(PanelPage page)

@@ -149,11 +149,5 @@ public class ButtonTests
         _time.Advance(TimeSpan.FromMilliseconds(50));
     }
 
-    private void Hold(TimeSpan duration)
-    {
-        _chip.Set(Pin, PinValue.Low);
-        _time.Advance(duration);
-        _chip.Set(Pin, PinValue.High);
-        _time.Advance(TimeSpan.FromMilliseconds(50));
-    }
+    private void Hold(TimeSpan duration) => ButtonPresses.Hold(_chip, _time, Pin, duration);
 }

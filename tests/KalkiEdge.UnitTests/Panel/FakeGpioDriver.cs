@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KalkiEdge.UnitTests.Panel;
 
@@ -70,4 +71,24 @@ internal sealed class FakeGpioDriver : GpioDriver
 
     protected override void RemoveCallbackForPinValueChangedEvent(int pinNumber, PinChangeEventHandler callback) =>
         _callbacks.RemoveAll(c => c.Pin == pinNumber && c.Handler == callback);
+}
+
+/// <summary>Presses as a finger makes them on the fake chip and clock.</summary>
+internal static class ButtonPresses
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Closes the contact for <paramref name="duration"/>, then opens it. The clock moves in two steps each way:
+    /// FakeTimeProvider runs a timer's callback at the end of an Advance, so the debounce timer must fire before
+    /// the hold's time passes, or the press would be stamped at its end.
+    /// </summary>
+    public static void Hold(FakeGpioDriver chip, FakeTimeProvider time, int pin, TimeSpan duration)
+    {
+        chip.Set(pin, PinValue.Low);
+        time.Advance(Settle);
+        time.Advance(duration - Settle);
+        chip.Set(pin, PinValue.High);
+        time.Advance(Settle);
+    }
 }

@@ -27,6 +27,15 @@ public class PairingTests
 
     private readonly List<AdmissionResult> _paired = [];
     private readonly List<Alert> _alerts = [];
+    private readonly List<TransitionEvent> _transitions = [];
+
+    [SetUp]
+    public void SetUp()
+    {
+        _paired.Clear();
+        _alerts.Clear();
+        _transitions.Clear();
+    }
 
     public static IEnumerable<TestCaseData> Families()
     {
@@ -53,7 +62,9 @@ public class PairingTests
         });
         var slot = appliance.Engine.Devices.ByMac(MacOf(host.Mac))!;
         Assert.That(slot.Name, Is.EqualTo(result.Verdict.DeviceName));
-        Assert.That(ApplianceHost.StateOf(slot), Is.EqualTo("Normal"));
+        // Admitted in its pack's initial state: any later change starts from there (a Udoo's DHCP renewal and mDNS
+        // are outside udoo-normal's egress allow-list, so it moves on to Attack within the same capture).
+        Assert.That(_transitions.Where(t => t.Device == slot.Name).Select(t => t.From).FirstOrDefault() ?? ApplianceHost.StateOf(slot), Is.EqualTo("Normal"));
         Assert.That(slot.Chain, Is.Not.Null);
         Assert.That(slot.Counters.FromDeviceFrames, Is.GreaterThan(0), "frames after the admission ran through the pack's chain");
         Assert.That(_alerts.Where(a => a.Type == AlertTypes.UnknownDevice), Is.Empty, "a candidate is not an unknown device");
@@ -153,22 +164,20 @@ public class PairingTests
     {
         var diagnostics = new DiagnosticBag();
         var config = new SiteConfig { File = "site.yaml", UmboxesDir = SiteConfigLoader.DefaultUmboxesDir() };
-        var appliance = ApplianceHost.Build(config, diagnostics, new Recorder(_alerts)) ?? throw new InvalidOperationException(diagnostics.ToString());
+        var appliance = ApplianceHost.Build(config, diagnostics, new Recorder(_alerts, _transitions)) ?? throw new InvalidOperationException(diagnostics.ToString());
         var settings = PairingSettings.Default with { MaxCandidates = maxCandidates, Window = windowLength ?? PairingSettings.Default.Window };
         appliance.EnablePairing(settings).Paired += _paired.Add;
         var pairing = new ReplayPairing(TimeSpan.FromSeconds(windowAt), windowLength, new HashSet<ulong> { MacOf(PairingTraffic.Gateway.Mac) });
         using var source = timeline.ToSource("pairing");
-        new ReplayRunner(appliance, new Recorder(_alerts)) { Pairing = pairing }.Run(source);
+        new ReplayRunner(appliance, new Recorder(_alerts, _transitions)) { Pairing = pairing }.Run(source);
         return appliance;
     }
 
-    private sealed class Recorder(List<Alert> alerts) : IApplianceObserver
+    private sealed class Recorder(List<Alert> alerts, List<TransitionEvent> transitions) : IApplianceObserver
     {
         public void OnAlert(Alert alert) => alerts.Add(alert);
 
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
+        public void OnTransition(TransitionEvent transition) => transitions.Add(transition);
 
         public void OnMalformed(long frameNumber, string device, string reason)
         {

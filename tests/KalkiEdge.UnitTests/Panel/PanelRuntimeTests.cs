@@ -1,4 +1,3 @@
-using System.Device.Gpio;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Core;
 using KalkiEdge.Panel;
@@ -34,7 +33,7 @@ public class PanelRuntimeTests
 
         Press(chip, time, TimeSpan.FromMilliseconds(200));
         Assert.That(pairing.Window.RemainingSeconds(runtime.NowMicros), Is.EqualTo(120));
-        Assert.That(lcd.Lines[0], Is.EqualTo("N:0 S:0 A:0     "));
+        Assert.That(lcd.Lines, Is.EqualTo(new[] { "PAIRING 120s    ", "none paired yet " }), "opening the window shows its countdown at once");
         time.Advance(TimeSpan.FromSeconds(33));
         Assert.That(pairing.Window.RemainingSeconds(runtime.NowMicros), Is.EqualTo(87));
 
@@ -56,11 +55,16 @@ public class PanelRuntimeTests
         var gestures = new ButtonGestures(time);
         var lcd = new MemoryDisplay(16, 2);
         var reset = new CountingReset();
-        using var runtime = new PanelRuntime(new PanelScreen(lcd, TimeSpan.FromSeconds(4), time), gestures, null, () => new PanelStatus(), reset, time, _ => { }, settlePairing: false);
+        var seen = new List<ButtonGesture>();
+        gestures.Gesture += seen.Add;
+        var screen = new PanelScreen(lcd, TimeSpan.FromSeconds(4), time);
+        using var runtime = new PanelRuntime(screen, gestures, null, () => new PanelStatus(), reset, time, _ => { }, settlePairing: false);
         using var button = new PanelButton(gpio, new ButtonSettings(0, Pin, ButtonPull.Up, true, TimeSpan.FromMilliseconds(30)), gestures, time);
         runtime.Start();
 
         Press(chip, time, TimeSpan.FromSeconds(16));
+        Assert.That(seen, Is.EqualTo(new[] { ButtonGesture.FactoryResetArmed }));
+        Assert.That(screen.Page, Is.EqualTo(PanelPage.FactoryReset));
         Assert.That(lcd.Lines, Is.EqualTo(new[] { "FACTORY RESET?  ", "press to confirm" }));
         Assert.That(reset.Requests, Is.Zero);
         Press(chip, time, TimeSpan.FromMilliseconds(300));
@@ -96,13 +100,7 @@ public class PanelRuntimeTests
         }
     }
 
-    private static void Press(FakeGpioDriver chip, FakeTimeProvider time, TimeSpan duration)
-    {
-        chip.Set(Pin, PinValue.Low);
-        time.Advance(duration);
-        chip.Set(Pin, PinValue.High);
-        time.Advance(TimeSpan.FromMilliseconds(50));
-    }
+    private static void Press(FakeGpioDriver chip, FakeTimeProvider time, TimeSpan duration) => ButtonPresses.Hold(chip, time, Pin, duration);
 
     private sealed class CountingReset : IFactoryReset
     {
