@@ -1,3 +1,4 @@
+using System.Device.Gpio;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Core;
 using KalkiEdge.Panel;
