@@ -1,6 +1,7 @@
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Images;
+using KalkiEdge.Appliance.Registry;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
@@ -85,7 +86,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     {
         var families = FamilySignature.Shipped.Where(f => Control.HasType(f.Pack)).ToList();
         var fingerprinter = new Fingerprinter(families, OuiTable.Shipped, GenericPack, settings.ConfidenceThreshold);
-        Pairing = new DevicePairing(settings, fingerprinter, new PairingAdmission(this), this);
+        Pairing = new DevicePairing(settings, fingerprinter, new RegistryAdmission(Registry), this);
         Engine.UnknownSources = Pairing;
         return Pairing;
     }
@@ -136,22 +137,37 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
         appliance.Control = ControlWiring.Create(packs, compiler, images, appliance.Clock, observer, appliance.Store, appliance._attestor);
         foreach (var (device, chain) in chains)
         {
-            var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
-            if (chain is null)
-            {
-                // Typed device: the control plane deploys its state's chain before the slot sees traffic.
-                appliance.Control.Register(slot, device.Type!, device.Group);
-            }
-            else
-            {
-                slot.Swap(chain.Instantiate());
-            }
-
-            appliance.Engine.Devices.Add(slot);
+            appliance.Engine.Devices.Add(appliance.CreateSlot(device, chain));
         }
 
+        appliance.Registry = DeviceRegistry.Open(appliance);
         return appliance;
     }
+
+    /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
+    public DeviceRegistry Registry { get; private set; } = null!;
+
+    /// <summary>
+    /// A device's slot with its defense in force before any frame can reach it: the chain's instance, or (typed
+    /// device) the chain of its state — <paramref name="state"/> when given, else its committed or initial state.
+    /// </summary>
+    internal DeviceSlot CreateSlot(DeviceConfig device, ChainDefinition? chain, string? state = null)
+    {
+        var slot = new DeviceSlot(device.Name, device.Mac, device.Ips);
+        if (chain is null)
+        {
+            Control.Register(slot, device.Type!, device.Group, state: state);
+        }
+        else
+        {
+            slot.Swap(chain.Instantiate());
+        }
+
+        return slot;
+    }
+
+    /// <summary>Attests an image chain now (run-time additions: refused rather than deployed when it fails).</summary>
+    internal bool Attest(ChainDefinition chain, out string reason) => _attestor.Attest(chain.Image ?? "", chain, out reason);
 
     /// <summary>From now on every deployment is attested by <paramref name="attestor"/> (make-before-break, fail-closed).</summary>
     public void UseAttestor(IImageAttestor attestor) => _attestor.Inner = attestor;
@@ -165,7 +181,8 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
     public void Log(string device, string element, long timeMicros, string message) =>
         _observer.OnUmboxLog(device, element, timeMicros, message);
 
-    private ChainDefinition? ResolveChain(DeviceConfig device, DiagnosticBag diagnostics)
+    /// <summary>The chain of a device with an image or chain text; null for a typed device (or after reporting why).</summary>
+    internal ChainDefinition? ResolveChain(DeviceConfig device, DiagnosticBag diagnostics)
     {
         if (device.Chain is { } text)
         {
@@ -184,7 +201,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
                 return image.Chain;
             }
 
-            diagnostics.Error(device.At, $"device '{device.Name}': no μmbox image named '{name}' (known: {string.Join(", ", Images.All.Select(i => i.Name).Order(StringComparer.Ordinal))})");
+            diagnostics.Error(device.ChainAt, $"device '{device.Name}': no μmbox image named '{name}' (known: {string.Join(", ", Images.All.Select(i => i.Name).Order(StringComparer.Ordinal))})");
             return null;
         }
 
@@ -195,7 +212,7 @@ public sealed class Appliance : IAlertSink, IUmboxLogSink, IDisposable
             return null;
         }
 
-        diagnostics.Error(device.At, $"device '{device.Name}': device type '{device.Type}' is not known (packs: {string.Join(", ", Packs.Select(p => p.Name).Order(StringComparer.Ordinal))})");
+        diagnostics.Error(device.ChainAt, $"device '{device.Name}': device type '{device.Type}' is not known (packs: {string.Join(", ", Packs.Select(p => p.Name).Order(StringComparer.Ordinal))})");
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
@@ -30,7 +31,8 @@ public sealed record ControlPlaneOptions
 public sealed class SecurityController : IPolicyEnvironment, IDisposable
 {
     private readonly Dictionary<string, CompiledPolicy> _policies = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ControlledDevice> _devices = new(StringComparer.Ordinal);
+    // Concurrent: the management API reads it while the registry adds and removes devices at run time.
+    private readonly ConcurrentDictionary<string, ControlledDevice> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ControlledDevice>> _groups = new(StringComparer.Ordinal);
     private readonly PolicyEngine _engine;
     private readonly ChainDeployer _deployer;
@@ -40,6 +42,13 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     private readonly ICommandSender? _commands;
     private readonly ControlPlaneOptions _options;
     private readonly Action<Alert> _handle;
+
+    // Held while alerts are evaluated and while devices or packs change, so evaluation never sees a device half
+    // registered (the evaluation thread and the registry's callers are different threads).
+    private readonly Lock _sync = new();
+
+    // Kept beside the dictionary: ConcurrentDictionary.Count takes every lock, and the watchdog asks per frame.
+    private int _controlledCount;
     private Thread? _loop;
     private volatile bool _stopping;
     private long _nextWatchdog;
@@ -86,41 +95,74 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     public bool HasType(string type) => _policies.ContainsKey(type);
 
     /// <summary>
-    /// Puts a device under control: its last committed state (after a restart) or its pack's initial state, with
-    /// that state's chain deployed before the device's first frame.
+    /// Puts a device under control: <paramref name="state"/> when given (a device edited at run time keeps its
+    /// state), else its last committed state (after a restart), else its pack's initial state, with that state's
+    /// chain deployed before the device's first frame. Safe while the control loop runs.
     /// </summary>
-    public ControlledDevice Register(DeviceSlot slot, string type, string? group = null, long? samplingIntervalMicros = null)
+    public ControlledDevice Register(DeviceSlot slot, string type, string? group = null, long? samplingIntervalMicros = null, string? state = null)
     {
-        var policy = _policies[type];
-        var state = _committed.TryGetValue(slot.Name, out var c) && policy.Pack.States.Contains(c.State) ? c.State : policy.Pack.Initial;
-        var device = new ControlledDevice(slot, policy.Pack, _engine.CreateState(slot.Name, policy, state), group,
-            samplingIntervalMicros ?? policy.Pack.DefaultSamplingIntervalMicros);
-        _devices.Add(slot.Name, device);
-        slot.ControlState = device;
-        if (group is not null)
+        lock (_sync)
         {
-            if (!_groups.TryGetValue(group, out var members))
+            var policy = _policies[type];
+            state = state is not null && policy.Pack.States.Contains(state) ? state
+                : _committed.TryGetValue(slot.Name, out var c) && policy.Pack.States.Contains(c.State) ? c.State : policy.Pack.Initial;
+            var device = new ControlledDevice(slot, policy.Pack, _engine.CreateState(slot.Name, policy, state), group,
+                samplingIntervalMicros ?? policy.Pack.DefaultSamplingIntervalMicros);
+            if (!_devices.TryAdd(slot.Name, device))
             {
-                _groups[group] = members = [];
+                throw new ArgumentException($"device '{slot.Name}' is already under control", nameof(slot));
             }
 
-            members.Add(device);
-        }
-
-        Deploy(device);
-        if (_devices.Count == 1)
-        {
-            // Compile every image the packs use up front (an image that does not build is known at start, and
-            // the first reaction does not pay for compilation) and make the first ready instances.
-            foreach (var image in _policies.Values.SelectMany(p => p.Pack.Chains).Select(c => c.Image).Distinct(StringComparer.Ordinal))
+            _controlledCount++;
+            slot.ControlState = device;
+            if (group is not null)
             {
-                _deployer.Prepare(image);
+                if (!_groups.TryGetValue(group, out var members))
+                {
+                    _groups[group] = members = [];
+                }
+
+                members.Add(device);
             }
 
-            _deployer.Replenish();
-        }
+            Deploy(device);
+            if (_controlledCount == 1)
+            {
+                // Compile every image the packs use up front (an image that does not build is known at start, and
+                // the first reaction does not pay for compilation) and make the first ready instances.
+                foreach (var image in _policies.Values.SelectMany(p => p.Pack.Chains).Select(c => c.Image).Distinct(StringComparer.Ordinal))
+                {
+                    _deployer.Prepare(image);
+                }
 
-        return device;
+                _deployer.Replenish();
+            }
+
+            return device;
+        }
+    }
+
+    /// <summary>
+    /// Takes a device out of control (deleted or about to be replaced at run time). Its queued alerts find no device
+    /// and are ignored. Returns the device, or null when it was not controlled.
+    /// </summary>
+    public ControlledDevice? Unregister(string name)
+    {
+        lock (_sync)
+        {
+            if (!_devices.TryRemove(name, out var device))
+            {
+                return null;
+            }
+
+            _controlledCount--;
+            if (device.Group is not null && _groups.TryGetValue(device.Group, out var members))
+            {
+                members.Remove(device);
+            }
+
+            return device;
+        }
     }
 
     /// <summary>
@@ -154,14 +196,17 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     /// <summary>Evaluates every queued alert now, on the calling thread. Returns how many were handled.</summary>
     public int Drain()
     {
-        Watchdog();
-        int n = 0;
-        while (!Alerts.IsEmpty)
+        lock (_sync)
         {
-            n += Alerts.Drain(_handle);
-        }
+            Watchdog();
+            int n = 0;
+            while (!Alerts.IsEmpty)
+            {
+                n += Alerts.Drain(_handle);
+            }
 
-        return n;
+            return n;
+        }
     }
 
     /// <summary>
@@ -194,13 +239,13 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
 
     public int GroupMembersInState(string device, string? type, string state)
     {
-        if (!_devices.TryGetValue(device, out var d) || d.Group is null)
+        if (!_devices.TryGetValue(device, out var d) || d.Group is null || !_groups.TryGetValue(d.Group, out var members))
         {
             return 0;
         }
 
         int n = 0;
-        foreach (var m in _groups[d.Group])
+        foreach (var m in members)
         {
             if (m != d && m.State == state && (type is null || m.Pack.Name == type))
             {
@@ -294,7 +339,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     /// <summary>Raises <c>device-unavailable</c> for monitored devices whose readings stopped.</summary>
     private void Watchdog()
     {
-        if (_devices.Count == 0)
+        if (_controlledCount == 0)
         {
             // Only registered devices get telemetry watches: a site without any skips the clock read, which is
             // a large share of the per-frame cost when replay drains after every frame.
@@ -308,7 +353,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         }
 
         _nextWatchdog = now + _options.WatchdogPeriodMicros;
-        foreach (var d in _devices.Values)
+        foreach (var (_, d) in _devices)
         {
             if (d.Watch?.CheckUnavailable(now) == true)
             {

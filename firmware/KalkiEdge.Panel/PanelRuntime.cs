@@ -77,6 +77,9 @@ public sealed class PanelRuntime : IDisposable
         _timer?.Dispose();
     }
 
+    /// <summary>A gesture from elsewhere than the GPIO line (the simulation's keyboard).</summary>
+    public void Apply(ButtonGesture gesture) => OnGesture(gesture);
+
     private void OnGesture(ButtonGesture gesture)
     {
         var now = NowMicros;

@@ -6,12 +6,15 @@ namespace KalkiEdge.Store;
 
 /// <summary>
 /// The appliance's one SQLite file: WAL journal, versioned migrations at open, catalog sync (packs, images,
-/// devices) and restart reads. Writes during operation go through <see cref="StoreWriter"/> so that enforcement
+/// devices), restart reads, the runtime device registry, management accounts and the management API's reads. Writes during operation go through <see cref="StoreWriter"/> so that enforcement
 /// never waits for the disk.
 /// </summary>
-public sealed class KalkiStore : IDisposable
+public sealed partial class KalkiStore : IDisposable
 {
     private readonly SqliteConnection _connection;
+
+    // One connection, shared by start-up, the management API's threads and the registry: every use holds the gate.
+    private readonly Lock _gate = new();
 
     private KalkiStore(string path, SqliteConnection connection)
     {
@@ -21,7 +24,16 @@ public sealed class KalkiStore : IDisposable
 
     public string Path { get; }
 
-    public int SchemaVersion => (int)(long)Scalar("PRAGMA user_version")!;
+    public int SchemaVersion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (int)(long)Scalar("PRAGMA user_version")!;
+            }
+        }
+    }
 
     public static int LatestVersion => Schema.Migrations.Length;
 
@@ -52,7 +64,16 @@ public sealed class KalkiStore : IDisposable
         return connection;
     }
 
-    public string JournalMode => (string)Scalar("PRAGMA journal_mode")!;
+    public string JournalMode
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (string)Scalar("PRAGMA journal_mode")!;
+            }
+        }
+    }
 
     private void Migrate()
     {
@@ -68,120 +89,144 @@ public sealed class KalkiStore : IDisposable
     /// <summary>Writes the packs (types, sensors, commands, states, alert types and conditions, rules, chains) and images.</summary>
     public void SyncCatalog(IEnumerable<DeviceTypePack> packs, IEnumerable<(string Name, int Version, string Chain, string Measurement)> images)
     {
-        using var tx = _connection.BeginTransaction();
-        foreach (var image in images)
+        lock (_gate)
         {
-            Execute("INSERT INTO umbox_images (name, version, chain, measurement) VALUES ($n, $v, $c, $m) ON CONFLICT(name, version) DO UPDATE SET chain = $c, measurement = $m",
-                tx, ("$n", image.Name), ("$v", image.Version), ("$c", image.Chain), ("$m", image.Measurement));
+            using var tx = _connection.BeginTransaction();
+            foreach (var image in images)
+            {
+                Execute("INSERT INTO umbox_images (name, version, chain, measurement) VALUES ($n, $v, $c, $m) ON CONFLICT(name, version) DO UPDATE SET chain = $c, measurement = $m",
+                    tx, ("$n", image.Name), ("$v", image.Version), ("$c", image.Chain), ("$m", image.Measurement));
+            }
+
+            foreach (var pack in packs)
+            {
+                // Replace the type's definition wholesale: children cascade.
+                Execute("DELETE FROM device_types WHERE name = $n", tx, ("$n", pack.Name));
+                var typeId = (long)Scalar("INSERT INTO device_types (name, description, initial_state, sampling_interval_us, source) VALUES ($n, $d, $i, $s, $f) RETURNING id",
+                    tx, ("$n", pack.Name), ("$d", pack.Description), ("$i", pack.Initial), ("$s", pack.DefaultSamplingIntervalMicros), ("$f", pack.At.File))!;
+                foreach (var s in pack.Sensors)
+                {
+                    Execute("INSERT INTO sensors (type_id, name, value_kind) VALUES ($t, $n, $k)", tx, ("$t", typeId), ("$n", s.Name), ("$k", s.Kind.ToString().ToLowerInvariant()));
+                }
+
+                foreach (var c in pack.Commands)
+                {
+                    Execute("INSERT INTO commands (type_id, name) VALUES ($t, $n)", tx, ("$t", typeId), ("$n", c.Name));
+                }
+
+                for (int i = 0; i < pack.States.Count; i++)
+                {
+                    Execute("INSERT INTO security_states (type_id, name, ordinal) VALUES ($t, $n, $o)", tx, ("$t", typeId), ("$n", pack.States[i]), ("$o", i));
+                }
+
+                foreach (var a in pack.AlertTypes)
+                {
+                    Execute("INSERT INTO alert_types (name, source, type_id) VALUES ($n, 'pack', $t) ON CONFLICT(name) DO UPDATE SET type_id = $t", tx, ("$n", a), ("$t", typeId));
+                }
+
+                foreach (var c in pack.TelemetryAlerts)
+                {
+                    Execute("INSERT INTO alert_conditions (type_id, alert_type, definition) VALUES ($t, $a, $d)", tx, ("$t", typeId), ("$a", c.AlertType), ("$d", Describe(c)));
+                }
+
+                foreach (var r in pack.Rules)
+                {
+                    Execute("INSERT INTO policy_rules (type_id, name, from_states, to_state, priority, window_us, definition) VALUES ($t, $n, $f, $to, $p, $w, $d)",
+                        tx, ("$t", typeId), ("$n", r.Name), ("$f", string.Join(",", r.From)), ("$to", r.To), ("$p", r.Priority), ("$w", r.WindowMicros), ("$d", r.When.ToString()));
+                }
+
+                foreach (var c in pack.Chains)
+                {
+                    Execute("INSERT INTO type_state_chains (type_id, state, image) VALUES ($t, $s, $i)", tx, ("$t", typeId), ("$s", c.State), ("$i", c.Image));
+                }
+            }
+
+            foreach (var builtIn in Core.AlertTypes.BuiltIn)
+            {
+                Execute("INSERT INTO alert_types (name, source) VALUES ($n, 'built-in') ON CONFLICT(name) DO NOTHING", tx, ("$n", builtIn));
+            }
+
+            tx.Commit();
         }
-
-        foreach (var pack in packs)
-        {
-            // Replace the type's definition wholesale: children cascade.
-            Execute("DELETE FROM device_types WHERE name = $n", tx, ("$n", pack.Name));
-            var typeId = (long)Scalar("INSERT INTO device_types (name, description, initial_state, sampling_interval_us, source) VALUES ($n, $d, $i, $s, $f) RETURNING id",
-                tx, ("$n", pack.Name), ("$d", pack.Description), ("$i", pack.Initial), ("$s", pack.DefaultSamplingIntervalMicros), ("$f", pack.At.File))!;
-            foreach (var s in pack.Sensors)
-            {
-                Execute("INSERT INTO sensors (type_id, name, value_kind) VALUES ($t, $n, $k)", tx, ("$t", typeId), ("$n", s.Name), ("$k", s.Kind.ToString().ToLowerInvariant()));
-            }
-
-            foreach (var c in pack.Commands)
-            {
-                Execute("INSERT INTO commands (type_id, name) VALUES ($t, $n)", tx, ("$t", typeId), ("$n", c.Name));
-            }
-
-            for (int i = 0; i < pack.States.Count; i++)
-            {
-                Execute("INSERT INTO security_states (type_id, name, ordinal) VALUES ($t, $n, $o)", tx, ("$t", typeId), ("$n", pack.States[i]), ("$o", i));
-            }
-
-            foreach (var a in pack.AlertTypes)
-            {
-                Execute("INSERT INTO alert_types (name, source, type_id) VALUES ($n, 'pack', $t) ON CONFLICT(name) DO UPDATE SET type_id = $t", tx, ("$n", a), ("$t", typeId));
-            }
-
-            foreach (var c in pack.TelemetryAlerts)
-            {
-                Execute("INSERT INTO alert_conditions (type_id, alert_type, definition) VALUES ($t, $a, $d)", tx, ("$t", typeId), ("$a", c.AlertType), ("$d", Describe(c)));
-            }
-
-            foreach (var r in pack.Rules)
-            {
-                Execute("INSERT INTO policy_rules (type_id, name, from_states, to_state, priority, window_us, definition) VALUES ($t, $n, $f, $to, $p, $w, $d)",
-                    tx, ("$t", typeId), ("$n", r.Name), ("$f", string.Join(",", r.From)), ("$to", r.To), ("$p", r.Priority), ("$w", r.WindowMicros), ("$d", r.When.ToString()));
-            }
-
-            foreach (var c in pack.Chains)
-            {
-                Execute("INSERT INTO type_state_chains (type_id, state, image) VALUES ($t, $s, $i)", tx, ("$t", typeId), ("$s", c.State), ("$i", c.Image));
-            }
-        }
-
-        foreach (var builtIn in Core.AlertTypes.BuiltIn)
-        {
-            Execute("INSERT INTO alert_types (name, source) VALUES ($n, 'built-in') ON CONFLICT(name) DO NOTHING", tx, ("$n", builtIn));
-        }
-
-        tx.Commit();
     }
 
     /// <summary>Registers or updates devices (identity only: a device's committed state is never overwritten here).</summary>
     public void SyncDevices(IEnumerable<DeviceRecord> devices)
     {
-        using var tx = _connection.BeginTransaction();
-        foreach (var d in devices)
+        lock (_gate)
         {
-            long? groupId = d.Group is null ? null : (long)Scalar("INSERT INTO groups (name) VALUES ($g) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$g", d.Group))!;
-            var id = (long)Scalar("""
-                INSERT INTO devices (name, description, type, group_id, mac, ips, credentials, sampling_interval_us) VALUES ($n, $d, $t, $g, $m, $i, $c, $s)
-                ON CONFLICT(name) DO UPDATE SET description = $d, type = $t, group_id = $g, mac = $m, ips = $i, credentials = $c, sampling_interval_us = $s
-                RETURNING id
-                """, tx, ("$n", d.Name), ("$d", d.Description), ("$t", d.Type), ("$g", groupId), ("$m", d.Mac), ("$i", string.Join(",", d.Ips)),
-                ("$c", d.Credentials), ("$s", d.SamplingIntervalMicros))!;
-            Execute("DELETE FROM device_tags WHERE device_id = $d", tx, ("$d", id));
-            foreach (var tag in d.Tags ?? [])
+            using var tx = _connection.BeginTransaction();
+            foreach (var d in devices)
             {
-                var tagId = (long)Scalar("INSERT INTO tags (name) VALUES ($t) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$t", tag))!;
-                Execute("INSERT INTO device_tags (device_id, tag_id) VALUES ($d, $t)", tx, ("$d", id), ("$t", tagId));
+                long? groupId = d.Group is null ? null : (long)Scalar("INSERT INTO groups (name) VALUES ($g) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$g", d.Group))!;
+                var id = (long)Scalar("""
+                    INSERT INTO devices (name, description, type, group_id, mac, ips, credentials, sampling_interval_us) VALUES ($n, $d, $t, $g, $m, $i, $c, $s)
+                    ON CONFLICT(name) DO UPDATE SET description = $d, type = $t, group_id = $g, mac = $m, ips = $i, credentials = $c, sampling_interval_us = $s
+                    RETURNING id
+                    """, tx, ("$n", d.Name), ("$d", d.Description), ("$t", d.Type), ("$g", groupId), ("$m", d.Mac), ("$i", string.Join(",", d.Ips)),
+                    ("$c", d.Credentials), ("$s", d.SamplingIntervalMicros))!;
+                Execute("DELETE FROM device_tags WHERE device_id = $d", tx, ("$d", id));
+                foreach (var tag in d.Tags ?? [])
+                {
+                    var tagId = (long)Scalar("INSERT INTO tags (name) VALUES ($t) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$t", tag))!;
+                    Execute("INSERT INTO device_tags (device_id, tag_id) VALUES ($d, $t)", tx, ("$d", id), ("$t", tagId));
+                }
             }
-        }
 
-        tx.Commit();
+            tx.Commit();
+        }
     }
 
     /// <summary>Every device's last committed state and image (devices never transitioned have none).</summary>
     public Dictionary<string, CommittedDeviceState> LoadDeviceStates()
     {
-        var result = new Dictionary<string, CommittedDeviceState>(StringComparer.Ordinal);
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT name, state, image, state_since_us FROM devices WHERE state IS NOT NULL";
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        lock (_gate)
         {
-            result[r.GetString(0)] = new CommittedDeviceState(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? 0 : r.GetInt64(3));
-        }
+            var result = new Dictionary<string, CommittedDeviceState>(StringComparer.Ordinal);
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT name, state, image, state_since_us FROM devices WHERE state IS NOT NULL";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                result[r.GetString(0)] = new CommittedDeviceState(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? 0 : r.GetInt64(3));
+            }
 
-        return result;
+            return result;
+        }
     }
 
     /// <summary>Runs a read-only query and returns the first column of each row (tests, status pages).</summary>
     public List<object?> Column(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = SqlCommands.Create(_connection, null, sql, parameters);
-        using var r = cmd.ExecuteReader();
-        var result = new List<object?>();
-        while (r.Read())
+        lock (_gate)
         {
-            result.Add(r.IsDBNull(0) ? null : r.GetValue(0));
-        }
+            using var cmd = SqlCommands.Create(_connection, null, sql, parameters);
+            using var r = cmd.ExecuteReader();
+            var result = new List<object?>();
+            while (r.Read())
+            {
+                result.Add(r.IsDBNull(0) ? null : r.GetValue(0));
+            }
 
-        return result;
+            return result;
+        }
     }
 
-    public long Count(string table) => (long)Scalar($"SELECT COUNT(*) FROM {table}")!;
+    public long Count(string table)
+    {
+        lock (_gate)
+        {
+            return (long)Scalar($"SELECT COUNT(*) FROM {table}")!;
+        }
+    }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _connection.Dispose();
+        }
+    }
 
     internal object? Scalar(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
     {
@@ -189,10 +234,10 @@ public sealed class KalkiStore : IDisposable
         return cmd.ExecuteScalar();
     }
 
-    private void Execute(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
+    private int Execute(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
     {
         using var cmd = SqlCommands.Create(_connection, tx, sql, parameters);
-        cmd.ExecuteNonQuery();
+        return cmd.ExecuteNonQuery();
     }
 
     private static string Describe(TelemetryAlertCondition c) =>

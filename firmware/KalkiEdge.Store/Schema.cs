@@ -57,5 +57,20 @@ internal static class Schema
         CREATE TABLE audit_log (id INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
         CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         """,
+
+        // 2: devices added at run time (dashboard, pairing): the full definition, so they are rebuilt at start.
+        """
+        CREATE TABLE runtime_devices (name TEXT PRIMARY KEY, mac TEXT NOT NULL, ips TEXT NOT NULL DEFAULT '',
+            type TEXT, image TEXT, chain TEXT, group_name TEXT, description TEXT NOT NULL DEFAULT '',
+            credentials_user TEXT, credentials_password TEXT, created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL,
+            CHECK ((type IS NOT NULL) + (image IS NOT NULL) + (chain IS NOT NULL) = 1));
+        """,
+
+        // 3: management accounts (slow salted password hashes) and API tokens (SHA-256 of 256-bit random tokens).
+        """
+        CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, created_us INTEGER NOT NULL);
+        CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+            owner TEXT NOT NULL, created_us INTEGER NOT NULL, last_used_us INTEGER);
+        """,
     ];
 }

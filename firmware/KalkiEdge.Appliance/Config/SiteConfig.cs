@@ -15,7 +15,14 @@ public sealed record DeviceConfig(string Name, ulong Mac, IReadOnlyList<UInt128>
     /// <summary>An explicit chain in the chain language (when neither type nor image is given).</summary>
     public string? Chain { get; init; }
 
+    /// <summary>Where the type, image or chain is given (chain errors are reported within its text from here).</summary>
     public SourceSpan ChainAt { get; init; }
+
+    public SourceSpan NameAt { get; init; }
+
+    public SourceSpan MacAt { get; init; }
+
+    public SourceSpan IpsAt { get; init; }
 
     public string? Group { get; init; }
 
@@ -46,4 +53,17 @@ public sealed class SiteConfig
 
     /// <summary>Raw top-level sections that later modules read themselves (interfaces, management, …).</summary>
     public IReadOnlyDictionary<string, ArgNode> Sections { get; init; } = new Dictionary<string, ArgNode>();
+
+    /// <summary>The same site keeping its store elsewhere (the simulation keeps one in a directory of its own).</summary>
+    public SiteConfig WithDataDir(string dataDir) => new()
+    {
+        File = File,
+        UmboxesDir = UmboxesDir,
+        DataDir = dataDir,
+        UnknownDevices = UnknownDevices,
+        NetworkBroadcastChain = NetworkBroadcastChain,
+        NetworkBroadcastAt = NetworkBroadcastAt,
+        Devices = Devices,
+        Sections = Sections,
+    };
 }

@@ -68,6 +68,16 @@ public static class SiteConfigLoader
         return beside;
     }
 
+    /// <summary>
+    /// One device entry, checked exactly as in kalki.yaml (the runtime device registry validates with it). Errors go
+    /// to <paramref name="diagnostics"/>; the result is only safe to use when there are none.
+    /// </summary>
+    public static DeviceConfig? ParseDevice(ArgNode node, DiagnosticBag diagnostics)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return Device(new ElementArgs("config", node.At, [], diagnostics, NoResources.Instance), node, new NamePool());
+    }
+
     private static DeviceConfig? Device(ElementArgs config, ArgNode node, NamePool names)
     {
         var d = config.Map(node, "device");
@@ -117,10 +127,13 @@ public static class SiteConfigLoader
 
         var result = new DeviceConfig(name, mac, ips.ToArray(), node.At) // exact size: kept for the appliance's life
         {
+            NameAt = d.Node("name")?.At ?? node.At,
+            MacAt = macNode?.At ?? node.At,
+            IpsAt = d.Node("ip")?.At ?? node.At,
             Type = type is null ? null : names.Share(d.ScalarText(type)),
             Image = image is null ? null : names.Share(d.ScalarText(image)),
             Chain = chain is null ? null : d.ScalarText(chain),
-            ChainAt = chain?.At ?? node.At,
+            ChainAt = (chain ?? image ?? type)?.At ?? node.At,
             Group = d.Node("group") is { } g ? names.Share(d.ScalarText(g)) : null,
             Description = d.String("description", ""),
         };
@@ -130,21 +143,23 @@ public static class SiteConfigLoader
         return result;
     }
 
-    private static void CheckUnique(List<DeviceConfig> devices, DiagnosticBag diagnostics)
+    /// <summary>Names, MACs and IPs are unique across <paramref name="devices"/>; each clash is reported at its later occurrence.</summary>
+    public static void CheckUnique(IEnumerable<DeviceConfig> devices, DiagnosticBag diagnostics)
     {
-        foreach (var dup in devices.GroupBy(d => d.Name).Where(g => g.Count() > 1))
+        var all = devices.ToList();
+        foreach (var dup in all.GroupBy(d => d.Name).Where(g => g.Count() > 1))
         {
-            diagnostics.Error(dup.Skip(1).First().At, $"device name '{dup.Key}' is used {dup.Count()} times");
+            diagnostics.Error(dup.Skip(1).First().NameAt, $"device name '{dup.Key}' is used {dup.Count()} times");
         }
 
-        foreach (var dup in devices.GroupBy(d => d.Mac).Where(g => g.Count() > 1 && g.Key != 0))
+        foreach (var dup in all.GroupBy(d => d.Mac).Where(g => g.Count() > 1 && g.Key != 0))
         {
-            diagnostics.Error(dup.Skip(1).First().At, $"MAC {DataPlane.Mac.Format(dup.Key)} is given to {string.Join(" and ", dup.Select(d => d.Name))}");
+            diagnostics.Error(dup.Skip(1).First().MacAt, $"MAC {DataPlane.Mac.Format(dup.Key)} is given to {string.Join(" and ", dup.Select(d => d.Name))}");
         }
 
-        foreach (var dup in devices.SelectMany(d => d.Ips.Select(ip => (ip, d))).GroupBy(x => x.ip).Where(g => g.Count() > 1))
+        foreach (var dup in all.SelectMany(d => d.Ips.Select(ip => (ip, d))).GroupBy(x => x.ip).Where(g => g.Count() > 1))
         {
-            diagnostics.Error(dup.Skip(1).First().d.At, $"IP {Ip.Format(dup.Key)} is bound to {string.Join(" and ", dup.Select(x => x.d.Name))}");
+            diagnostics.Error(dup.Skip(1).First().d.IpsAt, $"IP {Ip.Format(dup.Key)} is bound to {string.Join(" and ", dup.Select(x => x.d.Name))}");
         }
     }
 

@@ -16,11 +16,17 @@ internal static class ApplianceLoader
     /// </summary>
     private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
-    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false)
+    /// <param name="dataDir">Where the store goes instead of the config's data-dir (the simulation's throwaway directory).</param>
+    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false, string? dataDir = null)
     {
         var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(path, diagnostics);
+        if (config is not null && dataDir is not null)
+        {
+            config = config.WithDataDir(dataDir);
+        }
+
         var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
         foreach (var d in diagnostics.Items)
         {

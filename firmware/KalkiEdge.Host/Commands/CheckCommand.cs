@@ -5,7 +5,7 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
-using KalkiEdge.Host.Management;
+using KalkiEdge.Management;
 using KalkiEdge.Panel;
 
 namespace KalkiEdge.Host.Commands;

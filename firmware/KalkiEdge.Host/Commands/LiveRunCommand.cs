@@ -2,6 +2,7 @@ using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Management;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -15,7 +16,7 @@ internal static class LiveRunCommand
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
     /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
-    public static int Execute(Appliance.Appliance appliance, ArgNode section, Management.ManagementHost management, LiveSigning? signing, ShutdownSignal stop)
+    public static int Execute(Appliance.Appliance appliance, ArgNode section, ManagementHost management, LiveSigning? signing, ShutdownSignal stop)
     {
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
@@ -88,7 +89,7 @@ internal static class LiveRunCommand
         };
     }
 
-    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, Management.ManagementHost management, ShutdownSignal stop)
+    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, ManagementHost management, ShutdownSignal stop)
     {
         // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
         // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads

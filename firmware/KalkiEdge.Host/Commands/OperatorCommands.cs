@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
-using KalkiEdge.Host.Management;
+using KalkiEdge.Management;
 
 namespace KalkiEdge.Host.Commands;
 

@@ -1,6 +1,9 @@
 using System.Globalization;
-using KalkiEdge.Host.Management;
+using KalkiEdge.Management;
+using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Live;
+using KalkiEdge.Assurance;
+using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
@@ -23,14 +26,34 @@ internal static class RunCommand
             return ExitCodes.Usage;
         }
 
+        // A site's appliance keeps its state in its data directory; the simulation keeps its store (dashboard
+        // account, runtime devices, history) in a directory of its own that is deleted when it ends.
+        var scratch = cl.Option("--config") is null ? Directory.CreateTempSubdirectory("kalki-edge-simulation-") : null;
+        try
+        {
+            return Run(cl, speed, scratch?.FullName);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            scratch?.Delete(recursive: true);
+        }
+    }
+
+    private static int Run(CommandLine cl, double speed, string? scratchDataDir)
+    {
         // First in, last out: SIGTERM stays handled (graceful) until the store has been flushed and closed.
         using var shutdown = new ShutdownSignal();
         var observer = new ConsoleObserver(Console.Out);
-        // A site's appliance keeps its state in the store; the simulation profile runs in memory.
-        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, persist: cl.Option("--config") is not null);
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, persist: true, dataDir: scratchDataDir);
         if (appliance is null)
         {
             return ExitCodes.Invalid;
+        }
+
+        foreach (var warning in appliance.Registry.StartupWarnings)
+        {
+            Console.Error.WriteLine($"WARNING: {warning}");
         }
 
         // Attestation of every chain in force (fail-closed on mismatch) before any traffic; signing when configured.
@@ -49,6 +72,8 @@ internal static class RunCommand
         {
             return ExitCodes.Invalid;
         }
+
+        using var panel = PanelWiring.Start(appliance, PanelStatusOf(appliance, assurance, management), mode == "simulation", Console.Out, shutdown.Request);
 
         try
         {
@@ -79,6 +104,13 @@ internal static class RunCommand
 
         StatusTable.Print(Console.Out, appliance, result);
         return ExitCodes.Ok;
+    }
+
+    private static PanelStatusSource PanelStatusOf(Appliance.Appliance appliance, ReplayAssurance assurance, ManagementHost management)
+    {
+        var hypervisor = assurance.Services?.Hypervisor is { } hv ? (hv.IsHardwareProtected ? "hardware" : hv.Backend.ToString().ToLowerInvariant()) : "off";
+        var signing = AssuranceServices.ModeName(assurance.Services?.Signing.Mode ?? SigningMode.Off);
+        return new PanelStatusSource(appliance, management.Address, hypervisor, signing);
     }
 
     private static int WarmThen(Appliance.Appliance appliance, Func<int> run)

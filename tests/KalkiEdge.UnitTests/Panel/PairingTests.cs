@@ -84,6 +84,36 @@ public class PairingTests
     }
 
     [Test]
+    public void A_paired_device_is_a_runtime_device_of_the_registry_and_survives_a_restart()
+    {
+        var data = Directory.CreateTempSubdirectory("kalki-pairing-").FullName;
+        try
+        {
+            var timeline = new Timeline();
+            PairingTraffic.Introduce(timeline, PairingTraffic.Unknown, EspHost, Start + Second);
+            string name;
+            using (var appliance = Replay(timeline, windowAt: 0, dataDir: data))
+            {
+                name = _paired.Single().Verdict.DeviceName;
+                var registered = appliance.Registry.Find(name)!;
+                Assert.That(registered.Origin, Is.EqualTo(ControlPlane.Registry.DeviceOrigin.Runtime));
+                Assert.That(registered.Spec.Description, Does.Contain("generic-iot (0% confidence); NEEDS REVIEW; evidence: dhcp host-name 'esp_3c71bf'"));
+                Assert.That(appliance.Store!.Store.Column("SELECT actor || ' ' || action FROM audit_log WHERE action = 'device-add'"), Is.EqualTo(new[] { "panel device-add" }));
+            }
+
+            var diagnostics = new DiagnosticBag();
+            using var restarted = ApplianceHost.Build(new SiteConfig { File = "site.yaml", UmboxesDir = SiteConfigLoader.DefaultUmboxesDir(), DataDir = data }, diagnostics, new Recorder(_alerts, _transitions), persist: true)!;
+            Assert.That(restarted.Engine.Devices.ByMac(MacOf(EspHost.Mac))?.Name, Is.EqualTo(name));
+            Assert.That(ApplianceHost.StateOf(restarted.Engine.Devices.ByName(name)!), Is.EqualTo("Normal"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Test]
     public void A_device_appearing_after_the_window_closed_is_never_admitted_and_alerts_once()
     {
         var timeline = new Timeline();
@@ -160,11 +190,11 @@ public class PairingTests
 
     private static ulong MacOf(string text) => Mac.TryParse(text, out var mac) ? mac : throw new ArgumentException(text);
 
-    private ApplianceHost Replay(Timeline timeline, double windowAt, TimeSpan? windowLength = null, int maxCandidates = 8)
+    private ApplianceHost Replay(Timeline timeline, double windowAt, TimeSpan? windowLength = null, int maxCandidates = 8, string? dataDir = null)
     {
         var diagnostics = new DiagnosticBag();
-        var config = new SiteConfig { File = "site.yaml", UmboxesDir = SiteConfigLoader.DefaultUmboxesDir() };
-        var appliance = ApplianceHost.Build(config, diagnostics, new Recorder(_alerts, _transitions)) ?? throw new InvalidOperationException(diagnostics.ToString());
+        var config = new SiteConfig { File = "site.yaml", UmboxesDir = SiteConfigLoader.DefaultUmboxesDir(), DataDir = dataDir ?? "" };
+        var appliance = ApplianceHost.Build(config, diagnostics, new Recorder(_alerts, _transitions), persist: dataDir is not null) ?? throw new InvalidOperationException(diagnostics.ToString());
         var settings = PairingSettings.Default with { MaxCandidates = maxCandidates, Window = windowLength ?? PairingSettings.Default.Window };
         appliance.EnablePairing(settings).Paired += _paired.Add;
         var pairing = new ReplayPairing(TimeSpan.FromSeconds(windowAt), windowLength, new HashSet<ulong> { MacOf(PairingTraffic.Gateway.Mac) });

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>GET /health: enough for a boot test or a monitor to know the appliance is up and how it is protected.</summary>
 public sealed record HealthReport(

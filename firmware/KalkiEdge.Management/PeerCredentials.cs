@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// Who is on the other end of a Unix socket, from the kernel (SO_PEERCRED), not from anything the client says:

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Hosting.Systemd;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// sd_notify for the systemd unit (Type=notify, WatchdogSec=): READY=1 once traffic is being handled, and

@@ -2,14 +2,32 @@ using System.Globalization;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
-/// Site config <c>management: { listen: HOST:PORT, control-socket: PATH }</c>. <c>listen</c> is the HTTP address
-/// (GET /health); <c>control-socket</c> is the operator's local Unix socket (<see cref="OperatorApi"/>).
+/// Site config <c>management: { listen: HOST:PORT, control-socket: PATH, certificate: PATH, key: PATH, metrics: auth|open }</c>.
+/// <c>listen</c> is the dashboard's address: plain HTTP only on loopback, HTTPS (with the certificate first boot makes,
+/// <c>DATA_DIR/keys/tls.crt</c> and <c>tls.key</c>) anywhere else; <c>control-socket</c> is the operator's local Unix
+/// socket (<see cref="OperatorApi"/>); <c>metrics: open</c> serves /metrics without authentication.
 /// </summary>
 public sealed record ManagementSettings(string Listen, string ControlSocket)
 {
+    public string? Certificate { get; init; }
+
+    public string? Key { get; init; }
+
+    public bool MetricsOpen { get; init; }
+
+    /// <summary>Loopback addresses may serve plain HTTP: nothing leaves the appliance.</summary>
+    public bool IsLoopback
+    {
+        get
+        {
+            var host = Listen[..Listen.LastIndexOf(':')].Trim('[', ']');
+            return host == "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+        }
+    }
+
     public const string Section = "management";
     public const string DefaultListen = "127.0.0.1:8080";
 
@@ -40,22 +58,27 @@ public sealed record ManagementSettings(string Listen, string ControlSocket)
     }
 
     /// <summary>Reads the section (absent = defaults); every error, with its line, goes to <paramref name="diagnostics"/>.</summary>
-    public static ManagementSettings Read(IReadOnlyDictionary<string, ArgNode> sections, DiagnosticBag diagnostics)
+    public static ManagementSettings Read(IReadOnlyDictionary<string, ArgNode> sections, DiagnosticBag diagnostics, string dataDir = "")
     {
         ArgumentNullException.ThrowIfNull(sections);
+        var keys = Path.Combine(dataDir, "keys");
+        var defaults = new ManagementSettings(DefaultListen, DefaultControlSocket) { Certificate = Path.Combine(keys, "tls.crt"), Key = Path.Combine(keys, "tls.key") };
         if (!sections.TryGetValue(Section, out var node))
         {
-            return new ManagementSettings(DefaultListen, DefaultControlSocket);
+            return defaults;
         }
 
         var args = ConfigSection.Args(Section, node, diagnostics);
         if (args is null)
         {
-            return new ManagementSettings(DefaultListen, DefaultControlSocket);
+            return defaults;
         }
 
         var listen = args.String("listen", DefaultListen);
         var socket = args.String("control-socket", DefaultControlSocket);
+        var certificate = args.String("certificate", defaults.Certificate!);
+        var key = args.String("key", defaults.Key!);
+        var metricsOpen = args.Choice("metrics", "auth", "auth", "open") == "open";
         args.RejectUnknown();
         var colon = listen.LastIndexOf(':');
         if (colon <= 0 || !ushort.TryParse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out _)
@@ -70,6 +93,6 @@ public sealed record ManagementSettings(string Listen, string ControlSocket)
             diagnostics.Error(args.Node("control-socket")?.At ?? node.At, $"management: 'control-socket' must be an absolute path of at most 107 bytes, got '{socket}'");
         }
 
-        return new ManagementSettings(listen, socket);
+        return new ManagementSettings(listen, socket) { Certificate = certificate, Key = key, MetricsOpen = metricsOpen };
     }
 }

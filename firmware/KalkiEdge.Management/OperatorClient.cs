@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Serialization.Metadata;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>The CLI's side of the control socket: HTTP over AF_UNIX to the running appliance.</summary>
 internal sealed class OperatorClient : IDisposable

@@ -4,24 +4,31 @@ using KalkiEdge.Assurance;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.Hypervisor;
+using KalkiEdge.Management.Api;
+using KalkiEdge.Management.Auth;
+using KalkiEdge.Management.Live;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
-/// What runs beside the traffic in `kalki-edge run`: the management server (GET /health), the operator's
+/// What runs beside the traffic in `kalki-edge run`: the management server (dashboard, API, GET /health), the operator's
 /// control socket, and the systemd notifications. Started after the appliance is built and attested; READY is sent once traffic flows.
 /// </summary>
-internal sealed class ManagementHost : IAsyncDisposable
+public sealed class ManagementHost : IAsyncDisposable
 {
     private readonly ManagementServer _server;
     private readonly OperatorApi? _operator;
     private readonly SystemdIntegration _systemd;
+    private readonly ManagementContext _context;
+    private readonly ApplianceEvents _events;
 
-    private ManagementHost(ManagementServer server, OperatorApi? operatorApi, SystemdIntegration systemd)
+    private ManagementHost(ManagementServer server, OperatorApi? operatorApi, SystemdIntegration systemd, ManagementContext context, ApplianceEvents events)
     {
         _server = server;
         _operator = operatorApi;
         _systemd = systemd;
+        _context = context;
+        _events = events;
     }
 
     public string Address => _server.Address;
@@ -29,18 +36,21 @@ internal sealed class ManagementHost : IAsyncDisposable
     /// <summary>Whether traffic is being handled; gates /health's status and the systemd watchdog.</summary>
     public Func<bool> Healthy { get; set; } = () => true;
 
-    /// <summary>Null after printing why (bad management section, address in use).</summary>
+    /// <summary>Null after printing why (bad management section, no store, address in use, HTTPS without a certificate).</summary>
     public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
     {
+        ArgumentNullException.ThrowIfNull(appliance);
+        ArgumentNullException.ThrowIfNull(assurance);
         var diagnostics = new DiagnosticBag();
-        var settings = ManagementSettings.Read(appliance.Config.Sections, diagnostics);
-        if (diagnostics.HasErrors)
+        var settings = ManagementSettings.Read(appliance.Config.Sections, diagnostics, appliance.Config.DataDir);
+        if (diagnostics.HasErrors || appliance.Store is null)
         {
             foreach (var d in diagnostics.Items)
             {
                 Console.Error.WriteLine(d);
             }
 
+            Console.Error.WriteLine(appliance.Store is null ? "kalki-edge run: the management server needs the store (accounts, audit)" : "");
             return null;
         }
 
@@ -61,16 +71,36 @@ internal sealed class ManagementHost : IAsyncDisposable
             appliance.Engine.Devices.Count,
             appliance.Engine.Counters.Frames,
             Math.Round(started.Elapsed.TotalSeconds, 1));
+        var hub = new EventHub();
+        var context = new ManagementContext
+        {
+            Appliance = appliance,
+            Accounts = new Accounts(appliance.Store.Store),
+            Events = hub,
+            Activity = new DeviceActivity(appliance.Engine.Devices, hub),
+            Health = Report,
+            Images = ImageViews.Of(appliance, assurance.Services),
+            MetricsOpen = settings.MetricsOpen,
+        };
+        var events = new ApplianceEvents(context);
         try
         {
-            var server = ManagementServer.StartAsync(settings.Listen, Report).GetAwaiter().GetResult();
-            Console.WriteLine($"kalki-edge: management server on {server.Address} (GET /health)");
-            var operatorApi = OperatorApi.StartAsync(settings.ControlSocket, new OperatorActions(appliance), Console.Out).GetAwaiter().GetResult();
-            host = new ManagementHost(server, operatorApi, new SystemdIntegration(IsHealthy));
+            var server = ManagementServer.StartAsync(settings, context).GetAwaiter().GetResult();
+            Console.WriteLine($"kalki-edge: dashboard and management API on {server.Address} (GET /health is public; everything else needs a sign-in)");
+            if (context.Accounts.SetupNeeded)
+            {
+                Console.WriteLine($"kalki-edge: no administrator yet: create one at {server.Address}/setup?token={context.Accounts.SetupToken} (one-time setup link)");
+            }
+
+            var operatorApi = OperatorApi.StartAsync(settings.ControlSocket, context.Operator, Console.Out).GetAwaiter().GetResult();
+            host = new ManagementHost(server, operatorApi, new SystemdIntegration(IsHealthy), context, events);
             return host;
         }
         catch (IOException e)
         {
+            events.Dispose();
+            context.Activity.Dispose();
+            hub.Dispose();
             Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {settings.Listen}: {e.Message}");
             return null;
         }
@@ -89,6 +119,9 @@ internal sealed class ManagementHost : IAsyncDisposable
         }
 
         await _server.DisposeAsync().ConfigureAwait(false);
+        _events.Dispose();
+        _context.Activity.Dispose();
+        _context.Events.Dispose();
     }
 
     private static HypervisorHealth Hypervisor(IHypervisor? hypervisor) => hypervisor is null

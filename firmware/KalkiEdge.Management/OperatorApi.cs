@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// The operator's local API on a Unix socket (HTTP/1.1 over AF_UNIX, Kestrel): GET /devices, GET /devices/NAME,

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>
 /// Prepares the filesystem side of the operator's control socket. The socket is the authentication: its

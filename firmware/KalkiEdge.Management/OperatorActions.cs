@@ -1,6 +1,6 @@
 using KalkiEdge.DataPlane;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>What the operator may see and do on a running appliance; the control socket's handlers call it.</summary>
 internal sealed class OperatorActions(Appliance.Appliance appliance)

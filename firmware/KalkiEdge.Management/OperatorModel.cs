@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace KalkiEdge.Host.Management;
+namespace KalkiEdge.Management;
 
 /// <summary>One device as the operator sees it (GET /devices, GET /devices/NAME on the control socket).</summary>
 public sealed record DeviceStatus(

@@ -1,0 +1,27 @@
+using KalkiEdge.Management.Auth;
+using KalkiEdge.Management.Live;
+
+namespace KalkiEdge.Management;
+
+/// <summary>Everything the management server's endpoints read and act on.</summary>
+public sealed class ManagementContext
+{
+    public required Appliance.Appliance Appliance { get; init; }
+
+    public required Accounts Accounts { get; init; }
+
+    public required EventHub Events { get; init; }
+
+    public required DeviceActivity Activity { get; init; }
+
+    public required Func<HealthReport> Health { get; init; }
+
+    /// <summary>μmbox images with their measurement and whether the signed manifest lists them.</summary>
+    public required Func<IReadOnlyList<Api.ImageInfo>> Images { get; init; }
+
+    public bool MetricsOpen { get; init; }
+
+    internal OperatorActions Operator => _operator ??= new OperatorActions(Appliance);
+
+    private OperatorActions? _operator;
+}

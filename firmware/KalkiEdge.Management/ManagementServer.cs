@@ -1,0 +1,210 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.RateLimiting;
+using KalkiEdge.Management.Api;
+using KalkiEdge.Management.Auth;
+using KalkiEdge.Management.Live;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
+
+namespace KalkiEdge.Management;
+
+/// <summary>
+/// The appliance's HTTP(S) server on the management address (ASP.NET Core, Kestrel): the dashboard's static pages,
+/// its JSON API, live events, /metrics, the OpenAPI document and GET /health. Every endpoint requires a signed-in
+/// user (cookie session, antiforgery header on state-changing requests) or an API token, except first-visit setup,
+/// sign-in, /health and the static pages (which carry no data). Plain HTTP only on loopback; HTTPS elsewhere.
+/// </summary>
+public sealed class ManagementServer : IAsyncDisposable
+{
+    public const long MaxBodyBytes = 64 * 1024;
+    public const int MaxConnections = 256;
+    public const string SessionCookie = "kalki-session";
+
+    private readonly WebApplication _app;
+
+    private ManagementServer(WebApplication app) => _app = app;
+
+    /// <summary>The address actually bound (useful with port 0).</summary>
+    public string Address { get; private set; } = "";
+
+    /// <summary>The running app's services (tests enumerate its endpoints).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts the server; throws <see cref="IOException"/> when the address cannot be served or HTTPS has no certificate.</summary>
+    public static async Task<ManagementServer> StartAsync(ManagementSettings settings, ManagementContext context)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(context);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        var certificate = settings.IsLoopback ? null : LoadCertificate(settings);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+            k.Limits.MaxConcurrentConnections = MaxConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = MaxConnections;
+            k.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            k.Limits.MaxRequestLineSize = 4096;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+            // A client that trickles its body slower than this is cut off, so half-open requests cannot pile up.
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
+        });
+        builder.WebHost.UseUrls($"{(certificate is null ? "http" : "https")}://{settings.Listen}");
+        if (certificate is not null)
+        {
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+        }
+
+        ConfigureServices(builder.Services, context);
+        var app = builder.Build();
+        Configure(app, context);
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new IOException(e.Message, e);
+        }
+
+        var server = new ManagementServer(app);
+        server.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? settings.Listen;
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static X509Certificate2 LoadCertificate(ManagementSettings settings)
+    {
+        if (settings.Certificate is not { } cert || settings.Key is not { } key || !File.Exists(cert) || !File.Exists(key))
+        {
+            throw new IOException($"{settings.Listen} is not a loopback address, so the dashboard is served over HTTPS only, and the certificate {settings.Certificate} or its key {settings.Key} is missing (first boot makes them; set management.certificate and management.key)");
+        }
+
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(cert, key);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new IOException($"the TLS certificate {cert} with key {key} cannot be used: {e.Message}", e);
+        }
+    }
+
+    private static void ConfigureServices(IServiceCollection services, ManagementContext context)
+    {
+        services.AddSingleton(context.Accounts);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        // Session and antiforgery keys live in memory: a restart signs everyone out, and no key sits on the card.
+        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = "session-or-token";
+                o.DefaultChallengeScheme = "session-or-token";
+            })
+            .AddPolicyScheme("session-or-token", "cookie session or API token", o => o.ForwardDefaultSelector = c =>
+                c.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal) ? BearerTokenHandler.SchemeName : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = SessionCookie;
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure on HTTPS (every non-loopback address)
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+                o.Events.OnRedirectToLogin = c => ApiErrors.Write(c.HttpContext, StatusCodes.Status401Unauthorized, "sign in first (POST /api/login) or send an API token (Authorization: Bearer ...)");
+                o.Events.OnRedirectToAccessDenied = c => ApiErrors.Write(c.HttpContext, StatusCodes.Status403Forbidden, "not allowed");
+            })
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        // Everything requires a signed-in user unless an endpoint says otherwise (setup, login, /health, static pages).
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddAntiforgery(o =>
+        {
+            o.HeaderName = "X-CSRF-TOKEN";
+            o.Cookie.Name = "kalki-csrf";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = (c, token) =>
+            {
+                var wait = c.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? (int)Math.Ceiling(retry.TotalSeconds) : 60;
+                c.HttpContext.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return new ValueTask(ApiErrors.Write(c.HttpContext, StatusCodes.Status429TooManyRequests, $"too many sign-in attempts from this address; try again in {wait} s"));
+            };
+            o.AddPolicy(AuthEndpoints.LoginLimit, c => RateLimitPartition.GetFixedWindowLimiter(
+                c.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 5, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+        services.AddOpenApi();
+    }
+
+    private static void Configure(WebApplication app, ManagementContext context)
+    {
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.Use(RequireAntiforgeryOnCookieWrites);
+        app.UseAuthorization();
+        var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (Directory.Exists(wwwroot))
+        {
+            // The pages carry no data (every datum comes from the authenticated API), so they are public.
+            var files = new PhysicalFileProvider(wwwroot);
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+            app.MapFallbackToFile("/setup", "index.html", new StaticFileOptions { FileProvider = files }).AllowAnonymous();
+        }
+
+        app.MapGet("/health", () => Results.Json(context.Health(), ApiJsonContext.Default.HealthReport)).AllowAnonymous();
+        AuthEndpoints.Map(app, context);
+        DeviceEndpoints.Map(app, context);
+        CatalogEndpoints.Map(app, context);
+        EventEndpoints.Map(app, context.Events);
+        app.MapOpenApi();
+    }
+
+    /// <summary>
+    /// A state-changing request signed in by cookie must carry the antiforgery header (GET /api/session gives the
+    /// token); API tokens are not sent by browsers on their own, so requests with one need none.
+    /// </summary>
+    private static async Task RequireAntiforgeryOnCookieWrites(HttpContext context, RequestDelegate next)
+    {
+        var method = context.Request.Method;
+        var writes = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
+        if (writes && context.User.Identity is { IsAuthenticated: true, AuthenticationType: CookieAuthenticationDefaults.AuthenticationScheme })
+        {
+            try
+            {
+                await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context).ConfigureAwait(false);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                await ApiErrors.Write(context, StatusCodes.Status403Forbidden, "missing or wrong X-CSRF-TOKEN header: take the token from GET /api/session").ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,86 @@
+namespace KalkiEdge.Store;
+
+/// <summary>The runtime device registry's table: each change is committed with its audit entry in one transaction.</summary>
+public sealed partial class KalkiStore
+{
+    public IReadOnlyList<RuntimeDeviceRecord> LoadRuntimeDevices()
+    {
+        lock (_gate)
+        {
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT name, mac, ips, type, image, chain, group_name, description, credentials_user, credentials_password FROM runtime_devices ORDER BY created_us, name";
+            using var r = cmd.ExecuteReader();
+            var result = new List<RuntimeDeviceRecord>();
+            while (r.Read())
+            {
+                string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+                result.Add(new RuntimeDeviceRecord(r.GetString(0), r.GetString(1), r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
+                    Text(3), Text(4), Text(5), Text(6), r.GetString(7), Text(8), Text(9)));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Adds or replaces the device (<paramref name="previousName"/>: the name it had, when an edit renames it), its
+    /// identity row and the audit entry, all or nothing. A device that keeps its name keeps its committed state.
+    /// </summary>
+    public void SaveRuntimeDevice(RuntimeDeviceRecord device, string? previousName, AuditEntry audit)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(audit);
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            if (previousName is not null && previousName != device.Name)
+            {
+                Execute("DELETE FROM runtime_devices WHERE name = $n", tx, ("$n", previousName));
+                Execute("DELETE FROM devices WHERE name = $n", tx, ("$n", previousName));
+            }
+
+            var ips = string.Join(",", device.Ips);
+            Execute("""
+                INSERT INTO runtime_devices (name, mac, ips, type, image, chain, group_name, description, credentials_user, credentials_password, created_us, updated_us)
+                VALUES ($n, $m, $i, $t, $im, $c, $g, $d, $cu, $cp, $now, $now)
+                ON CONFLICT(name) DO UPDATE SET mac = $m, ips = $i, type = $t, image = $im, chain = $c, group_name = $g, description = $d,
+                    credentials_user = $cu, credentials_password = $cp, updated_us = $now
+                """, tx, ("$n", device.Name), ("$m", device.Mac), ("$i", ips), ("$t", device.Type), ("$im", device.Image), ("$c", device.Chain),
+                ("$g", device.Group), ("$d", device.Description), ("$cu", device.CredentialsUser), ("$cp", device.CredentialsPassword), ("$now", audit.TimeMicros));
+            long? groupId = device.Group is null ? null : (long)Scalar("INSERT INTO groups (name) VALUES ($g) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$g", device.Group))!;
+            // A change of type makes the committed state meaningless: the device starts over in its pack's initial state.
+            Execute("""
+                INSERT INTO devices (name, description, type, group_id, mac, ips) VALUES ($n, $d, $t, $g, $m, $i)
+                ON CONFLICT(name) DO UPDATE SET description = $d, group_id = $g, mac = $m, ips = $i,
+                    state = CASE WHEN type IS $t THEN state END, state_since_us = CASE WHEN type IS $t THEN state_since_us END,
+                    image = CASE WHEN type IS $t THEN image END, type = $t
+                """, tx, ("$n", device.Name), ("$d", device.Description), ("$t", device.Type), ("$g", groupId), ("$m", device.Mac), ("$i", ips));
+            InsertAudit(audit, tx);
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Deletes the device and its identity row (history stays, by name), with the audit entry. False when it was not there.</summary>
+    public bool DeleteRuntimeDevice(string name, AuditEntry audit)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            var deleted = Execute("DELETE FROM runtime_devices WHERE name = $n", tx, ("$n", name)) > 0;
+            if (deleted)
+            {
+                Execute("DELETE FROM device_tags WHERE device_id IN (SELECT id FROM devices WHERE name = $n)", tx, ("$n", name));
+                Execute("DELETE FROM devices WHERE name = $n", tx, ("$n", name));
+                InsertAudit(audit, tx);
+            }
+
+            tx.Commit();
+            return deleted;
+        }
+    }
+
+    private void InsertAudit(AuditEntry audit, Microsoft.Data.Sqlite.SqliteTransaction? tx) =>
+        Execute("INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)", tx,
+            ("$t", audit.TimeMicros), ("$a", audit.Actor), ("$ac", audit.Action), ("$d", audit.Detail));
+}
