@@ -76,7 +76,7 @@ public sealed class PanelWiring : IDisposable
         }
     }
 
-    private static ICharacterDisplay? OpenDisplay(DisplaySettings settings, TextWriter log)
+    private static LcdDisplay? OpenDisplay(DisplaySettings settings, TextWriter log)
     {
         var node = $"/dev/i2c-{settings.Bus}";
         if (!File.Exists(node))
