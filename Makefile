@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps publish bench clean check-sim
+.PHONY: help deps build run test test-dotnet test-deps publish bench clean check-sim elements-doc
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
+	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md from the element registry"
 
 # Runtime dependencies: libpcap for SharpPcap. Installed only when missing (runs as root on CI).
 deps:
@@ -28,9 +29,10 @@ run: deps shim
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- run $(ARGS)
 
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
-# iproute2 for the network-namespace testbed.
+# iproute2 for the network-namespace testbed, Debian's Chromium for the dashboard's browser tests (Playwright drives
+# it; no browser is downloaded).
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3
+	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps
@@ -49,6 +51,10 @@ publish:
 	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-arm64 --self-contained \
 	  -p:PublishTrimmed=true -p:PublishSingleFile=true -o out/publish/linux-arm64
 	@ls -la out/publish/linux-arm64/kalki-edge
+
+# The element reference is generated from the registry; a unit test fails when the checked-in copy differs.
+elements-doc:
+	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
 
 bench: deps
 	$(DOTNET) run --project tests/bench/KalkiEdge.Bench -c Release -- $(ARGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI stage for the SD image (issue 6): build the image (zstd, the fast compressor) and boot it under QEMU,
+# CI stage for the SD image: build the image (zstd, the fast compressor) and boot it under QEMU,
 # recording the outcome as one JUnit test case so the CI summary counts it with the other tests.
 set -uo pipefail
 results=${1:-out/test-results}

@@ -1,4 +1,4 @@
-# μmbox image manifest (issue 5). Included from the top-level Makefile:
+# μmbox image manifest (attestation: the signed list of allowed image measurements). Included from the top-level Makefile:
 #     -include tools/manifest.mk
 #
 #   make sign-manifest     measure every image in umboxes/images, write umboxes/manifest/manifest.json,

@@ -25,8 +25,8 @@ public static class HypervisorSettings
             "uxmhf" => HypervisorBackendRequest.UberXmhf,
             _ => HypervisorBackendRequest.Auto,
         };
-        var key = args.Has("key") ? Resolve(args.String("key", ""), section.At.File) : null;
-        var device = args.Has("device") ? args.String("device", "") : null;
+        var key = args.Path("key", null) is { } keyPath ? Resolve(keyPath, section.At.File) : null;
+        var device = args.Path("device", null);
         var allow = args.Bool("allow-hypercalls", false);
         args.RejectUnknown();
         return new HypervisorShimOptions { Backend = backend, KeyPath = key, DevicePath = device, AllowHypercalls = allow };

@@ -18,11 +18,12 @@ public sealed class SystemClock : IControlClock
 }
 
 /// <summary>
-/// Replay time: the capture timestamp of the frame being processed plus the compute time spent since it was handed
-/// to the engine. Stage logs are then exactly what a live appliance would record if frames arrived at their
-/// capture times: reaction = compute from stimulus to the new chain in force.
+/// Frame time: a base (the capture timestamp of the frame being replayed or simulated; the wall clock, once, when a
+/// live or idle run starts) plus the compute time spent since. The appliance's control clock in every mode. In
+/// replay, stage logs are then exactly what a live appliance would record if frames arrived at their capture
+/// times: reaction = compute from stimulus to the new chain in force.
 /// </summary>
-public sealed class ReplayClock : IControlClock
+public sealed class FrameClock : IControlClock
 {
     private long _frameMicros;
     private long _frameTicks = Stopwatch.GetTimestamp();

@@ -60,7 +60,8 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         StoreWriter? writer = null,
         IReadOnlyDictionary<string, CommittedDeviceState>? committed = null,
         ICommandSender? commands = null,
-        ControlPlaneOptions? options = null)
+        ControlPlaneOptions? options = null,
+        AlertQueue? alerts = null)
     {
         _options = options ?? new ControlPlaneOptions();
         foreach (var pack in packs)
@@ -74,11 +75,11 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         _writer = writer;
         _committed = committed ?? new Dictionary<string, CommittedDeviceState>();
         _commands = commands;
-        Alerts = new AlertQueue(_options.AlertLaneCapacity);
+        Alerts = alerts ?? new AlertQueue(_options.AlertLaneCapacity);
         _handle = Handle;
     }
 
-    /// <summary>Give this to the packet engine as its alert sink.</summary>
+    /// <summary>The alerts it evaluates: the packet engine's sink (given to the constructor, or its own).</summary>
     public AlertQueue Alerts { get; }
 
     public IReadOnlyDictionary<string, ControlledDevice> Devices => _devices;
@@ -87,7 +88,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     public event Action<Alert>? AlertEvaluated;
 
     /// <summary>Every state change, after its chain is in force.</summary>
-    public event Action<TransitionRecord>? Transitioned;
+    public event Action<TransitionEvent>? Transitioned;
 
     /// <summary>Every command a rule issued (device, command, rule).</summary>
     public event Action<string, string, string>? CommandIssued;
@@ -271,7 +272,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         }
     }
 
-    private TransitionRecord? React(Alert alert)
+    private TransitionEvent? React(Alert alert)
     {
         if (!_devices.TryGetValue(alert.Device, out var device))
         {
@@ -301,7 +302,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         var result = Deploy(device);
         var finish = _clock.NowMicros;
         device.Transitions++;
-        return new TransitionRecord(device.Name, decision.From, decision.To, decision.Rule, alert.Type, result.Image, result.ChainText,
+        return new TransitionEvent(device.Name, decision.From, decision.To, decision.Rule, alert.Type, result.Image, result.ChainText,
             result.FailClosed, alert.TimeMicros, trigger, react, finish);
     }
 

@@ -1,12 +1,25 @@
 namespace KalkiEdge.Core;
 
-/// <summary>Where an alert came from (DESIGN.md: a μmbox, telemetry, the platform, the operator).</summary>
+/// <summary>Where an alert came from (a μmbox, telemetry, the platform, the operator).</summary>
 public enum AlertSource
 {
     Umbox,
     Telemetry,
     Platform,
     Operator,
+}
+
+/// <summary>What became of the packet that raised an alert (Suricata's <c>alert.action</c>).</summary>
+public enum AlertAction : byte
+{
+    /// <summary>The alert has no packet (telemetry, operator, platform checks).</summary>
+    None,
+
+    /// <summary>The packet went on (forwarded).</summary>
+    Allowed,
+
+    /// <summary>The packet did not reach its destination (dropped, or answered by the chain instead).</summary>
+    Blocked,
 }
 
 /// <summary>
@@ -20,6 +33,12 @@ public sealed record Alert(string Type, string Device, AlertSource Source, long 
     /// <summary>IPS rule id, for <c>ips</c> alerts.</summary>
     public long? Sid { get; init; }
 
+    /// <summary>IPS rule revision (<c>rev:</c>), 0 when the rule has none or the alert is not from a rule.</summary>
+    public int Rev { get; init; }
+
+    /// <summary>IPS rule class type (<c>classtype:</c>, e.g. <c>attempted-recon</c>), when the rule names one.</summary>
+    public string? ClassType { get; init; }
+
     /// <summary>Index of the stimulus frame in its source (1-based), when known; ties alerts to packets.</summary>
     public long? FrameNumber { get; init; }
 
@@ -28,6 +47,15 @@ public sealed record Alert(string Type, string Device, AlertSource Source, long 
     /// sees one alert with a count rather than one object per packet.
     /// </summary>
     public int Count { get; init; } = 1;
+
+    /// <summary>The raising packet's addresses, for alerts raised by an IP packet.</summary>
+    public FlowTuple? Flow { get; init; }
+
+    /// <summary>The interface the raising packet came in on (live bridge), when known.</summary>
+    public string? Interface { get; init; }
+
+    /// <summary>What the chain did with the raising packet.</summary>
+    public AlertAction Action { get; init; }
 }
 
 /// <summary>Receives alerts. Implementations must be cheap and must never block the data plane.</summary>

@@ -1,6 +1,6 @@
 namespace KalkiEdge.Core;
 
-/// <summary>Alert type names: a contract shared with replay output, packs and the dashboard (DESIGN.md).</summary>
+/// <summary>Alert type names: a contract shared with replay output and packs; each is described in docs/alert-types.md.</summary>
 public static class AlertTypes
 {
     // KalKi's own names are kept where they exist.

@@ -1,7 +1,11 @@
 namespace KalkiEdge.Core;
 
-/// <summary>One configuration/validation error with its place. Line and column are 1-based; 0 means unknown.</summary>
-public sealed record Diagnostic(string File, int Line, int Column, string Message)
+/// <summary>
+/// One configuration/validation error with its place. Line and column are 1-based; 0 means unknown. Every
+/// diagnostic is an error (the configuration is refused). <see cref="Suggestion"/> is the corrected word when
+/// the message says "did you mean", for tools that offer the fix.
+/// </summary>
+public sealed record Diagnostic(string File, int Line, int Column, string Message, string? Suggestion = null)
 {
     public override string ToString() =>
         Line > 0 ? $"{File}:{Line}:{Column}: error: {Message}" : $"{File}: error: {Message}";
@@ -25,7 +29,8 @@ public sealed class DiagnosticBag
 
     public bool HasErrors => _items.Count > 0;
 
-    public void Error(SourceSpan at, string message) => _items.Add(new Diagnostic(at.File, at.Line, at.Column, message));
+    public void Error(SourceSpan at, string message, string? suggestion = null) =>
+        _items.Add(new Diagnostic(at.File, at.Line, at.Column, message, suggestion));
 
     public void AddRange(DiagnosticBag other) => _items.AddRange(other._items);
 

@@ -10,6 +10,12 @@ public static class Duration
         ("us", 1), ("ms", 1_000), ("s", 1_000_000), ("min", 60_000_000), ("h", 3_600_000_000), ("d", 86_400_000_000),
     ];
 
+    /// <summary>
+    /// The longest duration accepted: a century. Longer ones are typing errors, and bounding them keeps every
+    /// sum of a time and a duration far from overflowing.
+    /// </summary>
+    public const long MaxMicros = 36_500 * 86_400_000_000;
+
     public static bool TryParseMicros(string text, out long micros, out string error)
     {
         micros = 0;
@@ -31,6 +37,12 @@ public static class Duration
         {
             if (unit == u)
             {
+                if (n > MaxMicros / scale)
+                {
+                    error = $"duration '{text}' is too long (at most {Format(MaxMicros)})";
+                    return false;
+                }
+
                 micros = (long)(n * scale);
                 error = "";
                 return true;

@@ -1,20 +1,30 @@
 namespace KalkiEdge.Core;
 
-/// <summary>Turns a typo into "did you mean": the closest known word within two edits.</summary>
+/// <summary>Turns a typo into a "did you mean": the closest known word within a small edit distance.</summary>
 public static class Spelling
 {
-    /// <summary>The closest of <paramref name="known"/> to <paramref name="word"/>, or null when none is within two edits.</summary>
-    public static string? Suggest(string word, IEnumerable<string> known)
+    /// <summary>The candidate closest to <paramref name="word"/> (at most <paramref name="maxEdits"/> edits away), or null.</summary>
+    public static string? Closest(string word, IEnumerable<string> candidates, int maxEdits = 2)
     {
-        ArgumentNullException.ThrowIfNull(known);
-        return known.Select(k => (k, d: Distance(k, word))).Where(x => x.d <= 2).OrderBy(x => x.d).ThenBy(x => x.k, StringComparer.Ordinal).Select(x => x.k).FirstOrDefault();
+        string? best = null;
+        int bestDistance = maxEdits + 1;
+        foreach (var candidate in candidates)
+        {
+            var d = Distance(candidate, word);
+            if (d < bestDistance)
+            {
+                (best, bestDistance) = (candidate, d);
+            }
+        }
+
+        return best;
     }
 
-    /// <summary>" (did you mean 'x'?)" or empty.</summary>
-    public static string Hint(string word, IEnumerable<string> known) =>
-        Suggest(word, known) is { } s ? $" (did you mean '{s}'?)" : "";
+    /// <summary>" (did you mean 'x'?)" for a suggestion, "" for none: appended to an error message.</summary>
+    public static string Hint(string? suggestion) => suggestion is null ? "" : $" (did you mean '{suggestion}'?)";
 
-    private static int Distance(string a, string b)
+    /// <summary>Levenshtein distance (insertions, deletions, substitutions).</summary>
+    public static int Distance(string a, string b)
     {
         var prev = new int[b.Length + 1];
         var cur = new int[b.Length + 1];

@@ -22,25 +22,33 @@ public static class Mac
     /// <summary>Group bit set: broadcast or multicast.</summary>
     public static bool IsGroup(ulong mac) => (mac & 0x0100_0000_0000) != 0;
 
+    /// <summary>
+    /// Six groups of exactly two hex digits, all separated by ':' or all by '-'. <paramref name="mac"/> stays 0
+    /// unless the whole text parses.
+    /// </summary>
     public static bool TryParse(string text, out ulong mac)
     {
         mac = 0;
-        var parts = text.Trim().Split(':', '-');
-        if (parts.Length != 6)
+        var t = text.Trim();
+        if (t.Length != 17)
         {
             return false;
         }
 
-        foreach (var p in parts)
+        char separator = t[2];
+        ulong value = 0;
+        for (int i = 0; i < 6; i++)
         {
-            if (p.Length is < 1 or > 2 || !byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b))
+            if ((i < 5 && (t[(i * 3) + 2] != separator || separator is not (':' or '-')))
+                || !byte.TryParse(t.AsSpan(i * 3, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
             {
                 return false;
             }
 
-            mac = (mac << 8) | b;
+            value = (value << 8) | b;
         }
 
+        mac = value;
         return true;
     }
 
@@ -74,16 +82,37 @@ public static class Ip
 
     public static bool IsV4(UInt128 ip) => (ip >> 32) == 0xFFFF;
 
+    /// <summary>
+    /// An IPv4 address as a dotted quad (no "1.2.3", "2130706433", "0x7f000001" or leading zeros: the forms
+    /// inet_aton accepts and humans misread) or an IPv6 address without a zone ("%eth0").
+    /// </summary>
     public static bool TryParse(string text, out UInt128 ip)
     {
         ip = 0;
-        if (!IPAddress.TryParse(text.Trim(), out var a))
+        var t = text.Trim();
+        if (!IPAddress.TryParse(t, out var a)
+            || (a.AddressFamily == AddressFamily.InterNetwork && a.ToString() != t)
+            || (a.AddressFamily == AddressFamily.InterNetworkV6 && (t.Contains('%', StringComparison.Ordinal) || t.Contains('[', StringComparison.Ordinal))))
         {
             return false;
         }
 
         ip = From(a);
         return true;
+    }
+
+    /// <summary>
+    /// True for an address one device can own: not unspecified, loopback, multicast or the IPv4 broadcast.
+    /// </summary>
+    public static bool IsUnicast(UInt128 ip)
+    {
+        if (IsV4(ip))
+        {
+            var v = (uint)ip;
+            return v != 0 && v != uint.MaxValue && (v >> 24) != 127 && (v >> 28) != 0xE;
+        }
+
+        return ip != 0 && ip != 1 && (ip >> 120) != 0xFF;
     }
 
     public static UInt128 From(IPAddress a)

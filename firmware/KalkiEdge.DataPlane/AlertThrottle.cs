@@ -14,16 +14,18 @@ public sealed class AlertThrottle(IAlertSink sink, long intervalMicros = 1_000_0
 
     // Platform alerts are rare; one lock keeps the table consistent across capture threads.
 
-    public void Raise<TState>(string type, string device, long timeMicros, TState state, Func<TState, string> info, long? frameNumber)
+    /// <summary>An alert about <paramref name="frame"/> (its time, number, addresses and ingress), unless throttled.</summary>
+    public void Raise<TState>(string type, string device, Frame frame, AlertAction action, TState state, Func<TState, string> info)
     {
         lock (_state)
         {
-            RaiseLocked(type, device, timeMicros, state, info, frameNumber);
+            RaiseLocked(type, device, frame, action, state, info);
         }
     }
 
-    private void RaiseLocked<TState>(string type, string device, long timeMicros, TState state, Func<TState, string> info, long? frameNumber)
+    private void RaiseLocked<TState>(string type, string device, Frame frame, AlertAction action, TState state, Func<TState, string> info)
     {
+        var timeMicros = frame.TimestampMicros;
         var key = (device, type);
         if (_state.TryGetValue(key, out var s) && timeMicros - s.Last < intervalMicros)
         {
@@ -41,8 +43,11 @@ public sealed class AlertThrottle(IAlertSink sink, long intervalMicros = 1_000_0
         _state[key] = (timeMicros, 0);
         sink.Raise(new Alert(type, device, AlertSource.Platform, timeMicros, info(state))
         {
-            FrameNumber = frameNumber,
+            FrameNumber = frame.Number,
             Count = 1 + s.Suppressed,
+            Flow = frame.ReadFlow(),
+            Interface = frame.Ingress,
+            Action = action,
         });
     }
 }

@@ -23,6 +23,13 @@ public sealed class Chain
     public Verdict Process(Frame frame, ElementContext context)
     {
         context.CurrentFrame = frame;
+        var verdict = RunElements(frame, context);
+        context.ReleaseAlerts(verdict);
+        return verdict;
+    }
+
+    private Verdict RunElements(Frame frame, ElementContext context)
+    {
         var elements = (Element[])Elements;
         for (int i = 0; i < elements.Length; i++)
         {

@@ -12,6 +12,9 @@ public sealed class ChainCompiler(ElementRegistry registry, IResourceLoader reso
 {
     public ElementRegistry Registry => registry;
 
+    /// <summary>When set, notes every argument the element compilers read (the element reference).</summary>
+    public ArgumentRecorder? Recorder { get; init; }
+
     /// <summary>Compiles <paramref name="text"/>, which starts at <paramref name="at"/> in its file.</summary>
     public ChainDefinition? Compile(string text, SourceSpan at, DiagnosticBag diagnostics, string? image = null)
     {
@@ -71,8 +74,8 @@ public sealed class ChainCompiler(ElementRegistry registry, IResourceLoader reso
 
         if (!registry.TryGet(name, out var kind))
         {
-            var hint = registry.Suggest(name) is { } s ? $" (did you mean '{s}'?)" : "";
-            diagnostics.Error(place, $"unknown element '{name}'{hint}; known: {string.Join(", ", registry.Kinds.Select(k => k.Name))}");
+            var suggestion = registry.Suggest(name);
+            diagnostics.Error(place, $"unknown element '{name}'{Spelling.Hint(suggestion)}; known: {string.Join(", ", registry.Kinds.Select(k => k.Name))}", suggestion);
             return null;
         }
 
@@ -82,7 +85,7 @@ public sealed class ChainCompiler(ElementRegistry registry, IResourceLoader reso
             return null;
         }
 
-        var args = new ElementArgs(name, place, entries, diagnostics, files);
+        var args = new ElementArgs(name, place, entries, diagnostics, files) { Recorder = Recorder };
         var before = diagnostics.Items.Count;
         var spec = kind.Compile(args);
         args.RejectUnknown();
@@ -218,6 +221,12 @@ public sealed class DirectoryResourceLoader(string root) : IResourceLoader
 
     public LoadedFile? Load(string name, SourceSpan at, DiagnosticBag diagnostics)
     {
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            diagnostics.Error(at, "file name contains a NUL character");
+            return null;
+        }
+
         var full = Path.GetFullPath(Path.Combine(Root, name));
         if (!full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
@@ -227,7 +236,7 @@ public sealed class DirectoryResourceLoader(string root) : IResourceLoader
 
         try
         {
-            return new LoadedFile(name, full, File.ReadAllBytes(full));
+            return new LoadedFile(name, full, BoundedFile.ReadAllBytes(full));
         }
         catch (IOException e)
         {

@@ -67,8 +67,16 @@ public interface IUmboxLogSink
 /// What an element may use while processing: the device the frame belongs to, a buffer for a reply frame,
 /// and the alert/log sinks. One context per processing thread; reused for every frame.
 /// </summary>
+/// <remarks>
+/// Alerts raised while a chain runs are held until the chain's verdict is known (<see cref="ReleaseAlerts"/>),
+/// so each carries what became of its packet; the holding buffer is reused, and nothing is allocated for frames
+/// that raise nothing.
+/// </remarks>
 public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null)
 {
+    private PendingAlert[] _pending = new PendingAlert[4];
+    private int _pendingCount;
+
     public DeviceSlot Device { get; internal set; } = DeviceSlot.Nobody;
 
     public Frame Reply { get; } = new(2048);
@@ -77,22 +85,64 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
 
     internal Frame? CurrentFrame { get; set; }
 
-    public void Raise(string type, string info, long? sid = null, int count = 1)
+    /// <summary>
+    /// Raises an alert for the current frame (<paramref name="sid"/>, <paramref name="rev"/> and
+    /// <paramref name="classType"/> name the IPS rule, when one matched).
+    /// </summary>
+    public void Raise(string type, string info, long? sid = null, int count = 1, int rev = 0, string? classType = null)
     {
         if (Current is not null)
         {
             Current.Counters.Alerts++;
         }
 
-        alerts.Raise(new Alert(type, Device.Name, AlertSource.Umbox, CurrentFrame?.TimestampMicros ?? 0, info)
+        if (CurrentFrame is null)
         {
-            Element = Current?.Name,
-            Sid = sid,
-            FrameNumber = CurrentFrame?.Number,
-            Count = count,
-        });
+            alerts.Raise(new Alert(type, Device.Name, AlertSource.Umbox, 0, info) { Element = Current?.Name, Sid = sid, Count = count, Rev = rev, ClassType = classType });
+            return;
+        }
+
+        if (_pendingCount == _pending.Length)
+        {
+            Array.Resize(ref _pending, _pending.Length * 2);
+        }
+
+        _pending[_pendingCount++] = new PendingAlert(type, info, sid, count, Current?.Name, rev, classType);
     }
 
     public void Log(string message) =>
         logs?.Log(Device.Name, Current?.Name ?? "", CurrentFrame?.TimestampMicros ?? 0, message);
+
+    /// <summary>Raises the alerts held for the current frame, each with what the chain decided for it.</summary>
+    internal void ReleaseAlerts(Verdict verdict)
+    {
+        if (_pendingCount == 0 || CurrentFrame is not { } frame)
+        {
+            return;
+        }
+
+        var action = verdict == Verdict.Forward ? AlertAction.Allowed : AlertAction.Blocked;
+        var flow = frame.ReadFlow();
+        for (int i = 0; i < _pendingCount; i++)
+        {
+            ref var p = ref _pending[i];
+            alerts.Raise(new Alert(p.Type, Device.Name, AlertSource.Umbox, frame.TimestampMicros, p.Info)
+            {
+                Element = p.Element,
+                Sid = p.Sid,
+                Rev = p.Rev,
+                ClassType = p.ClassType,
+                FrameNumber = frame.Number,
+                Count = p.Count,
+                Flow = flow,
+                Interface = frame.Ingress,
+                Action = action,
+            });
+            p = default;
+        }
+
+        _pendingCount = 0;
+    }
+
+    private readonly record struct PendingAlert(string Type, string Info, long? Sid, int Count, string? Element, int Rev, string? ClassType);
 }

@@ -47,12 +47,55 @@ public sealed class ArgNode
     /// <summary>A scalar is also accepted where a list is expected, as a list of one.</summary>
     public IReadOnlyList<ArgNode> AsList() => Kind == ArgKind.List ? Items : [this];
 
-    public override string ToString() => Kind switch
+    /// <summary>
+    /// The node as YAML flow text for messages, cut at <see cref="MaxShownLength"/> characters: a node reached
+    /// through aliases shares its children, and written out whole it could be far larger than its file.
+    /// </summary>
+    public override string ToString()
     {
-        ArgKind.Scalar => Text,
-        ArgKind.List => "[" + string.Join(", ", Items) + "]",
-        _ => "{" + string.Join(", ", Entries.Select(e => $"{e.Key}: {e.Value}")) + "}",
-    };
+        var text = new System.Text.StringBuilder();
+        Append(text);
+        return text.Length > MaxShownLength ? string.Concat(text.ToString(0, MaxShownLength), "…") : text.ToString();
+    }
+
+    public const int MaxShownLength = 200;
+
+    private void Append(System.Text.StringBuilder text)
+    {
+        if (text.Length > MaxShownLength)
+        {
+            return;
+        }
+
+        switch (Kind)
+        {
+            case ArgKind.Scalar:
+                text.Append(Text.Length > MaxShownLength ? Text.AsSpan(0, MaxShownLength + 1) : Text);
+                break;
+            case ArgKind.List:
+                text.Append('[');
+                for (int i = 0; i < Items.Count && text.Length <= MaxShownLength; i++)
+                {
+                    text.Append(i == 0 ? "" : ", ");
+                    Items[i].Append(text);
+                }
+
+                text.Append(']');
+                break;
+            default:
+                text.Append('{');
+                for (int i = 0; i < Entries.Count && text.Length <= MaxShownLength; i++)
+                {
+                    text.Append(i == 0 ? "" : ", ");
+                    Entries[i].Key.Append(text);
+                    text.Append(": ");
+                    Entries[i].Value.Append(text);
+                }
+
+                text.Append('}');
+                break;
+        }
+    }
 }
 
 /// <summary>Loads files named by element arguments (e.g. IPS rule files) and remembers them for attestation.</summary>
@@ -99,19 +142,28 @@ public sealed class ElementArgs
 
     public IResourceLoader Resources { get; }
 
+    /// <summary>When set, every argument read is noted with its type and default (the element reference).</summary>
+    public ArgumentRecorder? Recorder { get; init; }
+
     public bool Has(string key) => _values.ContainsKey(key);
 
-    public void Error(SourceSpan at, string message) => Diagnostics.Error(at, $"{Owner}: {message}");
+    public void Error(SourceSpan at, string message, string? suggestion = null) => Diagnostics.Error(at, $"{Owner}: {message}", suggestion);
 
-    public ArgNode? Node(string key)
+    /// <summary>
+    /// The raw value of <paramref name="key"/>. <paramref name="type"/> and <paramref name="fallback"/> describe it in
+    /// the element reference when the caller parses the value itself.
+    /// </summary>
+    public ArgNode? Node(string key, string type = ArgumentRecorder.AnyType, string? fallback = null)
     {
+        Recorder?.Note(Owner, key, type, fallback);
         _read.Add(key);
         return _values.TryGetValue(key, out var v) ? v.Value : null;
     }
 
-    public ArgNode? Required(string key)
+    public ArgNode? Required(string key, string type = ArgumentRecorder.AnyType)
     {
-        var n = Node(key);
+        var n = Node(key, type);
+        Recorder?.MarkRequired(Owner, key);
         if (n is null)
         {
             Error(At, $"missing required argument '{key}'");
@@ -122,8 +174,30 @@ public sealed class ElementArgs
 
     public string String(string key, string fallback)
     {
+        Recorder?.Note(Owner, key, "text", fallback.Length == 0 ? null : fallback);
         var n = Node(key);
         return n is null ? fallback : ScalarText(n) ?? fallback;
+    }
+
+    /// <summary>
+    /// A file or directory path. A NUL cannot be part of a path: .NET's path functions throw on it and C code
+    /// reading it would silently stop there, so it is reported here and <paramref name="fallback"/> returned.
+    /// </summary>
+    public string? Path(string key, string? fallback)
+    {
+        var n = Node(key);
+        if (n is null || ScalarText(n) is not { } text)
+        {
+            return fallback;
+        }
+
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            Error(n.At, $"'{key}' is not a usable path: it contains a NUL character");
+            return fallback;
+        }
+
+        return text;
     }
 
     public string? ScalarText(ArgNode n)
@@ -139,12 +213,14 @@ public sealed class ElementArgs
 
     public long Int(string key, long fallback, long min = long.MinValue, long max = long.MaxValue)
     {
+        Recorder?.Note(Owner, key, "integer", IntDefault(fallback, min, max), IntRange(min, max));
         var n = Node(key);
         return n is null ? fallback : Int(n, key, fallback, min, max);
     }
 
     public long Int(ArgNode n, string what, long fallback, long min = long.MinValue, long max = long.MaxValue)
     {
+        Recorder?.Refine(Owner, what, "integer", null, IntRange(min, max));
         var text = ScalarText(n);
         if (text is null)
         {
@@ -168,6 +244,7 @@ public sealed class ElementArgs
 
     public bool Bool(string key, bool fallback)
     {
+        Recorder?.Note(Owner, key, "true/false", fallback ? "true" : "false");
         var n = Node(key);
         var text = n is null ? null : ScalarText(n);
         switch (text)
@@ -184,6 +261,7 @@ public sealed class ElementArgs
     /// <summary>A duration with an explicit unit (e.g. 10s, 30min).</summary>
     public long DurationMicros(string key, long fallbackMicros, long minMicros = 1)
     {
+        Recorder?.Note(Owner, key, "duration", Duration.Format(fallbackMicros), minMicros > 1 ? $"at least {Duration.Format(minMicros)}" : null);
         var n = Node(key);
         var text = n is null ? null : ScalarText(n);
         if (text is null)
@@ -209,6 +287,7 @@ public sealed class ElementArgs
     /// <summary>One of a fixed set of words.</summary>
     public string Choice(string key, string fallback, params string[] allowed)
     {
+        Recorder?.Note(Owner, key, "word", fallback, string.Join(", ", allowed));
         var n = Node(key);
         var text = n is null ? null : ScalarText(n);
         if (text is null)
@@ -227,7 +306,7 @@ public sealed class ElementArgs
 
     public IReadOnlyList<ArgNode> List(string key)
     {
-        var n = Node(key);
+        var n = Node(key, "list");
         return n is null ? [] : n.AsList();
     }
 
@@ -240,7 +319,7 @@ public sealed class ElementArgs
             return null;
         }
 
-        return new ElementArgs($"{Owner} {what}", n.At, n.Entries, Diagnostics, Resources);
+        return new ElementArgs($"{Owner} {what}", n.At, n.Entries, Diagnostics, Resources) { Recorder = Recorder };
     }
 
     public IpNetwork Network(ArgNode n, string what)
@@ -260,17 +339,27 @@ public sealed class ElementArgs
         return IpNetwork.Any;
     }
 
-    /// <summary>
-    /// Call after reading: every argument nobody asked for is an error (typos must not pass silently); the
-    /// closest argument that was asked for but not given is suggested.
-    /// </summary>
+    /// <summary>The default for the reference: none when the fallback lies outside the range (it means "not set").</summary>
+    private static string? IntDefault(long fallback, long min, long max) =>
+        fallback < min || fallback > max ? null : fallback.ToString(CultureInfo.InvariantCulture);
+
+    private static string? IntRange(long min, long max) => (min, max) switch
+    {
+        (long.MinValue, long.MaxValue) => null,
+        (_, long.MaxValue) => $"at least {min}",
+        _ => $"{min}..{max}",
+    };
+
+    /// <summary>Call after reading: every argument nobody asked for is an error (typos must not pass silently).</summary>
     public void RejectUnknown()
     {
         foreach (var (name, (key, _)) in _values)
         {
             if (!_read.Contains(name))
             {
-                Error(key.At, $"unknown argument '{name}'{Spelling.Hint(name, _read.Where(k => !_values.ContainsKey(k)))}");
+                // The arguments the reader asked for are the known ones: a typo of one of them gets its name.
+                var suggestion = Spelling.Closest(name, _read.Where(k => !_values.ContainsKey(k)).Order(StringComparer.Ordinal));
+                Error(key.At, $"unknown argument '{name}'{Spelling.Hint(suggestion)}", suggestion);
             }
         }
     }

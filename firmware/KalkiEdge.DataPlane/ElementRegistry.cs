@@ -5,8 +5,8 @@ namespace KalkiEdge.DataPlane;
 /// <summary>Validates an element's arguments and returns its spec, or null after reporting the errors.</summary>
 public delegate IElementSpec? ElementCompiler(ElementArgs args);
 
-/// <summary>An element kind known to the chain language.</summary>
-public sealed record ElementKind(string Name, string Summary, ElementCompiler Compile);
+/// <summary>An element kind known to the chain language: its name, what it does, how it compiles, and an example use.</summary>
+public sealed record ElementKind(string Name, string Summary, ElementCompiler Compile, string Example);
 
 /// <summary>The element library by name (Click's element classes).</summary>
 public sealed class ElementRegistry
@@ -15,9 +15,10 @@ public sealed class ElementRegistry
 
     public IEnumerable<ElementKind> Kinds => _kinds.Values.OrderBy(k => k.Name, StringComparer.Ordinal);
 
-    public ElementRegistry Add(string name, string summary, ElementCompiler compile)
+    /// <summary>Registers an element; <paramref name="example"/> is a valid chain using it (shown by the element reference).</summary>
+    public ElementRegistry Add(string name, string summary, ElementCompiler compile, string example)
     {
-        if (!_kinds.TryAdd(name, new ElementKind(name, summary, compile)))
+        if (!_kinds.TryAdd(name, new ElementKind(name, summary, compile, example)))
         {
             throw new InvalidOperationException($"element '{name}' is registered twice");
         }
@@ -28,5 +29,5 @@ public sealed class ElementRegistry
     public bool TryGet(string name, out ElementKind kind) => _kinds.TryGetValue(name, out kind!);
 
     /// <summary>The closest known name, to turn a typo into a helpful message.</summary>
-    public string? Suggest(string name) => Spelling.Suggest(name, _kinds.Keys);
+    public string? Suggest(string name) => Spelling.Closest(name, _kinds.Keys.Order(StringComparer.Ordinal));
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using KalkiEdge.Core;
 
 namespace KalkiEdge.DataPlane;
 
@@ -26,6 +27,8 @@ public static class IpProtocols
     public const byte Icmp = 1;
     public const byte Tcp = 6;
     public const byte Udp = 17;
+    public const byte Esp = 50;
+    public const byte Ah = 51;
     public const byte IcmpV6 = 58;
 }
 
@@ -45,8 +48,8 @@ public enum TcpFlags : byte
 
 /// <summary>
 /// One frame in flight. Instances are pooled and reused (the hot path allocates nothing per frame); header
-/// fields above layer 2 are decoded lazily, once, on the first element that asks (<see cref="Decode"/>), so a
-/// chain that never looks past Ethernet never pays for it.
+/// fields above layer 2 are decoded once (<see cref="Decode"/>), by the engine before the identity checks and the
+/// chain; frames for a chain that drops everything (block-all) are never decoded.
 /// </summary>
 public sealed class Frame
 {
@@ -69,6 +72,9 @@ public sealed class Frame
 
     /// <summary>Position of the frame in its source (1-based), for tracing alerts back to packets.</summary>
     public long Number { get; set; }
+
+    /// <summary>The interface the frame came in on (set once per capture thread), or null (captures, tests).</summary>
+    public string? Ingress { get; set; }
 
     // ---- Layer 2 (always valid once loaded) ----
     public ulong DstMac => Mac.Read(_buffer.AsSpan(0, 6));
@@ -94,8 +100,16 @@ public sealed class Frame
 
     public UInt128 DstIp { get; private set; }
 
-    /// <summary>True for IPv4 fragments after the first: they carry no layer-4 header.</summary>
+    /// <summary>
+    /// True for IPv4 and IPv6 fragments after the first: they carry no layer-4 header, so they match rules by
+    /// protocol only. The first fragment must hold every header up to and including the transport header (or the
+    /// frame is malformed), so a first fragment dropped by a port rule leaves its later fragments nothing to
+    /// reassemble with; a later fragment overlapping the transport header of the first is malformed.
+    /// </summary>
     public bool IsLaterFragment { get; private set; }
+
+    /// <summary>True for any fragment of a larger IP packet (first or later).</summary>
+    public bool IsFragment { get; private set; }
 
     public int L4Offset { get; private set; }
 
@@ -127,6 +141,9 @@ public sealed class Frame
     public bool IsUdp => IpProtocol == IpProtocols.Udp && L4Offset > 0;
 
     public bool IsIcmp => (IpProtocol == IpProtocols.Icmp || IpProtocol == IpProtocols.IcmpV6) && L4Offset > 0;
+
+    /// <summary>The IP 5-tuple by value (for alerts; decodes if not yet done), or null for frames without a valid IP header.</summary>
+    public FlowTuple? ReadFlow() => Decode() && IsIp ? new FlowTuple(SrcIp, DstIp, SrcPort, DstPort, IpProtocol) : null;
 
     /// <summary>Loads bytes into the frame, growing the buffer only if a frame is larger than any before.</summary>
     public void Load(ReadOnlySpan<byte> bytes, long timestampMicros, Direction direction)
@@ -183,6 +200,7 @@ public sealed class Frame
         SrcIp = 0;
         DstIp = 0;
         IsLaterFragment = false;
+        IsFragment = false;
         L4Offset = 0;
         SrcPort = 0;
         DstPort = 0;
@@ -250,13 +268,15 @@ public sealed class Frame
         IpProtocol = ip[9];
         SrcIp = Ip.ReadV4(ip[12..]);
         DstIp = Ip.ReadV4(ip[16..]);
-        IsLaterFragment = (BinaryPrimitives.ReadUInt16BigEndian(ip[6..]) & 0x1FFF) != 0;
-        if (IsLaterFragment)
+        ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        int fragmentOffset = (fragment & 0x1FFF) * 8;
+        IsFragment = (fragment & 0x3FFF) != 0;
+        if (fragmentOffset != 0)
         {
-            return null;
+            return LaterFragment(fragmentOffset);
         }
 
-        return DecodeL4(L3Offset + ihl, L3Offset + total);
+        return DecodeTransport(L3Offset + ihl, L3Offset + total, IpProtocol, ipv6: false);
     }
 
     private string? DecodeIPv6(ReadOnlySpan<byte> d)
@@ -273,11 +293,77 @@ public sealed class Frame
             return $"IPv6 payload length {payload} exceeds the captured {ip.Length - 40} bytes";
         }
 
-        IpProtocol = ip[6];
         SrcIp = Ip.ReadV6(ip[8..]);
         DstIp = Ip.ReadV6(ip[24..]);
-        // Extension headers are not walked: such packets keep protocol = the first next-header value.
-        return DecodeL4(L3Offset + 40, L3Offset + 40 + payload);
+        return DecodeTransport(L3Offset + 40, L3Offset + 40 + payload, ip[6], ipv6: true);
+    }
+
+    /// <summary>
+    /// Walks the IP extension headers from <paramref name="start"/> (IPv6: Hop-by-Hop, Routing, Fragment,
+    /// Destination Options, AH and the other RFC 6564-format headers; IPv4: AH) to the transport header and
+    /// decodes it. ESP is opaque: it is the protocol. A chain that is truncated, longer than
+    /// <see cref="IpExtensionHeaders.MaxCount"/> headers or out of order is malformed, so nothing reaches a
+    /// device with a transport header the chain did not see.
+    /// </summary>
+    private string? DecodeTransport(int start, int end, byte next, bool ipv6)
+    {
+        for (int count = 0; IpExtensionHeaders.IsExtension(next, ipv6); count++)
+        {
+            if (count == IpExtensionHeaders.MaxCount)
+            {
+                return $"more than {IpExtensionHeaders.MaxCount} IP extension headers";
+            }
+
+            if (next == IpExtensionHeaders.HopByHop && count > 0)
+            {
+                return "IPv6 Hop-by-Hop options header not directly after the IPv6 header";
+            }
+
+            if (end - start < 8)
+            {
+                return $"truncated IP extension header {next}";
+            }
+
+            var h = _buffer.AsSpan(start, 8);
+            int length = IpExtensionHeaders.Length(next, h);
+            if (length > end - start)
+            {
+                return $"IP extension header {next} of {length} bytes exceeds the {end - start} bytes left";
+            }
+
+            if (next == IpExtensionHeaders.Routing && h[2] == 0 && h[3] != 0)
+            {
+                return "deprecated type 0 IPv6 routing header";
+            }
+
+            if (next == IpExtensionHeaders.Fragment)
+            {
+                int offset = BinaryPrimitives.ReadUInt16BigEndian(h[2..]) & 0xFFF8;
+                IsFragment |= offset != 0 || (h[3] & 1) != 0;
+                if (offset != 0)
+                {
+                    IpProtocol = h[0];
+                    return LaterFragment(offset);
+                }
+            }
+
+            next = h[0];
+            start += length;
+        }
+
+        IpProtocol = next;
+        return DecodeL4(start, end);
+    }
+
+    /// <summary>
+    /// A fragment after the first carries no transport header. One that starts inside the first fragment's
+    /// TCP header could rewrite its ports or flags after the chain saw them (RFC 1858), so it is malformed.
+    /// </summary>
+    private string? LaterFragment(int offset)
+    {
+        IsLaterFragment = true;
+        IsFragment = true;
+        return IpProtocol == IpProtocols.Tcp && offset < 20 ? $"TCP fragment at offset {offset} overlaps the TCP header" : null;
     }
 
     private string? DecodeL4(int start, int end)
@@ -307,8 +393,20 @@ public sealed class Frame
                     return "truncated UDP header";
                 }
 
+                // A first fragment carries the whole datagram's length; otherwise it must fit what was received.
+                int udpLength = BinaryPrimitives.ReadUInt16BigEndian(l4[4..]);
+                if (udpLength < 8 || (!IsFragment && udpLength > l4.Length))
+                {
+                    return $"bad UDP length {udpLength} ({l4.Length} bytes after the IP headers)";
+                }
+
                 SetPorts(l4, start);
                 PayloadOffset = start + 8;
+                if (!IsFragment)
+                {
+                    end = start + udpLength;
+                }
+
                 break;
             case IpProtocols.Icmp or IpProtocols.IcmpV6:
                 if (l4.Length < 4)

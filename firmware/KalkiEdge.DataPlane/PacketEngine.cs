@@ -89,7 +89,7 @@ public sealed class PacketEngine
             return UnknownSource(frame);
         }
 
-        device.Counters.FromDeviceFrames++;
+        Interlocked.Increment(ref device.Counters.FromDeviceFrames);
         var chain = device.Chain;
         if (chain is null || chain.DropsAll)
         {
@@ -126,7 +126,7 @@ public sealed class PacketEngine
             return Count(Verdict.Drop);
         }
 
-        device.Counters.ToDeviceFrames++;
+        Interlocked.Increment(ref device.Counters.ToDeviceFrames);
         var chain = device.Chain;
         if (chain is null || chain.DropsAll)
         {
@@ -220,7 +220,8 @@ public sealed class PacketEngine
         var candidate = UnknownSources?.Observe(frame, firstSeen) == true;
         if (firstSeen && !candidate)
         {
-            RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}");
+            RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}",
+                UnknownDevices == UnknownDevicePolicy.Forward ? AlertAction.Allowed : AlertAction.Blocked);
         }
 
         if (UnknownDevices == UnknownDevicePolicy.Forward && frame.Decode())
@@ -231,8 +232,9 @@ public sealed class PacketEngine
         return Count(Verdict.Drop, malformed: frame.Malformation is not null);
     }
 
-    private void RaisePlatform<T>(string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info) =>
-        _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame.TimestampMicros, state, info, frame.Number);
+    /// <summary>A platform alert about a frame the engine drops (unless <paramref name="action"/> says otherwise).</summary>
+    private void RaisePlatform<T>(string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info, AlertAction action = AlertAction.Blocked) =>
+        _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame, action, state, info);
 
     private Verdict Malformed(DeviceSlot device)
     {
@@ -249,11 +251,12 @@ public sealed class PacketEngine
 
     private Verdict Finish(DeviceSlot device, Verdict verdict, bool malformed = false)
     {
+        // A device is reached from more than one capture thread (its port and the uplink): count atomically.
         switch (verdict)
         {
-            case Verdict.Forward: device.Counters.Forwarded++; break;
-            case Verdict.Drop: device.Counters.Dropped++; break;
-            default: device.Counters.Replied++; break;
+            case Verdict.Forward: Interlocked.Increment(ref device.Counters.Forwarded); break;
+            case Verdict.Drop: Interlocked.Increment(ref device.Counters.Dropped); break;
+            default: Interlocked.Increment(ref device.Counters.Replied); break;
         }
 
         return Count(verdict, malformed);

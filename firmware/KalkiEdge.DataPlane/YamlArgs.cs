@@ -4,7 +4,7 @@ using YamlDotNet.Core;
 namespace KalkiEdge.DataPlane;
 
 /// <summary>
-/// Reads YAML files (site config, images, packs) into <see cref="ArgNode"/> trees that remember file, line and
+/// Reads YAML files (site config, images) into <see cref="ArgNode"/> trees that remember file, line and
 /// column, so every later validation error can say exactly where it is.
 /// </summary>
 public static class YamlArgs
@@ -15,7 +15,7 @@ public static class YamlArgs
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = BoundedFile.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -50,11 +50,19 @@ public static class YamlArgs
         }
     }
 
-    /// <summary>Where a scalar's content starts: block scalars (| and >) start on the line after their indicator.</summary>
+    /// <summary>
+    /// Where a scalar's content starts: block scalars (| and >) on the line after their indicator, quoted scalars
+    /// one column after the quote (so an error inside a quoted chain points at its text, not at the quote).
+    /// </summary>
     internal static SourceSpan ContentStart(Mark start, ScalarStyle style, SourceSpan origin, bool wrapped)
     {
         var at = Map(start, origin, wrapped);
-        return style is ScalarStyle.Literal or ScalarStyle.Folded ? at with { Line = at.Line + 1, Column = at.Column + 2 } : at;
+        return style switch
+        {
+            ScalarStyle.Literal or ScalarStyle.Folded => at with { Line = at.Line + 1, Column = at.Column + 2 },
+            ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted => at with { Column = at.Column + 1 },
+            _ => at,
+        };
     }
 
     /// <summary>Maps a parser position to the file; <paramref name="wrapped"/> marks text parsed as "{" + args + "}" at <paramref name="origin"/>.</summary>

@@ -9,21 +9,22 @@ namespace KalkiEdge.DataPlane;
 /// be a second full tree (with marks, tags and anchors per node) alive beside this one: for a site of 10,000
 /// devices that is tens of megabytes of start-up garbage the process keeps as resident memory. Semantics follow
 /// the document model: the first document is the result, later ones must still parse, aliases resolve to their
-/// anchored node, and a mapping may not repeat a scalar key.
+/// anchored node, and a mapping may not repeat a scalar key. Depth, value size and alias expansion are bounded
+/// by <see cref="LimitedYamlParser"/>, so the recursion here cannot overflow the stack.
 /// </summary>
 internal sealed class YamlEventReader
 {
     // Small maps (every device entry) are checked for repeated keys by a scan; larger ones by a set.
     private const int LinearKeyCheck = 16;
 
-    private readonly Parser _parser;
+    private readonly LimitedYamlParser _parser;
     private readonly SourceSpan _origin;
     private readonly bool _wrapped;
     private readonly Dictionary<string, ArgNode> _anchors = new(StringComparer.Ordinal);
 
     private YamlEventReader(string text, SourceSpan origin, bool wrapped)
     {
-        _parser = new Parser(new StringReader(text));
+        _parser = new LimitedYamlParser(new StringReader(text));
         _origin = origin;
         _wrapped = wrapped;
     }

@@ -1,40 +1,15 @@
+using KalkiEdge.Core;
+
 namespace KalkiEdge.Host;
 
-/// <summary>Parsed command line: the command, its options, and any usage error.</summary>
+/// <summary>Parsed command line: the command, its options, flags, positional argument, and any usage error.</summary>
 public sealed record CommandLine(string Command, IReadOnlyDictionary<string, string> Options, IReadOnlySet<string> Flags, string? Error)
 {
-    public const string Usage = """
-        usage:
-          kalki-edge run [--config FILE] [--speed X]      run the appliance: the live bridge when the config has
-                                                          interfaces:, else the simulation (no config: built-in)
-          kalki-edge replay --pcap FILE [--config FILE] [--json] [--write FILE] [--persist]
-                            [--pair-window START[+SECONDS] [--network-mac MAC,...]]
-                                                          push a capture through the engine; print alerts,
-                                                          transitions and a summary (JSON lines with --json);
-                                                          --persist: start from and commit to the store
-                                                          (the config's data-dir), as a live run does;
-                                                          --pair-window: a pairing window opens START s into
-                                                          the capture; frames not from a --network-mac come
-                                                          from the device side
-          kalki-edge check --config FILE                  validate configuration, packs, images and rules
-          kalki-edge devices [--json] [--config FILE | --socket PATH]
-                                                          list the running appliance's devices, states, chains
-          kalki-edge reset --device NAME [--reason TEXT] [--config FILE | --socket PATH]
-                                                          operator state reset: the device returns to its
-                                                          initial state (audited with your uid)
-          kalki-edge version
-        """;
+    /// <summary>The positional argument, for commands that take one (<c>elements NAME</c>).</summary>
+    public string? Argument { get; init; }
 
-    private static readonly Dictionary<string, (string[] Options, string[] Flags)> Commands = new(StringComparer.Ordinal)
-    {
-        ["run"] = (["--config", "--speed"], []),
-        ["replay"] = (["--pcap", "--config", "--write", "--pair-window", "--network-mac"], ["--json", "--persist"]),
-        ["check"] = (["--config"], ["--json"]),
-        ["devices"] = (["--config", "--socket"], ["--json"]),
-        ["reset"] = (["--device", "--reason", "--config", "--socket"], []),
-        ["version"] = ([], []),
-        ["help"] = ([], []),
-    };
+    /// <summary><c>COMMAND --help</c>: print the command's help instead of running it.</summary>
+    public bool WantsHelp { get; init; }
 
     public string? Option(string name) => Options.TryGetValue(name, out var v) ? v : null;
 
@@ -44,39 +19,58 @@ public sealed record CommandLine(string Command, IReadOnlyDictionary<string, str
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         var flags = new HashSet<string>(StringComparer.Ordinal);
+        CommandLine Failed(string command, string error) => new(command, options, flags, error);
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
             return new CommandLine("help", options, flags, null);
         }
 
-        var command = args[0];
-        if (!Commands.TryGetValue(command, out var spec))
+        if (args[0] is "-V" or "--version")
         {
-            return new CommandLine(command, options, flags, $"unknown command '{command}'");
+            return new CommandLine("version", options, flags, null);
         }
 
+        var command = args[0];
+        if (CommandCatalog.Find(command) is not { } spec)
+        {
+            return Failed(command, $"unknown command '{command}'{Spelling.Hint(Spelling.Closest(command, CommandCatalog.All.Select(c => c.Name)))}");
+        }
+
+        string? argument = null;
+        bool help = false;
         for (int i = 1; i < args.Length; i++)
         {
             var a = args[i];
-            if (spec.Flags.Contains(a))
+            if (a is "-h" or "--help")
             {
-                flags.Add(a);
+                help = true;
             }
-            else if (spec.Options.Contains(a))
+            else if (spec.Option(a) is { } option)
             {
-                if (i + 1 >= args.Length)
+                if (option.IsFlag)
                 {
-                    return new CommandLine(command, options, flags, $"{a} needs a value");
+                    flags.Add(a);
                 }
-
-                options[a] = args[++i];
+                else if (i + 1 >= args.Length)
+                {
+                    return Failed(command, $"{a} needs a value");
+                }
+                else
+                {
+                    options[a] = args[++i];
+                }
+            }
+            else if (spec.Argument is not null && argument is null && !a.StartsWith('-'))
+            {
+                argument = a;
             }
             else
             {
-                return new CommandLine(command, options, flags, $"'{command}' does not take '{a}'");
+                var hint = a.StartsWith('-') ? Spelling.Hint(Spelling.Closest(a, spec.Options.Select(o => o.Name))) : "";
+                return Failed(command, $"'{command}' does not take '{a}'{hint}");
             }
         }
 
-        return new CommandLine(command, options, flags, null);
+        return new CommandLine(command, options, flags, null) { Argument = argument, WantsHelp = help };
     }
 }

@@ -1,8 +1,9 @@
+using KalkiEdge.Core;
 using KalkiEdge.Host.Commands;
 
 namespace KalkiEdge.Host;
 
-/// <summary>kalki-edge: run | replay | check | devices | reset | version. Exit codes: 0 ok, 1 invalid input, 2 usage.</summary>
+/// <summary>kalki-edge: the commands of <see cref="CommandCatalog"/>. Exit codes: 0 ok, 1 invalid input, 2 usage.</summary>
 public static class Program
 {
     public static int Main(string[] args)
@@ -11,8 +12,14 @@ public static class Program
         if (parsed.Error is { } error)
         {
             Console.Error.WriteLine($"kalki-edge: {error}");
-            Console.Error.WriteLine(CommandLine.Usage);
+            Console.Error.Write(CommandCatalog.Find(parsed.Command) is { } command ? CommandCatalog.Help(command) : CommandCatalog.Overview());
             return ExitCodes.Usage;
+        }
+
+        if (parsed.WantsHelp)
+        {
+            Console.Write(CommandCatalog.Help(CommandCatalog.Find(parsed.Command)!));
+            return ExitCodes.Ok;
         }
 
         try
@@ -24,8 +31,9 @@ public static class Program
                 "check" => CheckCommand.Execute(parsed),
                 "devices" => OperatorCommands.Devices(parsed),
                 "reset" => OperatorCommands.Reset(parsed),
+                "elements" => ElementsCommand.Execute(parsed),
                 "version" => Version(),
-                _ => Help(),
+                _ => Help(parsed.Argument),
             };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -37,13 +45,27 @@ public static class Program
 
     private static int Version()
     {
-        Console.WriteLine($"kalki-edge {typeof(Program).Assembly.GetName().Version}");
+        Console.WriteLine($"kalki-edge {FirmwareVersion.Text}");
         return ExitCodes.Ok;
     }
 
-    private static int Help()
+    /// <summary><c>help</c> alone: the overview; <c>help COMMAND</c>: that command's help.</summary>
+    private static int Help(string? command)
     {
-        Console.WriteLine(CommandLine.Usage);
+        if (command is null)
+        {
+            Console.Write(CommandCatalog.Overview());
+            return ExitCodes.Ok;
+        }
+
+        if (CommandCatalog.Find(command) is not { } spec)
+        {
+            Console.Error.WriteLine($"kalki-edge help: unknown command '{command}'");
+            Console.Error.Write(CommandCatalog.Overview());
+            return ExitCodes.Usage;
+        }
+
+        Console.Write(CommandCatalog.Help(spec));
         return ExitCodes.Ok;
     }
 }

@@ -6,7 +6,7 @@ namespace KalkiEdge.Management;
 /// <summary>Everything the management server's endpoints read and act on.</summary>
 public sealed class ManagementContext
 {
-    public required Appliance.Appliance Appliance { get; init; }
+    public required Appliance.EdgeAppliance Appliance { get; init; }
 
     public required Accounts Accounts { get; init; }
 

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Diagnostics;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance;
@@ -36,8 +37,7 @@ public sealed class ManagementHost : IAsyncDisposable
     /// <summary>Whether traffic is being handled; gates /health's status and the systemd watchdog.</summary>
     public Func<bool> Healthy { get; set; } = () => true;
 
-    /// <summary>Null after printing why (bad management section, no store, address in use, HTTPS without a certificate).</summary>
-    public static ManagementHost? Start(Appliance.Appliance appliance, ReplayAssurance assurance, string mode)
+    public static ManagementHost? Start(EdgeAppliance appliance, ApplianceAssurance assurance, string mode)
     {
         ArgumentNullException.ThrowIfNull(appliance);
         ArgumentNullException.ThrowIfNull(assurance);
@@ -57,13 +57,12 @@ public sealed class ManagementHost : IAsyncDisposable
         var started = Stopwatch.StartNew();
         ManagementHost? host = null;
         bool IsHealthy() => host?.Healthy() ?? true;
-        var version = typeof(ManagementHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var packs = appliance.Packs.Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
         var signingMode = assurance.Services?.Signing.Mode ?? SigningMode.Off; // no hypervisor section: no signing
         var signing = new SigningHealth(AssuranceServices.ModeName(signingMode), signingMode == SigningMode.Off ? SigningOptions.OffWarning : null);
         HealthReport Report() => new(
             IsHealthy() ? "ok" : "degraded",
-            version,
+            FirmwareVersion.Text,
             mode,
             Hypervisor(assurance.Services?.Hypervisor),
             signing,
@@ -86,7 +85,7 @@ public sealed class ManagementHost : IAsyncDisposable
         try
         {
             var server = ManagementServer.StartAsync(settings, context).GetAwaiter().GetResult();
-            Console.WriteLine($"kalki-edge: dashboard and management API on {server.Address} (GET /health is public; everything else needs a sign-in)");
+            Console.WriteLine($"kalki-edge: management server on {server.Address} (dashboard and API; GET /health is public, everything else needs a sign-in)");
             if (context.Accounts.SetupNeeded)
             {
                 Console.WriteLine($"kalki-edge: no administrator yet: create one at {server.Address}/setup?token={context.Accounts.SetupToken} (one-time setup link)");

@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
@@ -162,26 +163,41 @@ public sealed class ManagementServer : IAsyncDisposable
 
     private static void Configure(WebApplication app, ManagementContext context)
     {
+        var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var pages = Directory.Exists(wwwroot) ? new StaticFileOptions { FileProvider = new PhysicalFileProvider(wwwroot), OnPrepareResponse = PageHeaders } : null;
+        if (pages is not null)
+        {
+            // The pages carry no data (every datum comes from the authenticated API), so they are served before
+            // authentication; the fallback policy would otherwise cover them too.
+            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = pages.FileProvider });
+            app.UseStaticFiles(pages);
+            app.MapFallbackToFile("/setup", "index.html", pages).AllowAnonymous();
+        }
+
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(RequireAntiforgeryOnCookieWrites);
         app.UseAuthorization();
-        var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
-        if (Directory.Exists(wwwroot))
-        {
-            // The pages carry no data (every datum comes from the authenticated API), so they are public.
-            var files = new PhysicalFileProvider(wwwroot);
-            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-            app.MapFallbackToFile("/setup", "index.html", new StaticFileOptions { FileProvider = files }).AllowAnonymous();
-        }
-
         app.MapGet("/health", () => Results.Json(context.Health(), ApiJsonContext.Default.HealthReport)).AllowAnonymous();
         AuthEndpoints.Map(app, context);
         DeviceEndpoints.Map(app, context);
         CatalogEndpoints.Map(app, context);
         EventEndpoints.Map(app, context.Events);
         app.MapOpenApi();
+    }
+
+    /// <summary>
+    /// The dashboard's files: scripts and styles from this appliance only (nothing inline, nothing from elsewhere),
+    /// never framed, always revalidated so an update is seen at once.
+    /// </summary>
+    private static void PageHeaders(StaticFileResponseContext file)
+    {
+        var headers = file.Context.Response.Headers;
+        headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.CacheControl = "no-cache";
     }
 
     /// <summary>

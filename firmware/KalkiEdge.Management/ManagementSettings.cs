@@ -36,26 +36,7 @@ public sealed record ManagementSettings(string Listen, string ControlSocket)
     /// service: /run/kalki-edge), /run/kalki-edge for root, else the user's runtime directory, else a per-user
     /// directory in /tmp. The CLI resolves it the same way, so `sudo kalki-edge reset` finds the service.
     /// </summary>
-    public static string DefaultControlSocket
-    {
-        get
-        {
-            if (Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY") is { Length: > 0 } systemd && Path.IsPathRooted(systemd))
-            {
-                return Path.Combine(systemd.Split(':')[0], "control.sock");
-            }
-
-            if (Environment.IsPrivilegedProcess)
-            {
-                return "/run/kalki-edge/control.sock";
-            }
-
-            var runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-            return string.IsNullOrEmpty(runtime)
-                ? Path.Combine(Path.GetTempPath(), $"kalki-edge-{Environment.UserName}", "control.sock")
-                : Path.Combine(runtime, "kalki-edge", "control.sock");
-        }
-    }
+    public static string DefaultControlSocket => ControlSocketEnvironment.Current.DefaultControlSocket;
 
     /// <summary>Reads the section (absent = defaults); every error, with its line, goes to <paramref name="diagnostics"/>.</summary>
     public static ManagementSettings Read(IReadOnlyDictionary<string, ArgNode> sections, DiagnosticBag diagnostics, string dataDir = "")

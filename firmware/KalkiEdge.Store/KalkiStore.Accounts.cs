@@ -63,22 +63,9 @@ public sealed partial class KalkiStore
         }
     }
 
-    public IReadOnlyList<ApiTokenRecord> ApiTokens()
-    {
-        lock (_gate)
-        {
-            using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "SELECT id, name, owner, created_us, last_used_us FROM api_tokens ORDER BY id";
-            using var r = cmd.ExecuteReader();
-            var result = new List<ApiTokenRecord>();
-            while (r.Read())
-            {
-                result.Add(new ApiTokenRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetInt64(4)));
-            }
-
-            return result;
-        }
-    }
+    public IReadOnlyList<ApiTokenRecord> ApiTokens() => Read(
+        "SELECT id, name, owner, created_us, last_used_us FROM api_tokens ORDER BY id",
+        r => new ApiTokenRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.IsDBNull(4) ? null : r.GetInt64(4)));
 
     public bool DeleteApiToken(long id, AuditEntry audit)
     {

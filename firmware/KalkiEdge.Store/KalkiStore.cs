@@ -37,13 +37,31 @@ public sealed partial class KalkiStore : IDisposable
 
     public static int LatestVersion => Schema.Migrations.Length;
 
-    /// <summary>Opens (creating if needed) the store and applies pending migrations, each in its own transaction.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the store and applies pending migrations, each in its own transaction. A new
+    /// directory is created 0700 and a new database file 0600 (SQLite gives its WAL and shared-memory files the
+    /// database's mode): the store holds device credentials and the alert history, readable by this user only,
+    /// also outside systemd (whose StateDirectory is 0700 already).
+    /// </summary>
     public static KalkiStore Open(string path)
     {
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (dir is not null)
+        if (OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(dir);
+            Directory.CreateDirectory(dir!);
+        }
+        else
+        {
+            Directory.CreateDirectory(dir!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!File.Exists(path))
+            {
+                using var created = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
         }
 
         var connection = OpenConnection(path);

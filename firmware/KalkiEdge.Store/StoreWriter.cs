@@ -51,7 +51,7 @@ public sealed class StoreWriter : IDisposable
 
     public void UmboxLog(string device, string element, long timeMicros, string message) => Bulk(new UmboxLogOp(device, element, timeMicros, message));
 
-    public void Transition(TransitionRecord transition) => Critical(new TransitionOp(transition));
+    public void Transition(TransitionEvent transition) => Critical(new TransitionOp(transition));
 
     public void Command(string device, string command, string rule, long timeMicros) => Critical(new CommandOp(device, command, rule, timeMicros));
 
@@ -186,7 +186,7 @@ public sealed class StoreWriter : IDisposable
     }
 
     /// <summary>The transition, its four stages, the state history row, the chain instance and the device's current state: one unit.</summary>
-    private void WriteTransition(TransitionRecord t, SqliteTransaction tx)
+    private void WriteTransition(TransitionEvent t, SqliteTransaction tx)
     {
         var id = (long)Scalar(tx, "INSERT INTO transitions (device, from_state, to_state, rule, alert_type, image, fail_closed, time_us) VALUES ($d, $f, $to, $r, $a, $i, $fc, $t) RETURNING id",
             ("$d", t.Device), ("$f", t.From), ("$to", t.To), ("$r", t.Rule), ("$a", t.AlertType), ("$i", t.Image), ("$fc", t.FailClosed ? 1 : 0), ("$t", t.FinishMicros))!;

@@ -5,7 +5,7 @@ using KalkiEdge.LiveTests.Support;
 namespace KalkiEdge.LiveTests;
 
 /// <summary>
-/// Issue 4: the real kalki-edge bridging between the testbed's IoT LAN and uplink. One testbed per fixture,
+/// The live bridge: the real kalki-edge bridging between the testbed's IoT LAN and uplink. One testbed per fixture,
 /// one appliance process per test (SIGTERM at the end of each). Control-plane scenarios (an attack moves a
 /// device's state and the new chain takes effect on live traffic) follow the Hue one: start the appliance with
 /// the device's pack, run the attack tool, wait for the STATE line, then probe.
@@ -50,7 +50,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void DeviceAndCloudTalkBothWaysThroughTheBridge()
+    public void Device_and_cloud_talk_both_ways_through_the_bridge()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
 
@@ -63,7 +63,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void WithBatchedSigningEveryFrameIsSignedAndVerifiedAndTrafficFlowsBothWays()
+    public void With_batched_signing_every_frame_is_signed_and_verified_and_traffic_flows_both_ways()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, sections: _configs.BatchedSigning));
 
@@ -91,7 +91,7 @@ public sealed class LiveBridgeTests
     /// so a busy CPU does not delay them by milliseconds.
     /// </summary>
     [Test]
-    public void WarmsUpAndRunsTheEnforcementThreadsAtARealTimePriority()
+    public void Warms_up_and_runs_the_enforcement_threads_at_a_real_time_priority()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
         var scheduling = new Dictionary<string, (int Policy, int Priority)>();
@@ -118,7 +118,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void NothingCrossesWhileTheApplianceIsNotRunning()
+    public void Nothing_crosses_while_the_appliance_is_not_running()
     {
         AssertCutOff("before the appliance ever ran");
 
@@ -132,16 +132,13 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void RefusesToStartWhenTheKernelCouldForwardAroundTheChains()
+    public void Refuses_to_start_when_the_kernel_could_forward_around_the_chains()
     {
         var config = _configs.Write(_testbed);
         _testbed.Exec("app", TimeSpan.FromSeconds(10), "sysctl", "-qw", "net.ipv4.ip_forward=1");
         try
         {
-            using var appliance = ApplianceProcess.Start(_testbed, config);
-            var result = appliance.WaitForExit(TimeSpan.FromSeconds(60));
-            Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
-            Assert.That(result.Stderr, Does.Contain("net.ipv4.ip_forward = 1").And.Contain("refusing to start"));
+            AssertRefusesToStart(config, Does.Contain("net.ipv4.ip_forward = 1").And.Contain("refusing to start"));
         }
         finally
         {
@@ -151,10 +148,7 @@ public sealed class LiveBridgeTests
         _testbed.Call("bridge-baseline", "on");
         try
         {
-            using var appliance = ApplianceProcess.Start(_testbed, config);
-            var result = appliance.WaitForExit(TimeSpan.FromSeconds(60));
-            Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
-            Assert.That(result.Stderr, Does.Contain("dev0 is enslaved to kbr0").And.Contain("up0 is enslaved to kbr0"));
+            AssertRefusesToStart(config, Does.Contain("dev0 is enslaved to kbr0").And.Contain("up0 is enslaved to kbr0"));
         }
         finally
         {
@@ -162,8 +156,17 @@ public sealed class LiveBridgeTests
         }
     }
 
+    /// <summary>kalki-edge on <paramref name="config"/> must refuse to start: exit 1, the reason on stderr.</summary>
+    private void AssertRefusesToStart(string config, NUnit.Framework.Constraints.IResolveConstraint reason)
+    {
+        using var appliance = ApplianceProcess.Start(_testbed, config);
+        var result = appliance.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Stderr, reason);
+    }
+
     [Test]
-    public void ABlockedDeviceIsCutOffWhileAnotherKeepsWorking()
+    public void A_blocked_device_is_cut_off_while_another_keeps_working()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, chains: new Dictionary<string, string> { ["udoo"] = "block-all" }));
 
@@ -178,7 +181,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void ArpSpoofingADevicesAddressFromTheUplinkIsDetectedAndKeptOffTheLan()
+    public void Arp_spoofing_a_devices_address_from_the_uplink_is_detected_and_kept_off_the_lan()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
         var hue = _testbed["hue"];
@@ -197,7 +200,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void MacSpoofingADeviceFromTheUplinkIsDetected()
+    public void Mac_spoofing_a_device_from_the_uplink_is_detected()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
         var hue = _testbed["hue"];
@@ -211,7 +214,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void AFloodFromAHundredThousandMacsLeavesMemoryBoundedAndDevicesReachable()
+    public void A_flood_from_a_hundred_thousand_macs_leaves_memory_bounded_and_devices_reachable()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed));
         Assert.That(_testbed.Probe("hue", "ping", "192.0.2.100", "--count", "2"), "bridge works before the flood");
@@ -239,7 +242,7 @@ public sealed class LiveBridgeTests
     }
 
     [Test]
-    public void AHueTokenBruteForceRestrictsTheBridgeToReadsOnTheLiveTraffic()
+    public void A_hue_token_brute_force_restricts_the_bridge_to_reads_on_the_live_traffic()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, types: new Dictionary<string, string> { ["hue"] = "philips-hue-bridge" }));
         var token = Credential("hue", "token");

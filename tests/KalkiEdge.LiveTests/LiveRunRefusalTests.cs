@@ -15,7 +15,7 @@ public sealed class LiveRunRefusalTests
     public void TearDown() => _configs.Dispose();
 
     [Test]
-    public void AMissingInterfaceIsNamedWithTheAvailableOnes()
+    public void A_missing_interface_is_named_with_the_available_ones()
     {
         var result = Run(Config("interfaces: {devices: [ke-nosuch0], uplink: lo}"));
 
@@ -24,7 +24,7 @@ public sealed class LiveRunRefusalTests
     }
 
     [Test]
-    public void ABadInterfacesSectionIsReportedWithFileAndLine()
+    public void A_bad_interfaces_section_is_reported_with_file_and_line()
     {
         var path = Config("interfaces:\n  devices: [dev0]\n  uplink: dev0\n  colour: blue");
 
@@ -36,7 +36,7 @@ public sealed class LiveRunRefusalTests
     }
 
     [Test]
-    public void WithoutCapturePrivilegesTheFixIsNamed()
+    public void Without_capture_privileges_the_fix_is_named()
     {
         if (Testbed.WhyUnavailable() is { } why)
         {

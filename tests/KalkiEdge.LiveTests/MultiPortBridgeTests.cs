@@ -4,7 +4,7 @@ using KalkiEdge.LiveTests.Support;
 namespace KalkiEdge.LiveTests;
 
 /// <summary>
-/// Issue 4, several device-side ports: a sensor on its own port (dev1) beside the testbed's IoT LAN (dev0). Both
+/// The live bridge with several device-side ports: a sensor on its own port (dev1) beside the testbed's IoT LAN (dev0). Both
 /// reach the cloud through their own chains, and traffic for the sensor is not sprayed onto the other port once
 /// the bridge has learned where the sensor is.
 /// </summary>
@@ -40,7 +40,7 @@ public sealed class MultiPortBridgeTests
     }
 
     [Test]
-    public void DevicesOnTwoPortsEachReachTheCloudAndUnicastForOnePortStaysOffTheOther()
+    public void Devices_on_two_ports_each_reach_the_cloud_and_unicast_for_one_port_stays_off_the_other()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, Config(sensorChain: "pass"));
 
@@ -66,7 +66,7 @@ public sealed class MultiPortBridgeTests
     }
 
     [Test]
-    public void ABlockedDeviceOnOnePortIsCutOffWhileTheOtherPortKeepsWorking()
+    public void A_blocked_device_on_one_port_is_cut_off_while_the_other_port_keeps_working()
     {
         using var appliance = ApplianceProcess.StartBridging(_testbed, Config(sensorChain: "block-all"));
 

@@ -72,21 +72,8 @@ public class CheckCommandTests
     [Test]
     public void The_image_site_config_is_valid()
     {
-        var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(RepoRoot(), "image-build", "boot", "kalki.yaml"));
+        var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(RepoPaths.Root, "image-build", "boot", "kalki.yaml"));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "KalkiEdge.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root not found");
     }
 
     [Test]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace KalkiEdge.ReplayTests;
@@ -17,36 +16,18 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the real kalki-edge executable (built beside the tests) as a child process, bounded in time.</summary>
 public static class KalkiEdgeCli
 {
-    public static CliResult Run(params string[] args)
+    public static CliResult Run(params string[] args) => RunBounded(null, TimeSpan.FromMinutes(2), args);
+
+    /// <summary>
+    /// Runs with the managed heap capped at <paramref name="heapLimitBytes"/> (the process fails with
+    /// out-of-memory beyond it) and fails the test if it runs longer than <paramref name="timeout"/>.
+    /// </summary>
+    public static CliResult RunBounded(long? heapLimitBytes, TimeSpan timeout, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"kalki-edge {string.Join(' ', args)} did not finish within 2 minutes");
-        }
-
-        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+        var environment = heapLimitBytes is { } limit
+            ? new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x" + limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture) }
+            : null;
+        var r = BoundedProcess.Run(timeout, environment, "dotnet", [RepoPaths.KalkiEdge, .. args]);
+        return new CliResult(r.ExitCode, r.Stdout, r.Stderr);
     }
-}
-
-/// <summary>A temporary directory removed after the test.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kalki-test-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -19,7 +19,7 @@ public sealed class RunningAppliance : IDisposable
     public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "run", .. args])
+        foreach (var a in (string[])[RepoPaths.KalkiEdge, "run", .. args])
         {
             psi.ArgumentList.Add(a);
         }
@@ -58,6 +58,9 @@ public sealed class RunningAppliance : IDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         return JsonDocument.Parse(http.GetStringAsync(new Uri(address + "/health")).GetAwaiter().GetResult()).RootElement.Clone();
     }
+
+    /// <summary>Sends SIGHUP (systemctl reload; logrotate's postrotate).</summary>
+    public void HangUp() => Process.Start("kill", ["-HUP", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 
     /// <summary>Sends SIGTERM (the way systemd stops the service).</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs Suricata 7 from Debian bookworm-backports as the IPS reference peer (issue 2, "Tests"), without
+# Installs Suricata 7 from Debian bookworm-backports as the IPS reference peer (the ips element's alerts are checked against it), without
 # editing the machine's own apt sources: a private sources list (same mirror as the machine uses, plus the
 # bookworm-backports suite) and private list/cache directories are passed to apt-get with -o options.
 # Idempotent: does nothing when `suricata -V` already reports version 7.

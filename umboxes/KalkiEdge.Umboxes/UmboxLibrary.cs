@@ -20,8 +20,8 @@ public static partial class UmboxLibrary
     }
 
     private static void RegisterBasics(ElementRegistry registry) => registry
-        .Add("block-all", "drops every frame (the fail-closed chain)", BlockAll.Compile)
-        .Add("pass", "forwards every frame (for measurements and explicit pass-through chains)", Pass.Compile);
+        .Add("block-all", "drops every frame (the fail-closed chain)", BlockAll.Compile, "block-all")
+        .Add("pass", "forwards every frame (for measurements and explicit pass-through chains)", Pass.Compile, "pass");
 
     static partial void RegisterNetwork(ElementRegistry registry);
 

@@ -6,9 +6,6 @@ namespace KalkiEdge.Appliance.Config;
 /// <summary>Loads and validates kalki.yaml, reporting every problem with its line.</summary>
 public static class SiteConfigLoader
 {
-    /// <summary>Top-level sections owned by other modules; accepted here and handed over untouched.</summary>
-    private static readonly string[] ForeignSections = ["interfaces", "management", "store", "hypervisor", "signing", "panel", "telemetry", "retention", "policy", "simulation"];
-
     /// <summary>Loads the config; errors go to <paramref name="diagnostics"/> (the result is only safe to use when there are none).</summary>
     public static SiteConfig? Load(string path, DiagnosticBag diagnostics)
     {
@@ -20,16 +17,17 @@ public static class SiteConfigLoader
     {
         var args = new ElementArgs("config", root.At, root.Entries, diagnostics, NoResources.Instance);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        var umboxes = ResolveDir(args.String("umboxes", DefaultUmboxesDir()), baseDir);
+        var umboxes = ResolveDir(args.Path("umboxes", null) ?? DefaultUmboxesDir(), baseDir);
         var broadcast = args.Node("network-broadcast");
         var names = new NamePool();
         var devices = args.List("devices").Select(n => Device(args, n, names)).OfType<DeviceConfig>().ToList();
-        var sections = ForeignSections.Select(s => (s, n: args.Node(s))).Where(x => x.n is not null).ToDictionary(x => x.s, x => x.n!);
+        var sections = SiteSections.Read.Select(s => (s.Name, n: args.Node(s.Name))).Where(x => x.n is not null).ToDictionary(x => x.Name, x => x.n!);
+        RefuseReserved(args);
         var config = new SiteConfig
         {
             File = path,
             UmboxesDir = umboxes,
-            DataDir = ResolveDir(args.String("data-dir", Path.Combine(baseDir, "data")), baseDir),
+            DataDir = ResolveDir(args.Path("data-dir", null) ?? Path.Combine(baseDir, "data"), baseDir),
             UnknownDevices = args.Choice("unknown-devices", "drop", "drop", "forward") == "forward" ? UnknownDevicePolicy.Forward : UnknownDevicePolicy.Drop,
             NetworkBroadcastChain = broadcast is null ? SiteConfig.DefaultNetworkBroadcastChain : args.ScalarText(broadcast) ?? "",
             NetworkBroadcastAt = broadcast?.At ?? root.At,
@@ -45,6 +43,18 @@ public static class SiteConfigLoader
 
         // Returned even with errors so later stages (chains, images, packs) can report theirs too.
         return config;
+    }
+
+    /// <summary>A reserved section is an error of its own (what it is and why), not an unknown key.</summary>
+    private static void RefuseReserved(ElementArgs args)
+    {
+        foreach (var reserved in SiteSections.Reserved)
+        {
+            if (args.Has(reserved.Name))
+            {
+                args.Error(args.Node(reserved.Name)!.At, $"'{reserved.Name}' is not read by this firmware, so its settings would not apply: {reserved.Why}; remove the section");
+            }
+        }
     }
 
     /// <summary>The umboxes directory shipped beside the binary, else the repository's (development runs).</summary>
@@ -91,24 +101,29 @@ public static class SiteConfigLoader
         {
             d.Error(node.At, "every device needs a 'name'");
         }
+        else if (!DeviceName.IsValid(name))
+        {
+            d.Error(d.Node("name")!.At, $"device name '{Printable.Escape(name)}' is not allowed: use {DeviceName.Rule}");
+            name = Printable.Escape(name);
+        }
 
         var macNode = d.Required("mac");
         ulong mac = 0;
         if (macNode is not null && d.ScalarText(macNode) is { } macText && (!DataPlane.Mac.TryParse(macText, out mac) || mac == 0 || DataPlane.Mac.IsGroup(mac)))
         {
-            d.Error(macNode.At, $"device '{name}': '{macText}' is not a unicast MAC address (e.g. 02:00:00:00:00:01)");
+            d.Error(macNode.At, $"device '{name}': '{Printable.Escape(macText)}' is not a unicast MAC address (e.g. 02:00:00:00:00:01)");
         }
 
         var ips = new List<UInt128>();
         foreach (var ipNode in d.List("ip"))
         {
-            if (d.ScalarText(ipNode) is { } t && Ip.TryParse(t, out var ip))
+            if (d.ScalarText(ipNode) is { } t && Ip.TryParse(t, out var ip) && Ip.IsUnicast(ip))
             {
                 ips.Add(ip);
             }
             else
             {
-                d.Error(ipNode.At, $"device '{name}': '{ipNode}' is not an IP address");
+                d.Error(ipNode.At, $"device '{name}': '{Printable.Escape(ipNode.ToString())}' is not a unicast IP address (write IPv4 as a.b.c.d, IPv6 without a %zone)");
             }
         }
 

@@ -53,16 +53,16 @@ public static class ControlWiring
         IControlClock clock,
         IApplianceObserver observer,
         PersistentStore? store,
-        IImageAttestor attestor)
+        IImageAttestor attestor,
+        AlertQueue alerts)
     {
         var diagnostics = new DiagnosticBag();
         var failClosed = compiler.Compile(ChainDeployer.FailClosedImage, SourceSpan.None("(fail-closed chain)"), diagnostics)
             ?? throw new ConfigurationException(diagnostics.Items);
         var controller = new SecurityController(packs, new ChainDeployer(new CatalogImageSource(images), failClosed, attestor), clock,
-            store?.Writer, store?.Committed);
+            store?.Writer, store?.Committed, alerts: alerts);
         controller.AlertEvaluated += observer.OnAlert;
-        controller.Transitioned += t => observer.OnTransition(
-            new TransitionEvent(t.Device, t.From, t.To, t.Rule, t.StimulusMicros, t.TriggerMicros, t.ReactMicros, t.FinishMicros) { Image = t.Image });
+        controller.Transitioned += observer.OnTransition;
         return controller;
     }
 }

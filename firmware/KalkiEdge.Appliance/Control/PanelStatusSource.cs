@@ -9,12 +9,12 @@ namespace KalkiEdge.Appliance.Control;
 /// </summary>
 public sealed class PanelStatusSource
 {
-    private readonly Appliance _appliance;
+    private readonly EdgeAppliance _appliance;
     private readonly PanelStatus _fixed;
     private volatile AlertSeen? _newest;
     private volatile AlertSeen? _failClosed;
 
-    public PanelStatusSource(Appliance appliance, string management, string hypervisor, string signing)
+    public PanelStatusSource(EdgeAppliance appliance, string management, string hypervisor, string signing)
     {
         _appliance = appliance ?? throw new ArgumentNullException(nameof(appliance));
         _fixed = new PanelStatus { Management = management, Hypervisor = hypervisor, Signing = signing };
@@ -26,7 +26,7 @@ public sealed class PanelStatusSource
         int normal = 0, suspicious = 0, attack = 0, other = 0;
         foreach (var device in _appliance.Engine.Devices.All)
         {
-            switch (Appliance.StateOf(device))
+            switch (EdgeAppliance.StateOf(device))
             {
                 case "Normal": normal++; break;
                 case "Suspicious": suspicious++; break;

@@ -25,7 +25,7 @@ public sealed class PanelWiring : IDisposable
     public PanelRuntime? Runtime { get; private set; }
 
     /// <summary>Null when the site config has no panel section (and it is not the simulation).</summary>
-    public static PanelWiring? Start(Appliance appliance, PanelStatusSource status, bool simulation, TextWriter log, Action restart)
+    public static PanelWiring? Start(EdgeAppliance appliance, PanelStatusSource status, bool simulation, TextWriter log, Action restart)
     {
         ArgumentNullException.ThrowIfNull(appliance);
         ArgumentNullException.ThrowIfNull(status);

@@ -8,7 +8,7 @@ namespace KalkiEdge.Appliance.Live;
 /// Packet signing for the live bridge (<see cref="Bridge.CreateEgress"/>): hands each capture thread its own
 /// signing stage and adds up their counters for the status lines.
 /// </summary>
-public sealed class LiveSigning(AssuranceServices services, Appliance appliance)
+public sealed class LiveSigning(AssuranceServices services, EdgeAppliance appliance)
 {
     private readonly List<SigningCounters> _stages = [];
     private readonly Lock _gate = new();
@@ -18,7 +18,7 @@ public sealed class LiveSigning(AssuranceServices services, Appliance appliance)
     /// <summary>Called once by each capture thread as it starts.</summary>
     public IBridgeEgress CreateEgress()
     {
-        var egress = new SignedEgress(services.CreateSigningStage(null, appliance), appliance.Engine);
+        var egress = new SignedEgress(services.CreateSigningStage(null, appliance.Alerts), appliance.Engine);
         lock (_gate)
         {
             _stages.Add(egress.Counters);

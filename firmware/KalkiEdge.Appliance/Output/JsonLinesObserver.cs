@@ -6,8 +6,8 @@ using KalkiEdge.Panel.Pairing;
 namespace KalkiEdge.Appliance.Output;
 
 /// <summary>
-/// Writes the replay contract (DESIGN.md): one JSON object per line — alerts, transitions, malformed frames,
-/// μmbox logs — and a final summary. Field names are a contract: change them only with DESIGN.md.
+/// Writes the replay contract (docs/json-lines.md): one JSON object per line — alerts, transitions, malformed
+/// frames, μmbox logs — and a final summary. Field names are a contract: change them only with that document.
 /// </summary>
 public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines = 100) : IApplianceObserver
 {

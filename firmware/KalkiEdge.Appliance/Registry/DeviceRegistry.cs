@@ -22,14 +22,14 @@ public sealed class DeviceRegistry : IDeviceRegistry
     public const int MaxChainText = 8192;
     public const int MaxCredential = 256;
 
-    private readonly Appliance _appliance;
+    private readonly EdgeAppliance _appliance;
     private readonly Lock _gate = new();
     private readonly IReadOnlyList<RegisteredDevice> _config;
     private readonly HashSet<string> _configNames;
     private volatile Dictionary<string, Entry> _runtime = new(StringComparer.Ordinal); // copy on write: readers never lock
     private readonly List<string> _startupWarnings = [];
 
-    private DeviceRegistry(Appliance appliance)
+    private DeviceRegistry(EdgeAppliance appliance)
     {
         _appliance = appliance;
         _config = [.. appliance.Config.Devices.Select(d => new RegisteredDevice(DeviceSpecs.FromConfig(d), DeviceOrigin.Config))];
@@ -42,7 +42,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
     public IReadOnlyList<string> StartupWarnings => _startupWarnings;
 
     /// <summary>Builds the registry and applies the store's runtime devices (after kalki.yaml's, which win every clash).</summary>
-    internal static DeviceRegistry Open(Appliance appliance)
+    internal static DeviceRegistry Open(EdgeAppliance appliance)
     {
         var registry = new DeviceRegistry(appliance);
         foreach (var record in appliance.Store?.Store.LoadRuntimeDevices() ?? [])
@@ -200,7 +200,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
 
         var others = _appliance.Config.Devices.Concat(_runtime.Values.Where(e => e.Spec.Name != replacing).Select(e => e.Config));
         SiteConfigLoader.CheckUnique(others.Append(config), diagnostics);
-        var chain = _appliance.ResolveChain(config, diagnostics);
+        var chain = _appliance.Resolver.Resolve(config, diagnostics);
         if (chain is { Image: not null } && !diagnostics.HasErrors && !_appliance.Attest(chain, out var reason))
         {
             diagnostics.Error(config.ChainAt, $"device '{spec.Name}': image '{chain.Image}' failed attestation: {reason}");

@@ -5,8 +5,8 @@ using KalkiEdge.Core;
 namespace KalkiEdge.Appliance.Registry;
 
 /// <summary>
-/// What a run-time device must also satisfy beyond a kalki.yaml entry: its name appears in URLs, logs and the
-/// dashboard, so it is short and plain; free text is bounded and printable; credentials come as a pair.
+/// What a run-time device must also satisfy beyond a kalki.yaml entry (whose checks already hold its name to
+/// <c>DeviceName</c>'s rule): its group is short and plain; free text is bounded and printable; credentials come as a pair.
 /// </summary>
 internal static partial class RuntimeLimits
 {
@@ -15,11 +15,6 @@ internal static partial class RuntimeLimits
 
     public static void Check(DeviceSpec spec, DiagnosticBag diagnostics)
     {
-        if (!PlainName().IsMatch(spec.Name ?? ""))
-        {
-            diagnostics.Error(Field("name"), $"name '{Shorten(spec.Name)}' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
-        }
-
         if (spec.Group is { } group && !PlainName().IsMatch(group))
         {
             diagnostics.Error(Field("group"), $"group '{Shorten(group)}' must be 1-63 letters, digits, '.', '_' or '-'");

@@ -14,10 +14,11 @@ public sealed record ReplayResult(long Frames, long Forwarded, long Dropped, lon
 }
 
 /// <summary>
-/// Pushes frames from a source through the appliance's engine exactly as live traffic: direction inferred from
-/// the device MACs, time taken from the capture. Optionally paces frames in real time (the simulation).
+/// Pushes frames from a source through the appliance (<see cref="FramePipeline"/>) exactly as live traffic:
+/// direction inferred from the device MACs, time taken from the capture. Optionally paces frames in real time
+/// (the simulation).
 /// </summary>
-public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observer)
+public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver observer)
 {
     /// <summary>Play frames at the pace of their timestamps (times this factor), instead of as fast as possible.</summary>
     public double? RealTimeSpeed { get; init; }
@@ -29,7 +30,7 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
     public Action<long>? AfterFrame { get; init; }
 
     /// <summary>
-    /// Packet signing (issue 5): frames leaving a chain are tagged and verified by this stage, which sends them to
+    /// Packet signing: frames leaving a chain are tagged and verified by this stage, which sends them to
     /// its own egress sink instead of <see cref="Output"/>. Null = signing off.
     /// </summary>
     public SigningStage? Signing { get; init; }
@@ -39,89 +40,26 @@ public sealed class ReplayRunner(Appliance appliance, IApplianceObserver observe
 
     public ReplayResult Run(IFrameSource source, CancellationToken cancel = default)
     {
-        var engine = appliance.Engine;
-        var context = appliance.CreateContext();
+        var pipeline = new FramePipeline(appliance, Output, Signing, Pairing);
         var frame = new Frame();
         var clock = Stopwatch.StartNew();
         long first = -1;
-        var windowOpened = false;
         while (!cancel.IsCancellationRequested && source.TryRead(frame))
         {
             first = first < 0 ? frame.TimestampMicros : first;
             Pace(frame.TimestampMicros - first, clock, cancel);
-            if (Pairing is { } pairing && !windowOpened && frame.TimestampMicros - first >= (long)pairing.Start.TotalMicroseconds)
-            {
-                windowOpened = true;
-                appliance.Pairing?.Window.OpenOrExtend(first + (long)pairing.Start.TotalMicroseconds);
-            }
-
-            frame.Direction = Pairing is { } side && frame.HasEthernetHeader ? side.DirectionOf(frame) : engine.InferDirection(frame);
-            appliance.BeginFrame(frame.TimestampMicros);
-            var verdict = engine.Process(frame, context);
-            Sign(verdict, frame, context);
-            appliance.EndFrame();
+            pipeline.Process(frame);
             if (frame.Malformation is { } reason)
             {
                 observer.OnMalformed(frame.Number, Attribute(frame), reason);
             }
 
-            Emit(verdict, frame, context);
             AfterFrame?.Invoke(frame.TimestampMicros);
         }
 
-        if (Signing is { } signing)
-        {
-            signing.Flush();
-            appliance.EndFrame(); // deliver signature-failure alerts of the last batch
-        }
-
-        var c = engine.Counters;
+        pipeline.Finish();
+        var c = appliance.Engine.Counters;
         return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed) { Signing = Signing?.Counters };
-    }
-
-    /// <summary>
-    /// Tags the frame before the control plane runs (it may swap chains): the tag names the chain that produced it.
-    /// When alerts are waiting, a transition may follow, so pending frames are verified and released first, under
-    /// the chain that produced them; frames still pending at a swap from elsewhere are dropped as stale.
-    /// </summary>
-    private void Sign(Verdict verdict, Frame frame, ElementContext context)
-    {
-        if (Signing is not { } signing)
-        {
-            return;
-        }
-
-        if (verdict != Verdict.Drop)
-        {
-            signing.Submit(verdict == Verdict.Forward ? frame : context.Reply, ChainOwner.Of(appliance.Engine, frame));
-        }
-
-        if (!appliance.Control.Alerts.IsEmpty)
-        {
-            signing.Flush();
-        }
-    }
-
-    private void Emit(Verdict verdict, Frame frame, ElementContext context)
-    {
-        if (Signing is not null)
-        {
-            return; // the signing stage sends verified frames to its own egress
-        }
-
-        if (Output is null)
-        {
-            return;
-        }
-
-        if (verdict == Verdict.Forward)
-        {
-            Output.Send(frame);
-        }
-        else if (verdict == Verdict.Reply)
-        {
-            Output.Send(context.Reply);
-        }
     }
 
     private void Pace(long sinceFirstMicros, Stopwatch clock, CancellationToken cancel)

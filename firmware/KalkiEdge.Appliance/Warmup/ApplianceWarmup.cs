@@ -40,7 +40,7 @@ public static class ApplianceWarmup
     /// <param name="real">The appliance about to serve traffic.</param>
     /// <param name="profile">The simulation profile (devices of the bundled scenario, bundled umboxes).</param>
     /// <param name="start">What is starting, for the audit record.</param>
-    public static WarmupReport Run(Appliance real, SiteConfig profile, string start)
+    public static WarmupReport Run(EdgeAppliance real, SiteConfig profile, string start)
     {
         ArgumentNullException.ThrowIfNull(real);
         ArgumentNullException.ThrowIfNull(profile);
@@ -68,7 +68,7 @@ public static class ApplianceWarmup
             };
             var diagnostics = new DiagnosticBag();
             var observer = new CountingObserver(new ConsoleObserver(TextWriter.Null));
-            using var appliance = Appliance.Build(config, diagnostics, observer, persist: true);
+            using var appliance = EdgeAppliance.Build(config, diagnostics, observer, persist: true);
             if (appliance is null)
             {
                 problems.Add($"the warm-up appliance did not build: {diagnostics}");
@@ -91,7 +91,7 @@ public static class ApplianceWarmup
         }
     }
 
-    private static bool FirstStoreWrite(Appliance real, string start, List<string> problems)
+    private static bool FirstStoreWrite(EdgeAppliance real, string start, List<string> problems)
     {
         if (real.Store is not { } store)
         {

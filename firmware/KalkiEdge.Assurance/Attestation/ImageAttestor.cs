@@ -64,7 +64,7 @@ public sealed class ImageAttestor(IHypervisor hypervisor, ImageManifest manifest
         return new AttestationResult(true, name, match.Version, measured, expected);
     }
 
-    /// <summary>Adapter for a deployment hook of the shape <c>bool Attest(image, chain, out reason)</c> (control plane).</summary>
+    /// <summary>The control plane's deployment check: a refusal makes it deploy the fail-closed chain and raise <c>attestation-failure</c> with <paramref name="reason"/>.</summary>
     public bool Attest(string image, ChainDefinition chain, out string reason)
     {
         var result = Attest(chain, image);

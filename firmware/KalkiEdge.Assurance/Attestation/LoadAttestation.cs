@@ -6,12 +6,12 @@ namespace KalkiEdge.Assurance.Attestation;
 /// <summary>
 /// Attestation at load: every device whose chain comes from a μmbox image is checked before traffic flows; a
 /// device whose image fails gets the fail-closed chain and an <c>attestation-failure</c> alert naming the image
-/// and both hashes. (Deployments after load go through the control plane's hook, adapted to <see cref="IImageAttestor"/>.)
+/// and both hashes. (Deployments after load go through the same attestor, as the control plane's <see cref="IImageAttestor"/>.)
 /// </summary>
 public static class LoadAttestation
 {
     /// <summary>Returns the failed results (empty when every image passed).</summary>
-    public static IReadOnlyList<AttestationResult> Apply(IImageAttestor attestor, IEnumerable<DeviceSlot> devices, ChainDefinition failClosed, IAlertSink alerts, long timeMicros = 0)
+    public static IReadOnlyList<AttestationResult> Apply(ImageAttestor attestor, IEnumerable<DeviceSlot> devices, ChainDefinition failClosed, IAlertSink alerts, long timeMicros = 0)
     {
         ArgumentNullException.ThrowIfNull(attestor);
         ArgumentNullException.ThrowIfNull(devices);

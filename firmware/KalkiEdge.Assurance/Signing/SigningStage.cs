@@ -96,6 +96,7 @@ public sealed class SigningStage : IDisposable
         var slot = _pending[_count];
         slot.Frame.Load(frame.Data, frame.TimestampMicros, frame.Direction);
         slot.Frame.Number = frame.Number;
+        slot.Frame.Ingress = frame.Ingress;
         slot.Device = device;
         slot.Egress = egress;
         slot.Tagged = Tag(slot, _digests.AsSpan(_count * PacketBinding.DigestSize, PacketBinding.DigestSize));
@@ -223,7 +224,7 @@ public sealed class SigningStage : IDisposable
 
         var device = slot.Device;
         var state = (problem, slot.TaggedEpoch, device?.Epoch ?? 0, slot.Frame.Number);
-        _alerts.Raise(AlertTypes.SignatureFailure, device?.Name ?? "(unattributed)", slot.Frame.TimestampMicros, state, static s => Describe(s), slot.Frame.Number);
+        _alerts.Raise(AlertTypes.SignatureFailure, device?.Name ?? "(unattributed)", slot.Frame, AlertAction.Blocked, state, static s => Describe(s));
     }
 
     private static string Describe((SignatureProblem Problem, long Tagged, long Now, long Frame) s) => s.Problem switch

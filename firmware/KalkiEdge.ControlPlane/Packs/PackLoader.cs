@@ -1,5 +1,6 @@
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
+using KalkiEdge.DataPlane;
 using YamlDotNet.RepresentationModel;
 
 namespace KalkiEdge.ControlPlane.Packs;
@@ -25,7 +26,18 @@ public static class PackLoader
 
         foreach (var file in Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
         {
-            if (Load(file, File.ReadAllText(file), diagnostics) is { } pack)
+            string text;
+            try
+            {
+                text = BoundedFile.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                diagnostics.Error(SourceSpan.None(file), $"cannot read: {e.Message}");
+                continue;
+            }
+
+            if (Load(file, text, diagnostics) is { } pack)
             {
                 packs.Add(pack);
             }

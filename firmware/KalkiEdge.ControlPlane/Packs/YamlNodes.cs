@@ -1,4 +1,5 @@
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -225,7 +226,7 @@ public sealed class YamlMap
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            stream.Load(new LimitedYamlParser(new StringReader(text)));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             {
                 diagnostics.Error(new SourceSpan(file, 1, 1), $"{owner}: expected a YAML mapping at the top level");

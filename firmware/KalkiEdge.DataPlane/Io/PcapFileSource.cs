@@ -1,4 +1,4 @@
-using KalkiEdge.DataPlane.Live;
+using KalkiEdge.DataPlane.Pcap;
 using SharpPcap;
 using SharpPcap.LibPcap;
 

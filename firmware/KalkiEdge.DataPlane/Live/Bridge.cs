@@ -257,7 +257,7 @@ public sealed class Bridge : IDisposable
     private void CaptureDevicePort(int index)
     {
         var port = _devicePorts[index];
-        var frame = new Frame();
+        var frame = new Frame { Ingress = port.Name };
         var context = _createContext();
         using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
         while (Next(port, frame, egress))
@@ -270,7 +270,7 @@ public sealed class Bridge : IDisposable
 
     private void CaptureUplink()
     {
-        var frame = new Frame();
+        var frame = new Frame { Ingress = _uplink.Name };
         var context = _createContext();
         using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
         while (Next(_uplink, frame, egress))

@@ -1,4 +1,5 @@
 using KalkiEdge.DataPlane.Io;
+using KalkiEdge.DataPlane.Pcap;
 using SharpPcap;
 using SharpPcap.LibPcap;
 

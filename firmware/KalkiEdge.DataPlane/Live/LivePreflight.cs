@@ -1,3 +1,5 @@
+using KalkiEdge.DataPlane.Pcap;
+
 namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>

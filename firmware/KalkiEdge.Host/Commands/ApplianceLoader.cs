@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
 
@@ -17,17 +18,10 @@ internal static class ApplianceLoader
     private static void ReleaseStartupGarbage() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     /// <param name="dataDir">Where the store goes instead of the config's data-dir (the simulation's throwaway directory).</param>
-    public static Appliance.Appliance? Load(string? configPath, IApplianceObserver observer, bool persist = false, string? dataDir = null)
+    public static EdgeAppliance? Load(string? configPath, IApplianceObserver observer, bool persist = false, string? dataDir = null)
     {
-        var path = configPath ?? SimulationProfile;
         var diagnostics = new DiagnosticBag();
-        var config = SiteConfigLoader.Load(path, diagnostics);
-        if (config is not null && dataDir is not null)
-        {
-            config = config.WithDataDir(dataDir);
-        }
-
-        var appliance = config is null ? null : Appliance.Appliance.Build(config, diagnostics, observer, persist);
+        var appliance = Build(configPath, observer, diagnostics, persist, dataDir);
         foreach (var d in diagnostics.Items)
         {
             Console.Error.WriteLine(d);
@@ -35,11 +29,24 @@ internal static class ApplianceLoader
 
         if (appliance is null)
         {
-            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {path} and the files it uses");
+            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {configPath ?? SimulationProfile} and the files it uses");
             return null;
         }
 
         ReleaseStartupGarbage();
         return appliance;
+    }
+
+    /// <summary>Builds the appliance, leaving every error in <paramref name="diagnostics"/> for the caller to report.</summary>
+    public static EdgeAppliance? Build(string? configPath, IApplianceObserver observer, DiagnosticBag diagnostics, bool persist = false, string? dataDir = null)
+    {
+        // Null on any error, the config's own included: the build never returns half a configuration.
+        var config = SiteConfigLoader.Load(configPath ?? SimulationProfile, diagnostics);
+        if (config is not null && dataDir is not null)
+        {
+            config = config.WithDataDir(dataDir);
+        }
+
+        return config is null ? null : EdgeAppliance.Build(config, diagnostics, observer, persist);
     }
 }

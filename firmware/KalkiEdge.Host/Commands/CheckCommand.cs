@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Assurance;
@@ -5,6 +9,8 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Export.Eve;
+
 using KalkiEdge.Management;
 using KalkiEdge.Panel;
 
@@ -12,7 +18,8 @@ namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge check: validates everything the config uses — devices, images, rules, packs, and the sections other
-/// modules own (interfaces, hypervisor, signing, management, panel) — and reports every error with file and line.
+/// modules own (interfaces, hypervisor, signing, management, panel) — and reports every error with file and line, as
+/// text on stderr or (--json) as one JSON object on stdout.
 /// </summary>
 internal static class CheckCommand
 {
@@ -25,33 +32,41 @@ internal static class CheckCommand
             return ExitCodes.Usage;
         }
 
-        var sections = SectionErrors(path);
-        var appliance = ApplianceLoader.Load(path, new ConsoleObserver(TextWriter.Null));
-        foreach (var d in sections)
+        var diagnostics = new DiagnosticBag();
+        using var appliance = ApplianceLoader.Build(path, new ConsoleObserver(TextWriter.Null), diagnostics);
+        diagnostics.AddRange(SectionErrors(path));
+        var valid = appliance is not null && !diagnostics.HasErrors ? appliance : null;
+        if (cl.Flag("--json"))
         {
-            Console.Error.WriteLine(d);
+            Console.WriteLine(Json(path, diagnostics.Items, valid));
+        }
+        else if (valid is not null)
+        {
+            Console.WriteLine($"{path}: ok — {valid.Engine.Devices.Count} devices, {valid.Images.All.Count} μmbox images, {valid.Packs.Count} packs, {valid.Compiler.Registry.Kinds.Count()} element kinds");
+        }
+        else
+        {
+            foreach (var d in diagnostics.Items)
+            {
+                Console.Error.WriteLine(d);
+            }
+
+            Console.Error.WriteLine($"kalki-edge: {diagnostics.Items.Count} error(s) in {path} and the files it uses");
         }
 
-        if (appliance is null || sections.Count > 0)
-        {
-            return ExitCodes.Invalid;
-        }
-
-        Console.WriteLine($"{path}: ok — {appliance.Engine.Devices.Count} devices, {appliance.Images.All.Count} μmbox images, {appliance.Packs.Count} packs, {appliance.Compiler.Registry.Kinds.Count()} element kinds");
-        return ExitCodes.Ok;
+        return valid is not null ? ExitCodes.Ok : ExitCodes.Invalid;
     }
 
     /// <summary>Errors in the module-owned sections, which the appliance itself reads only when it runs.</summary>
-    private static IReadOnlyList<Diagnostic> SectionErrors(string path)
+    private static DiagnosticBag SectionErrors(string path)
     {
-        var loading = new DiagnosticBag();
-        var config = SiteConfigLoader.Load(path, loading);
+        var diagnostics = new DiagnosticBag();
+        var config = SiteConfigLoader.Load(path, new DiagnosticBag()); // its own errors are reported by the build
         if (config is null)
         {
-            return []; // the loader's own errors are reported by ApplianceLoader
+            return diagnostics;
         }
 
-        var diagnostics = new DiagnosticBag();
         var s = config.Sections;
         if (s.TryGetValue("interfaces", out var interfaces))
         {
@@ -62,6 +77,52 @@ internal static class CheckCommand
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
         ManagementSettings.Read(s, diagnostics);
         PanelSettings.Read(s, diagnostics);
-        return diagnostics.Items;
+        EveSettings.FromSection(s.GetValueOrDefault(EveSettings.Section), Path.GetDirectoryName(Path.GetFullPath(path))!, diagnostics);
+        return diagnostics;
+    }
+
+    /// <summary>The check --json document (docs/cli.md): every diagnostic with its place, and the totals when valid.</summary>
+    private static string Json(string path, IReadOnlyList<Diagnostic> diagnostics, EdgeAppliance? valid)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("config", path);
+            w.WriteBoolean("ok", valid is not null);
+            w.WriteStartArray("diagnostics");
+            foreach (var d in diagnostics)
+            {
+                w.WriteStartObject();
+                w.WriteString("file", d.File);
+                w.WriteNumber("line", d.Line);
+                w.WriteNumber("column", d.Column);
+                w.WriteString("severity", "error"); // every diagnostic refuses the configuration
+                w.WriteString("message", d.Message);
+                if (d.Suggestion is { } suggestion)
+                {
+                    w.WriteString("suggestion", suggestion);
+                }
+                else
+                {
+                    w.WriteNull("suggestion");
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (valid is not null)
+            {
+                w.WriteNumber("devices", valid.Engine.Devices.Count);
+                w.WriteNumber("images", valid.Images.All.Count);
+                w.WriteNumber("packs", valid.Packs.Count);
+                w.WriteNumber("elementKinds", valid.Compiler.Registry.Kinds.Count());
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

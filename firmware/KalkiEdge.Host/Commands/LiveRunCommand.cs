@@ -1,8 +1,10 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
 using KalkiEdge.Management;
+using Microsoft.Extensions.Logging;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -11,12 +13,12 @@ namespace KalkiEdge.Host.Commands;
 /// Refuses to start (exit 1) when anything would let frames bypass the chains, so that while this process is
 /// not running nothing crosses between the ports.
 /// </summary>
-internal static class LiveRunCommand
+internal static partial class LiveRunCommand
 {
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
     /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
-    public static int Execute(Appliance.Appliance appliance, ArgNode section, ManagementHost management, LiveSigning? signing, ShutdownSignal stop)
+    public static int Execute(EdgeAppliance appliance, ArgNode section, ManagementHost management, LiveSigning? signing, ShutdownSignal stop, ILogger log)
     {
         var diagnostics = new DiagnosticBag();
         var config = InterfacesConfig.Parse(section, diagnostics);
@@ -49,7 +51,7 @@ internal static class LiveRunCommand
             return ExitCodes.Invalid;
         }
 
-        var exit = Run(appliance, config, bridge, management, stop);
+        var exit = Run(appliance, config, bridge, management, stop, log);
         if (signing is not null)
         {
             Console.WriteLine(signing.Describe());
@@ -59,7 +61,7 @@ internal static class LiveRunCommand
         return exit;
     }
 
-    private static Bridge? Open(Appliance.Appliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing)
+    private static Bridge? Open(EdgeAppliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing)
     {
         var opened = new List<LivePort>();
         try
@@ -89,7 +91,7 @@ internal static class LiveRunCommand
         };
     }
 
-    private static int Run(Appliance.Appliance appliance, InterfacesConfig config, Bridge bridge, ManagementHost management, ShutdownSignal stop)
+    private static int Run(EdgeAppliance appliance, InterfacesConfig config, Bridge bridge, ManagementHost management, ShutdownSignal stop, ILogger log)
     {
         // The control clock runs on from this anchor (Stopwatch-timed), so live it is the wall clock, on the same
         // scale as the kernel's capture timestamps. Anchored once: re-anchoring while the control thread reads
@@ -114,7 +116,7 @@ internal static class LiveRunCommand
 
             checkedPriority = true;
             var now = bridge.RefreshStatistics();
-            ReportLosses(last, now);
+            ReportLosses(last, now, log);
             last = now;
         }
 
@@ -133,7 +135,7 @@ internal static class LiveRunCommand
     }
 
     /// <summary>Losses are printed when they happen: a silent drop is the one failure an operator cannot see.</summary>
-    private static void ReportLosses(IReadOnlyList<PortStatus> before, IReadOnlyList<PortStatus> after)
+    private static void ReportLosses(IReadOnlyList<PortStatus> before, IReadOnlyList<PortStatus> after, ILogger log)
     {
         foreach (var (b, a) in before.Zip(after))
         {
@@ -143,10 +145,13 @@ internal static class LiveRunCommand
             long truncated = a.Truncated - b.Truncated;
             if (kernel + iface + send + truncated > 0)
             {
-                Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} LOSS  {a.Name,-14} capture ring dropped {kernel}, interface dropped {iface}, send failed {send}, over snaplen {truncated} in the last second");
+                LogLoss(log, a.Name, kernel, iface, send, truncated);
             }
         }
     }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "LOSS {Port}: capture ring dropped {RingDropped}, interface dropped {InterfaceDropped}, send failed {SendFailed}, over snaplen {Truncated} in the last second")]
+    private static partial void LogLoss(ILogger logger, string port, long ringDropped, long interfaceDropped, long sendFailed, long truncated);
 
     private static void PrintCounters(PacketEngine engine, Bridge bridge)
     {

@@ -26,7 +26,7 @@ internal static class OperatorCommands
         var answer = client.DevicesAsync().GetAwaiter().GetResult();
         if (answer.Value is not { } list)
         {
-            Console.Error.WriteLine($"kalki-edge devices: {answer.Error}");
+            Console.Error.WriteLine($"kalki-edge devices: {Printable.Escape(answer.Error)}");
             return ExitCodes.Invalid;
         }
 
@@ -39,8 +39,9 @@ internal static class OperatorCommands
         Console.WriteLine($"{"device",-16} {"type",-20} {"state",-11} {"forwarded",10} {"dropped",8}  chain");
         foreach (var d in list.Devices)
         {
-            var chain = d.FailClosed ? $"{d.Chain} (FAIL-CLOSED)" : d.Chain;
-            Console.WriteLine($"{d.Name,-16} {d.Type ?? "-",-20} {d.State ?? "-",-11} {d.Forwarded,10} {d.Dropped,8}  {chain}");
+            // Every string here came over the socket from whatever serves it: printed escaped, never raw.
+            var chain = Printable.Escape(d.FailClosed ? $"{d.Chain} (FAIL-CLOSED)" : d.Chain);
+            Console.WriteLine($"{Printable.Escape(d.Name),-16} {Printable.Escape(d.Type ?? "-"),-20} {Printable.Escape(d.State ?? "-"),-11} {d.Forwarded,10} {d.Dropped,8}  {chain}");
         }
 
         return ExitCodes.Ok;
@@ -63,7 +64,7 @@ internal static class OperatorCommands
         var answer = client.ResetAsync(name, cl.Option("--reason")).GetAwaiter().GetResult();
         if (answer.Value is not { } accepted)
         {
-            Console.Error.WriteLine($"kalki-edge reset: {answer.Error}");
+            Console.Error.WriteLine($"kalki-edge reset: {Printable.Escape(answer.Error)}");
             return ExitCodes.Invalid;
         }
 
@@ -75,14 +76,14 @@ internal static class OperatorCommands
             state = client.DeviceAsync(name).GetAwaiter().GetResult().Value?.State;
             if (state == accepted.To)
             {
-                Console.WriteLine($"{name}: {accepted.From} -> {accepted.To} (reset by {accepted.Actor})");
+                Console.WriteLine($"{Printable.Escape(name)}: {Printable.Escape(accepted.From)} -> {Printable.Escape(accepted.To)} (reset by {Printable.Escape(accepted.Actor)})");
                 return ExitCodes.Ok;
             }
 
             Thread.Sleep(50);
         }
 
-        Console.Error.WriteLine($"kalki-edge reset: {name}: reset queued, but the device is still in {state ?? "an unknown state"} after {ApplyTimeout.TotalSeconds:0} s");
+        Console.Error.WriteLine($"kalki-edge reset: {Printable.Escape(name)}: reset queued, but the device is still in {Printable.Escape(state ?? "an unknown state")} after {ApplyTimeout.TotalSeconds:0} s");
         return ExitCodes.Invalid;
     }
 

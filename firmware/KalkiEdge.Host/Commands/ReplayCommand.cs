@@ -1,7 +1,10 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane.Io;
+using KalkiEdge.Export.Eve;
+using KalkiEdge.Export.Events;
 using KalkiEdge.Panel;
 
 namespace KalkiEdge.Host.Commands;
@@ -18,6 +21,12 @@ internal static class ReplayCommand
             return ExitCodes.Usage;
         }
 
+        if (cl.Flag("--json") && cl.Flag("--eve"))
+        {
+            Console.Error.WriteLine("kalki-edge replay: --json and --eve are two output formats: choose one");
+            return ExitCodes.Usage;
+        }
+
         ReplayPairing? pairing = null;
         if (cl.Option("--pair-window") is { } window && (pairing = ReplayPairing.Parse(window, cl.Option("--network-mac"), out var pairError)) is null)
         {
@@ -26,19 +35,23 @@ internal static class ReplayCommand
         }
 
         var json = new JsonLinesObserver(Console.Out);
+        using var stdout = Console.OpenStandardOutput();
+        var eve = new EventHub().Add(new EveStreamSink(stdout));
         var console = new ConsoleObserver(Console.Out);
-        IApplianceObserver observer = cl.Flag("--json") ? json : console;
+        IApplianceObserver observer = cl.Flag("--json") ? json : cl.Flag("--eve") ? eve : console;
         using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, cl.Flag("--persist"));
         if (appliance is null)
         {
             return ExitCodes.Invalid;
         }
 
+        eve.Bind(appliance.Control.Devices, appliance.Engine.Devices);
+
         try
         {
             using var source = new PcapFileSource(pcap);
             using var output = cl.Option("--write") is { } w ? new PcapFileSink(w) : null;
-            using var assurance = ReplayAssurance.Start(appliance, output, Console.Error);
+            using var assurance = ApplianceAssurance.Start(appliance, output, Console.Error);
             if (assurance is null)
             {
                 return ExitCodes.Invalid;
@@ -48,14 +61,20 @@ internal static class ReplayCommand
             {
                 var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()).Pairing; // errors: reported by check and load
                 var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings);
-                paired.Paired += cl.Flag("--json") ? json.OnPaired : console.OnPaired;
+                // With --eve every stdout line is an EVE event: pairing results go to stderr as text.
+                paired.Paired += cl.Flag("--json") ? json.OnPaired : cl.Flag("--eve") ? new ConsoleObserver(Console.Error).OnPaired : console.OnPaired;
             }
 
             var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {
-                json.Summary(result, appliance.Engine, Appliance.Appliance.StateOf);
+                json.Summary(result, appliance.Engine, EdgeAppliance.StateOf);
+            }
+            else if (cl.Flag("--eve"))
+            {
+                // Every stdout line is an EVE event; the totals go to stderr.
+                Console.Error.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed");
             }
             else
             {

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Globalization;
 using KalkiEdge.Management;
 using KalkiEdge.Appliance.Control;
@@ -7,13 +8,16 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
+using KalkiEdge.Export.Events;
+using KalkiEdge.Host.Logging;
 
 namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge run. With an <c>interfaces:</c> section in the config: the live bridge (<see cref="LiveRunCommand"/>).
-/// Otherwise the simulation: the bundled multi-device scenario played through the engine in real time, printing
-/// alerts and state changes as they happen.
+/// With a config and no interfaces: idle (nothing bridged, management and the control loop up). Without
+/// <c>--config</c>: the simulation, the bundled multi-device scenario played through the engine in real time,
+/// printing alerts and state changes as they happen.
 /// </summary>
 internal static class RunCommand
 {
@@ -44,9 +48,18 @@ internal static class RunCommand
     {
         // First in, last out: SIGTERM stays handled (graceful) until the store has been flushed and closed.
         using var shutdown = new ShutdownSignal();
+        // A site's appliance logs to the journal with priorities and exports events; the simulation prints for a person.
+        using var journal = cl.Option("--config") is null ? null : JournalConsole.Start();
+        var events = new EventHub();
         var observer = new ConsoleObserver(Console.Out);
-        using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, persist: true, dataDir: scratchDataDir);
+        using var appliance = ApplianceLoader.Load(cl.Option("--config"), journal is null ? observer : events, persist: true, dataDir: scratchDataDir);
         if (appliance is null)
+        {
+            return ExitCodes.Invalid;
+        }
+
+        using var export = journal is null ? null : EventExport.Start(appliance, events, journal.Factory);
+        if (journal is not null && export is null)
         {
             return ExitCodes.Invalid;
         }
@@ -57,7 +70,7 @@ internal static class RunCommand
         }
 
         // Attestation of every chain in force (fail-closed on mismatch) before any traffic; signing when configured.
-        using var assurance = ReplayAssurance.Start(appliance, null, Console.Out);
+        using var assurance = ApplianceAssurance.Start(appliance, null, Console.Out);
         if (assurance is null)
         {
             return ExitCodes.Invalid;
@@ -79,7 +92,7 @@ internal static class RunCommand
         {
             return mode switch
             {
-                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance), shutdown)),
+                "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance), shutdown, journal!.Logger)),
                 "idle" => Idle(appliance, management, shutdown),
                 _ => Simulate(appliance, observer, assurance, management, speed, shutdown),
             };
@@ -90,7 +103,7 @@ internal static class RunCommand
         }
     }
 
-    private static int Simulate(Appliance.Appliance appliance, ConsoleObserver observer, ReplayAssurance assurance, ManagementHost management, double speed, ShutdownSignal stop)
+    private static int Simulate(EdgeAppliance appliance, ConsoleObserver observer, ApplianceAssurance assurance, ManagementHost management, double speed, ShutdownSignal stop)
     {
         var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
@@ -106,21 +119,21 @@ internal static class RunCommand
         return ExitCodes.Ok;
     }
 
-    private static PanelStatusSource PanelStatusOf(Appliance.Appliance appliance, ReplayAssurance assurance, ManagementHost management)
+    private static PanelStatusSource PanelStatusOf(EdgeAppliance appliance, ApplianceAssurance assurance, ManagementHost management)
     {
         var hypervisor = assurance.Services?.Hypervisor is { } hv ? (hv.IsHardwareProtected ? "hardware" : hv.Backend.ToString().ToLowerInvariant()) : "off";
         var signing = AssuranceServices.ModeName(assurance.Services?.Signing.Mode ?? SigningMode.Off);
         return new PanelStatusSource(appliance, management.Address, hypervisor, signing);
     }
 
-    private static int WarmThen(Appliance.Appliance appliance, Func<int> run)
+    private static int WarmThen(EdgeAppliance appliance, Func<int> run)
     {
         Warmup.Run(appliance, "live bridge");
         return run();
     }
 
     /// <summary>No interfaces configured: nothing is bridged; the control plane and management run until stopped.</summary>
-    private static int Idle(Appliance.Appliance appliance, ManagementHost management, ShutdownSignal stop)
+    private static int Idle(EdgeAppliance appliance, ManagementHost management, ShutdownSignal stop)
     {
         Console.WriteLine($"kalki-edge: no 'interfaces' section: bridging nothing (fail-closed); {appliance.Engine.Devices.Count} devices configured; SIGTERM stops");
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
@@ -132,10 +145,10 @@ internal static class RunCommand
     }
 
     /// <summary>The scenario's last act: the operator, having dealt with each attack, returns the devices to Normal.</summary>
-    private static void OperatorResets(Appliance.Appliance appliance)
+    private static void OperatorResets(EdgeAppliance appliance)
     {
         var attacked = appliance.Engine.Devices.All
-            .Where(d => Appliance.Appliance.StateOf(d) is { } state && state != "Normal")
+            .Where(d => EdgeAppliance.StateOf(d) is { } state && state != "Normal")
             .OrderBy(d => d.Name, StringComparer.Ordinal)
             .ToList();
         foreach (var device in attacked)
@@ -151,14 +164,14 @@ internal static class RunCommand
 /// <summary>Prints a device status table.</summary>
 internal static class StatusTable
 {
-    public static void Print(TextWriter output, Appliance.Appliance appliance, ReplayResult result)
+    public static void Print(TextWriter output, EdgeAppliance appliance, ReplayResult result)
     {
         output.WriteLine();
         output.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed");
         output.WriteLine($"{"device",-14} {"state",-11} {"forwarded",10} {"dropped",8} {"replied",8}  chain");
         foreach (var d in appliance.Engine.Devices.All.OrderBy(d => d.Name, StringComparer.Ordinal))
         {
-            output.WriteLine($"{d.Name,-14} {Appliance.Appliance.StateOf(d) ?? "-",-11} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
+            output.WriteLine($"{d.Name,-14} {EdgeAppliance.StateOf(d) ?? "-",-11} {d.Counters.Forwarded,10} {d.Counters.Dropped,8} {d.Counters.Replied,8}  {d.Chain?.Definition.Image ?? d.Chain?.Definition.Text}");
         }
     }
 }

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Warmup;
 using KalkiEdge.Core;
@@ -7,7 +8,7 @@ namespace KalkiEdge.Host.Commands;
 /// <summary>Runs <see cref="ApplianceWarmup"/> before the live bridge starts, and says so; loudly when it could not do all of it.</summary>
 internal static class Warmup
 {
-    public static void Run(Appliance.Appliance appliance, string start)
+    public static void Run(EdgeAppliance appliance, string start)
     {
         var diagnostics = new DiagnosticBag();
         var profile = SiteConfigLoader.Load(ApplianceLoader.SimulationProfile, diagnostics);

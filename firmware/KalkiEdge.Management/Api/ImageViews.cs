@@ -6,7 +6,7 @@ namespace KalkiEdge.Management.Api;
 /// <summary>The μmbox catalogue as the API shows it: each image measured once, and whether the signed manifest lists that measurement.</summary>
 internal static class ImageViews
 {
-    public static Func<IReadOnlyList<ImageInfo>> Of(Appliance.Appliance appliance, AssuranceServices? assurance)
+    public static Func<IReadOnlyList<ImageInfo>> Of(Appliance.EdgeAppliance appliance, AssuranceServices? assurance)
     {
         // Images cannot change while running: measure once, on first request.
         var images = new Lazy<IReadOnlyList<ImageInfo>>(() => [.. appliance.Images.All.OrderBy(i => i.Name, StringComparer.Ordinal).Select(i =>

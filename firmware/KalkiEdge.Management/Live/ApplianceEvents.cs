@@ -11,9 +11,9 @@ namespace KalkiEdge.Management.Live;
 /// </summary>
 internal sealed class ApplianceEvents : IDisposable
 {
-    private readonly Appliance.Appliance _appliance;
+    private readonly Appliance.EdgeAppliance _appliance;
     private readonly Action<Alert> _onAlert;
-    private readonly Action<TransitionRecord> _onTransition;
+    private readonly Action<TransitionEvent> _onTransition;
     private readonly Action<RegistryChange> _onChange;
 
     public ApplianceEvents(ManagementContext m)

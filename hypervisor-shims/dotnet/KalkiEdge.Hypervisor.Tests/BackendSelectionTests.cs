@@ -7,7 +7,7 @@ namespace KalkiEdge.Hypervisor.Tests;
 public sealed class BackendSelectionTests : ShimFixture
 {
     [Test]
-    public void EmulatedBackendReportsItselfAndIsNotHardwareProtected()
+    public void Emulated_backend_reports_itself_and_is_not_hardware_protected()
     {
         using var shim = OpenEmulated();
 
@@ -21,7 +21,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void AutoWithoutOptInUsesEmulatedAndSaysWhy()
+    public void Auto_without_opt_in_uses_emulated_and_says_why()
     {
         using var shim = OpenEmulated(HypervisorBackendRequest.Auto);
 
@@ -35,7 +35,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void AutoWithADeviceThatDoesNothingFallsBackToEmulated()
+    public void Auto_with_a_regular_file_as_device_falls_back_without_writing_to_it()
     {
         var device = Path.Combine(Directory, "uhcallkmod");
         File.WriteAllBytes(device, []);
@@ -52,13 +52,27 @@ public sealed class BackendSelectionTests : ShimFixture
         {
             Assert.That(shim.Backend, Is.EqualTo(HypervisorBackend.Emulated));
             Assert.That(shim.IsHardwareProtected, Is.False);
-            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NoResult));
-            Assert.That(shim.Description, Does.Contain("sentinel"));
+            Assert.That(shim.ProbeStatus, Is.EqualTo(ShimStatus.NotUhcallDevice));
+            Assert.That(shim.Description, Does.Contain("not the uhcallkmod character device"));
+            Assert.That(new FileInfo(device).Length, Is.Zero, "the request holds a live process address: not a byte may reach a file");
         });
     }
 
     [Test]
-    public void ExplicitUberXmhfWithoutDeviceFailsWithTheReason()
+    public void Explicit_uber_xmhf_on_another_character_device_is_refused()
+    {
+        var ex = Assert.Throws<HypervisorShimException>(() => HypervisorShim.Open(new HypervisorShimOptions
+        {
+            Backend = HypervisorBackendRequest.UberXmhf,
+            AllowHypercalls = true,
+            KeyPath = KeyPath,
+            DevicePath = "/dev/null",
+        }));
+        Assert.That(ex!.Status, Is.EqualTo(ShimStatus.NotUhcallDevice));
+    }
+
+    [Test]
+    public void Explicit_uber_xmhf_without_device_fails_with_the_reason()
     {
         var options = new HypervisorShimOptions
         {
@@ -78,7 +92,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void ExplicitUberXmhfWithoutOptInIsRefused()
+    public void Explicit_uber_xmhf_without_opt_in_is_refused()
     {
         var options = new HypervisorShimOptions { Backend = HypervisorBackendRequest.UberXmhf, KeyPath = KeyPath };
 
@@ -88,7 +102,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void SelfTestPasses()
+    public void Self_test_passes()
     {
         using var shim = OpenEmulated();
 
@@ -96,7 +110,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void KeyFileIsCreatedReadableByOwnerOnly()
+    public void Key_file_is_created_readable_by_owner_only()
     {
         using var shim = OpenEmulated();
 
@@ -108,7 +122,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void KeyFileReadableByOthersIsRefused()
+    public void Key_file_readable_by_others_is_refused()
     {
         OpenEmulated().Dispose();
         File.SetUnixFileMode(KeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
@@ -119,7 +133,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void DisposedShimThrowsObjectDisposed()
+    public void Disposed_shim_throws_object_disposed()
     {
         var shim = OpenEmulated();
         shim.Dispose();
@@ -128,7 +142,7 @@ public sealed class BackendSelectionTests : ShimFixture
     }
 
     [Test]
-    public void EveryStatusHasANativeMessage()
+    public void Every_status_has_a_native_message()
     {
         foreach (var status in Enum.GetValues<ShimStatus>())
         {

@@ -9,7 +9,7 @@ public sealed class HmacTests : ShimFixture
     [TestCase(1)]
     [TestCase(64)]
     [TestCase(HypervisorShim.MaxHmacInput)]
-    public void HmacMatchesHmacSha256WithTheKeyFileKey(int length)
+    public void Hmac_matches_hmac_sha256_with_the_key_file_key(int length)
     {
         using var shim = OpenEmulated();
         var data = Pattern(length, 7);
@@ -21,7 +21,7 @@ public sealed class HmacTests : ShimFixture
     }
 
     [Test]
-    public void ShimsSharingAKeyFileAgree()
+    public void Shims_sharing_a_key_file_agree()
     {
         using var first = OpenEmulated();
         using var second = OpenEmulated(HypervisorBackendRequest.Auto);
@@ -36,7 +36,7 @@ public sealed class HmacTests : ShimFixture
     }
 
     [Test]
-    public void VerifyAcceptsTheMacAndRejectsEveryFlippedBit()
+    public void Verify_accepts_the_mac_and_rejects_every_flipped_bit()
     {
         using var shim = OpenEmulated();
         var data = Pattern(200, 3);
@@ -56,7 +56,7 @@ public sealed class HmacTests : ShimFixture
     }
 
     [Test]
-    public void OversizeInputIsRejectedWithAClearException()
+    public void Oversize_input_is_rejected_with_a_clear_exception()
     {
         using var shim = OpenEmulated();
         var data = new byte[HypervisorShim.MaxHmacInput + 1];
@@ -72,7 +72,7 @@ public sealed class HmacTests : ShimFixture
     }
 
     [Test]
-    public void WrongDigestBufferSizeIsRejected()
+    public void Wrong_digest_buffer_size_is_rejected()
     {
         using var shim = OpenEmulated();
 
@@ -83,7 +83,7 @@ public sealed class HmacTests : ShimFixture
     }
 
     [Test]
-    public void ConcurrentCallersGetCorrectMacs()
+    public void Concurrent_callers_get_correct_macs()
     {
         using var shim = OpenEmulated();
         var key = ReadKey();
@@ -104,7 +104,7 @@ public sealed class HmacTests : ShimFixture
     }
 
     [Test]
-    public void HotPathDoesNotAllocate()
+    public void Hot_path_does_not_allocate()
     {
         using var shim = OpenEmulated();
         var data = Pattern(HypervisorShim.MaxHmacInput, 5);

@@ -7,7 +7,7 @@ namespace KalkiEdge.Hypervisor.Tests;
 public sealed class PcrTests : ShimFixture
 {
     [Test]
-    public void PcrsStartAtZero()
+    public void Pcrs_start_at_zero()
     {
         using var shim = OpenEmulated();
         var value = new byte[HypervisorShim.Sha1Size];
@@ -21,7 +21,7 @@ public sealed class PcrTests : ShimFixture
 
     [Test]
     [SuppressMessage("Security", "CA5350", Justification = "PCRs are SHA-1 by definition (TPM 1.2 / µTPM); this is the reference.")]
-    public void ExtendIsSha1OfOldValueAndMeasurement()
+    public void Extend_is_sha1_of_old_value_and_measurement()
     {
         using var shim = OpenEmulated();
         var expected = new byte[HypervisorShim.Sha1Size];
@@ -43,7 +43,7 @@ public sealed class PcrTests : ShimFixture
     [TestCase(-1)]
     [TestCase(HypervisorShim.PcrCount)]
     [TestCase(int.MaxValue)]
-    public void OutOfRangeIndexIsRejected(int index)
+    public void Out_of_range_index_is_rejected(int index)
     {
         using var shim = OpenEmulated();
         var buffer = new byte[HypervisorShim.Sha1Size];
@@ -56,7 +56,7 @@ public sealed class PcrTests : ShimFixture
     }
 
     [Test]
-    public void WrongMeasurementSizeIsRejected()
+    public void Wrong_measurement_size_is_rejected()
     {
         using var shim = OpenEmulated();
 

@@ -7,7 +7,7 @@ namespace KalkiEdge.Hypervisor.Tests;
 public sealed class ShimLibraryTests
 {
     [Test]
-    public void LooksNextToTheAppFirstThenInEveryAncestorsOutDirectory()
+    public void Looks_next_to_the_app_first_then_in_every_ancestors_out_directory()
     {
         var baseDir = Path.Combine(Path.GetTempPath(), "repo", "tests", "bin");
 
@@ -22,7 +22,7 @@ public sealed class ShimLibraryTests
     }
 
     [Test]
-    public void OnArm64TheCrossBuiltLibraryIsAlsoACandidate()
+    public void On_arm64_the_cross_built_library_is_also_a_candidate()
     {
         var candidates = ShimLibrary.CandidatePaths("/repo/bin", Architecture.Arm64);
 
@@ -30,7 +30,7 @@ public sealed class ShimLibraryTests
     }
 
     [Test]
-    public void MissingLibraryMessageSaysHowToBuildIt()
+    public void Missing_library_message_says_how_to_build_it()
     {
         var message = ShimLibrary.NotFoundMessage(["/app/libkalkishim.so", "/out/shim/host/libkalkishim.so"], ["/x/libkalkishim.so: wrong ELF class"]);
 

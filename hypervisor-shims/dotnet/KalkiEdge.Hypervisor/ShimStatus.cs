@@ -23,4 +23,5 @@ public enum ShimStatus
     BadBuffer = -17,
     NotProbed = -18,
     Internal = -19,
+    NotUhcallDevice = -20,
 }

@@ -66,7 +66,8 @@ typedef enum ks_status {
     KS_ERR_UNKNOWN_FUNCTION = -16,
     KS_ERR_BAD_BUFFER = -17,
     KS_ERR_NOT_PROBED = -18,
-    KS_ERR_INTERNAL = -19
+    KS_ERR_INTERNAL = -19,
+    KS_ERR_NOT_UHCALL_DEVICE = -20
 } ks_status_t;
 
 /*

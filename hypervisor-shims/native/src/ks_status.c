@@ -43,6 +43,8 @@ const char *ks_strerror(int status)
         return "uberXMHF not probed: emulated backend requested explicitly";
     case KS_ERR_INTERNAL:
         return "internal error (lock failure)";
+    case KS_ERR_NOT_UHCALL_DEVICE:
+        return "refused: the device path is not the uhcallkmod character device (nothing was written)";
     }
     return "unknown status code";
 }

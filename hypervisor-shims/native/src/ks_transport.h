@@ -22,7 +22,13 @@ typedef struct ks_transport {
 /* Software uApps keyed from the key file at key_path (created on first use). */
 int ks_emulated_transport_open(const char *key_path, ks_transport_t *out);
 
-/* /dev/uhcallkmod (or a test stand-in at device_path). Opening issues no call. */
+/*
+ * /dev/uhcallkmod. Opening issues no call, and refuses anything at device_path that is not the character
+ * device of the uhcallkmod driver (its major as listed in the devices table, /proc/devices).
+ */
 int ks_uxmhf_transport_open(const char *device_path, ks_transport_t *out);
+
+/* Test seam: read driver majors from `path` instead of /proc/devices (NULL restores it). */
+void ks_uxmhf_set_devices_table(const char *path);
 
 #endif /* KS_TRANSPORT_H */

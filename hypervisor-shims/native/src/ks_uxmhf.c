@@ -7,8 +7,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ks_abi.h"
@@ -55,16 +58,68 @@ static void uxmhf_release(void *ctx)
     free(dev);
 }
 
+/* The name uhcallkmod registers its character device under (register_chrdev), listed in /proc/devices. */
+#define UHCALL_DRIVER_NAME "uhcallkmod"
+
+static const char *devices_table = "/proc/devices";
+
+void ks_uxmhf_set_devices_table(const char *path)
+{
+    devices_table = path != NULL ? path : "/proc/devices";
+}
+
+/* The character-device major number the uhcallkmod driver holds, or -1 when it is not loaded. */
+static long uhcall_major(void)
+{
+    FILE *f = fopen(devices_table, "re");
+    if (f == NULL)
+        return -1;
+    char line[128];
+    int character = 0;
+    long found = -1;
+    while (found < 0 && fgets(line, sizeof line, f) != NULL) {
+        long number;
+        char name[64];
+        if (strncmp(line, "Character devices:", 18) == 0)
+            character = 1;
+        else if (strncmp(line, "Block devices:", 14) == 0)
+            character = 0;
+        else if (character && sscanf(line, "%ld %63s", &number, name) == 2 && strcmp(name, UHCALL_DRIVER_NAME) == 0)
+            found = number;
+    }
+    fclose(f);
+    return found;
+}
+
+/*
+ * Every call writes a request holding a live process address: it may only ever reach the uhcallkmod driver.
+ * A regular file, FIFO, socket or any other character device at the configured path is refused before a
+ * byte is written (and re-checked on the opened descriptor, so a swap after the check is caught too).
+ */
+static int is_uhcall_device(const struct stat *st)
+{
+    long driver_major = uhcall_major();
+    return S_ISCHR(st->st_mode) && driver_major >= 0 && (long)major(st->st_rdev) == driver_major;
+}
+
 int ks_uxmhf_transport_open(const char *device_path, ks_transport_t *out)
 {
     struct stat st;
     if (stat(device_path, &st) != 0)
         return errno == ENOENT ? KS_ERR_DEVICE_ABSENT : KS_ERR_DEVICE_OPEN;
+    if (!is_uhcall_device(&st))
+        return KS_ERR_NOT_UHCALL_DEVICE;
 
-    /* O_NONBLOCK: a FIFO or wedged node at the path must fail the probe, not hang start-up. */
+    /* O_NONBLOCK: a wedged node at the path must fail the probe, not hang start-up. */
     int fd = open(device_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return KS_ERR_DEVICE_OPEN;
+
+    struct stat opened;
+    if (fstat(fd, &opened) != 0 || opened.st_rdev != st.st_rdev || !is_uhcall_device(&opened)) {
+        close(fd);
+        return KS_ERR_NOT_UHCALL_DEVICE;
+    }
 
     uxmhf_ctx_t *dev = malloc(sizeof *dev);
     if (dev == NULL) {

@@ -13,8 +13,9 @@ public sealed class LiveConfig : IDisposable
     /// Writes the config: a device named in <paramref name="types"/> runs under that device-type pack (the control
     /// plane picks its chain by state), one named in <paramref name="chains"/> gets that fixed chain, any other
     /// <paramref name="defaultChain"/>. <paramref name="sections"/> are further top-level lines (e.g. <see cref="BatchedSigning"/>).
+    /// Hosts named in <paramref name="leaveOut"/> are not registered (unknown devices until added at run time).
     /// </summary>
-    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null, string sections = "")
+    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null, string sections = "", IReadOnlySet<string>? leaveOut = null)
     {
         var yaml = new StringBuilder()
             .AppendLine($"umboxes: {Umboxes()}")
@@ -22,7 +23,7 @@ public sealed class LiveConfig : IDisposable
             .AppendLine($"interfaces: {interfaces}")
             .AppendLine(sections)
             .AppendLine("devices:");
-        foreach (var d in testbed.Devices)
+        foreach (var d in testbed.Devices.Where(d => leaveOut is null || !leaveOut.Contains(d.Name)))
         {
             var chain = chains is not null && chains.TryGetValue(d.Name, out var c) ? c : defaultChain;
             var policy = types is not null && types.TryGetValue(d.Name, out var t) ? $"type: {t}" : $"chain: \"{chain}\"";

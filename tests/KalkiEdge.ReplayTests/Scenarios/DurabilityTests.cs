@@ -61,7 +61,7 @@ public class DurabilityTests
         timeline.WritePcap(pcap);
 
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
+        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -117,7 +117,7 @@ public class DurabilityTests
     private static string Benign(TempDir dir)
     {
         var t = new Timeline();
-        t.Add(PackScenarios.Start + (3600 * PackScenarios.Second), PacketFactory.Udp(PackScenarios.Cloud, Devices[0].Host, 5353, 5353, new byte[8]));
+        t.Add(PackScenarios.Start + (3600 * Micros.Second), PacketFactory.Udp(PackScenarios.Cloud, Devices[0].Host, 5353, 5353, new byte[8]));
         var path = dir.File("benign.pcap");
         t.WritePcap(path);
         return path;

@@ -43,6 +43,7 @@ public class OperatorResetTests
             var health = appliance.Health();
             Assert.That(health.GetProperty("signing").GetProperty("mode").GetString(), Is.EqualTo("off"));
             Assert.That(health.GetProperty("signing").GetProperty("warning").GetString(), Does.Contain("packet signing is OFF"));
+            Assert.That($"kalki-edge {health.GetProperty("version").GetString()}\n", Is.EqualTo(KalkiEdgeCli.Run("version").Stdout), "one version string for the CLI and /health");
         }
 
         Assert.That(File.Exists(socket), Is.False, "the socket is removed on shutdown");

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using System.Text.Json;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
@@ -27,11 +28,11 @@ public class PackScenarioTests
             Is.EqualTo(new[] { "Normal->Suspicious", "Suspicious->Attack" }), output.ToString());
         Assert.That(transitions.All(t => t.GetProperty("reactionMicros").GetInt64() is >= 0 and < 1_000_000));
         var slot = appliance.Engine.Devices.All.Single();
-        Assert.That(Appliance.Appliance.StateOf(slot), Is.EqualTo("Attack"));
+        Assert.That(EdgeAppliance.StateOf(slot), Is.EqualTo("Attack"));
 
         appliance.Control.ResetState(device.Host.Name);
         appliance.Control.Drain();
-        Assert.That(Appliance.Appliance.StateOf(slot), Is.EqualTo("Normal"));
+        Assert.That(EdgeAppliance.StateOf(slot), Is.EqualTo("Normal"));
         Assert.That(slot.Chain!.Definition.Image, Is.EqualTo(appliance.Packs.Single(p => p.Name == type).ImageFor("Normal")));
         Assert.That(Lines(output, "transition")[^1].GetProperty("rule").GetString(), Is.EqualTo("state-reset"));
     }
@@ -78,14 +79,14 @@ public class PackScenarioTests
 
     private static readonly IApplianceObserver NullObserver = new ConsoleObserver(TextWriter.Null);
 
-    private static (Appliance.Appliance, StringWriter) Build(TempDir dir, IEnumerable<ScenarioDevice> devices)
+    private static (EdgeAppliance, StringWriter) Build(TempDir dir, IEnumerable<ScenarioDevice> devices)
     {
         var config = dir.File("site.yaml");
         File.WriteAllText(config, PackScenarios.SiteConfig(Umboxes, devices));
         var diagnostics = new DiagnosticBag();
         var output = new StringWriter();
         var site = SiteConfigLoader.Load(config, diagnostics);
-        var appliance = site is null ? null : Appliance.Appliance.Build(site, diagnostics, new JsonLinesObserver(output));
+        var appliance = site is null ? null : EdgeAppliance.Build(site, diagnostics, new JsonLinesObserver(output));
         Assert.That(appliance, Is.Not.Null, diagnostics.ToString());
         return (appliance!, output);
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using KalkiEdge.Appliance.Simulation;
 using SimHost = KalkiEdge.Appliance.Simulation.Host;
+using static KalkiEdge.TestKit.Micros;
 
 namespace KalkiEdge.ReplayTests.Scenarios;
 
@@ -20,7 +21,6 @@ public sealed record ScenarioDevice(SimHost Host, string Type, bool StaticIp = t
 public static class PackScenarios
 {
     public const long Start = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
-    public const long Second = 1_000_000;
 
     public static readonly SimHost Attacker = new("attacker", "02:00:00:00:00:fe", "203.0.113.66");
     public static readonly SimHost Attacker2 = new("attacker2", "02:00:00:00:00:fe", "203.0.113.67");
@@ -55,7 +55,7 @@ public static class PackScenarios
     };
 
     /// <summary>
-    /// The reaction-time benchmark (issue 3): <paramref name="devices"/> generic-iot devices (no static IP: TEST-NET
+    /// The scenario of the reaction-time and memory benchmarks: <paramref name="devices"/> generic-iot devices (no static IP: TEST-NET
     /// has too few addresses for 10,000, and network→device frames are attributed by MAC), each sent one login with
     /// default credentials (→ one Normal→Suspicious transition per device), interleaved with
     /// <paramref name="backgroundFrames"/> UDP frames from the network to the devices. Write

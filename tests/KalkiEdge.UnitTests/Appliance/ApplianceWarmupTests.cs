@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Warmup;
@@ -38,7 +39,7 @@ public class ApplianceWarmupTests
         Assert.That(real.Store!.Store.Column("SELECT actor || ' ' || action || ' ' || detail FROM audit_log"), Is.EqualTo(new[] { "kalki-edge start live bridge (test)" }));
 
         // Nothing of the scenario reached the real appliance: its device, its records.
-        Assert.That(KalkiEdge.Appliance.Appliance.StateOf(real.Engine.Devices.All.Single()), Is.EqualTo("Normal"));
+        Assert.That(EdgeAppliance.StateOf(real.Engine.Devices.All.Single()), Is.EqualTo("Normal"));
         Assert.That(real.Store.Store.Count("transitions") + real.Store.Store.Count("alerts"), Is.Zero);
     }
 
@@ -63,7 +64,7 @@ public class ApplianceWarmupTests
     }
 
     /// <summary>Like the reaction benchmark's site: one pack and two images of its own, none of the bundled ones.</summary>
-    private KalkiEdge.Appliance.Appliance BuildSiteWithOwnUmboxes(bool persist = true)
+    private EdgeAppliance BuildSiteWithOwnUmboxes(bool persist = true)
     {
         var umboxes = Path.Combine(_dir, "umboxes");
         Directory.CreateDirectory(Path.Combine(umboxes, "images"));
@@ -79,37 +80,17 @@ public class ApplianceWarmupTests
         File.WriteAllText(path, $"umboxes: {umboxes}\ndata-dir: {Path.Combine(_dir, "data")}\ndevices:\n  - {{name: cam1, mac: \"02:00:00:00:09:01\", ip: 192.0.2.91, type: site-cam}}\n");
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(path, diagnostics);
-        var appliance = config is null ? null : KalkiEdge.Appliance.Appliance.Build(config, diagnostics, new NullObserver(), persist);
+        var appliance = config is null ? null : EdgeAppliance.Build(config, diagnostics, new NullObserver(), persist);
         Assert.That(appliance, Is.Not.Null, diagnostics.ToString());
         return appliance!;
     }
 
     private static SiteConfig LoadSimulationProfile()
     {
-        var umboxes = SiteConfigLoader.DefaultUmboxesDir(); // <repo>/umboxes in a test run
-        var path = Path.Combine(Path.GetDirectoryName(umboxes)!, "firmware", "KalkiEdge.Host", "profiles", "simulation.yaml");
+        var path = Path.Combine(RepoPaths.Root, "firmware", "KalkiEdge.Host", "profiles", "simulation.yaml");
         var diagnostics = new DiagnosticBag();
         var profile = SiteConfigLoader.Load(path, diagnostics);
         Assert.That(profile is not null && !diagnostics.HasErrors, Is.True, diagnostics.ToString());
         return profile!;
-    }
-
-    private sealed class NullObserver : IApplianceObserver
-    {
-        public void OnAlert(Alert alert)
-        {
-        }
-
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
-        {
-        }
     }
 }

@@ -12,7 +12,7 @@ public sealed class AssuranceConfigTests
     [TestCase("signing: { mode: per-frame }", SigningMode.PerFrame)]
     [TestCase("signing: { mode: batched }", SigningMode.Batched)]
     [TestCase("signing: {}", SigningMode.Batched)]
-    public void SigningModeIsRead(string yaml, SigningMode expected)
+    public void Signing_mode_is_read(string yaml, SigningMode expected)
     {
         var diagnostics = new DiagnosticBag();
         var options = SigningOptions.FromSection(Section(yaml, "signing", diagnostics), diagnostics);
@@ -24,14 +24,14 @@ public sealed class AssuranceConfigTests
     }
 
     [Test]
-    public void AbsentSigningSectionIsOff() =>
+    public void Absent_signing_section_is_off() =>
         Assert.That(SigningOptions.FromSection(null, new DiagnosticBag()).Mode, Is.EqualTo(SigningMode.Off));
 
     [TestCase("signing: { mode: sometimes }", "mode")]
     [TestCase("signing: { mode: batched, batch: 51 }", "batch")]
     [TestCase("signing: { mode: batched, colour: red }", "colour")]
     [TestCase("signing: batched", "expected a map")]
-    public void BadSigningSettingsAreReportedWithTheirLine(string yaml, string mention)
+    public void Bad_signing_settings_are_reported_with_their_line(string yaml, string mention)
     {
         var diagnostics = new DiagnosticBag();
         SigningOptions.FromSection(Section("\n" + yaml, "signing", diagnostics), diagnostics);
@@ -39,7 +39,7 @@ public sealed class AssuranceConfigTests
     }
 
     [Test]
-    public void HypervisorSectionIsReadAndKeyIsRelativeToTheConfig()
+    public void Hypervisor_section_is_read_and_key_is_relative_to_the_config()
     {
         var diagnostics = new DiagnosticBag();
         var section = Section("hypervisor: { backend: emulated, key: state/hv.key, allow-hypercalls: true }", "hypervisor", diagnostics, "/etc/kalki/site.yaml");
@@ -54,7 +54,7 @@ public sealed class AssuranceConfigTests
     }
 
     [Test]
-    public void HypervisorDefaultsNeverIssueHypercalls()
+    public void Hypervisor_defaults_never_issue_hypercalls()
     {
         var options = HypervisorSettings.FromSection(null, new DiagnosticBag());
         Assert.Multiple(() =>
@@ -65,7 +65,7 @@ public sealed class AssuranceConfigTests
     }
 
     [Test]
-    public void UnknownBackendIsAnError()
+    public void Unknown_backend_is_an_error()
     {
         var diagnostics = new DiagnosticBag();
         HypervisorSettings.FromSection(Section("hypervisor: { backend: xen }", "hypervisor", diagnostics), diagnostics);

@@ -12,12 +12,12 @@ namespace KalkiEdge.UnitTests.Assurance;
 public sealed class DeploymentAttestationTests : AssuranceFixture
 {
     [Test]
-    public void DeploymentAfterOneRuleFileByteChangedInMemoryIsRefusedAndFailsClosed()
+    public void Deployment_after_one_rule_file_byte_changed_in_memory_is_refused_and_fails_closed()
     {
         WriteRules("camera.rules", CameraRules);
         var image = Compile(CameraChain);
         var manifest = new ImageManifest([new ManifestEntry("camera-normal", 1, ImageMeasurer.Measure("camera-normal", 1, image))]);
-        var deployer = new ChainDeployer(new FixedImages(image), Compile("block-all", image: "block-all"), new ManifestAttestor(new ImageAttestor(Shim, manifest)));
+        var deployer = new ChainDeployer(new FixedImages(image), Compile("block-all", image: "block-all"), new ImageAttestor(Shim, manifest));
         var slot = new DeviceSlot("camera", 0x020000000001, []);
 
         var first = deployer.Deploy(slot, "camera-normal");

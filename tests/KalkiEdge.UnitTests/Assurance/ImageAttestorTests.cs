@@ -15,7 +15,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
         new(Shim, new ImageManifest(images.Select(i => new ManifestEntry(i.Name, i.Version, ImageMeasurer.Measure(i.Name, i.Version, i.Chain)))));
 
     [Test]
-    public void ListedImagePassesAndRecordsItsMeasurementForSigning()
+    public void Listed_image_passes_and_records_its_measurement_for_signing()
     {
         WriteRules("camera.rules", CameraRules);
         var chain = Compile(CameraChain);
@@ -30,7 +30,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void OneTamperedByteOfARuleFileIsRefusedWithBothHashes()
+    public void One_tampered_byte_of_a_rule_file_is_refused_with_both_hashes()
     {
         WriteRules("camera.rules", CameraRules);
         var attestor = AttestorFor(("camera-normal", 1, Compile(CameraChain)));
@@ -56,7 +56,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     [TestCase("firewall(default: allow)  -> ips(rules: camera.rules)")]
     [TestCase("firewall(default: allow) -> ips(rules: camera.rules) -> rate-limit(pps: 1000000)")]
     [TestCase("firewall(default: allow)")]
-    public void TamperedChainTextIsRefused(string tamperedText)
+    public void Tampered_chain_text_is_refused(string tamperedText)
     {
         WriteRules("camera.rules", CameraRules);
         var attestor = AttestorFor(("camera-normal", 1, Compile(CameraChain)));
@@ -65,7 +65,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void ImageNotInTheManifestIsRefused()
+    public void Image_not_in_the_manifest_is_refused()
     {
         var attestor = AttestorFor(("camera-normal", 1, Compile("block-all")));
         var result = attestor.Attest(Compile("block-all", image: "hue-normal"));
@@ -78,7 +78,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void VersionIsPartOfTheMeasurement()
+    public void Version_is_part_of_the_measurement()
     {
         var chain = Compile("block-all");
         var attestor = AttestorFor(("camera-normal", 2, chain));
@@ -91,7 +91,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void EveryAttestationIsExtendedIntoTheImagePcr()
+    public void Every_attestation_is_extended_into_the_image_pcr()
     {
         var good = Compile("block-all");
         var attestor = AttestorFor(("camera-normal", 1, good));
@@ -115,7 +115,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void ControlPlaneHookShapeReturnsTheReason()
+    public void Control_plane_hook_shape_returns_the_reason()
     {
         var attestor = AttestorFor(("camera-normal", 1, Compile("block-all")));
         Assert.Multiple(() =>
@@ -127,7 +127,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void LoadAttestationFailsTamperedDevicesClosedAndRaisesAttestationFailure()
+    public void Load_attestation_fails_tampered_devices_closed_and_raises_attestation_failure()
     {
         WriteRules("camera.rules", CameraRules);
         var attestor = AttestorFor(("camera-normal", 1, Compile(CameraChain)));
@@ -152,7 +152,7 @@ public sealed class ImageAttestorTests : AssuranceFixture
     }
 
     [Test]
-    public void EveryShippedImageIsListedInTheCommittedManifest()
+    public void Every_shipped_image_is_listed_in_the_committed_manifest()
     {
         var diagnostics = new DiagnosticBag();
         var compiler = new ChainCompiler(KalkiEdge.Umboxes.UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(RepoPaths.Rules));

@@ -6,7 +6,7 @@ namespace KalkiEdge.UnitTests.Assurance;
 public sealed class ImageMeasurerTests : AssuranceFixture
 {
     [Test]
-    public void SameImageMeasuresTheSameAndCoversItsRuleFile()
+    public void Same_image_measures_the_same_and_covers_its_rule_file()
     {
         WriteRules("camera.rules", CameraRules);
         var a = ImageMeasurer.Measure("camera-normal", 1, Compile(CameraChain));
@@ -19,7 +19,7 @@ public sealed class ImageMeasurerTests : AssuranceFixture
     }
 
     [Test]
-    public void OneByteOfARuleFileChangesTheMeasurement()
+    public void One_byte_of_a_rule_file_changes_the_measurement()
     {
         WriteRules("camera.rules", CameraRules);
         var before = ImageMeasurer.Measure("camera-normal", 1, Compile(CameraChain));
@@ -29,7 +29,7 @@ public sealed class ImageMeasurerTests : AssuranceFixture
     }
 
     [Test]
-    public void NameVersionAndChainTextAreAllCovered()
+    public void Name_version_and_chain_text_are_all_covered()
     {
         WriteRules("camera.rules", CameraRules);
         var chain = Compile(CameraChain);
@@ -43,7 +43,7 @@ public sealed class ImageMeasurerTests : AssuranceFixture
     }
 
     [Test]
-    public void LineEndingsAndTrailingBlanksDoNotChangeTheMeasurement()
+    public void Line_endings_and_trailing_blanks_do_not_change_the_measurement()
     {
         var files = Array.Empty<LoadedFile>();
         var lf = ImageMeasurer.Measure("img", 1, "firewall(default: drop)\n-> rate-limit(pps: 10)\n", files);
@@ -57,7 +57,7 @@ public sealed class ImageMeasurerTests : AssuranceFixture
     }
 
     [Test]
-    public void FieldsAreLengthPrefixedSoBoundariesCannotShift()
+    public void Fields_are_length_prefixed_so_boundaries_cannot_shift()
     {
         // Same concatenated bytes, different split between name and chain text / file name and content.
         var none = Array.Empty<LoadedFile>();
@@ -71,7 +71,7 @@ public sealed class ImageMeasurerTests : AssuranceFixture
     }
 
     [Test]
-    public void FileOrderDoesNotMatterButEveryFileCounts()
+    public void File_order_does_not_matter_but_every_file_counts()
     {
         var a = new LoadedFile("a.rules", "/a", "alpha"u8.ToArray());
         var b = new LoadedFile("b.rules", "/b", "beta"u8.ToArray());
@@ -84,7 +84,7 @@ public sealed class ImageMeasurerTests : AssuranceFixture
     }
 
     [Test]
-    public void MeasurementRoundTripsThroughHex()
+    public void Measurement_round_trips_through_hex()
     {
         var m = ImageMeasurer.Measure("img", 1, "t", []);
         Assert.Multiple(() =>

@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance.Manifest;
@@ -10,7 +11,7 @@ using PacketDotNet;
 
 namespace KalkiEdge.UnitTests.Assurance;
 
-/// <summary>Issue 5 wired into replay: config sections, manifest check at start, load attestation, signing stage.</summary>
+/// <summary>Attestation and packet signing wired into replay: config sections, manifest check at start, load attestation, signing stage.</summary>
 public sealed class ReplaySigningTests : AssuranceFixture
 {
     private string Umboxes => Path.Combine(Dir, "umboxes");
@@ -30,11 +31,11 @@ public sealed class ReplaySigningTests : AssuranceFixture
 
     [TestCase("batched", 1L)]
     [TestCase("per-frame", 3L)]
-    public void SignedReplayForwardsEveryChainFrameThroughTheStage(string mode, long minSignCalls)
+    public void Signed_replay_forwards_every_chain_frame_through_the_stage(string mode, long minSignCalls)
     {
         var (appliance, log) = Build($"signing: {{ mode: {mode} }}", "chain: \"firewall(default: allow)\"");
         var output = new CountingSink();
-        using var assurance = ReplayAssurance.Start(appliance, output, log)!;
+        using var assurance = ApplianceAssurance.Start(appliance, output, log)!;
         var runner = new ReplayRunner(appliance, new RecordingObserver()) { Output = output, Signing = assurance.Signing };
         var result = runner.Run(new ListSource(DeviceFrames(3)));
 
@@ -49,10 +50,10 @@ public sealed class ReplaySigningTests : AssuranceFixture
     }
 
     [Test]
-    public void SigningOffIsAnnouncedLoudly()
+    public void Signing_off_is_announced_loudly()
     {
         var (appliance, log) = Build("", "chain: \"firewall(default: allow)\"");
-        using var assurance = ReplayAssurance.Start(appliance, null, log)!;
+        using var assurance = ApplianceAssurance.Start(appliance, null, log)!;
         Assert.Multiple(() =>
         {
             Assert.That(assurance.Signing, Is.Null);
@@ -61,25 +62,25 @@ public sealed class ReplaySigningTests : AssuranceFixture
     }
 
     [Test]
-    public void TamperedManifestRefusesToStart()
+    public void Tampered_manifest_refuses_to_start()
     {
         var path = Path.Combine(Umboxes, "manifest", SignedManifest.ManifestFile);
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"images\"", " \"images\"", StringComparison.Ordinal));
         var (appliance, log) = Build("signing: { mode: batched }", "chain: \"firewall(default: allow)\"");
         Assert.Multiple(() =>
         {
-            Assert.That(ReplayAssurance.Start(appliance, null, log), Is.Null);
+            Assert.That(ApplianceAssurance.Start(appliance, null, log), Is.Null);
             Assert.That(log.ToString(), Does.Contain("does not verify").And.Contain("refusing to start"));
         });
     }
 
     [Test]
-    public void ImageNotInTheSignedManifestIsFailClosedAtLoad()
+    public void Image_not_in_the_signed_manifest_is_fail_closed_at_load()
     {
         File.WriteAllText(Path.Combine(Umboxes, "images", "camera-unlisted.yaml"), "name: camera-unlisted\nversion: 1\ndescription: test\nchain: |\n  firewall(default: allow)\n");
         var observer = new RecordingObserver();
         var (appliance, log) = Build("signing: { mode: batched }", "image: camera-unlisted", observer);
-        using var assurance = ReplayAssurance.Start(appliance, null, log)!;
+        using var assurance = ApplianceAssurance.Start(appliance, null, log)!;
         var device = appliance.Engine.Devices.All.Single();
         Assert.Multiple(() =>
         {
@@ -89,7 +90,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
         });
     }
 
-    private (KalkiEdge.Appliance.Appliance Appliance, StringWriter Log) Build(string sections, string deviceChain, RecordingObserver? observer = null)
+    private (EdgeAppliance Appliance, StringWriter Log) Build(string sections, string deviceChain, RecordingObserver? observer = null)
     {
         var configPath = Path.Combine(Dir, "site.yaml");
         File.WriteAllText(configPath, $"""
@@ -104,7 +105,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
             """);
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(configPath, diagnostics);
-        var appliance = config is null ? null : KalkiEdge.Appliance.Appliance.Build(config, diagnostics, observer ?? new RecordingObserver());
+        var appliance = config is null ? null : EdgeAppliance.Build(config, diagnostics, observer ?? new RecordingObserver());
         Assert.That(appliance, Is.Not.Null, diagnostics.ToString());
         return (appliance!, new StringWriter());
     }
@@ -131,25 +132,6 @@ public sealed class ReplaySigningTests : AssuranceFixture
         }
 
         public void Dispose()
-        {
-        }
-    }
-
-    private sealed class RecordingObserver : IApplianceObserver
-    {
-        public List<Alert> Alerts { get; } = [];
-
-        public void OnAlert(Alert alert) => Alerts.Add(alert);
-
-        public void OnTransition(TransitionEvent transition)
-        {
-        }
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
         {
         }
     }

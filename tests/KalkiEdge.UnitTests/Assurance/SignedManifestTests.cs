@@ -15,7 +15,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     private string SignaturePath => Path.Combine(Dir, SignedManifest.SignatureFile);
 
     [Test]
-    public void SignedManifestLoadsWithItsPublicKey()
+    public void Signed_manifest_loads_with_its_public_key()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         WriteSigned(key, new ImageManifest([new ManifestEntry("camera-normal", 1, Camera)]));
@@ -25,7 +25,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     }
 
     [Test]
-    public void OneChangedByteInTheManifestRefusesToStart()
+    public void One_changed_byte_in_the_manifest_refuses_to_start()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         WriteSigned(key, new ImageManifest([new ManifestEntry("camera-normal", 1, Camera)]));
@@ -38,7 +38,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     }
 
     [Test]
-    public void ManifestSignedWithAnotherKeyIsRefused()
+    public void Manifest_signed_with_another_key_is_refused()
     {
         using var builder = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var attacker = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -50,7 +50,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     [TestCase("not base64 !!")]
     [TestCase("AAAA")]
     [TestCase("")]
-    public void GarbageSignatureIsRefusedWithoutCrashing(string signature)
+    public void Garbage_signature_is_refused_without_crashing(string signature)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         WriteSigned(key, new ImageManifest([]));
@@ -60,7 +60,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     }
 
     [Test]
-    public void MissingSignatureFileIsRefusedWithItsPath()
+    public void Missing_signature_file_is_refused_with_its_path()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         File.WriteAllBytes(ManifestPath, new ImageManifest([]).ToJson());
@@ -70,7 +70,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     }
 
     [Test]
-    public void MalformedEntriesAreRefusedEvenWhenSigned()
+    public void Malformed_entries_are_refused_even_when_signed()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var json = Encoding.UTF8.GetBytes($"{{\"format\": \"{ImageManifest.Format}\", \"images\": [{{\"name\": \"x\", \"version\": 1, \"measurement\": \"abc\"}}]}}");
@@ -82,7 +82,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     }
 
     [Test]
-    public void ManifestJsonIsDeterministicAndRoundTrips()
+    public void Manifest_json_is_deterministic_and_round_trips()
     {
         var entries = new[] { new ManifestEntry("b", 1, Camera), new ManifestEntry("a", 2, Camera) };
         var json = new ImageManifest(entries).ToJson();
@@ -94,7 +94,7 @@ public sealed class SignedManifestTests : AssuranceFixture
     }
 
     [Test]
-    public void CommittedManifestVerifiesWithTheFirmwareKey()
+    public void Committed_manifest_verifies_with_the_firmware_key()
     {
         // The firmware embeds umboxes/manifest/signing-key.pub.pem; the committed manifest must be signed by its key.
         var manifest = SignedManifest.Load(Path.Combine(RepoPaths.Umboxes, "manifest"));
@@ -103,7 +103,7 @@ public sealed class SignedManifestTests : AssuranceFixture
 
     [Test]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public void DeveloperKeyIsCreatedPrivateOnFirstUseAndReused()
+    public void Developer_key_is_created_private_on_first_use_and_reused()
     {
         var path = Path.Combine(Dir, "config", "kalki-edge", "dev-signing-key.pem");
         using var first = DevSigningKey.LoadOrCreate(path, out var created);

@@ -43,7 +43,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void PerFrameSignsAndReleasesEveryFrameUnchanged()
+    public void Per_frame_signs_and_releases_every_frame_unchanged()
     {
         using var stage = Stage(SigningMode.PerFrame);
         for (int i = 0; i < 5; i++)
@@ -63,7 +63,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void BatchedSignsFiftyFramesPerShimCallAndFlushesTheRest()
+    public void Batched_signs_fifty_frames_per_shim_call_and_flushes_the_rest()
     {
         using var stage = Stage(SigningMode.Batched);
         for (int i = 0; i < 120; i++)
@@ -88,7 +88,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void BatchIsFlushedWhenItsOldestFrameWaitedTooLongInCaptureTime()
+    public void Batch_is_flushed_when_its_oldest_frame_waited_too_long_in_capture_time()
     {
         using var stage = Stage(SigningMode.Batched, holdMicros: 1_000);
         Submit(stage, 1);
@@ -102,7 +102,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void SigningOffReleasesUnsignedFrames()
+    public void Signing_off_releases_unsigned_frames()
     {
         using var stage = Stage(SigningMode.Off);
         Submit(stage, 1);
@@ -116,7 +116,7 @@ public sealed class SigningStageTests : AssuranceFixture
 
     [TestCase(SigningMode.Batched)]
     [TestCase(SigningMode.PerFrame)]
-    public void FrameWithoutADeviceChainHasNoTagAndIsDropped(SigningMode mode)
+    public void Frame_without_a_device_chain_has_no_tag_and_is_dropped(SigningMode mode)
     {
         using var stage = Stage(mode);
         var chainless = new DeviceSlot("new-device", 0x020000000099, []);
@@ -131,7 +131,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void FramesFromAStaleChainAreDroppedWithSignatureFailure()
+    public void Frames_from_a_stale_chain_are_dropped_with_signature_failure()
     {
         using var stage = Stage(SigningMode.Batched);
         Submit(stage, 1);
@@ -152,7 +152,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void FrameAlteredAfterTaggingIsDropped()
+    public void Frame_altered_after_tagging_is_dropped()
     {
         using var stage = Stage(SigningMode.Batched);
         Submit(stage, 1);
@@ -167,7 +167,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void ForgedCarriedDigestBreaksTheBatchMacAndDropsTheWholeBatch()
+    public void Forged_carried_digest_breaks_the_batch_mac_and_drops_the_whole_batch()
     {
         using var stage = Stage(SigningMode.Batched);
         Submit(stage, 1);
@@ -189,7 +189,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void FrameTaggedForOneDeviceDoesNotVerifyForAnother()
+    public void Frame_tagged_for_one_device_does_not_verify_for_another()
     {
         using var stage = Stage(SigningMode.PerFrame);
         var other = new DeviceSlot("hue", 0x020000000002, []);
@@ -205,7 +205,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void FloodOfBadFramesRaisesAggregatedAlerts()
+    public void Flood_of_bad_frames_raises_aggregated_alerts()
     {
         using var stage = Stage(SigningMode.Batched);
         for (int i = 0; i < 50; i++)
@@ -221,7 +221,7 @@ public sealed class SigningStageTests : AssuranceFixture
     }
 
     [Test]
-    public void SteadyStateSigningAllocatesNothingPerFrame()
+    public void Steady_state_signing_allocates_nothing_per_frame()
     {
         var counting = new CountingSink();
         using var stage = new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Batched }, counting, _alerts, new ChainMeasurements());

@@ -70,7 +70,7 @@ public sealed class ControlHarness : IDisposable
 
     public List<Alert> Evaluated { get; } = [];
 
-    public List<TransitionRecord> Transitions { get; } = [];
+    public List<TransitionEvent> Transitions { get; } = [];
 
     public List<string> Commands { get; } = [];
 

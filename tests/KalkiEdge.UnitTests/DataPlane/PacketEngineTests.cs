@@ -213,6 +213,43 @@ public class PacketEngineTests
     }
 
     [Test]
+    public void Device_counters_stay_exact_when_two_capture_threads_reach_the_same_device()
+    {
+        // The live bridge processes a device's outbound frames on its port's thread and its inbound frames on the
+        // uplink's: both end in the device's counters. block-all makes every frame the shortest path to them.
+        _device.Swap(Compile("block-all"));
+        const int PerDirection = 1_000_000;
+        var outbound = Frames.Udp(Frames.DeviceIp, 5000, Frames.CloudIp, 53, "q", Frames.DeviceMac, Frames.GatewayMac);
+        var inbound = Frames.Udp(Frames.CloudIp, 53, Frames.DeviceIp, 5000, "a");
+        using var start = new Barrier(2);
+        void CaptureThread()
+        {
+            var frame = new Frame();
+            var context = new ElementContext(_alerts);
+            start.SignalAndWait();
+            for (int i = 0; i < PerDirection; i++)
+            {
+                frame.Load(outbound, i, Direction.FromDevice);
+                _engine.Process(frame, context);
+                frame.Load(inbound, i, Direction.ToDevice);
+                _engine.Process(frame, context);
+            }
+        }
+
+        var threads = new[] { new Thread(CaptureThread), new Thread(CaptureThread) };
+        Array.ForEach(threads, t => t.Start());
+        Array.ForEach(threads, t => t.Join());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_device.Counters.FromDeviceFrames, Is.EqualTo(2 * PerDirection));
+            Assert.That(_device.Counters.ToDeviceFrames, Is.EqualTo(2 * PerDirection));
+            Assert.That(_device.Counters.Dropped, Is.EqualTo(4 * PerDirection));
+            Assert.That(_engine.Counters.Dropped, Is.EqualTo(4 * PerDirection));
+        });
+    }
+
+    [Test]
     public void Hundred_thousand_random_source_macs_keep_memory_bounded_and_alerts_aggregated()
     {
         var bytes = Frames.Udp("192.0.2.99", 5000, Frames.CloudIp, 53, "q", "02:00:00:00:00:99", Frames.GatewayMac);

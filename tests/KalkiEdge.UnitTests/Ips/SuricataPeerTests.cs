@@ -428,12 +428,12 @@ public class SuricataPeerTests
     public void Shipped_rule_files_over_an_iot_attack_capture(string file, int minimumRulesFired)
     {
         var capture = IotAttackScenario.Build();
-        var theirs = SuricataPeer.RunSuricata("", capture, Path.Combine(Support.RepoPaths.Rules, file));
+        var theirs = SuricataPeer.RunSuricata("", capture, Path.Combine(RepoPaths.Rules, file));
         var ours = SuricataPeer.RunKalkiEdge("", capture, rulesFile: file);
         Assert.That(ours, Is.EqualTo(theirs),
             $"only ours: {string.Join(" ", ours.Except(theirs))}\nonly suricata: {string.Join(" ", theirs.Except(ours))}");
         var fired = ours.Select(a => a.Sid).ToHashSet();
-        var all = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(Support.RepoPaths.Rules, file)), @"sid:(\d+);").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var all = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(RepoPaths.Rules, file)), @"sid:(\d+);").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.That(fired, Has.Count.GreaterThanOrEqualTo(minimumRulesFired), "not fired: " + string.Join(" ", all.Where(s => !fired.Contains(s))));
     }
 }

@@ -46,7 +46,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void DeviceFramesGoToTheUplinkAndAnswersComeBackToTheDevicePort()
+    public void Device_frames_go_to_the_uplink_and_answers_come_back_to_the_device_port()
     {
         using var bridge = Build(_dev0);
         FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
@@ -61,7 +61,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void ABlockedDeviceIsCutOffBothWaysWhileOthersPass()
+    public void A_blocked_device_is_cut_off_both_ways_while_others_pass()
     {
         using var bridge = Build(_dev0);
         FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.12", "192.0.2.100", srcMac: Blocked, dstMac: Cloud));
@@ -76,7 +76,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void UnknownDevicesAreNotBridged()
+    public void Unknown_devices_are_not_bridged()
     {
         using var bridge = Build(_dev0);
         FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.50", "192.0.2.100", srcMac: "02:4b:45:09:09:09", dstMac: Cloud));
@@ -86,7 +86,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void FramesToOrFromTheAppliancesOwnPortsAreLeftToTheKernel()
+    public void Frames_to_or_from_the_appliances_own_ports_are_left_to_the_kernel()
     {
         using var bridge = Build(_dev0);
         FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.1", srcMac: Cloud, dstMac: Up0Mac));
@@ -102,7 +102,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void ManagementAddressesAreNotBridgedEvenInBroadcasts()
+    public void Management_addresses_are_not_bridged_even_in_broadcasts()
     {
         using var bridge = Build(_dev0, managementIps: ["192.0.2.1"]);
         FromUplink(bridge, Frames.ArpReply("02:4b:45:02:00:64", "192.0.2.100", "ff:ff:ff:ff:ff:ff", "192.0.2.1", ethSrc: Cloud, ethDst: "ff:ff:ff:ff:ff:ff"));
@@ -113,7 +113,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void WithSeveralDevicePortsFramesGoWhereTheDeviceWasSeenAndBroadcastsGoEverywhere()
+    public void With_several_device_ports_frames_go_where_the_device_was_seen_and_broadcasts_go_everywhere()
     {
         using var bridge = Build(_dev0, _dev1);
         FromDevice(bridge, 0, Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
@@ -133,7 +133,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void ADeviceNotYetSeenIsReachedOnEveryDevicePort()
+    public void A_device_not_yet_seen_is_reached_on_every_device_port()
     {
         using var bridge = Build(_dev0, _dev1);
         FromUplink(bridge, Frames.IcmpEcho("192.0.2.100", "192.0.2.13", srcMac: Cloud, dstMac: Cam));
@@ -142,7 +142,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void RepliesLeaveByThePortTheFrameCameIn()
+    public void Replies_leave_by_the_port_the_frame_came_in()
     {
         var echo = EchoBack.Chain;
         _engine.Devices.ByMac(M(Hue))!.Swap(echo.Instantiate());
@@ -159,7 +159,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void BridgingFramesAllocatesNothingPerFrame()
+    public void Bridging_frames_allocates_nothing_per_frame()
     {
         using var dev0 = new FakePort("dev0", M(Dev0Mac), record: false);
         using var up0 = new FakePort("up0", M(Up0Mac), record: false);
@@ -189,7 +189,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void CaptureThreadsBridgeUntilStoppedAndThenNothingCrosses()
+    public void Capture_threads_bridge_until_stopped_and_then_nothing_crosses()
     {
         var bridge = Build(_dev0);
         bridge.Start();
@@ -214,7 +214,7 @@ public sealed class BridgeTests
     }
 
     [Test]
-    public void ADeadPortFaultsTheBridge()
+    public void A_dead_port_faults_the_bridge()
     {
         using var broken = new BrokenPort();
         var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [broken], _up0, new ManagementFilter([], []));

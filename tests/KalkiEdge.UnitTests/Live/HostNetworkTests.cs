@@ -31,10 +31,10 @@ public sealed class HostNetworkTests
     public void TearDown() => Directory.Delete(_root, recursive: true);
 
     [Test]
-    public void ACleanHostHasNoBypass() => Assert.That(_host.BypassProblems(["dev0", "up0"]), Is.Empty);
+    public void A_clean_host_has_no_bypass() => Assert.That(_host.BypassProblems(["dev0", "up0"]), Is.Empty);
 
     [Test]
-    public void IpForwardingAnywhereIsRefusedWithTheFix()
+    public void Ip_forwarding_anywhere_is_refused_with_the_fix()
     {
         Setting("ipv4/ip_forward", "1");
         Setting("ipv6/conf/all/forwarding", "1");
@@ -49,7 +49,7 @@ public sealed class HostNetworkTests
     }
 
     [Test]
-    public void APortEnslavedToAKernelBridgeIsRefused()
+    public void A_port_enslaved_to_a_kernel_bridge_is_refused()
     {
         Interface("kbr0");
         Directory.CreateDirectory(Path.Combine(Sys, "kbr0", "bridge"));
@@ -64,7 +64,7 @@ public sealed class HostNetworkTests
     }
 
     [Test]
-    public void AMissingInterfaceIsNamedWithTheAvailableOnes()
+    public void A_missing_interface_is_named_with_the_available_ones()
     {
         var config = new InterfacesConfig { Devices = ["dev9"], Uplink = "up0" };
 
@@ -74,7 +74,7 @@ public sealed class HostNetworkTests
     }
 
     [Test]
-    public void MissingLibpcapAndPrivilegesSayWhatToDo()
+    public void Missing_libpcap_and_privileges_say_what_to_do()
     {
         var config = new InterfacesConfig { Devices = ["dev0"], Uplink = "up0" };
 
@@ -84,7 +84,7 @@ public sealed class HostNetworkTests
     }
 
     [Test]
-    public void SnaplenCoversTheMtuPlusHeadersUnlessConfigured()
+    public void Snaplen_covers_the_mtu_plus_headers_unless_configured()
     {
         File.WriteAllText(Path.Combine(Sys, "dev0", "mtu"), "1500\n");
         File.WriteAllText(Path.Combine(Sys, "up0", "mtu"), "9000\n");
@@ -101,7 +101,7 @@ public sealed class HostNetworkTests
     [TestCase("CapEff:\t000001ffffffffff", true)]
     [TestCase("CapEff:\t0000000000002000", true)]
     [TestCase("CapEff:\t0000000000000000", false)]
-    public void CapturePrivilegesFollowTheEffectiveNetRawCapability(string line, bool expected)
+    public void Capture_privileges_follow_the_effective_net_raw_capability(string line, bool expected)
     {
         var status = Path.Combine(_root, "status");
         File.WriteAllText(status, $"Name:\tkalki-edge\n{line}\n");

@@ -7,7 +7,7 @@ namespace KalkiEdge.UnitTests.Live;
 public sealed class InterfacesConfigTests
 {
     [Test]
-    public void ParsesDevicePortsUplinkAndCaptureSettings()
+    public void Parses_device_ports_uplink_and_capture_settings()
     {
         var config = Parse("interfaces: {devices: [dev0, wlan0], uplink: up0, snaplen: 1600, buffer-mb: 32, management-addresses: [192.0.2.1]}", out var errors);
 
@@ -24,7 +24,7 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
-    public void DefaultsLeaveSnaplenToTheMtuAndUseASixteenMegabyteRing()
+    public void Defaults_leave_snaplen_to_the_mtu_and_use_a_sixteen_megabyte_ring()
     {
         var config = Parse("interfaces: {devices: dev0, uplink: up0}", out var errors);
 
@@ -33,7 +33,7 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
-    public void ReportsEveryProblemWithItsLine()
+    public void Reports_every_problem_with_its_line()
     {
         var config = Parse("""
             interfaces:
@@ -55,7 +55,7 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
-    public void EnforcementThreadsGetARealTimePriorityByDefaultAndItCanBeTurnedOffOrBounded()
+    public void Enforcement_threads_get_a_real_time_priority_by_default_and_it_can_be_turned_off_or_bounded()
     {
         Assert.That(Parse("interfaces: {devices: dev0, uplink: up0}", out _)!.RealtimePriority, Is.EqualTo(CaptureThreadPriority.DefaultRealtimePriority).And.GreaterThan(0));
         Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, realtime-priority: 0, nice: -5}", out _) is { RealtimePriority: 0, Nice: -5 }, Is.True);
@@ -64,7 +64,7 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
-    public void RequiresDevicesAndUplink()
+    public void Requires_devices_and_uplink()
     {
         Assert.That(Parse("interfaces: {snaplen: 1600}", out var errors), Is.Null);
         Assert.That(errors.Select(e => e.Message), Has.Some.Contains("'devices'").And.Some.Contains("'uplink'"));

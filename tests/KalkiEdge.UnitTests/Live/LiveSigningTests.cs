@@ -46,7 +46,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     [Test]
-    public void AHeldFrameIsReleasedAsSoonAsItsPortRunsDryNotWhenTheNextFrameComes()
+    public void A_held_frame_is_released_as_soon_as_its_port_runs_dry_not_when_the_next_frame_comes()
     {
         // A hold far beyond the test's patience: only the idle release can let the frame out in time.
         using var bridge = Build(holdMicros: 60_000_000);
@@ -68,7 +68,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     [Test]
-    public void AQueuedBurstIsSignedInOneShimCallPerThreadAndCrossesInOrder()
+    public void A_queued_burst_is_signed_in_one_shim_call_per_thread_and_crosses_in_order()
     {
         using var bridge = Build(holdMicros: 60_000_000);
         for (int i = 0; i < 20; i++)
@@ -90,7 +90,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     [Test]
-    public void ABatchThatFillsIsReleasedWithoutWaitingForThePortToRunDry()
+    public void A_batch_that_fills_is_released_without_waiting_for_the_port_to_run_dry()
     {
         using var bridge = Build(holdMicros: 60_000_000, batch: 4);
         for (int i = 0; i < 10; i++)
@@ -105,7 +105,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     [Test]
-    public void RepliesAChainBuildsAreSignedForTheDeviceAndLeaveByTheIngressPort()
+    public void Replies_a_chain_builds_are_signed_for_the_device_and_leave_by_the_ingress_port()
     {
         _hue.Swap(EchoBack.Chain.Instantiate());
         using var bridge = Build(holdMicros: 2_000);
@@ -124,7 +124,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     [Test]
-    public void AFrameFromAChainSwappedBetweenTagAndEgressIsDroppedWithSignatureFailure()
+    public void A_frame_from_a_chain_swapped_between_tag_and_egress_is_dropped_with_signature_failure()
     {
         using var bridge = Build(holdMicros: 2_000);
         using var egress = CreateEgress(2_000, SigningOptions.MaxBatch);
@@ -153,7 +153,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     [Test]
-    public void SigningOnTheBridgePathAllocatesNothingPerFrame()
+    public void Signing_on_the_bridge_path_allocates_nothing_per_frame()
     {
         using var up0 = new FakePort("up0", 0x024b45000002, record: false);
         using var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [_dev0], up0, new ManagementFilter([], []));

@@ -5,7 +5,7 @@ namespace KalkiEdge.UnitTests.Live;
 public sealed class MacPortTableTests
 {
     [Test]
-    public void RemembersWhereEachMacWasLastSeen()
+    public void Remembers_where_each_mac_was_last_seen()
     {
         var table = new MacPortTable(8);
         table.Learn(0x02_0000_0001, 0);
@@ -16,7 +16,7 @@ public sealed class MacPortTableTests
     }
 
     [Test]
-    public void AFloodOfNewMacsStaysWithinCapacityForgettingTheOldestFirst()
+    public void A_flood_of_new_macs_stays_within_capacity_forgetting_the_oldest_first()
     {
         var table = new MacPortTable(1000);
         for (ulong mac = 1; mac <= 100_000; mac++)

@@ -5,7 +5,7 @@ using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Panel;
 using KalkiEdge.Panel.Pairing;
-using ApplianceHost = KalkiEdge.Appliance.Appliance;
+using ApplianceHost = KalkiEdge.Appliance.EdgeAppliance;
 using SimHost = KalkiEdge.Appliance.Simulation.Host;
 
 namespace KalkiEdge.UnitTests.Panel;

@@ -7,7 +7,7 @@ namespace KalkiEdge.UnitTests.Panel;
 public sealed class PanelSettingsTests
 {
     [Test]
-    public void ReadsButtonDisplayAndPairing()
+    public void Reads_button_display_and_pairing()
     {
         var panel = Read("""
             panel:
@@ -26,7 +26,7 @@ public sealed class PanelSettingsTests
     }
 
     [Test]
-    public void AbsentSectionMeansNoPanelAndDefaultPairing()
+    public void An_absent_section_means_no_panel_and_default_pairing()
     {
         var panel = Read("devices: []", out var errors);
 
@@ -35,7 +35,7 @@ public sealed class PanelSettingsTests
     }
 
     [Test]
-    public void UnknownKeyIsReportedWithItsPlaceAndTheClosestKnownKey()
+    public void An_unknown_key_is_reported_with_its_place_and_the_closest_known_key()
     {
         Read("""
             panel:
@@ -56,7 +56,7 @@ public sealed class PanelSettingsTests
     [TestCase("pin: 17, pull: sideways", "'pull' must be one of up, down, none")]
     [TestCase("pin: 17, debounce: 5s", "would swallow presses")]
     [TestCase("pin: 17, debounce: 20", "'debounce'")]
-    public void ImpossibleButtonsAreErrorsOnTheirLine(string button, string message)
+    public void Impossible_buttons_are_errors_on_their_line(string button, string message)
     {
         Read($"panel:\n  button: {{{button}}}\n", out var errors);
 
@@ -66,7 +66,7 @@ public sealed class PanelSettingsTests
     }
 
     [Test]
-    public void AButtonOnTheDisplaysI2cLinesIsAnError()
+    public void A_button_on_the_displays_i2c_lines_is_an_error()
     {
         Read("panel:\n  display: {bus: 1, address: 0x27}\n  button: {pin: 3}\n", out var errors);
 
@@ -79,7 +79,7 @@ public sealed class PanelSettingsTests
     [TestCase("{address: 0x27, size: 40x2}", "'size' must be one of 16x2, 20x4")]
     [TestCase("{address: 0x27, rotate: 100ms}", "'rotate' must be at least")]
     [TestCase("yes", "display must be a map")]
-    public void ImpossibleDisplaysAreErrorsOnTheirLine(string display, string message)
+    public void Impossible_displays_are_errors_on_their_line(string display, string message)
     {
         Read($"panel:\n  display: {display}\n", out var errors);
 
@@ -90,7 +90,7 @@ public sealed class PanelSettingsTests
     [TestCase("{max-candidates: 0}", "'max-candidates' must be between 1 and 64")]
     [TestCase("{confidence: 101}", "'confidence' must be between 1 and 100")]
     [TestCase("{window: 1s}", "'window' must be at least")]
-    public void ImpossiblePairingSettingsAreErrors(string pairing, string message)
+    public void Impossible_pairing_settings_are_errors(string pairing, string message)
     {
         Read($"panel:\n  pairing: {pairing}\n", out var errors);
 

@@ -1,11 +1,11 @@
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
+using static KalkiEdge.TestKit.Micros;
 
 namespace KalkiEdge.UnitTests.Policy;
 
 public class PolicyEngineTests
 {
-    private const long Second = 1_000_000;
     private readonly FakeEnvironment _env = new();
     private PolicyEngine _engine = null!;
     private DevicePolicyState _cam = null!;

@@ -46,7 +46,7 @@ public class DeviceRegistryTests
         Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Errors));
         var slot = _site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!;
         Assert.That(slot.Chain!.Definition.Image, Is.EqualTo("generic-normal"));
-        Assert.That(KalkiEdge.Appliance.Appliance.StateOf(slot), Is.EqualTo("Normal"));
+        Assert.That(KalkiEdge.Appliance.EdgeAppliance.StateOf(slot), Is.EqualTo("Normal"));
         Assert.That(_site.FromDevice(PlugMac, PlugIp), Is.EqualTo(Verdict.Forward));
         Assert.That((_site.Appliance.Engine.Counters.UnknownDevice, slot.Counters.FromDeviceFrames), Is.EqualTo((1L, 1L)));
         Assert.That(_site.Appliance.Store!.Store.Column("SELECT actor || ' ' || action FROM audit_log"), Is.EqualTo(new[] { "alice device-add" }));
@@ -137,7 +137,7 @@ public class DeviceRegistryTests
     public void An_edit_keeps_the_security_state_when_the_type_stays_and_restarts_it_when_the_type_changes()
     {
         Registry.Add(Plug(), "alice");
-        _site.Appliance.Raise(new Alert(AlertTypes.PortScan, "plug1", AlertSource.Umbox, 1_000_000, "scan"));
+        _site.Appliance.Alerts.Raise(new Alert(AlertTypes.PortScan, "plug1", AlertSource.Umbox, 1_000_000, "scan"));
         _site.Appliance.EndFrame();
         Assert.That(_site.Appliance.Control.Devices["plug1"].State, Is.EqualTo("Suspicious"));
 
@@ -145,7 +145,7 @@ public class DeviceRegistryTests
 
         Assert.That(moved.Succeeded, Is.True, string.Join("\n", moved.Errors));
         var slot = _site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!;
-        Assert.That((KalkiEdge.Appliance.Appliance.StateOf(slot), slot.Chain!.Definition.Image), Is.EqualTo(("Suspicious", "generic-strict")));
+        Assert.That((KalkiEdge.Appliance.EdgeAppliance.StateOf(slot), slot.Chain!.Definition.Image), Is.EqualTo(("Suspicious", "generic-strict")));
         Assert.That(_site.Appliance.Engine.Devices.OwnerOf(IpOf(PlugIp)), Is.Null, "the old address is released");
         Assert.That(_site.Appliance.Engine.Devices.OwnerOf(IpOf("192.0.2.73")), Is.SameAs(slot));
 
@@ -169,7 +169,7 @@ public class DeviceRegistryTests
     public void Runtime_devices_their_state_and_their_chain_survive_a_restart_on_the_real_store()
     {
         Registry.Add(Plug() with { Description = "hall plug", CredentialsUser = "admin", CredentialsPassword = "s3cret-pass" }, "alice");
-        _site.Appliance.Raise(new Alert(AlertTypes.PortScan, "plug1", AlertSource.Umbox, 1_000_000, "scan"));
+        _site.Appliance.Alerts.Raise(new Alert(AlertTypes.PortScan, "plug1", AlertSource.Umbox, 1_000_000, "scan"));
         _site.Appliance.EndFrame();
         _site.Appliance.Store!.Writer.Flush(TimeSpan.FromSeconds(10));
 
@@ -178,7 +178,7 @@ public class DeviceRegistryTests
         var device = _site.Appliance.Registry.Find("plug1")!;
         Assert.That((device.Origin, device.Spec.Description, device.Spec.CredentialsUser), Is.EqualTo((DeviceOrigin.Runtime, "hall plug", "admin")));
         var slot = _site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!;
-        Assert.That((KalkiEdge.Appliance.Appliance.StateOf(slot), slot.Chain!.Definition.Image), Is.EqualTo(("Suspicious", "generic-strict")));
+        Assert.That((KalkiEdge.Appliance.EdgeAppliance.StateOf(slot), slot.Chain!.Definition.Image), Is.EqualTo(("Suspicious", "generic-strict")));
         _site.FromDevice(PlugMac, PlugIp);
         Assert.That(_site.Appliance.Engine.Counters.UnknownDevice, Is.Zero, "attributed to the restored device");
         Assert.That(_site.Appliance.Registry.StartupWarnings, Is.Empty);
@@ -218,7 +218,7 @@ public class DeviceRegistryTests
                 if (_site.Appliance.Engine.Devices.ByMac(mac) is { } slot)
                 {
                     seen++;
-                    if (slot.Chain is null || KalkiEdge.Appliance.Appliance.StateOf(slot) is null)
+                    if (slot.Chain is null || KalkiEdge.Appliance.EdgeAppliance.StateOf(slot) is null)
                     {
                         chainless++;
                     }

@@ -26,7 +26,7 @@ internal sealed class RegistrySite : IDisposable
 
     public string ConfigPath { get; }
 
-    public KalkiEdge.Appliance.Appliance Appliance { get; private set; }
+    public KalkiEdge.Appliance.EdgeAppliance Appliance { get; private set; }
 
     public ElementContext Context { get; private set; }
 
@@ -58,11 +58,11 @@ internal sealed class RegistrySite : IDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
-    private KalkiEdge.Appliance.Appliance Build(bool persist)
+    private KalkiEdge.Appliance.EdgeAppliance Build(bool persist)
     {
         var diagnostics = new DiagnosticBag();
         var config = SiteConfigLoader.Load(ConfigPath, diagnostics);
-        var appliance = config is null ? null : KalkiEdge.Appliance.Appliance.Build(config, diagnostics, new KalkiEdge.Appliance.Output.ConsoleObserver(TextWriter.Null), persist);
+        var appliance = config is null ? null : KalkiEdge.Appliance.EdgeAppliance.Build(config, diagnostics, new KalkiEdge.Appliance.Output.ConsoleObserver(TextWriter.Null), persist);
         Assert.That(appliance, Is.Not.Null, diagnostics.ToString());
         return appliance!;
     }

@@ -38,6 +38,20 @@ public class StoreTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_new_store_directory_and_database_are_readable_by_this_user_only()
+    {
+        using (var store = KalkiStore.Open(DbPath))
+        {
+            Assert.That(File.GetUnixFileMode(Path.GetDirectoryName(DbPath)!), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+            foreach (var file in new[] { DbPath, DbPath + "-wal", DbPath + "-shm" })
+            {
+                Assert.That(File.GetUnixFileMode(file), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
+            }
+        }
+    }
+
+    [Test]
     public void Catalog_keeps_typed_sensors_rules_and_chains_per_state()
     {
         using var store = KalkiStore.Open(DbPath);

@@ -73,26 +73,3 @@ public sealed class ChainHarness
         return diagnostics.Items;
     }
 }
-
-/// <summary>Locations in this repository, found by walking up from the test binaries.</summary>
-public static class RepoPaths
-{
-    public static string Root { get; } = FindRoot();
-
-    public static string Umboxes => Path.Combine(Root, "umboxes");
-
-    public static string Rules => Path.Combine(Umboxes, "rules");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KalkiEdge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("KalkiEdge.sln not found above " + AppContext.BaseDirectory);
-    }
-}

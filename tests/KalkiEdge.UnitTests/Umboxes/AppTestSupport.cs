@@ -9,8 +9,6 @@ namespace KalkiEdge.UnitTests.Umboxes;
 /// <summary>Frames and helpers shared by the application-layer element tests (TEST-NET / 2001:db8:: only).</summary>
 internal static class AppTestSupport
 {
-    public const long Second = 1_000_000;
-
     public static byte[] Syn(string srcIp, ushort dstPort = 22, ushort srcPort = 40000) =>
         Frames.Tcp(srcIp, srcPort, Frames.DeviceIp, dstPort, TcpFlagsBuilder.SynOnly);
 

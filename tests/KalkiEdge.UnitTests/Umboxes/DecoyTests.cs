@@ -5,6 +5,7 @@ using KalkiEdge.DataPlane;
 using KalkiEdge.Umboxes.Elements;
 using KalkiEdge.UnitTests.Support;
 using PacketDotNet;
+using static KalkiEdge.TestKit.Micros;
 using static KalkiEdge.UnitTests.Umboxes.AppTestSupport;
 
 namespace KalkiEdge.UnitTests.Umboxes;

@@ -1,6 +1,7 @@
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.UnitTests.Support;
+using static KalkiEdge.TestKit.Micros;
 using static KalkiEdge.UnitTests.Umboxes.AppTestSupport;
 
 namespace KalkiEdge.UnitTests.Umboxes;

@@ -1,6 +1,7 @@
 using KalkiEdge.DataPlane;
 using KalkiEdge.Umboxes.Elements;
 using KalkiEdge.UnitTests.Support;
+using static KalkiEdge.TestKit.Micros;
 using static KalkiEdge.UnitTests.Umboxes.NetTestKit;
 
 namespace KalkiEdge.UnitTests.Umboxes;

@@ -14,7 +14,6 @@ namespace KalkiEdge.UnitTests.Umboxes;
 /// </summary>
 internal static class NetTestKit
 {
-    public const long Second = 1_000_000;
     private const int IpOffset = 14;
     private const int L4Offset = IpOffset + 20;
 

@@ -91,19 +91,3 @@ public static class Measure
         return values[Math.Clamp(rank, 0, values.Count - 1)];
     }
 }
-
-public static class RepoRoot
-{
-    public static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "KalkiEdge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
-    }
-}

@@ -12,6 +12,7 @@ public static class BenchSuites
         new MemorySuite(),
         new ChainFootprintSuite(),
         new SigningSuite(),
+        new EveSuite(),
         new LiveBridgeSuite(),
     ];
 }

@@ -9,7 +9,7 @@ if (selected.Count == 0)
     return 2;
 }
 
-var report = new BenchReport(Path.Combine(RepoRoot.Find(), "out", "bench"));
+var report = new BenchReport(Path.Combine(RepoPaths.Root, "out", "bench"));
 foreach (var suite in selected)
 {
     Console.WriteLine($"## {suite.Name}: {suite.Description}");

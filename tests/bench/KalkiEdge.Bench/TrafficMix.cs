@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
 using KalkiEdge.DataPlane;
 
@@ -12,6 +13,9 @@ namespace KalkiEdge.Bench;
 /// </summary>
 public sealed class TrafficMix
 {
+    /// <summary>Capture time of the first frame (2026-01-01T00:00:00Z); frames follow one microsecond apart.</summary>
+    public const long Start = 1_767_225_600_000_000;
+
     private static readonly int[] Sizes = [64, 64, 128, 256, 512, 1400, 1400, 90];
 
     private TrafficMix(IReadOnlyList<Host> devices, byte[][] templates, int[] order)
@@ -59,12 +63,29 @@ public sealed class TrafficMix
     /// <summary>Device i: a locally administered MAC and an address in 198.18.0.0/15.</summary>
     public static Host DeviceHost(int i) => new($"dev{i}", $"02:00:{(i >> 16) & 0xFF:x2}:{(i >> 8) & 0xFF:x2}:{i & 0xFF:x2}:01", $"198.{18 + ((i + 1) >> 16)}.{((i + 1) >> 8) & 0xFF}.{(i + 1) & 0xFF}");
 
+    /// <summary>
+    /// Plays the mix through the product's per-frame path (<see cref="FramePipeline"/>), each frame copied into
+    /// one pooled <see cref="Frame"/> as a capture would.
+    /// </summary>
+    public void Play(FramePipeline pipeline)
+    {
+        var frame = new Frame();
+        long t = Start;
+        foreach (var i in Order)
+        {
+            frame.Load(Templates[i], t++, Direction.FromDevice);
+            pipeline.Process(frame);
+        }
+
+        pipeline.Finish();
+    }
+
     /// <summary>Writes the mix as a pcap (microsecond spacing) for Suricata and the file-reading path.</summary>
     public void WritePcap(string path, int? limit = null)
     {
         using var sink = new KalkiEdge.DataPlane.Io.PcapFileSink(path);
         var frame = new Frame();
-        long t = 1_767_225_600_000_000;
+        long t = Start;
         int n = limit ?? Order.Length;
         for (int i = 0; i < n; i++)
         {

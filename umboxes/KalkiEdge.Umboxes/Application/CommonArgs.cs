@@ -26,7 +26,7 @@ internal static class CommonArgs
     /// </summary>
     public static string AlertType(ElementArgs args, string key, string fallback)
     {
-        var n = args.Node(key);
+        var n = args.Node(key, "alert type", fallback);
         var text = n is null ? null : args.ScalarText(n);
         if (text is null)
         {

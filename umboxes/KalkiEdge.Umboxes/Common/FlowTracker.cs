@@ -46,8 +46,8 @@ public struct FlowState
 /// <summary>
 /// Established-flow tracking with a bounded table (oldest flows evicted when full, evictions counted) and an
 /// idle timeout in frame time. TCP RST ends a flow at once; FIN from both sides ends it after a short linger
-/// so the last ACK still passes. Used by the stateful firewall; reusable wherever "is this packet part of a
-/// flow the policy already accepted, and who started it?" matters (e.g. IPS flow:to_server).
+/// so the last ACK still passes. Used by the stateful firewall (the only user): it answers "is this packet part
+/// of a flow the policy already accepted, and who started it?".
 /// </summary>
 public sealed class FlowTracker(int capacity, long idleTimeoutMicros)
 {

@@ -37,7 +37,7 @@ public static class MatchArgs
     /// <summary>A port set, or null when the argument is absent or <c>any</c>.</summary>
     public static PortSet? Ports(ElementArgs args, string key)
     {
-        var node = args.Node(key);
+        var node = args.Node(key, "ports", "any");
         if (node is null)
         {
             return null;
@@ -78,7 +78,7 @@ public static class MatchArgs
     /// <summary>An address set from one address/CIDR or a list of them; null when absent or <c>any</c>.</summary>
     public static AddressSet? Addresses(ElementArgs args, string key)
     {
-        var node = args.Node(key);
+        var node = args.Node(key, "addresses", "any");
         return node is null ? null : Addresses(args, node, key);
     }
 
@@ -166,7 +166,7 @@ public static class MatchArgs
 
     private static int PrefixBits(ElementArgs args, string key, int fallback, int max)
     {
-        var node = args.Node(key);
+        var node = args.Node(key, "prefix length", $"/{fallback}");
         var text = node is null ? null : args.ScalarText(node);
         if (text is null)
         {

@@ -64,7 +64,7 @@ public sealed class Decoy : Element
         }
 
         long alertWindow = CommonArgs.AlertWindowArg(args);
-        string alert = CommonArgs.AlertType(args, "alert", ApplicationAlertTypes.ControlAttempt);
+        string alert = CommonArgs.AlertType(args, "alert", AlertTypes.ControlAttempt);
         int maxHead = (int)args.Int("max-head-bytes", 8192, 256, 65535);
         int sources = CommonArgs.MaxSourcesArg(args);
         var config = new DecoyConfig(protocol, port, path, answer, state, alertWindow, alert, maxHead, sources);

@@ -27,7 +27,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
     public static IElementSpec? Compile(ElementArgs args)
     {
         var rules = new List<TrafficMatch>();
-        var allowNode = args.Required("allow");
+        var allowNode = args.Required("allow", "list of matches");
         if (allowNode is not null)
         {
             foreach (var item in allowNode.AsList())

@@ -51,7 +51,7 @@ public sealed class HttpAuthGuard : Element
     public static IElementSpec? Compile(ElementArgs args)
     {
         var ports = MatchArgs.Ports(args, "ports");
-        var defaultsNode = args.Node("defaults");
+        var defaultsNode = args.Node("defaults", "list of user:password");
         var defaults = DefaultCredentials.Parse(args, defaultsNode?.AsList());
         int maxLogins = (int)args.Int("max-logins", 5, 1, 1000);
         long window = args.DurationMicros("window", 60_000_000);

@@ -43,7 +43,7 @@ public sealed class HueGuard : Element
         int tokenRequests = (int)args.Int("token-requests", 5, 1, 1000);
         long window = args.DurationMicros("window", 10_000_000);
         bool restrict = args.Bool("restrict", false);
-        string alert = CommonArgs.AlertType(args, "restrict-alert", ApplicationAlertTypes.ControlAttempt);
+        string alert = CommonArgs.AlertType(args, "restrict-alert", AlertTypes.ControlAttempt);
         if (!restrict && args.Has("restrict-alert"))
         {
             args.Error(args.Node("restrict-alert")!.At, "'restrict-alert' needs 'restrict: true'");

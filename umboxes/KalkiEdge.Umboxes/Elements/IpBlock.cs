@@ -29,7 +29,7 @@ public sealed class IpBlock(IpBlockConfig config) : Element
 
     public static IElementSpec? Compile(ElementArgs args)
     {
-        var blockNode = args.Required("block");
+        var blockNode = args.Required("block", "addresses");
         var block = blockNode is null ? null : MatchArgs.Addresses(args, blockNode, "block");
         foreach (var item in blockNode?.AsList() ?? [])
         {

@@ -137,10 +137,15 @@ public static class AddressParser
             ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : null;
     }
 
-    /// <summary>Walks one field's list syntax and hands each atom, with its negation, to a collector.</summary>
+    /// <summary>
+    /// Walks one field's list syntax and hands each atom, with its negation, to a collector. Lists nest at most
+    /// <see cref="MaxNesting"/> deep, so a hostile rule cannot exhaust the stack.
+    /// </summary>
     private sealed class FieldReader(string text, Func<string, bool, int, string?> atom)
     {
+        private const int MaxNesting = 16;
         private int _pos;
+        private int _nesting;
 
         private void SkipSpaces()
         {
@@ -182,6 +187,11 @@ public static class AddressParser
 
             if (text[_pos] == '[')
             {
+                if (++_nesting > MaxNesting)
+                {
+                    return $"lists nested deeper than {MaxNesting} levels";
+                }
+
                 _pos++;
                 while (true)
                 {
@@ -200,6 +210,7 @@ public static class AddressParser
                     char c = text[_pos++];
                     if (c == ']')
                     {
+                        _nesting--;
                         return null;
                     }
 

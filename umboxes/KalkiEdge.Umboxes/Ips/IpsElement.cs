@@ -32,9 +32,12 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     public long ThresholdEvictions => _thresholds?.Evictions ?? 0;
 
+    /// <summary>Bounds compile time and memory per element (the shipped rule sets hold a few hundred).</summary>
+    public const int MaxRules = 100_000;
+
     public static IElementSpec? Compile(ElementArgs args)
     {
-        var files = args.Required("rules")?.AsList() ?? [];
+        var files = args.Required("rules", "rule files")?.AsList() ?? [];
         string? homeNet = HomeNet(args);
         int flows = (int)args.Int("flows", 256, 16, 1 << 20);
         int thresholds = (int)args.Int("thresholds", 256, 4, 1 << 20);
@@ -59,6 +62,11 @@ public sealed class IpsElement(IpsConfig config) : Element
             }
 
             rules.AddRange(parsed);
+            if (rules.Count > MaxRules)
+            {
+                args.Error(node.At, $"more than {MaxRules} rules in one ips element; split them across devices or images");
+                return null;
+            }
         }
 
         ReportDuplicateSids(rules, args.Diagnostics);
@@ -195,7 +203,7 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     private static string? HomeNet(ElementArgs args)
     {
-        var node = args.Node("home-net");
+        var node = args.Node("home-net", "addresses");
         if (node is null)
         {
             return null;
@@ -257,7 +265,7 @@ public sealed class IpsElement(IpsConfig config) : Element
             _raised[n]++;
             int count = 1 + _pending[n];
             _pending[n] = 0;
-            context.Raise(AlertTypes.Ips, rule.Message.Length > 0 ? rule.Message : $"sid {rule.Sid}", rule.Sid, count);
+            context.Raise(AlertTypes.Ips, rule.Message.Length > 0 ? rule.Message : $"sid {rule.Sid}", rule.Sid, count, rule.Rev, rule.ClassType);
         }
     }
 }

@@ -20,7 +20,7 @@ public sealed class ChainFootprintSuite : IBenchSuite
 
     public void Run(SuiteReport report)
     {
-        var umboxes = Path.Combine(RepoRoot.Find(), "umboxes");
+        var umboxes = Path.Combine(RepoPaths.Root, "umboxes");
         var diagnostics = new DiagnosticBag();
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(umboxes, "rules")));
         var images = ImageCatalog.Load(Path.Combine(umboxes, "images"), compiler, diagnostics);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using KalkiEdge.Appliance;
 using KalkiEdge.Appliance.Config;
+using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Io;
@@ -7,7 +9,7 @@ using KalkiEdge.DataPlane.Io;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 2: frames/s through the engine (one core) for three chains and 10 / 1,000 / 10,000 devices, from
+/// Engine throughput: frames/s through the engine (one core) for three chains and 10 / 1,000 / 10,000 devices, from
 /// memory and from a pcap file, and Suricata on the same pcap and the same 50 rules as the baseline.
 /// </summary>
 public sealed class EngineThroughputSuite : IBenchSuite
@@ -40,7 +42,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
             foreach (var (name, chain) in Chains)
             {
                 var appliance = Build(mix, chain);
-                var fps = Frames / Measure.MedianSeconds(3, () => PlayFromMemory(appliance, mix));
+                var fps = Frames / Measure.MedianSeconds(3, () => mix.Play(new FramePipeline(appliance)));
                 report.Add($"{name}, {devices} devices, from memory", fps, "frames/s", $"avg {mix.AverageFrameBytes:F0} B");
             }
         }
@@ -48,26 +50,9 @@ public sealed class EngineThroughputSuite : IBenchSuite
         CompareWithSuricata(report);
     }
 
-    /// <summary>The same engine path as live: copy each frame into the pooled Frame, infer direction, process.</summary>
-    public static void PlayFromMemory(Appliance.Appliance appliance, TrafficMix mix)
+    public static EdgeAppliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
     {
-        var engine = appliance.Engine;
-        var context = appliance.CreateContext();
-        var frame = new Frame();
-        long t = 1_767_225_600_000_000;
-        foreach (var i in mix.Order)
-        {
-            frame.Load(mix.Templates[i], t++, Direction.FromDevice);
-            frame.Direction = engine.InferDirection(frame);
-            appliance.BeginFrame(frame.TimestampMicros);
-            engine.Process(frame, context);
-            appliance.EndFrame();
-        }
-    }
-
-    public static Appliance.Appliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
-    {
-        var umboxes = Path.Combine(RepoRoot.Find(), "umboxes");
+        var umboxes = Path.Combine(RepoPaths.Root, "umboxes");
         var config = new SiteConfig
         {
             File = "bench",
@@ -76,7 +61,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
             Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = type is null ? chain : null, Type = type })],
         };
         var diagnostics = new DiagnosticBag();
-        return Appliance.Appliance.Build(config, diagnostics, observer ?? new NullObserver())
+        return EdgeAppliance.Build(config, diagnostics, observer ?? new NullObserver())
             ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
     }
 
@@ -91,7 +76,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
             var small = Path.Combine(dir.FullName, "small.pcap");
             mix.WritePcap(pcap);
             mix.WritePcap(small, 1_000);
-            var rules = Path.Combine(RepoRoot.Find(), "umboxes", "rules", "bench-50.rules");
+            var rules = Path.Combine(RepoPaths.Root, "umboxes", "rules", "bench-50.rules");
             var chain = Chains[1].Chain;
             var appliance = Build(mix, chain);
             var oursFromFile = Frames / Measure.MedianSeconds(3, () => PlayFromFile(appliance, pcap));
@@ -115,42 +100,20 @@ public sealed class EngineThroughputSuite : IBenchSuite
         }
     }
 
-    private static void PlayFromFile(Appliance.Appliance appliance, string pcap)
+    private static void PlayFromFile(EdgeAppliance appliance, string pcap)
     {
         using var source = new PcapFileSource(pcap);
-        var engine = appliance.Engine;
-        var context = appliance.CreateContext();
+        var pipeline = new FramePipeline(appliance);
         var frame = new Frame();
         while (source.TryRead(frame))
         {
-            frame.Direction = engine.InferDirection(frame);
-            appliance.BeginFrame(frame.TimestampMicros);
-            engine.Process(frame, context);
-            appliance.EndFrame();
+            pipeline.Process(frame);
         }
+
+        pipeline.Finish();
     }
 
     private static ulong ParseMac(string mac) => Mac.TryParse(mac, out var m) ? m : throw new ArgumentException(mac);
-}
-
-/// <summary>Discards everything (benchmarks measure the engine, not the console).</summary>
-public sealed class NullObserver : IApplianceObserver
-{
-    public long Alerts { get; private set; }
-
-    public void OnAlert(Alert alert) => Alerts++;
-
-    public void OnTransition(TransitionEvent transition)
-    {
-    }
-
-    public void OnMalformed(long frameNumber, string device, string reason)
-    {
-    }
-
-    public void OnUmboxLog(string device, string element, long timeMicros, string message)
-    {
-    }
 }
 
 /// <summary>The Suricata binary, run offline on a capture.</summary>
@@ -164,7 +127,7 @@ public sealed class Suricata(string path)
         var log = Path.Combine(workDir, "suricata-log");
         Directory.CreateDirectory(log);
         var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
-        var config = Path.Combine(RepoRoot.Find(), "tests", "peers", "suricata.yaml");
+        var config = Path.Combine(RepoPaths.Root, "tests", "peers", "suricata.yaml");
         foreach (var a in new[] { "-c", config, "-r", pcap, "-S", rules, "--runmode", "single", "-k", "none", "-l", log })
         {
             psi.ArgumentList.Add(a);

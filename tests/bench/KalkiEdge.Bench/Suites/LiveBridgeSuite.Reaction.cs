@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 4's live reaction time: attack packet sent -> first attacker packet dropped, on the live bridge.
+/// The live bridge's reaction time: attack packet sent -> first attacker packet dropped, on the live bridge.
 /// Every device host runs a one-rule pack: one HTTP request with default credentials (admin:admin, raised as
 /// default-login by http-auth-guard in Normal) moves the device Normal -> Suspicious, whose chain is block-all.
 /// From the attacker, tests/testbed/traffic/reaction.py sends that single trigger frame, then numbered UDP probes
@@ -105,7 +105,7 @@ public sealed partial class LiveBridgeSuite
                 }
             }
 
-            var sent = JsonDocument.Parse(Run(TimeSpan.FromSeconds(60), "ip", "netns", "exec", $"{prefix}-attacker", "python3", tool, "send",
+            var sent = JsonDocument.Parse(BoundedProcess.Output(TimeSpan.FromSeconds(60), "ip", "netns", "exec", $"{prefix}-attacker", "python3", tool, "send",
                 "--targets", string.Join(',', devices.Select(d => d.Ip)), "--dst-macs", string.Join(',', devices.Select(d => d.Mac)), "--probes", ProbesPerAttack.ToString(CultureInfo.InvariantCulture),
                 "--interval-us", ProbeIntervalMicros.ToString(CultureInfo.InvariantCulture), "--duration", "30",
                 "--rt-priority", SenderRealtimePriority.ToString(CultureInfo.InvariantCulture))).RootElement;

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 4: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
+/// The live bridge: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
 /// run: the Linux kernel bridge as the baseline, then kalki-edge with a pass-through chain and with a firewall
 /// chain, and with the firewall chain and batched packet signing (emulated shim), reported against the same chain
 /// unsigned. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Then the live reaction time
@@ -29,7 +29,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     private static string Parts => Environment.GetEnvironmentVariable("KALKI_BENCH_LIVE_PARTS") ?? "throughput,reaction";
 
-    private static string Testbed => Environment.GetEnvironmentVariable("KALKI_TESTBED_DIR") is { Length: > 0 } dir ? dir : Path.Combine(RepoRoot.Find(), "tests", "testbed");
+    private static string Testbed => RepoPaths.Testbed;
 
     private static string Seconds => Environment.GetEnvironmentVariable("KALKI_BENCH_LIVE_SECONDS") ?? "5";
 
@@ -160,7 +160,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     private static (JsonElement Result, string Counters) WithAppliance(string prefix, string config, Func<JsonElement> measure)
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])["netns", "exec", $"{prefix}-app", "dotnet", Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "run", "--config", config])
+        foreach (var a in (string[])["netns", "exec", $"{prefix}-app", "dotnet", RepoPaths.KalkiEdge, "run", "--config", config])
         {
             psi.ArgumentList.Add(a);
         }
@@ -208,7 +208,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     private static JsonElement BenchPy(string prefix, params string[] args)
     {
-        var output = Run(TimeSpan.FromMinutes(10), "python3", [Path.Combine(Testbed, "bench.py"), "--prefix", prefix, "--duration", Seconds, "--repeat", "3", "--latency-count", "3000", .. args]);
+        var output = BoundedProcess.Output(TimeSpan.FromMinutes(10), "python3", [Path.Combine(Testbed, "bench.py"), "--prefix", prefix, "--duration", Seconds, "--repeat", "3", "--latency-count", "3000", .. args]);
         return JsonDocument.Parse(output).RootElement.Clone();
     }
 
@@ -220,7 +220,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         if (!Directory.Exists(manifest))
         {
             // The signed manifest is verified at start whenever a hypervisor section is present.
-            Directory.CreateSymbolicLink(manifest, Path.Combine(RepoRoot.Find(), "umboxes", "manifest"));
+            Directory.CreateSymbolicLink(manifest, Path.Combine(RepoPaths.Root, "umboxes", "manifest"));
         }
 
         var yaml = new StringBuilder($"umboxes: {Path.Combine(dir, "umboxes")}\ninterfaces: {{devices: [dev0], uplink: up0}}\n{sections}devices:\n");
@@ -235,28 +235,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         return path;
     }
 
-    private static string Script(TimeSpan limit, params string[] args) => Run(limit, Path.Combine(Testbed, "testbed.sh"), args);
-
-    private static string Run(TimeSpan limit, string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(limit))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} did not finish within {limit}");
-        }
-
-        p.WaitForExit();
-        return p.ExitCode == 0 ? stdout.Result : throw new InvalidOperationException($"{file} {string.Join(' ', args)}: exit {p.ExitCode}: {stderr.Result}");
-    }
+    private static string Script(TimeSpan limit, params string[] args) => BoundedProcess.Output(limit, Path.Combine(Testbed, "testbed.sh"), args);
 
     [LibraryImport("libc")]
     private static partial uint geteuid();

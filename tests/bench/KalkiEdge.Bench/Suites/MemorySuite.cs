@@ -5,7 +5,7 @@ using System.Text;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 3 scale: peak resident memory (VmHWM) of the real kalki-edge process replaying traffic for 10,000
+/// Scale: peak resident memory (VmHWM) of the real kalki-edge process replaying traffic for 10,000
 /// devices under the five packs, against the same process with 10 devices (baseline, same run).
 /// </summary>
 public sealed class MemorySuite : IBenchSuite
@@ -41,9 +41,9 @@ public sealed class MemorySuite : IBenchSuite
         var pcap = Path.Combine(dir, $"mix-{devices}.pcap");
         var config = Path.Combine(dir, $"site-{devices}.yaml");
         mix.WritePcap(pcap);
-        File.WriteAllText(config, Config(mix, Path.Combine(RepoRoot.Find(), "umboxes")));
+        File.WriteAllText(config, Config(mix, Path.Combine(RepoPaths.Root, "umboxes")));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "kalki-edge.dll"), "replay", "--pcap", pcap, "--config", config, "--json" })
+        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json" })
         {
             psi.ArgumentList.Add(a);
         }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using KalkiEdge.Appliance;
+using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -7,7 +9,7 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 3: reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
+/// Reaction time (FINISH − STIMULUS, compute only, replay clock) of 1,000 transitions across 1,000
 /// devices while the engine forwards background traffic.
 /// The baseline is KalKi's published ~3 s reaction.
 /// </summary>
@@ -27,23 +29,22 @@ public sealed class ReactionSuite : IBenchSuite
     private static void MeasureReaction(SuiteReport report, int devices, int backgroundFrames)
     {
         var mix = TrafficMix.Build(devices, backgroundFrames);
-        var observer = new TransitionRecorder();
+        var observer = new RecordingObserver();
         var appliance = EngineThroughputSuite.Build(mix, "", observer, type: "generic-iot");
         var attacks = mix.Devices.Select(DefaultLogin).ToArray();
 
         // Attacks are spread evenly through the background traffic: one attack frame per device.
-        var engine = appliance.Engine;
-        var context = appliance.CreateContext();
+        var pipeline = new FramePipeline(appliance);
         var frame = new Frame();
-        long t = 1_767_225_600_000_000;
+        long t = TrafficMix.Start;
         int every = backgroundFrames / devices;
         var wall = Stopwatch.StartNew();
         for (int i = 0; i < mix.Order.Length; i++)
         {
-            Play(appliance, engine, context, frame, mix.Templates[mix.Order[i]], t++);
+            Play(pipeline, frame, mix.Templates[mix.Order[i]], t++);
             if (i % every == 0 && i / every < devices)
             {
-                Play(appliance, engine, context, frame, attacks[i / every], t++);
+                Play(pipeline, frame, attacks[i / every], t++);
             }
         }
 
@@ -58,13 +59,10 @@ public sealed class ReactionSuite : IBenchSuite
         report.Add("KalKi ~3 s / our p99", KalkiReactionMicros / Math.Max(1, p99), "x", "target ≥ 3000x");
     }
 
-    private static void Play(Appliance.Appliance appliance, PacketEngine engine, ElementContext context, Frame frame, byte[] bytes, long t)
+    private static void Play(FramePipeline pipeline, Frame frame, byte[] bytes, long t)
     {
         frame.Load(bytes, t, Direction.FromDevice);
-        frame.Direction = engine.InferDirection(frame);
-        appliance.BeginFrame(t);
-        engine.Process(frame, context);
-        appliance.EndFrame();
+        pipeline.Process(frame);
     }
 
     /// <summary>One HTTP request with the default admin:admin credentials toward the device's port 80.</summary>
@@ -73,24 +71,5 @@ public sealed class ReactionSuite : IBenchSuite
         var attacker = new Host("attacker", "02:fe:00:00:0a:01", "203.0.113.66");
         var request = Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {device.Ip}\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n");
         return PacketFactory.Tcp(attacker, device, (ushort)(30000 + (i % 30000)), 80, syn: false, ack: true, fin: false, 1, 1, request, psh: true);
-    }
-
-    private sealed class TransitionRecorder : IApplianceObserver
-    {
-        public List<TransitionEvent> Transitions { get; } = [];
-
-        public void OnAlert(Alert alert)
-        {
-        }
-
-        public void OnTransition(TransitionEvent transition) => Transitions.Add(transition);
-
-        public void OnMalformed(long frameNumber, string device, string reason)
-        {
-        }
-
-        public void OnUmboxLog(string device, string element, long timeMicros, string message)
-        {
-        }
     }
 }

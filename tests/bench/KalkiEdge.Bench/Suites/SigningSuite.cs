@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using KalkiEdge.Appliance;
+using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -7,7 +9,7 @@ using KalkiEdge.Hypervisor;
 namespace KalkiEdge.Bench.Suites;
 
 /// <summary>
-/// Issue 5: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
+/// Packet signing cost: engine throughput on the firewall chain with packet signing off / per-frame / batched, measured in
 /// the same run (modes interleaved per repetition, medians), reported as ratios against signing off; and the
 /// shim's call cost per backend (uberXMHF only where /dev/uhcallkmod exists).
 /// </summary>
@@ -63,7 +65,7 @@ public sealed class SigningSuite : IBenchSuite
             {
                 using var stage = mode == SigningMode.Off ? null : new SigningStage(shim, new SigningOptions { Mode = mode }, null, new CountingAlerts());
                 var sw = Stopwatch.StartNew();
-                Play(appliance, mix, stage);
+                mix.Play(new FramePipeline(appliance, signing: stage));
                 times[mode].Add(sw.Elapsed.TotalSeconds);
                 counters[mode] = stage?.Counters ?? new SigningCounters();
             }
@@ -98,27 +100,6 @@ public sealed class SigningSuite : IBenchSuite
         var measurement = new byte[PacketBinding.DigestSize];
         var digest = new byte[PacketBinding.DigestSize];
         return NanosPerCall(() => binding.Digest(1, measurement, 1, Direction.FromDevice, frame, digest));
-    }
-
-    /// <summary>The replay runner's path: engine, then every frame leaving a chain goes through the stage.</summary>
-    private static void Play(Appliance.Appliance appliance, TrafficMix mix, SigningStage? stage)
-    {
-        var engine = appliance.Engine;
-        var context = appliance.CreateContext();
-        var frame = new Frame();
-        long t = 1_767_225_600_000_000;
-        foreach (var i in mix.Order)
-        {
-            frame.Load(mix.Templates[i], t++, Direction.FromDevice);
-            frame.Direction = engine.InferDirection(frame);
-            var verdict = engine.Process(frame, context);
-            if (stage is not null && verdict != Verdict.Drop)
-            {
-                stage.Submit(verdict == Verdict.Forward ? frame : context.Reply, ChainOwner.Of(engine, frame));
-            }
-        }
-
-        stage?.Flush();
     }
 
     private static void CallCost(SuiteReport report, HypervisorShim shim, string backend)

@@ -1,0 +1,102 @@
+using KalkiEdge.Assurance.Signing;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
+
+namespace KalkiEdge.Appliance.Replay;
+
+/// <summary>
+/// One frame through the appliance, as replay and the simulation run it (and the benchmarks measure it): direction
+/// inferred from the device MACs, the control clock set to the frame's capture time, the engine, packet signing or
+/// the output sink, and the control plane evaluating the frame's alerts before the next frame. With replay's
+/// pairing, the window opens at its capture time and the side of a frame is the named network MACs'; the
+/// appliance settles the candidates after each frame.
+/// </summary>
+public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = null, SigningStage? signing = null, ReplayPairing? pairing = null)
+{
+    private readonly ElementContext _context = appliance.CreateContext();
+    private long _firstMicros = -1;
+    private bool _windowOpened;
+
+    /// <summary>Runs <paramref name="frame"/> (loaded, direction unknown) through the appliance.</summary>
+    public Verdict Process(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var engine = appliance.Engine;
+        OpenPairingWindow(frame.TimestampMicros);
+        frame.Direction = pairing is not null && frame.HasEthernetHeader ? pairing.DirectionOf(frame) : engine.InferDirection(frame);
+        appliance.BeginFrame(frame.TimestampMicros);
+        var verdict = engine.Process(frame, _context);
+        Sign(verdict, frame);
+        appliance.EndFrame();
+        Emit(verdict, frame);
+        return verdict;
+    }
+
+    /// <summary>Opens replay's pairing window once the capture reaches its start (relative to the first frame).</summary>
+    private void OpenPairingWindow(long captureMicros)
+    {
+        if (pairing is null || _windowOpened)
+        {
+            return;
+        }
+
+        _firstMicros = _firstMicros < 0 ? captureMicros : _firstMicros;
+        var start = _firstMicros + (long)pairing.Start.TotalMicroseconds;
+        if (captureMicros >= start)
+        {
+            _windowOpened = true;
+            appliance.Pairing?.Window.OpenOrExtend(start);
+        }
+    }
+
+    /// <summary>After the last frame: releases the signing stage's last batch and delivers its alerts.</summary>
+    public void Finish()
+    {
+        if (signing is not null)
+        {
+            signing.Flush();
+            appliance.EndFrame();
+        }
+    }
+
+    /// <summary>
+    /// Tags the frame before the control plane runs (it may swap chains): the tag names the chain that produced it.
+    /// When alerts are waiting, a transition may follow, so pending frames are verified and released first, under
+    /// the chain that produced them; frames still pending at a swap from elsewhere are dropped as stale.
+    /// </summary>
+    private void Sign(Verdict verdict, Frame frame)
+    {
+        if (signing is null)
+        {
+            return;
+        }
+
+        if (verdict != Verdict.Drop)
+        {
+            signing.Submit(verdict == Verdict.Forward ? frame : _context.Reply, ChainOwner.Of(appliance.Engine, frame));
+        }
+
+        if (!appliance.Control.Alerts.IsEmpty)
+        {
+            signing.Flush();
+        }
+    }
+
+    /// <summary>Without signing, frames leaving the chain go to the output; with it, the stage sends verified ones to its own egress.</summary>
+    private void Emit(Verdict verdict, Frame frame)
+    {
+        if (signing is not null || output is null)
+        {
+            return;
+        }
+
+        if (verdict == Verdict.Forward)
+        {
+            output.Send(frame);
+        }
+        else if (verdict == Verdict.Reply)
+        {
+            output.Send(_context.Reply);
+        }
+    }
+}

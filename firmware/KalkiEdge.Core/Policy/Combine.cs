@@ -1,0 +1,8 @@
+namespace KalkiEdge.Core.Policy;
+
+/// <summary>How the terms of a condition combine.</summary>
+public enum Combine
+{
+    All,
+    Any,
+}

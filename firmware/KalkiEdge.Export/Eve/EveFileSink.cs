@@ -1,0 +1,218 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using KalkiEdge.Export.Events;
+
+namespace KalkiEdge.Export.Eve;
+
+/// <summary>EVE file sink counters.</summary>
+public sealed class EveFileCounters
+{
+    public long Written;
+    public long Dropped;
+    public long Rotations;
+    public long Reopens;
+    public long WriteErrors;
+}
+
+/// <summary>
+/// EVE lines appended to a file by a writer thread of its own, as Suricata's <c>eve-log</c> does: the control loop
+/// only queues the event (bounded: beyond <see cref="EveFileOptions.QueueCapacity"/> events waiting, new ones are
+/// dropped and counted), so a slow or full disk never delays a reaction. The file is rotated when it would grow past
+/// <see cref="EveFileOptions.RotateBytes"/> (<c>eve.json</c> → <c>eve.json.1</c> …, keeping
+/// <see cref="EveFileOptions.Keep"/>), and closed and reopened on <see cref="Reopen"/> (SIGHUP), so an external
+/// logrotate may move it away. A write error is counted, the line lost, and the file reopened for the next one.
+/// </summary>
+public sealed class EveFileSink : IEventSink, IDisposable
+{
+    private readonly EveFileOptions _options;
+    private readonly ConcurrentQueue<ApplianceEvent> _queue = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Thread _writer;
+    private FileStream? _file;
+    private int _queued;
+    private int _wake;
+    private volatile bool _reopen;
+    private volatile bool _stopping;
+
+    public EveFileSink(EveFileOptions options)
+    {
+        _options = options;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path))!);
+        _file = Open(); // fail at start (permissions, a directory in the way), not at the first alert
+        _writer = new Thread(Run) { IsBackground = true, Name = "eve-file" };
+        _writer.Start();
+    }
+
+    public EveFileCounters Counters { get; } = new();
+
+    public string Path => _options.Path;
+
+    public void Publish(ApplianceEvent e)
+    {
+        if (_stopping || Interlocked.Increment(ref _queued) > _options.QueueCapacity)
+        {
+            if (!_stopping)
+            {
+                Interlocked.Decrement(ref _queued);
+            }
+
+            Interlocked.Increment(ref Counters.Dropped);
+            return;
+        }
+
+        _queue.Enqueue(e);
+        if (Interlocked.Exchange(ref _wake, 1) == 0)
+        {
+            _signal.Release(); // only when the writer may be asleep: a semaphore per event costs the control loop
+        }
+    }
+
+    /// <summary>Close and reopen the file at its path (SIGHUP): safe from any thread.</summary>
+    public void Reopen()
+    {
+        _reopen = true;
+        _signal.Release();
+    }
+
+    /// <summary>Writes what is queued, then closes the file. Later events are dropped and counted; a second call does nothing.</summary>
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _signal.Release();
+        _writer.Join(TimeSpan.FromSeconds(10));
+        Close();
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            _signal.Wait(TimeSpan.FromSeconds(1));
+            Volatile.Write(ref _wake, 0); // from here, a new event signals again; this pass writes what is queued
+            if (_reopen)
+            {
+                _reopen = false;
+                Close();
+                Interlocked.Increment(ref Counters.Reopens);
+            }
+
+            WriteQueued();
+            if (_stopping && _queue.IsEmpty)
+            {
+                return;
+            }
+        }
+    }
+
+    private void WriteQueued()
+    {
+        while (_queue.TryDequeue(out var e))
+        {
+            Interlocked.Decrement(ref _queued);
+            EveFormat.WriteLine(e, _buffer);
+            if (_buffer.WrittenCount >= 32 * 1024)
+            {
+                Flush();
+            }
+        }
+
+        Flush();
+    }
+
+    /// <summary>Writes the buffered lines, rotating first when they would take the file past the limit.</summary>
+    private void Flush()
+    {
+        if (_buffer.WrittenCount == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _file ??= Open();
+            if (_options.RotateBytes > 0 && _file.Length > 0 && _file.Length + _buffer.WrittenCount > _options.RotateBytes)
+            {
+                Rotate();
+            }
+
+            _file.Write(_buffer.WrittenSpan);
+            _file.Flush();
+            Interlocked.Add(ref Counters.Written, CountLines(_buffer.WrittenSpan));
+        }
+        catch (IOException)
+        {
+            Failed();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            Failed();
+        }
+
+        _buffer.ResetWrittenCount();
+    }
+
+    private void Failed()
+    {
+        Interlocked.Increment(ref Counters.WriteErrors);
+        Close();
+    }
+
+    private void Rotate()
+    {
+        Close();
+        for (int i = _options.Keep - 1; i >= 1; i--)
+        {
+            var from = $"{_options.Path}.{i}";
+            if (File.Exists(from))
+            {
+                File.Move(from, $"{_options.Path}.{i + 1}", overwrite: true);
+            }
+        }
+
+        if (_options.Keep > 0)
+        {
+            File.Move(_options.Path, _options.Path + ".1", overwrite: true);
+        }
+        else
+        {
+            File.Delete(_options.Path);
+        }
+
+        Interlocked.Increment(ref Counters.Rotations);
+        _file = Open();
+    }
+
+    private FileStream Open()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read | FileShare.Delete };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Alerts name devices and addresses: readable by the appliance's user and group (the SIEM shipper), no one else.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
+        }
+
+        return new FileStream(_options.Path, options);
+    }
+
+    private void Close()
+    {
+        try
+        {
+            _file?.Dispose();
+        }
+        catch (IOException)
+        {
+            // Flushing a file on a failed disk: the lines are already counted as lost.
+        }
+
+        _file = null;
+    }
+
+    private static long CountLines(ReadOnlySpan<byte> bytes) => bytes.Count((byte)'\n');
+}

@@ -1,0 +1,32 @@
+using KalkiEdge.Core;
+
+namespace KalkiEdge.Export.Events;
+
+/// <summary>
+/// Where a device stood when an event happened: its pack (device type), security state and the chain in force
+/// (image name, or the chain text of a device configured with one). Taken on the control thread at the moment of
+/// the event, so a sink that writes later still reports the state of that moment.
+/// </summary>
+public readonly record struct DeviceContext(string? Pack, string? State, string? Chain)
+{
+    public static DeviceContext Unknown => default;
+}
+
+/// <summary>
+/// One thing the appliance reports: the one event model every sink (EVE file, journal, syslog, the dashboard's
+/// event stream) consumes, each formatting it its own way. Immutable; made once per event and shared by the sinks.
+/// </summary>
+public abstract record ApplianceEvent(long TimeMicros, string Device, DeviceContext Context);
+
+/// <summary>An alert as the control plane evaluated it.</summary>
+public sealed record AlertEvent(Alert Alert, DeviceContext Context) : ApplianceEvent(Alert.TimeMicros, Alert.Device, Context);
+
+/// <summary>A security-state change whose new chain is in force (the context is the state after the change).</summary>
+public sealed record TransitionOccurred(TransitionEvent Transition, DeviceContext Context)
+    : ApplianceEvent(Transition.StimulusMicros, Transition.Device, Context);
+
+/// <summary>Receives events. Called on the control thread: implementations must return quickly and never block.</summary>
+public interface IEventSink
+{
+    void Publish(ApplianceEvent e);
+}

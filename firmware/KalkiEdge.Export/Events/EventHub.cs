@@ -1,0 +1,147 @@
+using KalkiEdge.ControlPlane;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Export.Events;
+
+/// <summary>
+/// Turns what the appliance observes into <see cref="ApplianceEvent"/>s, each with its device's context, and hands
+/// them to every sink. Observers are called on the control thread after the reaction, so sinks never sit between
+/// an alert and its defense; a sink that throws is counted and skipped, never allowed to stop the others.
+/// </summary>
+public sealed class EventHub : IApplianceObserver
+{
+    /// <summary>Events held while the appliance is being built (a failed first deployment), before <see cref="Bind"/>.</summary>
+    public const int EarlyCapacity = 1024;
+
+    private readonly List<IEventSink> _sinks = [];
+    private List<(string Device, Func<DeviceContext, ApplianceEvent> Make)>? _early = [];
+    private Func<string, DeviceContext> _context = static _ => DeviceContext.Unknown;
+    private long _sinkFailures;
+
+    /// <summary>Events observed before <see cref="Bind"/> beyond <see cref="EarlyCapacity"/> (not published).</summary>
+    public long EarlyDropped { get; private set; }
+
+    /// <summary>Sink calls that threw (each is skipped; the event still reaches the other sinks).</summary>
+    public long SinkFailures => Interlocked.Read(ref _sinkFailures);
+
+    /// <summary>Adds a sink. Sinks are added before the appliance starts; the list is not changed afterwards.</summary>
+    public EventHub Add(IEventSink sink)
+    {
+        _sinks.Add(sink);
+        return this;
+    }
+
+    /// <summary>
+    /// Where device contexts come from, once the control plane and the device table exist; events observed before
+    /// (while the appliance was built) are published now, in order.
+    /// </summary>
+    public void Bind(IReadOnlyDictionary<string, ControlledDevice> controlled, DeviceTable devices)
+    {
+        var slots = new SlotsByName(devices);
+        _context = name => controlled.TryGetValue(name, out var c)
+            ? new DeviceContext(c.Pack.Name, c.State, c.Image.Length > 0 ? c.Image : ChainOf(c.Slot))
+            : slots.Find(name) is { } slot ? new DeviceContext(null, null, ChainOf(slot)) : DeviceContext.Unknown;
+        var early = _early;
+        _early = null;
+        foreach (var (device, make) in early ?? [])
+        {
+            Publish(make(_context(device)));
+        }
+    }
+
+    public void OnAlert(Alert alert)
+    {
+        if (_early is null)
+        {
+            Publish(new AlertEvent(alert, _context(alert.Device)));
+        }
+        else
+        {
+            Hold(alert.Device, context => new AlertEvent(alert, context));
+        }
+    }
+
+    public void OnTransition(TransitionEvent transition)
+    {
+        if (_early is null)
+        {
+            Publish(new TransitionOccurred(transition, _context(transition.Device)));
+        }
+        else
+        {
+            Hold(transition.Device, context => new TransitionOccurred(transition, context));
+        }
+    }
+
+    // Malformed frames and μmbox statistics stay in the replay output and the store; they are not security events.
+    public void OnMalformed(long frameNumber, string device, string reason)
+    {
+    }
+
+    public void OnUmboxLog(string device, string element, long timeMicros, string message)
+    {
+    }
+
+    private static string? ChainOf(DeviceSlot slot) => slot.Chain?.Definition is { } d ? d.Image ?? d.Text : null;
+
+    private void Hold(string device, Func<DeviceContext, ApplianceEvent> make)
+    {
+        if (_early!.Count < EarlyCapacity)
+        {
+            _early.Add((device, make));
+        }
+        else
+        {
+            EarlyDropped++;
+        }
+    }
+
+    private void Publish(ApplianceEvent e)
+    {
+        foreach (var sink in _sinks)
+        {
+            try
+            {
+                sink.Publish(e);
+            }
+#pragma warning disable CA1031 // a failing export must never take the control loop down with it
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _sinkFailures);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Devices with a fixed chain by name, in O(1) (the device table is indexed by MAC). Rebuilt when a name is missing
+/// and the table has changed size (devices added or removed at run time); read on the control thread only.
+/// </summary>
+internal sealed class SlotsByName(DeviceTable devices)
+{
+    private Dictionary<string, DeviceSlot> _byName = new(StringComparer.Ordinal);
+
+    public DeviceSlot? Find(string name)
+    {
+        if (_byName.TryGetValue(name, out var slot))
+        {
+            return slot;
+        }
+
+        if (_byName.Count == devices.Count)
+        {
+            return null;
+        }
+
+        var byName = new Dictionary<string, DeviceSlot>(devices.Count, StringComparer.Ordinal);
+        foreach (var d in devices.All)
+        {
+            byName[d.Name] = d;
+        }
+
+        _byName = byName;
+        return byName.GetValueOrDefault(name);
+    }
+}

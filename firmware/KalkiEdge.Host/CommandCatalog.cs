@@ -1,0 +1,97 @@
+using System.Text;
+
+namespace KalkiEdge.Host;
+
+/// <summary>One option of a command: <c>--name VALUE</c>, or a flag when <see cref="Value"/> is null.</summary>
+public sealed record OptionSpec(string Name, string? Value, string Help)
+{
+    public bool IsFlag => Value is null;
+
+    public string Synopsis => IsFlag ? Name : $"{Name} {Value}";
+}
+
+/// <summary>
+/// One command: its usage line, what it does, its options and (at most one) positional argument. The parser and
+/// every help text are generated from these, so help never disagrees with what is accepted.
+/// </summary>
+public sealed record CommandSpec(string Name, string Usage, string Summary, IReadOnlyList<OptionSpec> Options, string? Argument = null, string? Details = null)
+{
+    public OptionSpec? Option(string name) => Options.FirstOrDefault(o => o.Name == name);
+}
+
+/// <summary>The kalki-edge commands (docs/cli.md describes the same, with examples).</summary>
+public static class CommandCatalog
+{
+    private static readonly OptionSpec Config = new("--config", "FILE", "the site configuration (kalki.yaml)");
+    private static readonly OptionSpec Socket = new("--socket", "PATH", "the control socket (default: the config's management.control-socket, else the standard path)");
+
+    public static readonly IReadOnlyList<CommandSpec> All =
+    [
+        new("run", "run [--config FILE] [--speed X]",
+            "run the appliance: live bridge when the config has 'interfaces:', idle (management only) without; no config: the built-in simulation",
+            [new("--config", "FILE", "the site configuration; without it, the built-in simulation profile"), new("--speed", "X", "simulation only: play the scenario X times faster than real time (default 1)")]),
+        new("replay", "replay --pcap FILE [--config FILE] [--json | --eve] [--write FILE] [--persist] [--pair-window START[+SECONDS] [--network-mac MAC,...]]",
+            "push a capture through the same engine and control plane as live; print alerts, transitions and a summary",
+            [
+                new("--pcap", "FILE", "the capture to replay (pcap, Ethernet link type); required"),
+                new("--config", "FILE", "the site configuration; without it, the built-in simulation profile"),
+                new("--json", null, "print JSON lines (docs/json-lines.md) instead of text"),
+                new("--eve", null, "print Suricata EVE JSON lines (alerts, kalki_transition) instead of text; totals on stderr"),
+                new("--write", "FILE", "write the frames the chains forward (and their replies) to a capture"),
+                new("--persist", null, "start from and commit to the store in the config's data-dir, as a live run does"),
+                new("--pair-window", "START[+SECONDS]", "open a pairing window START seconds after the capture's first frame (for SECONDS, else panel.pairing.window)"),
+                new("--network-mac", "MAC,...", "with --pair-window: the network side's MACs (the gateway); every other frame comes from the device side"),
+            ]),
+        new("check", "check --config FILE [--json]",
+            "validate the configuration, packs, images and rules; report every error with file, line and column",
+            [new("--config", "FILE", "the site configuration to check; required"), new("--json", null, "print one JSON object: the diagnostics with file, line, column, severity, message, suggestion")]),
+        new("devices", "devices [--json] [--config FILE | --socket PATH]",
+            "list the running appliance's devices, states and chains (through its control socket)",
+            [new("--json", null, "print the list as JSON"), Config, Socket]),
+        new("reset", "reset --device NAME [--reason TEXT] [--config FILE | --socket PATH]",
+            "operator state reset: the device returns to its initial state (audited with your uid)",
+            [new("--device", "NAME", "the device to reset; required"), new("--reason", "TEXT", "recorded in the audit log"), Config, Socket]),
+        new("elements", "elements [NAME] [--markdown]",
+            "the μmbox element reference: every element (or one) with its arguments, defaults and an example",
+            [new("--markdown", null, "print the reference as Markdown (umboxes/ELEMENTS.md is generated this way)")],
+            Argument: "NAME"),
+        new("version", "version", "print the firmware version (the same string GET /health reports)", []),
+        new("help", "help [COMMAND]", "print this overview, or a command's options", [], Argument: "COMMAND"),
+    ];
+
+    public static CommandSpec? Find(string name) => All.FirstOrDefault(c => c.Name == name);
+
+    /// <summary>The overview printed by <c>kalki-edge --help</c>.</summary>
+    public static string Overview()
+    {
+        var text = new StringBuilder("usage: kalki-edge COMMAND [OPTIONS]    (kalki-edge COMMAND --help for its options)\n\ncommands:\n");
+        foreach (var c in All)
+        {
+            text.Append($"  {c.Name,-9} {c.Summary}\n");
+        }
+
+        text.Append("\n  --version, -V  print the firmware version\n  --help, -h     print this overview\n\n");
+        text.Append(ExitCodesText);
+        return text.ToString();
+    }
+
+    /// <summary>The help of one command, printed by <c>kalki-edge COMMAND --help</c>.</summary>
+    public static string Help(CommandSpec command)
+    {
+        var text = new StringBuilder($"usage: kalki-edge {command.Usage}\n\n{command.Summary}\n");
+        if (command.Options.Count > 0)
+        {
+            text.Append("\noptions:\n");
+            foreach (var o in command.Options)
+            {
+                text.Append($"  {o.Synopsis,-16} {o.Help}\n");
+            }
+        }
+
+        text.Append($"  {"--help, -h",-16} print this help\n\n");
+        text.Append(ExitCodesText);
+        return text.ToString();
+    }
+
+    private const string ExitCodesText = "exit codes: 0 ok, 1 invalid input (configuration, capture, appliance unreachable), 2 usage error\n";
+}

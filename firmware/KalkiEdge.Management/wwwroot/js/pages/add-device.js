@@ -1,0 +1,141 @@
+// Add a device: pick its type from the packs, give it a name, MAC and IP; the pack's complete policy (chains per
+// state, rules) protects it from the next frame. Defaults come from the pack, so the usual case takes 5 inputs.
+import { h, replace, toast } from '../dom.js';
+import { enc, get, post } from '../api.js';
+import { deviceBody, deviceInputs, field, showFieldErrors } from '../device-form.js';
+
+export async function render(main) {
+  const [packs, devices, images, pairing] = await Promise.all([get('/api/packs'), get('/api/devices'), get('/api/images').catch(() => []),
+    get('/api/pairing').catch(() => null)]); // pairing exists only on appliances with the field panel
+  const inputs = deviceInputs();
+  const image = h('select', { name: 'image' }, h('option', { value: '' }, '— none —'), images.map((i) => h('option', { value: i.name }, `${i.name} (v${i.version})`)));
+  const chain = h('textarea', { name: 'chain', rows: 2, placeholder: 'firewall(default: drop, rules: [...]) -> ips(rules: camera.rules)' });
+  const summary = h('div', { class: 'panel', 'aria-live': 'polite', id: 'policy-summary' });
+  const error = h('div', { class: 'form-error', role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'btn primary', id: 'add-submit' }, 'Add device');
+  let picked = null;
+  let suggested = '';
+  const detailCache = new Map();
+
+  const cards = h('div', { class: 'packs', role: 'radiogroup', 'aria-label': 'Device type' }, packs.map((p) => h('label', { class: 'pack', dataset: { pack: p.name } },
+    h('input', { type: 'radio', name: 'type', value: p.name, onchange: () => pick(p) }),
+    h('span', { class: 't' }, p.name),
+    h('span', { class: 'd' }, p.description ?? ''),
+    h('span', { class: 'chips' }, (p.states ?? []).map((st) => h('span', { class: 'badge outline' }, st)),
+      (p.sensors ?? []).length ? h('span', { class: 'badge' }, `${p.sensors.length} sensor${p.sensors.length === 1 ? '' : 's'}`) : null))));
+
+  async function pick(p) {
+    picked = p;
+    image.value = '';
+    chain.value = '';
+    const defaults = p.defaults ?? {};
+    if (!inputs.name.value || inputs.name.value === suggested) {
+      suggested = uniqueName(defaults.name ?? p.name, devices);
+      inputs.name.value = suggested;
+    }
+    const user = defaults.credentials?.username ?? defaults.username;
+    if (user && !inputs.username.value) inputs.username.value = user;
+    if (!inputs.description.value && p.description) inputs.description.value = p.description;
+    replace(summary, h('div', { class: 'muted' }, `Loading the ${p.name} policy…`));
+    try {
+      if (!detailCache.has(p.name)) detailCache.set(p.name, await get(`/api/packs/${enc(p.name)}`));
+      if (picked === p) drawSummary(p, detailCache.get(p.name));
+    } catch (e) {
+      replace(summary, h('div', { class: 'form-error' }, e.message));
+    }
+  }
+
+  function drawSummary(p, detail) {
+    const chains = Object.entries(detail.chains ?? {});
+    replace(summary,
+      h('h2', {}, `Protected by the ${p.name} policy`),
+      h('ul', { class: 'protects' },
+        h('li', {}, `Starts in `, h('strong', {}, p.initialState ?? chains[0]?.[0] ?? '—'), ` with chain `, h('code', {}, detail.chains?.[p.initialState] ?? chains[0]?.[1] ?? '—')),
+        chains.map(([st, img]) => h('li', {}, `${st}: `, h('code', {}, img))),
+        h('li', {}, `${(detail.rules ?? []).length} rules: `, (detail.rules ?? []).map((r) => r.name).join(', ')),
+        (p.sensors ?? []).length ? h('li', {}, `Sensors: ${p.sensors.map((x) => x.name).join(', ')}${p.defaults?.sampling ? `, read every ${p.defaults.sampling}` : ''}`) : null,
+        (p.commands ?? []).length ? h('li', {}, `Commands: ${p.commands.join(', ')}`) : null),
+      h('a', { href: `#/policies/${encodeURIComponent(p.name)}`, class: 'small' }, 'Open this policy in the editor'));
+  }
+
+  const form = h('form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    const policy = picked ? { type: picked.name } : image.value ? { image: image.value } : chain.value.trim() ? { chain: chain.value.trim() } : null;
+    if (!policy) {
+      error.textContent = 'Pick a device type (or, under "Without a type", an image or a chain).';
+      cards.querySelector('input')?.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const created = await post('/api/devices', deviceBody(inputs, policy));
+      toast(`${created?.name ?? inputs.name.value} added; protected from the next frame.`);
+      location.hash = `#/devices/${encodeURIComponent(created?.name ?? inputs.name.value.trim())}`;
+    } catch (err) {
+      const left = showFieldErrors(err, inputs, { image, chain });
+      error.textContent = left.length || !err.fields.length ? [err.message, ...left].join(' · ') : 'Fix the fields marked above.';
+    } finally {
+      submit.disabled = false;
+    }
+  } },
+  h('div', { class: 'step' }, h('span', { class: 'n' }, '1'), 'Device type'),
+  cards,
+  h('details', {}, h('summary', {}, 'Without a type: a fixed image or chain (no policy, no state changes)'),
+    h('div', { class: 'form-grid' },
+      field('add-image', 'μmbox image', image),
+      h('div', { class: 'wide' }, field('add-chain', 'or a chain', chain, 'The chain language, checked like kalki-edge check')))),
+  h('div', { class: 'step' }, h('span', { class: 'n' }, '2'), 'The device'),
+  h('div', { class: 'form-grid' },
+    field('add-name', 'Name', inputs.name, 'Letters, digits and dashes; unique on this appliance'),
+    field('add-mac', 'MAC address', inputs.mac),
+    field('add-ips', 'IP address', inputs.ips, 'More than one: separate with commas'),
+    field('add-description', 'Description', inputs.description)),
+  h('details', {}, h('summary', {}, 'Device credentials (for commands such as reset-password)'),
+    h('div', { class: 'form-grid' },
+      field('add-user', 'User name', inputs.username),
+      field('add-pass', 'Password', inputs.password, 'Stored on the appliance, never shown again'))),
+  error,
+  h('div', { class: 'form-actions' }, submit, h('a', { class: 'btn ghost', href: '#/' }, 'Cancel')));
+
+  replace(main,
+    h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Add a device'),
+      h('div', { class: 'sub' }, 'Checked like kalki-edge check, in force from the next frame, kept across restarts.'))),
+    pairingPanel(pairing),
+    h('div', { class: 'grid main-side' }, h('section', { class: 'panel' }, form),
+      h('aside', {}, summary)));
+  replace(summary, h('h2', {}, 'Policy'), h('p', { class: 'muted' }, 'Pick a device type to see the chains and rules that will protect it.'));
+}
+
+/** Devices seen while pairing is open on the field panel: one click accepts one. */
+function pairingPanel(pairing) {
+  const candidates = Array.isArray(pairing?.candidates) ? pairing.candidates : [];
+  if (!pairing?.open && candidates.length === 0) return null;
+  return h('section', { class: 'panel', 'aria-labelledby': 'pairing-title', id: 'pairing' },
+    h('div', { class: 'panel-head' }, h('h2', { id: 'pairing-title' }, 'Pairing candidates'),
+      h('div', { class: 'right muted small' }, pairing.open ? `pairing open, ${pairing.remainingSeconds ?? '?'} s left` : 'pairing closed')),
+    candidates.length === 0 ? h('p', { class: 'muted' }, 'No new device seen yet.') : h('table', {}, h('tbody', {}, candidates.map((c) => h('tr', {},
+      h('td', { class: 'mono' }, c.mac ?? ''), h('td', { class: 'mono' }, (c.ips ?? (c.ip ? [c.ip] : [])).join(', ')),
+      h('td', {}, c.type ?? c.suggestedType ?? h('span', { class: 'muted' }, 'type unknown')),
+      h('td', { class: 'num' }, h('button', { type: 'button', class: 'btn small primary', onclick: async (e) => {
+        const button = e.currentTarget;
+        button.disabled = true;
+        try {
+          const added = await post(`/api/pairing/${enc(c.mac)}/accept`);
+          toast(`${added?.name ?? c.mac} accepted; protected from the next frame.`);
+          location.hash = added?.name ? `#/devices/${encodeURIComponent(added.name)}` : '#/';
+        } catch (err) {
+          toast(`Not accepted: ${err.message}`, 'error');
+          button.disabled = false;
+        }
+      } }, 'Accept')))))));
+}
+
+function uniqueName(base, devices) {
+  const taken = new Set(devices.map((d) => d.name));
+  for (let i = 1; i < 1000; i++) {
+    const name = `${base}-${i}`;
+    if (!taken.has(name)) return name;
+  }
+  return base;
+}

@@ -1,0 +1,20 @@
+using KalkiEdge.Core;
+
+namespace KalkiEdge.Store;
+
+/// <summary>What the store writer's queue holds: one operation per record, committed in batches on its thread.</summary>
+internal abstract record WriteOp;
+
+internal sealed record AlertOp(Alert Alert) : WriteOp;
+
+internal sealed record TransitionOp(TransitionEvent Transition) : WriteOp;
+
+internal sealed record TelemetryOp(TelemetryRecord Reading) : WriteOp;
+
+internal sealed record UmboxLogOp(string Device, string Element, long TimeMicros, string Message) : WriteOp;
+
+internal sealed record CommandOp(string Device, string Command, string Rule, long TimeMicros) : WriteOp;
+
+internal sealed record AuditOp(long TimeMicros, string Actor, string Action, string Detail) : WriteOp;
+
+internal sealed record FlushOp(TaskCompletionSource Done) : WriteOp;

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using KalkiEdge.Management;
+using KalkiEdge.Management.Auth;
+using KalkiEdge.Management.Live;
+using KalkiEdge.UnitTests.Registry;
+
+namespace KalkiEdge.UnitTests.Management;
+
+/// <summary>
+/// The real management server (Kestrel on a loopback port) over a real appliance and its SQLite store, and HTTP
+/// clients that keep their cookies like a browser.
+/// </summary>
+internal sealed class ManagementApp : IAsyncDisposable
+{
+    public const string Admin = "admin";
+    public const string Password = "correct horse battery";
+
+    private ManagementApp(RegistrySite site, ManagementServer server, ManagementContext context)
+    {
+        Site = site;
+        Server = server;
+        Context = context;
+    }
+
+    public RegistrySite Site { get; }
+
+    public ManagementServer Server { get; }
+
+    public ManagementContext Context { get; }
+
+    public Uri Base => new(Server.Address);
+
+    public static async Task<ManagementApp> StartAsync(string dir)
+    {
+        var site = new RegistrySite(dir);
+        var hub = new EventHub();
+        var appliance = site.Appliance;
+        var context = new ManagementContext
+        {
+            Appliance = appliance,
+            Accounts = new Accounts(appliance.Store!.Store),
+            Events = hub,
+            Activity = new DeviceActivity(appliance.Engine.Devices, hub, TimeSpan.FromHours(1)),
+            Health = () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
+            Images = () => [],
+        };
+        _ = new ApplianceEvents(context);
+        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock"), context);
+        return new ManagementApp(site, server, context);
+    }
+
+    /// <summary>A client with its own cookie jar (a browser).</summary>
+    public HttpClient Browser() => new(new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false }) { BaseAddress = Base };
+
+    /// <summary>A browser after setup and sign-in, sending the antiforgery header like the dashboard does.</summary>
+    public async Task<HttpClient> SignedInAsync()
+    {
+        if (Context.Accounts.SetupNeeded)
+        {
+            using var setup = Browser();
+            var created = await setup.PostAsJsonAsync("/api/setup", new { username = Admin, password = Password, token = Context.Accounts.SetupToken });
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await created.Content.ReadAsStringAsync());
+        }
+
+        var browser = Browser();
+        var login = await browser.PostAsJsonAsync("/api/login", new { username = Admin, password = Password });
+        Assert.That(login.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await login.Content.ReadAsStringAsync());
+        var session = await browser.GetFromJsonAsync<JsonElement>("/api/session");
+        browser.DefaultRequestHeaders.Add("X-CSRF-TOKEN", session.GetProperty("antiforgeryToken").GetString());
+        return browser;
+    }
+
+    public static HttpContent Json(string text) => new StringContent(text, new MediaTypeHeaderValue("application/json"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Context.Activity.Dispose();
+        Context.Events.Dispose();
+        Site.Dispose();
+    }
+}
