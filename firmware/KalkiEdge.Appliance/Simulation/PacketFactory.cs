@@ -53,6 +53,18 @@ public static class PacketFactory
         return Ipv4(from, to, icmp, () => { }, ProtocolType.Icmp);
     }
 
+    /// <summary>ICMP destination unreachable (code 3: port) quoting the IP header and first 8 bytes of the offending frame.</summary>
+    public static byte[] IcmpUnreachable(Host from, Host to, byte code, ReadOnlySpan<byte> offendingFrame)
+    {
+        const int EthernetHeader = 14;
+        int quoted = Math.Min(offendingFrame.Length - EthernetHeader, 20 + 8);
+        var bytes = new byte[8 + quoted];
+        offendingFrame.Slice(EthernetHeader, quoted).CopyTo(bytes.AsSpan(8));
+        var icmp = new IcmpV4Packet(new ByteArraySegment(bytes)) { TypeCode = (IcmpV4TypeCode)((3 << 8) | code) };
+        icmp.UpdateIcmpChecksum();
+        return Ipv4(from, to, icmp, () => { }, ProtocolType.Icmp);
+    }
+
     public static byte[] ArpReply(Host claimed, string senderMac, Host target, string? ethernetSource = null)
     {
         var sender = PhysicalAddress.Parse(senderMac.Replace(':', '-').ToUpperInvariant());

@@ -31,6 +31,26 @@ public class EgressGuardTests
         Assert.That(h.Sink.Alerts, Is.Empty);
     }
 
+    [Test]
+    public void Answers_to_flows_the_remote_side_opened_are_not_egress()
+    {
+        var h = new ChainHarness("egress-guard(allow: [], block: true)");
+        string a = Frames.AttackerIp;
+        Assert.That(h.Run(Syn(a, 8080, 40001)), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Frames.Tcp(Frames.DeviceIp, 8080, a, 40001, TcpFlagsBuilder.SynAck, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Forward), "SYN/ACK of an open port");
+        Assert.That(h.Run(Frames.Tcp(a, 40001, Frames.DeviceIp, 8080, TcpFlagsBuilder.PshAck, "GET /")), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Frames.Tcp(Frames.DeviceIp, 8080, a, 40001, TcpFlagsBuilder.PshAck, "HTTP/1.1 200 OK", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Forward), "data of the remote's connection");
+        Assert.That(h.Run(Frames.Tcp(Frames.DeviceIp, 9, a, 40002, new TcpFlagsBuilder(Rst: true, Ack: true), "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Forward), "RST/ACK of a closed port, even when the probe (a FIN) opened no flow");
+        Assert.That(h.Run(Frames.Udp(a, 40003, Frames.DeviceIp, 161)), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Frames.Udp(Frames.DeviceIp, 161, a, 40003, "public", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Forward), "UDP answer");
+        Assert.That(h.Sink.Alerts, Is.Empty);
+
+        Assert.That(h.Run(Frames.Tcp(Frames.DeviceIp, 51000, a, 6667, TcpFlagsBuilder.SynOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Drop), "a flow the device opens is egress");
+        Assert.That(h.Run(Frames.Tcp(a, 6667, Frames.DeviceIp, 51000, TcpFlagsBuilder.SynAck)), Is.EqualTo(Verdict.Forward));
+        Assert.That(h.Run(Frames.Tcp(Frames.DeviceIp, 51000, a, 6667, TcpFlagsBuilder.PshAck, "NICK bot", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice), Is.EqualTo(Verdict.Drop), "and stays egress after the remote answers");
+        Assert.That(h.Sink.Alerts.Single().Type, Is.EqualTo(AlertTypes.AbnormalEgress));
+    }
+
     [TestCase("198.51.100.20", 80, "wrong remote port")]
     [TestCase("203.0.113.66", 443, "remote outside the block")]
     [TestCase("198.51.101.1", 443, "neighbouring block")]
@@ -76,11 +96,14 @@ public class EgressGuardTests
     [Test]
     public void A_scan_of_a_hundred_thousand_destinations_raises_one_alert_and_allocates_nothing_per_frame()
     {
-        var h = new ChainHarness("egress-guard(allow: [{remote: 2001:db8:ffff::/48}], block: true, alert-window: 1s)");
-        long allocated = FloodToDistinctV6Destinations(h, SynV6FromDevice("2001:db8::1", 23), 100_000);
+        var h = new ChainHarness("egress-guard(allow: [{remote: 2001:db8:ffff::/48}], block: true, alert-window: 1s, max-flows: 1024)");
+        // The flow table grows once up to max-flows; from then on new flows recycle evicted entries.
+        FloodToDistinctV6Destinations(h, SynV6FromDevice("2001:db8::1", 23), 2048);
+        long allocated = FloodToDistinctV6Destinations(h, SynV6FromDevice("2001:db8::2", 23), 100_000);
         Assert.That(allocated, Is.LessThan(10_000));
         Assert.That(h.Sink.Alerts.Single().Info, Does.Contain("-> [2001:db8::1]:23"));
-        Assert.That(h.Chain.Elements[0].Counters.Dropped, Is.EqualTo(100_001));
+        Assert.That(h.Chain.Elements[0].Counters.Dropped, Is.EqualTo(2049 + 100_001));
+        Assert.That(Element<KalkiEdge.Umboxes.Elements.EgressGuard>(h).Flows.Count, Is.EqualTo(1024), "bounded by max-flows");
         Assert.That(h.Run(SynV6FromDevice("2001:db8:ffff::5", 443), Direction.FromDevice), Is.EqualTo(Verdict.Forward), "IPv6 CIDR allow entry");
     }
 

@@ -68,13 +68,41 @@ public class PortScanTests
         Assert.That(h.Sink.Alerts.Single().Info, Is.EqualTo(info));
     }
 
+    [TestCase(false, "ack scan from 203.0.113.66 (3 ports within 10s)")]
+    [TestCase(true, "udp scan from 203.0.113.66 (3 ports within 10s)")]
+    public void Ack_and_udp_probes_that_start_no_known_flow_count_toward_distinct_ports(bool udp, string info)
+    {
+        var h = new ChainHarness("port-scan(ports: 3)");
+        for (ushort port = 1; port <= 3; port++)
+        {
+            h.Run(udp ? Frames.Udp(Scanner, 61000, Device, port) : Probe(port, TcpFlagsBuilder.AckOnly));
+        }
+
+        Assert.That(h.Sink.Alerts.Single().Info, Is.EqualTo(info));
+    }
+
+    [Test]
+    public void A_scan_split_over_sources_is_reported_once_for_all_of_them()
+    {
+        var h = new ChainHarness("port-scan(ports: 4)");
+        string[] sources = ["203.0.113.71", "203.0.113.72"];
+        for (ushort port = 1; port <= 6; port++)
+        {
+            h.Run(Probe(port, TcpFlagsBuilder.SynOnly, sources[port % 2]));
+        }
+
+        Assert.That(h.Sink.Alerts.Single().Info, Does.StartWith("distributed distinct-ports scan (4 ports"));
+    }
+
     [Test]
     public void Normal_traffic_is_never_a_scan()
     {
         var h = new ChainHarness("port-scan(ports: 3)");
         for (ushort port = 40000; port < 40100; port++)
         {
-            // Replies to 100 connections the device opened: SYN-ACK, data, FIN-ACK, RST-ACK to ephemeral ports.
+            // Replies to 100 connections and DNS queries the device opened: SYN-ACK, data, FIN-ACK, RST-ACK to ephemeral ports.
+            h.Run(Frames.Tcp(Device, port, Frames.CloudIp, 443, TcpFlagsBuilder.SynOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+            h.Run(Frames.Udp(Device, port, Frames.CloudIp, 53, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
             Assert.That(h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.SynAck)), Is.EqualTo(Verdict.Forward));
             h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.PshAck));
             h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, new TcpFlagsBuilder(Fin: true, Ack: true)));

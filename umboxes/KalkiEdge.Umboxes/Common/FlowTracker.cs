@@ -46,8 +46,8 @@ public struct FlowState
 /// <summary>
 /// Established-flow tracking with a bounded table (oldest flows evicted when full, evictions counted) and an
 /// idle timeout in frame time. TCP RST ends a flow at once; FIN from both sides ends it after a short linger
-/// so the last ACK still passes. Used by the stateful firewall (the only user): it answers "is this packet part
-/// of a flow the policy already accepted, and who started it?".
+/// so the last ACK still passes. The stateful firewall asks "is this packet part of a flow the policy already
+/// accepted, and who started it?"; egress-guard and port-scan ask "did the device open this flow?" (<see cref="Track"/>).
 /// </summary>
 public sealed class FlowTracker(int capacity, long idleTimeoutMicros)
 {
@@ -144,6 +144,24 @@ public sealed class FlowTracker(int capacity, long idleTimeoutMicros)
     }
 
     public bool IsTracked(in FlowKey key) => _flows.Contains(key);
+
+    /// <summary>
+    /// Follows every packet of a direction-agnostic observer: continues the packet's flow, or opens one with this
+    /// packet as its first (<paramref name="opened"/> true; RST and FIN open nothing and report the packet's own
+    /// direction). Returns the direction that opened the flow.
+    /// </summary>
+    public Direction Track(Frame frame, in FlowKey key, out bool opened)
+    {
+        if (TryContinue(frame, key, out var initiator))
+        {
+            opened = false;
+            return initiator;
+        }
+
+        Open(frame, key);
+        opened = true;
+        return frame.Direction;
+    }
 
     private void ApplyTeardown(Frame frame, in FlowKey key, ref FlowState flow)
     {

@@ -6,11 +6,15 @@ using KalkiEdge.Umboxes.Common;
 namespace KalkiEdge.Umboxes.Elements;
 
 /// <summary>Validated egress-guard arguments.</summary>
-public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, long AlertWindowMicros);
+public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, long AlertWindowMicros, int MaxFlows, long FlowTimeoutMicros);
 
 /// <summary>
-/// KalKi u6 (COMPROMISE): a device may send IP traffic only to the destinations of its allow-list, or from its
-/// own service ports (<c>lports</c>, replies of the services it offers). Anything else raises
+/// KalKi u6 (COMPROMISE): a device may open flows only to the destinations of its allow-list, or from its
+/// own service ports (<c>lports</c>). Egress is a flow the device opened: its answers to traffic from outside —
+/// packets of a flow the remote side opened, TCP RST and SYN/ACK, ICMP errors and echo replies — are never
+/// egress, so probing a device cannot make it look compromised. Flows are followed in both directions in a
+/// bounded table (<c>max-flows</c>, default 4096, oldest evicted; <c>flow-timeout</c>, default 2min idle); a
+/// device flow whose entry was evicted is judged again by the allow-list (fail closed). Anything else raises
 /// <c>abnormal-egress</c> — once per <c>alert-window</c> (default 100ms) for the device, whatever the
 /// destination (a scan of many hosts stays one alert per period), the count aggregating the offending frames —
 /// and is dropped with <c>block: true</c>. Traffic toward the device and non-IP frames
@@ -22,7 +26,10 @@ public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, lo
 /// </summary>
 public sealed class EgressGuard(EgressGuardConfig config) : Element
 {
+    private readonly FlowTracker _flows = new(config.MaxFlows, config.FlowTimeoutMicros);
     private AlertAggregatorState _alerts;
+
+    public FlowTracker Flows => _flows;
 
     public static IElementSpec? Compile(ElementArgs args)
     {
@@ -42,7 +49,10 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
         var lports = MatchArgs.Ports(args, "lports");
         bool block = args.Bool("block", false);
         long alertWindow = CommonArgs.AlertWindowArg(args);
-        return new ElementSpec<EgressGuardConfig>("egress-guard", new EgressGuardConfig(new EgressAllowList(rules, lports), block, alertWindow), static c => new EgressGuard(c));
+        int maxFlows = (int)args.Int("max-flows", Firewall.DefaultMaxFlows, 1, 1_000_000);
+        long flowTimeout = args.DurationMicros("flow-timeout", Firewall.DefaultFlowTimeoutMicros, 1_000);
+        var config = new EgressGuardConfig(new EgressAllowList(rules, lports), block, alertWindow, maxFlows, flowTimeout);
+        return new ElementSpec<EgressGuardConfig>("egress-guard", config, static c => new EgressGuard(c));
     }
 
     public override Verdict Process(Frame frame, ElementContext context)
@@ -52,7 +62,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
             return Verdict.Drop;
         }
 
-        if (frame.Direction != Direction.FromDevice || !frame.IsIp || config.AllowList.Allows(frame))
+        if (!frame.IsIp || !IsEgress(frame) || config.AllowList.Allows(frame))
         {
             return Verdict.Forward;
         }
@@ -64,6 +74,38 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
         }
 
         return config.Block ? Verdict.Drop : Verdict.Forward;
+    }
+
+    /// <summary>True for a device packet of a flow the device opened (or that cannot be placed in a flow).</summary>
+    private bool IsEgress(Frame frame)
+    {
+        if (!FlowKey.TryCreate(frame, out var key))
+        {
+            return frame.Direction == Direction.FromDevice;
+        }
+
+        var initiator = _flows.Track(frame, key, out _);
+        return frame.Direction == Direction.FromDevice && initiator == Direction.FromDevice && !IsAnswer(frame);
+    }
+
+    /// <summary>Packets that only ever answer someone else's packet: they cannot open a conversation.</summary>
+    private static bool IsAnswer(Frame frame)
+    {
+        if (frame.IsTcp)
+        {
+            var flags = frame.TcpFlags;
+            return (flags & TcpFlags.Rst) != 0 || (flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack);
+        }
+
+        if (!frame.IsIcmp)
+        {
+            return false;
+        }
+
+        byte type = frame.Buffer[frame.L4Offset];
+        return frame.IpProtocol == IpProtocols.Icmp
+            ? type is 0 or 3 or 11 or 12 // echo reply, unreachable, time exceeded, parameter problem
+            : type is 1 or 2 or 3 or 4 or 129; // ICMPv6: unreachable, too big, time exceeded, parameter problem, echo reply
     }
 
     private static TrafficMatch? ParseRule(ElementArgs args, ArgNode item)

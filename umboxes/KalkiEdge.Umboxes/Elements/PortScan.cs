@@ -5,21 +5,25 @@ using KalkiEdge.Umboxes.Common;
 namespace KalkiEdge.Umboxes.Elements;
 
 /// <summary>Validated port-scan configuration.</summary>
-public sealed record PortScanConfig(int Ports, long WindowMicros, bool Block, long BlockForMicros, SourcePrefix Prefix, int MaxSources);
+public sealed record PortScanConfig(int Ports, long WindowMicros, bool Block, long BlockForMicros, SourcePrefix Prefix, int MaxSources, int MaxFlows);
 
 /// <summary>
-/// Detects TCP scans toward the device (KalKi u12 used Snort for XMAS scans). Per remote source (cut to
-/// <c>prefix</c>, default /32), within a fixed <c>window</c> (default 10s) opened by the source's first probe:
+/// Detects port scans toward the device (KalKi u12 used Snort for XMAS scans): nmap's SYN/connect, ACK, UDP,
+/// FIN, XMAS and NULL probes. Per remote source (cut to <c>prefix</c>, default /32), and for all sources
+/// together (a scan split over a few sources), within a fixed <c>window</c> (default 10s) opened by the first
+/// probe:
 /// <list type="bullet">
-/// <item><c>distinct-ports</c>: connection attempts (SYN without ACK) or stealth probes to <c>ports</c>
-/// (default 20) distinct device ports;</item>
+/// <item><c>distinct-ports</c>: probes to <c>ports</c> (default 20) distinct device ports (TCP and UDP counted
+/// apart). A probe is a SYN without ACK, or a bare ACK or a UDP datagram that starts no flow known to the
+/// device — answers to flows the device opened (DNS, NTP, its own TCP connections) are never probes. Flows are
+/// followed in a bounded table (<c>max-flows</c>, default 4096, oldest evicted);</item>
 /// <item><c>xmas</c> (FIN+PSH+URG without ACK), <c>null</c> (no flags) and <c>fin</c> (FIN alone): each such
 /// probe is a scan signature by itself — no TCP stack sends them in normal operation.</item>
 /// </list>
 /// A detection raises <c>port-scan</c> at most once per source per window (info names the kind; the count
-/// says how many detections it stands for). With <c>block: true</c> the detecting probe and every later frame
-/// from the source are dropped for <c>block-for</c> (default 60s). Only inbound TCP is examined; sources live in
-/// a bounded table (<c>max-sources</c>, default 4096). Other traffic passes untouched.
+/// says how many detections it stands for; a scan seen only across sources is raised once per window). With
+/// <c>block: true</c> the detecting probe and every later frame from the source are dropped for <c>block-for</c>
+/// (default 60s). Sources live in a bounded table (<c>max-sources</c>, default 4096). Traffic passes untouched.
 /// <code>port-scan(ports: 20, window: 10s, block: true, block-for: 5min)</code>
 /// </summary>
 public sealed class PortScan(PortScanConfig config) : Element
@@ -30,11 +34,15 @@ public sealed class PortScan(PortScanConfig config) : Element
     private const TcpFlags XmasFlags = TcpFlags.Fin | TcpFlags.Psh | TcpFlags.Urg;
 
     private readonly BoundedTable<UInt128, SourceState> _sources = new(config.MaxSources);
+    private readonly FlowTracker _flows = new(config.MaxFlows, Firewall.DefaultFlowTimeoutMicros);
+    private SourceState _allSources;
 
     private enum ProbeKind : byte
     {
         None,
         Connect,
+        Ack,
+        Udp,
         Xmas,
         Null,
         Fin,
@@ -54,6 +62,8 @@ public sealed class PortScan(PortScanConfig config) : Element
 
     public long SourceEvictions => _sources.Evictions;
 
+    public FlowTracker Flows => _flows;
+
     public static IElementSpec? Compile(ElementArgs args)
     {
         int ports = (int)args.Int("ports", 20, 2, 1024);
@@ -67,7 +77,9 @@ public sealed class PortScan(PortScanConfig config) : Element
 
         var prefix = MatchArgs.Prefix(args);
         int maxSources = (int)args.Int("max-sources", RateLimit.DefaultMaxSources, 1, 1_000_000);
-        return new ElementSpec<PortScanConfig>(ElementName, new PortScanConfig(ports, window, block, blockFor, prefix, maxSources), static c => new PortScan(c));
+        int maxFlows = (int)args.Int("max-flows", Firewall.DefaultMaxFlows, 1, 1_000_000);
+        var config = new PortScanConfig(ports, window, block, blockFor, prefix, maxSources, maxFlows);
+        return new ElementSpec<PortScanConfig>(ElementName, config, static c => new PortScan(c));
     }
 
     public override Verdict Process(Frame frame, ElementContext context)
@@ -78,7 +90,13 @@ public sealed class PortScan(PortScanConfig config) : Element
             return Verdict.Drop;
         }
 
-        if (frame.Direction != Direction.ToDevice || !frame.IsIp)
+        if (!frame.IsIp)
+        {
+            return Verdict.Forward;
+        }
+
+        var kind = Classify(frame);
+        if (frame.Direction != Direction.ToDevice)
         {
             return Verdict.Forward;
         }
@@ -86,7 +104,6 @@ public sealed class PortScan(PortScanConfig config) : Element
         long now = frame.TimestampMicros;
         var config = Config;
         var source = config.Prefix.Apply(frame.SrcIp);
-        var kind = Classify(frame);
         if (kind == ProbeKind.None)
         {
             return config.Block && IsBlocked(source, now) ? BlockedDrop() : Verdict.Forward;
@@ -98,16 +115,16 @@ public sealed class PortScan(PortScanConfig config) : Element
             return BlockedDrop();
         }
 
-        if (!state.WindowOpen || now < state.WindowStart || now - state.WindowStart >= config.WindowMicros)
+        uint port = ((uint)frame.IpProtocol << 16) | frame.DstPort;
+        state.Count(now, port, config);
+        bool swept = _allSources.Count(now, port, config);
+        if (IsCounted(kind) && state.Ports.Count < config.Ports)
         {
-            state.WindowOpen = true;
-            state.WindowStart = now;
-            state.Ports.Reset();
-        }
+            if (swept && _allSources.Alert.TryRaise(now, config.WindowMicros, out int all))
+            {
+                context.Raise(AlertTypes.PortScan, $"distributed distinct-ports scan ({_allSources.Ports.Count} ports from several sources within {Duration.Format(config.WindowMicros)}, last from {config.Prefix.Format(source)})", count: all);
+            }
 
-        state.Ports.Add(frame.DstPort, config.Ports);
-        if (kind == ProbeKind.Connect && state.Ports.Count < config.Ports)
-        {
             return Verdict.Forward;
         }
 
@@ -117,6 +134,8 @@ public sealed class PortScan(PortScanConfig config) : Element
             state.BlockedUntil = now + config.BlockForMicros;
         }
 
+        // The scan is reported from its source: the all-sources report of this window would say it again.
+        _allSources.Alert.TryRaise(now, config.WindowMicros, out _);
         if (state.Alert.TryRaise(now, config.WindowMicros, out int count))
         {
             context.Raise(AlertTypes.PortScan, Describe(kind, source, frame.DstPort, state.Ports.Count), count: count);
@@ -125,8 +144,22 @@ public sealed class PortScan(PortScanConfig config) : Element
         return config.Block ? BlockedDrop() : Verdict.Forward;
     }
 
-    private static ProbeKind Classify(Frame frame)
+    private static bool IsCounted(ProbeKind kind) => kind is ProbeKind.Connect or ProbeKind.Ack or ProbeKind.Udp;
+
+    /// <summary>Follows the frame's flow (both directions) and names the probe it is, if any.</summary>
+    private ProbeKind Classify(Frame frame)
     {
+        if (!FlowKey.TryCreate(frame, out var key))
+        {
+            return ProbeKind.None;
+        }
+
+        var initiator = _flows.Track(frame, key, out bool opened);
+        if (frame.IsUdp)
+        {
+            return opened && initiator == Direction.ToDevice ? ProbeKind.Udp : ProbeKind.None;
+        }
+
         if (!frame.IsTcp)
         {
             return ProbeKind.None;
@@ -136,6 +169,7 @@ public sealed class PortScan(PortScanConfig config) : Element
         return flags switch
         {
             TcpFlags.Syn => ProbeKind.Connect,
+            TcpFlags.Ack when opened && initiator == Direction.ToDevice && frame.PayloadLength == 0 => ProbeKind.Ack,
             TcpFlags.None => ProbeKind.Null,
             TcpFlags.Fin => ProbeKind.Fin,
             _ when (flags & (XmasFlags | TcpFlags.Ack)) == XmasFlags => ProbeKind.Xmas,
@@ -151,6 +185,8 @@ public sealed class PortScan(PortScanConfig config) : Element
             ProbeKind.Xmas => $"xmas scan from {from} (FIN+PSH+URG probe to port {port})",
             ProbeKind.Null => $"null scan from {from} (probe without TCP flags to port {port})",
             ProbeKind.Fin => $"fin scan from {from} (FIN-only probe to port {port})",
+            ProbeKind.Ack => $"ack scan from {from} ({distinct} ports within {Duration.Format(Config.WindowMicros)})",
+            ProbeKind.Udp => $"udp scan from {from} ({distinct} ports within {Duration.Format(Config.WindowMicros)})",
             _ => $"distinct-ports scan from {from} ({distinct} ports within {Duration.Format(Config.WindowMicros)})",
         };
     }
@@ -174,5 +210,19 @@ public sealed class PortScan(PortScanConfig config) : Element
         public DistinctCounter Ports;
         public AlertGate Alert;
         public long BlockedUntil;
+
+        /// <summary>Counts a probe's port in the current window (opening a new one when due); true when the count reaches the threshold.</summary>
+        public bool Count(long now, uint port, PortScanConfig config)
+        {
+            if (!WindowOpen || now < WindowStart || now - WindowStart >= config.WindowMicros)
+            {
+                WindowOpen = true;
+                WindowStart = now;
+                Ports.Reset();
+            }
+
+            Ports.Add(port, config.Ports);
+            return Ports.Count >= config.Ports;
+        }
     }
 }
