@@ -6,6 +6,9 @@ using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Panel;
+using KalkiEdge.Panel.Fingerprinting;
+using KalkiEdge.Panel.Pairing;
 using KalkiEdge.Store;
 using KalkiEdge.Umboxes;
 
@@ -18,11 +21,16 @@ namespace KalkiEdge.Appliance;
 /// </summary>
 public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 {
+    /// <summary>The pack a paired device gets when no family is recognised with enough confidence.</summary>
+    public const string GenericPack = "generic-iot";
+
     private readonly IApplianceObserver _observer;
 
     // Deployments are attested once the high-assurance services start (before any traffic); until then, and
     // on sites without a hypervisor section, images pass unchecked (and the start-up says so loudly).
     private readonly DeferredAttestor _attestor;
+
+    private long _frameMicros;
 
     private EdgeAppliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs,
         FrameClock clock, DeferredAttestor attestor, AlertQueue alerts, SecurityController control, PersistentStore? store, DeviceChainResolver resolver)
@@ -58,11 +66,38 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// <summary>Security state of a device under a pack's policy, null for devices with a fixed chain.</summary>
     public static string? StateOf(DeviceSlot device) => (device.ControlState as ControlledDevice)?.State;
 
-    /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
-    public void BeginFrame(long captureMicros) => Clock.OnFrame(captureMicros);
+    /// <summary>Pairing of new devices (the panel's button, or replay's --pair-window); null when off.</summary>
+    public DevicePairing? Pairing { get; private set; }
 
-    /// <summary>After a frame: evaluate its alerts now, so transitions are timed exactly as live.</summary>
-    public void EndFrame() => Control.Drain();
+    /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
+    public void BeginFrame(long captureMicros)
+    {
+        _frameMicros = captureMicros;
+        Clock.OnFrame(captureMicros);
+    }
+
+    /// <summary>
+    /// After a frame: admit the pairing candidates that are decided (their chain is in force from their next
+    /// frame), then evaluate the frame's alerts, so transitions are timed exactly as live.
+    /// </summary>
+    public void EndFrame()
+    {
+        Pairing?.Settle(_frameMicros);
+        Control.Drain();
+    }
+
+    /// <summary>
+    /// Turns pairing on: unknown MACs first seen on the device side while a window is open become candidates,
+    /// fingerprinted against the families whose packs are loaded; below the confidence threshold, generic-iot.
+    /// </summary>
+    public DevicePairing EnablePairing(PairingSettings settings)
+    {
+        var families = FamilySignature.Shipped.Where(f => Control.HasType(f.Pack)).ToList();
+        var fingerprinter = new Fingerprinter(families, OuiTable.Shipped, GenericPack, settings.ConfidenceThreshold);
+        Pairing = new DevicePairing(settings, fingerprinter, new RegistryAdmission(Registry), Alerts);
+        Engine.UnknownSources = Pairing;
+        return Pairing;
+    }
 
     /// <summary>Stops the control plane and commits what the store writer still holds.</summary>
     public void Dispose()
@@ -92,6 +127,11 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         {
             // Any error so far, including the config's own, stops the build: never run half a configuration.
             return null;
+        }
+
+        if (persist)
+        {
+            SiteDataReset.ApplyPending(config.DataDir, Console.Error.WriteLine);
         }
 
         // The alert queue comes first: the control plane drains it and the engine is built raising into it.

@@ -25,10 +25,14 @@ public static class AlertTypes
     /// <summary>A control request to a device was intercepted (decoy answered it, or a restricted API refused it).</summary>
     public const string ControlAttempt = "control-attempt";
 
+    /// <summary>More new MACs appeared during a pairing window than it may admit; the rest stay unknown devices.</summary>
+    public const string PairingLimit = "pairing-limit";
+
     /// <summary>Every built-in type; packs may add telemetry alert types of their own.</summary>
     public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal)
     {
         BruteForce, DefaultLogin, MaxLoginAttempts, DeviceUnavailable, StateReset, PortScan, Flood, ArpSpoof,
         IpSpoof, MacSpoof, UnknownDevice, AbnormalEgress, Ips, AttestationFailure, SignatureFailure, ChainFailure, ControlAttempt,
+        PairingLimit,
     };
 }

@@ -51,6 +51,12 @@ public sealed class PacketEngine
     /// </summary>
     public DeviceSlot Network { get; }
 
+    /// <summary>
+    /// Sees device-side frames of MACs no device owns (pairing) before the unknown-device default applies. Frames
+    /// of registered devices never reach it, so it costs the forwarding path nothing.
+    /// </summary>
+    public IUnknownSourceObserver? UnknownSources { get; set; }
+
     /// <summary>Platform alerts that were folded into a later alert's count.</summary>
     public long SuppressedAlerts => _platformAlerts.Suppressed;
 
@@ -210,7 +216,9 @@ public sealed class PacketEngine
     private Verdict UnknownSource(Frame frame)
     {
         Interlocked.Increment(ref Counters.UnknownDevice);
-        if (_unknownSeen.Add(frame.SrcMac))
+        var firstSeen = _unknownSeen.Add(frame.SrcMac);
+        var candidate = UnknownSources?.Observe(frame, firstSeen) == true;
+        if (firstSeen && !candidate)
         {
             RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}",
                 UnknownDevices == UnknownDevicePolicy.Forward ? AlertAction.Allowed : AlertAction.Blocked);
@@ -270,6 +278,17 @@ public sealed class PacketEngine
 
         return verdict;
     }
+}
+
+/// <summary>Watches frames from unregistered MACs on the device side (the pairing window).</summary>
+public interface IUnknownSourceObserver
+{
+    /// <summary>
+    /// True when the frame's source is a pairing candidate (it is then not reported as an unknown device). Called
+    /// on capture threads: must be quick, bounded and must not block. <paramref name="firstSeen"/> is true the first
+    /// time the engine sees the MAC.
+    /// </summary>
+    bool Observe(Frame frame, bool firstSeen);
 }
 
 /// <summary>

@@ -30,7 +30,7 @@ public static class CommandCatalog
         new("run", "run [--config FILE] [--speed X]",
             "run the appliance: live bridge when the config has 'interfaces:', idle (management only) without; no config: the built-in simulation",
             [new("--config", "FILE", "the site configuration; without it, the built-in simulation profile"), new("--speed", "X", "simulation only: play the scenario X times faster than real time (default 1)")]),
-        new("replay", "replay --pcap FILE [--config FILE] [--json | --eve] [--write FILE] [--persist]",
+        new("replay", "replay --pcap FILE [--config FILE] [--json | --eve] [--write FILE] [--persist] [--pair-window START[+SECONDS] [--network-mac MAC,...]]",
             "push a capture through the same engine and control plane as live; print alerts, transitions and a summary",
             [
                 new("--pcap", "FILE", "the capture to replay (pcap, Ethernet link type); required"),
@@ -39,6 +39,8 @@ public static class CommandCatalog
                 new("--eve", null, "print Suricata EVE JSON lines (alerts, kalki_transition) instead of text; totals on stderr"),
                 new("--write", "FILE", "write the frames the chains forward (and their replies) to a capture"),
                 new("--persist", null, "start from and commit to the store in the config's data-dir, as a live run does"),
+                new("--pair-window", "START[+SECONDS]", "open a pairing window START seconds after the capture's first frame (for SECONDS, else panel.pairing.window)"),
+                new("--network-mac", "MAC,...", "with --pair-window: the network side's MACs (the gateway); every other frame comes from the device side"),
             ]),
         new("check", "check --config FILE [--json]",
             "validate the configuration, packs, images and rules; report every error with file, line and column",

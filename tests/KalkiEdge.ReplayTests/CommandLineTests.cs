@@ -119,7 +119,6 @@ public class CommandLineTests
     }
 
     [TestCase("retention", "store retention is fixed")]
-    [TestCase("panel", "no pairing button or LCD")]
     [TestCase("telemetry", "no device monitors")]
     [TestCase("store", "only setting is 'data-dir'")]
     public void Sections_nothing_reads_are_refused_with_the_reason(string section, string why)

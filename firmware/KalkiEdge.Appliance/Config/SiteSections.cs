@@ -21,13 +21,13 @@ public static class SiteSections
         new("signing", "packet signing: mode, batch size, hold time (SigningOptions)"),
         new("management", "the management server and the operator's control socket (ManagementSettings)"),
         new("eve", "alerts and transitions as Suricata EVE JSON: file, rotation, journal, remote syslog (EveSettings)"),
+        new("panel", "the field panel: button, LCD, pairing window and fingerprinting (PanelSettings)"),
     ];
 
     public static readonly IReadOnlyList<ReservedSection> Reserved =
     [
         new("retention", "store retention is fixed: records older than 7 days or beyond 200,000 rows per table are pruned"),
         new("store", "the store's only setting is 'data-dir'"),
-        new("panel", "this firmware has no pairing button or LCD support yet"),
         new("telemetry", "this firmware has no device monitors yet"),
         new("policy", "policies come from the device-type packs (umboxes/packs)"),
         new("simulation", "the simulation is the built-in profile: 'kalki-edge run' without --config"),

@@ -1,4 +1,5 @@
 using KalkiEdge.Core;
+using KalkiEdge.Panel.Pairing;
 
 namespace KalkiEdge.Appliance.Output;
 
@@ -15,6 +16,16 @@ public sealed class ConsoleObserver(TextWriter output) : IApplianceObserver
     public void OnMalformed(long frameNumber, string device, string reason) => Write(0, "DROP", $"{device,-14} frame {frameNumber} malformed: {reason}");
 
     public void OnUmboxLog(string device, string element, long timeMicros, string message) => Write(timeMicros, "LOG", $"{device,-14} {element}: {message}");
+
+    /// <summary>A pairing result: the device, its pack and confidence, or why it was not admitted.</summary>
+    public void OnPaired(AdmissionResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var v = result.Verdict;
+        Write(0, "PAIR", result.Admitted
+            ? $"{v.DeviceName,-14} {DataPlane.Mac.Format(v.Mac)} paired as {v.Pack} ({v.Confidence}%){(v.NeedsReview ? ", needs review" : "")}: {v.Evidence}"
+            : $"{DataPlane.Mac.Format(v.Mac)} not admitted: {result.Detail}");
+    }
 
     private void Write(long micros, string kind, string text)
     {

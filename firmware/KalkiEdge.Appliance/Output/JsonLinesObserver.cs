@@ -1,6 +1,7 @@
 using System.Text.Json;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Panel.Pairing;
 
 namespace KalkiEdge.Appliance.Output;
 
@@ -86,6 +87,22 @@ public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines =
         w.WriteString("element", element);
         w.WriteString("time", Time.Iso(timeMicros));
         w.WriteString("message", message);
+    });
+
+    /// <summary>A pairing result: <c>{"kind":"paired","device","mac","pack","confidence","needsReview","admitted","detail","evidence"}</c>.</summary>
+    public void OnPaired(AdmissionResult result) => Line(w =>
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var v = result.Verdict;
+        w.WriteString("kind", "paired");
+        w.WriteString("device", v.DeviceName);
+        w.WriteString("mac", Mac.Format(v.Mac));
+        w.WriteString("pack", v.Pack);
+        w.WriteNumber("confidence", v.Confidence);
+        w.WriteBoolean("needsReview", v.NeedsReview);
+        w.WriteBoolean("admitted", result.Admitted);
+        w.WriteString("detail", result.Detail);
+        w.WriteString("evidence", v.Evidence);
     });
 
     /// <summary>

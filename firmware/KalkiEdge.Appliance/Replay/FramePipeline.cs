@@ -7,24 +7,46 @@ namespace KalkiEdge.Appliance.Replay;
 /// <summary>
 /// One frame through the appliance, as replay and the simulation run it (and the benchmarks measure it): direction
 /// inferred from the device MACs, the control clock set to the frame's capture time, the engine, packet signing or
-/// the output sink, and the control plane evaluating the frame's alerts before the next frame.
+/// the output sink, and the control plane evaluating the frame's alerts before the next frame. With replay's
+/// pairing, the window opens at its capture time and the side of a frame is the named network MACs'; the
+/// appliance settles the candidates after each frame.
 /// </summary>
-public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = null, SigningStage? signing = null)
+public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = null, SigningStage? signing = null, ReplayPairing? pairing = null)
 {
     private readonly ElementContext _context = appliance.CreateContext();
+    private long _firstMicros = -1;
+    private bool _windowOpened;
 
     /// <summary>Runs <paramref name="frame"/> (loaded, direction unknown) through the appliance.</summary>
     public Verdict Process(Frame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
         var engine = appliance.Engine;
-        frame.Direction = engine.InferDirection(frame);
+        OpenPairingWindow(frame.TimestampMicros);
+        frame.Direction = pairing is not null && frame.HasEthernetHeader ? pairing.DirectionOf(frame) : engine.InferDirection(frame);
         appliance.BeginFrame(frame.TimestampMicros);
         var verdict = engine.Process(frame, _context);
         Sign(verdict, frame);
         appliance.EndFrame();
         Emit(verdict, frame);
         return verdict;
+    }
+
+    /// <summary>Opens replay's pairing window once the capture reaches its start (relative to the first frame).</summary>
+    private void OpenPairingWindow(long captureMicros)
+    {
+        if (pairing is null || _windowOpened)
+        {
+            return;
+        }
+
+        _firstMicros = _firstMicros < 0 ? captureMicros : _firstMicros;
+        var start = _firstMicros + (long)pairing.Start.TotalMicroseconds;
+        if (captureMicros >= start)
+        {
+            _windowOpened = true;
+            appliance.Pairing?.Window.OpenOrExtend(start);
+        }
     }
 
     /// <summary>After the last frame: releases the signing stage's last batch and delivers its alerts.</summary>

@@ -35,9 +35,12 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
     /// </summary>
     public SigningStage? Signing { get; init; }
 
+    /// <summary>Opens a pairing window during the capture; the appliance's pairing must be enabled.</summary>
+    public ReplayPairing? Pairing { get; init; }
+
     public ReplayResult Run(IFrameSource source, CancellationToken cancel = default)
     {
-        var pipeline = new FramePipeline(appliance, Output, Signing);
+        var pipeline = new FramePipeline(appliance, Output, Signing, Pairing);
         var frame = new Frame();
         var clock = Stopwatch.StartNew();
         long first = -1;

@@ -36,6 +36,7 @@ public static class AlertSignatures
         [AlertTypes.ChainFailure] = (14, "KALKI chain deployment failure", Classifications.KalkiIntegrity),
         [AlertTypes.DeviceUnavailable] = (15, "KALKI device stopped reporting", "misc-activity"),
         [AlertTypes.StateReset] = (16, "KALKI operator state reset", "not-suspicious"),
+        [AlertTypes.PairingLimit] = (17, "KALKI pairing window saw more new devices than its limit", "misc-activity"),
     };
 
     public static AlertSignature For(Alert alert)

@@ -12,12 +12,13 @@ using KalkiEdge.DataPlane.Live;
 using KalkiEdge.Export.Eve;
 
 using KalkiEdge.Management;
+using KalkiEdge.Panel;
 
 namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge check: validates everything the config uses — devices, images, rules, packs, and the sections other
-/// modules own (interfaces, hypervisor, signing, management) — and reports every error with file and line, as
+/// modules own (interfaces, hypervisor, signing, management, panel) — and reports every error with file and line, as
 /// text on stderr or (--json) as one JSON object on stdout.
 /// </summary>
 internal static class CheckCommand
@@ -75,6 +76,7 @@ internal static class CheckCommand
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
         ManagementSettings.Read(s, diagnostics);
+        PanelSettings.Read(s, diagnostics);
         EveSettings.FromSection(s.GetValueOrDefault(EveSettings.Section), Path.GetDirectoryName(Path.GetFullPath(path))!, diagnostics);
         return diagnostics;
     }

@@ -5,6 +5,7 @@ using KalkiEdge.Core;
 using KalkiEdge.DataPlane.Io;
 using KalkiEdge.Export.Eve;
 using KalkiEdge.Export.Events;
+using KalkiEdge.Panel;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -26,10 +27,18 @@ internal static class ReplayCommand
             return ExitCodes.Usage;
         }
 
+        ReplayPairing? pairing = null;
+        if (cl.Option("--pair-window") is { } window && (pairing = ReplayPairing.Parse(window, cl.Option("--network-mac"), out var pairError)) is null)
+        {
+            Console.Error.WriteLine($"kalki-edge replay: {pairError}");
+            return ExitCodes.Usage;
+        }
+
         var json = new JsonLinesObserver(Console.Out);
         using var stdout = Console.OpenStandardOutput();
         var eve = new EventHub().Add(new EveStreamSink(stdout));
-        IApplianceObserver observer = cl.Flag("--json") ? json : cl.Flag("--eve") ? eve : new ConsoleObserver(Console.Out);
+        var console = new ConsoleObserver(Console.Out);
+        IApplianceObserver observer = cl.Flag("--json") ? json : cl.Flag("--eve") ? eve : console;
         using var appliance = ApplianceLoader.Load(cl.Option("--config"), observer, cl.Flag("--persist"));
         if (appliance is null)
         {
@@ -48,7 +57,15 @@ internal static class ReplayCommand
                 return ExitCodes.Invalid;
             }
 
-            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing };
+            if (pairing is not null)
+            {
+                var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()).Pairing; // errors: reported by check and load
+                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings);
+                // With --eve every stdout line is an EVE event: pairing results go to stderr as text.
+                paired.Paired += cl.Flag("--json") ? json.OnPaired : cl.Flag("--eve") ? new ConsoleObserver(Console.Error).OnPaired : console.OnPaired;
+            }
+
+            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };
             var result = runner.Run(source);
             if (cl.Flag("--json"))
             {

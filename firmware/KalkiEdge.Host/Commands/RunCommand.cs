@@ -1,7 +1,10 @@
 using KalkiEdge.Appliance;
 using System.Globalization;
 using KalkiEdge.Management;
+using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Live;
+using KalkiEdge.Assurance;
+using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
@@ -83,6 +86,8 @@ internal static class RunCommand
             return ExitCodes.Invalid;
         }
 
+        using var panel = PanelWiring.Start(appliance, PanelStatusOf(appliance, assurance, management), mode == "simulation", Console.Out, shutdown.Request);
+
         try
         {
             return mode switch
@@ -112,6 +117,13 @@ internal static class RunCommand
 
         StatusTable.Print(Console.Out, appliance, result);
         return ExitCodes.Ok;
+    }
+
+    private static PanelStatusSource PanelStatusOf(EdgeAppliance appliance, ApplianceAssurance assurance, ManagementHost management)
+    {
+        var hypervisor = assurance.Services?.Hypervisor is { } hv ? (hv.IsHardwareProtected ? "hardware" : hv.Backend.ToString().ToLowerInvariant()) : "off";
+        var signing = AssuranceServices.ModeName(assurance.Services?.Signing.Mode ?? SigningMode.Off);
+        return new PanelStatusSource(appliance, management.Address, hypervisor, signing);
     }
 
     private static int WarmThen(EdgeAppliance appliance, Func<int> run)

@@ -43,6 +43,18 @@ internal sealed class ShutdownSignal : IDisposable
         _stop.Dispose();
     }
 
+    /// <summary>Stops the command as SIGTERM does (the panel's factory reset: systemd starts the service again).</summary>
+    public void Request()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _stop.Cancel();
+            }
+        }
+    }
+
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true; // the command stops itself and prints its summary

@@ -1,0 +1,94 @@
+namespace KalkiEdge.Panel.Fingerprinting;
+
+/// <summary>
+/// What a pairing candidate has said about itself so far. Bounded: each text is cut to <see cref="MaxText"/>
+/// characters and each list holds at most <see cref="MaxItems"/>, whatever the candidate sends.
+/// </summary>
+public sealed class Evidence
+{
+    public const int MaxText = 96;
+    public const int MaxItems = 8;
+
+    private readonly List<string> _services = [];
+    private readonly List<string> _ssdp = [];
+
+    /// <summary>DHCP option 12.</summary>
+    public string? HostName { get; private set; }
+
+    /// <summary>DHCP option 60.</summary>
+    public string? VendorClass { get; private set; }
+
+    /// <summary>DHCP option 55, as "1,3,6,…".</summary>
+    public string? ParameterRequestList { get; private set; }
+
+    /// <summary>DNS-SD service types announced or asked for over mDNS (e.g. _hue._tcp).</summary>
+    public IReadOnlyList<string> MdnsServices => _services;
+
+    /// <summary>SSDP NT/ST/USN/SERVER values.</summary>
+    public IReadOnlyList<string> Ssdp => _ssdp;
+
+    /// <summary>The HTTP <c>Server:</c> header of the candidate's first HTTP response.</summary>
+    public string? HttpServer { get; private set; }
+
+    public void SetDhcp(string? hostName, string? vendorClass, string? parameters)
+    {
+        HostName ??= Cut(hostName);
+        VendorClass ??= Cut(vendorClass);
+        ParameterRequestList ??= Cut(parameters);
+    }
+
+    public void AddService(string service) => AddOnce(_services, service);
+
+    public void AddSsdp(string value) => AddOnce(_ssdp, value);
+
+    public void SetHttpServer(string server) => HttpServer ??= Cut(server);
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (HostName is not null)
+        {
+            parts.Add($"dhcp host-name '{HostName}'");
+        }
+
+        if (VendorClass is not null)
+        {
+            parts.Add($"dhcp vendor-class '{VendorClass}'");
+        }
+
+        if (ParameterRequestList is not null)
+        {
+            parts.Add($"dhcp parameters {ParameterRequestList}");
+        }
+
+        parts.AddRange(_services.Select(s => $"mdns {s}"));
+        parts.AddRange(_ssdp.Select(s => $"ssdp {s}"));
+        if (HttpServer is not null)
+        {
+            parts.Add($"http server '{HttpServer}'");
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    private static void AddOnce(List<string> list, string value)
+    {
+        var cut = Cut(value)!;
+        if (list.Count < MaxItems && !list.Contains(cut, StringComparer.OrdinalIgnoreCase))
+        {
+            list.Add(cut);
+        }
+    }
+
+    /// <summary>Printable ASCII only (what a device sends ends up on the LCD and in logs), at most <see cref="MaxText"/> characters.</summary>
+    private static string? Cut(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var clean = new string([.. text.Take(MaxText).Select(c => c is >= ' ' and <= '~' ? c : '?')]);
+        return clean.Trim();
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Panel.Fingerprinting;
+
+namespace KalkiEdge.Panel.Pairing;
+
+/// <summary>
+/// Pairing: while the window is open, a MAC the engine sees for the first time on the device side becomes a
+/// candidate (at most <see cref="PairingSettings.MaxCandidates"/> per window; the rest stay unknown devices and
+/// raise one <c>pairing-limit</c> alert). Its frames are read for evidence (capture threads: only candidates'
+/// frames are parsed). <see cref="Settle"/> (off the capture threads) admits a candidate as soon as a family is
+/// recognised with enough confidence, else once it has been watched for the observation time or the window
+/// closes: then with the generic pack, flagged for review.
+/// </summary>
+public sealed class DevicePairing(PairingSettings settings, Fingerprinter fingerprinter, IDeviceAdmission admission, IAlertSink alerts) : IUnknownSourceObserver
+{
+    private readonly ConcurrentDictionary<ulong, Candidate> _candidates = new();
+    private readonly Lock _gate = new();
+    private readonly long _observeMicros = (long)settings.Observe.TotalMicroseconds;
+    private int _candidateCount;
+    private long _budgetWindow = long.MinValue;
+    private int _takenInWindow;
+    private bool _limitReported;
+
+    public PairingWindow Window { get; } = new(settings.Window);
+
+    public PairingSettings Settings => settings;
+
+    /// <summary>MACs refused because the window's candidate budget was spent.</summary>
+    public long Refused { get; private set; }
+
+    /// <summary>The most recent admission (or refusal by the registry), for the LCD.</summary>
+    public AdmissionResult? Last { get; private set; }
+
+    /// <summary>Every admission attempt, after the registry answered (on the thread that called <see cref="Settle"/>).</summary>
+    public event Action<AdmissionResult>? Paired;
+
+    public int Candidates => Volatile.Read(ref _candidateCount);
+
+    public bool Observe(Frame frame, bool firstSeen)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        if (Volatile.Read(ref _candidateCount) > 0 && _candidates.TryGetValue(frame.SrcMac, out var known))
+        {
+            known.Read(frame);
+            return true;
+        }
+
+        if (!firstSeen || !Window.IsOpen(frame.TimestampMicros) || TakeBudget(frame) is not { } candidate)
+        {
+            return false;
+        }
+
+        candidate.Read(frame);
+        return true;
+    }
+
+    /// <summary>Admits the candidates that are decided by <paramref name="nowMicros"/>; cheap when there are none.</summary>
+    public void Settle(long nowMicros)
+    {
+        if (Volatile.Read(ref _candidateCount) == 0)
+        {
+            return;
+        }
+
+        var windowOpen = Window.IsOpen(nowMicros);
+        foreach (var (mac, candidate) in _candidates)
+        {
+            var verdict = candidate.Decide(fingerprinter);
+            if (verdict.NeedsReview && windowOpen && nowMicros - candidate.FirstSeenMicros < _observeMicros)
+            {
+                continue; // still listening: the next announcement may name the family
+            }
+
+            _candidates.TryRemove(mac, out _);
+            Interlocked.Decrement(ref _candidateCount);
+            var result = admission.Admit(verdict);
+            Last = result;
+            Paired?.Invoke(result);
+        }
+    }
+
+    private Candidate? TakeBudget(Frame frame)
+    {
+        lock (_gate)
+        {
+            if (_budgetWindow != Window.OpenedAtMicros)
+            {
+                _budgetWindow = Window.OpenedAtMicros;
+                _takenInWindow = 0;
+                _limitReported = false;
+            }
+
+            if (_takenInWindow >= settings.MaxCandidates)
+            {
+                Refused++;
+                if (!_limitReported)
+                {
+                    _limitReported = true;
+                    alerts.Raise(new Alert(AlertTypes.PairingLimit, "(unknown)", AlertSource.Platform, frame.TimestampMicros,
+                        $"more than {settings.MaxCandidates} new MACs in one pairing window: {Mac.Format(frame.SrcMac)} and any further ones stay unknown devices") { FrameNumber = frame.Number });
+                }
+
+                return null;
+            }
+
+            _takenInWindow++;
+            var candidate = new Candidate(frame.SrcMac, frame.TimestampMicros);
+            _candidates[frame.SrcMac] = candidate;
+            Interlocked.Increment(ref _candidateCount);
+            return candidate;
+        }
+    }
+
+    private sealed class Candidate(ulong mac, long firstSeenMicros)
+    {
+        private readonly Evidence _evidence = new();
+
+        public long FirstSeenMicros => firstSeenMicros;
+
+        public void Read(Frame frame)
+        {
+            lock (_evidence)
+            {
+                EvidenceReader.Read(frame, _evidence);
+            }
+        }
+
+        public PairingVerdict Decide(Fingerprinter fingerprinter)
+        {
+            lock (_evidence)
+            {
+                return fingerprinter.Decide(mac, _evidence);
+            }
+        }
+    }
+}

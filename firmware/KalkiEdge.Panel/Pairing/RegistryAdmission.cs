@@ -1,0 +1,35 @@
+using KalkiEdge.ControlPlane.Registry;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Panel.Pairing;
+
+/// <summary>
+/// Admits a paired device through the runtime device registry: the same checks, store commit, audit entry
+/// (actor <c>panel</c>) and make-before-break publication as a device added from the dashboard, so it survives a
+/// reboot and its pack's chain is in force from its next frame. The description says how it was recognised and,
+/// below the confidence threshold, that it needs review (shown by the dashboard and <c>kalki-edge devices</c>).
+/// </summary>
+public sealed class RegistryAdmission(IDeviceRegistry registry) : IDeviceAdmission
+{
+    public const string Actor = "panel";
+
+    // The registry bounds descriptions at 500 printable characters; the evidence is cut to fit.
+    private const int MaxDescription = 480;
+
+    public AdmissionResult Admit(PairingVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        var spec = new DeviceSpec(verdict.DeviceName, Mac.Format(verdict.Mac), []) { Type = verdict.Pack, Description = Describe(verdict) };
+        var result = registry.Add(spec, Actor);
+        return result.Succeeded
+            ? new AdmissionResult(verdict, true, verdict.NeedsReview ? "needs review" : "recognised")
+            : new AdmissionResult(verdict, false, string.Join("; ", result.Errors.Select(e => e.Message)));
+    }
+
+    public static string Describe(PairingVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        var text = $"paired with the panel button as {verdict.Pack} ({verdict.Confidence}% confidence){(verdict.NeedsReview ? "; NEEDS REVIEW" : "")}; evidence: {verdict.Evidence}";
+        return text.Length > MaxDescription ? text[..MaxDescription] : text;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+
+namespace KalkiEdge.Panel;
+
+/// <summary>Pull resistor of the button's GPIO line.</summary>
+public enum ButtonPull
+{
+    Up,
+    Down,
+    None,
+}
+
+/// <summary>The push-button: GPIO chip and line (BCM numbering on a Raspberry Pi), pull, active level, debounce.</summary>
+public sealed record ButtonSettings(int Chip, int Pin, ButtonPull Pull, bool ActiveLow, TimeSpan Debounce);
+
+/// <summary>The character LCD on a PCF8574 I2C backpack: bus, 7-bit address, geometry, page rotation.</summary>
+public sealed record DisplaySettings(int Bus, int Address, int Columns, int Rows, TimeSpan Rotate);
+
+/// <summary>Pairing: window length, the most candidates one window admits, the confidence below which a device needs review.</summary>
+public sealed record PairingSettings(TimeSpan Window, int MaxCandidates, int ConfidenceThreshold, TimeSpan Observe)
+{
+    public static readonly PairingSettings Default = new(TimeSpan.FromSeconds(120), 8, 60, TimeSpan.FromSeconds(20));
+}
+
+/// <summary>
+/// Site config <c>panel:</c>. Every part is optional: no <c>button</c>, no button; no <c>display</c>, no LCD.
+/// <code>
+/// panel:
+///   button:  {chip: 0, pin: 17, pull: up, active: low, debounce: 30ms}
+///   display: {bus: 1, address: 0x27, size: 16x2, rotate: 4s}
+///   pairing: {window: 120s, max-candidates: 8, confidence: 60, observe: 20s}
+/// </code>
+/// </summary>
+public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Display, PairingSettings Pairing)
+{
+    public const string Section = "panel";
+
+    /// <summary>BCM lines on the 40-pin header; 0 and 1 are the HAT EEPROM's and not for buttons.</summary>
+    public const int FirstHeaderPin = 2;
+    public const int LastHeaderPin = 27;
+
+    public static readonly PanelSettings None = new(null, null, PairingSettings.Default);
+
+    /// <summary>Reads the section (absent = no panel); every error, with its line, goes to <paramref name="diagnostics"/>.</summary>
+    public static PanelSettings Read(IReadOnlyDictionary<string, ArgNode> sections, DiagnosticBag diagnostics)
+    {
+        ArgumentNullException.ThrowIfNull(sections);
+        if (!sections.TryGetValue(Section, out var node) || ConfigSection.Args(Section, node, diagnostics) is not { } args)
+        {
+            return None;
+        }
+
+        var display = args.Node("display") is { } d ? ReadDisplay(args, d) : null;
+        var button = args.Node("button") is { } b ? ReadButton(args, b, display) : null;
+        var pairing = args.Node("pairing") is { } p ? ReadPairing(args, p) : PairingSettings.Default;
+        args.RejectUnknown();
+        return new PanelSettings(button, display, pairing);
+    }
+
+    private static ButtonSettings? ReadButton(ElementArgs panel, ArgNode node, DisplaySettings? display)
+    {
+        if (panel.Map(node, "button") is not { } a)
+        {
+            return null;
+        }
+
+        var chip = (int)a.Int("chip", 0, 0, 15);
+        var pinNode = a.Required("pin");
+        var pin = pinNode is null ? FirstHeaderPin : (int)a.Int(pinNode, "pin", -1);
+        if (pinNode is not null && pin != -1 && (pin < FirstHeaderPin || pin > LastHeaderPin))
+        {
+            a.Error(pinNode.At, $"pin {pin} is not a GPIO line on the 40-pin header (BCM {FirstHeaderPin}–{LastHeaderPin}; 0 and 1 belong to the HAT EEPROM)");
+        }
+
+        // On bus 1 the display's SDA/SCL are BCM 2 and 3: a button there would fight the bus.
+        if (pinNode is not null && display is { Bus: 1 } && pin is 2 or 3)
+        {
+            a.Error(pinNode.At, $"pin {pin} is the I2C bus 1 {(pin == 2 ? "SDA" : "SCL")} line the display uses");
+        }
+
+        var pull = a.Choice("pull", "up", "up", "down", "none") switch
+        {
+            "down" => ButtonPull.Down,
+            "none" => ButtonPull.None,
+            _ => ButtonPull.Up,
+        };
+        var active = a.Choice("active", pull == ButtonPull.Down ? "high" : "low", "low", "high");
+        if ((pull, active) is (ButtonPull.Up, "high") or (ButtonPull.Down, "low"))
+        {
+            a.Error(a.Node("active")?.At ?? node.At, $"pull: {pull.ToString().ToLowerInvariant()} with active: {active} would read the idle button as pressed");
+        }
+
+        var debounce = a.DurationMicros("debounce", 30_000);
+        if (debounce > 1_000_000)
+        {
+            a.Error(a.Node("debounce")!.At, $"'debounce' of {Duration.Format(debounce)} would swallow presses (at most 1s)");
+        }
+
+        a.RejectUnknown();
+        return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000)));
+    }
+
+    private static DisplaySettings? ReadDisplay(ElementArgs panel, ArgNode node)
+    {
+        if (panel.Map(node, "display") is not { } a)
+        {
+            return null;
+        }
+
+        var bus = (int)a.Int("bus", 1, 0, 31);
+        var address = 0x27;
+        if (a.Required("address") is { } addressNode && a.ScalarText(addressNode) is { } text)
+        {
+            if (!TryParseAddress(text, out address) || address < 0x08 || address > 0x77)
+            {
+                a.Error(addressNode.At, $"'address' must be a 7-bit I2C address from 0x08 to 0x77 (a PCF8574 backpack answers at 0x20–0x27 or 0x38–0x3f), got '{text}'");
+                address = 0x27;
+            }
+        }
+
+        var size = a.Choice("size", "16x2", "16x2", "20x4");
+        var rotate = a.DurationMicros("rotate", 4_000_000, 500_000);
+        a.RejectUnknown();
+        return size == "20x4"
+            ? new DisplaySettings(bus, address, 20, 4, TimeSpan.FromMicroseconds(rotate))
+            : new DisplaySettings(bus, address, 16, 2, TimeSpan.FromMicroseconds(rotate));
+    }
+
+    private static PairingSettings ReadPairing(ElementArgs panel, ArgNode node)
+    {
+        if (panel.Map(node, "pairing") is not { } a)
+        {
+            return PairingSettings.Default;
+        }
+
+        var d = PairingSettings.Default;
+        var window = a.DurationMicros("window", (long)d.Window.TotalMicroseconds, 10_000_000);
+        var max = (int)a.Int("max-candidates", d.MaxCandidates, 1, 64);
+        var confidence = (int)a.Int("confidence", d.ConfidenceThreshold, 1, 100);
+        var observe = a.DurationMicros("observe", (long)d.Observe.TotalMicroseconds, 1_000_000);
+        a.RejectUnknown();
+        return new PairingSettings(TimeSpan.FromMicroseconds(window), max, confidence, TimeSpan.FromMicroseconds(observe));
+    }
+
+    private static bool TryParseAddress(string text, out int address) =>
+        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? int.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out address)
+            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out address);
+}

@@ -1,0 +1,85 @@
+using KalkiEdge.Appliance.Config;
+using KalkiEdge.Appliance.Simulation;
+using SimHost = KalkiEdge.Appliance.Simulation.Host;
+
+namespace KalkiEdge.ReplayTests.Scenarios;
+
+/// <summary>
+/// kalki-edge replay --pair-window on generated captures of each supported family's first minutes on a network:
+/// each is admitted with the right pack and runs under its chain; one appearing after the window is not.
+/// </summary>
+public class PairingReplayTests
+{
+    private const long Start = 1_767_225_600_000_000;
+    private const long Second = 1_000_000;
+
+    private static readonly (FamilyIntroduction Family, SimHost Host)[] Site =
+    [
+        (PairingTraffic.Hue, new SimHost("hue", "00:17:88:5e:6f:70", "192.0.2.21")),
+        (PairingTraffic.Wemo, new SimHost("wemo", "ec:1a:59:ee:48:e3", "192.0.2.22")),
+        (PairingTraffic.DlinkCamera, new SimHost("camera", "b0:c5:54:12:34:56", "192.0.2.23")),
+        (PairingTraffic.UdooNeo, new SimHost("udoo", "00:c0:08:9a:bc:de", "192.0.2.24")),
+        (PairingTraffic.Unknown, new SimHost("esp", "02:3c:71:bf:00:01", "192.0.2.25")),
+    ];
+
+    private static readonly SimHost Late = new("late-wemo", "94:10:3e:00:00:07", "192.0.2.26");
+
+    [Test]
+    public void Replay_pairs_each_family_in_the_window_with_its_pack_and_never_a_device_after_it()
+    {
+        using var dir = new TempDir();
+        var timeline = new Timeline();
+        var at = Start + (5 * Second);
+        foreach (var (family, host) in Site)
+        {
+            PairingTraffic.Introduce(timeline, family, host, at);
+            at += 7 * Second;
+        }
+
+        PairingTraffic.Introduce(timeline, PairingTraffic.Wemo, Late, Start + (150 * Second)); // the window (opened at the first frame, 5 s) closed at 125 s
+        var pcap = dir.File("pairing.pcap");
+        timeline.WritePcap(pcap);
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\npanel:\n  pairing: {{window: 120s, confidence: 60, observe: 20s}}\n");
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--json", "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac);
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        var paired = r.OfKind("paired").ToDictionary(p => p.GetProperty("mac").GetString()!, p => (Pack: p.GetProperty("pack").GetString(), Review: p.GetProperty("needsReview").GetBoolean(), Admitted: p.GetProperty("admitted").GetBoolean(), Device: p.GetProperty("device").GetString()!));
+        Assert.That(paired.Keys, Is.EquivalentTo(Site.Select(s => s.Host.Mac)));
+        foreach (var (family, host) in Site)
+        {
+            Assert.That(paired[host.Mac], Is.EqualTo((family.Family, family == PairingTraffic.Unknown, true, paired[host.Mac].Device)), host.Name);
+        }
+
+        var devices = r.Summary.GetProperty("devices");
+        Assert.That(devices.EnumerateObject().Select(d => d.Name), Is.EquivalentTo(paired.Values.Select(p => p.Device)));
+        // Each starts in its pack's initial state (the Udoo's DHCP renewal then trips udoo-normal's egress allow-list).
+        var firstFrom = r.OfKind("transition").GroupBy(t => t.GetProperty("device").GetString()!).ToDictionary(g => g.Key, g => g.First().GetProperty("from").GetString());
+        foreach (var d in devices.EnumerateObject())
+        {
+            Assert.That(firstFrom.GetValueOrDefault(d.Name) ?? d.Value.GetProperty("state").GetString(), Is.EqualTo("Normal"), d.Name);
+        }
+
+        var unknown = r.OfKind("alert").Where(a => a.GetProperty("type").GetString() == "unknown-device").Select(a => a.GetProperty("info").GetString()).ToList();
+        Assert.That(unknown, Is.EqualTo(new[] { $"frame from unregistered MAC {Late.Mac}" }));
+    }
+
+    [TestCase("soon", "START must be seconds")]
+    [TestCase("5+0", "SECONDS must be from 1 to 86400")]
+    [TestCase("5+x", "SECONDS must be from 1")]
+    public void A_bad_pair_window_is_a_usage_error(string window, string message)
+    {
+        var r = KalkiEdgeCli.Run("replay", "--pcap", "/nonexistent.pcap", "--pair-window", window);
+        Assert.That((r.ExitCode, r.Stderr), Is.EqualTo((2, r.Stderr)));
+        Assert.That(r.Stderr, Does.Contain(message));
+    }
+
+    [Test]
+    public void A_bad_network_mac_is_a_usage_error()
+    {
+        var r = KalkiEdgeCli.Run("replay", "--pcap", "/nonexistent.pcap", "--pair-window", "0", "--network-mac", "01:00:5e:00:00:01");
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.Stderr, Does.Contain("--network-mac: '01:00:5e:00:00:01' is not a unicast MAC address"));
+    }
+}
