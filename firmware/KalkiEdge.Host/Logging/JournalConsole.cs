@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace KalkiEdge.Host.Logging;
@@ -21,7 +22,9 @@ internal sealed partial class JournalConsole : IDisposable
         Factory = LoggerFactory.Create(b => b
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning)
-            .AddSystemdConsole(o => o.IncludeScopes = false));
+            .AddSystemdConsole(o => o.IncludeScopes = false)
+            // Errors stay on standard error, as every command's refusals are (scripts and the tests read them there).
+            .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Error));
         Logger = Factory.CreateLogger("KalkiEdge");
         Logger.LogDebug("journal logging on"); // makes the provider open its writer now
         Console.SetOut(new LineLogger(Logger, LogLevel.Information));
