@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using KalkiEdge.Export.Events;
 
 namespace KalkiEdge.Export.Eve;
@@ -25,19 +24,19 @@ public sealed class EveFileCounters
 public sealed class EveFileSink : IEventSink, IDisposable
 {
     private readonly EveFileOptions _options;
-    private readonly ConcurrentQueue<ApplianceEvent> _queue = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Thread _writer;
     private FileStream? _file;
-    private int _queued;
     private int _wake;
+    private readonly BoundedEventQueue _queue;
     private volatile bool _reopen;
     private volatile bool _stopping;
 
     public EveFileSink(EveFileOptions options)
     {
         _options = options;
+        _queue = new BoundedEventQueue(options.QueueCapacity);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path))!);
         _file = Open(); // fail at start (permissions, a directory in the way), not at the first alert
         _writer = new Thread(Run) { IsBackground = true, Name = "eve-file" };
@@ -50,18 +49,12 @@ public sealed class EveFileSink : IEventSink, IDisposable
 
     public void Publish(ApplianceEvent e)
     {
-        if (_stopping || Interlocked.Increment(ref _queued) > _options.QueueCapacity)
+        if (_stopping || !_queue.TryAdd(e))
         {
-            if (!_stopping)
-            {
-                Interlocked.Decrement(ref _queued);
-            }
-
             Interlocked.Increment(ref Counters.Dropped);
             return;
         }
 
-        _queue.Enqueue(e);
         if (Interlocked.Exchange(ref _wake, 1) == 0)
         {
             _signal.Release(); // only when the writer may be asleep: a semaphore per event costs the control loop
@@ -112,9 +105,8 @@ public sealed class EveFileSink : IEventSink, IDisposable
 
     private void WriteQueued()
     {
-        while (_queue.TryDequeue(out var e))
+        while (_queue.TryTake(out var e))
         {
-            Interlocked.Decrement(ref _queued);
             EveFormat.WriteLine(e, _buffer);
             if (_buffer.WrittenCount >= 32 * 1024)
             {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -32,7 +31,6 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
 
     private readonly SyslogOptions _options;
     private readonly ILogger _log;
-    private readonly ConcurrentQueue<ApplianceEvent> _queue = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly ArrayBufferWriter<byte> _message = new(4096);
     private readonly string _host = Rfc5424.HostName(Environment.MachineName);
@@ -41,13 +39,14 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private Socket? _socket;
     private Stream? _stream;
-    private int _queued;
+    private readonly BoundedEventQueue _queue;
     private volatile bool _disposed;
     private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
 
     public SyslogSink(SyslogOptions options, ILogger log)
     {
         _options = options;
+        _queue = new BoundedEventQueue(options.QueueCapacity);
         _log = log;
         if (options.CaFile is { } ca)
         {
@@ -63,18 +62,12 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
 
     public void Publish(ApplianceEvent e)
     {
-        if (_disposed || Interlocked.Increment(ref _queued) > _options.QueueCapacity)
+        if (_disposed || !_queue.TryAdd(e))
         {
-            if (!_disposed)
-            {
-                Interlocked.Decrement(ref _queued);
-            }
-
             Interlocked.Increment(ref Counters.Dropped);
             return;
         }
 
-        _queue.Enqueue(e);
         _signal.Release();
     }
 
@@ -125,8 +118,7 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
                     Interlocked.Increment(ref Counters.SendFailures);
                 }
 
-                _queue.TryDequeue(out _);
-                Interlocked.Decrement(ref _queued);
+                _queue.TryTake(out _);
             }
 
             if (_disposed && _queue.IsEmpty)

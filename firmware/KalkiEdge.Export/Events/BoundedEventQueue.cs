@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+
+namespace KalkiEdge.Export.Events;
+
+/// <summary>
+/// The queue between the control loop and one sink's own thread: adding never blocks and never grows past
+/// <paramref name="capacity"/>; a refused event is the caller's to count as dropped.
+/// </summary>
+internal sealed class BoundedEventQueue(int capacity)
+{
+    private readonly ConcurrentQueue<ApplianceEvent> _queue = new();
+    private int _count;
+
+    public bool IsEmpty => _queue.IsEmpty;
+
+    public bool TryAdd(ApplianceEvent e)
+    {
+        if (Interlocked.Increment(ref _count) > capacity)
+        {
+            Interlocked.Decrement(ref _count);
+            return false;
+        }
+
+        _queue.Enqueue(e);
+        return true;
+    }
+
+    public bool TryPeek([MaybeNullWhen(false)] out ApplianceEvent e) => _queue.TryPeek(out e);
+
+    public bool TryTake([MaybeNullWhen(false)] out ApplianceEvent e)
+    {
+        if (!_queue.TryDequeue(out e))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _count);
+        return true;
+    }
+}
