@@ -18,18 +18,18 @@ internal static class DeviceEndpoints
         app.MapGet("/api/devices/{name}", (string name) => views.Detail(name) is { } detail
             ? Results.Json(detail, ApiJsonContext.Default.DeviceDetail)
             : NotFound(name)).Produces<DeviceDetail>();
-        app.MapPost("/api/devices", async (HttpContext context) =>
+        app.MapPost("/api/devices", async Task<IResult> (HttpContext context) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.DeviceRequest).ConfigureAwait(false);
             return error ?? Outcome(registry.Add(Spec(body!), Actor(context)), views, StatusCodes.Status201Created);
         }).Accepts<DeviceRequest>("application/json").Produces<DeviceSummary>(StatusCodes.Status201Created);
-        app.MapPut("/api/devices/{name}", async (HttpContext context, string name) =>
+        app.MapPut("/api/devices/{name}", async Task<IResult> (HttpContext context, string name) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.DeviceRequest).ConfigureAwait(false);
             return error ?? Outcome(registry.Update(name, Spec(body!), Actor(context)), views, StatusCodes.Status200OK);
         }).Accepts<DeviceRequest>("application/json").Produces<DeviceSummary>();
         app.MapDelete("/api/devices/{name}", (HttpContext context, string name) => Outcome(registry.Remove(name, Actor(context)), views, StatusCodes.Status204NoContent));
-        app.MapPost("/api/devices/{name}/reset", async (HttpContext context, string name) =>
+        app.MapPost("/api/devices/{name}/reset", async Task<IResult> (HttpContext context, string name) =>
         {
             ResetBody? body = null;
             if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
