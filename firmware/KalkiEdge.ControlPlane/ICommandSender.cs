@@ -1,8 +1,9 @@
 namespace KalkiEdge.ControlPlane;
 
 /// <summary>
-/// Sends a command to a device. Nothing implements it yet (there is no device telemetry interface): a firing
-/// rule's commands are recorded in the store's command log only.
+/// Sends a command a rule issued to a device. Called on the control thread: an implementation queues the work and
+/// returns at once (a slow device never delays a reaction), and reports a command it could not deliver through
+/// <see cref="SecurityController.CommandFailed"/>.
 /// </summary>
 public interface ICommandSender
 {

@@ -39,7 +39,6 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     private readonly IControlClock _clock;
     private readonly StoreWriter? _writer;
     private readonly IReadOnlyDictionary<string, CommittedDeviceState> _committed;
-    private readonly ICommandSender? _commands;
     private readonly ControlPlaneOptions _options;
     private readonly Action<Alert> _handle;
 
@@ -74,7 +73,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         _clock = clock;
         _writer = writer;
         _committed = committed ?? new Dictionary<string, CommittedDeviceState>();
-        _commands = commands;
+        Commands = commands;
         Alerts = alerts ?? new AlertQueue(_options.AlertLaneCapacity);
         _handle = Handle;
     }
@@ -94,6 +93,9 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     public event Action<string, string, string>? CommandIssued;
 
     public bool HasType(string type) => _policies.ContainsKey(type);
+
+    /// <summary>Where a firing rule's commands go (the device monitors); set before the control loop starts.</summary>
+    public ICommandSender? Commands { get; set; }
 
     /// <summary>
     /// Puts a device under control: <paramref name="state"/> when given (a device edited at run time keeps its
@@ -178,21 +180,54 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         Alerts.Raise(new Alert(AlertTypes.StateReset, device, AlertSource.Operator, now, $"state reset by {actor}{why}"));
     }
 
-    /// <summary>A telemetry reading: kept, checked against the pack's alert conditions, feeds the watchdog.</summary>
+    /// <summary>
+    /// A telemetry reading: kept, checked against the pack's alert conditions, feeds the watchdog. Safe from any
+    /// thread (monitors poll on their own): it is taken under the evaluation lock, so a rule never sees a reading
+    /// half recorded.
+    /// </summary>
     public void Telemetry(string device, string sensor, EvValue value, long timeMicros)
     {
-        if (!_devices.TryGetValue(device, out var d))
+        lock (_sync)
         {
-            return;
-        }
+            if (!_devices.TryGetValue(device, out var d))
+            {
+                return;
+            }
 
-        _writer?.Telemetry(new TelemetryRecord(device, sensor, timeMicros, value));
-        (d.Watch ??= new AvailabilityWatch(d.SamplingIntervalMicros, _options.UnavailableAfterIntervals, timeMicros)).OnReading(timeMicros);
-        foreach (var type in d.Telemetry.OnReading(sensor, value))
-        {
-            Alerts.Raise(new Alert(type, device, AlertSource.Telemetry, timeMicros, $"telemetry condition on {sensor} (latest {value})"));
+            _writer?.Telemetry(new TelemetryRecord(device, sensor, timeMicros, value));
+            Watch(d, timeMicros).OnReading(timeMicros);
+            foreach (var type in d.Telemetry.OnReading(sensor, value))
+            {
+                Alerts.Raise(new Alert(type, device, AlertSource.Telemetry, timeMicros, $"telemetry condition on {sensor} (latest {value})"));
+            }
         }
     }
+
+    /// <summary>
+    /// A monitor now polls the device: from <paramref name="sinceMicros"/> on, a device that gives no reading for
+    /// the watchdog's multiple of its sampling interval is unavailable, even if it never answered once.
+    /// </summary>
+    public void ExpectTelemetry(string device, long sinceMicros)
+    {
+        lock (_sync)
+        {
+            if (_devices.TryGetValue(device, out var d))
+            {
+                Watch(d, sinceMicros);
+            }
+        }
+    }
+
+    /// <summary>A command that could not be delivered: alert <c>command-failed</c> and an audit entry (thread-safe).</summary>
+    public void CommandFailed(string device, string command, string why)
+    {
+        var now = _clock.NowMicros;
+        _writer?.Audit(now, "monitor", "command-failed", $"{device}: {command}: {why}");
+        Alerts.Raise(new Alert(AlertTypes.CommandFailed, device, AlertSource.Platform, now, $"command {command} failed: {why}"));
+    }
+
+    private AvailabilityWatch Watch(ControlledDevice d, long sinceMicros) =>
+        d.Watch ??= new AvailabilityWatch(d.SamplingIntervalMicros, _options.UnavailableAfterIntervals, sinceMicros);
 
     /// <summary>Evaluates every queued alert now, on the calling thread. Returns how many were handled.</summary>
     public int Drain()
@@ -330,7 +365,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
                 : device.Group is null ? [] : _groups[device.Group].Where(m => m != device && m.Pack.Name == command.MemberType);
             foreach (var target in targets)
             {
-                _commands?.Send(target.Name, command.Command);
+                Commands?.Send(target.Name, command.Command);
                 _writer?.Command(target.Name, command.Command, decision.Rule, now);
                 CommandIssued?.Invoke(target.Name, command.Command, decision.Rule);
             }

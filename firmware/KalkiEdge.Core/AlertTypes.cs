@@ -28,11 +28,14 @@ public static class AlertTypes
     /// <summary>More new MACs appeared during a pairing window than it may admit; the rest stay unknown devices.</summary>
     public const string PairingLimit = "pairing-limit";
 
+    /// <summary>A command a rule issued could not be delivered to the device (after its retries).</summary>
+    public const string CommandFailed = "command-failed";
+
     /// <summary>Every built-in type; packs may add telemetry alert types of their own.</summary>
     public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal)
     {
         BruteForce, DefaultLogin, MaxLoginAttempts, DeviceUnavailable, StateReset, PortScan, Flood, ArpSpoof,
         IpSpoof, MacSpoof, UnknownDevice, AbnormalEgress, Ips, AttestationFailure, SignatureFailure, ChainFailure, ControlAttempt,
-        PairingLimit,
+        PairingLimit, CommandFailed,
     };
 }

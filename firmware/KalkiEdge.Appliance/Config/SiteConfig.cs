@@ -27,6 +27,12 @@ public sealed record DeviceConfig(string Name, ulong Mac, IReadOnlyList<UInt128>
     public string? Group { get; init; }
 
     public string Description { get; init; } = "";
+
+    /// <summary>The device's monitor (<c>monitor: {family: hue, ...}</c>), read by the device monitors; null: not polled.</summary>
+    public ArgNode? Monitor { get; init; }
+
+    /// <summary>The device's credentials (<c>credentials: {user: ..., password: ...}</c>) for its monitor; never logged.</summary>
+    public ArgNode? Credentials { get; init; }
 }
 
 /// <summary>The site configuration (kalki.yaml): devices, defaults, where μmbox images live.</summary>

@@ -151,8 +151,9 @@ public static class SiteConfigLoader
             ChainAt = (chain ?? image ?? type)?.At ?? node.At,
             Group = d.Node("group") is { } g ? names.Share(d.ScalarText(g)) : null,
             Description = d.String("description", ""),
+            Monitor = d.Node("monitor"),
+            Credentials = d.Node("credentials"), // read by the device monitors; never logged
         };
-        d.Node("credentials"); // read by the telemetry module; never logged
         d.Node("sampling");
         d.RejectUnknown();
         return result;

@@ -4,7 +4,7 @@ namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>
 /// The site config's <c>interfaces:</c> section:
-/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10 }</c>.
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, device-address: 192.0.2.2/24 }</c>.
 /// </summary>
 public sealed record InterfacesConfig
 {
@@ -24,6 +24,12 @@ public sealed record InterfacesConfig
 
     /// <summary>The appliance's own addresses on the bridged segment (if it has any): their traffic is not bridged.</summary>
     public IReadOnlyList<UInt128> ManagementAddresses { get; init; } = [];
+
+    /// <summary>The appliance's own address on the device side, from which monitors and commands connect (null: none).</summary>
+    public DeviceSideAddress? DeviceAddress { get; init; }
+
+    /// <summary>Addresses whose traffic is the appliance's own: the management addresses and the device-side address.</summary>
+    public IReadOnlyList<UInt128> OwnAddresses => DeviceAddress is { } d ? [.. ManagementAddresses, d.Address] : ManagementAddresses;
 
     public int MacTableCapacity { get; init; } = MacPortTable.DefaultCapacity;
 
@@ -94,6 +100,7 @@ public sealed record InterfacesConfig
             }
         }
 
+        var deviceAddress = args.Node("device-address", "address/prefix") is { } da ? DeviceSideAddress.Parse(args, da) : null;
         args.RejectUnknown();
         if (diagnostics.Items.Count > before || uplink is null)
         {
@@ -107,6 +114,7 @@ public sealed record InterfacesConfig
             Snaplen = snaplen,
             BufferMegabytes = buffer,
             ManagementAddresses = management,
+            DeviceAddress = deviceAddress,
             MacTableCapacity = macTable,
             Nice = nice,
             RealtimePriority = realtime,

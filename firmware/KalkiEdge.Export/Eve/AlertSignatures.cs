@@ -37,6 +37,7 @@ public static class AlertSignatures
         [AlertTypes.DeviceUnavailable] = (15, "KALKI device stopped reporting", "misc-activity"),
         [AlertTypes.StateReset] = (16, "KALKI operator state reset", "not-suspicious"),
         [AlertTypes.PairingLimit] = (17, "KALKI pairing window saw more new devices than its limit", "misc-activity"),
+        [AlertTypes.CommandFailed] = (18, "KALKI command to a device could not be delivered", "misc-activity"),
     };
 
     public static AlertSignature For(Alert alert)

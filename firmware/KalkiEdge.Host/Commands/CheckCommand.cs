@@ -70,7 +70,12 @@ internal static class CheckCommand
         var s = config.Sections;
         if (s.TryGetValue("interfaces", out var interfaces))
         {
-            InterfacesConfig.Parse(interfaces, diagnostics);
+            var parsed = InterfacesConfig.Parse(interfaces, diagnostics);
+            parsed?.DeviceAddress?.CheckReach(config.Devices.Select(d => (d.Name, d.Ips)), diagnostics);
+            if (parsed is not null && parsed.DeviceAddress is null && config.Devices.Any(d => d.Monitor is not null))
+            {
+                diagnostics.Error(interfaces.At, $"interfaces: {LiveRunCommand.MonitorsNeedDeviceAddress}");
+            }
         }
 
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);

@@ -1,4 +1,5 @@
 using KalkiEdge.Appliance;
+using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -15,6 +16,8 @@ namespace KalkiEdge.Host.Commands;
 /// </summary>
 internal static partial class LiveRunCommand
 {
+    public const string MonitorsNeedDeviceAddress = "devices have monitors but 'interfaces' has no device-address: the appliance reaches its devices only from its own device-side address (e.g. device-address: 192.0.2.2/24)";
+
     private static readonly TimeSpan StatisticsPeriod = TimeSpan.FromSeconds(1);
 
     /// <param name="signing">Null when signing is off (the start-up has already warned loudly).</param>
@@ -32,8 +35,33 @@ internal static partial class LiveRunCommand
             return ExitCodes.Invalid;
         }
 
+        config.DeviceAddress?.CheckReach(appliance.Engine.Devices.All.Select(d => (d.Name, (IReadOnlyList<UInt128>)d.Ips.ToArray())), diagnostics);
+        foreach (var d in diagnostics.Items)
+        {
+            Console.Error.WriteLine(d);
+        }
+
         var host = new HostNetwork();
         var problems = LivePreflight.Check(config, host, LivePreflight.LibpcapInstalled(), CapturePrivileges.CanCapture());
+        ulong deviceSideMac = 0;
+        if (config.DeviceAddress is { } own)
+        {
+            if (own.Locate(config.Devices, out var notThere) is { } located)
+            {
+                deviceSideMac = located.Mac;
+            }
+            else
+            {
+                problems = [.. problems, notThere!];
+            }
+        }
+
+        if (config.DeviceAddress is null && appliance.Monitored.Count > 0)
+        {
+            problems = [.. problems, MonitorsNeedDeviceAddress];
+        }
+
+        problems = diagnostics.HasErrors ? [.. problems, "the device-side address is refused (above)"] : problems;
         if (problems.Count > 0)
         {
             foreach (var p in problems)
@@ -45,7 +73,7 @@ internal static partial class LiveRunCommand
             return ExitCodes.Invalid;
         }
 
-        using var bridge = Open(appliance, config, host, signing);
+        using var bridge = Open(appliance, config, host, signing, deviceSideMac);
         if (bridge is null)
         {
             return ExitCodes.Invalid;
@@ -61,7 +89,7 @@ internal static partial class LiveRunCommand
         return exit;
     }
 
-    private static Bridge? Open(EdgeAppliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing)
+    private static Bridge? Open(EdgeAppliance appliance, InterfacesConfig config, HostNetwork host, LiveSigning? signing, ulong deviceSideMac)
     {
         var opened = new List<LivePort>();
         try
@@ -82,7 +110,8 @@ internal static partial class LiveRunCommand
             return null;
         }
 
-        var management = new ManagementFilter([.. opened.Select(p => p.Mac)], config.ManagementAddresses);
+        // The appliance's own traffic, the device-side address's included, is the kernel's: never bridged.
+        var management = new ManagementFilter([.. opened.Select(p => p.Mac), deviceSideMac], config.OwnAddresses);
         return new Bridge(appliance.Engine, appliance.CreateContext, opened[..^1], opened[^1], management, config.MacTableCapacity)
         {
             CaptureNice = config.Nice,
@@ -100,6 +129,7 @@ internal static partial class LiveRunCommand
         // The control loop is on every reaction's path, between two capture threads: same priority as they.
         appliance.Control.Start(() => CaptureThreadPriority.TryApply(config.Nice, config.RealtimePriority));
         bridge.Start();
+        using var monitors = MonitorWiring.Start(appliance, config.DeviceAddress is { } own ? System.Net.IPAddress.Parse(Ip.Format(own.Address)) : null, m => LogMonitor(log, m));
         management.Healthy = () => bridge.Failure is null;
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
         var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
@@ -149,6 +179,9 @@ internal static partial class LiveRunCommand
             }
         }
     }
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "{Message}")]
+    private static partial void LogMonitor(ILogger logger, string message);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "LOSS {Port}: capture ring dropped {RingDropped}, interface dropped {InterfaceDropped}, send failed {SendFailed}, over snaplen {Truncated} in the last second")]
     private static partial void LogLoss(ILogger logger, string port, long ringDropped, long interfaceDropped, long sendFailed, long truncated);

@@ -8,6 +8,7 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
+using KalkiEdge.Devices.Simulators;
 using KalkiEdge.Export.Events;
 using KalkiEdge.Host.Logging;
 
@@ -108,6 +109,10 @@ internal static class RunCommand
         var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
         using var source = timeline.ToSource("simulation");
+        // The scenario's devices are simulators on loopback; the monitors poll them on the scenario's clock.
+        using var simulated = SimulatedDevices.Start(appliance.Monitored, Console.WriteLine);
+        appliance.BeginFrame(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
+        using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
         management.Ready("simulation running");
         var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing }.Run(source, stop.Token);
         if (!stop.Requested)
@@ -138,6 +143,7 @@ internal static class RunCommand
         Console.WriteLine($"kalki-edge: no 'interfaces' section: bridging nothing (fail-closed); {appliance.Engine.Devices.Count} devices configured; SIGTERM stops");
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
         appliance.Control.Start();
+        using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
         management.Ready("idle: no interfaces configured");
         stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();

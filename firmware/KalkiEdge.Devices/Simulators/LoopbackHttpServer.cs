@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace KalkiEdge.Devices.Simulators;
+
+/// <summary>A request as a simulator sees it.</summary>
+public sealed record SimRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>
+/// A simulator's answer: status and body, or <see cref="Raw"/> to write anything at all on the socket (slow,
+/// endless, truncated, garbage: how tests play a hostile device).
+/// </summary>
+public sealed record SimResponse(int Status, string Body, string ContentType = "application/json")
+{
+    public Func<Stream, CancellationToken, Task>? Raw { get; init; }
+}
+
+/// <summary>
+/// A small real HTTP/1.1 server on loopback for device simulators: one request per connection (Connection: close),
+/// request head at most 16 KiB, body at most 64 KiB, 5 s to send a request, at most 64 connections at once.
+/// </summary>
+public sealed class LoopbackHttpServer : IDisposable
+{
+    private const int MaxHead = 16 * 1024;
+    private const int MaxBody = 64 * 1024;
+    private readonly TcpListener _listener;
+    private readonly Func<SimRequest, SimResponse> _handler;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _connections = new(64);
+    private readonly Task _accepting;
+    private int _requests;
+
+    public LoopbackHttpServer(Func<SimRequest, SimResponse> handler, IPAddress? address = null, int port = 0)
+    {
+        _handler = handler;
+        _listener = new TcpListener(address ?? IPAddress.Loopback, port);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = Task.Run(Accept);
+    }
+
+    public int Port { get; }
+
+    public IPAddress Address => ((IPEndPoint)_listener.LocalEndpoint).Address;
+
+    /// <summary>Requests served so far.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        try
+        {
+            _accepting.Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+            // The accept loop ends with the listener.
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task Accept()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                await _connections.WaitAsync(_stop.Token).ConfigureAwait(false);
+                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => Serve(client));
+        }
+    }
+
+    private async Task Serve(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                deadline.CancelAfter(TimeSpan.FromSeconds(5));
+                var stream = client.GetStream();
+                var request = await Read(stream, deadline.Token).ConfigureAwait(false);
+                if (request is null)
+                {
+                    await Write(stream, new SimResponse(400, "bad request", "text/plain"), _stop.Token).ConfigureAwait(false);
+                    return;
+                }
+
+                Interlocked.Increment(ref _requests);
+                var response = _handler(request);
+                if (response.Raw is { } raw)
+                {
+                    await raw(stream, _stop.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Write(stream, response, _stop.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The client went away or took too long: nothing to answer.
+            }
+            finally
+            {
+                _connections.Release();
+            }
+        }
+    }
+
+    private static async Task<SimRequest?> Read(NetworkStream stream, CancellationToken token)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (head.Count < MaxHead)
+        {
+            if (await stream.ReadAsync(one, token).ConfigureAwait(false) == 0)
+            {
+                return null;
+            }
+
+            head.Add(one[0]);
+            if (head.Count >= 4 && head[^1] == '\n' && head[^2] == '\r' && head[^3] == '\n' && head[^4] == '\r')
+            {
+                break;
+            }
+        }
+
+        var lines = Encoding.ASCII.GetString([.. head]).Split("\r\n");
+        var first = lines[0].Split(' ');
+        if (first.Length != 3 || !first[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+            }
+        }
+
+        var length = headers.TryGetValue("Content-Length", out var cl) && int.TryParse(cl, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        if (length > MaxBody)
+        {
+            return null;
+        }
+
+        var body = new byte[length];
+        await stream.ReadExactlyAsync(body, token).ConfigureAwait(false);
+        return new SimRequest(first[0], first[1], headers, Encoding.UTF8.GetString(body));
+    }
+
+    private static async Task Write(Stream stream, SimResponse response, CancellationToken token)
+    {
+        var body = Encoding.UTF8.GetBytes(response.Body);
+        var head = $"HTTP/1.1 {response.Status} {(response.Status < 400 ? "OK" : "Error")}\r\nContent-Type: {response.ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), token).ConfigureAwait(false);
+        await stream.WriteAsync(body, token).ConfigureAwait(false);
+    }
+}
