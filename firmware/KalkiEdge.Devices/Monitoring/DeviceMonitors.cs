@@ -118,7 +118,7 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
                     break;
                 }
 
-                if (!_control.Devices.TryGetValue(d.Name, out var controlled) || now - d.LastPollMicros < controlled.SamplingIntervalMicros || !d.TryBeginPoll())
+                if (!_control.Devices.TryGetValue(d.Name, out var controlled) || !d.IsDue(now, controlled.SamplingIntervalMicros) || !d.TryBeginPoll())
                 {
                     continue;
                 }

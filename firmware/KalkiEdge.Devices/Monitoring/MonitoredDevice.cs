@@ -14,6 +14,9 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
     /// <summary>Control-clock time the last poll started (the next is due one sampling interval later).</summary>
     public long LastPollMicros { get; internal set; } = long.MinValue;
 
+    /// <summary>Never polled, or the interval has passed since the last poll started.</summary>
+    public bool IsDue(long nowMicros, long intervalMicros) => LastPollMicros == long.MinValue || nowMicros - LastPollMicros >= intervalMicros;
+
     public long Polls => Interlocked.Read(ref _polls);
 
     public long Failures => Interlocked.Read(ref _failures);
