@@ -30,10 +30,10 @@ public sealed class WemoMonitor(MonitorTarget target) : DeviceMonitor(target)
 
     public override async Task<IReadOnlyList<Reading>> PollAsync(DeviceHttp http, CancellationToken token)
     {
-        var state = await Call(http, BasicEventPath, BasicEvent, "GetBinaryState", "", "BinaryState", token).ConfigureAwait(false);
+        var on = IsOn(await Call(http, BasicEventPath, BasicEvent, "GetBinaryState", "", "BinaryState", token).ConfigureAwait(false));
         var insight = await Call(http, InsightPath, Insight, "GetInsightParams", "", "InsightParams", token).ConfigureAwait(false);
         var (powerW, todayKwh) = ParseInsight(insight);
-        return [new("on", EvValue.Of(IsOn(state))), new("power-w", EvValue.Of(powerW)), new("today-kwh", EvValue.Of(todayKwh))];
+        return [new("on", EvValue.Of(on)), new("power-w", EvValue.Of(powerW)), new("today-kwh", EvValue.Of(todayKwh))];
     }
 
     public override async Task SendAsync(DeviceHttp http, string command, CancellationToken token)
