@@ -51,6 +51,17 @@ public sealed class LiveRunRefusalTests
         Assert.That(result.Stderr, Does.Contain("needs root or the CAP_NET_RAW capability"));
     }
 
+    [Test]
+    public void A_device_address_inside_no_devices_reach_and_not_assigned_is_refused()
+    {
+        var result = Run(Config("interfaces: {devices: [lo], uplink: ke-nosuch1, device-address: 198.51.100.77/24}"));
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("device-address 198.51.100.77/24 is inside no device's reach")
+            .And.Contain("device-address 198.51.100.77/24 is not assigned to any interface: assign it to the device port (e.g. ip addr add 198.51.100.77/24 dev lo)")
+            .And.Contain("refusing to start"));
+    }
+
     private string Config(string interfaces)
     {
         var path = Path.Combine(_configs.Dir, "site.yaml");

@@ -13,9 +13,10 @@ public sealed class LiveConfig : IDisposable
     /// Writes the config: a device named in <paramref name="types"/> runs under that device-type pack (the control
     /// plane picks its chain by state), one named in <paramref name="chains"/> gets that fixed chain, any other
     /// <paramref name="defaultChain"/>. <paramref name="sections"/> are further top-level lines (e.g. <see cref="BatchedSigning"/>).
-    /// Hosts named in <paramref name="leaveOut"/> are not registered (unknown devices until added at run time).
+    /// Hosts named in <paramref name="leaveOut"/> are not registered (unknown devices until added at run time);
+    /// <paramref name="extras"/> adds keys to a device's entry (e.g. its monitor and credentials).
     /// </summary>
-    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null, string sections = "", IReadOnlySet<string>? leaveOut = null)
+    public string Write(Testbed testbed, string defaultChain = "pass", IReadOnlyDictionary<string, string>? chains = null, string interfaces = "{devices: [dev0], uplink: up0}", IReadOnlyDictionary<string, string>? types = null, string sections = "", IReadOnlySet<string>? leaveOut = null, IReadOnlyDictionary<string, string>? extras = null)
     {
         var yaml = new StringBuilder()
             .AppendLine($"umboxes: {Umboxes()}")
@@ -27,7 +28,8 @@ public sealed class LiveConfig : IDisposable
         {
             var chain = chains is not null && chains.TryGetValue(d.Name, out var c) ? c : defaultChain;
             var policy = types is not null && types.TryGetValue(d.Name, out var t) ? $"type: {t}" : $"chain: \"{chain}\"";
-            yaml.AppendLine($"  - {{name: {d.Name}, mac: \"{d.Mac}\", ip: {d.Ip}, {policy}}}");
+            var extra = extras is not null && extras.TryGetValue(d.Name, out var e) ? $", {e}" : "";
+            yaml.AppendLine($"  - {{name: {d.Name}, mac: \"{d.Mac}\", ip: {d.Ip}, {policy}{extra}}}");
         }
 
         var path = Path.Combine(Dir, $"site-{Guid.NewGuid().ToString("N")[..6]}.yaml");
