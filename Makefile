@@ -15,7 +15,7 @@ help:
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
-	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md from the element registry"
+	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
 
 # Runtime dependencies: libpcap for SharpPcap. Installed only when missing (runs as root on CI).
 deps:
@@ -55,6 +55,7 @@ publish:
 # The element reference is generated from the registry; a unit test fails when the checked-in copy differs.
 elements-doc:
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
+	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) --no-build -- elements --monitors > docs/device-monitors.md
 
 bench: deps
 	$(DOTNET) run --project tests/bench/KalkiEdge.Bench -c Release -- $(ARGS)

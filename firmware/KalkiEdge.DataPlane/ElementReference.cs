@@ -76,6 +76,13 @@ public static class ElementReference
         md.Append("A chain is elements joined by `->`, each with YAML flow arguments: `NAME(key: value, ...)`. Durations take a unit\n");
         md.Append("(`500ms`, `10s`, `30min`, `1h`); ports are `443`, `8000-8080`, `any` or a list; addresses are an address, a CIDR block,\n");
         md.Append("`any` or a list. Unknown arguments are errors.\n\n");
+        return md.Append(Sections(elements)).ToString();
+    }
+
+    /// <summary>The index and one section per element (the device monitor reference uses the same layout).</summary>
+    public static string Sections(IReadOnlyList<ElementDoc> elements)
+    {
+        var md = new StringBuilder();
         foreach (var e in elements)
         {
             md.Append($"- [`{e.Name}`](#{e.Name}) — {e.Summary}\n");

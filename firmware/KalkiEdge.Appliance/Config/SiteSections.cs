@@ -28,7 +28,7 @@ public static class SiteSections
     [
         new("retention", "store retention is fixed: records older than 7 days or beyond 200,000 rows per table are pruned"),
         new("store", "the store's only setting is 'data-dir'"),
-        new("telemetry", "this firmware has no device monitors yet"),
+        new("telemetry", "device monitors are configured per device ('monitor:' and 'credentials:')"),
         new("policy", "policies come from the device-type packs (umboxes/packs)"),
         new("simulation", "the simulation is the built-in profile: 'kalki-edge run' without --config"),
     ];

@@ -72,6 +72,32 @@ public static class MonitorCompilation
         return diagnostics.Items.Count > before ? null : monitor;
     }
 
+    /// <summary>
+    /// A family as the reference shows it: its compiler run with an <see cref="ArgumentRecorder"/> and no arguments, so
+    /// the arguments, defaults and ranges listed are the parsing code's own (shared ones first).
+    /// </summary>
+    public static ElementDoc Describe(MonitorFamily family)
+    {
+        var recorder = new ArgumentRecorder();
+        var ignored = new DiagnosticBag(); // "missing required argument" and the like: expected with no arguments
+        var args = new ElementArgs($"monitor {family.Name}", SourceSpan.None("reference"), [], ignored, NoResources.Instance) { Recorder = recorder };
+        var entry = new MonitorEntry("reference", new ArgNode(SourceSpan.None("reference"), ""), null, [Ip.FromV4(0x7F000001)], null);
+        family.Compile(args, Target(args, entry, family)!);
+        return new ElementDoc(family.Name, family.Summary, family.Example,
+            [.. recorder.Arguments.Where(a => a.Owner == args.Owner).Select(a => a with { Owner = family.Name })]);
+    }
+
+    /// <summary>The device monitor reference (docs/device-monitors.md).</summary>
+    public static string Markdown(MonitorRegistry registry) =>
+        "# Device monitor reference\n\n"
+        + "Generated from the monitor registry by `kalki-edge elements --monitors` (`make elements-doc`); do not edit by hand.\n"
+        + "A device gets a monitor in kalki.yaml with `monitor: {family: NAME, ...}` and, where the family needs them,\n"
+        + "`credentials: {user: ..., password: ...}`. The monitor polls the device on its sampling interval (the pack's\n"
+        + "`sampling:`, changed at once by a rule's) and sends the commands rules issue. `address` defaults to the device's\n"
+        + "first IP and `port` to the family's; durations take a unit (`500ms`, `5s`). The sensors a family reads must be\n"
+        + "sensors of the device's pack with the same value kind.\n\n"
+        + ElementReference.Sections([.. registry.Families.Select(Describe)]);
+
     public static string Kind(ValueKind kind) => kind.ToString().ToLowerInvariant();
 
     private static MonitorTarget? Target(ElementArgs args, MonitorEntry entry, MonitorFamily family)
@@ -99,7 +125,7 @@ public static class MonitorCompilation
 
         var port = (int)args.Int("port", family.DefaultPort, 1, 65535);
         var (user, password) = Credentials(entry, args.Diagnostics);
-        return address is null ? null : new MonitorTarget(entry.Device, address, port, user, password, entry.Pack!.Sensors)
+        return address is null ? null : new MonitorTarget(entry.Device, address, port, user, password, entry.Pack?.Sensors ?? [])
         {
             Timeout = TimeSpan.FromMicroseconds(args.DurationMicros("timeout", DefaultTimeoutMicros, 1_000)),
         };

@@ -4,11 +4,17 @@ using KalkiEdge.Umboxes;
 
 namespace KalkiEdge.Host.Commands;
 
-/// <summary>kalki-edge elements [NAME] [--markdown]: the element reference generated from the registry.</summary>
+/// <summary>kalki-edge elements [NAME] [--markdown] [--monitors]: the element (or device monitor) reference generated from its registry.</summary>
 internal static class ElementsCommand
 {
     public static int Execute(CommandLine cl)
     {
+        if (cl.Flag("--monitors"))
+        {
+            Console.Write(Devices.Monitoring.MonitorCompilation.Markdown(Devices.MonitorLibrary.CreateRegistry()));
+            return ExitCodes.Ok;
+        }
+
         var registry = UmboxLibrary.CreateRegistry();
         if (cl.Argument is { } name)
         {

@@ -4,6 +4,8 @@ using KalkiEdge.ControlPlane.Packs;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Devices;
+using KalkiEdge.Devices.Monitoring;
 
 namespace KalkiEdge.UnitTests.Devices;
 
@@ -46,6 +48,14 @@ public sealed class MonitorConfigTests
     }
 
     [Test]
+    public void The_checked_in_monitor_reference_is_the_generated_one()
+    {
+        var path = Path.Combine(RepoPaths.Root, "docs", "device-monitors.md");
+        Assert.That(File.Exists(path) ? File.ReadAllText(path) : "", Is.EqualTo(MonitorCompilation.Markdown(MonitorLibrary.CreateRegistry())),
+            "docs/device-monitors.md is out of date with the monitor registry: run `make elements-doc` and commit the result");
+    }
+
+    [Test]
     public void A_device_address_inside_no_devices_reach_is_refused()
     {
         Assert.That(Reach("198.51.100.2/24"), Has.Exactly(1).Contains("device-address 198.51.100.2/24 is inside no device's reach: no device has an address in 198.51.100.0/24 (devices have e.g. 192.0.2.10)"));
@@ -85,7 +95,7 @@ public sealed class MonitorConfigTests
         return [.. diagnostics.Items.Select(d => d.Message)];
     }
 
-    private static IReadOnlyList<Diagnostic> Compile(string devices, out IReadOnlyList<KalkiEdge.Devices.Monitoring.MonitoredDevice> monitored)
+    private static IReadOnlyList<Diagnostic> Compile(string devices, out IReadOnlyList<MonitoredDevice> monitored)
     {
         var diagnostics = new DiagnosticBag();
         var yaml = "unknown-devices: drop\ndevices:\n" + devices;
