@@ -12,7 +12,7 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class LiveBridgeTests
+public sealed partial class LiveBridgeTests
 {
     private static readonly TimeSpan AlertWait = TimeSpan.FromSeconds(15);
     private Testbed _testbed = null!;
