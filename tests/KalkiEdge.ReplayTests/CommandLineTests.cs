@@ -119,7 +119,7 @@ public class CommandLineTests
     }
 
     [TestCase("retention", "store retention is fixed")]
-    [TestCase("telemetry", "no device monitors")]
+    [TestCase("telemetry", "device monitors are configured per device")]
     [TestCase("store", "only setting is 'data-dir'")]
     public void Sections_nothing_reads_are_refused_with_the_reason(string section, string why)
     {
