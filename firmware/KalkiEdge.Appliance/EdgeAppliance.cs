@@ -1,6 +1,7 @@
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Images;
+using KalkiEdge.Appliance.Packs;
 using KalkiEdge.Appliance.Registry;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
@@ -39,7 +40,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         Config = config;
         Compiler = compiler;
         Images = images;
-        Packs = packs;
+        _packs = packs;
         _observer = observer;
         Clock = clock;
         _attestor = attestor;
@@ -49,7 +50,14 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         Engine = new PacketEngine(alerts, config.UnknownDevices);
     }
 
-    public IReadOnlyList<DeviceTypePack> Packs { get; }
+    /// <summary>The device-type packs in force (replaced whole when one is edited at run time: readers see one version).</summary>
+    public IReadOnlyList<DeviceTypePack> Packs
+    {
+        get => _packs;
+        internal set => _packs = value;
+    }
+
+    private volatile IReadOnlyList<DeviceTypePack> _packs;
 
     /// <summary>Where every alert goes: the engine's and the elements' sink, drained by <see cref="Control"/>.</summary>
     public AlertQueue Alerts { get; }
@@ -119,7 +127,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     {
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
-        var packs = ControlWiring.LoadPacks(config.UmboxesDir, images, diagnostics);
+        var packs = ControlWiring.LoadPacks(config.UmboxesDir, config.DataDir, images, diagnostics);
         var broadcast = compiler.Compile(config.NetworkBroadcastChain, config.NetworkBroadcastAt, diagnostics);
         var resolver = new DeviceChainResolver(compiler, images, packs);
         var chains = config.Devices.Select(d => (Device: d, Chain: resolver.Resolve(d, diagnostics))).ToList();
@@ -154,11 +162,15 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         }
 
         appliance.Registry = DeviceRegistry.Open(appliance);
+        appliance.PackEditor = new PackEditor(appliance);
         return appliance;
     }
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;
+
+    /// <summary>Edits of a device type's pack at run time (checked, kept in the data directory, in force at once).</summary>
+    public PackEditor PackEditor { get; private set; } = null!;
 
     /// <summary>Resolves a device's chain text or image (the registry checks run-time devices with it too).</summary>
     internal DeviceChainResolver Resolver { get; }

@@ -167,6 +167,36 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     }
 
     /// <summary>
+    /// Puts an edited pack in force (the caller has checked it): every device of its type keeps its security state,
+    /// is evaluated by the new policy from the next alert (its alert history starts afresh) and gets the chain the
+    /// new pack gives that state, deployed make-before-break. Returns the devices it moved over. Callers must keep
+    /// the type's states: a device in a state the new pack lacks gets the new pack's initial state.
+    /// </summary>
+    public IReadOnlyList<string> ReplacePack(DeviceTypePack pack)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        lock (_sync)
+        {
+            if (!_policies.ContainsKey(pack.Name))
+            {
+                throw new ArgumentException($"no device type '{pack.Name}' to replace", nameof(pack));
+            }
+
+            _policies[pack.Name] = new CompiledPolicy(pack);
+            var moved = _devices.Values.Where(d => d.Pack.Name == pack.Name).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+            foreach (var old in moved)
+            {
+                Unregister(old.Name);
+                var now = Register(old.Slot, pack.Name, old.Group, state: old.State);
+                now.Transitions = old.Transitions;
+            }
+
+            _deployer.Replenish();
+            return [.. moved.Select(d => d.Name)];
+        }
+    }
+
+    /// <summary>
     /// Operator action: return the device to its initial state (alert <c>state-reset</c>). Safe from any thread:
     /// the reset is queued like any alert and the control loop applies it. The audit record carries the reason.
     /// </summary>

@@ -10,7 +10,11 @@ public sealed class ManagementContext
 
     public required Accounts Accounts { get; init; }
 
-    public required EventHub Events { get; init; }
+    /// <summary>The dashboard's live stream (a sink of the appliance's event hub).</summary>
+    public required DashboardStream Events { get; init; }
+
+    /// <summary>Alert, state-change and reaction-time counts for /metrics (a sink of the appliance's event hub).</summary>
+    public Metrics.ApplianceMetrics Metrics { get; init; } = new();
 
     public required DeviceActivity Activity { get; init; }
 
@@ -18,8 +22,6 @@ public sealed class ManagementContext
 
     /// <summary>μmbox images with their measurement and whether the signed manifest lists them.</summary>
     public required Func<IReadOnlyList<Api.ImageInfo>> Images { get; init; }
-
-    public bool MetricsOpen { get; init; }
 
     internal OperatorActions Operator => _operator ??= new OperatorActions(Appliance);
 

@@ -38,6 +38,9 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
 
     public int Candidates => Volatile.Read(ref _candidateCount);
 
+    /// <summary>A new candidate (on the capture thread that saw it, at most the window's budget per window: keep handlers short).</summary>
+    public event Action<ulong>? CandidateSeen;
+
     public bool Observe(Frame frame, bool firstSeen)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -73,12 +76,45 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
                 continue; // still listening: the next announcement may name the family
             }
 
-            _candidates.TryRemove(mac, out _);
-            Interlocked.Decrement(ref _candidateCount);
-            var result = admission.Admit(verdict);
-            Last = result;
-            Paired?.Invoke(result);
+            if (_candidates.TryRemove(mac, out _))
+            {
+                Admit(verdict);
+            }
         }
+    }
+
+    /// <summary>The candidates still being watched, each with the verdict its evidence gives so far (oldest first).</summary>
+    public IReadOnlyList<PendingCandidate> Pending() =>
+        [.. _candidates.Values.Select(c => new PendingCandidate(c.Decide(fingerprinter), c.FirstSeenMicros)).OrderBy(c => c.FirstSeenMicros)];
+
+    /// <summary>
+    /// An administrator vouches for a candidate: it is admitted now with the verdict so far, without waiting for more
+    /// evidence. Null when <paramref name="mac"/> is no candidate (already decided, rejected, or never seen).
+    /// </summary>
+    public AdmissionResult? Accept(ulong mac) => _candidates.TryRemove(mac, out var candidate) ? Admit(candidate.Decide(fingerprinter)) : null;
+
+    /// <summary>
+    /// An administrator refuses a candidate: it is never admitted and stays an unknown device (the engine offers a
+    /// MAC as new only once). False when <paramref name="mac"/> is no candidate.
+    /// </summary>
+    public bool Reject(ulong mac)
+    {
+        if (!_candidates.TryRemove(mac, out _))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _candidateCount);
+        return true;
+    }
+
+    private AdmissionResult Admit(PairingVerdict verdict)
+    {
+        Interlocked.Decrement(ref _candidateCount);
+        var result = admission.Admit(verdict);
+        Last = result;
+        Paired?.Invoke(result);
+        return result;
     }
 
     private Candidate? TakeBudget(Frame frame)
@@ -109,6 +145,7 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
             var candidate = new Candidate(frame.SrcMac, frame.TimestampMicros);
             _candidates[frame.SrcMac] = candidate;
             Interlocked.Increment(ref _candidateCount);
+            CandidateSeen?.Invoke(frame.SrcMac);
             return candidate;
         }
     }

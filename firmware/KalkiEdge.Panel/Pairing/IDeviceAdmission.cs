@@ -7,6 +7,9 @@ public sealed record PairingVerdict(ulong Mac, string Pack, int Confidence, bool
     public string DeviceName => $"{Pack}-{Mac & 0xFFFFFF:x6}";
 }
 
+/// <summary>A candidate still watched: what its evidence says so far, and since when it is watched.</summary>
+public sealed record PendingCandidate(PairingVerdict Verdict, long FirstSeenMicros);
+
 /// <summary>The result of an admission: the device's name when registered, else why not.</summary>
 public sealed record AdmissionResult(PairingVerdict Verdict, bool Admitted, string Detail);
 
