@@ -167,10 +167,11 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     }
 
     /// <summary>
-    /// Puts an edited pack in force (the caller has checked it): every device of its type keeps its security state,
-    /// is evaluated by the new policy from the next alert (its alert history starts afresh) and gets the chain the
-    /// new pack gives that state, deployed make-before-break. Returns the devices it moved over. Callers must keep
-    /// the type's states: a device in a state the new pack lacks gets the new pack's initial state.
+    /// Puts an edited pack in force (the caller has checked it, and that it keeps every state a device is in): every
+    /// device of its type keeps its state, sampling interval and availability watch, is evaluated by the new policy
+    /// from the next alert (its alert history starts afresh), and gets the chain the new pack gives its state,
+    /// deployed make-before-break — only when that differs from the chain in force, so unchanged chains keep their
+    /// tables. Returns the devices it moved over.
     /// </summary>
     public IReadOnlyList<string> ReplacePack(DeviceTypePack pack)
     {
@@ -182,13 +183,29 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
                 throw new ArgumentException($"no device type '{pack.Name}' to replace", nameof(pack));
             }
 
-            _policies[pack.Name] = new CompiledPolicy(pack);
+            var policy = _policies[pack.Name] = new CompiledPolicy(pack);
             var moved = _devices.Values.Where(d => d.Pack.Name == pack.Name).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
             foreach (var old in moved)
             {
-                Unregister(old.Name);
-                var now = Register(old.Slot, pack.Name, old.Group, state: old.State);
-                now.Transitions = old.Transitions;
+                var state = pack.States.Contains(old.State) ? old.State : pack.Initial;
+                var device = new ControlledDevice(old.Slot, pack, _engine.CreateState(old.Name, policy, state), old.Group, old.SamplingIntervalMicros)
+                {
+                    Watch = old.Watch,
+                    Image = old.Image,
+                    FailClosed = old.FailClosed,
+                    Transitions = old.Transitions,
+                };
+                _devices[old.Name] = device;
+                old.Slot.ControlState = device;
+                if (old.Group is not null && _groups.TryGetValue(old.Group, out var members))
+                {
+                    members[members.IndexOf(old)] = device;
+                }
+
+                if (old.FailClosed || pack.ImageFor(state) != old.Image)
+                {
+                    Deploy(device);
+                }
             }
 
             _deployer.Replenish();

@@ -23,6 +23,29 @@ public sealed class ManagementContext
     /// <summary>μmbox images with their measurement and whether the signed manifest lists them.</summary>
     public required Func<IReadOnlyList<Api.ImageInfo>> Images { get; init; }
 
+    /// <summary>
+    /// The context for <paramref name="appliance"/>, with the dashboard's live stream, per-device activity and metrics
+    /// hung on <paramref name="hub"/>, the appliance's event hub (before traffic flows: its sinks are fixed from then on).
+    /// </summary>
+    public static ManagementContext Attach(Appliance.EdgeAppliance appliance, Export.Events.EventHub hub, Accounts accounts, Func<HealthReport> health,
+        Func<IReadOnlyList<Api.ImageInfo>> images, TimeSpan? activityPeriod = null)
+    {
+        ArgumentNullException.ThrowIfNull(appliance);
+        ArgumentNullException.ThrowIfNull(hub);
+        var stream = new DashboardStream();
+        var context = new ManagementContext
+        {
+            Appliance = appliance,
+            Accounts = accounts,
+            Events = stream,
+            Activity = new DeviceActivity(appliance.Engine.Devices, stream, activityPeriod),
+            Health = health,
+            Images = images,
+        };
+        hub.Add(context.Activity).Add(context.Metrics).Add(stream);
+        return context;
+    }
+
     internal OperatorActions Operator => _operator ??= new OperatorActions(Appliance);
 
     private OperatorActions? _operator;

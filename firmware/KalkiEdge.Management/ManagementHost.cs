@@ -76,17 +76,7 @@ public sealed class ManagementHost : IAsyncDisposable
             appliance.Engine.Devices.Count,
             appliance.Engine.Counters.Frames,
             Math.Round(started.Elapsed.TotalSeconds, 1));
-        var stream = new DashboardStream();
-        var context = new ManagementContext
-        {
-            Appliance = appliance,
-            Accounts = new Accounts(appliance.Store.Store),
-            Events = stream,
-            Activity = new DeviceActivity(appliance.Engine.Devices, stream),
-            Health = Report,
-            Images = ImageViews.Of(appliance, assurance.Services),
-        };
-        hub.Add(context.Activity).Add(context.Metrics).Add(stream);
+        var context = ManagementContext.Attach(appliance, hub, new Accounts(appliance.Store.Store), Report, ImageViews.Of(appliance, assurance.Services));
         var events = new RegistryEvents(context);
         try
         {
@@ -105,7 +95,7 @@ public sealed class ManagementHost : IAsyncDisposable
         {
             events.Dispose();
             context.Activity.Dispose();
-            stream.Dispose();
+            context.Events.Dispose();
             Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {settings.Listen}: {e.Message}");
             return null;
         }

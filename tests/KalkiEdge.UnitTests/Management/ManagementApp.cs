@@ -42,17 +42,9 @@ internal sealed class ManagementApp : IAsyncDisposable
         appliance.Control.AlertEvaluated += hub.OnAlert;
         appliance.Control.Transitioned += hub.OnTransition;
         hub.Bind(appliance.Control.Devices, appliance.Engine.Devices);
-        var stream = new DashboardStream();
-        var context = new ManagementContext
-        {
-            Appliance = appliance,
-            Accounts = new Accounts(appliance.Store!.Store),
-            Events = stream,
-            Activity = new DeviceActivity(appliance.Engine.Devices, stream, TimeSpan.FromHours(1)),
-            Health = () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
-            Images = () => [],
-        };
-        hub.Add(context.Activity).Add(context.Metrics).Add(stream);
+        var context = ManagementContext.Attach(appliance, hub, new Accounts(appliance.Store!.Store),
+            () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
+            () => [], TimeSpan.FromHours(1));
         _ = new RegistryEvents(context);
         var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen }, context);
         return new ManagementApp(site, server, context);

@@ -76,6 +76,18 @@ public class PackEditingTests
     }
 
     [Test]
+    public async Task An_edit_that_keeps_the_chain_of_a_device_s_state_keeps_its_chain_instance_and_tables()
+    {
+        using var browser = await _app.SignedInAsync();
+        var cam = _app.Site.Appliance.Engine.Devices.All.Single(d => d.Name == "cam1");
+        var chain = cam.Chain;
+        var response = await browser.PutAsJsonAsync($"/api/packs/{Pack}", new { yaml = _shipped.Replace("window: 30min", "window: 45min", StringComparison.Ordinal) });
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That(cam.Chain, Is.SameAs(chain), "no redeployment: the chain's tables (login counts, flows) carry on");
+        Assert.That(_app.Site.Appliance.Control.Devices["cam1"].Pack.Rules.Single(r => r.Name == "login-probing").WindowMicros, Is.EqualTo(45L * 60 * 1_000_000));
+    }
+
+    [Test]
     public async Task A_pack_that_drops_the_state_a_device_is_in_or_renames_its_type_is_refused()
     {
         using var browser = await _app.SignedInAsync();

@@ -180,8 +180,10 @@ function pairingPanel(initial) {
 
   show(state);
   const unsubscribe = live.on('pairing', show);
+  // While the window is open, a candidate's verdict firms up as its frames arrive (no event says so): re-read the
+  // state each second then, and only then.
   const timer = setInterval(() => {
-    if (state.open) status.textContent = left() > 0 ? `open, ${left()} s left` : 'closed';
+    if (state.open) refresh();
   }, 1000);
   return { node, stop: () => { unsubscribe(); clearInterval(timer); } };
 }
