@@ -217,7 +217,7 @@ public sealed class Frame
     {
         if (!HasEthernetHeader)
         {
-            return $"runt frame: {Length} bytes, shorter than an Ethernet header";
+            return "runt frame: shorter than an Ethernet header (14 bytes)"; // constant: a flood of runts allocates nothing
         }
 
         var d = Data;

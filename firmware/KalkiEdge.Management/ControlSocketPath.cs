@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using KalkiEdge.DataPlane.Io;
 
 namespace KalkiEdge.Management;
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Serialization.Metadata;
+using KalkiEdge.DataPlane.Io;
 
 namespace KalkiEdge.Management;
 
