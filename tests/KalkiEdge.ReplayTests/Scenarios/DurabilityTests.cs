@@ -42,31 +42,9 @@ public class DurabilityTests
     {
         using var dir = new TempDir();
         var config = WriteConfig(dir);
-        var timeline = new Timeline();
-        long end = PackScenarios.Start;
-        foreach (var d in Devices)
-        {
-            end = Math.Max(end, PackScenarios.Attack(timeline, d, PackScenarios.Start));
-        }
+        var pcap = AttacksThenBusy(dir, 400_000); // busy after the attacks so the kill lands while it runs
 
-        // Keep the process busy after the attacks so the kill lands while it runs.
-        var device = Devices[0].Host;
-        var payload = new byte[64];
-        for (int i = 0; i < 400_000; i++)
-        {
-            timeline.Add(end + i, PacketFactory.Udp(PackScenarios.Cloud, device, 5353, 5353, payload));
-        }
-
-        var pcap = dir.File("long.pcap");
-        timeline.WritePcap(pcap);
-
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using (var p = Process.Start(psi)!)
+        using (var p = StartReplay(pcap, config))
         {
             int attacks = 0;
             var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -116,34 +94,15 @@ public class DurabilityTests
         // start resumes exactly the committed states. Seeded, so a failure repeats.
         using var dir = new TempDir();
         var config = WriteConfig(dir);
-        var timeline = new Timeline();
-        long end = PackScenarios.Start;
-        foreach (var d in Devices)
-        {
-            end = Math.Max(end, PackScenarios.Attack(timeline, d, PackScenarios.Start));
-        }
-
-        for (int i = 0; i < 100_000; i++)
-        {
-            timeline.Add(end + i, PacketFactory.Udp(PackScenarios.Cloud, Devices[0].Host, 5353, 5353, new byte[64]));
-        }
-
-        var pcap = dir.File("long.pcap");
-        timeline.WritePcap(pcap);
+        var pcap = AttacksThenBusy(dir, 100_000);
         var random = new Random(1204);
         var table = new List<string> { "life | killed | exited first | transitions committed | restart" };
         for (int life = 1; life <= 8; life++)
         {
             int afterTransitions = life % 2 == 0 ? random.Next(1, Devices.Length + 1) : 0;
             var delay = afterTransitions > 0 ? random.Next(0, 50) : random.Next(0, 2500);
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
-            {
-                psi.ArgumentList.Add(a);
-            }
-
             bool exited;
-            using (var p = Process.Start(psi)!)
+            using (var p = StartReplay(pcap, config))
             {
                 _ = p.StandardError.ReadToEndAsync();
                 var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -187,6 +146,39 @@ public class DurabilityTests
         }
 
         TestContext.Out.WriteLine(string.Join('\n', table));
+    }
+
+    /// <summary>Every device attacked, then <paramref name="busyFrames"/> benign frames to keep the run going.</summary>
+    private static string AttacksThenBusy(TempDir dir, int busyFrames)
+    {
+        var timeline = new Timeline();
+        long end = PackScenarios.Start;
+        foreach (var d in Devices)
+        {
+            end = Math.Max(end, PackScenarios.Attack(timeline, d, PackScenarios.Start));
+        }
+
+        var payload = new byte[64];
+        for (int i = 0; i < busyFrames; i++)
+        {
+            timeline.Add(end + i, PacketFactory.Udp(PackScenarios.Cloud, Devices[0].Host, 5353, 5353, payload));
+        }
+
+        var pcap = dir.File("long.pcap");
+        timeline.WritePcap(pcap);
+        return pcap;
+    }
+
+    /// <summary>`replay --persist --json` as a child process whose output the test reads.</summary>
+    private static Process StartReplay(string pcap, string config)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi)!;
     }
 
     private static string WriteConfig(TempDir dir)
