@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the Spin model of the control loop and data-plane handoff (kalki.pml): every LTL property must hold
 # (exhaustive search, weak fairness for the liveness one), and each mutant that removes a mechanism must make
-# the property that mechanism protects fail. Needs Debian's spin and gcc. Prints "model: N passed, M failed".
+# the property that mechanism protects fail. Needs Debian's spin and gcc. Prints "model: N of M checks as expected"; exits non-zero on any other outcome.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/kalki-model-XXXXXX)
@@ -33,5 +33,5 @@ verify handoff fails NOGATE
 verify attested fails SWAP_FIRST
 verify once fails NO_ACTED_SET
 verify eventually fails DROP_WHEN_FULL
-echo "model: $passed passed, $failed failed"
+echo "model: $passed of $((passed + failed)) checks as expected"
 [[ $failed == 0 ]]
