@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps publish bench clean check-sim elements-doc
+.PHONY: help deps build run test test-dotnet test-deps publish bench clean check-sim elements-doc model-check fuzz
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -16,6 +16,8 @@ help:
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md from the element registry"
+	@echo "make fuzz     fuzz every parser for longer (FUZZ_SECONDS per parser, default 120; a fresh seed each run)"
+	@echo "make model-check   check the Spin model of the control loop (also part of make test)"
 
 # Runtime dependencies: libpcap for SharpPcap. Installed only when missing (runs as root on CI).
 deps:
@@ -32,15 +34,27 @@ run: deps shim
 # iproute2 for the network-namespace testbed, Debian's Chromium for the dashboard's browser tests (Playwright drives
 # it; no browser is downloaded).
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium
+	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium spin
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@status=0; \
 	if grep -q '^shim-test:' hypervisor-shims/shim.mk 2>/dev/null; then $(MAKE) --no-print-directory shim-test || status=1; fi; \
+	$(MAKE) --no-print-directory model-check || status=1; \
 	$(MAKE) --no-print-directory test-dotnet || status=1; \
 	exit $$status
+
+# The Spin model (tests/model): five LTL properties hold and four mutants each break theirs (~10 s CPU).
+model-check:
+	@tests/model/check.sh
+
+# The in-process parser fuzzer that make test runs for 4 s per parser, for longer and with a new seed.
+FUZZ_SECONDS ?= 120
+fuzz:
+	$(DOTNET) build tests/KalkiEdge.UnitTests -c $(CONFIG)
+	KALKI_FUZZ_SECONDS=$(FUZZ_SECONDS) KALKI_FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(DOTNET) test tests/KalkiEdge.UnitTests -c $(CONFIG) --no-build \
+	  --filter "FullyQualifiedName~ParserFuzzTests" --logger "console;verbosity=detailed"
 
 test-dotnet:
 	$(DOTNET) build KalkiEdge.sln -c $(CONFIG)

@@ -27,6 +27,12 @@ internal static class ReplayCommand
             return ExitCodes.Usage;
         }
 
+        if (cl.Option("--write") is { } target && PosixFileStatus.SameFile(target, pcap))
+        {
+            Console.Error.WriteLine($"kalki-edge replay: --write {target} is the capture being read (--pcap {pcap}); refusing to overwrite it");
+            return ExitCodes.Usage;
+        }
+
         ReplayPairing? pairing = null;
         if (cl.Option("--pair-window") is { } window && (pairing = ReplayPairing.Parse(window, cl.Option("--network-mac"), out var pairError)) is null)
         {
@@ -67,6 +73,7 @@ internal static class ReplayCommand
 
             var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };
             var result = runner.Run(source);
+            output?.Complete(); // a write error fails the run before its summary claims anything
             if (cl.Flag("--json"))
             {
                 json.Summary(result, appliance.Engine, EdgeAppliance.StateOf);
@@ -81,9 +88,15 @@ internal static class ReplayCommand
                 Console.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed in {result.Elapsed.TotalMilliseconds:F1} ms");
             }
 
+            if (result.Stopped is { } stopped)
+            {
+                Console.Error.WriteLine($"kalki-edge replay: {stopped}; the counts above cover the {result.Frames} frames read before it");
+                return ExitCodes.Invalid;
+            }
+
             return ExitCodes.Ok;
         }
-        catch (FrameSourceException e)
+        catch (Exception e) when (e is FrameSourceException or FrameSinkException)
         {
             Console.Error.WriteLine($"kalki-edge replay: {e.Message}");
             return ExitCodes.Invalid;
