@@ -18,6 +18,7 @@ public static class EveFormat
 {
     public const string AlertType = "alert";
     public const string TransitionType = "kalki_transition";
+    public const string PairingType = "kalki_pairing";
 
     /// <summary>Longest alert text (<c>kalki.info</c>, an IPS rule's message) kept, in characters.</summary>
     public const int MaxInfoChars = 1024;
@@ -54,6 +55,9 @@ public static class EveFormat
                 break;
             case TransitionOccurred t:
                 WriteTransition(t, w);
+                break;
+            case PairingOccurred p:
+                WritePairing(p, w);
                 break;
             default:
                 throw new ArgumentException($"no EVE form for {e.GetType().Name}", nameof(e));
@@ -136,6 +140,35 @@ public static class EveFormat
         w.WriteNumber("react", t.ReactMicros);
         w.WriteNumber("finish", t.FinishMicros);
         w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WritePairing(PairingOccurred e, Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        WriteTimestamp(w, e.TimeMicros);
+        w.WriteString("event_type", PairingType);
+        w.WriteStartObject("kalki");
+        if (e.Device.Length > 0)
+        {
+            WriteDevice(w, e.Device, e.Context);
+        }
+
+        w.WriteString("result", e.Outcome switch { PairingOutcome.Accepted => "accepted", PairingOutcome.Rejected => "rejected", _ => "cancelled" });
+        WriteOptional(w, "mac", e.Mac);
+        if (e.Outcome != PairingOutcome.Cancelled)
+        {
+            w.WriteNumber("confidence", e.Confidence);
+            w.WriteBoolean("needs_review", e.NeedsReview);
+        }
+
+        w.WriteString("detail", Bounded(e.Detail, MaxInfoChars));
+        if (e.Evidence is not null)
+        {
+            w.WriteString("evidence", Bounded(e.Evidence, MaxInfoChars));
+        }
+
         w.WriteEndObject();
         w.WriteEndObject();
     }
