@@ -133,6 +133,8 @@ public sealed class FleetOutbox : IDisposable
     /// <summary>Test hook: caps the database file at this many pages (SQLite then answers "database or disk is full").</summary>
     internal void CapPages(long pages) => Execute($"PRAGMA max_page_count = {pages}", null);
 
+    internal long PageCount() => (long)Scalar("PRAGMA page_count")!;
+
     public void Dispose() => _connection.Dispose();
 
     private object? Scalar(string sql)
