@@ -149,7 +149,7 @@ public sealed class FleetCommands(FleetSettings settings, FleetTopics topics, IF
     private static FleetReply Reply(string op, string? id, string? action, string? error, byte[]? correlation)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             if (id is not null)

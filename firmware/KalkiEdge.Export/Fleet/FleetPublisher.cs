@@ -66,7 +66,7 @@ public sealed partial class FleetPublisher : IEventSink, IDisposable
     private long _nextAttempt;
     private long _nextSummary;
     private long _summaryFrom;
-    private long _devicesPublishedAt = long.MinValue;
+    private long _devicesPublishedAt;
     private bool _devicesDirty = true;
     private bool _healthDue = true;
     private bool _wasConnected;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using KalkiEdge.Appliance.Config;
+using KalkiEdge.ReplayTests.Eve;
 using KalkiEdge.ReplayTests.Scenarios;
 using KalkiEdge.Store;
 using KalkiEdge.TestKit.Mqtt;
@@ -18,25 +19,12 @@ namespace KalkiEdge.ReplayTests.Fleet;
 [NonParallelizable]
 public class FleetRunTests
 {
-    private const string Acl = """
-        user gw-a
-        topic readwrite fleet/gw-a/#
-        user alice
-        topic write fleet/+/commands/alice
-        topic read fleet/#
-        user mallory
-        topic read fleet/#
-        user watcher
-        topic read fleet/#
-
-        """;
-
     [Test]
     public void A_running_appliance_reports_to_its_broker_and_syslog_keeps_events_through_a_broker_outage_and_takes_an_allowed_operators_reset()
     {
         using var dir = new TempDir();
         using var pki = new TestPki(dir.Path);
-        using var broker = new MosquittoBroker(dir.Path, pki, Acl);
+        using var broker = new MosquittoBroker(dir.Path, pki, MosquittoBroker.FleetAcl);
         using var collector = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var syslogPort = ((IPEndPoint)collector.Client.LocalEndPoint!).Port;
         var (cert, key) = pki.Client("gw-a");
@@ -56,7 +44,7 @@ public class FleetRunTests
             Assert.That(watcher.WaitFor(m => m.Any(x => x.Topic == "fleet/gw-a/devices" && x.Payload.Contains(device, StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, appliance.Output + broker.Log);
             Assert.That(watcher.On("fleet/gw-a/status").First().Payload, Does.Contain("\"online\""));
 
-            Reset(config, device, "first");
+            EveOutputTests.Reset(config, device, "first");
             Assert.That(watcher.WaitFor(m => Alerts(m).Any(a => a.Contains("first", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, appliance.Output);
             var datagram = collector.ReceiveAsync();
             Assert.That(datagram.Wait(TimeSpan.FromSeconds(20)), Is.True, "syslog datagram from the running appliance");
@@ -66,8 +54,8 @@ public class FleetRunTests
             // The broker dies mid-run; events meanwhile wait in the store and arrive, in order, once it is back.
             watcher.Dispose();
             broker.Stop();
-            Reset(config, device, "outage-1");
-            Reset(config, device, "outage-2");
+            EveOutputTests.Reset(config, device, "outage-1");
+            EveOutputTests.Reset(config, device, "outage-2");
             WaitFor(() => appliance.Printed("fleet: disconnected from") || appliance.Printed("fleet: cannot reach the broker"), appliance);
             broker.Start();
             watcher = MqttWatcher.Connect(broker, pki, "watcher", "fleet/#");
@@ -121,12 +109,6 @@ public class FleetRunTests
 
     private static List<string> Alerts(IEnumerable<ReceivedMessage> messages) =>
         [.. messages.Where(m => m.Topic == "fleet/gw-a/alerts").Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("kalki").GetProperty("info").GetString()!)];
-
-    private static void Reset(string config, string device, string reason)
-    {
-        var r = KalkiEdgeCli.Run("reset", "--device", device, "--reason", reason, "--config", config);
-        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
-    }
 
     private static void WaitFor(Func<bool> condition, RunningAppliance appliance)
     {

@@ -45,6 +45,26 @@ public sealed class MosquittoBroker : IDisposable
         Start();
     }
 
+    /// <summary>
+    /// The fleet tests' ACL: appliance gw-a owns fleet/gw-a/#; operators alice and bob may each write only their own
+    /// command topic; mallory and watcher only read.
+    /// </summary>
+    public const string FleetAcl = """
+        user gw-a
+        topic readwrite fleet/gw-a/#
+        user alice
+        topic write fleet/+/commands/alice
+        topic read fleet/#
+        user bob
+        topic write fleet/+/commands/bob
+        topic read fleet/#
+        user mallory
+        topic read fleet/#
+        user watcher
+        topic read fleet/#
+
+        """;
+
     public int Port { get; }
 
     public string Endpoint => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";

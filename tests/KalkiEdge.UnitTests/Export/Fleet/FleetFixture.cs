@@ -10,35 +10,18 @@ using Microsoft.Extensions.Logging;
 namespace KalkiEdge.UnitTests.Export.Fleet;
 
 /// <summary>
-/// One fleet test's world: a test CA, a real Mosquitto with the fleet's ACL, a real store file for the outbox, and
-/// publishers made against them. The ACL: appliance gw-a owns fleet/gw-a/#; operators alice and bob may each
-/// write only their own command topic (bob is not on the appliance's allow-list); mallory and watcher only read.
+/// One fleet test's world: a test CA, a real Mosquitto with the fleet's ACL (<see cref="MosquittoBroker.FleetAcl"/>;
+/// bob is not on the appliance's allow-list), a real store file for the outbox, and publishers made against them.
 /// </summary>
 internal sealed class FleetFixture : IDisposable
 {
-    public const string Acl = """
-        user gw-a
-        topic readwrite fleet/gw-a/#
-        user alice
-        topic write fleet/+/commands/alice
-        topic read fleet/#
-        user bob
-        topic write fleet/+/commands/bob
-        topic read fleet/#
-        user mallory
-        topic read fleet/#
-        user watcher
-        topic read fleet/#
-
-        """;
-
     private readonly List<IDisposable> _owned = [];
 
     public FleetFixture()
     {
         Dir = new TempDir("kalki-fleet-");
         Pki = new TestPki(Dir.Path);
-        Broker = new MosquittoBroker(Dir.Path, Pki, Acl);
+        Broker = new MosquittoBroker(Dir.Path, Pki, MosquittoBroker.FleetAcl);
         StorePath = Dir.File("kalki-edge.db");
         KalkiStore.Open(StorePath).Dispose(); // migrated: the outbox table exists
         (CertFile, KeyFile) = Pki.Client("gw-a");

@@ -22,7 +22,7 @@ public class FleetPublisherTests
         {
             FleetFixture.WaitFor(() => publisher.Connected, "connected");
             publisher.Publish(FleetFixture.Alert(7));
-            publisher.Publish(new TransitionOccurred(new TransitionEvent("cam", "Normal", "Suspicious", "scan", "port-scan", "camera-suspicious", false, 1, 2, 3, 4), new DeviceContext("dlink-camera", "Suspicious", "camera-suspicious")));
+            publisher.Publish(new TransitionOccurred(new TransitionEvent("cam", "Normal", "Suspicious", "scan", "port-scan", "camera-suspicious", "ips()", false, 1, 2, 3, 4), new DeviceContext("dlink-camera", "Suspicious", "camera-suspicious")));
             Assert.That(watcher.WaitFor(m => m.Any(x => x.Topic == "fleet/gw-a/transitions") && m.Any(x => x.Topic == "fleet/gw-a/health") && m.Any(x => x.Topic == "fleet/gw-a/telemetry"), TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
             var alert = JsonDocument.Parse(watcher.On("fleet/gw-a/alerts").Single().Payload).RootElement;
             Assert.That(alert.GetProperty("event_type").GetString(), Is.EqualTo("alert"));
