@@ -127,21 +127,18 @@ public sealed class FleetCommands(FleetSettings settings, FleetTopics topics, IF
 
         if (refusal is not null)
         {
-            return Refuse(op, id, refusal, correlation, audited: true);
+            return Refuse(op, id, refusal, correlation);
         }
 
         Accepted++;
         return Reply(op, id, action, null, correlation);
     }
 
-    private FleetReply? Refuse(string? op, string? id, string reason, byte[]? correlation, bool audited = false)
+    private FleetReply? Refuse(string? op, string? id, string reason, byte[]? correlation)
     {
         Refused++;
         LastRefusal = op is null ? reason : $"{op}: {reason}";
-        if (!audited)
-        {
-            operations.Audit(op is null ? "mqtt" : $"operator {op} via mqtt", "fleet-command-refused", reason);
-        }
+        operations.Audit(op is null ? "mqtt" : $"operator {op} via mqtt", "fleet-command-refused", reason);
 
         return op is null ? null : Reply(op, id, null, reason, correlation);
     }
