@@ -32,9 +32,9 @@ run: deps shim
 
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
 # iproute2 for the network-namespace testbed, Debian's Chromium for the dashboard's browser tests (Playwright drives
-# it; no browser is downloaded).
+# it; no browser is downloaded), Mosquitto for the fleet tests (each test starts its own broker on loopback).
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium spin
+	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium spin mosquitto
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps

@@ -90,7 +90,7 @@ public sealed class PanelRuntime : IDisposable
                 _log($"panel: pairing window open, {_pairing.Window.RemainingSeconds(now)} s left");
                 break;
             case ButtonGesture.CancelPairing when _pairing is not null:
-                _pairing.Window.Close(now);
+                _pairing.Cancel(now);
                 _log("panel: pairing cancelled");
                 break;
             case ButtonGesture.FactoryResetArmed:

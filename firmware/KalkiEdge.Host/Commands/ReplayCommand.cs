@@ -67,8 +67,15 @@ internal static class ReplayCommand
             {
                 var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()).Pairing; // errors: reported by check and load
                 var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings);
-                // With --eve every stdout line is an EVE event: pairing results go to stderr as text.
-                paired.Paired += cl.Flag("--json") ? json.OnPaired : cl.Flag("--eve") ? new ConsoleObserver(Console.Error).OnPaired : console.OnPaired;
+                // With --eve, pairing results are EVE events (kalki_pairing) like the rest of stdout.
+                if (cl.Flag("--eve"))
+                {
+                    paired.Paired += result => eve.OnPaired(result, appliance.Clock.NowMicros);
+                }
+                else
+                {
+                    paired.Paired += cl.Flag("--json") ? json.OnPaired : console.OnPaired;
+                }
             }
 
             var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };

@@ -95,6 +95,7 @@ internal static class RunCommand
         }
 
         using var panel = PanelWiring.Start(appliance, PanelStatusOf(appliance, assurance, management), mode == "simulation", Console.Out, shutdown.Request);
+        export?.Attach(appliance.Pairing, appliance);
 
         try
         {

@@ -68,7 +68,7 @@ internal static class PairingEndpoints
         }
         else
         {
-            pairing.Window.Close(now);
+            pairing.Cancel(now);
         }
 
         Audit(m, context, open ? "pairing-open" : "pairing-close", open ? $"window open for {pairing.Window.RemainingSeconds(now)} s" : "window closed");

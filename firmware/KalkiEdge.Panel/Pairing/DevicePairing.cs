@@ -36,10 +36,23 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
     /// <summary>Every admission attempt, after the registry answered (on the thread that called <see cref="Settle"/>).</summary>
     public event Action<AdmissionResult>? Paired;
 
+    /// <summary>The operator cancelled an open window (its time); candidates already seen are still settled.</summary>
+    public event Action<long>? Cancelled;
+
     public int Candidates => Volatile.Read(ref _candidateCount);
 
     /// <summary>A new candidate (on the capture thread that saw it, at most the window's budget per window: keep handlers short).</summary>
     public event Action<ulong>? CandidateSeen;
+    /// <summary>Closes the window now (the panel's long hold, a fleet command); reports it when one was open.</summary>
+    public void Cancel(long nowMicros)
+    {
+        var wasOpen = Window.IsOpen(nowMicros);
+        Window.Close(nowMicros);
+        if (wasOpen)
+        {
+            Cancelled?.Invoke(nowMicros);
+        }
+    }
 
     public bool Observe(Frame frame, bool firstSeen)
     {
