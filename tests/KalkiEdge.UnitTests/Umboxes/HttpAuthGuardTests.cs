@@ -184,6 +184,33 @@ public class HttpAuthGuardTests
         Assert.That(h.Sink.Alerts.Select(a => a.Type), Is.EqualTo(new[] { AlertTypes.MaxLoginAttempts, AlertTypes.DefaultLogin }));
     }
 
+    [Test]
+    public void Digest_recomputation_and_answer_tracking_allocate_nothing_per_request()
+    {
+        var h = new ChainHarness("http-auth-guard(defaults: [\"admin:admin\", \"admin:\", \"admin:1234\"], max-logins: 1000, window: 1s)");
+        var guess = new HttpDigestClient("admin", "not-default", "cam", "n-1", "SHA-256");
+        var request = Http(Attacker, 80, Request("GET", "/", guess.Header("GET", "/", 1, "c") + "\r\n"));
+        var answer = Frames.Tcp(Frames.DeviceIp, 80, Attacker, 40000, TcpFlagsBuilder.PshAck, "HTTP/1.1 401 Unauthorized\r\n\r\n", Frames.DeviceMac, Frames.GatewayMac);
+        for (int i = 0; i < 10; i++)
+        {
+            h.NowMicros += Second;
+            h.Run(request);
+            h.Run(answer, Direction.FromDevice);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+        {
+            h.NowMicros += Second;
+            h.Run(request);
+            h.Run(answer, Direction.FromDevice);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(h.Sink.Alerts, Is.Empty);
+        Assert.That(Element<HttpAuthGuard>(h).FailedLogins, Is.EqualTo(210));
+    }
+
     [TestCase("HTTP/1.1 401 Unauthorized\r\n\r\n", 1)]
     [TestCase("HTTP/1.0 401 \r\n\r\n", 1)]
     [TestCase("HTTP/1.1 4O1 Unauthorized\r\n\r\n", 0)]

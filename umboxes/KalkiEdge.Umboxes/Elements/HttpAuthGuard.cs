@@ -19,9 +19,10 @@ public sealed record HttpAuthGuardConfig(PortSet? Ports, int MaxLogins, long Win
 /// <para>
 /// Every login attempt counts toward <c>max-logins</c> per source within <c>window</c> (sliding, frame time),
 /// across keep-alive requests and connections: a credentialed request is an attempt unless it carries the
-/// credentials the device last accepted (answered 2xx/3xx) from that source — a browser resending accepted Basic
+/// credentials the device last accepted (answered 2xx/3xx on the same connection) from that source — a browser resending accepted Basic
 /// credentials, or a Digest client reusing the nonce it logged in with, is not guessing. A 401 answer to a
-/// credentialed request not counted yet counts then: every failed login is evidence, whatever it carried.
+/// credentialed request not counted yet counts then: every failed login is evidence, whatever it carried
+/// (a Digest challenge with <c>stale=true</c> is no failure: the nonce expired, the password was right).
 /// More than <c>max-logins</c> raise <c>max-login-attempts</c>.
 /// </para>
 /// <para>
@@ -178,7 +179,7 @@ public sealed class HttpAuthGuard : Element
         var login = pending;
         _pending.Remove(flow);
         var source = flow.RemoteIp;
-        if (status == 401)
+        if (status == 401 && !HttpStatus.IsStaleChallenge(frame.Payload))
         {
             FailedLogins++;
             if (!login.Counted)
