@@ -47,6 +47,8 @@ public class ProbeCorpusTests
     {
         var r = Replay((corpus, _, at) => corpus.SynFlood(Scanners[0], 80, 2000, at));
         AssertEveryDeviceSuspiciousOn(r, "flood");
+        var camera = PackScenarios.Device("dlink-camera", Array.IndexOf(PackScenarios.Types, "dlink-camera")).Host.Name;
+        Assert.That(CorpusReplay.Transitions(r, camera), Is.EqualTo(new[] { "Normal->Suspicious", "Suspicious->Attack" }), "a flood that goes on past the strict chain quarantines the camera");
     }
 
     [Test]
