@@ -56,7 +56,7 @@ publish:
 elements-doc:
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
 
-bench: deps
+bench: deps shim
 	$(DOTNET) run --project tests/bench/KalkiEdge.Bench -c Release -- $(ARGS)
 
 clean:

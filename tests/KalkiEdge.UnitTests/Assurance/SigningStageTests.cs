@@ -246,17 +246,4 @@ public sealed class SigningStageTests : AssuranceFixture
             Assert.That(counting.Frames, Is.EqualTo(5_200));
         });
     }
-
-    private sealed class RecordingSink : IFrameSink
-    {
-        public List<byte[]> Sent { get; } = [];
-
-        public string Name => "recording";
-
-        public void Send(Frame frame) => Sent.Add(frame.Data.ToArray());
-
-        public void Dispose()
-        {
-        }
-    }
 }
