@@ -36,7 +36,9 @@ public static class BatchLayout
     /// <summary>False when <paramref name="batch"/> is not a well-formed batch (wrong domain, size, or no tags).</summary>
     public static bool TryRead(ReadOnlySpan<byte> batch, out ReadOnlySpan<byte> session, out long firstSequence, out int tags)
     {
-        (session, firstSequence, tags) = (default, 0, 0);
+        session = default;
+        firstSequence = 0;
+        tags = 0;
         if (batch.Length < HeaderSize + EpochKey.TagSize || batch.Length > HypervisorShim.MaxHmacInput
             || (batch.Length - HeaderSize) % EpochKey.TagSize != 0 || !batch.StartsWith(Domain))
         {

@@ -34,9 +34,6 @@ internal sealed class EpochSigner : IDisposable
         _keys = new EpochKeys(hypervisor, measurements, _session, counters);
     }
 
-    /// <summary>Tags not yet under a signed root.</summary>
-    public int Unsealed => _tags;
-
     /// <summary>Tags <paramref name="frame"/> for <paramref name="device"/>'s chain in force and checks it may leave.</summary>
     public SignatureProblem TagAndCheck(Frame frame, DeviceSlot? device, out long taggedEpoch)
     {

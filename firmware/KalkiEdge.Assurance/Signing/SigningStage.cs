@@ -79,7 +79,8 @@ public sealed class SigningStage : IDisposable
     /// A frame left <paramref name="device"/>'s chain (forwarded, or a reply the chain built). Copies it, tags it
     /// and, when the batch is full (per-frame: at once) or the oldest pending frame is older than
     /// <see cref="SigningOptions.MaxHoldMicros"/> in capture time, verifies the batch and releases it.
-    /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged.
+    /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged. Epoch mode
+    /// copies and holds nothing: the frame is tagged in place and released or dropped before this returns.
     /// </summary>
     public void Submit(Frame frame, DeviceSlot? device) => Submit(frame, device, _egress);
 

@@ -34,6 +34,9 @@ public sealed class EpochSigningTests : AssuranceFixture
         _camera.Swap(Compile("firewall(default: allow)").Instantiate());
     }
 
+    [TearDown]
+    public void DisposeSink() => _egress.Dispose();
+
     private SigningStage Stage() => new(Shim, new SigningOptions { Mode = SigningMode.Epoch }, _egress, _alerts, _measurements, _log);
 
     private static byte[] Packet(int i) =>
