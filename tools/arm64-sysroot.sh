@@ -28,24 +28,21 @@ fi
 rm -rf "$SYSROOT"
 mkdir -p "$SYSROOT"
 
+complete() { [ -e "$SYSROOT/$LOADER" ] && ls "$SYSROOT"/usr/lib/aarch64-linux-gnu/libpcap.so.0.8 "$SYSROOT"/lib/aarch64-linux-gnu/libpcap.so.0.8 2>/dev/null | grep -q .; }
+
 ROOTFS=$(ls -t "$ROOT"/image-build/cache/rootfs-*.tar 2>/dev/null | head -n 1 || true)
 if [ -n "$ROOTFS" ]; then
     log "extracting the libraries of the image's cached root file system $ROOTFS"
-    tar -xf "$ROOTFS" -C "$SYSROOT" --wildcards './lib/*' './usr/lib/aarch64-linux-gnu/*' './etc/ssl/*' 2>/dev/null ||
-        tar -xf "$ROOTFS" -C "$SYSROOT" --wildcards 'lib/*' 'usr/lib/aarch64-linux-gnu/*'
-else
+    # mmdebstrap's tar: ./lib is the merged-/usr link to usr/lib. A missing member is not an error here: the
+    # check below decides, and falls back to the .debs.
+    tar -xf "$ROOTFS" -C "$SYSROOT" --wildcards './lib' './usr/lib/ld-linux-aarch64.so.1' './usr/lib/aarch64-linux-gnu/*' 2>/dev/null || true
+    complete || { log "no loader or libpcap in $ROOTFS: using .debs instead"; rm -rf "$SYSROOT"; mkdir -p "$SYSROOT"; ROOTFS=""; }
+fi
+if [ -z "$ROOTFS" ]; then
     command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 ||
         { log "needs apt-get and dpkg-deb (a Debian machine) or a cached image root file system"; exit 1; }
     STATE="${ARM64_APT_DIR:-/var/tmp/kalkiedge-arm64-apt}"
-    MACHINE_SOURCES=/etc/apt/sources.list.d/debian.sources
-    MIRROR=""
-    if [ -r "$MACHINE_SOURCES" ]; then
-        MIRROR=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$MACHINE_SOURCES")
-    fi
-    if [ -z "$MIRROR" ] && [ -r /etc/apt/sources.list ]; then
-        MIRROR=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-    fi
-    MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+    MIRROR=$("$ROOT/tools/debian-mirror.sh")
     mkdir -p "$STATE/lists/partial" "$STATE/cache/archives/partial" "$STATE/debs"
     : > "$STATE/status"
     LIST="$STATE/arm64.list"

@@ -37,46 +37,20 @@ public sealed partial class Arm64BuildTests
         (_firmware, _sysroot) = (firmware!, sysroot!);
     }
 
-    [Test]
-    public void Every_packs_attack_replays_to_the_same_json_lines_on_arm64()
+    [TestCase("attack", "--json")]
+    [TestCase("benign", "--json")]
+    [TestCase("attack", "--eve")]
+    public void Every_packs_scenario_replays_to_the_same_output_on_arm64(string scenario, string format)
     {
         using var dir = new TempDir();
         var devices = PackScenarios.Types.Select((t, i) => PackScenarios.Device(t, i)).ToList();
         var timeline = new Timeline();
         foreach (var d in devices)
         {
-            PackScenarios.Attack(timeline, d, PackScenarios.Start);
+            _ = scenario == "attack" ? PackScenarios.Attack(timeline, d, PackScenarios.Start) : PackScenarios.Benign(timeline, d, PackScenarios.Start);
         }
 
-        AssertSameOnBoth(dir, timeline, devices, "--json");
-    }
-
-    [Test]
-    public void Benign_traffic_replays_to_the_same_json_lines_on_arm64()
-    {
-        using var dir = new TempDir();
-        var devices = PackScenarios.Types.Select((t, i) => PackScenarios.Device(t, i)).ToList();
-        var timeline = new Timeline();
-        foreach (var d in devices)
-        {
-            PackScenarios.Benign(timeline, d, PackScenarios.Start);
-        }
-
-        AssertSameOnBoth(dir, timeline, devices, "--json");
-    }
-
-    [Test]
-    public void The_attacks_give_the_same_eve_lines_on_arm64()
-    {
-        using var dir = new TempDir();
-        var devices = PackScenarios.Types.Select((t, i) => PackScenarios.Device(t, i)).ToList();
-        var timeline = new Timeline();
-        foreach (var d in devices)
-        {
-            PackScenarios.Attack(timeline, d, PackScenarios.Start);
-        }
-
-        AssertSameOnBoth(dir, timeline, devices, "--eve");
+        AssertSameOnBoth(dir, timeline, devices, format);
     }
 
     private void AssertSameOnBoth(TempDir dir, Timeline timeline, List<ScenarioDevice> devices, string format)
