@@ -29,10 +29,10 @@ run: deps shim
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- run $(ARGS)
 
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
-# iproute2 for the network-namespace testbed, Debian's Chromium for the dashboard's browser tests (Playwright drives
+# iproute2 for the network-namespace testbed, udhcpc (a real DHCP client for devices that join the testbed), Debian's Chromium for the dashboard's browser tests (Playwright drives
 # it; no browser is downloaded).
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium
+	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps

@@ -13,7 +13,11 @@ public enum ButtonPull
 }
 
 /// <summary>The push-button: GPIO chip and line (BCM numbering on a Raspberry Pi), pull, active level, debounce.</summary>
-public sealed record ButtonSettings(int Chip, int Pin, ButtonPull Pull, bool ActiveLow, TimeSpan Debounce);
+public sealed record ButtonSettings(int Chip, int Pin, ButtonPull Pull, bool ActiveLow, TimeSpan Debounce)
+{
+    /// <summary>A named pipe that drives the line instead of the chip (testbeds without the hardware); null on a real board.</summary>
+    public string? Fifo { get; init; }
+}
 
 /// <summary>The character LCD on a PCF8574 I2C backpack: bus, 7-bit address, geometry, page rotation.</summary>
 public sealed record DisplaySettings(int Bus, int Address, int Columns, int Rows, TimeSpan Rotate);
@@ -28,7 +32,7 @@ public sealed record PairingSettings(TimeSpan Window, int MaxCandidates, int Con
 /// Site config <c>panel:</c>. Every part is optional: no <c>button</c>, no button; no <c>display</c>, no LCD.
 /// <code>
 /// panel:
-///   button:  {chip: 0, pin: 17, pull: up, active: low, debounce: 30ms}
+///   button:  {chip: 0, pin: 17, pull: up, active: low, debounce: 30ms}   # fifo: /run/kalki-edge/button drives the line from a named pipe
 ///   display: {bus: 1, address: 0x27, size: 16x2, rotate: 4s}
 ///   pairing: {window: 120s, max-candidates: 8, confidence: 60, observe: 20s}
 /// </code>
@@ -98,8 +102,14 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
             a.Error(a.Node("debounce")!.At, $"'debounce' of {Duration.Format(debounce)} would swallow presses (at most 1s)");
         }
 
+        var fifo = a.Path("fifo", null);
+        if (fifo is not null && !Path.IsPathFullyQualified(fifo))
+        {
+            a.Error(a.Node("fifo")!.At, $"'fifo' must be an absolute path to a named pipe, got '{fifo}'");
+        }
+
         a.RejectUnknown();
-        return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000)));
+        return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000))) { Fifo = fifo };
     }
 
     private static DisplaySettings? ReadDisplay(ElementArgs panel, ArgNode node)

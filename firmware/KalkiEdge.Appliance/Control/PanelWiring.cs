@@ -47,6 +47,10 @@ public sealed class PanelWiring : IDisposable
             wiring._owned.Add(display);
         }
 
+        // Every pairing result is said on the console (the journal on a board), whatever else listens to it.
+        var said = new Output.ConsoleObserver(log).OnPaired;
+        pairing.Paired += said;
+        wiring._owned.Add(new Unsubscribe(() => pairing.Paired -= said));
         var runtime = new PanelRuntime(screen, gestures, pairing, status.Snapshot, new SiteDataReset(appliance.Config.DataDir, restart), TimeProvider.System, log.WriteLine, settlePairing: !simulation);
         wiring.Runtime = runtime;
         if (!simulation && settings.Button is { } b && OpenButton(b, gestures, log) is { } button)
@@ -98,6 +102,11 @@ public sealed class PanelWiring : IDisposable
 
     private static PanelButton? OpenButton(ButtonSettings settings, ButtonGestures gestures, TextWriter log)
     {
+        if (settings.Fifo is { } fifo)
+        {
+            return OpenFifoButton(fifo, settings, gestures, log);
+        }
+
         var node = $"/dev/gpiochip{settings.Chip}";
         if (!File.Exists(node))
         {
@@ -119,6 +128,24 @@ public sealed class PanelWiring : IDisposable
         }
     }
 
+    private static PanelButton? OpenFifoButton(string fifo, ButtonSettings settings, ButtonGestures gestures, TextWriter log)
+    {
+        GpioController? gpio = null;
+        try
+        {
+            gpio = new GpioController(FifoGpioDriver.Open(fifo));
+            var button = new PanelButton(gpio, settings, gestures, TimeProvider.System);
+            log.WriteLine($"panel: the button's line is driven by the named pipe {fifo}");
+            return button;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            gpio?.Dispose();
+            log.WriteLine($"panel: button pipe cannot be used ({e.Message}): running without the button");
+            return null;
+        }
+    }
+
     private static void Keyboard(PanelRuntime runtime, CancellationToken token)
     {
         while (!token.IsCancellationRequested)
@@ -130,5 +157,10 @@ public sealed class PanelWiring : IDisposable
                 case 'c': runtime.Apply(ButtonGesture.CancelPairing); break;
             }
         }
+    }
+
+    private sealed class Unsubscribe(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 }
