@@ -1,6 +1,7 @@
 using System.Globalization;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Panel.Mud;
 
 namespace KalkiEdge.Panel;
 
@@ -35,10 +36,14 @@ public sealed record PairingSettings(TimeSpan Window, int MaxCandidates, int Con
 ///   button:  {chip: 0, pin: 17, pull: up, active: low, debounce: 30ms}   # fifo: /run/kalki-edge/button drives the line from a named pipe
 ///   display: {bus: 1, address: 0x27, size: 16x2, rotate: 4s}
 ///   pairing: {window: 120s, max-candidates: 8, confidence: 60, observe: 20s}
+///   mud:     {dir: /etc/kalki-edge/mud, fetch: false, signers: /etc/kalki-edge/mud-signers.pem, tls-roots: FILE, timeout: 5s}
 /// </code>
 /// </summary>
 public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Display, PairingSettings Pairing)
 {
+    /// <summary>Where MUD files come from; <see cref="MudSettings.Off"/> without a <c>mud:</c> part.</summary>
+    public MudSettings Mud { get; init; } = MudSettings.Off;
+
     public const string Section = "panel";
 
     /// <summary>BCM lines on the 40-pin header; 0 and 1 are the HAT EEPROM's and not for buttons.</summary>
@@ -59,8 +64,9 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
         var display = args.Node("display") is { } d ? ReadDisplay(args, d) : null;
         var button = args.Node("button") is { } b ? ReadButton(args, b, display) : null;
         var pairing = args.Node("pairing") is { } p ? ReadPairing(args, p) : PairingSettings.Default;
+        var mud = args.Node("mud") is { } m ? ReadMud(args, m) : MudSettings.Off;
         args.RejectUnknown();
-        return new PanelSettings(button, display, pairing);
+        return new PanelSettings(button, display, pairing) { Mud = mud };
     }
 
     private static ButtonSettings? ReadButton(ElementArgs panel, ArgNode node, DisplaySettings? display)
@@ -102,11 +108,7 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
             a.Error(a.Node("debounce")!.At, $"'debounce' of {Duration.Format(debounce)} would swallow presses (at most 1s)");
         }
 
-        var fifo = a.Path("fifo", null);
-        if (fifo is not null && !Path.IsPathFullyQualified(fifo))
-        {
-            a.Error(a.Node("fifo")!.At, $"'fifo' must be an absolute path to a named pipe, got '{fifo}'");
-        }
+        var fifo = AbsolutePath(a, "fifo");
 
         a.RejectUnknown();
         return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000))) { Fifo = fifo };
@@ -152,6 +154,44 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
         var observe = a.DurationMicros("observe", (long)d.Observe.TotalMicroseconds, 1_000_000);
         a.RejectUnknown();
         return new PairingSettings(TimeSpan.FromMicroseconds(window), max, confidence, TimeSpan.FromMicroseconds(observe));
+    }
+
+    private static MudSettings ReadMud(ElementArgs panel, ArgNode node)
+    {
+        if (panel.Map(node, "mud") is not { } a)
+        {
+            return MudSettings.Off;
+        }
+
+        var dir = AbsolutePath(a, "dir");
+        var fetch = a.Bool("fetch", false);
+        var signers = AbsolutePath(a, "signers");
+        var roots = AbsolutePath(a, "tls-roots");
+        var timeout = a.DurationMicros("timeout", 5_000_000, 100_000);
+        if (timeout > 60_000_000)
+        {
+            a.Error(a.Node("timeout")!.At, "'timeout' is at most 60s: pairing waits for the fetch");
+        }
+
+        if (fetch && signers is null)
+        {
+            a.Error(node.At, "'fetch: true' needs 'signers': fetched MUD files are used only when their signature verifies");
+        }
+
+        a.RejectUnknown();
+        return new MudSettings(dir, fetch, signers, roots, TimeSpan.FromMicroseconds(Math.Min(timeout, 60_000_000)));
+    }
+
+    private static string? AbsolutePath(ElementArgs a, string key)
+    {
+        var path = a.Path(key, null);
+        if (path is not null && !Path.IsPathFullyQualified(path))
+        {
+            a.Error(a.Node(key)!.At, $"'{key}' must be an absolute path, got '{path}'");
+            return null;
+        }
+
+        return path;
     }
 
     private static bool TryParseAddress(string text, out int address) =>

@@ -38,7 +38,8 @@ public sealed class PanelWiring : IDisposable
 
         var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()); // errors stopped the start already
         var wiring = new PanelWiring();
-        var pairing = appliance.Pairing ?? appliance.EnablePairing(settings.Pairing);
+        var mud = settings.Mud.Folder is null && !settings.Mud.Fetch ? null : new Panel.Mud.MudSource(settings.Mud);
+        var pairing = appliance.Pairing ?? appliance.EnablePairing(settings.Pairing, mud, log.WriteLine);
         var gestures = new ButtonGestures(TimeProvider.System);
         ICharacterDisplay? display = simulation ? new ConsoleDisplay(Console.Out, 16, 2) : settings.Display is { } d ? OpenDisplay(d, log) : null;
         var screen = display is null ? null : new PanelScreen(display, settings.Display?.Rotate ?? TimeSpan.FromSeconds(4), TimeProvider.System, log.WriteLine);

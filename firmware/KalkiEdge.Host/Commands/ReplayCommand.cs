@@ -59,8 +59,10 @@ internal static class ReplayCommand
 
             if (pairing is not null)
             {
-                var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()).Pairing; // errors: reported by check and load
-                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings);
+                var panel = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()); // errors: reported by check and load
+                var settings = panel.Pairing;
+                var mud = panel.Mud.Folder is null && !panel.Mud.Fetch ? null : new KalkiEdge.Panel.Mud.MudSource(panel.Mud);
+                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings, mud, Console.Error.WriteLine);
                 // With --eve every stdout line is an EVE event: pairing results go to stderr as text.
                 paired.Paired += cl.Flag("--json") ? json.OnPaired : cl.Flag("--eve") ? new ConsoleObserver(Console.Error).OnPaired : console.OnPaired;
             }

@@ -13,6 +13,7 @@ public static class BenchSuites
         new ChainFootprintSuite(),
         new SigningSuite(),
         new EveSuite(),
+        new PanelSuite(),
         new LiveBridgeSuite(),
     ];
 }
