@@ -90,7 +90,7 @@ public sealed class PanelSuite : IBenchSuite
                     pairing.Window.OpenOrExtend(now + 1); // a new window: a new candidate budget
                 }
 
-                var mac = 0x00_17_88_00_00_00UL | (ulong)(i + 1);
+                var mac = 0x00_17_88_00_00_00UL + (uint)(i + 1);
                 var hue = new Host($"hue{i}", Mac.Format(mac), "0.0.0.0");
                 var discover = PacketFactory.Udp(hue, new Host("b", "ff:ff:ff:ff:ff:ff", "255.255.255.255"), 68, 67, PairingTraffic.Dhcp(PairingTraffic.Hue, hue with { Ip = "192.0.2.10" }, 1));
                 frame.Load(discover, now + 2, Direction.FromDevice);
