@@ -31,11 +31,12 @@ run: deps shim
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- run $(ARGS)
 
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
-# iproute2 for the network-namespace testbed, Debian's Chromium for the dashboard's browser tests (Playwright drives
-# it; no browser is downloaded), Mosquitto for the fleet tests (each test starts its own broker on loopback),
-# qemu-user-static to run the shipped arm64 build.
+# iproute2 for the network-namespace testbed, udhcpc (a real DHCP client for devices that join the testbed), Debian's
+# Chromium for the dashboard's browser tests (Playwright drives it; no browser is downloaded), Mosquitto for the fleet
+# tests (each test starts its own broker on loopback), spin for the design model, qemu-user-static to run the shipped
+# arm64 build.
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium spin mosquitto qemu-user-static
+	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps

@@ -9,6 +9,7 @@ using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Panel;
 using KalkiEdge.Panel.Fingerprinting;
+using KalkiEdge.Panel.Mud;
 using KalkiEdge.Panel.Pairing;
 using KalkiEdge.Store;
 using KalkiEdge.Umboxes;
@@ -98,11 +99,19 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// Turns pairing on: unknown MACs first seen on the device side while a window is open become candidates,
     /// fingerprinted against the families whose packs are loaded; below the confidence threshold, generic-iot.
     /// </summary>
-    public DevicePairing EnablePairing(PairingSettings settings)
+    /// <param name="mud">Where announced MUD files come from; null: MUD URLs are only recorded as evidence.</param>
+    /// <param name="log">Where MUD results and refusals are said (with <paramref name="mud"/>).</param>
+    public DevicePairing EnablePairing(PairingSettings settings, MudSource? mud = null, Action<string>? log = null)
     {
         var families = FamilySignature.Shipped.Where(f => Control.HasType(f.Pack)).ToList();
         var fingerprinter = new Fingerprinter(families, OuiTable.Shipped, GenericPack, settings.ConfidenceThreshold);
-        Pairing = new DevicePairing(settings, fingerprinter, new RegistryAdmission(Registry), Alerts);
+        IDeviceAdmission admission = new RegistryAdmission(Registry);
+        if (mud is not null)
+        {
+            admission = new MudAdmission(admission, mud, this, log ?? (_ => { }));
+        }
+
+        Pairing = new DevicePairing(settings, fingerprinter, admission, Alerts);
         Engine.UnknownSources = Pairing;
         return Pairing;
     }

@@ -16,6 +16,8 @@ namespace KalkiEdge.Panel.Pairing;
 public sealed class DevicePairing(PairingSettings settings, Fingerprinter fingerprinter, IDeviceAdmission admission, IAlertSink alerts) : IUnknownSourceObserver
 {
     private readonly ConcurrentDictionary<ulong, Candidate> _candidates = new();
+    private readonly object _newsGate = new(); // Monitor.Wait/Pulse need an object, not a Lock
+    private bool _news;
     private readonly Lock _gate = new();
     private readonly long _observeMicros = (long)settings.Observe.TotalMicroseconds;
     private int _candidateCount;
@@ -60,6 +62,7 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
         if (Volatile.Read(ref _candidateCount) > 0 && _candidates.TryGetValue(frame.SrcMac, out var known))
         {
             known.Read(frame);
+            Announce();
             return true;
         }
 
@@ -69,7 +72,26 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
         }
 
         candidate.Read(frame);
+        Announce();
         return true;
+    }
+
+    /// <summary>
+    /// Waits until a candidate has said something new since the last <see cref="Settle"/>, or until
+    /// <paramref name="timeout"/>: the live settler wakes on evidence instead of polling, so a device whose first
+    /// frame names its family is admitted within the time the registry takes.
+    /// </summary>
+    public bool WaitForEvidence(TimeSpan timeout)
+    {
+        lock (_newsGate)
+        {
+            if (!_news)
+            {
+                Monitor.Wait(_newsGate, timeout);
+            }
+
+            return _news;
+        }
     }
 
     /// <summary>Admits the candidates that are decided by <paramref name="nowMicros"/>; cheap when there are none.</summary>
@@ -80,6 +102,7 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
             return;
         }
 
+        Volatile.Write(ref _news, false); // evidence arriving from here on wakes the next settle
         var windowOpen = Window.IsOpen(nowMicros);
         foreach (var (mac, candidate) in _candidates)
         {
@@ -128,6 +151,20 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
         Last = result;
         Paired?.Invoke(result);
         return result;
+    }
+
+    private void Announce()
+    {
+        if (Volatile.Read(ref _news))
+        {
+            return; // the settler has yet to look: no need to wake it twice
+        }
+
+        lock (_newsGate)
+        {
+            _news = true;
+            Monitor.PulseAll(_newsGate);
+        }
     }
 
     private Candidate? TakeBudget(Frame frame)

@@ -22,6 +22,7 @@ public class ProbeCorpusTests
     private static readonly SimHost Ntp = new("ntp", "02:00:00:00:00:fe", "198.51.100.123");
     private static readonly SimHost Cloud = new("cloud", "02:00:00:00:00:fe", "198.51.100.20");
     private static readonly SimHost User = new("user", "02:00:00:00:00:fe", "198.51.100.30");
+    private static readonly SimHost DhcpServer = new("dhcp", "02:00:00:00:00:fe", "192.0.2.1");
 
     /// <summary>Fast scans: 100 ports at -T4; slow ones: 12 ports at -T1 (15 s apart, about 3 minutes).</summary>
     [Test]
@@ -83,6 +84,16 @@ public class ProbeCorpusTests
         });
         Assert.That(r.OfKind("alert"), Is.Empty, r.Stdout);
         Assert.That(r.OfKind("transition"), Is.Empty, r.Stdout);
+    }
+
+    /// <summary>A board booting (DHCP, ARP, IGMP, mDNS) and renewing its lease for an hour is no compromise.</summary>
+    [Test]
+    public void A_boards_boot_and_an_hour_of_lease_renewals_and_mdns_raise_no_alert_and_no_transition()
+    {
+        var r = Replay((corpus, d, at) => corpus.Boot(DhcpServer, d.Host.Name, 60, 30, at));
+        Assert.That(r.OfKind("alert").Select(a => $"{a.GetProperty("device").GetString()}: {a.GetProperty("type").GetString()}"), Is.Empty, r.Stdout);
+        Assert.That(r.OfKind("transition"), Is.Empty, r.Stdout);
+        Assert.That(r.OfKind("summary").Single().GetRawText(), Does.Contain("forwarded"), r.Stdout);
     }
 
     [Test]

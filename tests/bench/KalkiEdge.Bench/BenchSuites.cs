@@ -14,6 +14,7 @@ public static class BenchSuites
         new SigningSuite(),
         new EveSuite(),
         new DashboardSuite(),
+        new PanelSuite(),
         new LiveBridgeSuite(),
     ];
 }

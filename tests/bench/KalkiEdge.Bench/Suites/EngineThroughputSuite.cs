@@ -52,17 +52,23 @@ public sealed class EngineThroughputSuite : IBenchSuite
 
     public static EdgeAppliance Build(TrafficMix mix, string chain, IApplianceObserver? observer = null, string? type = null)
     {
+        var config = Config(mix, chain, type);
+        var diagnostics = new DiagnosticBag();
+        return EdgeAppliance.Build(config, diagnostics, observer ?? new NullObserver())
+            ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
+    }
+
+    /// <summary>The site: every device of the mix under <paramref name="chain"/> (or pack <paramref name="type"/>).</summary>
+    public static SiteConfig Config(TrafficMix mix, string chain, string? type = null)
+    {
         var umboxes = Path.Combine(RepoPaths.Root, "umboxes");
-        var config = new SiteConfig
+        return new SiteConfig
         {
             File = "bench",
             UmboxesDir = umboxes,
             NetworkBroadcastChain = "block-all",
             Devices = [.. mix.Devices.Select(d => new DeviceConfig(d.Name, ParseMac(d.Mac), [Ip.TryParse(d.Ip, out var ip) ? ip : 0], SourceSpan.None("bench")) { Chain = type is null ? chain : null, Type = type })],
         };
-        var diagnostics = new DiagnosticBag();
-        return EdgeAppliance.Build(config, diagnostics, observer ?? new NullObserver())
-            ?? throw new InvalidOperationException("bench configuration invalid:\n" + diagnostics);
     }
 
     private static void CompareWithSuricata(SuiteReport report)
