@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps publish bench clean check-sim elements-doc
+.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish bench clean check-sim elements-doc model-check fuzz
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -16,6 +16,8 @@ help:
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
+	@echo "make fuzz     fuzz every parser for longer (FUZZ_SECONDS per parser, default 120; a fresh seed each run)"
+	@echo "make model-check   check the Spin model of the control loop (also part of make test)"
 
 # Runtime dependencies: libpcap for SharpPcap. Installed only when missing (runs as root on CI).
 deps:
@@ -29,18 +31,43 @@ run: deps shim
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- run $(ARGS)
 
 # Everything the tests need beyond the runtime: Suricata (peer for the IPS), C toolchain for the shim,
-# iproute2 for the network-namespace testbed, Debian's Chromium for the dashboard's browser tests (Playwright drives
-# it; no browser is downloaded).
+# iproute2 for the network-namespace testbed, udhcpc (a real DHCP client for devices that join the testbed), Debian's
+# Chromium for the dashboard's browser tests (Playwright drives it; no browser is downloaded), Mosquitto for the fleet
+# tests (each test starts its own broker on loopback), spin for the design model, qemu-user-static to run the shipped
+# arm64 build.
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 cmake gcc make python3 jq chromium
+	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@status=0; \
 	if grep -q '^shim-test:' hypervisor-shims/shim.mk 2>/dev/null; then $(MAKE) --no-print-directory shim-test || status=1; fi; \
-	$(MAKE) --no-print-directory test-dotnet || status=1; \
+	$(MAKE) --no-print-directory model-check || status=1; \
+	$(MAKE) --no-print-directory test-arm64-prep || status=1; \
+	KALKI_ARM64_FIRMWARE=$(abspath $(ARM64_FIRMWARE)) KALKI_ARM64_SYSROOT=$(abspath $(ARM64_SYSROOT)) \
+	  $(MAKE) --no-print-directory test-dotnet || status=1; \
 	exit $$status
+
+# The Spin model (tests/model): five LTL properties hold and four mutants each break theirs (~10 s CPU).
+model-check:
+	@tests/model/check.sh
+
+# The in-process parser fuzzer that make test runs for 4 s per parser, for longer and with a new seed.
+FUZZ_SECONDS ?= 120
+fuzz:
+	$(DOTNET) build tests/KalkiEdge.UnitTests -c $(CONFIG)
+	KALKI_FUZZ_SECONDS=$(FUZZ_SECONDS) KALKI_FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(DOTNET) test tests/KalkiEdge.UnitTests -c $(CONFIG) --no-build \
+	  --filter "FullyQualifiedName~ParserFuzzTests" --logger "console;verbosity=detailed"
+
+# The shipped build is linux-arm64: make test publishes it and tests/KalkiEdge.ReplayTests/Arm64 runs it under
+# qemu-aarch64-static on three generated replays, requiring the x86-64 build's output. Cost in CI: the publish
+# (1-3 min), the sysroot once (about 25 MB of arm64 .debs from the machine's mirror, then cached in out/), and the
+# emulated replays (15-60 s each on an idle machine; each is bounded at 10 min).
+ARM64_FIRMWARE := out/publish/linux-arm64/kalki-edge
+ARM64_SYSROOT := out/arm64-sysroot
+test-arm64-prep: publish
+	@ARM64_SYSROOT_DIR=$(abspath $(ARM64_SYSROOT)) tools/arm64-sysroot.sh >/dev/null
 
 test-dotnet:
 	$(DOTNET) build KalkiEdge.sln -c $(CONFIG)
@@ -57,7 +84,7 @@ elements-doc:
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) --no-build -- elements --monitors > docs/device-monitors.md
 
-bench: deps
+bench: deps shim
 	$(DOTNET) run --project tests/bench/KalkiEdge.Bench -c Release -- $(ARGS)
 
 clean:

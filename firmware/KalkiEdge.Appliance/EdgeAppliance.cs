@@ -1,6 +1,7 @@
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Images;
+using KalkiEdge.Appliance.Packs;
 using KalkiEdge.Appliance.Registry;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
@@ -8,6 +9,7 @@ using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Panel;
 using KalkiEdge.Panel.Fingerprinting;
+using KalkiEdge.Panel.Mud;
 using KalkiEdge.Panel.Pairing;
 using KalkiEdge.Store;
 using KalkiEdge.Umboxes;
@@ -39,7 +41,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         Config = config;
         Compiler = compiler;
         Images = images;
-        Packs = packs;
+        _packs = packs;
         _observer = observer;
         Clock = clock;
         _attestor = attestor;
@@ -49,7 +51,14 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         Engine = new PacketEngine(alerts, config.UnknownDevices);
     }
 
-    public IReadOnlyList<DeviceTypePack> Packs { get; }
+    /// <summary>The device-type packs in force (replaced whole when one is edited at run time: readers see one version).</summary>
+    public IReadOnlyList<DeviceTypePack> Packs
+    {
+        get => _packs;
+        internal set => _packs = value;
+    }
+
+    private volatile IReadOnlyList<DeviceTypePack> _packs;
 
     /// <summary>Where every alert goes: the engine's and the elements' sink, drained by <see cref="Control"/>.</summary>
     public AlertQueue Alerts { get; }
@@ -90,11 +99,19 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// Turns pairing on: unknown MACs first seen on the device side while a window is open become candidates,
     /// fingerprinted against the families whose packs are loaded; below the confidence threshold, generic-iot.
     /// </summary>
-    public DevicePairing EnablePairing(PairingSettings settings)
+    /// <param name="mud">Where announced MUD files come from; null: MUD URLs are only recorded as evidence.</param>
+    /// <param name="log">Where MUD results and refusals are said (with <paramref name="mud"/>).</param>
+    public DevicePairing EnablePairing(PairingSettings settings, MudSource? mud = null, Action<string>? log = null)
     {
         var families = FamilySignature.Shipped.Where(f => Control.HasType(f.Pack)).ToList();
         var fingerprinter = new Fingerprinter(families, OuiTable.Shipped, GenericPack, settings.ConfidenceThreshold);
-        Pairing = new DevicePairing(settings, fingerprinter, new RegistryAdmission(Registry), Alerts);
+        IDeviceAdmission admission = new RegistryAdmission(Registry);
+        if (mud is not null)
+        {
+            admission = new MudAdmission(admission, mud, this, log ?? (_ => { }));
+        }
+
+        Pairing = new DevicePairing(settings, fingerprinter, admission, Alerts);
         Engine.UnknownSources = Pairing;
         return Pairing;
     }
@@ -119,7 +136,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     {
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
-        var packs = ControlWiring.LoadPacks(config.UmboxesDir, images, diagnostics);
+        var packs = ControlWiring.LoadPacks(config.UmboxesDir, config.DataDir, images, diagnostics);
         var broadcast = compiler.Compile(config.NetworkBroadcastChain, config.NetworkBroadcastAt, diagnostics);
         var resolver = new DeviceChainResolver(compiler, images, packs);
         var chains = config.Devices.Select(d => (Device: d, Chain: resolver.Resolve(d, diagnostics))).ToList();
@@ -156,6 +173,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
         appliance.Registry = DeviceRegistry.Open(appliance);
         appliance.Monitored = monitored;
+        appliance.PackEditor = new PackEditor(appliance);
         return appliance;
     }
 
@@ -164,6 +182,9 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;
+
+    /// <summary>Edits of a device type's pack at run time (checked, kept in the data directory, in force at once).</summary>
+    public PackEditor PackEditor { get; private set; } = null!;
 
     /// <summary>Resolves a device's chain text or image (the registry checks run-time devices with it too).</summary>
     internal DeviceChainResolver Resolver { get; }

@@ -62,7 +62,12 @@ public sealed class AssuranceServices : IDisposable
         log.WriteLine($"kalki-edge: image manifest verified: {manifest.Entries.Count} allowed image measurement(s)");
         log.WriteLine(signing.Mode == SigningMode.Off
             ? SigningOptions.OffWarning
-            : $"kalki-edge: packet signing: {ModeName(signing.Mode)}{(signing.Mode == SigningMode.Batched ? $" (up to {signing.BatchSize} frames per shim call)" : "")}");
+            : $"kalki-edge: packet signing: {ModeName(signing.Mode)}{signing.Mode switch
+            {
+                SigningMode.Batched => $" (up to {signing.BatchSize} frames per shim call)",
+                SigningMode.Epoch => $" (a key per device and chain epoch, a signed root per {BatchLayout.MaxTags} frames)",
+                _ => "",
+            }}");
         return new AssuranceServices(hypervisor, new ImageAttestor(hypervisor, manifest), signing);
     }
 
@@ -74,6 +79,7 @@ public sealed class AssuranceServices : IDisposable
     {
         SigningMode.PerFrame => "per-frame",
         SigningMode.Batched => "batched",
+        SigningMode.Epoch => "epoch",
         _ => "off",
     };
 

@@ -169,6 +169,53 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     }
 
     /// <summary>
+    /// Puts an edited pack in force (the caller has checked it, and that it keeps every state a device is in): every
+    /// device of its type keeps its state, sampling interval and availability watch, is evaluated by the new policy
+    /// from the next alert (its alert history starts afresh), and gets the chain the new pack gives its state,
+    /// deployed make-before-break — only when that differs from the chain in force, so unchanged chains keep their
+    /// tables. Returns the devices it moved over.
+    /// </summary>
+    public IReadOnlyList<string> ReplacePack(DeviceTypePack pack)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        lock (_sync)
+        {
+            if (!_policies.ContainsKey(pack.Name))
+            {
+                throw new ArgumentException($"no device type '{pack.Name}' to replace", nameof(pack));
+            }
+
+            var policy = _policies[pack.Name] = new CompiledPolicy(pack);
+            var moved = _devices.Values.Where(d => d.Pack.Name == pack.Name).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+            foreach (var old in moved)
+            {
+                var state = pack.States.Contains(old.State) ? old.State : pack.Initial;
+                var device = new ControlledDevice(old.Slot, pack, _engine.CreateState(old.Name, policy, state), old.Group, old.SamplingIntervalMicros)
+                {
+                    Watch = old.Watch,
+                    Image = old.Image,
+                    FailClosed = old.FailClosed,
+                    Transitions = old.Transitions,
+                };
+                _devices[old.Name] = device;
+                old.Slot.ControlState = device;
+                if (old.Group is not null && _groups.TryGetValue(old.Group, out var members))
+                {
+                    members[members.IndexOf(old)] = device;
+                }
+
+                if (old.FailClosed || pack.ImageFor(state) != old.Image)
+                {
+                    Deploy(device);
+                }
+            }
+
+            _deployer.Replenish();
+            return [.. moved.Select(d => d.Name)];
+        }
+    }
+
+    /// <summary>
     /// Operator action: return the device to its initial state (alert <c>state-reset</c>). Safe from any thread:
     /// the reset is queued like any alert and the control loop applies it. The audit record carries the reason.
     /// </summary>

@@ -19,7 +19,19 @@ public static class EtherTypes
     public const ushort Arp = 0x0806;
     public const ushort Vlan = 0x8100;
     public const ushort QinQ = 0x88A8;
+
+    /// <summary>The pre-802.1ad TPID many switches still use for the outer tag of a stack.</summary>
+    public const ushort QinQLegacy = 0x9100;
     public const ushort IPv6 = 0x86DD;
+    public const ushort MplsUnicast = 0x8847;
+    public const ushort MplsMulticast = 0x8848;
+    public const ushort PppoeSession = 0x8864;
+
+    /// <summary>A VLAN tag (any TPID the decoder walks).</summary>
+    public static bool IsVlanTag(ushort type) => type is Vlan or QinQ or QinQLegacy;
+
+    /// <summary>Layer 2 encapsulations of IP that the decoder does not open: what they carry could not be checked.</summary>
+    public static bool IsUnopenedEncapsulation(ushort type) => type is MplsUnicast or MplsMulticast or PppoeSession;
 }
 
 public static class IpProtocols
@@ -30,6 +42,13 @@ public static class IpProtocols
     public const byte Esp = 50;
     public const byte Ah = 51;
     public const byte IcmpV6 = 58;
+    public const byte IPv4InIp = 4;
+    public const byte IPv6InIp = 41;
+    public const byte Gre = 47;
+    public const byte EtherIp = 97;
+
+    /// <summary>IP tunnels: the appliance does not decapsulate, so the packet inside could not be checked.</summary>
+    public static bool IsTunnel(byte protocol) => protocol is IPv4InIp or IPv6InIp or Gre or EtherIp;
 }
 
 [Flags]
@@ -213,17 +232,22 @@ public sealed class Frame
         ArpTargetIp = 0;
     }
 
+    // Constants, so a flood of them allocates nothing. No device's chain could see what is inside, so they are
+    // dropped rather than forwarded unseen.
+    private const string Tunnel = "tunnelled packet (IP-in-IP, GRE or EtherIP): not decapsulated, its inner packet could not be checked";
+    private const string UnopenedEncapsulation = "MPLS or PPPoE encapsulation: not opened, its inner packet could not be checked";
+
     private string? DecodeHeaders()
     {
         if (!HasEthernetHeader)
         {
-            return $"runt frame: {Length} bytes, shorter than an Ethernet header";
+            return "runt frame: shorter than an Ethernet header (14 bytes)"; // constant: a flood of runts allocates nothing
         }
 
         var d = Data;
         int off = 12;
         ushort type = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
-        for (int tags = 0; type is EtherTypes.Vlan or EtherTypes.QinQ; tags++)
+        for (int tags = 0; EtherTypes.IsVlanTag(type); tags++)
         {
             if (tags == 2 || d.Length < off + 6)
             {
@@ -236,6 +260,11 @@ public sealed class Frame
 
         EtherType = type;
         L3Offset = off + 2;
+        if (EtherTypes.IsUnopenedEncapsulation(type))
+        {
+            return UnopenedEncapsulation;
+        }
+
         return type switch
         {
             EtherTypes.IPv4 => DecodeIPv4(d),
@@ -352,7 +381,7 @@ public sealed class Frame
         }
 
         IpProtocol = next;
-        return DecodeL4(start, end);
+        return IpProtocols.IsTunnel(next) ? Tunnel : DecodeL4(start, end);
     }
 
     /// <summary>
@@ -363,6 +392,11 @@ public sealed class Frame
     {
         IsLaterFragment = true;
         IsFragment = true;
+        if (IpProtocols.IsTunnel(IpProtocol))
+        {
+            return Tunnel;
+        }
+
         return IpProtocol == IpProtocols.Tcp && offset < 20 ? $"TCP fragment at offset {offset} overlaps the TCP header" : null;
     }
 

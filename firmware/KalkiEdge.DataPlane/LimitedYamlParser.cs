@@ -27,7 +27,7 @@ public sealed class LimitedYamlParser : IParser
 
     public bool MoveNext()
     {
-        if (!_parser.MoveNext())
+        if (!Next())
         {
             return false;
         }
@@ -68,6 +68,23 @@ public sealed class LimitedYamlParser : IParser
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// YamlDotNet's scanner throws InvalidOperationException on some malformed plain scalars (found by fuzzing)
+    /// where it should throw a YamlException: readers catch only the latter, so it is turned into one here.
+    /// </summary>
+    private bool Next()
+    {
+        try
+        {
+            return _parser.MoveNext();
+        }
+        catch (InvalidOperationException e)
+        {
+            var at = _parser.Current?.End ?? Mark.Empty;
+            throw new YamlException(at, at, $"unreadable YAML after this place ({e.Message})");
+        }
     }
 
     private void Remember(AnchorName anchor, long size)

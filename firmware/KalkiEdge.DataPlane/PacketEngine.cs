@@ -75,6 +75,7 @@ public sealed class PacketEngine
         Interlocked.Increment(ref Counters.Frames);
         if (!frame.HasEthernetHeader)
         {
+            frame.Decode(); // records why, so a runt is reported like any other malformed frame
             return Count(Verdict.Drop, malformed: true);
         }
 

@@ -1,10 +1,13 @@
 using System.Net.Sockets;
+using KalkiEdge.DataPlane.Io;
 
 namespace KalkiEdge.Management;
 
 /// <summary>
 /// Prepares the filesystem side of the operator's control socket. The socket is the authentication: its
-/// directory is 0700 and the socket 0600, so only the appliance's own user (and root) can connect.
+/// directory is 0700 and the socket 0600, so only the appliance's own user (and root) can connect. Both ends check
+/// the directory's owner too: under a shared temporary directory another local user could create it first, place
+/// their own socket there and serve forged answers to the operator's commands.
 /// </summary>
 internal static class ControlSocketPath
 {
@@ -24,10 +27,9 @@ internal static class ControlSocketPath
         {
             Directory.CreateDirectory(directory, OwnerOnlyDirectory);
         }
-        else if ((File.GetUnixFileMode(directory) & GroupOrOtherWrite) != 0 && (File.GetUnixFileMode(directory) & UnixFileMode.StickyBit) == 0)
+        else if (DirectoryProblem(directory) is { } problem)
         {
-            // Anyone who can write the directory could swap the socket for their own and collect operator requests.
-            return $"directory {directory} is writable by others; refusing to place the control socket there";
+            return $"{problem}; refusing to place the control socket there";
         }
 
         if (!File.Exists(path))
@@ -44,6 +46,34 @@ internal static class ControlSocketPath
         return null;
     }
 
+    /// <summary>
+    /// The client's check before it connects: null when the socket and its directory belong to this user or root and
+    /// nobody else can replace the socket; otherwise why its answers cannot be trusted. A missing socket is left to
+    /// the connect, which says that no appliance is running.
+    /// </summary>
+    public static string? Untrusted(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return "Unix socket permissions are needed to authenticate the appliance";
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        if (DirectoryProblem(directory) is { } problem)
+        {
+            return $"{problem}; its socket could be anyone's";
+        }
+
+        return PosixFileStatus.Of(path) is { OwnedByUsOrRoot: false } socket
+            ? $"{path} is owned by uid {socket.Owner}, not by this user (uid {PosixFileStatus.EffectiveUser}) or root"
+            : null;
+    }
+
     /// <summary>After binding: owner read/write only.</summary>
     public static void Restrict(string path)
     {
@@ -51,6 +81,26 @@ internal static class ControlSocketPath
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
+    }
+
+    /// <summary>Why a socket in this directory could be someone else's: a foreign owner, a link, or write access for others.</summary>
+    private static string? DirectoryProblem(string directory)
+    {
+        if (PosixFileStatus.Of(directory) is not { IsDirectory: true } status)
+        {
+            return $"{directory} is not a directory (a symbolic link is not followed)";
+        }
+
+        if (!status.OwnedByUsOrRoot)
+        {
+            return $"directory {directory} is owned by uid {status.Owner}, not by this user (uid {PosixFileStatus.EffectiveUser}) or root";
+        }
+
+        var mode = status.Permissions;
+        // Anyone who can write the directory could swap the socket for their own, unless it is sticky like /tmp.
+        return (mode & GroupOrOtherWrite) != 0 && (mode & UnixFileMode.StickyBit) == 0
+            ? $"directory {directory} is writable by others"
+            : null;
     }
 
     private static bool Answers(string path)

@@ -10,7 +10,11 @@ public sealed class ManagementContext
 
     public required Accounts Accounts { get; init; }
 
-    public required EventHub Events { get; init; }
+    /// <summary>The dashboard's live stream (a sink of the appliance's event hub).</summary>
+    public required DashboardStream Events { get; init; }
+
+    /// <summary>Alert, state-change and reaction-time counts for /metrics (a sink of the appliance's event hub).</summary>
+    public Metrics.ApplianceMetrics Metrics { get; init; } = new();
 
     public required DeviceActivity Activity { get; init; }
 
@@ -19,7 +23,28 @@ public sealed class ManagementContext
     /// <summary>μmbox images with their measurement and whether the signed manifest lists them.</summary>
     public required Func<IReadOnlyList<Api.ImageInfo>> Images { get; init; }
 
-    public bool MetricsOpen { get; init; }
+    /// <summary>
+    /// The context for <paramref name="appliance"/>, with the dashboard's live stream, per-device activity and metrics
+    /// hung on <paramref name="hub"/>, the appliance's event hub (before traffic flows: its sinks are fixed from then on).
+    /// </summary>
+    public static ManagementContext Attach(Appliance.EdgeAppliance appliance, Export.Events.EventHub hub, Accounts accounts, Func<HealthReport> health,
+        Func<IReadOnlyList<Api.ImageInfo>> images, TimeSpan? activityPeriod = null)
+    {
+        ArgumentNullException.ThrowIfNull(appliance);
+        ArgumentNullException.ThrowIfNull(hub);
+        var stream = new DashboardStream();
+        var context = new ManagementContext
+        {
+            Appliance = appliance,
+            Accounts = accounts,
+            Events = stream,
+            Activity = new DeviceActivity(appliance.Engine.Devices, stream, activityPeriod),
+            Health = health,
+            Images = images,
+        };
+        hub.Add(context.Activity).Add(context.Metrics).Add(stream);
+        return context;
+    }
 
     internal OperatorActions Operator => _operator ??= new OperatorActions(Appliance);
 

@@ -21,9 +21,9 @@ public sealed class ManagementHost : IAsyncDisposable
     private readonly OperatorApi? _operator;
     private readonly SystemdIntegration _systemd;
     private readonly ManagementContext _context;
-    private readonly ApplianceEvents _events;
+    private readonly RegistryEvents _events;
 
-    private ManagementHost(ManagementServer server, OperatorApi? operatorApi, SystemdIntegration systemd, ManagementContext context, ApplianceEvents events)
+    private ManagementHost(ManagementServer server, OperatorApi? operatorApi, SystemdIntegration systemd, ManagementContext context, RegistryEvents events)
     {
         _server = server;
         _operator = operatorApi;
@@ -37,10 +37,16 @@ public sealed class ManagementHost : IAsyncDisposable
     /// <summary>Whether traffic is being handled; gates /health's status and the systemd watchdog.</summary>
     public Func<bool> Healthy { get; set; } = () => true;
 
-    public static ManagementHost? Start(EdgeAppliance appliance, ApplianceAssurance assurance, string mode)
+    /// <summary>
+    /// Starts management for <paramref name="appliance"/>, whose observer is <paramref name="hub"/>: the dashboard's
+    /// live stream, its per-device activity and /metrics become sinks of that one hub. Call it before traffic
+    /// flows (the hub's sinks are fixed from then on).
+    /// </summary>
+    public static ManagementHost? Start(EdgeAppliance appliance, ApplianceAssurance assurance, string mode, Export.Events.EventHub hub)
     {
         ArgumentNullException.ThrowIfNull(appliance);
         ArgumentNullException.ThrowIfNull(assurance);
+        ArgumentNullException.ThrowIfNull(hub);
         var diagnostics = new DiagnosticBag();
         var settings = ManagementSettings.Read(appliance.Config.Sections, diagnostics, appliance.Config.DataDir);
         if (diagnostics.HasErrors || appliance.Store is null)
@@ -70,18 +76,8 @@ public sealed class ManagementHost : IAsyncDisposable
             appliance.Engine.Devices.Count,
             appliance.Engine.Counters.Frames,
             Math.Round(started.Elapsed.TotalSeconds, 1));
-        var hub = new EventHub();
-        var context = new ManagementContext
-        {
-            Appliance = appliance,
-            Accounts = new Accounts(appliance.Store.Store),
-            Events = hub,
-            Activity = new DeviceActivity(appliance.Engine.Devices, hub),
-            Health = Report,
-            Images = ImageViews.Of(appliance, assurance.Services),
-            MetricsOpen = settings.MetricsOpen,
-        };
-        var events = new ApplianceEvents(context);
+        var context = ManagementContext.Attach(appliance, hub, new Accounts(appliance.Store.Store), Report, ImageViews.Of(appliance, assurance.Services));
+        var events = new RegistryEvents(context);
         try
         {
             var server = ManagementServer.StartAsync(settings, context).GetAwaiter().GetResult();
@@ -99,7 +95,7 @@ public sealed class ManagementHost : IAsyncDisposable
         {
             events.Dispose();
             context.Activity.Dispose();
-            hub.Dispose();
+            context.Events.Dispose();
             Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {settings.Listen}: {e.Message}");
             return null;
         }

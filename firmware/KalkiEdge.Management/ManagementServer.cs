@@ -67,12 +67,14 @@ public sealed class ManagementServer : IAsyncDisposable
         builder.WebHost.UseUrls($"{(certificate is null ? "http" : "https")}://{settings.Listen}");
         if (certificate is not null)
         {
+            // The slim builder leaves HTTPS out unless asked: without this an https:// address fails at start.
+            builder.WebHost.UseKestrelHttpsConfiguration();
             builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
         }
 
         ConfigureServices(builder.Services, context);
         var app = builder.Build();
-        Configure(app, context);
+        Configure(app, context, settings);
         try
         {
             await app.StartAsync().ConfigureAwait(false);
@@ -161,7 +163,7 @@ public sealed class ManagementServer : IAsyncDisposable
         services.AddOpenApi();
     }
 
-    private static void Configure(WebApplication app, ManagementContext context)
+    private static void Configure(WebApplication app, ManagementContext context, ManagementSettings settings)
     {
         var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
         var pages = Directory.Exists(wwwroot) ? new StaticFileOptions { FileProvider = new PhysicalFileProvider(wwwroot), OnPrepareResponse = PageHeaders } : null;
@@ -182,7 +184,10 @@ public sealed class ManagementServer : IAsyncDisposable
         AuthEndpoints.Map(app, context);
         DeviceEndpoints.Map(app, context);
         CatalogEndpoints.Map(app, context);
+        PackEndpoints.Map(app, context);
+        PairingEndpoints.Map(app, context);
         EventEndpoints.Map(app, context.Events);
+        Metrics.MetricsEndpoint.Map(app, context, settings.MetricsOpen);
         app.MapOpenApi();
     }
 

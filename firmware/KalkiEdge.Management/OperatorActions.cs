@@ -4,7 +4,7 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Management;
 
 /// <summary>What the operator may see and do on a running appliance; the control socket's handlers call it.</summary>
-internal sealed class OperatorActions(EdgeAppliance appliance)
+public sealed class OperatorActions(EdgeAppliance appliance)
 {
     public const int MaxReasonLength = 200;
 

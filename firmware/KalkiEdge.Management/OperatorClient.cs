@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Serialization.Metadata;
+using KalkiEdge.DataPlane.Io;
 
 namespace KalkiEdge.Management;
 
@@ -20,6 +21,12 @@ internal sealed class OperatorClient : IDisposable
                 try
                 {
                     await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel).ConfigureAwait(false);
+                    // The kernel names the server: whatever the path's owners, only root or this user may answer.
+                    if (PeerCredentials.Of(socket) is { } server && server.Uid != 0 && server.Uid != PosixFileStatus.EffectiveUser)
+                    {
+                        throw new UntrustedServerException($"the process serving it (pid {server.Pid}) runs as uid {server.Uid}, not as this user (uid {PosixFileStatus.EffectiveUser}) or root");
+                    }
+
                     return new NetworkStream(socket, ownsSocket: true);
                 }
                 catch
@@ -51,6 +58,11 @@ internal sealed class OperatorClient : IDisposable
 
     private async Task<Answer<T>> SendAsync<T>(Func<Task<HttpResponseMessage>> send, JsonTypeInfo<T> type)
     {
+        if (ControlSocketPath.Untrusted(SocketPath) is { } untrusted)
+        {
+            return new Answer<T>(default, $"refusing to talk to {SocketPath}: {untrusted}");
+        }
+
         try
         {
             using var response = await send().ConfigureAwait(false);
@@ -61,6 +73,10 @@ internal sealed class OperatorClient : IDisposable
 
             var error = await response.Content.ReadFromJsonAsync(OperatorJsonContext.Default.OperatorError).ConfigureAwait(false);
             return new Answer<T>(default, $"{(int)response.StatusCode} {response.StatusCode}: {error?.Error}");
+        }
+        catch (HttpRequestException e) when (e.InnerException is UntrustedServerException u)
+        {
+            return new Answer<T>(default, $"refusing to talk to {SocketPath}: {u.Message}");
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException s)
         {
@@ -77,6 +93,8 @@ internal sealed class OperatorClient : IDisposable
             return new Answer<T>(default, $"the appliance on {SocketPath} did not answer properly: {e.Message}");
         }
     }
+
+    private sealed class UntrustedServerException(string message) : IOException(message);
 
     /// <summary>A value, or the error that explains its absence.</summary>
     public sealed record Answer<T>(T? Value, string? Error);

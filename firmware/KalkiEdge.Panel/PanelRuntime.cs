@@ -28,6 +28,8 @@ public sealed class PanelRuntime : IDisposable
     private readonly Action<string> _log;
     private readonly bool _settle;
     private ITimer? _timer;
+    private Thread? _settler;
+    private volatile bool _stopping;
     private int _ticking;
 
     /// <param name="settlePairing">True live; replay and the simulation settle pairing after each frame themselves.</param>
@@ -46,7 +48,20 @@ public sealed class PanelRuntime : IDisposable
 
     public long NowMicros => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
 
-    public void Start() => _timer ??= _time.CreateTimer(_ => Tick(), null, TimeSpan.Zero, TickPeriod);
+    /// <summary>
+    /// Starts the display's timer and, live, the settler: a thread that admits candidates as soon as their
+    /// evidence decides them (woken by the capture threads), and at least every <see cref="TickPeriod"/> for the
+    /// ones whose observation time or window ran out.
+    /// </summary>
+    public void Start()
+    {
+        _timer ??= _time.CreateTimer(_ => Tick(), null, TimeSpan.Zero, TickPeriod);
+        if (_settle && _pairing is { } pairing && _settler is null)
+        {
+            _settler = new Thread(() => SettleLoop(pairing)) { IsBackground = true, Name = "panel-pairing" };
+            _settler.Start();
+        }
+    }
 
     /// <summary>One refresh (the timer calls it; overlapping calls are skipped, never queued).</summary>
     public void Tick()
@@ -75,6 +90,17 @@ public sealed class PanelRuntime : IDisposable
     {
         _gestures.Gesture -= OnGesture;
         _timer?.Dispose();
+        _stopping = true;
+        _settler?.Join(TickPeriod * 4);
+    }
+
+    private void SettleLoop(DevicePairing pairing)
+    {
+        while (!_stopping)
+        {
+            pairing.WaitForEvidence(TickPeriod);
+            pairing.Settle(NowMicros);
+        }
     }
 
     /// <summary>A gesture from elsewhere than the GPIO line (the simulation's keyboard).</summary>
@@ -90,7 +116,7 @@ public sealed class PanelRuntime : IDisposable
                 _log($"panel: pairing window open, {_pairing.Window.RemainingSeconds(now)} s left");
                 break;
             case ButtonGesture.CancelPairing when _pairing is not null:
-                _pairing.Window.Close(now);
+                _pairing.Cancel(now);
                 _log("panel: pairing cancelled");
                 break;
             case ButtonGesture.FactoryResetArmed:

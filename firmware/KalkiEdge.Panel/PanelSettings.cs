@@ -1,6 +1,7 @@
 using System.Globalization;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Panel.Mud;
 
 namespace KalkiEdge.Panel;
 
@@ -13,7 +14,11 @@ public enum ButtonPull
 }
 
 /// <summary>The push-button: GPIO chip and line (BCM numbering on a Raspberry Pi), pull, active level, debounce.</summary>
-public sealed record ButtonSettings(int Chip, int Pin, ButtonPull Pull, bool ActiveLow, TimeSpan Debounce);
+public sealed record ButtonSettings(int Chip, int Pin, ButtonPull Pull, bool ActiveLow, TimeSpan Debounce)
+{
+    /// <summary>A named pipe that drives the line instead of the chip (testbeds without the hardware); null on a real board.</summary>
+    public string? Fifo { get; init; }
+}
 
 /// <summary>The character LCD on a PCF8574 I2C backpack: bus, 7-bit address, geometry, page rotation.</summary>
 public sealed record DisplaySettings(int Bus, int Address, int Columns, int Rows, TimeSpan Rotate);
@@ -28,13 +33,17 @@ public sealed record PairingSettings(TimeSpan Window, int MaxCandidates, int Con
 /// Site config <c>panel:</c>. Every part is optional: no <c>button</c>, no button; no <c>display</c>, no LCD.
 /// <code>
 /// panel:
-///   button:  {chip: 0, pin: 17, pull: up, active: low, debounce: 30ms}
+///   button:  {chip: 0, pin: 17, pull: up, active: low, debounce: 30ms}   # fifo: /run/kalki-edge/button drives the line from a named pipe
 ///   display: {bus: 1, address: 0x27, size: 16x2, rotate: 4s}
 ///   pairing: {window: 120s, max-candidates: 8, confidence: 60, observe: 20s}
+///   mud:     {dir: /etc/kalki-edge/mud, fetch: false, signers: /etc/kalki-edge/mud-signers.pem, tls-roots: FILE, timeout: 5s}
 /// </code>
 /// </summary>
 public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Display, PairingSettings Pairing)
 {
+    /// <summary>Where MUD files come from; <see cref="MudSettings.Off"/> without a <c>mud:</c> part.</summary>
+    public MudSettings Mud { get; init; } = MudSettings.Off;
+
     public const string Section = "panel";
 
     /// <summary>BCM lines on the 40-pin header; 0 and 1 are the HAT EEPROM's and not for buttons.</summary>
@@ -55,8 +64,9 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
         var display = args.Node("display") is { } d ? ReadDisplay(args, d) : null;
         var button = args.Node("button") is { } b ? ReadButton(args, b, display) : null;
         var pairing = args.Node("pairing") is { } p ? ReadPairing(args, p) : PairingSettings.Default;
+        var mud = args.Node("mud") is { } m ? ReadMud(args, m) : MudSettings.Off;
         args.RejectUnknown();
-        return new PanelSettings(button, display, pairing);
+        return new PanelSettings(button, display, pairing) { Mud = mud };
     }
 
     private static ButtonSettings? ReadButton(ElementArgs panel, ArgNode node, DisplaySettings? display)
@@ -98,8 +108,10 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
             a.Error(a.Node("debounce")!.At, $"'debounce' of {Duration.Format(debounce)} would swallow presses (at most 1s)");
         }
 
+        var fifo = AbsolutePath(a, "fifo");
+
         a.RejectUnknown();
-        return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000)));
+        return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000))) { Fifo = fifo };
     }
 
     private static DisplaySettings? ReadDisplay(ElementArgs panel, ArgNode node)
@@ -142,6 +154,44 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
         var observe = a.DurationMicros("observe", (long)d.Observe.TotalMicroseconds, 1_000_000);
         a.RejectUnknown();
         return new PairingSettings(TimeSpan.FromMicroseconds(window), max, confidence, TimeSpan.FromMicroseconds(observe));
+    }
+
+    private static MudSettings ReadMud(ElementArgs panel, ArgNode node)
+    {
+        if (panel.Map(node, "mud") is not { } a)
+        {
+            return MudSettings.Off;
+        }
+
+        var dir = AbsolutePath(a, "dir");
+        var fetch = a.Bool("fetch", false);
+        var signers = AbsolutePath(a, "signers");
+        var roots = AbsolutePath(a, "tls-roots");
+        var timeout = a.DurationMicros("timeout", 5_000_000, 100_000);
+        if (timeout > 60_000_000)
+        {
+            a.Error(a.Node("timeout")!.At, "'timeout' is at most 60s: pairing waits for the fetch");
+        }
+
+        if (fetch && signers is null)
+        {
+            a.Error(node.At, "'fetch: true' needs 'signers': fetched MUD files are used only when their signature verifies");
+        }
+
+        a.RejectUnknown();
+        return new MudSettings(dir, fetch, signers, roots, TimeSpan.FromMicroseconds(Math.Min(timeout, 60_000_000)));
+    }
+
+    private static string? AbsolutePath(ElementArgs a, string key)
+    {
+        var path = a.Path(key, null);
+        if (path is not null && !Path.IsPathFullyQualified(path))
+        {
+            a.Error(a.Node(key)!.At, $"'{key}' must be an absolute path, got '{path}'");
+            return null;
+        }
+
+        return path;
     }
 
     private static bool TryParseAddress(string text, out int address) =>

@@ -72,5 +72,11 @@ internal static class Schema
         CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
             owner TEXT NOT NULL, created_us INTEGER NOT NULL, last_used_us INTEGER);
         """,
+
+        // 4: fleet messages the MQTT broker has not acknowledged yet, oldest first (bounded by the publisher).
+        """
+        CREATE TABLE fleet_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,
+            queued_us INTEGER NOT NULL);
+        """,
     ];
 }

@@ -42,6 +42,9 @@ public sealed class StoreWriter : IDisposable
 
     public StoreCounters Counters { get; } = new();
 
+    /// <summary>Bulk records (alerts, telemetry, logs) queued and not yet committed.</summary>
+    public int BulkQueued => Volatile.Read(ref _bulkCount);
+
     /// <summary>Last error (a failing disk must not stop enforcement; it is reported instead).</summary>
     public string? LastError { get; private set; }
 

@@ -50,17 +50,89 @@ public class ReplayContractTests
     }
 
     [Test]
-    public void A_truncated_capture_is_reported_with_the_last_good_frame()
+    public void A_truncated_capture_keeps_the_summary_of_what_was_read_and_says_where_it_stopped()
     {
         using var dir = new TempDir();
         var pcap = dir.File("site.pcap");
-        SiteScenario.Build().WritePcap(pcap);
+        var timeline = SiteScenario.Build();
+        timeline.WritePcap(pcap);
         var bytes = File.ReadAllBytes(pcap);
         File.WriteAllBytes(pcap, bytes[..(bytes.Length / 2)]);
 
         var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--json");
         Assert.That(r.ExitCode, Is.EqualTo(1));
-        Assert.That(r.Stderr, Does.Contain(pcap).And.Contain("truncated"));
+        var frames = r.Summary.GetProperty("frames").GetInt64();
+        Assert.That(frames, Is.GreaterThan(0).And.LessThan(timeline.Count), "the frames before the cut were processed and counted");
+        var stopped = r.Summary.GetProperty("stopped").GetString();
+        Assert.That(stopped, Does.StartWith($"{pcap}: corrupt or truncated after frame {frames}: ").And.Contain("truncated"));
+        Assert.That(r.Stderr, Does.Contain(stopped).And.Contain($"the counts above cover the {frames} frames read before it"));
+    }
+
+    [Test]
+    public void A_truncated_capture_in_text_mode_prints_its_counts_then_the_error()
+    {
+        using var dir = new TempDir();
+        var pcap = dir.File("site.pcap");
+        SiteScenario.Build().WritePcap(pcap);
+        var bytes = File.ReadAllBytes(pcap);
+        File.WriteAllBytes(pcap, bytes[..(bytes.Length - 7)]);
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap);
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stdout, Does.Match(@"\d+ frames: \d+ forwarded"));
+        Assert.That(r.Stderr, Does.Contain("corrupt or truncated after frame"));
+    }
+
+    [Test]
+    public void A_write_error_fails_the_replay_with_the_file_and_the_reason()
+    {
+        using var dir = new TempDir();
+        var pcap = dir.File("site.pcap");
+        SiteScenario.Build().WritePcap(pcap);
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--json", "--write", "/dev/full");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout);
+        Assert.That(r.Stderr, Does.Contain("/dev/full: cannot write capture file").And.Contain("No space left on device"));
+    }
+
+    [Test]
+    public void A_write_into_a_missing_directory_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var pcap = dir.File("site.pcap");
+        SiteScenario.Build().WritePcap(pcap);
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--write", dir.File("no/such/dir/out.pcap"));
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stderr, Does.Contain("out.pcap: cannot write capture file"));
+    }
+
+    [TestCase("same path")]
+    [TestCase("symbolic link")]
+    [TestCase("hard link")]
+    public void Replay_refuses_to_write_over_the_capture_it_reads(string how)
+    {
+        using var dir = new TempDir();
+        var pcap = dir.File("site.pcap");
+        SiteScenario.Build().WritePcap(pcap);
+        var before = File.ReadAllBytes(pcap);
+        var target = how switch
+        {
+            "same path" => Path.Combine(dir.Path, ".", "site.pcap"),
+            "symbolic link" => File.CreateSymbolicLink(dir.File("link.pcap"), pcap).FullName,
+            _ => HardLink(pcap, dir.File("hard.pcap")),
+        };
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--write", target);
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.Stderr, Does.Contain($"--write {target} is the capture being read (--pcap {pcap}); refusing to overwrite it"));
+        Assert.That(File.ReadAllBytes(pcap), Is.EqualTo(before));
+    }
+
+    private static string HardLink(string existing, string link)
+    {
+        BoundedProcess.Output(TimeSpan.FromSeconds(10), "ln", existing, link);
+        return link;
     }
 
     [Test]
@@ -111,8 +183,10 @@ public class ReplayContractTests
         Assert.That(r.Summary.GetProperty("malformed").GetInt64(), Is.EqualTo(2));
         Assert.That(r.Summary.GetProperty("forwarded").GetInt64(), Is.EqualTo(1));
         var malformed = r.OfKind("malformed").ToList();
-        Assert.That(malformed, Has.Count.EqualTo(1), "runts are counted; decodable-but-bad frames also say why");
+        Assert.That(malformed, Has.Count.EqualTo(2), "every malformed frame says why, a runt too");
         Assert.That(malformed[0].GetProperty("frame").GetInt64(), Is.EqualTo(2));
         Assert.That(malformed[0].GetProperty("reason").GetString(), Does.Contain("truncated IPv4"));
+        Assert.That(malformed[1].GetProperty("frame").GetInt64(), Is.EqualTo(3));
+        Assert.That(malformed[1].GetProperty("reason").GetString(), Is.EqualTo("runt frame: shorter than an Ethernet header (14 bytes)"));
     }
 }

@@ -16,18 +16,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 STATE="${SURICATA_APT_DIR:-/var/tmp/kalkiedge-suricata-apt}"
-MACHINE_SOURCES=/etc/apt/sources.list.d/debian.sources
-
-# The mirror the machine already uses: first "URIs:" of debian.sources that is not the security archive,
-# else the first "deb" line of sources.list, else the Debian default.
-MIRROR=""
-if [ -r "$MACHINE_SOURCES" ]; then
-    MIRROR=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$MACHINE_SOURCES")
-fi
-if [ -z "$MIRROR" ] && [ -r /etc/apt/sources.list ]; then
-    MIRROR=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-fi
-MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+# The mirror the machine already uses (see the script).
+MIRROR=$("$(dirname "$0")/../../tools/debian-mirror.sh")
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 mkdir -p "$STATE/lists/partial" "$STATE/cache/archives/partial"

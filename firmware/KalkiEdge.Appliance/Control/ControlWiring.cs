@@ -33,7 +33,8 @@ public static class ControlWiring
 {
     public const string StoreFileName = "kalki-edge.db";
 
-    public static IReadOnlyList<DeviceTypePack> LoadPacks(string umboxesDir, ImageCatalog images, DiagnosticBag diagnostics)
+    /// <summary>The shipped packs, each replaced by its edited version from <paramref name="dataDir"/> when there is one, checked together.</summary>
+    public static IReadOnlyList<DeviceTypePack> LoadPacks(string umboxesDir, string dataDir, ImageCatalog images, DiagnosticBag diagnostics)
     {
         var dir = Path.Combine(umboxesDir, "packs");
         if (!Directory.Exists(dir))
@@ -41,7 +42,7 @@ public static class ControlWiring
             return [];
         }
 
-        var packs = PackLoader.LoadDirectory(dir, diagnostics);
+        var packs = Packs.EditedPacks.Overlay(PackLoader.LoadDirectory(dir, diagnostics), dataDir, diagnostics);
         PackChecker.Check(packs, name => images.TryGet(name, out var i) ? i.Chain.Text : null, diagnostics);
         return packs;
     }

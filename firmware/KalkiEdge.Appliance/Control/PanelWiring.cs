@@ -38,7 +38,8 @@ public sealed class PanelWiring : IDisposable
 
         var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()); // errors stopped the start already
         var wiring = new PanelWiring();
-        var pairing = appliance.Pairing ?? appliance.EnablePairing(settings.Pairing);
+        var mud = settings.Mud.Folder is null && !settings.Mud.Fetch ? null : new Panel.Mud.MudSource(settings.Mud);
+        var pairing = appliance.Pairing ?? appliance.EnablePairing(settings.Pairing, mud, log.WriteLine);
         var gestures = new ButtonGestures(TimeProvider.System);
         ICharacterDisplay? display = simulation ? new ConsoleDisplay(Console.Out, 16, 2) : settings.Display is { } d ? OpenDisplay(d, log) : null;
         var screen = display is null ? null : new PanelScreen(display, settings.Display?.Rotate ?? TimeSpan.FromSeconds(4), TimeProvider.System, log.WriteLine);
@@ -47,6 +48,10 @@ public sealed class PanelWiring : IDisposable
             wiring._owned.Add(display);
         }
 
+        // Every pairing result is said on the console (the journal on a board), whatever else listens to it.
+        var said = new Output.ConsoleObserver(log).OnPaired;
+        pairing.Paired += said;
+        wiring._owned.Add(new Unsubscribe(() => pairing.Paired -= said));
         var runtime = new PanelRuntime(screen, gestures, pairing, status.Snapshot, new SiteDataReset(appliance.Config.DataDir, restart), TimeProvider.System, log.WriteLine, settlePairing: !simulation);
         wiring.Runtime = runtime;
         if (!simulation && settings.Button is { } b && OpenButton(b, gestures, log) is { } button)
@@ -98,6 +103,11 @@ public sealed class PanelWiring : IDisposable
 
     private static PanelButton? OpenButton(ButtonSettings settings, ButtonGestures gestures, TextWriter log)
     {
+        if (settings.Fifo is { } fifo)
+        {
+            return OpenFifoButton(fifo, settings, gestures, log);
+        }
+
         var node = $"/dev/gpiochip{settings.Chip}";
         if (!File.Exists(node))
         {
@@ -119,6 +129,24 @@ public sealed class PanelWiring : IDisposable
         }
     }
 
+    private static PanelButton? OpenFifoButton(string fifo, ButtonSettings settings, ButtonGestures gestures, TextWriter log)
+    {
+        GpioController? gpio = null;
+        try
+        {
+            gpio = new GpioController(FifoGpioDriver.Open(fifo));
+            var button = new PanelButton(gpio, settings, gestures, TimeProvider.System);
+            log.WriteLine($"panel: the button's line is driven by the named pipe {fifo}");
+            return button;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            gpio?.Dispose();
+            log.WriteLine($"panel: button pipe cannot be used ({e.Message}): running without the button");
+            return null;
+        }
+    }
+
     private static void Keyboard(PanelRuntime runtime, CancellationToken token)
     {
         while (!token.IsCancellationRequested)
@@ -130,5 +158,10 @@ public sealed class PanelWiring : IDisposable
                 case 'c': runtime.Apply(ButtonGesture.CancelPairing); break;
             }
         }
+    }
+
+    private sealed class Unsubscribe(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 }

@@ -46,6 +46,6 @@ public sealed class LiveSigning(AssuranceServices services, EdgeAppliance applia
     public string Describe()
     {
         var c = Totals();
-        return $"packet signing ({AssuranceServices.ModeName(Options.Mode)}): {c.Submitted - c.MissingTag} frames signed in {c.SignCalls} shim calls, {c.Released} verified and sent ({c.VerifyCalls} verify calls), {c.Dropped} dropped ({c.MissingTag} untagged, {c.Stale} stale, {c.Invalid} invalid)";
+        return $"packet signing ({AssuranceServices.ModeName(Options.Mode)}): {c.Submitted - c.MissingTag} frames signed in {c.SignCalls} shim calls{(Options.Mode == SigningMode.Epoch ? $" ({c.BatchRoots} batch roots)" : "")}, {c.Released} verified and sent ({c.VerifyCalls} verify calls), {c.Dropped} dropped ({c.MissingTag} untagged, {c.Stale} stale, {c.Invalid} invalid)";
     }
 }

@@ -120,6 +120,11 @@ public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines =
         w.WriteNumber("unknownDevice", engine.Counters.UnknownDevice);
         w.WriteNumber("spoofed", engine.Counters.Spoofed);
         w.WriteNumber("suppressedAlerts", engine.SuppressedAlerts);
+        if (result.Stopped is { } stopped)
+        {
+            w.WriteString("stopped", stopped);
+        }
+
         if (result.Signing is { } signing)
         {
             w.WriteStartObject("signing");

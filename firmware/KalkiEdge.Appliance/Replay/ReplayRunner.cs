@@ -11,6 +11,12 @@ public sealed record ReplayResult(long Frames, long Forwarded, long Dropped, lon
 {
     /// <summary>Packet signing counters when a signing stage ran.</summary>
     public SigningCounters? Signing { get; init; }
+
+    /// <summary>
+    /// Why the source ended before its end (a truncated or corrupt capture: where and why), or null. The counts
+    /// cover every frame read before it.
+    /// </summary>
+    public string? Stopped { get; init; }
 }
 
 /// <summary>
@@ -44,7 +50,8 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
         var frame = new Frame();
         var clock = Stopwatch.StartNew();
         long first = -1;
-        while (!cancel.IsCancellationRequested && source.TryRead(frame))
+        string? stopped = null;
+        while (!cancel.IsCancellationRequested && Read(source, frame, ref stopped))
         {
             first = first < 0 ? frame.TimestampMicros : first;
             Pace(frame.TimestampMicros - first, clock, cancel);
@@ -59,7 +66,21 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
 
         pipeline.Finish();
         var c = appliance.Engine.Counters;
-        return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed) { Signing = Signing?.Counters };
+        return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed) { Signing = Signing?.Counters, Stopped = stopped };
+    }
+
+    /// <summary>A source that fails mid-way ends the run like its end would, keeping what it said.</summary>
+    private static bool Read(IFrameSource source, Frame frame, ref string? stopped)
+    {
+        try
+        {
+            return source.TryRead(frame);
+        }
+        catch (FrameSourceException e)
+        {
+            stopped = e.Message;
+            return false;
+        }
     }
 
     private void Pace(long sinceFirstMicros, Stopwatch clock, CancellationToken cancel)

@@ -13,6 +13,9 @@ public sealed record FamilyIntroduction(string Family, string HostName, string? 
 
     /// <summary>The Server header of its web interface, and the port, if it has one.</summary>
     public (string Server, ushort Port)? Http { get; init; }
+
+    /// <summary>The MUD URL (RFC 8520) its DHCP client sends in option 161, if any.</summary>
+    public string? MudUrl { get; init; }
 }
 
 /// <summary>
@@ -131,6 +134,10 @@ public static class PairingTraffic
             }
 
             Option(b, 55, family.ParameterRequestList);
+            if (family.MudUrl is { } mud)
+            {
+                Option(b, 161, Encoding.ASCII.GetBytes(mud));
+            }
         }
         else
         {

@@ -47,10 +47,17 @@ public sealed class ImageManifest
     /// <summary>Parses manifest JSON; throws <see cref="ManifestException"/> naming the first problem.</summary>
     public static ImageManifest Parse(ReadOnlySpan<byte> json, string source)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            // Strings are decoded lazily: invalid UTF-8 would otherwise throw on first access (found by fuzzing).
+            throw new ManifestException($"{source}: not valid UTF-8");
+        }
+
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(json);
+            // A repeated key would otherwise throw ArgumentException on first access (found by fuzzing).
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -1,6 +1,6 @@
 namespace KalkiEdge.Assurance.Signing;
 
-/// <summary>How frames leaving a chain are signed (site config <c>signing: { mode: off|per-frame|batched }</c>).</summary>
+/// <summary>How frames leaving a chain are signed (site config <c>signing: { mode: off|per-frame|batched|epoch }</c>).</summary>
 public enum SigningMode
 {
     /// <summary>No tags: frames are injected unverified (the dashboard shows a loud warning).</summary>
@@ -11,6 +11,21 @@ public enum SigningMode
 
     /// <summary>One shim HMAC over the SHA-256 digests of up to 50 frames (1600 bytes, the uhsign buffer).</summary>
     Batched,
+
+    /// <summary>
+    /// A Poly1305 tag per frame under a key the hypervisor derives per device and chain epoch, checked at egress without
+    /// holding or rehashing the frame; the hypervisor signs the root of every 98 tags (see the Assurance README).
+    /// </summary>
+    Epoch,
+}
+
+/// <summary>Why a frame may not leave.</summary>
+internal enum SignatureProblem
+{
+    None,
+    MissingTag,
+    Stale,
+    Invalid,
 }
 
 /// <summary>Per-stage counters (read by status displays and the replay summary).</summary>
@@ -25,8 +40,11 @@ public sealed class SigningCounters
     /// <summary>Frames released with signing off.</summary>
     public long Unsigned;
 
-    /// <summary>Shim HMAC calls made to tag frames (per-frame: one per frame; batched: one per batch).</summary>
+    /// <summary>Shim HMAC calls made to tag frames (per-frame: one per frame; batched: one per batch; epoch: one per key and one per batch root).</summary>
     public long SignCalls;
+
+    /// <summary>Epoch mode: batch roots the hypervisor signed (each over up to 98 frame tags).</summary>
+    public long BatchRoots;
 
     /// <summary>Shim verify calls made at egress.</summary>
     public long VerifyCalls;
@@ -50,6 +68,7 @@ public sealed class SigningCounters
         Released += other.Released;
         Unsigned += other.Unsigned;
         SignCalls += other.SignCalls;
+        BatchRoots += other.BatchRoots;
         VerifyCalls += other.VerifyCalls;
         MissingTag += other.MissingTag;
         Stale += other.Stale;

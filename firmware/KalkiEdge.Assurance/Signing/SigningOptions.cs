@@ -4,7 +4,7 @@ using KalkiEdge.Hypervisor;
 
 namespace KalkiEdge.Assurance.Signing;
 
-/// <summary>Site config <c>signing: { mode: off|per-frame|batched, batch: 50, hold: 2ms }</c>.</summary>
+/// <summary>Site config <c>signing: { mode: off|per-frame|batched|epoch, batch: 50, hold: 2ms }</c> (batch and hold: batched mode).</summary>
 public sealed class SigningOptions
 {
     /// <summary>Largest batch: 50 SHA-256 digests fill the 1600-byte uhsign buffer.</summary>
@@ -21,7 +21,7 @@ public sealed class SigningOptions
 
     /// <summary>The loud start-up line when signing is off (the dashboard shows it too).</summary>
     public const string OffWarning =
-        "WARNING: packet signing is OFF for this site: frames leave without proof that they passed their device's μmbox chain (set signing: { mode: batched })";
+        "WARNING: packet signing is OFF for this site: frames leave without proof that they passed their device's μmbox chain (set signing: { mode: epoch })";
 
     /// <summary>Reads the section; absent means off. Errors (with file/line) go to <paramref name="diagnostics"/>.</summary>
     public static SigningOptions FromSection(ArgNode? section, DiagnosticBag diagnostics)
@@ -38,10 +38,11 @@ public sealed class SigningOptions
             return new SigningOptions();
         }
 
-        var mode = args.Choice("mode", "batched", "off", "per-frame", "batched") switch
+        var mode = args.Choice("mode", "batched", "off", "per-frame", "batched", "epoch") switch
         {
             "off" => SigningMode.Off,
             "per-frame" => SigningMode.PerFrame,
+            "epoch" => SigningMode.Epoch,
             _ => SigningMode.Batched,
         };
         var batch = (int)args.Int("batch", MaxBatch, 1, MaxBatch);

@@ -27,6 +27,7 @@ public sealed class SigningStage : IDisposable
     private readonly AlertThrottle _alerts;
     private readonly PacketBinding _binding = new();
     private readonly PendingFrame[] _pending;
+    private readonly EpochSigner? _epochSigner;
 
     // The batch as the signer hands it over: carried digests (the HMAC input) and the batch tag.
     private readonly byte[] _digests;
@@ -35,7 +36,8 @@ public sealed class SigningStage : IDisposable
     private int _count;
     private bool _sealed;
 
-    public SigningStage(IHypervisor? hypervisor, SigningOptions options, IFrameSink? egress, IAlertSink alerts, ChainMeasurements? measurements = null)
+    /// <param name="batchLog">Epoch mode: receives every batch root the hypervisor signs (audit); none: roots are only counted.</param>
+    public SigningStage(IHypervisor? hypervisor, SigningOptions options, IFrameSink? egress, IAlertSink alerts, ChainMeasurements? measurements = null, IBatchRootLog? batchLog = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(alerts);
@@ -49,6 +51,11 @@ public sealed class SigningStage : IDisposable
         _egress = egress;
         _measurements = measurements ?? new ChainMeasurements();
         _alerts = new AlertThrottle(alerts);
+        if (options.Mode == SigningMode.Epoch)
+        {
+            _epochSigner = new EpochSigner(hypervisor!, _measurements, Counters, batchLog);
+        }
+
         var capacity = options.Mode == SigningMode.Batched ? options.BatchSize : 1;
         _pending = new PendingFrame[capacity];
         for (int i = 0; i < capacity; i++)
@@ -72,7 +79,8 @@ public sealed class SigningStage : IDisposable
     /// A frame left <paramref name="device"/>'s chain (forwarded, or a reply the chain built). Copies it, tags it
     /// and, when the batch is full (per-frame: at once) or the oldest pending frame is older than
     /// <see cref="SigningOptions.MaxHoldMicros"/> in capture time, verifies the batch and releases it.
-    /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged.
+    /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged. Epoch mode
+    /// copies and holds nothing: the frame is tagged in place and released or dropped before this returns.
     /// </summary>
     public void Submit(Frame frame, DeviceSlot? device) => Submit(frame, device, _egress);
 
@@ -85,6 +93,21 @@ public sealed class SigningStage : IDisposable
         {
             Counters.Unsigned++;
             Release(frame, egress);
+            return;
+        }
+
+        if (_epochSigner is not null)
+        {
+            var problem = _epochSigner.TagAndCheck(frame, device, out var epoch);
+            if (problem == SignatureProblem.None)
+            {
+                Release(frame, egress);
+            }
+            else
+            {
+                Drop(problem, device, frame, epoch);
+            }
+
             return;
         }
 
@@ -107,9 +130,10 @@ public sealed class SigningStage : IDisposable
         }
     }
 
-    /// <summary>Signs, verifies and releases everything pending. Call when idle and at the end of a run.</summary>
+    /// <summary>Signs, verifies and releases everything pending (epoch mode: signs the root of the tags so far). Call when idle and at the end of a run.</summary>
     public void Flush()
     {
+        _epochSigner?.Seal();
         if (_count == 0)
         {
             return;
@@ -131,7 +155,11 @@ public sealed class SigningStage : IDisposable
         _sealed = false;
     }
 
-    public void Dispose() => _binding.Dispose();
+    public void Dispose()
+    {
+        _binding.Dispose();
+        _epochSigner?.Dispose();
+    }
 
     /// <summary>Test hook: the carried digest of pending frame <paramref name="index"/> (what an attacker in the path could alter).</summary>
     internal Span<byte> CarriedDigest(int index) => _digests.AsSpan(index * PacketBinding.DigestSize, PacketBinding.DigestSize);
@@ -183,7 +211,7 @@ public sealed class SigningStage : IDisposable
             }
             else
             {
-                Drop(slot, problem);
+                Drop(problem, slot.Device, slot.Frame, slot.TaggedEpoch);
             }
         }
     }
@@ -213,7 +241,7 @@ public sealed class SigningStage : IDisposable
         egress?.Send(frame);
     }
 
-    private void Drop(PendingFrame slot, SignatureProblem problem)
+    private void Drop(SignatureProblem problem, DeviceSlot? device, Frame frame, long taggedEpoch)
     {
         switch (problem)
         {
@@ -222,9 +250,8 @@ public sealed class SigningStage : IDisposable
             default: Counters.Invalid++; break;
         }
 
-        var device = slot.Device;
-        var state = (problem, slot.TaggedEpoch, device?.Epoch ?? 0, slot.Frame.Number);
-        _alerts.Raise(AlertTypes.SignatureFailure, device?.Name ?? "(unattributed)", slot.Frame, AlertAction.Blocked, state, static s => Describe(s));
+        var state = (problem, taggedEpoch, device?.Epoch ?? 0, frame.Number);
+        _alerts.Raise(AlertTypes.SignatureFailure, device?.Name ?? "(unattributed)", frame, AlertAction.Blocked, state, static s => Describe(s));
     }
 
     private static string Describe((SignatureProblem Problem, long Tagged, long Now, long Frame) s) => s.Problem switch
@@ -233,14 +260,6 @@ public sealed class SigningStage : IDisposable
         SignatureProblem.Stale => $"frame {s.Frame} was tagged by the chain of state epoch {s.Tagged}, but epoch {s.Now} is in force: dropped",
         _ => $"frame {s.Frame}: tag does not verify for this device, chain measurement and epoch {s.Now}: dropped",
     };
-
-    private enum SignatureProblem
-    {
-        None,
-        MissingTag,
-        Stale,
-        Invalid,
-    }
 
     private sealed class PendingFrame
     {

@@ -217,12 +217,14 @@ public static class PackLoader
         m.RejectUnknown();
         foreach (var (state, at) in from.Where(f => !pack.States.Contains(f.Value)))
         {
-            pack.Diagnostics.Error(at, $"{owner}: unknown state '{state}' (states: {string.Join(", ", pack.States)})");
+            var near = Spelling.Closest(state, pack.States);
+            pack.Diagnostics.Error(at, $"{owner}: unknown state '{state}'{Spelling.Hint(near)} (states: {string.Join(", ", pack.States)})", near);
         }
 
         if (to.Length > 0 && !pack.States.Contains(to))
         {
-            pack.Diagnostics.Error(m.SpanOf("to"), $"{owner}: unknown state '{to}' (states: {string.Join(", ", pack.States)})");
+            var near = Spelling.Closest(to, pack.States);
+            pack.Diagnostics.Error(m.SpanOf("to"), $"{owner}: unknown state '{to}'{Spelling.Hint(near)} (states: {string.Join(", ", pack.States)})", near);
         }
 
         return when is null || window is null

@@ -223,10 +223,11 @@ public sealed class YamlMap
     /// <summary>Parses a whole YAML file into its root mapping, reporting syntax errors with their place.</summary>
     public static YamlMap? Load(string file, string text, DiagnosticBag diagnostics, string owner)
     {
+        var parser = new LimitedYamlParser(new StringReader(text));
         try
         {
             var stream = new YamlStream();
-            stream.Load(new LimitedYamlParser(new StringReader(text)));
+            stream.Load(parser);
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             {
                 diagnostics.Error(new SourceSpan(file, 1, 1), $"{owner}: expected a YAML mapping at the top level");
@@ -238,6 +239,13 @@ public sealed class YamlMap
         catch (YamlException e)
         {
             diagnostics.Error(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), $"{owner}: YAML syntax: {e.Message}");
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet's document model throws this for event sequences it cannot build (found by fuzzing).
+            var at = parser.Current?.Start ?? Mark.Empty;
+            diagnostics.Error(new SourceSpan(file, (int)at.Line, (int)at.Column), $"{owner}: YAML syntax: unreadable document here ({e.Message})");
             return null;
         }
     }

@@ -30,3 +30,13 @@ public sealed class FrameSourceException : Exception
 
     public FrameSourceException() { }
 }
+
+/// <summary>A sink that cannot be written (no permission, disk full, device error): what, where, why.</summary>
+public sealed class FrameSinkException : Exception
+{
+    public FrameSinkException(string message) : base(message) { }
+
+    public FrameSinkException(string message, Exception inner) : base(message, inner) { }
+
+    public FrameSinkException() { }
+}

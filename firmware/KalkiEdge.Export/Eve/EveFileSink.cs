@@ -15,7 +15,8 @@ public sealed class EveFileCounters
 
 /// <summary>
 /// EVE lines appended to a file by a writer thread of its own, as Suricata's <c>eve-log</c> does: the control loop
-/// only queues the event (bounded: beyond <see cref="EveFileOptions.QueueCapacity"/> events waiting, new ones are
+/// only queues the event and wakes the writer only when it is idle (busy, it writes a batch every
+/// <see cref="Gather"/>, so a storm costs the control loop no wake-ups) (bounded: beyond <see cref="EveFileOptions.QueueCapacity"/> events waiting, new ones are
 /// dropped and counted), so a slow or full disk never delays a reaction. The file is rotated when it would grow past
 /// <see cref="EveFileOptions.RotateBytes"/> (<c>eve.json</c> → <c>eve.json.1</c> …, keeping
 /// <see cref="EveFileOptions.Keep"/>), and closed and reopened on <see cref="Reopen"/> (SIGHUP), so an external
@@ -25,10 +26,14 @@ public sealed class EveFileSink : IEventSink, IDisposable
 {
     private readonly EveFileOptions _options;
     private readonly SemaphoreSlim _signal = new(0);
+    /// <summary>After writing, the writer gathers for this long before it looks again: one write per batch, not per event.</summary>
+    public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(20);
+
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly System.Text.Json.Utf8JsonWriter _json;
     private readonly Thread _writer;
     private FileStream? _file;
-    private int _wake;
+    private int _idle;
     private readonly BoundedEventQueue _queue;
     private volatile bool _reopen;
     private volatile bool _stopping;
@@ -37,6 +42,7 @@ public sealed class EveFileSink : IEventSink, IDisposable
     {
         _options = options;
         _queue = new BoundedEventQueue(options.QueueCapacity);
+        _json = EveFormat.CreateWriter(_buffer);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path))!);
         _file = Open(); // fail at start (permissions, a directory in the way), not at the first alert
         _writer = new Thread(Run) { IsBackground = true, Name = "eve-file" };
@@ -55,9 +61,9 @@ public sealed class EveFileSink : IEventSink, IDisposable
             return;
         }
 
-        if (Interlocked.Exchange(ref _wake, 1) == 0)
+        if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
         {
-            _signal.Release(); // only when the writer may be asleep: a semaphore per event costs the control loop
+            _signal.Release(); // only a writer idle for lack of events is woken: under a storm it never is
         }
     }
 
@@ -80,14 +86,31 @@ public sealed class EveFileSink : IEventSink, IDisposable
         _signal.Release();
         _writer.Join(TimeSpan.FromSeconds(10));
         Close();
+        _json.Dispose();
     }
 
     private void Run()
     {
+        var wrote = false;
         while (true)
         {
-            _signal.Wait(TimeSpan.FromSeconds(1));
-            Volatile.Write(ref _wake, 0); // from here, a new event signals again; this pass writes what is queued
+            if (wrote && !_stopping && !_reopen)
+            {
+                // Busy: gather a batch; the control loop does not signal meanwhile, so a storm costs it no wake-ups.
+                _signal.Wait(Gather);
+            }
+            else if (!_stopping && !_reopen)
+            {
+                // Idle: the next event wakes the writer at once (a sparse alert reaches the file without delay).
+                Interlocked.Exchange(ref _idle, 1);
+                if (_queue.IsEmpty)
+                {
+                    _signal.Wait(TimeSpan.FromSeconds(1));
+                }
+
+                Interlocked.Exchange(ref _idle, 0);
+            }
+
             if (_reopen)
             {
                 _reopen = false;
@@ -95,7 +118,7 @@ public sealed class EveFileSink : IEventSink, IDisposable
                 Interlocked.Increment(ref Counters.Reopens);
             }
 
-            WriteQueued();
+            wrote = WriteQueued() > 0;
             if (_stopping && _queue.IsEmpty)
             {
                 return;
@@ -103,11 +126,13 @@ public sealed class EveFileSink : IEventSink, IDisposable
         }
     }
 
-    private void WriteQueued()
+    private int WriteQueued()
     {
+        int n = 0;
         while (_queue.TryTake(out var e))
         {
-            EveFormat.WriteLine(e, _buffer);
+            EveFormat.WriteLine(e, _json, _buffer);
+            n++;
             if (_buffer.WrittenCount >= 32 * 1024)
             {
                 Flush();
@@ -115,6 +140,7 @@ public sealed class EveFileSink : IEventSink, IDisposable
         }
 
         Flush();
+        return n;
     }
 
     /// <summary>Writes the buffered lines, rotating first when they would take the file past the limit.</summary>

@@ -18,6 +18,7 @@ public static class EveFormat
 {
     public const string AlertType = "alert";
     public const string TransitionType = "kalki_transition";
+    public const string PairingType = "kalki_pairing";
 
     /// <summary>Longest alert text (<c>kalki.info</c>, an IPS rule's message) kept, in characters.</summary>
     public const int MaxInfoChars = 1024;
@@ -37,6 +38,22 @@ public static class EveFormat
         output.Write("\n"u8);
     }
 
+    /// <summary>
+    /// Appends one event and a newline through a writer the caller keeps (made by <see cref="CreateWriter"/>), so a
+    /// sink writing many events allocates no JSON writer per event.
+    /// </summary>
+    public static void WriteLine(ApplianceEvent e, Utf8JsonWriter reused, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(reused);
+        reused.Reset(output);
+        Write(e, reused);
+        reused.Flush();
+        output.Write("\n"u8);
+    }
+
+    /// <summary>A JSON writer with the EVE options, for <see cref="WriteLine(ApplianceEvent, Utf8JsonWriter, IBufferWriter{byte})"/>.</summary>
+    public static Utf8JsonWriter CreateWriter(IBufferWriter<byte> output) => new(output, Options);
+
     /// <summary>Appends one event as a JSON object (no newline).</summary>
     public static void WriteObject(ApplianceEvent e, IBufferWriter<byte> output)
     {
@@ -54,6 +71,9 @@ public static class EveFormat
                 break;
             case TransitionOccurred t:
                 WriteTransition(t, w);
+                break;
+            case PairingOccurred p:
+                WritePairing(p, w);
                 break;
             default:
                 throw new ArgumentException($"no EVE form for {e.GetType().Name}", nameof(e));
@@ -140,6 +160,35 @@ public static class EveFormat
         w.WriteEndObject();
     }
 
+    private static void WritePairing(PairingOccurred e, Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        WriteTimestamp(w, e.TimeMicros);
+        w.WriteString("event_type", PairingType);
+        w.WriteStartObject("kalki");
+        if (e.Device.Length > 0)
+        {
+            WriteDevice(w, e.Device, e.Context);
+        }
+
+        w.WriteString("result", e.Outcome switch { PairingOutcome.Accepted => "accepted", PairingOutcome.Rejected => "rejected", _ => "cancelled" });
+        WriteOptional(w, "mac", e.Mac);
+        if (e.Outcome != PairingOutcome.Cancelled)
+        {
+            w.WriteNumber("confidence", e.Confidence);
+            w.WriteBoolean("needs_review", e.NeedsReview);
+        }
+
+        w.WriteString("detail", Bounded(e.Detail, MaxInfoChars));
+        if (e.Evidence is not null)
+        {
+            w.WriteString("evidence", Bounded(e.Evidence, MaxInfoChars));
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     private static void WriteTimestamp(Utf8JsonWriter w, long micros)
     {
         Span<char> text = stackalloc char[EveTimestamp.Length];
@@ -148,19 +197,44 @@ public static class EveFormat
 
     private static void WriteAddresses(Utf8JsonWriter w, FlowTuple flow)
     {
-        w.WriteString("src_ip", Ip.Format(flow.SourceIp));
+        WriteIp(w, "src_ip", flow.SourceIp);
         if (flow.HasPorts)
         {
             w.WriteNumber("src_port", flow.SourcePort);
         }
 
-        w.WriteString("dest_ip", Ip.Format(flow.DestinationIp));
+        WriteIp(w, "dest_ip", flow.DestinationIp);
         if (flow.HasPorts)
         {
             w.WriteNumber("dest_port", flow.DestinationPort);
         }
 
         w.WriteString("proto", ProtocolName(flow.Protocol));
+    }
+
+    /// <summary>An address as text; IPv4 (the common case) without allocating.</summary>
+    private static void WriteIp(Utf8JsonWriter w, string name, UInt128 ip)
+    {
+        if (!Ip.IsV4(ip))
+        {
+            w.WriteString(name, Ip.Format(ip));
+            return;
+        }
+
+        var v = (uint)ip;
+        Span<char> text = stackalloc char[15];
+        int n = 0;
+        for (int shift = 24; shift >= 0; shift -= 8)
+        {
+            ((v >> shift) & 255).TryFormat(text[n..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+            n += written;
+            if (shift > 0)
+            {
+                text[n++] = '.';
+            }
+        }
+
+        w.WriteString(name, text[..n]);
     }
 
     private static void WriteDevice(Utf8JsonWriter w, string device, DeviceContext context)

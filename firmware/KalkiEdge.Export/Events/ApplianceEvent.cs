@@ -25,8 +25,26 @@ public sealed record AlertEvent(Alert Alert, DeviceContext Context) : ApplianceE
 public sealed record TransitionOccurred(TransitionEvent Transition, DeviceContext Context)
     : ApplianceEvent(Transition.StimulusMicros, Transition.Device, Context);
 
-/// <summary>Receives events. Called on the control thread: implementations must return quickly and never block.</summary>
+/// <summary>
+/// Receives events, on the control thread (pairing results: on the panel's thread): implementations must be
+/// thread-safe, return quickly and never block.
+/// </summary>
 public interface IEventSink
 {
     void Publish(ApplianceEvent e);
 }
+
+/// <summary>How a pairing ended: a device admitted, one the registry refused, or the window cancelled by the operator.</summary>
+public enum PairingOutcome
+{
+    Accepted,
+    Rejected,
+    Cancelled,
+}
+
+/// <summary>
+/// A pairing result from the field panel (or replay's pairing window). <see cref="ApplianceEvent.Device"/> is the
+/// name the device was (or would have been) registered under; empty for a cancelled window.
+/// </summary>
+public sealed record PairingOccurred(long TimeMicros, string Device, PairingOutcome Outcome, string? Mac, string? Pack, int Confidence, bool NeedsReview, string Detail, string? Evidence)
+    : ApplianceEvent(TimeMicros, Device, new DeviceContext(Pack, null, null));

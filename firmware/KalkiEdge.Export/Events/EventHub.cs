@@ -1,6 +1,7 @@
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Panel.Pairing;
 
 namespace KalkiEdge.Export.Events;
 
@@ -73,6 +74,22 @@ public sealed class EventHub : IApplianceObserver
             Hold(transition.Device, context => new TransitionOccurred(transition, context));
         }
     }
+
+    /// <summary>
+    /// A pairing result (called where the pairing settles: the panel's thread live, the frame loop in replay), at
+    /// <paramref name="timeMicros"/> on the control clock. Published at once: pairing runs only after the appliance is built.
+    /// </summary>
+    public void OnPaired(AdmissionResult result, long timeMicros)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var v = result.Verdict;
+        Publish(new PairingOccurred(timeMicros, v.DeviceName, result.Admitted ? PairingOutcome.Accepted : PairingOutcome.Rejected,
+            Mac.Format(v.Mac), v.Pack, v.Confidence, v.NeedsReview, result.Detail, v.Evidence));
+    }
+
+    /// <summary>The operator cancelled the pairing window.</summary>
+    public void OnPairingCancelled(long timeMicros) =>
+        Publish(new PairingOccurred(timeMicros, "", PairingOutcome.Cancelled, null, null, 0, false, "pairing window cancelled by the operator", null));
 
     // Malformed frames and μmbox statistics stay in the replay output and the store; they are not security events.
     public void OnMalformed(long frameNumber, string device, string reason)

@@ -9,7 +9,7 @@ namespace KalkiEdge.Export.Logging;
 /// <summary>
 /// Events as log records, for the journal (through the systemd console formatter, whose <c>&lt;N&gt;</c> prefix is
 /// the journal priority): an alert of severity 1 is an error, 2 a warning, 3 and above information; a state change
-/// is a warning. The line is the human summary, or the EVE JSON itself when <c>eve: { journal: true }</c> asks for
+/// is a warning, a pairing refused by the registry a warning and other pairing results information. The line is the human summary, or the EVE JSON itself when <c>eve: { journal: true }</c> asks for
 /// it (a SIEM reading the journal then gets the same record as from the EVE file).
 /// </summary>
 public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEventSink
@@ -24,6 +24,7 @@ public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEv
             2 => LogLevel.Warning,
             _ => LogLevel.Information,
         },
+        PairingOccurred p => p.Outcome == PairingOutcome.Rejected ? LogLevel.Warning : LogLevel.Information,
         _ => LogLevel.Warning,
     };
 
@@ -49,6 +50,9 @@ public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEv
             case TransitionOccurred { Transition: var t }:
                 LogTransition(logger, t.FailClosed ? LogLevel.Error : level, t.Device, t.From, t.To, t.Rule, t.Image, t.ReactionMicros);
                 break;
+            case PairingOccurred p:
+                LogPairing(logger, level, p.Outcome.ToString().ToUpperInvariant(), p.Device, p.Pack ?? "-", EveFormat.Bounded(p.Detail, EveFormat.MaxInfoChars).ToString());
+                break;
         }
     }
 
@@ -67,6 +71,9 @@ public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEv
 
     [LoggerMessage(EventId = 2, Message = "STATE {Device} {From} -> {To} by rule '{Rule}', chain {Chain}, in {ReactionMicros} µs")]
     private static partial void LogTransition(ILogger logger, LogLevel level, string device, string from, string to, string rule, string chain, long reactionMicros);
+
+    [LoggerMessage(EventId = 4, Message = "PAIRING {Outcome} {Device} as {Pack}: {Detail}")]
+    private static partial void LogPairing(ILogger logger, LogLevel level, string outcome, string device, string pack, string detail);
 
     [LoggerMessage(EventId = 3, Message = "{Eve}")]
     private static partial void LogEve(ILogger logger, LogLevel level, string eve);

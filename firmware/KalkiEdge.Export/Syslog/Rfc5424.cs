@@ -35,7 +35,7 @@ public static class Rfc5424
     /// <summary>Appends one message (no framing) to <paramref name="output"/>.</summary>
     public static void Write(ApplianceEvent e, int facility, string host, int processId, IBufferWriter<byte> output)
     {
-        var msgId = e is AlertEvent ? EveFormat.AlertType : EveFormat.TransitionType;
+        var msgId = e switch { AlertEvent => EveFormat.AlertType, PairingOccurred => EveFormat.PairingType, _ => EveFormat.TransitionType };
         var time = DateTime.UnixEpoch.AddTicks(Math.Clamp(e.TimeMicros, 0, 253_402_300_799_999_999) * 10);
         var header = string.Create(CultureInfo.InvariantCulture, $"<{(facility * 8) + Severity(e)}>1 {time:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} {host} {AppName} {processId} {msgId} - ");
         output.Write(Encoding.ASCII.GetBytes(header));

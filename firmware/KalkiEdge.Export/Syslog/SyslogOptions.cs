@@ -1,4 +1,5 @@
 using KalkiEdge.DataPlane;
+using KalkiEdge.Export.Net;
 
 namespace KalkiEdge.Export.Syslog;
 
@@ -70,10 +71,10 @@ public sealed record SyslogOptions(string Host, int Port, SyslogTransport Transp
         (string Host, int Port)? endpoint = null;
         if (server is not null)
         {
-            endpoint = SplitHostPort(server);
+            endpoint = HostPort.Split(server);
             if (endpoint is null)
             {
-                args.Error(args.Node("server")!.At, $"'server' must be HOST:PORT (e.g. 192.0.2.10:514 or [2001:db8::1]:6514), got '{server}'");
+                args.Error(args.Node("server")!.At, $"'server' must be HOST:PORT (e.g. {HostPort.Example}), got '{server}'");
             }
         }
 
@@ -81,22 +82,5 @@ public sealed record SyslogOptions(string Host, int Port, SyslogTransport Transp
         return args.Diagnostics.Items.Count > before || endpoint is not { } e
             ? null
             : new SyslogOptions(e.Host, e.Port, transport) { CaFile = ca, Facility = facility < 0 ? 16 : facility };
-    }
-
-    private static (string Host, int Port)? SplitHostPort(string text)
-    {
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-        {
-            return null;
-        }
-
-        var host = text[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '[' or ']') ? null : (host, port);
     }
 }

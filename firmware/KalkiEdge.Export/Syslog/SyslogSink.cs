@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using KalkiEdge.Export.Events;
+using KalkiEdge.Export.Net;
 using Microsoft.Extensions.Logging;
 
 namespace KalkiEdge.Export.Syslog;
@@ -34,7 +35,7 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private readonly ArrayBufferWriter<byte> _message = new(4096);
     private readonly string _host = Rfc5424.HostName(Environment.MachineName);
-    private readonly X509Certificate2Collection? _ca;
+    private readonly SiteTrust _trust;
     private readonly Thread _sender;
     private readonly CancellationTokenSource _stop = new();
     private Socket? _socket;
@@ -48,11 +49,7 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
         _options = options;
         _queue = new BoundedEventQueue(options.QueueCapacity);
         _log = log;
-        if (options.CaFile is { } ca)
-        {
-            _ca = [];
-            _ca.ImportFromPemFile(ca);
-        }
+        _trust = new SiteTrust(options.CaFile);
 
         _sender = new Thread(Run) { IsBackground = true, Name = "syslog" };
         _sender.Start();
@@ -215,26 +212,7 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
         }
     }
 
-    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (_ca is null || certificate is null)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-
-        // The site's CA: the name must match; the chain must end at that CA (not the system's roots).
-        if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(_ca);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return custom.Build(leaf);
-    }
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) => _trust.Accepts(certificate, errors);
 
     private void Close()
     {

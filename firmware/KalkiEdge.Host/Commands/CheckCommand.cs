@@ -8,6 +8,7 @@ using KalkiEdge.Assurance;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Export.Fleet;
 using KalkiEdge.DataPlane.Live;
 using KalkiEdge.Export.Eve;
 
@@ -82,7 +83,9 @@ internal static class CheckCommand
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
         ManagementSettings.Read(s, diagnostics);
         PanelSettings.Read(s, diagnostics);
-        EveSettings.FromSection(s.GetValueOrDefault(EveSettings.Section), Path.GetDirectoryName(Path.GetFullPath(path))!, diagnostics);
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        EveSettings.FromSection(s.GetValueOrDefault(EveSettings.Section), baseDir, diagnostics);
+        FleetSettings.FromSection(s.GetValueOrDefault(FleetSettings.Section), baseDir, diagnostics);
         return diagnostics;
     }
 

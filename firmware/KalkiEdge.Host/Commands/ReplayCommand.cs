@@ -27,6 +27,12 @@ internal static class ReplayCommand
             return ExitCodes.Usage;
         }
 
+        if (cl.Option("--write") is { } target && PosixFileStatus.SameFile(target, pcap))
+        {
+            Console.Error.WriteLine($"kalki-edge replay: --write {target} is the capture being read (--pcap {pcap}); refusing to overwrite it");
+            return ExitCodes.Usage;
+        }
+
         ReplayPairing? pairing = null;
         if (cl.Option("--pair-window") is { } window && (pairing = ReplayPairing.Parse(window, cl.Option("--network-mac"), out var pairError)) is null)
         {
@@ -59,14 +65,24 @@ internal static class ReplayCommand
 
             if (pairing is not null)
             {
-                var settings = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()).Pairing; // errors: reported by check and load
-                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings);
-                // With --eve every stdout line is an EVE event: pairing results go to stderr as text.
-                paired.Paired += cl.Flag("--json") ? json.OnPaired : cl.Flag("--eve") ? new ConsoleObserver(Console.Error).OnPaired : console.OnPaired;
+                var panel = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()); // errors: reported by check and load
+                var settings = panel.Pairing;
+                var mud = panel.Mud.Folder is null && !panel.Mud.Fetch ? null : new KalkiEdge.Panel.Mud.MudSource(panel.Mud);
+                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings, mud, Console.Error.WriteLine);
+                // With --eve, pairing results are EVE events (kalki_pairing) like the rest of stdout.
+                if (cl.Flag("--eve"))
+                {
+                    paired.Paired += result => eve.OnPaired(result, appliance.Clock.NowMicros);
+                }
+                else
+                {
+                    paired.Paired += cl.Flag("--json") ? json.OnPaired : console.OnPaired;
+                }
             }
 
             var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };
             var result = runner.Run(source);
+            output?.Complete(); // a write error fails the run before its summary claims anything
             if (cl.Flag("--json"))
             {
                 json.Summary(result, appliance.Engine, EdgeAppliance.StateOf);
@@ -81,9 +97,15 @@ internal static class ReplayCommand
                 Console.WriteLine($"{result.Frames} frames: {result.Forwarded} forwarded, {result.Dropped} dropped, {result.Replied} replied, {result.Malformed} malformed in {result.Elapsed.TotalMilliseconds:F1} ms");
             }
 
+            if (result.Stopped is { } stopped)
+            {
+                Console.Error.WriteLine($"kalki-edge replay: {stopped}; the counts above cover the {result.Frames} frames read before it");
+                return ExitCodes.Invalid;
+            }
+
             return ExitCodes.Ok;
         }
-        catch (FrameSourceException e)
+        catch (Exception e) when (e is FrameSourceException or FrameSinkException)
         {
             Console.Error.WriteLine($"kalki-edge replay: {e.Message}");
             return ExitCodes.Invalid;

@@ -65,6 +65,14 @@ internal static class RunCommand
             return ExitCodes.Invalid;
         }
 
+        if (journal is null)
+        {
+            // The simulation prints for a person and still has the one event hub: the dashboard's sinks hang on it.
+            appliance.Control.AlertEvaluated += events.OnAlert;
+            appliance.Control.Transitioned += events.OnTransition;
+            events.Bind(appliance.Control.Devices, appliance.Engine.Devices);
+        }
+
         foreach (var warning in appliance.Registry.StartupWarnings)
         {
             Console.Error.WriteLine($"WARNING: {warning}");
@@ -81,13 +89,14 @@ internal static class RunCommand
         // A site config without interfaces bridges nothing (fail-closed) but still serves management; only the
         // built-in profile plays the simulation scenario.
         var mode = live ? "live" : cl.Option("--config") is null ? "simulation" : "idle";
-        var management = ManagementHost.Start(appliance, assurance, mode);
+        var management = ManagementHost.Start(appliance, assurance, mode, events);
         if (management is null)
         {
             return ExitCodes.Invalid;
         }
 
         using var panel = PanelWiring.Start(appliance, PanelStatusOf(appliance, assurance, management), mode == "simulation", Console.Out, shutdown.Request);
+        export?.Attach(appliance.Pairing, appliance);
 
         try
         {

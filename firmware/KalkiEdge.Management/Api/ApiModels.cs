@@ -9,6 +9,9 @@ public sealed record FieldError(string Field, string Message)
     public int? Line { get; init; }
 
     public int? Column { get; init; }
+
+    /// <summary>The corrected word when the message says "did you mean".</summary>
+    public string? Suggestion { get; init; }
 }
 
 public sealed record ApiError(string Error, IReadOnlyList<FieldError>? Fields = null);
@@ -106,6 +109,12 @@ public sealed record PackDetail(string Name, string Yaml, GraphInfo Graph, IRead
 
 public sealed record PackBody(string? Yaml);
 
+public sealed record PairingInfo(bool Available, bool Open, int RemainingSeconds, int WindowSeconds, int MaxCandidates, IReadOnlyList<CandidateInfo> Candidates, IReadOnlyList<PairedInfo> Recent);
+
+public sealed record CandidateInfo(string Mac, string Device, string Pack, int Confidence, bool NeedsReview, string Evidence, long FirstSeen);
+
+public sealed record PairedInfo(string Device, string Mac, string Pack, int Confidence, bool NeedsReview, bool Admitted, string Detail, long Time);
+
 public sealed record ImageInfo(string Name, int Version, string Description, string Chain, string Measurement, bool InManifest);
 
 public sealed record AuditInfo(long Time, string Actor, string Action, string Detail);
@@ -138,6 +147,8 @@ public sealed record TransitionEventInfo(string Device, string From, string To, 
 [JsonSerializable(typeof(IReadOnlyList<PackSummary>))]
 [JsonSerializable(typeof(PackDetail))]
 [JsonSerializable(typeof(PackBody))]
+[JsonSerializable(typeof(PairingInfo))]
+[JsonSerializable(typeof(PairedInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ImageInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<AlertTypeInfo>))]

@@ -1,12 +1,11 @@
 using KalkiEdge.Core;
-using KalkiEdge.Core.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
 namespace KalkiEdge.Management.Api;
 
-/// <summary>Read-only views: overview, packs, μmbox images, audit log, alert types, site settings.</summary>
+/// <summary>Read-only views: overview, μmbox images, audit log, alert types, site settings.</summary>
 internal static class CatalogEndpoints
 {
     // Sections whose text may carry secrets (device credentials, keys): named, not shown.
@@ -22,15 +21,6 @@ internal static class CatalogEndpoints
             var counts = devices.Where(d => d.State is not null).GroupBy(d => d.State!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             return Results.Json(new OverviewInfo(health.Version, health.Mode, health.Hypervisor, health.Signing, counts, devices), ApiJsonContext.Default.OverviewInfo);
         }).Produces<OverviewInfo>();
-
-        app.MapGet("/api/packs", () => Results.Json<IReadOnlyList<PackSummary>>([.. m.Appliance.Packs.OrderBy(p => p.Name, StringComparer.Ordinal).Select(Summary)],
-            ApiJsonContext.Default.IReadOnlyListPackSummary)).Produces<IReadOnlyList<PackSummary>>();
-        app.MapGet("/api/packs/{name}", (string name) => m.Appliance.Packs.FirstOrDefault(p => p.Name == name) is { } pack
-            ? Results.Json(Detail(pack), ApiJsonContext.Default.PackDetail)
-            : ApiErrors.Result(StatusCodes.Status404NotFound, $"no pack named '{Shorten(name)}'")).Produces<PackDetail>();
-        app.MapGet("/api/packs/{name}/export", (string name) => m.Appliance.Packs.FirstOrDefault(p => p.Name == name) is { } pack
-            ? Results.Text(ReadYaml(pack), "text/yaml; charset=utf-8")
-            : ApiErrors.Result(StatusCodes.Status404NotFound, $"no pack named '{Shorten(name)}'"));
 
         app.MapGet("/api/images", () => Results.Json(m.Images(), ApiJsonContext.Default.IReadOnlyListImageInfo)).Produces<IReadOnlyList<ImageInfo>>();
         app.MapGet("/api/audit", (HttpContext context) =>
@@ -61,31 +51,6 @@ internal static class CatalogEndpoints
         }).Produces<SettingsInfo>();
     }
 
-    public static PackSummary Summary(DeviceTypePack p) => new(
-        p.Name, p.Description, p.Initial, p.States, [.. p.Sensors.Select(s => new SensorInfo(s.Name, s.Kind.ToString().ToLowerInvariant()))],
-        [.. p.Commands.Select(c => c.Name)],
-        new Dictionary<string, string>(StringComparer.Ordinal) { ["sampling"] = Duration.Format(p.DefaultSamplingIntervalMicros) });
-
-    public static PackDetail Detail(DeviceTypePack p) => new(
-        p.Name,
-        ReadYaml(p),
-        new GraphInfo(p.States, [.. p.Rules.SelectMany(r => r.From.Select(f => new EdgeInfo(f, r.To, r.Name, r.Priority)))]),
-        [.. p.Rules.Select(r => new RuleInfo(r.Name, r.From, r.To, r.Priority, Duration.Format(r.WindowMicros), r.When.ToString() ?? "",
-            [.. r.Commands.Select(c => c.MemberType is null ? c.Command : $"{c.Command} (group members of type {c.MemberType})")]))],
-        p.Chains.ToDictionary(c => c.State, c => c.Image, StringComparer.Ordinal));
-
-    private static string ReadYaml(DeviceTypePack pack)
-    {
-        try
-        {
-            return File.ReadAllText(pack.At.File);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return $"# {pack.At.File} cannot be read: {e.Message}";
-        }
-    }
-
     private static IReadOnlyList<AlertTypeInfo> AlertTypeList(ManagementContext m)
     {
         var packs = m.Appliance.Packs.SelectMany(p => p.AlertTypes.Select(a => (Type: a, Pack: p.Name)));
@@ -93,6 +58,4 @@ internal static class CatalogEndpoints
         var own = packs.Select(x => new AlertTypeInfo(x.Type, "pack", $"telemetry alert of pack '{x.Pack}'"));
         return [.. builtIn.Concat(own).DistinctBy(a => a.Name).OrderBy(a => a.Name, StringComparer.Ordinal)];
     }
-
-    private static string Shorten(string text) => text.Length > 64 ? text[..64] : text;
 }

@@ -1,5 +1,4 @@
 using KalkiEdge.ControlPlane.Registry;
-using KalkiEdge.Management.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,14 +20,14 @@ internal static class DeviceEndpoints
         app.MapPost("/api/devices", async Task<IResult> (HttpContext context) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.DeviceRequest).ConfigureAwait(false);
-            return error ?? Outcome(registry.Add(Spec(body!), Actor(context)), views, StatusCodes.Status201Created);
+            return error ?? Outcome(registry.Add(Spec(body!), ApiActor.Of(context)), views, StatusCodes.Status201Created);
         }).Accepts<DeviceRequest>("application/json").Produces<DeviceSummary>(StatusCodes.Status201Created);
         app.MapPut("/api/devices/{name}", async Task<IResult> (HttpContext context, string name) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.DeviceRequest).ConfigureAwait(false);
-            return error ?? Outcome(registry.Update(name, Spec(body!), Actor(context)), views, StatusCodes.Status200OK);
+            return error ?? Outcome(registry.Update(name, Spec(body!), ApiActor.Of(context)), views, StatusCodes.Status200OK);
         }).Accepts<DeviceRequest>("application/json").Produces<DeviceSummary>();
-        app.MapDelete("/api/devices/{name}", (HttpContext context, string name) => Outcome(registry.Remove(name, Actor(context)), views, StatusCodes.Status204NoContent));
+        app.MapDelete("/api/devices/{name}", (HttpContext context, string name) => Outcome(registry.Remove(name, ApiActor.Of(context)), views, StatusCodes.Status204NoContent));
         app.MapPost("/api/devices/{name}/reset", async Task<IResult> (HttpContext context, string name) =>
         {
             ResetBody? body = null;
@@ -41,16 +40,12 @@ internal static class DeviceEndpoints
                 }
             }
 
-            var (accepted, refusal, unknown) = m.Operator.Reset(name, Actor(context), body?.Reason);
+            var (accepted, refusal, unknown) = m.Operator.Reset(name, ApiActor.Of(context), body?.Reason);
             return accepted is not null
                 ? Results.Json(new ResetQueued(accepted.Device, accepted.From, accepted.To, accepted.Actor), ApiJsonContext.Default.ResetQueued, statusCode: StatusCodes.Status202Accepted)
                 : ApiErrors.Result(unknown ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict, refusal!);
         }).Produces<ResetQueued>(StatusCodes.Status202Accepted);
     }
-
-    /// <summary>Who did it, for the audit log: the signed-in user (or the API token's owner) and the channel.</summary>
-    private static string Actor(HttpContext context) =>
-        $"{AuthEndpoints.User(context)} via {(context.User.Identity?.AuthenticationType == BearerTokenHandler.SchemeName ? "API token" : "dashboard")}";
 
     private static DeviceSpec Spec(DeviceRequest r) => new(r.Name ?? "", r.Mac ?? "", r.Ips ?? [])
     {

@@ -19,7 +19,7 @@ internal static class AuthEndpoints
     {
         var accounts = m.Accounts;
         app.MapGet("/api/setup", () => Results.Json(new SetupState(accounts.SetupNeeded), ApiJsonContext.Default.SetupState)).AllowAnonymous();
-        app.MapPost("/api/setup", async (HttpContext context) =>
+        app.MapPost("/api/setup", async Task<IResult> (HttpContext context) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.SetupRequest).ConfigureAwait(false);
             if (error is not null)
@@ -47,7 +47,7 @@ internal static class AuthEndpoints
                 : ApiErrors.Result(StatusCodes.Status409Conflict, "setup is done: an administrator exists; sign in");
         }).AllowAnonymous().RequireRateLimiting(LoginLimit);
 
-        app.MapPost("/api/login", async (HttpContext context) =>
+        app.MapPost("/api/login", async Task<IResult> (HttpContext context) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.LoginRequest).ConfigureAwait(false);
             if (error is not null)
@@ -67,7 +67,7 @@ internal static class AuthEndpoints
             return Results.NoContent();
         }).AllowAnonymous().RequireRateLimiting(LoginLimit);
 
-        app.MapPost("/api/logout", async (HttpContext context) =>
+        app.MapPost("/api/logout", async Task<IResult> (HttpContext context) =>
         {
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
             return Results.NoContent();
@@ -81,7 +81,7 @@ internal static class AuthEndpoints
 
         app.MapGet("/api/tokens", () => Results.Json<IReadOnlyList<TokenInfo>>(
             [.. accounts.Tokens().Select(t => new TokenInfo(t.Id, t.Name, t.CreatedMicros, t.LastUsedMicros))], ApiJsonContext.Default.IReadOnlyListTokenInfo));
-        app.MapPost("/api/tokens", async (HttpContext context) =>
+        app.MapPost("/api/tokens", async Task<IResult> (HttpContext context) =>
         {
             var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.TokenRequest).ConfigureAwait(false);
             if (error is not null)

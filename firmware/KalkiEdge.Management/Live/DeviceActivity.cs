@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Export.Events;
 using KalkiEdge.Management.Api;
 
 namespace KalkiEdge.Management.Live;
@@ -8,19 +9,20 @@ namespace KalkiEdge.Management.Live;
 /// <summary>
 /// What the dashboard shows about each device beyond the engine's counters: frames forwarded and dropped per second
 /// (a bounded ring per device, made at its first traffic), when it last sent a frame, and its newest alert. Sampled
-/// once a second off the frame path; the changes go out as the <c>stats</c> event.
+/// once a second off the frame path; the changes go out as the <c>stats</c> event. The newest alert comes from the
+/// appliance's event hub, of which this is a sink.
 /// </summary>
-public sealed class DeviceActivity : IDisposable
+public sealed class DeviceActivity : IEventSink, IDisposable
 {
     /// <summary>Per-second samples kept per device (five minutes; about 7 KB, made only for a device with traffic).</summary>
     public const int RingSeconds = 300;
 
     private readonly DeviceTable _devices;
-    private readonly EventHub _events;
+    private readonly DashboardStream _events;
     private readonly ConcurrentDictionary<string, Track> _tracks = new(StringComparer.Ordinal);
     private readonly Timer _timer;
 
-    public DeviceActivity(DeviceTable devices, EventHub events, TimeSpan? period = null)
+    public DeviceActivity(DeviceTable devices, DashboardStream events, TimeSpan? period = null)
     {
         _devices = devices;
         _events = events;
@@ -29,10 +31,9 @@ public sealed class DeviceActivity : IDisposable
     }
 
     /// <summary>Keeps the device's newest alert (called on the control plane's thread: only a reference write).</summary>
-    public void OnAlert(Alert alert)
+    public void Publish(ApplianceEvent e)
     {
-        ArgumentNullException.ThrowIfNull(alert);
-        if (_tracks.TryGetValue(alert.Device, out var track))
+        if (e is AlertEvent { Alert: var alert } && _tracks.TryGetValue(alert.Device, out var track))
         {
             track.NewestAlert = alert;
         }

@@ -9,7 +9,7 @@ internal static class EventEndpoints
 {
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
-    public static void Map(IEndpointRouteBuilder app, EventHub hub) => app.MapGet("/api/events", async (HttpContext context) =>
+    public static void Map(IEndpointRouteBuilder app, DashboardStream hub) => app.MapGet("/api/events", async (HttpContext context) =>
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";

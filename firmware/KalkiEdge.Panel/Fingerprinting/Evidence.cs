@@ -9,6 +9,9 @@ public sealed class Evidence
     public const int MaxText = 96;
     public const int MaxItems = 8;
 
+    /// <summary>MUD URLs are longer than the other texts (RFC 8520 allows 255 bytes in DHCP and LLDP).</summary>
+    public const int MaxUrl = 255;
+
     private readonly List<string> _services = [];
     private readonly List<string> _ssdp = [];
 
@@ -27,6 +30,9 @@ public sealed class Evidence
     /// <summary>SSDP NT/ST/USN/SERVER values.</summary>
     public IReadOnlyList<string> Ssdp => _ssdp;
 
+    /// <summary>The MUD URL (RFC 8520) the device announced, from DHCP option 161 or LLDP; only https URLs are kept.</summary>
+    public string? MudUrl { get; private set; }
+
     /// <summary>The HTTP <c>Server:</c> header of the candidate's first HTTP response.</summary>
     public string? HttpServer { get; private set; }
 
@@ -42,6 +48,16 @@ public sealed class Evidence
     public void AddSsdp(string value) => AddOnce(_ssdp, value);
 
     public void SetHttpServer(string server) => HttpServer ??= Cut(server);
+
+    /// <summary>Keeps the first well-formed https URL (RFC 8520 section 8: MUD URLs use https); anything else is ignored.</summary>
+    public void SetMudUrl(string url)
+    {
+        if (MudUrl is null && url.Length <= MaxUrl && url.All(c => c is > ' ' and <= '~')
+            && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps)
+        {
+            MudUrl = url;
+        }
+    }
 
     public override string ToString()
     {
@@ -66,6 +82,11 @@ public sealed class Evidence
         if (HttpServer is not null)
         {
             parts.Add($"http server '{HttpServer}'");
+        }
+
+        if (MudUrl is not null)
+        {
+            parts.Add($"mud {MudUrl}");
         }
 
         return string.Join("; ", parts);

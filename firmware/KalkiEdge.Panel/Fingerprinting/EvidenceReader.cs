@@ -4,14 +4,15 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Panel.Fingerprinting;
 
 /// <summary>
-/// Reads what a candidate's frame says about the device: DHCP options 12/60/55, mDNS service types, SSDP headers,
-/// an HTTP Server banner. Every offset is bounds-checked; a malformed or hostile payload yields nothing, never an
+/// Reads what a candidate's frame says about the device: DHCP options 12/60/55/161, mDNS service types, SSDP headers,
+/// an HTTP Server banner, the MUD URL of an LLDP frame. Every offset is bounds-checked; a malformed or hostile payload yields nothing, never an
 /// exception. Runs only on frames of pairing candidates.
 /// </summary>
 public static class EvidenceReader
 {
     private const int BootpFixed = 236;
     private const int MaxTextScan = 1500;
+    private const ushort Lldp = 0x88CC;
 
     public static void Read(Frame frame, Evidence evidence)
     {
@@ -19,6 +20,12 @@ public static class EvidenceReader
         ArgumentNullException.ThrowIfNull(evidence);
         if (!frame.Decode() || frame.IsLaterFragment)
         {
+            return;
+        }
+
+        if (frame.EtherType == Lldp)
+        {
+            LldpMud(frame.Data[frame.L3Offset..], evidence);
             return;
         }
 
@@ -72,12 +79,40 @@ public static class EvidenceReader
                 case 12: host = Encoding.ASCII.GetString(value); break;
                 case 60: vendor = Encoding.ASCII.GetString(value); break;
                 case 55: parameters = string.Join(",", value.ToArray()); break;
+                case 161: evidence.SetMudUrl(Encoding.ASCII.GetString(value)); break;
             }
 
             i += 2 + value.Length;
         }
 
         evidence.SetDhcp(host, vendor, parameters);
+    }
+
+    /// <summary>
+    /// LLDP TLVs (7-bit type, 9-bit length): RFC 8520 section 11 carries the MUD URL in an organizationally specific
+    /// TLV (type 127) with the IANA OUI 00-00-5E and subtype 1. The walk ends at the End TLV or the first TLV that
+    /// does not fit.
+    /// </summary>
+    private static void LldpMud(ReadOnlySpan<byte> p, Evidence evidence)
+    {
+        var i = 0;
+        while (i + 2 <= p.Length)
+        {
+            var type = p[i] >> 1;
+            var length = ((p[i] & 1) << 8) | p[i + 1];
+            if (type == 0 || i + 2 + length > p.Length)
+            {
+                return;
+            }
+
+            var value = p.Slice(i + 2, length);
+            if (type == 127 && length > 4 && value[..4].SequenceEqual((ReadOnlySpan<byte>)[0x00, 0x00, 0x5E, 0x01]))
+            {
+                evidence.SetMudUrl(Encoding.ASCII.GetString(value[4..]));
+            }
+
+            i += 2 + length;
+        }
     }
 
     /// <summary>

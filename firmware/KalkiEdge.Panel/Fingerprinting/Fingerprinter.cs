@@ -27,8 +27,8 @@ public sealed class Fingerprinter(IReadOnlyList<FamilySignature> families, OuiTa
         var confidence = best.Family is null ? 0 : Math.Clamp(best.Score - (runnerUp / 2), 0, 99);
         var summary = (vendor is null ? "" : $"oui {vendor.Organisation}; ") + evidence;
         return confidence >= threshold
-            ? new Pairing.PairingVerdict(mac, best.Family!.Pack, confidence, false, summary)
-            : new Pairing.PairingVerdict(mac, genericPack, confidence, true, summary.Length == 0 ? "nothing identifying" : summary);
+            ? new Pairing.PairingVerdict(mac, best.Family!.Pack, confidence, false, summary) { MudUrl = evidence.MudUrl }
+            : new Pairing.PairingVerdict(mac, genericPack, confidence, true, summary.Length == 0 ? "nothing identifying" : summary) { MudUrl = evidence.MudUrl };
     }
 
     public static int Score(FamilySignature family, OuiVendor? vendor, Evidence evidence)

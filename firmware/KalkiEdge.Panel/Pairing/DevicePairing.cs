@@ -16,6 +16,8 @@ namespace KalkiEdge.Panel.Pairing;
 public sealed class DevicePairing(PairingSettings settings, Fingerprinter fingerprinter, IDeviceAdmission admission, IAlertSink alerts) : IUnknownSourceObserver
 {
     private readonly ConcurrentDictionary<ulong, Candidate> _candidates = new();
+    private readonly object _newsGate = new(); // Monitor.Wait/Pulse need an object, not a Lock
+    private bool _news;
     private readonly Lock _gate = new();
     private readonly long _observeMicros = (long)settings.Observe.TotalMicroseconds;
     private int _candidateCount;
@@ -36,7 +38,23 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
     /// <summary>Every admission attempt, after the registry answered (on the thread that called <see cref="Settle"/>).</summary>
     public event Action<AdmissionResult>? Paired;
 
+    /// <summary>The operator cancelled an open window (its time); candidates already seen are still settled.</summary>
+    public event Action<long>? Cancelled;
+
     public int Candidates => Volatile.Read(ref _candidateCount);
+
+    /// <summary>A new candidate (on the capture thread that saw it, at most the window's budget per window: keep handlers short).</summary>
+    public event Action<ulong>? CandidateSeen;
+    /// <summary>Closes the window now (the panel's long hold, a fleet command); reports it when one was open.</summary>
+    public void Cancel(long nowMicros)
+    {
+        var wasOpen = Window.IsOpen(nowMicros);
+        Window.Close(nowMicros);
+        if (wasOpen)
+        {
+            Cancelled?.Invoke(nowMicros);
+        }
+    }
 
     public bool Observe(Frame frame, bool firstSeen)
     {
@@ -44,6 +62,7 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
         if (Volatile.Read(ref _candidateCount) > 0 && _candidates.TryGetValue(frame.SrcMac, out var known))
         {
             known.Read(frame);
+            Announce();
             return true;
         }
 
@@ -53,7 +72,26 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
         }
 
         candidate.Read(frame);
+        Announce();
         return true;
+    }
+
+    /// <summary>
+    /// Waits until a candidate has said something new since the last <see cref="Settle"/>, or until
+    /// <paramref name="timeout"/>: the live settler wakes on evidence instead of polling, so a device whose first
+    /// frame names its family is admitted within the time the registry takes.
+    /// </summary>
+    public bool WaitForEvidence(TimeSpan timeout)
+    {
+        lock (_newsGate)
+        {
+            if (!_news)
+            {
+                Monitor.Wait(_newsGate, timeout);
+            }
+
+            return _news;
+        }
     }
 
     /// <summary>Admits the candidates that are decided by <paramref name="nowMicros"/>; cheap when there are none.</summary>
@@ -64,6 +102,7 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
             return;
         }
 
+        Volatile.Write(ref _news, false); // evidence arriving from here on wakes the next settle
         var windowOpen = Window.IsOpen(nowMicros);
         foreach (var (mac, candidate) in _candidates)
         {
@@ -73,11 +112,58 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
                 continue; // still listening: the next announcement may name the family
             }
 
-            _candidates.TryRemove(mac, out _);
-            Interlocked.Decrement(ref _candidateCount);
-            var result = admission.Admit(verdict);
-            Last = result;
-            Paired?.Invoke(result);
+            if (_candidates.TryRemove(mac, out _))
+            {
+                Admit(verdict);
+            }
+        }
+    }
+
+    /// <summary>The candidates still being watched, each with the verdict its evidence gives so far (oldest first).</summary>
+    public IReadOnlyList<PendingCandidate> Pending() =>
+        [.. _candidates.Values.Select(c => new PendingCandidate(c.Decide(fingerprinter), c.FirstSeenMicros)).OrderBy(c => c.FirstSeenMicros)];
+
+    /// <summary>
+    /// An administrator vouches for a candidate: it is admitted now with the verdict so far, without waiting for more
+    /// evidence. Null when <paramref name="mac"/> is no candidate (already decided, rejected, or never seen).
+    /// </summary>
+    public AdmissionResult? Accept(ulong mac) => _candidates.TryRemove(mac, out var candidate) ? Admit(candidate.Decide(fingerprinter)) : null;
+
+    /// <summary>
+    /// An administrator refuses a candidate: it is never admitted and stays an unknown device (the engine offers a
+    /// MAC as new only once). False when <paramref name="mac"/> is no candidate.
+    /// </summary>
+    public bool Reject(ulong mac)
+    {
+        if (!_candidates.TryRemove(mac, out _))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _candidateCount);
+        return true;
+    }
+
+    private AdmissionResult Admit(PairingVerdict verdict)
+    {
+        Interlocked.Decrement(ref _candidateCount);
+        var result = admission.Admit(verdict);
+        Last = result;
+        Paired?.Invoke(result);
+        return result;
+    }
+
+    private void Announce()
+    {
+        if (Volatile.Read(ref _news))
+        {
+            return; // the settler has yet to look: no need to wake it twice
+        }
+
+        lock (_newsGate)
+        {
+            _news = true;
+            Monitor.PulseAll(_newsGate);
         }
     }
 
@@ -109,6 +195,7 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
             var candidate = new Candidate(frame.SrcMac, frame.TimestampMicros);
             _candidates[frame.SrcMac] = candidate;
             Interlocked.Increment(ref _candidateCount);
+            CandidateSeen?.Invoke(frame.SrcMac);
             return candidate;
         }
     }

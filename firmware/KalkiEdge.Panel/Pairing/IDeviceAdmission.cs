@@ -5,7 +5,13 @@ public sealed record PairingVerdict(ulong Mac, string Pack, int Confidence, bool
 {
     /// <summary>The name the device is registered under: its pack and the MAC's last three bytes.</summary>
     public string DeviceName => $"{Pack}-{Mac & 0xFFFFFF:x6}";
+
+    /// <summary>The MUD URL (RFC 8520) the device announced while it was watched, if any.</summary>
+    public string? MudUrl { get; init; }
 }
+
+/// <summary>A candidate still watched: what its evidence says so far, and since when it is watched.</summary>
+public sealed record PendingCandidate(PairingVerdict Verdict, long FirstSeenMicros);
 
 /// <summary>The result of an admission: the device's name when registered, else why not.</summary>
 public sealed record AdmissionResult(PairingVerdict Verdict, bool Admitted, string Detail);

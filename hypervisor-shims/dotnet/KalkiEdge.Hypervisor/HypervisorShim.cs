@@ -81,6 +81,23 @@ public sealed unsafe class HypervisorShim : IHypervisor
         }
     }
 
+    /// <summary>
+    /// Null when libkalkishim.so loads here, else why not: every place looked for and how to build it (for tools
+    /// that report a missing prerequisite instead of failing, such as the benchmarks).
+    /// </summary>
+    public static string? WhyUnavailable()
+    {
+        try
+        {
+            ShimLibrary.EnsureLoaded();
+            return null;
+        }
+        catch (DllNotFoundException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>The native library's text for a status code.</summary>
     public static string Message(ShimStatus status) => Message((int)status);
 

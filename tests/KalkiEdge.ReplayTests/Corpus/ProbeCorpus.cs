@@ -180,6 +180,81 @@ public sealed class ProbeCorpus(Timeline timeline, SimHost device, IReadOnlySet<
         return at + (minutes * 60 * Second);
     }
 
+    /// <summary>
+    /// A Linux board's boot and the first hour of its lease, as dhcpcd, the kernel and avahi send them: DHCP
+    /// DISCOVER/OFFER/REQUEST/ACK from 0.0.0.0, three ARP probes and two announcements (RFC 5227), an IGMPv3
+    /// report joining the mDNS group, avahi's probe and announcements of its services, then renewals at half
+    /// the lease (unicast REQUEST to the server) and mDNS questions, once per <paramref name="renewMinutes"/>.
+    /// </summary>
+    public long Boot(SimHost dhcpServer, string hostName, int minutes, int renewMinutes, long at)
+    {
+        var unconfigured = device with { Ip = "0.0.0.0" };
+        var broadcast = new SimHost("broadcast", "ff:ff:ff:ff:ff:ff", "255.255.255.255");
+        var mdnsGroup = new SimHost("mdns", "01:00:5e:00:00:fb", "224.0.0.251");
+        var family = new FamilyIntroduction("udoo-neo", hostName, "dhcpcd-6.10.1:Linux-3.14.56:armv7l:Freescale i.MX6 SoloX", [1, 121, 33, 3, 6, 12, 15, 26, 28, 51, 54, 58, 59, 119]);
+        timeline.Add(at, PacketFactory.Udp(unconfigured, broadcast, 68, 67, PairingTraffic.Dhcp(family, device, 1)));
+        timeline.Add(at + (5 * Millisecond), PacketFactory.Udp(dhcpServer, broadcast, 67, 68, PairingTraffic.Dhcp(family, device, 2)));
+        timeline.Add(at + (10 * Millisecond), PacketFactory.Udp(unconfigured, broadcast, 68, 67, PairingTraffic.Dhcp(family, device, 3)));
+        timeline.Add(at + (15 * Millisecond), PacketFactory.Udp(dhcpServer, broadcast, 67, 68, PairingTraffic.Dhcp(family, device, 5)));
+        at += Second;
+        for (int i = 0; i < 3; i++)
+        {
+            timeline.Add(at + (i * Second), PacketFactory.ArpRequest(unconfigured, device.Ip));
+        }
+
+        for (int i = 0; i < 2; i++)
+        {
+            timeline.Add(at + ((3 + (2 * i)) * Second), PacketFactory.ArpRequest(device, device.Ip));
+        }
+
+        at += 8 * Second;
+        timeline.Add(at, Igmp3JoinReport(device, "224.0.0.251"));
+        for (int i = 0; i < 3; i++)
+        {
+            timeline.Add(at + ((250 + (250 * i)) * Millisecond), PacketFactory.Udp(device, mdnsGroup, 5353, 5353, PairingTraffic.MdnsAnnouncement("_ssh._tcp", hostName)));
+            timeline.Add(at + ((260 + (250 * i)) * Millisecond), PacketFactory.Udp(device, mdnsGroup, 5353, 5353, PairingTraffic.MdnsAnnouncement("_workstation._tcp", hostName)));
+        }
+
+        for (long m = renewMinutes; m <= minutes; m += renewMinutes)
+        {
+            var when = at + (m * 60 * Second);
+            timeline.Add(when, PacketFactory.Udp(device, dhcpServer, 68, 67, PairingTraffic.Dhcp(family, device, 3)));
+            timeline.Add(when + (3 * Millisecond), PacketFactory.Udp(dhcpServer, device, 67, 68, PairingTraffic.Dhcp(family, device, 5)));
+            timeline.Add(when + (2 * Second), PacketFactory.Udp(device, mdnsGroup, 5353, 5353, PairingTraffic.MdnsAnnouncement("_ssh._tcp", hostName)));
+        }
+
+        return at + (minutes * 60 * Second) + Second;
+    }
+
+    /// <summary>RFC 3376 membership report (to 224.0.0.22, TTL 1, Router Alert): one group record, CHANGE_TO_EXCLUDE, no sources.</summary>
+    private static byte[] Igmp3JoinReport(SimHost from, string group)
+    {
+        byte[] igmp = [0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, .. System.Net.IPAddress.Parse(group).GetAddressBytes()];
+        Checksum(igmp, 2);
+        byte[] ip = [0x46, 0xC0, 0, (byte)(24 + igmp.Length), 0, 0, 0x40, 0, 1, 2, 0, 0, .. System.Net.IPAddress.Parse(from.Ip).GetAddressBytes(), 224, 0, 0, 22, 0x94, 0x04, 0, 0];
+        Checksum(ip, 10);
+        var mac = from.Mac.Split(':').Select(h => Convert.ToByte(h, 16));
+        return [0x01, 0x00, 0x5e, 0x00, 0x00, 0x16, .. mac, 0x08, 0x00, .. ip, .. igmp];
+    }
+
+    private static void Checksum(byte[] bytes, int at)
+    {
+        uint sum = 0;
+        for (int i = 0; i < bytes.Length; i += 2)
+        {
+            sum += (uint)((bytes[i] << 8) | (i + 1 < bytes.Length ? bytes[i + 1] : 0));
+        }
+
+        while (sum > 0xFFFF)
+        {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+
+        var value = (ushort)~sum;
+        bytes[at] = (byte)(value >> 8);
+        bytes[at + 1] = (byte)value;
+    }
+
     private static ushort PortAt(int i) => i < TopPorts.Length ? TopPorts[i] : (ushort)(20000 + i);
 
     private byte[] ResetAck(SimHost to, ushort toPort, ushort fromPort, uint ackNo) =>

@@ -4,6 +4,7 @@ using Json.Schema;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Simulation;
 using KalkiEdge.ReplayTests.Scenarios;
+using SimHost = KalkiEdge.Appliance.Simulation.Host;
 
 namespace KalkiEdge.ReplayTests.Eve;
 
@@ -63,6 +64,29 @@ public class EveOutputTests
     }
 
     [Test]
+    public void Pairing_results_are_kalki_pairing_events_that_validate_against_the_schema()
+    {
+        using var dir = new TempDir();
+        var timeline = new Timeline();
+        PairingTraffic.Introduce(timeline, PairingTraffic.Hue, new SimHost("hue", "00:17:88:5e:6f:70", "192.0.2.21"), 1_767_225_605_000_000);
+        PairingTraffic.Introduce(timeline, PairingTraffic.Unknown, new SimHost("esp", "02:3c:71:bf:00:01", "192.0.2.25"), 1_767_225_612_000_000);
+        var pcap = dir.File("pairing.pcap");
+        timeline.WritePcap(pcap);
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\npanel:\n  pairing: {{window: 120s, confidence: 60, observe: 20s}}\n");
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--eve", "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac);
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines.Select(l => Schema.Evaluate(JsonDocument.Parse(l).RootElement).IsValid), Has.All.True, "every stdout line, pairing included, is an EVE event");
+        var pairing = lines.Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("event_type").GetString() == "kalki_pairing").Select(e => e.GetProperty("kalki")).ToList();
+        Assert.That(pairing.Select(p => (p.GetProperty("mac").GetString(), p.GetProperty("result").GetString(), p.GetProperty("pack").GetString(), p.GetProperty("needs_review").GetBoolean())),
+            Is.EquivalentTo(new[] { ("00:17:88:5e:6f:70", "accepted", PairingTraffic.Hue.Family, false), ("02:3c:71:bf:00:01", "accepted", PairingTraffic.Unknown.Family, true) }));
+        Assert.That(pairing, Has.All.Matches<JsonElement>(p => p.GetProperty("device").GetString()!.StartsWith(p.GetProperty("pack").GetString()!, StringComparison.Ordinal)));
+    }
+
+    [Test]
     public void Json_and_eve_together_are_a_usage_error()
     {
         var r = KalkiEdgeCli.Run("replay", "--pcap", "x.pcap", "--json", "--eve");
@@ -117,7 +141,8 @@ public class EveOutputTests
         Assert.That(old.Concat(current).Select(l => Schema.Evaluate(JsonDocument.Parse(l).RootElement).IsValid), Has.All.True);
     }
 
-    private static void Reset(string config, string device, string reason)
+    /// <summary>`kalki-edge reset` through the running appliance's control socket (an operator action that raises an alert).</summary>
+    internal static void Reset(string config, string device, string reason)
     {
         var r = KalkiEdgeCli.Run("reset", "--device", device, "--reason", reason, "--config", config);
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);

@@ -42,31 +42,9 @@ public class DurabilityTests
     {
         using var dir = new TempDir();
         var config = WriteConfig(dir);
-        var timeline = new Timeline();
-        long end = PackScenarios.Start;
-        foreach (var d in Devices)
-        {
-            end = Math.Max(end, PackScenarios.Attack(timeline, d, PackScenarios.Start));
-        }
+        var pcap = AttacksThenBusy(dir, 400_000); // busy after the attacks so the kill lands while it runs
 
-        // Keep the process busy after the attacks so the kill lands while it runs.
-        var device = Devices[0].Host;
-        var payload = new byte[64];
-        for (int i = 0; i < 400_000; i++)
-        {
-            timeline.Add(end + i, PacketFactory.Udp(PackScenarios.Cloud, device, 5353, 5353, payload));
-        }
-
-        var pcap = dir.File("long.pcap");
-        timeline.WritePcap(pcap);
-
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using (var p = Process.Start(psi)!)
+        using (var p = StartReplay(pcap, config))
         {
             int attacks = 0;
             var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -105,6 +83,102 @@ public class DurabilityTests
                 Assert.That(summary.GetProperty("chain").GetString(), Is.EqualTo(image), d.Host.Name);
             }
         }
+    }
+
+    [Test]
+    public void Kill_9_at_seeded_random_moments_never_leaves_a_corrupt_store_or_half_a_transition()
+    {
+        // Eight lives on one store: odd lives are killed at a random moment after the process starts (opening,
+        // migrating, syncing the packs), even lives a random moment after their k-th transition is reported (while
+        // the writer commits). After each: the file is sound, every committed transition is whole, and the next
+        // start resumes exactly the committed states. Seeded, so a failure repeats.
+        using var dir = new TempDir();
+        var config = WriteConfig(dir);
+        var pcap = AttacksThenBusy(dir, 100_000);
+        var random = new Random(1204);
+        var table = new List<string> { "life | killed | exited first | transitions committed | restart" };
+        for (int life = 1; life <= 8; life++)
+        {
+            int afterTransitions = life % 2 == 0 ? random.Next(1, Devices.Length + 1) : 0;
+            var delay = afterTransitions > 0 ? random.Next(0, 50) : random.Next(0, 2500);
+            bool exited;
+            using (var p = StartReplay(pcap, config))
+            {
+                _ = p.StandardError.ReadToEndAsync();
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                for (int seen = 0; seen < afterTransitions && DateTime.UtcNow < deadline && p.StandardOutput.ReadLine() is { } line;)
+                {
+                    seen += line.Contains("\"kind\":\"transition\"", StringComparison.Ordinal) ? 1 : 0;
+                }
+
+                _ = p.StandardOutput.ReadToEndAsync();
+                exited = p.WaitForExit(delay);
+                if (!exited)
+                {
+                    p.Kill(); // SIGKILL: no flush, no dispose
+                }
+
+                p.WaitForExit();
+            }
+
+            Dictionary<string, CommittedDeviceState> committed;
+            long transitions;
+            using (var store = KalkiStore.Open(Path.Combine(dir.Path, "data", "kalki-edge.db")))
+            {
+                Assert.That(store.Column("PRAGMA integrity_check").Single(), Is.EqualTo("ok"), $"life {life}");
+                committed = store.LoadDeviceStates();
+                transitions = store.Count("transitions");
+                Assert.That(store.Count("stage_logs"), Is.EqualTo(4 * transitions), $"life {life}");
+                Assert.That(store.Count("device_state_history"), Is.EqualTo(transitions), $"life {life}");
+                Assert.That(store.Count("chain_instances"), Is.EqualTo(transitions), $"life {life}");
+            }
+
+            var restarted = KalkiEdgeCli.Run("replay", "--pcap", Benign(dir), "--config", config, "--json", "--persist");
+            Assert.That(restarted.ExitCode, Is.EqualTo(0), $"life {life}: {restarted.Stderr}");
+            foreach (var d in Devices)
+            {
+                var expected = committed.TryGetValue(d.Host.Name, out var c) ? c.State : "Normal";
+                Assert.That(restarted.Summary.GetProperty("devices").GetProperty(d.Host.Name).GetProperty("state").GetString(), Is.EqualTo(expected), $"life {life}: {d.Host.Name}");
+            }
+
+            var when = afterTransitions > 0 ? $"{delay} ms after transition {afterTransitions}" : $"{delay} ms after start";
+            table.Add($"{life} | {when} | {(exited ? "yes" : "no")} | {transitions} | committed states resumed");
+        }
+
+        TestContext.Out.WriteLine(string.Join('\n', table));
+    }
+
+    /// <summary>Every device attacked, then <paramref name="busyFrames"/> benign frames to keep the run going.</summary>
+    private static string AttacksThenBusy(TempDir dir, int busyFrames)
+    {
+        var timeline = new Timeline();
+        long end = PackScenarios.Start;
+        foreach (var d in Devices)
+        {
+            end = Math.Max(end, PackScenarios.Attack(timeline, d, PackScenarios.Start));
+        }
+
+        var payload = new byte[64];
+        for (int i = 0; i < busyFrames; i++)
+        {
+            timeline.Add(end + i, PacketFactory.Udp(PackScenarios.Cloud, Devices[0].Host, 5353, 5353, payload));
+        }
+
+        var pcap = dir.File("long.pcap");
+        timeline.WritePcap(pcap);
+        return pcap;
+    }
+
+    /// <summary>`replay --persist --json` as a child process whose output the test reads.</summary>
+    private static Process StartReplay(string pcap, string config)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi)!;
     }
 
     private static string WriteConfig(TempDir dir)

@@ -54,7 +54,8 @@ public class PairingReplayTests
 
         var devices = r.Summary.GetProperty("devices");
         Assert.That(devices.EnumerateObject().Select(d => d.Name), Is.EquivalentTo(paired.Values.Select(p => p.Device)));
-        // Each starts in its pack's initial state (the Udoo's DHCP renewal then trips udoo-normal's egress allow-list).
+        // Each starts in its pack's initial state; their DHCP, ARP and mDNS are no abnormal egress.
+        Assert.That(r.OfKind("alert").Select(a => a.GetProperty("type").GetString()), Does.Not.Contain("abnormal-egress"), r.Stdout);
         var firstFrom = r.OfKind("transition").GroupBy(t => t.GetProperty("device").GetString()!).ToDictionary(g => g.Key, g => g.First().GetProperty("from").GetString());
         foreach (var d in devices.EnumerateObject())
         {
@@ -63,6 +64,42 @@ public class PairingReplayTests
 
         var unknown = r.OfKind("alert").Where(a => a.GetProperty("type").GetString() == "unknown-device").Select(a => a.GetProperty("info").GetString()).ToList();
         Assert.That(unknown, Is.EqualTo(new[] { $"frame from unregistered MAC {Late.Mac}" }));
+    }
+
+    /// <summary>
+    /// A Udoo announcing a MUD URL in DHCP option 161: the site's MUD folder has its file, which declares MQTT over
+    /// TLS to its cloud besides DNS; the pairing result names the declared rule udoo-normal would report.
+    /// </summary>
+    [Test]
+    public void A_paired_device_s_mud_file_is_read_from_the_site_folder_and_checked_against_its_pack()
+    {
+        using var dir = new TempDir();
+        const string url = "https://udoo.example.com/mud/neo";
+        var mud = Directory.CreateDirectory(dir.File("mud")).FullName;
+        File.WriteAllText(Path.Combine(mud, "neo.json"), """
+            {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
+               "from-device-policy": {"access-lists": {"access-list": [{"name": "fr"}]}}},
+             "ietf-access-control-list:acls": {"acl": [{"name": "fr", "aces": {"ace": [
+               {"name": "dns", "matches": {"udp": {"destination-port": {"operator": "eq", "port": 53}}}, "actions": {"forwarding": "accept"}},
+               {"name": "mqtt", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "198.51.100.0/24"}, "tcp": {"destination-port": {"operator": "eq", "port": 8883}}}, "actions": {"forwarding": "accept"}},
+               {"name": "cloud", "matches": {"ipv4": {"ietf-acldns:dst-dnsname": "cloud.udoo.example.com", "protocol": 6}}, "actions": {"forwarding": "accept"}}
+             ]}}]}}
+            """.Replace("MUD-URL", url, StringComparison.Ordinal));
+        var timeline = new Timeline();
+        var udoo = new SimHost("udoo", "00:c0:08:9a:bc:de", "192.0.2.24");
+        PairingTraffic.Introduce(timeline, PairingTraffic.UdooNeo with { MudUrl = url }, udoo, Start + (5 * Second));
+        var pcap = dir.File("mud.pcap");
+        timeline.WritePcap(pcap);
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\npanel:\n  mud: {{dir: {mud}}}\n");
+
+        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--json", "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac);
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        var paired = r.OfKind("paired").Single();
+        Assert.That(paired.GetProperty("pack").GetString(), Is.EqualTo("udoo-neo"));
+        Assert.That(paired.GetProperty("detail").GetString(), Does.Contain($"mud {url}: pack udoo-neo would report abnormal-egress for declared {{proto: tcp, rport: 8883, remote: 198.51.100.0/24}}"));
+        Assert.That(r.Stderr, Does.Contain("matches.ipv4.ietf-acldns:dst-dnsname: host names are not supported"), "the ACE it cannot enforce is named, not dropped silently");
     }
 
     [TestCase("soon", "START must be seconds")]

@@ -11,6 +11,7 @@ public sealed class AssuranceConfigTests
     [TestCase("signing: { mode: off }", SigningMode.Off)]
     [TestCase("signing: { mode: per-frame }", SigningMode.PerFrame)]
     [TestCase("signing: { mode: batched }", SigningMode.Batched)]
+    [TestCase("signing: { mode: epoch }", SigningMode.Epoch)]
     [TestCase("signing: {}", SigningMode.Batched)]
     public void Signing_mode_is_read(string yaml, SigningMode expected)
     {

@@ -31,6 +31,7 @@ public sealed class ReplaySigningTests : AssuranceFixture
 
     [TestCase("batched", 1L)]
     [TestCase("per-frame", 3L)]
+    [TestCase("epoch", 2L)]
     public void Signed_replay_forwards_every_chain_frame_through_the_stage(string mode, long minSignCalls)
     {
         var (appliance, log) = Build($"signing: {{ mode: {mode} }}", "chain: \"firewall(default: allow)\"");

@@ -2,45 +2,14 @@ using KalkiEdge.Assurance.Measurement;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
-using KalkiEdge.DataPlane.Io;
 using KalkiEdge.UnitTests.Support;
-using PacketDotNet;
 
 namespace KalkiEdge.UnitTests.Assurance;
 
-public sealed class SigningStageTests : AssuranceFixture
+public sealed class SigningStageTests : SigningFixture
 {
-    private readonly Frame _frame = new();
-    private RecordingSink _egress = null!;
-    private RecordingAlertSink _alerts = null!;
-    private DeviceSlot _camera = null!;
-    private long _now = 1_700_000_000_000_000;
-
-    [SetUp]
-    public void CreateDevice()
-    {
-        _egress = new RecordingSink();
-        _alerts = new RecordingAlertSink();
-        Assert.That(Mac.TryParse(Frames.DeviceMac, out var mac), Is.True);
-        _camera = new DeviceSlot("camera", mac, []);
-        _camera.Swap(Compile("firewall(default: allow)").Instantiate());
-    }
-
-    [TearDown]
-    public void DisposeSink() => _egress.Dispose();
-
     private SigningStage Stage(SigningMode mode, int batch = SigningOptions.MaxBatch, long holdMicros = 2_000) =>
-        new(mode == SigningMode.Off ? null : Shim, new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = holdMicros }, _egress, _alerts, new ChainMeasurements());
-
-    private static byte[] Packet(int i) =>
-        Frames.Tcp(Frames.DeviceIp, (ushort)(40000 + i), Frames.CloudIp, 443, new TcpFlagsBuilder { Ack = true, Psh = true }, $"payload {i}", srcMac: Frames.DeviceMac, dstMac: Frames.GatewayMac);
-
-    private void Submit(SigningStage stage, int i, DeviceSlot? device = null)
-    {
-        _frame.Load(Packet(i), _now++, Direction.FromDevice);
-        _frame.Number = i;
-        stage.Submit(_frame, device ?? _camera);
-    }
+        new(mode == SigningMode.Off ? null : Shim, new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = holdMicros }, Egress, Alerts, new ChainMeasurements());
 
     [Test]
     public void Per_frame_signs_and_releases_every_frame_unchanged()
@@ -53,12 +22,12 @@ public sealed class SigningStageTests : AssuranceFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Has.Count.EqualTo(5));
-            Assert.That(_egress.Sent[3], Is.EqualTo(Packet(3)), "the tag never goes on the wire");
+            Assert.That(Egress.Sent, Has.Count.EqualTo(5));
+            Assert.That(Egress.Sent[3], Is.EqualTo(Packet(3)), "the tag never goes on the wire");
             Assert.That(stage.Counters.SignCalls, Is.EqualTo(5));
             Assert.That(stage.Counters.VerifyCalls, Is.EqualTo(5));
             Assert.That(stage.Counters.Dropped, Is.Zero);
-            Assert.That(_alerts.Alerts, Is.Empty);
+            Assert.That(Alerts.Alerts, Is.Empty);
         });
     }
 
@@ -73,15 +42,15 @@ public sealed class SigningStageTests : AssuranceFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Has.Count.EqualTo(100));
+            Assert.That(Egress.Sent, Has.Count.EqualTo(100));
             Assert.That(stage.Pending, Is.EqualTo(20));
             Assert.That(stage.Counters.SignCalls, Is.EqualTo(2));
         });
         stage.Flush();
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Has.Count.EqualTo(120));
-            Assert.That(_egress.Sent[119], Is.EqualTo(Packet(119)));
+            Assert.That(Egress.Sent, Has.Count.EqualTo(120));
+            Assert.That(Egress.Sent[119], Is.EqualTo(Packet(119)));
             Assert.That(stage.Counters.SignCalls, Is.EqualTo(3));
             Assert.That(stage.Counters.Released, Is.EqualTo(120));
         });
@@ -92,11 +61,11 @@ public sealed class SigningStageTests : AssuranceFixture
     {
         using var stage = Stage(SigningMode.Batched, holdMicros: 1_000);
         Submit(stage, 1);
-        _now += 5_000;
+        Now += 5_000;
         Submit(stage, 2);
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Has.Count.EqualTo(1));
+            Assert.That(Egress.Sent, Has.Count.EqualTo(1));
             Assert.That(stage.Pending, Is.EqualTo(1));
         });
     }
@@ -108,7 +77,7 @@ public sealed class SigningStageTests : AssuranceFixture
         Submit(stage, 1);
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Has.Count.EqualTo(1));
+            Assert.That(Egress.Sent, Has.Count.EqualTo(1));
             Assert.That(stage.Counters.Unsigned, Is.EqualTo(1));
             Assert.That(stage.Counters.SignCalls, Is.Zero);
         });
@@ -124,9 +93,9 @@ public sealed class SigningStageTests : AssuranceFixture
         stage.Flush();
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Is.Empty);
+            Assert.That(Egress.Sent, Is.Empty);
             Assert.That(stage.Counters.MissingTag, Is.EqualTo(1));
-            Assert.That(_alerts.OfType(AlertTypes.SignatureFailure).Single().Info, Does.Contain("without a tag"));
+            Assert.That(Alerts.OfType(AlertTypes.SignatureFailure).Single().Info, Does.Contain("without a tag"));
         });
     }
 
@@ -136,15 +105,15 @@ public sealed class SigningStageTests : AssuranceFixture
         using var stage = Stage(SigningMode.Batched);
         Submit(stage, 1);
         Submit(stage, 2);
-        _camera.Swap(Compile("block-all", image: "camera-attack").Instantiate()); // the device moved on
+        Camera.Swap(Compile("block-all", image: "camera-attack").Instantiate()); // the device moved on
         Submit(stage, 3);
         stage.Flush();
 
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Is.EqualTo(new[] { Packet(3) }));
+            Assert.That(Egress.Sent, Is.EqualTo(new[] { Packet(3) }));
             Assert.That(stage.Counters.Stale, Is.EqualTo(2));
-            var alert = _alerts.OfType(AlertTypes.SignatureFailure).First();
+            var alert = Alerts.OfType(AlertTypes.SignatureFailure).First();
             Assert.That(alert.Device, Is.EqualTo("camera"));
             Assert.That(alert.Source, Is.EqualTo(AlertSource.Platform));
             Assert.That(alert.Info, Does.Contain("epoch 1").And.Contain("epoch 2"));
@@ -161,7 +130,7 @@ public sealed class SigningStageTests : AssuranceFixture
         stage.Flush();
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Is.EqualTo(new[] { Packet(2) }));
+            Assert.That(Egress.Sent, Is.EqualTo(new[] { Packet(2) }));
             Assert.That(stage.Counters.Invalid, Is.EqualTo(1));
         });
     }
@@ -183,7 +152,7 @@ public sealed class SigningStageTests : AssuranceFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(_egress.Sent, Is.Empty);
+            Assert.That(Egress.Sent, Is.Empty);
             Assert.That(stage.Counters.Invalid, Is.EqualTo(2));
         });
     }
@@ -195,17 +164,17 @@ public sealed class SigningStageTests : AssuranceFixture
         var other = new DeviceSlot("hue", 0x020000000002, []);
         other.Swap(Compile("firewall(default: allow)").Instantiate());
         Submit(stage, 1, other);
-        Assert.That(_egress.Sent, Has.Count.EqualTo(1), "tagged and verified against the same device");
+        Assert.That(Egress.Sent, Has.Count.EqualTo(1), "tagged and verified against the same device");
 
         using var batched = Stage(SigningMode.Batched);
         Submit(batched, 2, other);
-        batched.ReattributeForTest(0, _camera); // still pending: egress now believes it is the camera's frame
+        batched.ReattributeForTest(0, Camera); // still pending: egress now believes it is the camera's frame
         batched.Flush();
         Assert.That(batched.Counters.Invalid, Is.EqualTo(1));
     }
 
     [Test]
-    public void Flood_of_bad_frames_raises_aggregated_alerts()
+    public void Flood_of_bad_frames_raises_aggregatedAlerts()
     {
         using var stage = Stage(SigningMode.Batched);
         for (int i = 0; i < 50; i++)
@@ -216,47 +185,20 @@ public sealed class SigningStageTests : AssuranceFixture
         Assert.Multiple(() =>
         {
             Assert.That(stage.Counters.MissingTag, Is.EqualTo(50));
-            Assert.That(_alerts.Alerts, Has.Count.EqualTo(1), "one alert per device per second; the rest fold into the next one's count");
+            Assert.That(Alerts.Alerts, Has.Count.EqualTo(1), "one alert per device per second; the rest fold into the next one's count");
         });
     }
 
-    [Test]
-    public void Steady_state_signing_allocates_nothing_per_frame()
+    [TestCase(SigningMode.Batched)]
+    [TestCase(SigningMode.Epoch)]
+    public void Steady_state_signing_allocates_nothing_per_frame(SigningMode mode)
     {
         var counting = new CountingSink();
-        using var stage = new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Batched }, counting, _alerts, new ChainMeasurements());
-        var bytes = Packet(1);
-        for (int i = 0; i < 200; i++)
-        {
-            _frame.Load(bytes, _now++, Direction.FromDevice);
-            stage.Submit(_frame, _camera); // warm-up: JIT, measurement cache
-        }
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5_000; i++)
-        {
-            _frame.Load(bytes, _now++, Direction.FromDevice);
-            stage.Submit(_frame, _camera);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = AllocatedBySteadyState(mode, counting);
         Assert.Multiple(() =>
         {
             Assert.That(allocated, Is.LessThan(1_000), $"{allocated} bytes for 5,000 frames");
             Assert.That(counting.Frames, Is.EqualTo(5_200));
         });
-    }
-
-    private sealed class RecordingSink : IFrameSink
-    {
-        public List<byte[]> Sent { get; } = [];
-
-        public string Name => "recording";
-
-        public void Send(Frame frame) => Sent.Add(frame.Data.ToArray());
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -247,16 +247,66 @@ public class IpHeaderChainTests
         Assert.That(new ChainHarness("firewall(default: allow, rules: [{action: deny, proto: tcp, lport: 23}])").Run(qinq), Is.EqualTo(Verdict.Drop));
         Assert.That(Decoded(Tag(qinq, 0x8100)).Malformation, Does.Contain("VLAN"));
         Assert.That(Decoded(oneTag[..16]).Malformation, Does.Contain("VLAN"), "a tag cut short");
+    }
 
-        static byte[] Tag(byte[] frame, ushort tpid)
-        {
-            var tagged = new byte[frame.Length + 4];
-            frame.AsSpan(0, 12).CopyTo(tagged);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), tpid);
-            BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), 42);
-            frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
-            return tagged;
-        }
+    [Test]
+    public void A_stack_with_the_legacy_0x9100_outer_tag_is_walked_and_counts_toward_the_limit()
+    {
+        var plain = Frames.Tcp(Frames.AttackerIp, 40000, Frames.DeviceIp, 23, TcpFlagsBuilder.SynOnly);
+        var legacy = Tag(Tag(plain, 0x8100), 0x9100);
+        Assert.That((Decoded(legacy).Malformation, Decoded(legacy).DstPort), Is.EqualTo(((string?)null, (ushort)23)));
+        Assert.That(new ChainHarness("firewall(default: allow, rules: [{action: deny, proto: tcp, lport: 23}])").Run(legacy), Is.EqualTo(Verdict.Drop));
+        Assert.That(Decoded(Tag(legacy, 0x9100)).Malformation, Does.Contain("VLAN"), "a third tag, whatever its TPID");
+        Assert.That(Decoded(Tag(plain, 0x9100)[..16]).Malformation, Does.Contain("VLAN"), "a 0x9100 tag cut short");
+    }
+
+    [TestCase((byte)4, TestName = "IPv4 in IPv4 is dropped, not forwarded unseen")]
+    [TestCase((byte)41, TestName = "IPv6 in IPv4 is dropped, not forwarded unseen")]
+    [TestCase((byte)47, TestName = "GRE is dropped, not forwarded unseen")]
+    [TestCase((byte)97, TestName = "EtherIP is dropped, not forwarded unseen")]
+    public void Tunnelled_packets_are_malformed(byte protocol)
+    {
+        // The inner packet is a telnet SYN the firewall denies; inside a tunnel the chain could not see its port.
+        var inner = Frames.Tcp(Frames.AttackerIp, 40000, Frames.DeviceIp, 23, TcpFlagsBuilder.SynOnly)[14..];
+        var outer = Frames.Udp(Frames.AttackerIp, 1, Frames.DeviceIp, 2, "")[..(14 + 20)];
+        var bytes = outer.Concat(protocol == 47 ? new byte[] { 0, 0, 0x08, 0 } : []).Concat(inner).ToArray();
+        bytes[14 + 9] = protocol;
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(14 + 2), (ushort)(bytes.Length - 14));
+        var f = Decoded(bytes);
+        Assert.That(f.Malformation, Does.StartWith("tunnelled packet"));
+        Assert.That(new ChainHarness("firewall(default: allow, rules: [{action: deny, proto: tcp, lport: 23}])").Run(bytes), Is.EqualTo(Verdict.Drop));
+
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(14 + 6), 100); // a later fragment of the tunnel
+        Assert.That(Decoded(bytes).Malformation, Does.StartWith("tunnelled packet"));
+    }
+
+    [Test]
+    public void A_tunnel_behind_an_IPv6_extension_header_is_malformed()
+    {
+        var plain = HttpLoginV6();
+        plain[V6NextHeader] = 41;
+        Assert.That(Decoded(Insert(plain, 60, DestinationOptions())).Malformation, Does.StartWith("tunnelled packet"));
+    }
+
+    [TestCase((ushort)0x8847)]
+    [TestCase((ushort)0x8848)]
+    [TestCase((ushort)0x8864)]
+    public void Mpls_and_PPPoE_frames_are_malformed_rather_than_forwarded_unopened(ushort etherType)
+    {
+        var bytes = Frames.Tcp(Frames.AttackerIp, 40000, Frames.DeviceIp, 23, TcpFlagsBuilder.SynOnly);
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(12), etherType);
+        Assert.That(Decoded(bytes).Malformation, Does.StartWith("MPLS or PPPoE"));
+        Assert.That(new ChainHarness("firewall(default: allow)").Run(bytes), Is.EqualTo(Verdict.Drop));
+    }
+
+    private static byte[] Tag(byte[] frame, ushort tpid)
+    {
+        var tagged = new byte[frame.Length + 4];
+        frame.AsSpan(0, 12).CopyTo(tagged);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), tpid);
+        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), 42);
+        frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
+        return tagged;
     }
 
     [Test]

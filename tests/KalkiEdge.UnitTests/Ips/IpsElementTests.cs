@@ -1,6 +1,7 @@
 using System.Text;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes;
 using KalkiEdge.Umboxes.Ips;
 using KalkiEdge.UnitTests.Support;
 using static KalkiEdge.UnitTests.Ips.IpsTestSupport;
@@ -184,6 +185,42 @@ public class IpsElementTests
         var h = Rules("alert tcp any any -> any 23 (flags:S; threshold: type both, track by_dst, count 3, seconds 5; sid:1;)\n");
         RunAt(h, [0, 1, 2, 3, 4, 5_000_000, 5_000_001, 5_000_002, 5_000_003], _ => Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly));
         Assert.That(h.Sink.Alerts.Select(a => a.FrameNumber!.Value), Is.EqualTo(new long[] { 3, 9 }));
+    }
+
+    [Test]
+    public void Thresholds_by_src_count_across_every_device_of_the_appliance_as_suricata_does()
+    {
+        var dir = WriteFiles([("t.rules", "alert tcp any any -> any 23 (flags:S; threshold: type both, track by_src, count 3, seconds 60; sid:7;)\n")]);
+        var appliance = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(dir));
+        var cameras = Enumerable.Range(0, 3).Select(i => new ChainHarness(appliance, "ips(rules: t.rules)", $"cam{i}", $"02:00:00:00:01:0{i}")).ToArray();
+        for (int i = 0; i < cameras.Length; i++)
+        {
+            cameras[i].Run(Frames.Tcp(Attacker, 1, $"192.0.2.{20 + i}", 23, TcpFlagsBuilder.SynOnly, "", Frames.GatewayMac, $"02:00:00:00:01:0{i}"));
+        }
+
+        Assert.That(cameras.Select(c => c.Sink.Alerts.Count), Is.EqualTo(new[] { 0, 0, 1 }), "one source probing three devices: the third probe is the third match");
+
+        var otherAppliance = new ChainHarness("ips(rules: t.rules)", dir);
+        otherAppliance.Run(Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly));
+        Assert.That(otherAppliance.Sink.Alerts, Is.Empty, "another appliance keeps its own counts");
+    }
+
+    [Test]
+    public void Thresholds_shared_by_two_capture_threads_lose_no_match()
+    {
+        var dir = WriteFiles([("t.rules", "alert tcp any any -> any 23 (flags:S; threshold: type threshold, track by_dst, count 100, seconds 3600; sid:9;)\n")]);
+        var appliance = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(dir));
+        var devices = Enumerable.Range(0, 2).Select(i => new ChainHarness(appliance, "ips(rules: t.rules, alert-cap: 1000000)", $"d{i}", $"02:00:00:00:01:0{i}")).ToArray();
+        var probe = Frames.Tcp(Attacker, 1, Device, 23, TcpFlagsBuilder.SynOnly);
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+        {
+            for (int i = 0; i < 50_000; i++)
+            {
+                devices[t].Run(probe);
+            }
+        });
+
+        Assert.That(devices.Sum(d => d.Sink.Alerts.Count), Is.EqualTo(1000), "100,000 matches to one destination, every 100th alerts");
     }
 
     [Test]

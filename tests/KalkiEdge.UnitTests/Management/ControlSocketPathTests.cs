@@ -89,6 +89,83 @@ public class ControlSocketPathTests
     }
 
     [Test]
+    public void A_directory_another_user_owns_is_refused_even_with_owner_only_permissions()
+    {
+        // Another local user made the fallback directory first (0700, theirs): they could serve forged answers there.
+        var dir = Directory.CreateDirectory(Path.Combine(_dir.Path, "theirs")).FullName;
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        GiveTo(dir, Nobody);
+        var problem = ControlSocketPath.Prepare(Path.Combine(dir, "control.sock"));
+        Assert.That(problem, Does.StartWith($"directory {dir} is owned by uid {Nobody}, not by this user"));
+        Assert.That(problem, Does.EndWith("refusing to place the control socket there"));
+    }
+
+    [Test]
+    public void A_symbolic_link_in_place_of_the_directory_is_refused()
+    {
+        var target = Directory.CreateDirectory(Path.Combine(_dir.Path, "target")).FullName;
+        var link = Path.Combine(_dir.Path, "link");
+        File.CreateSymbolicLink(link, target);
+        Assert.That(ControlSocketPath.Prepare(Path.Combine(link, "control.sock")), Does.StartWith($"{link} is not a directory"));
+    }
+
+    [Test]
+    public async Task The_client_refuses_a_socket_in_a_directory_another_user_owns_without_connecting()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir.Path, "theirs")).FullName;
+        var path = Path.Combine(dir, "control.sock");
+        using var forger = Listening(path);
+        GiveTo(dir, Nobody);
+
+        using var client = new OperatorClient(path, TimeSpan.FromSeconds(2));
+        var devices = await client.DevicesAsync();
+        Assert.That(devices.Value, Is.Null);
+        Assert.That(devices.Error, Does.StartWith($"refusing to talk to {path}: directory {dir} is owned by uid {Nobody}"));
+        Assert.That(forger.Poll(0, SelectMode.SelectRead), Is.False, "no connection reached the forged socket");
+    }
+
+    [Test]
+    public async Task The_client_refuses_another_users_socket_in_a_sticky_shared_directory()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir.Path, "sticky")).FullName;
+        File.SetUnixFileMode(dir, (UnixFileMode)0b1_111_111_111);
+        var path = Path.Combine(dir, "control.sock");
+        using var forger = Listening(path);
+        GiveTo(path, Nobody);
+
+        using var client = new OperatorClient(path, TimeSpan.FromSeconds(2));
+        var devices = await client.DevicesAsync();
+        Assert.That(devices.Error, Is.EqualTo($"refusing to talk to {path}: {path} is owned by uid {Nobody}, not by this user (uid 0) or root"));
+        Assert.That(forger.Poll(0, SelectMode.SelectRead), Is.False, "no connection reached the forged socket");
+    }
+
+    [Test]
+    public async Task The_client_refuses_a_server_the_kernel_says_runs_as_another_user()
+    {
+        // The socket file is root's, in root's directory; the process that listens on it has dropped to nobody.
+        // Only SO_PEERCRED, read after connecting, can tell: the path checks all pass.
+        var path = _dir.File("control.sock");
+        const string server = "import os,socket,sys\n" +
+            "s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.setuid(int(sys.argv[2])); s.listen(1)\n" +
+            "print('listening', flush=True); s.settimeout(10)\n" +
+            "try:\n c,_=s.accept(); c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 14\\r\\n\\r\\n{\\\"devices\\\":[]}'); c.close()\n" +
+            "except socket.timeout: pass\n";
+        using var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", server, path, Nobody.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.That(await python.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo("listening"));
+            using var client = new OperatorClient(path, TimeSpan.FromSeconds(2));
+            var devices = await client.DevicesAsync();
+            Assert.That(devices.Error, Does.StartWith($"refusing to talk to {path}: the process serving it (pid {python.Id}) runs as uid {Nobody}, not as this user"));
+        }
+        finally
+        {
+            python.Kill();
+            await python.WaitForExitAsync();
+        }
+    }
+
+    [Test]
     public void A_socket_left_by_a_killed_process_is_removed()
     {
         var path = _dir.File("control.sock");
@@ -132,6 +209,27 @@ public class ControlSocketPathTests
         var devices = await client.DevicesAsync();
         Assert.That(devices.Error, Is.Null);
         Assert.That(devices.Value!.Devices.Select(d => d.Name), Is.EqualTo(new[] { "cam" }));
+    }
+
+    private const uint Nobody = 65534;
+
+    private static Socket Listening(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        socket.Listen(1);
+        return socket;
+    }
+
+    /// <summary>Hands a path to another user; the unit tests run as root (as the appliance's own tests need).</summary>
+    private static void GiveTo(string path, uint uid)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Assert.Ignore("needs root to give a file to another user");
+        }
+
+        BoundedProcess.Output(TimeSpan.FromSeconds(10), "chown", "-h", uid.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
     }
 
     private static KalkiEdge.Appliance.EdgeAppliance OneDeviceAppliance()

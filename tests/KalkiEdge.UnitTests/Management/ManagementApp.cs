@@ -33,22 +33,20 @@ internal sealed class ManagementApp : IAsyncDisposable
 
     public Uri Base => new(Server.Address);
 
-    public static async Task<ManagementApp> StartAsync(string dir)
+    public static async Task<ManagementApp> StartAsync(string dir, bool metricsOpen = false)
     {
         var site = new RegistrySite(dir);
-        var hub = new EventHub();
         var appliance = site.Appliance;
-        var context = new ManagementContext
-        {
-            Appliance = appliance,
-            Accounts = new Accounts(appliance.Store!.Store),
-            Events = hub,
-            Activity = new DeviceActivity(appliance.Engine.Devices, hub, TimeSpan.FromHours(1)),
-            Health = () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
-            Images = () => [],
-        };
-        _ = new ApplianceEvents(context);
-        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock"), context);
+        // As `run` wires it: the appliance's one event hub, with the dashboard's stream, activity and metrics as sinks.
+        var hub = new KalkiEdge.Export.Events.EventHub();
+        appliance.Control.AlertEvaluated += hub.OnAlert;
+        appliance.Control.Transitioned += hub.OnTransition;
+        hub.Bind(appliance.Control.Devices, appliance.Engine.Devices);
+        var context = ManagementContext.Attach(appliance, hub, new Accounts(appliance.Store!.Store),
+            () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
+            () => [], TimeSpan.FromHours(1));
+        _ = new RegistryEvents(context);
+        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen }, context);
         return new ManagementApp(site, server, context);
     }
 

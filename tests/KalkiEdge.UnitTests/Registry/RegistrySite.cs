@@ -43,10 +43,11 @@ internal sealed class RegistrySite : IDisposable
         Context = Appliance.CreateContext();
     }
 
-    /// <summary>One UDP frame from <paramref name="mac"/> through the engine; the verdict.</summary>
-    public Verdict FromDevice(string mac, string ip)
+    /// <summary>One UDP frame from <paramref name="mac"/> through the engine (at 1 s, or <paramref name="atMicros"/>); the verdict.</summary>
+    public Verdict FromDevice(string mac, string ip, long atMicros = 1_000_000)
     {
-        _frame.Load(Frames.Udp(ip, 5000, Frames.CloudIp, 53, "q", mac, Frames.GatewayMac), 1_000_000, Direction.FromDevice);
+        _frame.Load(Frames.Udp(ip, 5000, Frames.CloudIp, 53, "q", mac, Frames.GatewayMac), atMicros, Direction.FromDevice);
+        Appliance.BeginFrame(atMicros);
         var verdict = Appliance.Engine.Process(_frame, Context);
         Appliance.EndFrame();
         return verdict;

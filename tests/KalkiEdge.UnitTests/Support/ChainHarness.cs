@@ -24,9 +24,14 @@ public sealed class ChainHarness
     private long _number;
 
     public ChainHarness(string chainText, string? resourceDir = null, string device = "dev1", string mac = Frames.DeviceMac)
+        : this(new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(resourceDir ?? RepoPaths.Rules)), chainText, device, mac)
+    {
+    }
+
+    /// <summary>A device of the appliance <paramref name="compiler"/> belongs to (devices of one compiler share appliance-wide state).</summary>
+    public ChainHarness(ChainCompiler compiler, string chainText, string device = "dev1", string mac = Frames.DeviceMac)
     {
         var diagnostics = new DiagnosticBag();
-        var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(resourceDir ?? RepoPaths.Rules));
         var definition = compiler.Compile(chainText, new SourceSpan("test", 1, 1), diagnostics)
             ?? throw new ConfigurationException(diagnostics.Items);
         Chain = definition.Instantiate();

@@ -10,15 +10,10 @@ public interface IBenchSuite
 
     string Description { get; }
 
+    /// <summary>What the machine must have for the suite to run; checked before it starts.</summary>
+    IReadOnlyList<Prerequisite> Requires => [];
+
     void Run(SuiteReport report);
-}
-
-/// <summary>Raised by a suite that cannot run here (e.g. no root for namespaces); the reason is printed.</summary>
-public sealed class BenchSkippedException(string message) : Exception(message)
-{
-    public BenchSkippedException() : this("skipped") { }
-
-    public BenchSkippedException(string message, Exception inner) : this(message + ": " + inner.Message) { }
 }
 
 /// <summary>Collects measurements of all suites and writes them as JSON.</summary>

@@ -13,6 +13,8 @@ public static class BenchSuites
         new ChainFootprintSuite(),
         new SigningSuite(),
         new EveSuite(),
+        new DashboardSuite(),
+        new PanelSuite(),
         new LiveBridgeSuite(),
     ];
 }

@@ -13,14 +13,16 @@ var report = new BenchReport(Path.Combine(RepoPaths.Root, "out", "bench"));
 foreach (var suite in selected)
 {
     Console.WriteLine($"## {suite.Name}: {suite.Description}");
-    try
+    if (Prerequisite.SkipLine(suite.Name, suite.Requires) is { } skip)
     {
-        suite.Run(report.For(suite.Name));
+        Console.WriteLine(skip);
+        continue;
     }
-    catch (BenchSkippedException e)
-    {
-        Console.WriteLine($"(skipped: {e.Message})");
-    }
+
+    var rows = report.For(suite.Name);
+    MachineLoad.Add(rows, "start");
+    suite.Run(rows);
+    MachineLoad.Add(rows, "end");
 }
 
 report.Save();

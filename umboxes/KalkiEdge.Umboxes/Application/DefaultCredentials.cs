@@ -7,8 +7,9 @@ namespace KalkiEdge.Umboxes.Application;
 internal sealed record DefaultCredential(string User, byte[] UserBytes, byte[] PasswordBytes);
 
 /// <summary>
-/// A list of factory-default credentials. Basic logins are checked user and password; Digest logins only by
-/// user name (Digest never sends the password), so a Digest login as a listed user counts as a default login.
+/// A list of factory-default credentials. Basic logins are checked by their decoded user and password; Digest
+/// logins (which never send the password) by recomputing the response from each listed pair of the same user
+/// (<see cref="DigestResponse"/>), so a Digest login as a listed user with another password is not a default one.
 /// </summary>
 internal sealed class DefaultCredentials
 {
@@ -65,12 +66,37 @@ internal sealed class DefaultCredentials
         return new DefaultCredentials(items);
     }
 
-    /// <summary>The listed user name matched by these credentials, or null.</summary>
-    public string? Match(HttpAuthScheme scheme, ReadOnlySpan<byte> user, ReadOnlySpan<byte> password)
+    /// <summary>The listed user name whose default password these credentials carry, or null.</summary>
+    /// <param name="method">The request's method (a Digest response covers it).</param>
+    public string? Match(scoped in HttpAuthorization auth, ReadOnlySpan<byte> method)
     {
+        if (auth.Malformed)
+        {
+            return null;
+        }
+
+        if (auth.Scheme == HttpAuthScheme.Basic)
+        {
+            foreach (var c in _items)
+            {
+                if (auth.User.SequenceEqual(c.UserBytes) && auth.Password.SequenceEqual(c.PasswordBytes))
+                {
+                    return c.User;
+                }
+            }
+
+            return null;
+        }
+
+        var digest = auth.Digest;
+        if (!DigestResponse.IsCheckable(digest))
+        {
+            return null;
+        }
+
         foreach (var c in _items)
         {
-            if (user.SequenceEqual(c.UserBytes) && (scheme == HttpAuthScheme.Digest || password.SequenceEqual(c.PasswordBytes)))
+            if (DigestResponse.NamesUser(digest, c.UserBytes) && DigestResponse.Matches(digest, method, c.UserBytes, c.PasswordBytes))
             {
                 return c.User;
             }

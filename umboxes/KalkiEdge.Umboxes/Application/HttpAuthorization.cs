@@ -12,29 +12,38 @@ internal enum HttpAuthScheme : byte
 
 /// <summary>
 /// The credentials of an HTTP <c>Authorization</c> header, read in place: Basic (base64 "user:password",
-/// decoded into a caller-provided scratch buffer) or Digest (the <c>username</c> parameter only — Digest never
-/// sends the password). <see cref="Malformed"/> marks a login whose credentials cannot be read (bad base64,
-/// no colon, no username, or longer than the scratch buffer); it still counts as a login.
+/// decoded into a caller-provided scratch buffer) or Digest (its parameters; Digest never sends the password, but
+/// a known password can be checked by recomputing the response, see <see cref="DigestResponse"/>).
+/// <see cref="Malformed"/> marks a login whose credentials cannot be read (bad base64, no colon, no username, an
+/// unterminated quoted value, or longer than the scratch buffer); it still counts as a login.
 /// </summary>
 internal readonly ref struct HttpAuthorization
 {
     /// <summary>Decoded Basic credentials longer than this cannot be any configured default and are not decoded.</summary>
     public const int MaxDecodedBytes = 256;
 
-    private HttpAuthorization(HttpAuthScheme scheme, ReadOnlySpan<byte> user, ReadOnlySpan<byte> password, bool malformed)
+    private readonly ReadOnlySpan<byte> _parameters;
+
+    private HttpAuthorization(HttpAuthScheme scheme, ReadOnlySpan<byte> parameters, ReadOnlySpan<byte> user, ReadOnlySpan<byte> password, bool malformed, DigestParameters digest = default)
     {
         Scheme = scheme;
+        _parameters = parameters;
         User = user;
         Password = password;
         Malformed = malformed;
+        Digest = digest;
     }
 
     public HttpAuthScheme Scheme { get; }
 
+    /// <summary>Basic: the decoded user; Digest: the username parameter (a hash with userhash=true).</summary>
     public ReadOnlySpan<byte> User { get; }
 
     /// <summary>Basic only; never logged.</summary>
     public ReadOnlySpan<byte> Password { get; }
+
+    /// <summary>Digest only.</summary>
+    public DigestParameters Digest { get; }
 
     public bool Malformed { get; }
 
@@ -53,11 +62,38 @@ internal readonly ref struct HttpAuthorization
 
         if (Ascii.EqualsIgnoreCase(scheme, "Digest"u8))
         {
-            auth = ReadDigest(parameters);
+            var digest = DigestParameters.Parse(parameters);
+            bool malformed = !digest.Complete || digest.Username.Length == 0;
+            auth = new HttpAuthorization(HttpAuthScheme.Digest, parameters, digest.Username, default, malformed, digest);
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// What stays the same while a client keeps using the same credentials: Basic — the whole token; Digest —
+    /// user, realm and nonce (the response changes with every request, the nonce only when the server renews
+    /// it). A per-process seed keeps remote parties from forging collisions.
+    /// </summary>
+    public int Fingerprint()
+    {
+        var hash = new HashCode();
+        hash.Add(Scheme);
+        if (Scheme == HttpAuthScheme.Digest && !Malformed)
+        {
+            hash.AddBytes(Digest.Username);
+            hash.Add(0);
+            hash.AddBytes(Digest.Realm);
+            hash.Add(0);
+            hash.AddBytes(Digest.Nonce);
+        }
+        else
+        {
+            hash.AddBytes(_parameters);
+        }
+
+        return hash.ToHashCode();
     }
 
     private static HttpAuthorization ReadBasic(ReadOnlySpan<byte> token, Span<byte> scratch)
@@ -65,55 +101,13 @@ internal readonly ref struct HttpAuthorization
         if (token.Length == 0 || token.Length > Base64.GetMaxEncodedToUtf8Length(Math.Min(scratch.Length, MaxDecodedBytes))
             || Base64.DecodeFromUtf8(token, scratch, out _, out int written) != OperationStatus.Done)
         {
-            return new HttpAuthorization(HttpAuthScheme.Basic, default, default, malformed: true);
+            return new HttpAuthorization(HttpAuthScheme.Basic, token, default, default, malformed: true);
         }
 
         var decoded = scratch[..written];
         int colon = decoded.IndexOf((byte)':');
         return colon < 0
-            ? new HttpAuthorization(HttpAuthScheme.Basic, default, default, malformed: true)
-            : new HttpAuthorization(HttpAuthScheme.Basic, decoded[..colon], decoded[(colon + 1)..], malformed: false);
-    }
-
-    private static HttpAuthorization ReadDigest(ReadOnlySpan<byte> parameters)
-    {
-        var rest = parameters;
-        while (rest.Length > 0)
-        {
-            rest = rest.TrimStart(" \t,"u8);
-            int eq = rest.IndexOf((byte)'=');
-            if (eq <= 0)
-            {
-                break;
-            }
-
-            var key = Ascii.Trim(rest[..eq]);
-            rest = rest[(eq + 1)..].TrimStart(" \t"u8);
-            ReadOnlySpan<byte> value;
-            if (rest.Length > 0 && rest[0] == (byte)'"')
-            {
-                int close = rest[1..].IndexOf((byte)'"');
-                if (close < 0)
-                {
-                    break;
-                }
-
-                value = rest.Slice(1, close);
-                rest = rest[(close + 2)..];
-            }
-            else
-            {
-                int comma = rest.IndexOf((byte)',');
-                value = Ascii.Trim(comma < 0 ? rest : rest[..comma]);
-                rest = comma < 0 ? default : rest[comma..];
-            }
-
-            if (Ascii.EqualsIgnoreCase(key, "username"u8))
-            {
-                return new HttpAuthorization(HttpAuthScheme.Digest, value, default, malformed: value.Length == 0);
-            }
-        }
-
-        return new HttpAuthorization(HttpAuthScheme.Digest, default, default, malformed: true);
+            ? new HttpAuthorization(HttpAuthScheme.Basic, token, default, default, malformed: true)
+            : new HttpAuthorization(HttpAuthScheme.Basic, token, decoded[..colon], decoded[(colon + 1)..], malformed: false);
     }
 }

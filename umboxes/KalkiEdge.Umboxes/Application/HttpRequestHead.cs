@@ -104,6 +104,26 @@ internal readonly ref struct HttpRequestHead
         return false;
     }
 
+    /// <summary>
+    /// The rest of the segment after this request's body when another request follows in it (pipelining):
+    /// needs a complete head and a body delimited by Content-Length (or none); a chunked body ends the walk.
+    /// </summary>
+    public bool TryNextPipelined(out ReadOnlySpan<byte> next)
+    {
+        next = default;
+        int length = 0;
+        if (!IsComplete || TryGetHeader("Transfer-Encoding"u8, out _)
+            || (TryGetHeader("Content-Length"u8, out var declared)
+                && (!System.Buffers.Text.Utf8Parser.TryParse(declared, out length, out int used) || used != declared.Length || length < 0))
+            || length >= Body.Length)
+        {
+            return false;
+        }
+
+        next = Body[length..];
+        return true;
+    }
+
     /// <summary>The target's path without query, for origin-form or absolute-form (http://host/path) targets.</summary>
     public ReadOnlySpan<byte> Path()
     {

@@ -7,14 +7,16 @@ namespace KalkiEdge.Umboxes.Ips;
 /// <summary>Validated, shared configuration of an <c>ips</c> element.</summary>
 /// <param name="NeedsFlows">Some rule has a flow condition: every packet must update the flow table.</param>
 /// <param name="TracksTcpSessions">Some tcp rule inspects payload: SYNs and FIN/RST packets with payload update the flow table.</param>
-public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpSessions, int FlowCapacity, int ThresholdCapacity, int AlertCapPerSecond);
+public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpSessions, int FlowCapacity, SharedThresholds Thresholds, int AlertCapPerSecond);
 
 /// <summary>
 /// <c>ips(rules: camera.rules, home-net: 192.0.2.0/24)</c>: runs a Snort/Suricata rule subset over each frame.
 /// Matching rules raise <c>ips</c> alerts (sid, msg); <c>drop</c> rules also drop the frame. Each rule alerts
 /// at most <c>alert-cap</c> times per second of frame time; alerts beyond that are counted into the next one.
 /// Rules with no content, flags or flow condition are checked on the first packet of each flow direction only
-/// (Suricata's IP-only rules). Flow and threshold tables are per device, bounded, and created on first use.
+/// (Suricata's IP-only rules). Flow tables are per device, bounded, and created on first use; <c>threshold</c>
+/// state is the appliance's, shared by every device's element (<see cref="SharedThresholds"/>), as Suricata
+/// counts <c>track by_src</c>/<c>by_dst</c> across all its traffic.
 /// </summary>
 public sealed class IpsElement(IpsConfig config) : Element
 {
@@ -23,24 +25,24 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     private readonly RuleIndex _index = config.Index;
     private FlowTable? _flows;
-    private ThresholdTable? _thresholds;
     private AlertCap? _cap;
 
     public long SuppressedAlerts => _cap?.Suppressed ?? 0;
 
     public long FlowEvictions => _flows?.Evictions ?? 0;
 
-    public long ThresholdEvictions => _thresholds?.Evictions ?? 0;
+    public long ThresholdEvictions => config.Thresholds.Evictions;
 
     /// <summary>Bounds compile time and memory per element (the shipped rule sets hold a few hundred).</summary>
     public const int MaxRules = 100_000;
 
-    public static IElementSpec? Compile(ElementArgs args)
+    /// <summary>Compiles an element whose threshold state is <paramref name="thresholds"/>, the appliance's.</summary>
+    public static IElementSpec? Compile(ElementArgs args, SharedThresholds thresholds)
     {
         var files = args.Required("rules", "rule files")?.AsList() ?? [];
         string? homeNet = HomeNet(args);
         int flows = (int)args.Int("flows", 256, 16, 1 << 20);
-        int thresholds = (int)args.Int("thresholds", 256, 4, 1 << 20);
+        int thresholdCapacity = (int)args.Int("thresholds", 256, 4, 1 << 20);
         int cap = (int)args.Int("alert-cap", 100, 1, 1_000_000);
 
         int errorsBefore = args.Diagnostics.Items.Count;
@@ -77,6 +79,7 @@ public sealed class IpsElement(IpsConfig config) : Element
 
         bool needsFlows = rules.Exists(r => !r.Flow.IsEmpty);
         var index = new RuleIndex(rules);
+        thresholds.Reserve(thresholdCapacity);
         var config = new IpsConfig(index, needsFlows, index.HasTcpContentRules, flows, thresholds, cap);
         return new ElementSpec<IpsConfig>("ips", config, static c => new IpsElement(c));
     }
@@ -171,7 +174,7 @@ public sealed class IpsElement(IpsConfig config) : Element
             }
 
             var decision = rule.Threshold is { } threshold
-                ? (_thresholds ??= new ThresholdTable(config.ThresholdCapacity)).Check(n, threshold, TrackedKey(threshold.Track, frame), frame.TimestampMicros)
+                ? config.Thresholds.Check(rule.Sid, threshold, TrackedKey(threshold.Track, frame), frame.TimestampMicros)
                 : ThresholdDecision.Alert;
             if (decision == ThresholdDecision.Alert)
             {

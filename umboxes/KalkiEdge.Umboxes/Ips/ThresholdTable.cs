@@ -11,14 +11,14 @@ public enum ThresholdDecision : byte
 }
 
 /// <summary>
-/// Per-rule, per-tracked-address counters for <c>threshold</c>, with Suricata's semantics (one window per
+/// Per-signature, per-tracked-address counters for <c>threshold</c>, with Suricata's semantics (one window per
 /// entry, starting at the entry's first match and including first + seconds exactly; a later match starts a
 /// new window):
 /// <c>limit</c> alerts on the first N matches of the window; <c>threshold</c> on every Nth match (the count
 /// restarts at each alert, the window does not); <c>both</c> once, on the Nth match.
 /// Fixed capacity, 4-way set-associative; stale entries are reused first, else the oldest is evicted (counted).
 /// </summary>
-public sealed class ThresholdTable
+internal sealed class ThresholdTable
 {
     private const int Ways = 4;
     private readonly Entry[] _entries;
@@ -33,13 +33,13 @@ public sealed class ThresholdTable
 
     public long Evictions { get; private set; }
 
-    public ThresholdDecision Check(int ruleIndex, ThresholdSpec spec, UInt128 key, long now)
+    public ThresholdDecision Check(long sid, ThresholdSpec spec, UInt128 key, long now)
     {
-        int set = (int)(Hash(ruleIndex, key) & (uint)_setMask) * Ways;
-        ref var e = ref Find(set, ruleIndex, key, spec.WindowMicros, now, out bool found);
+        int set = (int)(Hash(sid, key) & (uint)_setMask) * Ways;
+        ref var e = ref Find(set, sid, key, spec.WindowMicros, now, out bool found);
         if (!found || now - e.WindowStart > spec.WindowMicros)
         {
-            e = new Entry { InUse = true, RuleIndex = ruleIndex, Key = key, WindowStart = now, Count = 1, WindowMicros = spec.WindowMicros };
+            e = new Entry { InUse = true, Sid = sid, Key = key, WindowStart = now, Count = 1, WindowMicros = spec.WindowMicros };
             return spec.Type == ThresholdType.Limit || spec.Count == 1 ? ThresholdDecision.Alert : ThresholdDecision.Silent;
         }
 
@@ -61,14 +61,14 @@ public sealed class ThresholdTable
         }
     }
 
-    private ref Entry Find(int set, int ruleIndex, UInt128 key, long window, long now, out bool found)
+    private ref Entry Find(int set, long sid, UInt128 key, long window, long now, out bool found)
     {
         int victim = set;
         long oldest = long.MaxValue;
         for (int i = set; i < set + Ways; i++)
         {
             ref var e = ref _entries[i];
-            if (e.InUse && e.RuleIndex == ruleIndex && e.Key == key)
+            if (e.InUse && e.Sid == sid && e.Key == key)
             {
                 found = true;
                 return ref e;
@@ -91,9 +91,9 @@ public sealed class ThresholdTable
         return ref _entries[victim];
     }
 
-    private static uint Hash(int ruleIndex, UInt128 key)
+    private static uint Hash(long sid, UInt128 key)
     {
-        ulong h = (ulong)key ^ ((ulong)(key >> 64) * 0x9E3779B97F4A7C15UL) ^ ((ulong)ruleIndex << 40);
+        ulong h = (ulong)key ^ ((ulong)(key >> 64) * 0x9E3779B97F4A7C15UL) ^ ((ulong)sid * 0xD6E8FEB86659FD93UL);
         h *= 0xBF58476D1CE4E5B9UL;
         return (uint)(h ^ (h >> 29));
     }
@@ -101,7 +101,7 @@ public sealed class ThresholdTable
     private struct Entry
     {
         public bool InUse;
-        public int RuleIndex;
+        public long Sid;
         public UInt128 Key;
         public long WindowStart;
         public long WindowMicros;

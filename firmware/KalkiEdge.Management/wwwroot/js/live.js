@@ -24,7 +24,7 @@ export function connect(statusEl, onRefused) {
       onRefused?.();
     }
   };
-  for (const name of ['alert', 'transition', 'device', 'stats']) {
+  for (const name of ['alert', 'transition', 'device', 'stats', 'pairing']) {
     source.addEventListener(name, (e) => {
       let data;
       try { data = JSON.parse(e.data); } catch { return; }

@@ -17,7 +17,7 @@ public sealed class EveSuite : IBenchSuite
 {
     private const int Devices = 100;
     private const int Repetitions = 5;
-    private const int AlertEvery = 50;
+    internal const int AlertEvery = 50;
     private const string Chain = "ips(rules: xmas-scan.rules, alert-cap: 1000000)";
 
     public string Name => "eve";
@@ -28,7 +28,7 @@ public sealed class EveSuite : IBenchSuite
     {
         int frames = EngineThroughputSuite.Frames;
         var mix = TrafficMix.Build(Devices, frames);
-        var scans = mix.Devices.Select((d, i) => PacketFactory.Tcp(TrafficMix.Cloud(i % 4), d, 40000, (ushort)(1 + i), syn: false, ack: false, fin: false, 1, 0, [])).ToArray();
+        var scans = Scans(mix);
         var dir = Directory.CreateTempSubdirectory("kalki-bench-eve-");
         try
         {
@@ -83,8 +83,12 @@ public sealed class EveSuite : IBenchSuite
         public void Publish(ApplianceEvent e) => Target?.Publish(e);
     }
 
-    /// <summary>The replay runner's loop: frame in, alerts evaluated (and reported) after it.</summary>
-    private static double Play(EdgeAppliance appliance, TrafficMix mix, byte[][] scans)
+    /// <summary>One TCP NULL scan per device, which the IPS alerts on.</summary>
+    internal static byte[][] Scans(TrafficMix mix) =>
+        [.. mix.Devices.Select((d, i) => PacketFactory.Tcp(TrafficMix.Cloud(i % 4), d, 40000, (ushort)(1 + i), syn: false, ack: false, fin: false, 1, 0, []))];
+
+    /// <summary>The replay runner's loop: frame in, alerts evaluated (and reported) after it; one frame in <paramref name="alertEvery"/> a scan (0: none).</summary>
+    internal static double Play(EdgeAppliance appliance, TrafficMix mix, byte[][] scans, int alertEvery = AlertEvery)
     {
         var engine = appliance.Engine;
         var context = appliance.CreateContext();
@@ -93,7 +97,7 @@ public sealed class EveSuite : IBenchSuite
         var sw = Stopwatch.StartNew();
         for (int n = 0; n < mix.Order.Length; n++)
         {
-            var bytes = n % AlertEvery == 0 ? scans[(n / AlertEvery) % scans.Length] : mix.Templates[mix.Order[n]];
+            var bytes = alertEvery > 0 && n % alertEvery == 0 ? scans[(n / alertEvery) % scans.Length] : mix.Templates[mix.Order[n]];
             frame.Load(bytes, t++, Direction.FromDevice);
             frame.Direction = engine.InferDirection(frame);
             appliance.BeginFrame(frame.TimestampMicros);

@@ -8,7 +8,7 @@ namespace KalkiEdge.Bench.Suites;
 /// <summary>
 /// The live bridge: frames/s (64 B and 1400 B) and round-trip latency through the testbed's appliance namespace, in one
 /// run: the Linux kernel bridge as the baseline, then kalki-edge with a pass-through chain and with a firewall
-/// chain, and with the firewall chain and batched packet signing (emulated shim), reported against the same chain
+/// chain, and with the firewall chain and epoch packet signing (emulated shim), reported against the same chain
 /// unsigned. Traffic and measurement are tests/testbed/bench.py's (hue -> cloud). Then the live reaction time
 /// (LiveBridgeSuite.Reaction.cs). KALKI_BENCH_LIVE_PARTS=throughput or =reaction runs one part. Needs root.
 /// </summary>
@@ -25,7 +25,11 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     public string Name => "live";
 
-    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall, firewall + batched signing); live reaction time";
+    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall, firewall + epoch signing); live reaction time";
+
+    /// <summary>The testbed (root, iproute2, Python at both ends) and the shim for the signed runs.</summary>
+    public IReadOnlyList<Prerequisite> Requires =>
+        [Prerequisite.Root, Prerequisite.Command("ip", "iproute2"), Prerequisite.Command("python3", "python3"), Prerequisite.Shim];
 
     private static string Parts => Environment.GetEnvironmentVariable("KALKI_BENCH_LIVE_PARTS") ?? "throughput,reaction";
 
@@ -35,11 +39,6 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     public void Run(SuiteReport report)
     {
-        if (!OperatingSystem.IsLinux() || geteuid() != 0)
-        {
-            throw new BenchSkippedException("the live benchmark builds network namespaces and captures packets: run as root");
-        }
-
         var prefix = Script(TimeSpan.FromSeconds(10), "new-prefix").Trim();
         var work = Directory.CreateTempSubdirectory("kalki-bench-live-");
         try
@@ -75,11 +74,11 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         for (int pair = 0; pair < SigningPairs; pair++)
         {
             unsigned.Add(Bridged(prefix, work, "kalki-edge firewall", FirewallChain, ""));
-            signed.Add(Bridged(prefix, work, "kalki-edge firewall + batched signing", FirewallChain, BatchedSigning(work)));
+            signed.Add(Bridged(prefix, work, "kalki-edge firewall + epoch signing", FirewallChain, EpochSigning(work)));
         }
 
         Add(report, "kalki-edge firewall", unsigned, kernel);
-        Add(report, "kalki-edge firewall + batched signing", signed, kernel);
+        Add(report, "kalki-edge firewall + epoch signing", signed, kernel);
         AddSigningCost(report, LiveRun.Mean(signed), LiveRun.Mean(unsigned));
     }
 
@@ -98,9 +97,9 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         AddLatency(report, label, LiveRun.Mean(runs), kernel, note);
     }
 
-    /// <summary>Batched signing through the emulated shim; its key in the run's work directory.</summary>
-    private static string BatchedSigning(string work) =>
-        $"hypervisor: {{backend: emulated, key: {Path.Combine(work, "hypervisor.key")}}}\nsigning: {{mode: batched}}\n";
+    /// <summary>Epoch signing through the emulated shim; its key in the run's work directory.</summary>
+    private static string EpochSigning(string work) =>
+        $"hypervisor: {{backend: emulated, key: {Path.Combine(work, "hypervisor.key")}}}\nsigning: {{mode: epoch}}\n";
 
     private static void AddThroughput(SuiteReport report, string label, LiveRun run, LiveRun? kernel, string note)
     {
@@ -129,13 +128,13 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         }
     }
 
-    /// <summary>What batched signing costs on the live path: the same firewall chain, signing on vs off, interleaved in one run.</summary>
+    /// <summary>What epoch signing costs on the live path: the same firewall chain, signing on vs off, interleaved in one run.</summary>
     private static void AddSigningCost(SuiteReport report, LiveRun signed, LiveRun unsigned)
     {
-        report.Add("batched signing, 64 B vs signing off", signed.Fps64 / unsigned.Fps64, "ratio", "firewall chain both; frames/s signed / unsigned");
-        report.Add("batched signing, 1400 B vs signing off", signed.Fps1400 / unsigned.Fps1400, "ratio", "firewall chain both; frames/s signed / unsigned");
-        report.Add("batched signing, added RTT p50 vs signing off", signed.P50 - unsigned.P50, "µs", "one signed traversal each way per round trip");
-        report.Add("batched signing, added RTT p99 vs signing off", signed.P99 - unsigned.P99, "µs", "");
+        report.Add("epoch signing, 64 B vs signing off", signed.Fps64 / unsigned.Fps64, "ratio", "firewall chain both; frames/s signed / unsigned");
+        report.Add("epoch signing, 1400 B vs signing off", signed.Fps1400 / unsigned.Fps1400, "ratio", "firewall chain both; frames/s signed / unsigned");
+        report.Add("epoch signing, added RTT p50 vs signing off", signed.P50 - unsigned.P50, "µs", "one signed traversal each way per round trip");
+        report.Add("epoch signing, added RTT p99 vs signing off", signed.P99 - unsigned.P99, "µs", "");
     }
 
     /// <summary>What the report needs from one bench.py result.</summary>
@@ -236,9 +235,6 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     }
 
     private static string Script(TimeSpan limit, params string[] args) => BoundedProcess.Output(limit, Path.Combine(Testbed, "testbed.sh"), args);
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
 
     [LibraryImport("libc")]
     private static partial int kill(int pid, int signal);

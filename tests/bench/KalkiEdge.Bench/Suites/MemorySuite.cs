@@ -71,7 +71,7 @@ public sealed class MemorySuite : IBenchSuite
     }
 
     /// <summary>(VmHWM, VmRSS) in bytes, or zeros once the process is gone.</summary>
-    private static (long Peak, long Rss) Status(int pid)
+    internal static (long Peak, long Rss) Status(int pid)
     {
         long peak = 0, rss = 0;
         try
@@ -98,7 +98,7 @@ public sealed class MemorySuite : IBenchSuite
 
     private static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 
-    private static string Config(TrafficMix mix, string umboxes)
+    internal static string Config(TrafficMix mix, string umboxes)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"umboxes: {umboxes}");

@@ -2,12 +2,14 @@
 // state, rules) protects it from the next frame. Defaults come from the pack, so the usual case takes 5 inputs.
 import { h, replace, toast } from '../dom.js';
 import { enc, get, post } from '../api.js';
+import * as live from '../live.js';
 import { deviceBody, deviceInputs, field, showFieldErrors } from '../device-form.js';
 
 export async function render(main) {
-  const [packs, devices, images, pairing] = await Promise.all([get('/api/packs'), get('/api/devices'), get('/api/images').catch(() => []),
-    get('/api/pairing').catch(() => null)]); // pairing exists only on appliances with the field panel
+  const [packs, devices, images, pairingState] = await Promise.all([get('/api/packs'), get('/api/devices'), get('/api/images').catch(() => []),
+    get('/api/pairing').catch(() => null)]);
   const inputs = deviceInputs();
+  const pairing = pairingPanel(pairingState);
   const image = h('select', { name: 'image' }, h('option', { value: '' }, '— none —'), images.map((i) => h('option', { value: i.name }, `${i.name} (v${i.version})`)));
   const chain = h('textarea', { name: 'chain', rows: 2, placeholder: 'firewall(default: drop, rules: [...]) -> ips(rules: camera.rules)' });
   const summary = h('div', { class: 'panel', 'aria-live': 'polite', id: 'policy-summary' });
@@ -101,34 +103,89 @@ export async function render(main) {
   replace(main,
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Add a device'),
       h('div', { class: 'sub' }, 'Checked like kalki-edge check, in force from the next frame, kept across restarts.'))),
-    pairingPanel(pairing),
+    pairing.node,
     h('div', { class: 'grid main-side' }, h('section', { class: 'panel' }, form),
       h('aside', {}, summary)));
   replace(summary, h('h2', {}, 'Policy'), h('p', { class: 'muted' }, 'Pick a device type to see the chains and rules that will protect it.'));
+  return pairing.stop;
 }
 
-/** Devices seen while pairing is open on the field panel: one click accepts one. */
-function pairingPanel(pairing) {
-  const candidates = Array.isArray(pairing?.candidates) ? pairing.candidates : [];
-  if (!pairing?.open && candidates.length === 0) return null;
-  return h('section', { class: 'panel', 'aria-labelledby': 'pairing-title', id: 'pairing' },
-    h('div', { class: 'panel-head' }, h('h2', { id: 'pairing-title' }, 'Pairing candidates'),
-      h('div', { class: 'right muted small' }, pairing.open ? `pairing open, ${pairing.remainingSeconds ?? '?'} s left` : 'pairing closed')),
-    candidates.length === 0 ? h('p', { class: 'muted' }, 'No new device seen yet.') : h('table', {}, h('tbody', {}, candidates.map((c) => h('tr', {},
-      h('td', { class: 'mono' }, c.mac ?? ''), h('td', { class: 'mono' }, (c.ips ?? (c.ip ? [c.ip] : [])).join(', ')),
-      h('td', {}, c.type ?? c.suggestedType ?? h('span', { class: 'muted' }, 'type unknown')),
-      h('td', { class: 'num' }, h('button', { type: 'button', class: 'btn small primary', onclick: async (e) => {
-        const button = e.currentTarget;
-        button.disabled = true;
-        try {
-          const added = await post(`/api/pairing/${enc(c.mac)}/accept`);
-          toast(`${added?.name ?? c.mac} accepted; protected from the next frame.`);
-          location.hash = added?.name ? `#/devices/${encodeURIComponent(added.name)}` : '#/';
-        } catch (err) {
-          toast(`Not accepted: ${err.message}`, 'error');
-          button.disabled = false;
-        }
-      } }, 'Accept')))))));
+/**
+ * Pairing, the same window the field panel's button opens: open, extend or close it here; each new device seen
+ * while it is open is listed with what its fingerprint says so far, and one click accepts (admits it now with that
+ * pack) or rejects it (it stays an unknown device). Updated live from the `pairing` event, counting down locally.
+ */
+function pairingPanel(initial) {
+  if (!initial?.available) return { node: null, stop: () => {} };
+  let state = initial;
+  let fetchedAt = Date.now();
+  const body = h('div', { id: 'pairing-body' });
+  const node = h('section', { class: 'panel', 'aria-labelledby': 'pairing-title', id: 'pairing' },
+    h('div', { class: 'panel-head' }, h('h2', { id: 'pairing-title' }, 'Pairing'),
+      h('div', { class: 'right muted small' }, 'the same window as the field panel\'s button')), body);
+
+  const act = async (button, path, done) => {
+    button.disabled = true;
+    try {
+      done(await post(path));
+    } catch (err) {
+      toast(`Not done: ${err.message}`, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const refresh = async () => {
+    try { show(await get('/api/pairing')); } catch { /* the next event or tick tries again */ }
+  };
+  const left = () => Math.max(0, state.remainingSeconds - Math.floor((Date.now() - fetchedAt) / 1000));
+  const status = h('span', { id: 'pairing-status', role: 'status' });
+
+  function show(next) {
+    state = next;
+    fetchedAt = Date.now();
+    const open = state.open && left() > 0;
+    status.textContent = open ? `open, ${left()} s left` : 'closed';
+    replace(body,
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn primary', id: 'pairing-open', onclick: (e) => act(e.currentTarget, '/api/pairing/open', show) },
+          open ? `Extend by ${state.windowSeconds} s` : `Open for ${state.windowSeconds} s`),
+        open ? h('button', { type: 'button', class: 'btn', id: 'pairing-close', onclick: (e) => act(e.currentTarget, '/api/pairing/close', show) }, 'Close') : null,
+        h('span', { class: 'muted small' }, 'Pairing ', status, ` · at most ${state.maxCandidates} new devices per window`)),
+      state.candidates.length === 0
+        ? h('p', { class: 'muted' }, open ? 'Power the new device on now: it appears here as soon as it sends a frame.' : 'No candidates.')
+        : h('table', { id: 'pairing-candidates' },
+          h('thead', {}, h('tr', {}, ['MAC', 'Looks like', 'Confidence', 'Evidence', ''].map((t) => h('th', {}, t)))),
+          h('tbody', {}, state.candidates.map((c) => h('tr', { dataset: { mac: c.mac } },
+            h('td', { class: 'mono' }, c.mac),
+            h('td', {}, c.pack, c.needsReview ? h('span', { class: 'badge outline' }, 'needs review') : null),
+            h('td', { class: 'num' }, `${c.confidence} %`),
+            h('td', { class: 'small' }, c.evidence),
+            h('td', { class: 'num' },
+              h('button', { type: 'button', class: 'btn small primary', onclick: (e) => act(e.currentTarget, `/api/pairing/candidates/${enc(c.mac)}/accept`, (added) => {
+                toast(`${added.device} accepted as ${added.pack}; protected from the next frame.`);
+                refresh();
+              }) }, 'Accept'),
+              ' ',
+              h('button', { type: 'button', class: 'btn small', onclick: (e) => act(e.currentTarget, `/api/pairing/candidates/${enc(c.mac)}/reject`, () => {
+                toast(`${c.mac} rejected: it stays an unknown device.`);
+                refresh();
+              }) }, 'Reject')))))),
+      state.recent.length === 0 ? null : h('div', {}, h('h3', {}, 'Paired recently'),
+        h('table', { id: 'pairing-recent' }, h('tbody', {}, state.recent.map((r) => h('tr', {},
+          h('td', {}, r.admitted ? h('a', { href: `#/devices/${encodeURIComponent(r.device)}` }, r.device) : r.device),
+          h('td', { class: 'mono' }, r.mac),
+          h('td', {}, r.pack, r.needsReview ? h('span', { class: 'badge outline' }, 'needs review') : null),
+          h('td', { class: 'small' }, r.admitted ? `${r.confidence} %` : `not admitted: ${r.detail}`)))))));
+  }
+
+  show(state);
+  const unsubscribe = live.on('pairing', show);
+  // While the window is open, a candidate's verdict firms up as its frames arrive (no event says so): re-read the
+  // state each second then, and only then.
+  const timer = setInterval(() => {
+    if (state.open) refresh();
+  }, 1000);
+  return { node, stop: () => { unsubscribe(); clearInterval(timer); } };
 }
 
 function uniqueName(base, devices) {

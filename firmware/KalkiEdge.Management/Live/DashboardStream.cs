@@ -2,17 +2,20 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using KalkiEdge.Export.Events;
 using KalkiEdge.Management.Api;
 
 namespace KalkiEdge.Management.Live;
 
 /// <summary>
-/// Fans the appliance's events out to Server-Sent Events clients. Publishing never blocks and never allocates more
-/// than the event (the control plane publishes on its reaction thread); one pump serializes each event once; every
-/// client has a bounded buffer, and a client that falls that far behind is dropped (its browser reconnects), so a
-/// slow reader costs the appliance nothing.
+/// The dashboard's live stream: a sink of the appliance's one event hub (<see cref="Export.Events.EventHub"/>, the
+/// same fan-out that feeds the EVE file, the journal and syslog), plus the dashboard's own device-change and
+/// traffic events, out to Server-Sent Events clients. Publishing never blocks and allocates only the small payload
+/// (the hub calls it on the control thread after the reaction); one pump serializes each event once; every client
+/// has a bounded buffer, and a client that falls that far behind is dropped (its browser reconnects), so a slow
+/// reader costs the appliance nothing.
 /// </summary>
-public sealed class EventHub : IDisposable
+public sealed class DashboardStream : IEventSink, IDisposable
 {
     public const int InboxCapacity = 4096;
     public const int ClientCapacity = 256;
@@ -25,14 +28,31 @@ public sealed class EventHub : IDisposable
     private long _nextId;
     private long _droppedClients;
 
-    public EventHub() => _pump = Task.Run(PumpAsync);
+    public DashboardStream() => _pump = Task.Run(PumpAsync);
 
     public int Clients => _clients.Count;
 
     public long DroppedClients => Interlocked.Read(ref _droppedClients);
 
+    /// <summary>Events waiting for the pump (bounded by <see cref="InboxCapacity"/>; the oldest go first when full).</summary>
+    public int Queued => _inbox.Reader.Count;
+
     /// <summary>Queues an event for every client (payload: one of the API's JSON shapes).</summary>
     public void Publish(string name, object payload) => _inbox.Writer.TryWrite((name, payload));
+
+    /// <summary>An alert or a state change from the appliance's event hub, in the API's shapes.</summary>
+    public void Publish(ApplianceEvent e)
+    {
+        switch (e)
+        {
+            case AlertEvent { Alert: var a }:
+                Publish("alert", new AlertInfo(a.Type, a.TimeMicros, a.Info) { Device = a.Device, Source = a.Source.ToString(), Element = a.Element, Count = a.Count });
+                break;
+            case TransitionOccurred { Transition: var t }:
+                Publish("transition", new TransitionEventInfo(t.Device, t.From, t.To, t.Rule, t.ReactionMicros, t.FinishMicros));
+                break;
+        }
+    }
 
     public EventClient Subscribe()
     {
@@ -86,7 +106,7 @@ public sealed class EventHub : IDisposable
 /// <summary>One SSE connection's bounded queue of encoded events.</summary>
 public sealed class EventClient(long id)
 {
-    private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(EventHub.ClientCapacity) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(DashboardStream.ClientCapacity) { FullMode = BoundedChannelFullMode.Wait });
 
     public long Id { get; } = id;
 

@@ -1,0 +1,76 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.Assurance.Signing;
+
+/// <summary>
+/// The key frames of one device are tagged with while one chain generation is in force, for one signing session:
+/// <c>K = uhsign("KEKEYv1\0" ‖ session (16) ‖ device MAC (u64 BE) ‖ chain measurement (32) ‖ epoch (i64 BE))</c>,
+/// derived by the hypervisor (one HMAC-SHA256 call per device and epoch), never by software holding its key.
+/// A frame's tag is the Poly1305 tag of ChaCha20-Poly1305 under K with no plaintext and the frame as associated
+/// data; the 96-bit nonce is the direction (1 byte), three zero bytes and the frame's sequence number in the session
+/// (u64 BE), so no nonce ever repeats under one key. Not thread-safe (one per signing stage).
+/// </summary>
+public sealed class EpochKey : IDisposable
+{
+    public const int TagSize = 16;
+    public const int SessionSize = 16;
+    public const int DerivationSize = 8 + SessionSize + 8 + 32 + 8;
+    private const int NonceSize = 12;
+
+    private static ReadOnlySpan<byte> Domain => "KEKEYv1\0"u8;
+
+    private readonly ChaCha20Poly1305 _mac;
+
+    public EpochKey(IHypervisor hypervisor, ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch)
+    {
+        ArgumentNullException.ThrowIfNull(hypervisor);
+        Span<byte> input = stackalloc byte[DerivationSize];
+        Derivation(session, deviceMac, chainMeasurement, epoch, input);
+        Span<byte> key = stackalloc byte[HypervisorShim.DigestSize];
+        hypervisor.Hmac(input, key);
+        _mac = new ChaCha20Poly1305(key);
+        CryptographicOperations.ZeroMemory(key);
+        Epoch = epoch;
+    }
+
+    /// <summary>The chain generation this key is for.</summary>
+    public long Epoch { get; }
+
+    /// <summary>The uhsign input for a key (what a verifier with access to the hypervisor recomputes).</summary>
+    public static void Derivation(ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch, Span<byte> input)
+    {
+        Domain.CopyTo(input);
+        session[..SessionSize].CopyTo(input[8..]);
+        BinaryPrimitives.WriteUInt64BigEndian(input[(8 + SessionSize)..], deviceMac);
+        chainMeasurement[..32].CopyTo(input[(16 + SessionSize)..]);
+        BinaryPrimitives.WriteInt64BigEndian(input[(48 + SessionSize)..], epoch);
+    }
+
+    /// <summary>Writes the 16-byte tag of <paramref name="frame"/> sent in <paramref name="direction"/> as frame <paramref name="sequence"/> of the session.</summary>
+    public void Tag(long sequence, Direction direction, ReadOnlySpan<byte> frame, Span<byte> tag)
+    {
+        Span<byte> nonce = stackalloc byte[NonceSize];
+        Nonce(sequence, direction, nonce);
+        _mac.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..TagSize], frame);
+    }
+
+    /// <summary>Constant-time: is <paramref name="tag"/> this key's tag for the frame, direction and sequence?</summary>
+    public bool Verify(long sequence, Direction direction, ReadOnlySpan<byte> frame, ReadOnlySpan<byte> tag)
+    {
+        Span<byte> expected = stackalloc byte[TagSize];
+        Tag(sequence, direction, frame, expected);
+        return tag.Length == TagSize && CryptographicOperations.FixedTimeEquals(expected, tag);
+    }
+
+    public void Dispose() => _mac.Dispose();
+
+    private static void Nonce(long sequence, Direction direction, Span<byte> nonce)
+    {
+        nonce[0] = (byte)direction;
+        nonce[1..4].Clear();
+        BinaryPrimitives.WriteInt64BigEndian(nonce[4..], sequence);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using KalkiEdge.Assurance.Measurement;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Hypervisor;
+
+namespace KalkiEdge.Assurance.Signing;
+
+/// <summary>
+/// <see cref="SigningMode.Epoch"/>: each frame is tagged in place with its device's epoch key (<see cref="EpochKey"/>)
+/// and checked at egress in the same call, before it is sent: the chain generation in force must still be the one
+/// whose key tagged it. Nothing is copied or held, and the egress does not recompute the tag: the same thread made
+/// it over the very bytes it now sends, and nothing runs between the two. Tags are collected in order into batches
+/// (<see cref="BatchLayout"/>) whose root the hypervisor signs (uhsign) when a batch is full or on <see cref="Seal"/>.
+/// Not thread-safe (one per signing stage).
+/// </summary>
+internal sealed class EpochSigner : IDisposable
+{
+    private readonly IHypervisor _hypervisor;
+    private readonly SigningCounters _counters;
+    private readonly IBatchRootLog? _log;
+    private readonly byte[] _session = new byte[EpochKey.SessionSize];
+    private readonly EpochKeys _keys;
+    private readonly byte[] _batch = new byte[HypervisorShim.MaxHmacInput];
+    private readonly byte[] _root = new byte[HypervisorShim.DigestSize];
+    private long _sequence;
+    private int _tags;
+
+    public EpochSigner(IHypervisor hypervisor, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
+    {
+        _hypervisor = hypervisor;
+        _counters = counters;
+        _log = log;
+        RandomNumberGenerator.Fill(_session); // a fresh session per stage: keys, and so nonces, never repeat across restarts
+        _keys = new EpochKeys(hypervisor, measurements, _session, counters);
+    }
+
+    /// <summary>Tags <paramref name="frame"/> for <paramref name="device"/>'s chain in force and checks it may leave.</summary>
+    public SignatureProblem TagAndCheck(Frame frame, DeviceSlot? device, out long taggedEpoch)
+    {
+        var chain = device?.Chain;
+        taggedEpoch = device?.Epoch ?? 0;
+        if (device is null || chain is null)
+        {
+            return SignatureProblem.MissingTag;
+        }
+
+        if (_tags == 0)
+        {
+            BatchLayout.WriteHeader(_batch, _session, _sequence);
+        }
+
+        var key = _keys.For(device, chain, taggedEpoch);
+        key.Tag(_sequence++, frame.Direction, frame.Data, _batch.AsSpan(BatchLayout.HeaderSize + (_tags * EpochKey.TagSize), EpochKey.TagSize));
+        if (++_tags == BatchLayout.MaxTags)
+        {
+            Seal();
+        }
+
+        // Egress: a swap on another thread since the chain was read makes this frame stale.
+        return device.Epoch == taggedEpoch && ReferenceEquals(device.Chain, chain) ? SignatureProblem.None : SignatureProblem.Stale;
+    }
+
+    /// <summary>The hypervisor signs the root of the tags collected so far (nothing when there are none).</summary>
+    public void Seal()
+    {
+        if (_tags == 0)
+        {
+            return;
+        }
+
+        var batch = _batch.AsSpan(0, BatchLayout.HeaderSize + (_tags * EpochKey.TagSize));
+        _hypervisor.Hmac(batch, _root);
+        _counters.SignCalls++;
+        _counters.BatchRoots++;
+        _log?.Sealed(batch, _root);
+        _tags = 0;
+    }
+
+    public void Dispose() => _keys.Dispose();
+}

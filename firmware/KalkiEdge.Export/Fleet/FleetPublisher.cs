@@ -1,0 +1,612 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+using KalkiEdge.Export.Eve;
+using KalkiEdge.Export.Events;
+using KalkiEdge.Export.Net;
+using KalkiEdge.Store;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace KalkiEdge.Export.Fleet;
+
+/// <summary>Fleet publisher counters (read by health messages and tests).</summary>
+public sealed class FleetCounters
+{
+    public long Published;
+    public long Dropped;
+    public long Lost;
+    public long RefusedByBroker;
+    public long Commands;
+    public long CommandsRefused;
+    public long ConnectFailures;
+    public long Connects;
+}
+
+/// <summary>
+/// The appliance in a fleet: events to the site's MQTT broker (QoS 1, TLS, client certificate or user name), its
+/// state retained there (status with a last will, device inventory, health), and operators' commands from it.
+/// The control loop only queues an event (bounded; beyond <see cref="MemoryCapacity"/> waiting, new events are
+/// dropped and counted). A thread of its own moves queued events into the store's <see cref="FleetOutbox"/> first
+/// and publishes from there in order, removing what the broker acknowledged: a broker that is down or slow never
+/// delays enforcement, and what was queued is delivered when it is back (reconnecting with back-off to 30 s).
+/// The outbox is bounded too (oldest dropped, counted). A publish the broker refuses (its ACL) is logged, counted
+/// and not retried.
+/// </summary>
+public sealed partial class FleetPublisher : IEventSink, IDisposable
+{
+    public const int MemoryCapacity = 65_536;
+
+    /// <summary>Largest packet accepted from the broker: a bigger one is never delivered to this client.</summary>
+    public const int MaxIncomingPacket = 64 * 1024;
+
+    private const int OutboxChunk = 256;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly FleetSettings _settings;
+    private readonly FleetOutbox _outbox;
+    private readonly IFleetOperations _operations;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly FleetCommands _commands;
+    private readonly IMqttClient _client;
+    private readonly MqttClientOptions _options;
+    private readonly BoundedEventQueue _queue = new(MemoryCapacity);
+    private readonly ConcurrentQueue<FleetReply> _replies = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly ArrayBufferWriter<byte> _line = new(4096);
+    private readonly Dictionary<string, long> _alertsSince = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Forwarded, long Dropped, long Replied)> _trafficBefore = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _refusedTopics = new(StringComparer.Ordinal);
+    private readonly Thread _thread;
+    private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
+    private long _nextAttempt;
+    private long _nextSummary;
+    private long _summaryFrom;
+    private long _devicesPublishedAt;
+    private bool _devicesDirty = true;
+    private bool _healthDue = true;
+    private bool _wasConnected;
+    private int _wake;
+    private volatile bool _stopping;
+
+    public FleetPublisher(FleetSettings settings, FleetOutbox outbox, IFleetOperations operations, ILogger log, TimeProvider? time = null)
+    {
+        _settings = settings;
+        _outbox = outbox;
+        _operations = operations;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        Topics = new FleetTopics(settings.TopicRoot, settings.ApplianceId);
+        _commands = new FleetCommands(settings, Topics, operations, _time);
+        _options = BuildOptions(settings, Topics, NowMicros());
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessage;
+        _client.DisconnectedAsync += OnDisconnected;
+        _summaryFrom = NowMicros();
+        _nextSummary = _summaryFrom + (long)settings.SummaryInterval.TotalMicroseconds;
+        _thread = new Thread(Run) { IsBackground = true, Name = "fleet-mqtt" };
+        _thread.Start();
+    }
+
+    public FleetTopics Topics { get; }
+
+    public FleetCounters Counters { get; } = new();
+
+    public bool Connected => _client.IsConnected;
+
+    /// <summary>Messages waiting in the outbox (on disk).</summary>
+    public int Queued => _outbox.Count;
+
+    public void Publish(ApplianceEvent e)
+    {
+        if (_stopping || !_queue.TryAdd(e))
+        {
+            Interlocked.Increment(ref Counters.Dropped);
+            return;
+        }
+
+        Wake();
+    }
+
+    /// <summary>
+    /// Stops: what is queued goes to the outbox, the outbox is published for at most a few seconds if the broker is
+    /// there (the rest waits on disk for the next start), <c>offline</c> is published and the session closed.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _signal.Release();
+        _thread.Join(TimeSpan.FromSeconds(15));
+        _client.Dispose();
+        _outbox.Dispose();
+    }
+
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _wake, 1) == 0)
+        {
+            _signal.Release(); // only when the thread may be asleep: a semaphore per event costs the control loop
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stopping)
+            {
+                Volatile.Write(ref _wake, 0);
+                if (!Pass())
+                {
+                    _signal.Wait(TimeSpan.FromMilliseconds(250));
+                }
+            }
+
+            Stop();
+        }
+#pragma warning disable CA1031 // the publisher's thread must never take the appliance down: log and stop exporting
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.Crashed(_log, e.ToString());
+        }
+    }
+
+    /// <summary>One round of work; true when more is waiting right now.</summary>
+    private bool Pass()
+    {
+        var now = NowMicros();
+        MoveQueuedToOutbox(now);
+        if (now >= _nextSummary)
+        {
+            AppendSummary(now);
+        }
+
+        if (!_client.IsConnected && !TryConnect(now))
+        {
+            return false;
+        }
+
+        if (!PublishState(now))
+        {
+            return false;
+        }
+
+        return DrainOutbox(OutboxChunk) && (_outbox.Count > 0 || !_queue.IsEmpty);
+    }
+
+    private void MoveQueuedToOutbox(long now)
+    {
+        var batch = new List<(string Topic, byte[] Payload)>();
+        while (batch.Count < 1024 && _queue.TryTake(out var e))
+        {
+            _line.ResetWrittenCount();
+            EveFormat.WriteObject(e, _line);
+            switch (e)
+            {
+                case AlertEvent a:
+                    _alertsSince[a.Alert.Type] = _alertsSince.GetValueOrDefault(a.Alert.Type) + a.Alert.Count;
+                    batch.Add((Topics.Alerts, _line.WrittenSpan.ToArray()));
+                    break;
+                case TransitionOccurred:
+                    _devicesDirty = true;
+                    batch.Add((Topics.Transitions, _line.WrittenSpan.ToArray()));
+                    break;
+                case PairingOccurred:
+                    _devicesDirty = true;
+                    batch.Add((Topics.Pairing, _line.WrittenSpan.ToArray()));
+                    break;
+            }
+        }
+
+        Append(batch, now);
+    }
+
+    private void Append(List<(string Topic, byte[] Payload)> batch, long now)
+    {
+        long droppedBefore = _outbox.Dropped;
+        if (!_outbox.Append(batch, now))
+        {
+            Interlocked.Add(ref Counters.Lost, batch.Count);
+            Log.OutboxRefused(_log, batch.Count, _outbox.LastError ?? "", _outbox.Lost);
+        }
+
+        if (_outbox.Dropped > droppedBefore)
+        {
+            Interlocked.Add(ref Counters.Dropped, _outbox.Dropped - droppedBefore);
+            if (droppedBefore == 0 || _outbox.Dropped / 10_000 != droppedBefore / 10_000)
+            {
+                Log.OutboxFull(_log, _outbox.Limit, _outbox.Dropped);
+            }
+        }
+    }
+
+    private void AppendSummary(long now)
+    {
+        var devices = _operations.Devices();
+        var traffic = new List<(FleetDevice, long, long, long)>(devices.Count);
+        foreach (var d in devices)
+        {
+            var before = _trafficBefore.GetValueOrDefault(d.Name);
+            traffic.Add((d, d.Forwarded - before.Forwarded, d.Dropped - before.Dropped, d.Replied - before.Replied));
+            _trafficBefore[d.Name] = (d.Forwarded, d.Dropped, d.Replied);
+        }
+
+        Append([(Topics.Telemetry, FleetPayloads.Telemetry(_settings.ApplianceId, _summaryFrom, now, traffic, _alertsSince))], now);
+        _alertsSince.Clear();
+        _summaryFrom = now;
+        _nextSummary = now + (long)_settings.SummaryInterval.TotalMicroseconds;
+        _healthDue = true;
+    }
+
+    private bool TryConnect(long now)
+    {
+        if (now < _nextAttempt || _stopping)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(OperationTimeout);
+            _client.ConnectAsync(_options, timeout.Token).GetAwaiter().GetResult();
+            if (_settings.Operators.Count > 0)
+            {
+                var subscribed = _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.CommandFilter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), timeout.Token).GetAwaiter().GetResult();
+                if (subscribed.Items.Any(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2))
+                {
+                    Log.SubscribeRefused(_log, Topics.CommandFilter, subscribed.Items.First().ResultCode.ToString());
+                }
+            }
+
+            Interlocked.Increment(ref Counters.Connects);
+            _backoff = TimeSpan.FromMilliseconds(250);
+            _wasConnected = true;
+            _devicesDirty = _healthDue = true;
+            Log.Connected(_log, _settings.Host, _settings.Port, Topics.Base, _outbox.Count);
+            // Online first: a subscriber that sees a later event knows the appliance was up.
+            return Send(Topics.Status, FleetPayloads.Status(_settings.ApplianceId, true, now), retain: true) is not SendResult.Failed;
+        }
+#pragma warning disable CA1031 // any failure to reach the broker is counted and retried, never fatal
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _nextAttempt = now + (long)_backoff.TotalMicroseconds;
+            _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
+            if (Interlocked.Increment(ref Counters.ConnectFailures) == 1 || Counters.ConnectFailures % 100 == 0)
+            {
+                Log.ConnectFailed(_log, _settings.Host, _settings.Port, Reason(e), Counters.ConnectFailures, _outbox.Count);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Replies, the retained inventory (at most once a second) and health when due; false when the connection failed.</summary>
+    private bool PublishState(long now)
+    {
+        while (_replies.TryDequeue(out var reply))
+        {
+            if (Send(Topics.Reply(reply.Operator), reply.Payload, retain: false, reply.CorrelationData) is SendResult.Failed)
+            {
+                return false;
+            }
+        }
+
+        if (_devicesDirty && now - _devicesPublishedAt >= 1_000_000)
+        {
+            if (Send(Topics.Devices, FleetPayloads.Devices(_settings.ApplianceId, _operations.Devices(), now), retain: true) is SendResult.Failed)
+            {
+                return false;
+            }
+
+            _devicesDirty = false;
+            _devicesPublishedAt = now;
+        }
+
+        if (_healthDue)
+        {
+            if (Send(Topics.Health, FleetPayloads.Health(_settings.ApplianceId, _operations.Devices(), Counters, _outbox.Count, now), retain: true) is SendResult.Failed)
+            {
+                return false;
+            }
+
+            _healthDue = false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Publishes up to <paramref name="max"/> of the oldest outbox messages in order; false when the connection failed.</summary>
+    private bool DrainOutbox(int max)
+    {
+        var messages = _outbox.Oldest(max);
+        int done = 0;
+        var result = true;
+        foreach (var m in messages)
+        {
+            if (Send(m.Topic, m.Payload, retain: false) is SendResult.Failed)
+            {
+                result = false;
+                break;
+            }
+
+            done++;
+        }
+
+        if (done > 0)
+        {
+            _outbox.Remove(messages[done - 1].Id, done);
+        }
+
+        return result;
+    }
+
+    private enum SendResult
+    {
+        Acknowledged,
+        Refused,
+        Failed,
+    }
+
+    private SendResult Send(string topic, byte[] payload, bool retain, byte[]? correlation = null)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(retain)
+            .WithContentType("application/json")
+            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
+        if (correlation is not null)
+        {
+            message.WithCorrelationData(correlation);
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(OperationTimeout);
+            var result = _client.PublishAsync(message.Build(), timeout.Token).GetAwaiter().GetResult();
+            if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
+            {
+                Interlocked.Increment(ref Counters.Published);
+                return SendResult.Acknowledged;
+            }
+
+            // The broker answered and will not take it (its ACL, a quota): retrying the same message cannot help.
+            Interlocked.Increment(ref Counters.RefusedByBroker);
+            if (_refusedTopics.Count < 64 && _refusedTopics.Add(topic) || Counters.RefusedByBroker % 1000 == 0)
+            {
+                Log.PublishRefused(_log, topic, result.ReasonCode.ToString(), Counters.RefusedByBroker);
+            }
+
+            return SendResult.Refused;
+        }
+#pragma warning disable CA1031 // a lost connection or a timeout: the message stays queued for the next connection
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.PublishFailed(_log, topic, Reason(e), _outbox.Count);
+            DisconnectQuietly();
+            return SendResult.Failed;
+        }
+    }
+
+    private Task OnMessage(MqttApplicationMessageReceivedEventArgs args)
+    {
+        try
+        {
+            var m = args.ApplicationMessage;
+            Interlocked.Increment(ref Counters.Commands);
+            long refusedBefore = _commands.Refused, limitedBefore = _commands.RateLimited;
+            var reply = _commands.Handle(m.Topic ?? "", m.Payload, m.CorrelationData);
+            if (_commands.Refused > refusedBefore)
+            {
+                Interlocked.Increment(ref Counters.CommandsRefused);
+                if (_commands.Refused <= 20 || _commands.Refused % 100 == 0)
+                {
+                    Log.CommandRefused(_log, _commands.LastRefusal ?? "", _commands.Refused);
+                }
+            }
+
+            if (_commands.RateLimited > limitedBefore && (_commands.RateLimited == 1 || _commands.RateLimited % 1000 == 0))
+            {
+                Log.CommandsRateLimited(_log, FleetCommands.PerSecond, _commands.RateLimited);
+            }
+
+            if (reply is not null && _replies.Count < 64)
+            {
+                _replies.Enqueue(reply); // sent by the publisher's thread: publishing from here would wait on this very receive loop
+                Wake();
+            }
+        }
+#pragma warning disable CA1031 // nothing a broker sends may take the appliance down
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref Counters.CommandsRefused);
+            Log.CommandFailed(_log, Reason(e));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnDisconnected(MqttClientDisconnectedEventArgs args)
+    {
+        if (args.ClientWasConnected)
+        {
+            Log.Disconnected(_log, _settings.Host, _settings.Port, args.Reason.ToString(), args.Exception is { } e ? Reason(e) : "");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>At the end: flush what is queued to the outbox, publish it for a few seconds, then say offline.</summary>
+    private void Stop()
+    {
+        var deadline = _time.GetTimestamp();
+        var now = NowMicros();
+        while (!_queue.IsEmpty)
+        {
+            MoveQueuedToOutbox(now);
+        }
+
+        if (!_client.IsConnected && _wasConnected)
+        {
+            _nextAttempt = 0;
+            TryConnect(now);
+        }
+
+        while (_client.IsConnected && _outbox.Count > 0 && _time.GetElapsedTime(deadline) < TimeSpan.FromSeconds(5) && DrainOutbox(OutboxChunk))
+        {
+        }
+
+        if (_client.IsConnected)
+        {
+            Send(Topics.Status, FleetPayloads.Status(_settings.ApplianceId, false, NowMicros()), retain: true);
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), timeout.Token).GetAwaiter().GetResult();
+            }
+#pragma warning disable CA1031 // closing a connection that is going away anyway
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
+        if (_outbox.Count > 0)
+        {
+            Log.LeftQueued(_log, _outbox.Count);
+        }
+    }
+
+    private void DisconnectQuietly()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.UnspecifiedError).Build(), timeout.Token).GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // the connection is broken already
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private long NowMicros() => (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
+
+    private static string Reason(Exception e)
+    {
+        var inner = e;
+        while (inner.InnerException is not null && inner.Message.Length == 0)
+        {
+            inner = inner.InnerException;
+        }
+
+        var text = inner.InnerException is { } cause ? $"{inner.Message} ({cause.Message})" : inner.Message;
+        return text.Length > 300 ? text[..300] : text;
+    }
+
+    private static MqttClientOptions BuildOptions(FleetSettings s, FleetTopics topics, long nowMicros)
+    {
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer(s.Host, s.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId($"kalki-edge-{s.ApplianceId}")
+            .WithCleanStart(true) // commands sent while the appliance was away are not carried out later
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .WithTimeout(OperationTimeout)
+            .WithMaximumPacketSize(MaxIncomingPacket)
+            .WithWillTopic(topics.Status)
+            .WithWillPayload(FleetPayloads.Status(s.ApplianceId, false, nowMicros))
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithWillContentType("application/json");
+        if (s.Username is { } user)
+        {
+            options.WithCredentials(user, s.PasswordFile is { } file ? ReadPassword(file) : null);
+        }
+
+        if (s.Tls)
+        {
+            var trust = new SiteTrust(s.CaFile);
+            options.WithTlsOptions(tls =>
+            {
+                tls.UseTls(true)
+                    .WithTargetHost(s.Host)
+                    .WithCertificateValidationHandler(a => trust.Accepts(a.Certificate, a.SslPolicyErrors));
+                if (s.CertificateFile is { } cert && s.KeyFile is { } key)
+                {
+                    tls.WithClientCertificates(new X509Certificate2Collection(X509Certificate2.CreateFromPemFile(cert, key)));
+                }
+            });
+        }
+
+        return options.Build();
+    }
+
+    private static string ReadPassword(string file)
+    {
+        var info = new FileInfo(file);
+        if (info.Length > 4096)
+        {
+            throw new IOException($"the password file '{file}' is larger than 4096 bytes");
+        }
+
+        return File.ReadAllText(file).TrimEnd('\r', '\n');
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "fleet: connected to {Host}:{Port}, publishing under {Topic}/ ({Queued} queued messages to deliver)")]
+        public static partial void Connected(ILogger logger, string host, int port, string topic, int queued);
+
+        [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "fleet: cannot reach the broker {Host}:{Port}: {Reason} ({Failures} failures so far); {Queued} messages queued on disk")]
+        public static partial void ConnectFailed(ILogger logger, string host, int port, string reason, long failures, int queued);
+
+        [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "fleet: disconnected from {Host}:{Port} ({Reason}) {Detail}; reconnecting with back-off")]
+        public static partial void Disconnected(ILogger logger, string host, int port, string reason, string detail);
+
+        [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "fleet: the broker refused a message on {Topic}: {Reason} (check its ACL; {Refused} refused so far, not retried)")]
+        public static partial void PublishRefused(ILogger logger, string topic, string reason, long refused);
+
+        [LoggerMessage(EventId = 34, Level = LogLevel.Warning, Message = "fleet: publishing to {Topic} failed: {Reason}; {Queued} messages stay queued on disk")]
+        public static partial void PublishFailed(ILogger logger, string topic, string reason, int queued);
+
+        [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "fleet: command refused: {Reason} ({Refused} refused so far)")]
+        public static partial void CommandRefused(ILogger logger, string reason, long refused);
+
+        [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "fleet: commands arrive faster than {PerSecond}/s: dropped without an answer ({Dropped} so far)")]
+        public static partial void CommandsRateLimited(ILogger logger, int perSecond, long dropped);
+
+        [LoggerMessage(EventId = 37, Level = LogLevel.Error, Message = "fleet: a command could not be handled: {Reason}")]
+        public static partial void CommandFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 38, Level = LogLevel.Warning, Message = "fleet: the outbox is full ({Limit} messages): oldest dropped ({Dropped} so far)")]
+        public static partial void OutboxFull(ILogger logger, int limit, long dropped);
+
+        [LoggerMessage(EventId = 39, Level = LogLevel.Error, Message = "fleet: the store refused {Count} messages for the outbox: {Reason} ({Lost} lost so far)")]
+        public static partial void OutboxRefused(ILogger logger, int count, string reason, long lost);
+
+        [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "fleet: the broker refused the command subscription {Filter}: {Reason}; no commands will arrive")]
+        public static partial void SubscribeRefused(ILogger logger, string filter, string reason);
+
+        [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "fleet: stopping with {Queued} messages queued on disk (delivered after the next start)")]
+        public static partial void LeftQueued(ILogger logger, int queued);
+
+        [LoggerMessage(EventId = 42, Level = LogLevel.Error, Message = "fleet: the publisher stopped: {Error}")]
+        public static partial void Crashed(ILogger logger, string error);
+    }
+}

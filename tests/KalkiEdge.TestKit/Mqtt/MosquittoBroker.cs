@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace KalkiEdge.TestKit.Mqtt;
+
+/// <summary>
+/// A real Mosquitto (Debian's <c>mosquitto</c>, installed by <c>make test</c>) on a loopback port of its own: TLS
+/// only, a client certificate required and its common name taken as the user name, anonymous clients refused, and
+/// the test's ACL. <see cref="Stop"/> kills it (an outage), <see cref="Start"/> brings it back on the same port.
+/// </summary>
+public sealed class MosquittoBroker : IDisposable
+{
+    private readonly string _config;
+    private readonly ConcurrentQueue<string> _log = new();
+    private Process? _process;
+
+    public MosquittoBroker(string dir, TestPki pki, string acl)
+    {
+        Port = FreePort();
+        var (cert, key) = pki.Server();
+        var aclFile = System.IO.Path.Combine(dir, "acl");
+        File.WriteAllText(aclFile, acl);
+        _config = System.IO.Path.Combine(dir, "mosquitto.conf");
+        File.WriteAllText(_config, $"""
+            per_listener_settings false
+            allow_anonymous false
+            persistence false
+            user root
+            log_dest stdout
+            log_type error
+            log_type warning
+            log_type notice
+            log_type information
+            listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
+            cafile {pki.CaFile}
+            certfile {cert}
+            keyfile {key}
+            require_certificate true
+            use_identity_as_username true
+            acl_file {aclFile}
+            """ + "\n");
+        Start();
+    }
+
+    /// <summary>
+    /// The fleet tests' ACL: appliance gw-a owns fleet/gw-a/#; operators alice and bob may each write only their own
+    /// command topic; mallory and watcher only read.
+    /// </summary>
+    public const string FleetAcl = """
+        user gw-a
+        topic readwrite fleet/gw-a/#
+        user alice
+        topic write fleet/+/commands/alice
+        topic read fleet/#
+        user bob
+        topic write fleet/+/commands/bob
+        topic read fleet/#
+        user mallory
+        topic read fleet/#
+        user watcher
+        topic read fleet/#
+
+        """;
+
+    public int Port { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+
+    public string Log => string.Join('\n', _log);
+
+    public bool Running => _process is { HasExited: false };
+
+    /// <summary>Starts the broker and waits (bounded) until it accepts connections.</summary>
+    public void Start()
+    {
+        var psi = new ProcessStartInfo("mosquitto") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(_config);
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("mosquitto did not start (make test installs Debian's mosquitto)");
+        _process.OutputDataReceived += (_, e) => _log.Enqueue(e.Data ?? "");
+        _process.ErrorDataReceived += (_, e) => _log.Enqueue(e.Data ?? "");
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}:\n{Log}");
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                probe.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        throw new TimeoutException($"mosquitto did not listen on {Port} within 20 s:\n{Log}");
+    }
+
+    /// <summary>Kills the broker (SIGKILL: no goodbye to its clients, as a crash or a pulled cable).</summary>
+    public void Stop()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            p.WaitForExit(10_000);
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Dispose() => Stop();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,225 @@
+using KalkiEdge.Assurance.Measurement;
+using KalkiEdge.Assurance.Signing;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Hypervisor;
+using KalkiEdge.UnitTests.Support;
+
+namespace KalkiEdge.UnitTests.Assurance;
+
+/// <summary>
+/// Epoch signing: a Poly1305 tag per frame under a key the hypervisor derives per device and chain epoch, checked at
+/// egress without holding the frame, and batch roots signed by uhsign that a <see cref="TagVerifier"/> checks later.
+/// </summary>
+public sealed class EpochSigningTests : SigningFixture
+{
+    private readonly ChainMeasurements _measurements = new();
+    private BatchLog _log = null!;
+
+    [SetUp]
+    public void CreateLog() => _log = new BatchLog();
+
+    private SigningStage Stage() => new(Shim, new SigningOptions { Mode = SigningMode.Epoch }, Egress, Alerts, _measurements, _log);
+
+    /// <summary>Packets 1 and 2 from the camera through a fresh stage; the one batch it sealed.</summary>
+    private (byte[] Bytes, byte[] Root, int Tags) SignTwoFrames()
+    {
+        using var stage = Stage();
+        Submit(stage, 1);
+        Submit(stage, 2);
+        stage.Flush();
+        return _log.Batches.Single();
+    }
+
+    private byte[] Measurement(DeviceSlot device) => _measurements.For(device.Chain!.Definition);
+
+    [Test]
+    public void Every_frame_leaves_at_once_unchanged_with_one_key_per_epoch_and_one_root_per_98_frames()
+    {
+        using var stage = Stage();
+        for (int i = 0; i < 200; i++)
+        {
+            Submit(stage, i);
+            Assert.That(stage.Pending, Is.Zero, "nothing is held");
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Egress.Sent, Has.Count.EqualTo(200));
+            Assert.That(Egress.Sent[150], Is.EqualTo(Packet(150)), "the tag never goes on the wire");
+            Assert.That(stage.Counters.BatchRoots, Is.EqualTo(2));
+            Assert.That(stage.Counters.SignCalls, Is.EqualTo(3), "one key derivation and two roots");
+            Assert.That(stage.Counters.VerifyCalls, Is.Zero, "egress does not call the hypervisor");
+        });
+        stage.Flush();
+        Assert.Multiple(() =>
+        {
+            Assert.That(stage.Counters.BatchRoots, Is.EqualTo(3), "the last 4 tags under a root of their own");
+            Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { 98, 98, 4 }));
+        });
+    }
+
+    [Test]
+    public void A_swap_derives_a_new_key_and_frames_carry_the_new_epoch()
+    {
+        using var stage = Stage();
+        Submit(stage, 1);
+        Camera.Swap(Compile("firewall(default: allow)", image: "camera-attack").Instantiate());
+        Submit(stage, 2);
+        stage.Flush();
+        var verifier = new TagVerifier(Shim);
+        var batch = _log.Batches.Single();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stage.Counters.SignCalls, Is.EqualTo(3), "a key per epoch, one root");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 1, Camera.Mac, Measurement(Camera), 2, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Valid));
+        });
+    }
+
+    [Test]
+    public void Every_tag_verifies_in_order_against_its_frame_device_chain_and_epoch()
+    {
+        using var stage = Stage();
+        for (int i = 0; i < 120; i++)
+        {
+            Submit(stage, i);
+        }
+
+        stage.Flush();
+        var verifier = new TagVerifier(Shim);
+        int n = 0;
+        foreach (var batch in _log.Batches)
+        {
+            for (int i = 0; i < batch.Tags; i++, n++)
+            {
+                Assert.That(verifier.Check(batch.Bytes, batch.Root, i, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(n)), Is.EqualTo(TagCheck.Valid), $"frame {n}");
+            }
+        }
+
+        Assert.That(n, Is.EqualTo(120));
+    }
+
+    [Test]
+    public void Forged_tags_are_refused()
+    {
+        var batch = SignTwoFrames();
+        var verifier = new TagVerifier(Shim);
+        var measurement = Measurement(Camera);
+        var altered = Packet(1);
+        altered[60] ^= 0xFF;
+        var tamperedTag = batch.Bytes.ToArray();
+        tamperedTag[BatchLayout.HeaderSize] ^= 0x01;
+        var tamperedRoot = batch.Root.ToArray();
+        tamperedRoot[0] ^= 0x01;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, altered), Is.EqualTo(TagCheck.Forged), "other bytes");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.ToDevice, Packet(1)), Is.EqualTo(TagCheck.Forged), "other direction");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 1, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.Forged), "frame 1's bytes at frame 2's position");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, 0x020000000002, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.Forged), "another device");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, new byte[32], 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.Forged), "another chain");
+            Assert.That(verifier.Check(tamperedTag, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch), "a tag changed under the root");
+            Assert.That(verifier.Check(batch.Bytes, tamperedRoot, 0, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch), "a root the hypervisor did not make");
+            Assert.That(verifier.Check(batch.Bytes.AsSpan(0, 10), batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch), "truncated");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 2, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.NotInBatch));
+        });
+    }
+
+    [Test]
+    public void A_root_made_with_another_hypervisor_key_is_refused()
+    {
+        using var stage = Stage();
+        Submit(stage, 1);
+        stage.Flush();
+        var batch = _log.Batches.Single();
+        using var other = HypervisorShim.Open(new HypervisorShimOptions { Backend = HypervisorBackendRequest.Emulated, KeyPath = Path.Combine(Dir, "other", "hypervisor.key") });
+
+        Assert.That(new TagVerifier(other).Check(batch.Bytes, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch));
+    }
+
+    [Test]
+    public void A_replayed_tag_is_refused()
+    {
+        var batch = SignTwoFrames();
+        var verifier = new TagVerifier(Shim);
+        var measurement = Measurement(Camera);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.Valid));
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 1, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Valid));
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.Replayed), "the same frame again");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 1, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Replayed));
+        });
+    }
+
+    [Test]
+    public void A_tag_from_another_epoch_is_refused()
+    {
+        using var stage = Stage();
+        Submit(stage, 1); // epoch 1
+        var chain = Camera.Chain!;
+        Camera.Swap(chain.Definition.Instantiate()); // the same chain text, a new generation: epoch 2
+        Submit(stage, 2);
+        stage.Flush();
+        var batch = _log.Batches.Single();
+        var measurement = Measurement(Camera);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(new TagVerifier(Shim).Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 2, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.Forged), "epoch 1's frame claimed for epoch 2");
+            Assert.That(new TagVerifier(Shim).Check(batch.Bytes, batch.Root, 1, Camera.Mac, measurement, 1, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Forged), "epoch 2's frame claimed for epoch 1");
+            Assert.That(new TagVerifier(Shim).Check(batch.Bytes, batch.Root, 1, Camera.Mac, measurement, 2, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Valid));
+        });
+    }
+
+    [Test]
+    public void Two_stages_never_share_keys_or_sessions()
+    {
+        using (var first = Stage())
+        {
+            Submit(first, 1);
+            first.Flush();
+        }
+
+        using (var second = Stage())
+        {
+            Submit(second, 1);
+            second.Flush();
+        }
+
+        var (a, b) = (_log.Batches[0], _log.Batches[1]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Bytes.AsSpan(8, EpochKey.SessionSize).SequenceEqual(b.Bytes.AsSpan(8, EpochKey.SessionSize)), Is.False, "a fresh session per stage");
+            Assert.That(a.Bytes.AsSpan(BatchLayout.HeaderSize).SequenceEqual(b.Bytes.AsSpan(BatchLayout.HeaderSize)), Is.False, "the same frame at the same position, another tag");
+        });
+    }
+
+    [Test]
+    public void A_frame_without_a_device_chain_is_dropped_untagged()
+    {
+        using var stage = Stage();
+        Submit(stage, 1, new DeviceSlot("new-device", 0x020000000099, []));
+        stage.Flush();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Egress.Sent, Is.Empty);
+            Assert.That(stage.Counters.MissingTag, Is.EqualTo(1));
+            Assert.That(_log.Batches, Is.Empty, "nothing was tagged");
+            Assert.That(Alerts.OfType(AlertTypes.SignatureFailure).Single().Info, Does.Contain("without a tag"));
+        });
+    }
+
+    /// <summary>Copies of what each stage sealed.</summary>
+    private sealed class BatchLog : IBatchRootLog
+    {
+        public List<(byte[] Bytes, byte[] Root, int Tags)> Batches { get; } = [];
+
+        public void Sealed(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> root) =>
+            Batches.Add((batch.ToArray(), root.ToArray(), (batch.Length - BatchLayout.HeaderSize) / EpochKey.TagSize));
+    }
+}
