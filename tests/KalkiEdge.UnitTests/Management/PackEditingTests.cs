@@ -44,7 +44,8 @@ public class PackEditingTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         var field = error.GetProperty("fields").EnumerateArray().Single();
-        Assert.That((field.GetProperty("field").GetString(), field.GetProperty("line").GetInt32(), field.GetProperty("column").GetInt32()), Is.EqualTo(("yaml", 34, 9)));
+        var misspeltLine = _shipped[.._shipped.IndexOf("    to: Attack", StringComparison.Ordinal)].Count(c => c == '\n') + 1;
+        Assert.That((field.GetProperty("field").GetString(), field.GetProperty("line").GetInt32(), field.GetProperty("column").GetInt32()), Is.EqualTo(("yaml", misspeltLine, 9)));
         Assert.That(field.GetProperty("message").GetString(), Does.Contain("unknown state 'Atack'").And.Contain("did you mean 'Attack'"));
         Assert.That(field.GetProperty("suggestion").GetString(), Is.EqualTo("Attack"));
         Assert.That(_app.Site.Appliance.Control.Devices["cam1"].Pack, Is.SameAs(before), "the running policy is the old one");
