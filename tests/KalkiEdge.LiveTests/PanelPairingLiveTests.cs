@@ -78,7 +78,7 @@ public sealed class PanelPairingLiveTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(lines.Count(l => l.Contains("PAIR", StringComparison.Ordinal)), Is.EqualTo(1), "only the Hue bridge was paired");
+            Assert.That(lines.Count(l => l.Contains(" PAIR ", StringComparison.Ordinal)), Is.EqualTo(1), "only the Hue bridge was paired (the console's PAIR lines; the journal's PAIRING events are the same results)");
             Assert.That(lines.Count(l => l.Contains("unknown-device", StringComparison.Ordinal) && l.Contains(wemo.Mac, StringComparison.Ordinal)), Is.EqualTo(1),
                 "one unknown-device alert for WeMo's MAC, however often it tried");
             Assert.That(lines.Where(l => l.Contains("unknown-device", StringComparison.Ordinal)).Any(l => l.Contains(hue.Mac, StringComparison.Ordinal)), Is.False,
