@@ -56,12 +56,7 @@ public sealed class JsonLinesObserver(TextWriter output, int maxMalformedLines =
 
         w.WriteString("time", Time.Iso(transition.StimulusMicros));
         w.WriteNumber("reactionMicros", transition.ReactionMicros);
-        w.WriteStartObject("stages");
-        w.WriteNumber("stimulus", transition.StimulusMicros);
-        w.WriteNumber("trigger", transition.TriggerMicros);
-        w.WriteNumber("react", transition.ReactMicros);
-        w.WriteNumber("finish", transition.FinishMicros);
-        w.WriteEndObject();
+        w.WriteStages(transition);
     });
 
     public void OnMalformed(long frameNumber, string device, string reason)

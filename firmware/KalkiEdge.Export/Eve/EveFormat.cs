@@ -150,12 +150,7 @@ public static class EveFormat
         w.WriteString("alert_type", Bounded(t.AlertType, MaxNameChars));
         w.WriteBoolean("fail_closed", t.FailClosed);
         w.WriteNumber("reaction_us", t.ReactionMicros);
-        w.WriteStartObject("stages");
-        w.WriteNumber("stimulus", t.StimulusMicros);
-        w.WriteNumber("trigger", t.TriggerMicros);
-        w.WriteNumber("react", t.ReactMicros);
-        w.WriteNumber("finish", t.FinishMicros);
-        w.WriteEndObject();
+        w.WriteStages(t);
         w.WriteEndObject();
         w.WriteEndObject();
     }
