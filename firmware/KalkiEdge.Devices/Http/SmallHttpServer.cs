@@ -3,36 +3,40 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace KalkiEdge.Devices.Simulators;
+namespace KalkiEdge.Devices.Http;
 
-/// <summary>A request as a simulator sees it.</summary>
-public sealed record SimRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+/// <summary>A request as a handler sees it, with the address it came from.</summary>
+public sealed record SmallRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    public IPAddress Remote { get; init; } = IPAddress.None;
+}
 
 /// <summary>
-/// A simulator's answer: status and body, or <see cref="Raw"/> to write anything at all on the socket (slow,
+/// A handler's answer: status and body, or <see cref="Raw"/> to write anything at all on the socket (slow,
 /// endless, truncated, garbage: how tests play a hostile device).
 /// </summary>
-public sealed record SimResponse(int Status, string Body, string ContentType = "application/json")
+public sealed record SmallResponse(int Status, string Body, string ContentType = "application/json")
 {
     public Func<Stream, CancellationToken, Task>? Raw { get; init; }
 }
 
 /// <summary>
-/// A small real HTTP/1.1 server on loopback for device simulators: one request per connection (Connection: close),
-/// request head at most 16 KiB, body at most 64 KiB, 5 s to send a request, at most 64 connections at once.
+/// A small real HTTP/1.1 server, for device simulators and for the events devices push (camera motion): one request
+/// per connection (Connection: close), request head at most 16 KiB, body at most 64 KiB (a longer one is answered
+/// 413 and never read), 5 s to send a request, at most 64 connections at once.
 /// </summary>
-public sealed class LoopbackHttpServer : IDisposable
+public sealed class SmallHttpServer : IDisposable
 {
     private const int MaxHead = 16 * 1024;
     private const int MaxBody = 64 * 1024;
     private readonly TcpListener _listener;
-    private readonly Func<SimRequest, SimResponse> _handler;
+    private readonly Func<SmallRequest, SmallResponse> _handler;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _connections = new(64);
     private readonly Task _accepting;
     private int _requests;
 
-    public LoopbackHttpServer(Func<SimRequest, SimResponse> handler, IPAddress? address = null, int port = 0)
+    public SmallHttpServer(Func<SmallRequest, SmallResponse> handler, IPAddress? address = null, int port = 0)
     {
         _handler = handler;
         _listener = new TcpListener(address ?? IPAddress.Loopback, port);
@@ -92,12 +96,14 @@ public sealed class LoopbackHttpServer : IDisposable
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 deadline.CancelAfter(TimeSpan.FromSeconds(5));
                 var stream = client.GetStream();
-                var request = await Read(stream, deadline.Token).ConfigureAwait(false);
+                var (request, refusal) = await Read(stream, deadline.Token).ConfigureAwait(false);
                 if (request is null)
                 {
-                    await Write(stream, new SimResponse(400, "bad request", "text/plain"), _stop.Token).ConfigureAwait(false);
+                    await Write(stream, refusal!, _stop.Token).ConfigureAwait(false);
                     return;
                 }
+
+                request = request with { Remote = ((IPEndPoint)client.Client.RemoteEndPoint!).Address };
 
                 Interlocked.Increment(ref _requests);
                 var response = _handler(request);
@@ -121,15 +127,16 @@ public sealed class LoopbackHttpServer : IDisposable
         }
     }
 
-    private static async Task<SimRequest?> Read(NetworkStream stream, CancellationToken token)
+    private static async Task<(SmallRequest? Request, SmallResponse? Refusal)> Read(NetworkStream stream, CancellationToken token)
     {
+        var bad = new SmallResponse(400, "bad request: not an HTTP/1.x request head of at most 16 KiB", "text/plain");
         var head = new List<byte>();
         var one = new byte[1];
         while (head.Count < MaxHead)
         {
             if (await stream.ReadAsync(one, token).ConfigureAwait(false) == 0)
             {
-                return null;
+                return (null, bad);
             }
 
             head.Add(one[0]);
@@ -143,7 +150,7 @@ public sealed class LoopbackHttpServer : IDisposable
         var first = lines[0].Split(' ');
         if (first.Length != 3 || !first[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
         {
-            return null;
+            return (null, bad);
         }
 
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -156,18 +163,23 @@ public sealed class LoopbackHttpServer : IDisposable
             }
         }
 
-        var length = headers.TryGetValue("Content-Length", out var cl) && int.TryParse(cl, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        if (headers.ContainsKey("Transfer-Encoding"))
+        {
+            return (null, new SmallResponse(411, "chunked bodies are not accepted: send Content-Length", "text/plain"));
+        }
+
+        var length = headers.TryGetValue("Content-Length", out var cl) && long.TryParse(cl, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
         if (length > MaxBody)
         {
-            return null;
+            return (null, new SmallResponse(413, $"body of {length} bytes is over the {MaxBody}-byte limit", "text/plain"));
         }
 
         var body = new byte[length];
         await stream.ReadExactlyAsync(body, token).ConfigureAwait(false);
-        return new SimRequest(first[0], first[1], headers, Encoding.UTF8.GetString(body));
+        return (new SmallRequest(first[0], first[1], headers, Encoding.UTF8.GetString(body)), null);
     }
 
-    private static async Task Write(Stream stream, SimResponse response, CancellationToken token)
+    private static async Task Write(Stream stream, SmallResponse response, CancellationToken token)
     {
         var body = Encoding.UTF8.GetBytes(response.Body);
         var head = $"HTTP/1.1 {response.Status} {(response.Status < 400 ? "OK" : "Error")}\r\nContent-Type: {response.ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
