@@ -222,7 +222,7 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             if (_client.IsConnected)
             {
-                await _client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), timeout.Token).ConfigureAwait(false);
             }
         }
 #pragma warning disable CA1031 // stopping: whatever the broker does now changes nothing
@@ -236,7 +236,9 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
     {
         DeviceProtocolException p => p.Message,
         OperationCanceledException => "no answer within the timeout",
-        _ => e.InnerException is System.Net.Sockets.SocketException s ? $"connection failed: {s.SocketErrorCode}" : e.Message,
+        // Anything else from MQTTnet while connecting is the broker's refusal (its CONNACK reason is in the message).
+        _ => e.InnerException is System.Net.Sockets.SocketException s ? $"connection failed: {s.SocketErrorCode}"
+            : $"connection refused: {(e.Message.Length <= 200 ? e.Message : e.Message[..200])}",
     };
 
     private static string? Topic(ElementArgs args, ArgNode? node, bool wildcards)
