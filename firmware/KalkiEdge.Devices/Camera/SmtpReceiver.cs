@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using KalkiEdge.Devices.Http;
 
 namespace KalkiEdge.Devices.Camera;
 
@@ -15,13 +16,11 @@ namespace KalkiEdge.Devices.Camera;
 public sealed class SmtpReceiver : IDisposable
 {
     private const int MaxSubject = 200;
-    private readonly TcpListener _listener;
+    private readonly AcceptLoop _loop;
     private readonly SmtpLimits _limits;
     private readonly Func<IPAddress, string?> _accept;
     private readonly Action<IPAddress, string> _delivered;
     private readonly Action<string> _log;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
     private int _sessions;
 
     public SmtpReceiver(IPEndPoint endPoint, SmtpLimits limits, Func<IPAddress, string?> accept, Action<IPAddress, string> delivered, Action<string> log)
@@ -30,49 +29,14 @@ public sealed class SmtpReceiver : IDisposable
         _accept = accept;
         _delivered = delivered;
         _log = log;
-        _listener = new TcpListener(endPoint);
-        _listener.Start();
-        EndPoint = (IPEndPoint)_listener.LocalEndpoint;
-        _accepting = Task.Run(Accept);
+        _loop = new AcceptLoop(endPoint, Serve);
     }
 
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint => _loop.EndPoint;
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        try
-        {
-            _accepting.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-            // The accept loop ends with the listener.
-        }
+    public void Dispose() => _loop.Dispose();
 
-        _stop.Dispose();
-    }
-
-    private async Task Accept()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => Serve(socket));
-        }
-    }
-
-    private async Task Serve(Socket socket)
+    private async Task Serve(Socket socket, CancellationToken stopping)
     {
         var remote = ((IPEndPoint)socket.RemoteEndPoint!).Address;
         if (remote.IsIPv4MappedToIPv6)
@@ -81,7 +45,7 @@ public sealed class SmtpReceiver : IDisposable
         }
 
         using var stream = new NetworkStream(socket, ownsSocket: true);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         deadline.CancelAfter(_limits.SessionTime);
         var session = new Session(stream, _limits, deadline.Token);
         try
@@ -106,7 +70,7 @@ public sealed class SmtpReceiver : IDisposable
             _log($"camera e-mail from {remote}: {e.Message}");
             await session.TryReply(e.Reply).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
             var why = $"session over {_limits.SessionTime.TotalSeconds:0} s";
             _log($"camera e-mail from {remote}: {why}, cut off");

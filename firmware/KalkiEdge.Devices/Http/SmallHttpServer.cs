@@ -29,100 +29,57 @@ public sealed class SmallHttpServer : IDisposable
 {
     private const int MaxHead = 16 * 1024;
     private const int MaxBody = 64 * 1024;
-    private readonly TcpListener _listener;
+    private readonly AcceptLoop _loop;
     private readonly Func<SmallRequest, SmallResponse> _handler;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _connections = new(64);
-    private readonly Task _accepting;
     private int _requests;
 
     public SmallHttpServer(Func<SmallRequest, SmallResponse> handler, IPAddress? address = null, int port = 0)
     {
         _handler = handler;
-        _listener = new TcpListener(address ?? IPAddress.Loopback, port);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accepting = Task.Run(Accept);
+        _loop = new AcceptLoop(new IPEndPoint(address ?? IPAddress.Loopback, port), Serve, maxConnections: 64);
     }
 
-    public int Port { get; }
+    public int Port => _loop.EndPoint.Port;
 
-    public IPAddress Address => ((IPEndPoint)_listener.LocalEndpoint).Address;
+    public IPAddress Address => _loop.EndPoint.Address;
 
     /// <summary>Requests served so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
-    public void Dispose()
+    public void Dispose() => _loop.Dispose();
+
+    private async Task Serve(Socket socket, CancellationToken stopping)
     {
-        _stop.Cancel();
-        _listener.Stop();
-        try
-        {
-            _accepting.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-            // The accept loop ends with the listener.
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task Accept()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                await _connections.WaitAsync(_stop.Token).ConfigureAwait(false);
-                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => Serve(client));
-        }
-    }
-
-    private async Task Serve(TcpClient client)
-    {
-        using (client)
+        var remote = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+        using (var stream = new NetworkStream(socket, ownsSocket: true))
         {
             try
             {
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
                 deadline.CancelAfter(TimeSpan.FromSeconds(5));
-                var stream = client.GetStream();
                 var (request, refusal) = await Read(stream, deadline.Token).ConfigureAwait(false);
                 if (request is null)
                 {
-                    await Write(stream, refusal!, _stop.Token).ConfigureAwait(false);
+                    await Write(stream, refusal!, stopping).ConfigureAwait(false);
                     return;
                 }
 
-                request = request with { Remote = ((IPEndPoint)client.Client.RemoteEndPoint!).Address };
+                request = request with { Remote = remote };
 
                 Interlocked.Increment(ref _requests);
                 var response = _handler(request);
                 if (response.Raw is { } raw)
                 {
-                    await raw(stream, _stop.Token).ConfigureAwait(false);
+                    await raw(stream, stopping).ConfigureAwait(false);
                 }
                 else
                 {
-                    await Write(stream, response, _stop.Token).ConfigureAwait(false);
+                    await Write(stream, response, stopping).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The client went away or took too long: nothing to answer.
-            }
-            finally
-            {
-                _connections.Release();
             }
         }
     }

@@ -5,6 +5,7 @@ using System.Text;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.Devices.Camera;
+using KalkiEdge.Devices.Http;
 using KalkiEdge.Devices.Monitoring;
 using KalkiEdge.Devices.Simulators;
 
@@ -107,6 +108,19 @@ public sealed class CameraMonitorTests
         Assert.That(MonitorHarness.Eventually(() => wrong.AlertsOf(AlertTypes.CommandFailed).Length == 1, 15), Is.True, string.Join("\n", wrong.Log));
         var everything = string.Join("\n", wrong.Log) + string.Join("\n", wrong.Alerts.Select(a => a.Info)) + device.LastError;
         Assert.That(everything, Does.Not.Contain("not-the-cam-password-77").And.Not.Contain("admin:"));
+    }
+
+    [TestCase("model=DCS-930L\ngarbage line\n", "GET /common/info.cgi: line 2 is not key=value: 'garbage line'")]
+    [TestCase("model=DCS-930L\nuptime=12\n", "GET /common/info.cgi: no 'version=' line of at most 64 characters")]
+    [TestCase("version=1.0\nuptime=-5\n", "GET /common/info.cgi: no 'uptime=' line with a whole number of seconds")]
+    public void A_status_page_that_is_not_what_a_camera_sends_says_what_is_wrong_and_counts_as_a_failed_poll(string page, string expected)
+    {
+        using var camera = new DlinkCameraSimulator("admin", "cam-secret-9f2") { Override = _ => new SmallResponse(200, page, "text/plain") };
+        using var h = Started(camera, out var device);
+
+        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That((device.LastError, device.Failures), Is.EqualTo((expected, 1L)));
+        Assert.That(h.Controller.Latest("cam", "firmware"), Is.Null);
     }
 
     [Test]
