@@ -102,6 +102,13 @@ public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
             return new SegmentResult(SegmentOutcome.BeforeWindow, 0, 0, 0, 0, false, false);
         }
 
+        if (offset <= _contiguous && offset + data.Length > buffer.Length)
+        {
+            // An in-order segment longer than the room ahead: let older contiguous bytes go first.
+            int made = ShiftBy((int)Math.Min(_contiguous, offset + data.Length - buffer.Length));
+            offset -= made;
+        }
+
         if (offset >= buffer.Length)
         {
             return new SegmentResult(SegmentOutcome.BeyondBuffer, 0, 0, 0, 0, false, true);
@@ -182,9 +189,11 @@ public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
     }
 
     /// <summary>Keeps at most one window of contiguous data at the buffer's start, making room ahead; returns the bytes dropped.</summary>
-    private int Slide()
+    private int Slide() => ShiftBy(_contiguous - window);
+
+    /// <summary>Drops the oldest <paramref name="shift"/> contiguous bytes (none when not positive); returns the bytes dropped.</summary>
+    private int ShiftBy(int shift)
     {
-        int shift = _contiguous - window;
         if (shift <= 0)
         {
             return 0;
