@@ -41,7 +41,9 @@ internal static class MetricsEndpoint
 
     public static void Map(IEndpointRouteBuilder app, MeterProvider provider, bool open)
     {
-        var endpoint = app.MapPrometheusScrapingEndpoint(Path, provider, configureBranchedPipeline: null!, optionsName: null!).ExcludeFromDescription();
+        var endpoint = app.MapPrometheusScrapingEndpoint(Path, provider, configureBranchedPipeline: null!, optionsName: null!)
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
+            .ExcludeFromDescription();
         if (open)
         {
             endpoint.AllowAnonymous();

@@ -90,6 +90,7 @@ async function route() {
   const match = routes.map((r) => ({ r, m: r.re.exec(path) })).find((x) => x.m);
   cleanup?.();
   cleanup = null;
+  dropStaleToasts();
   const mine = ++generation;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.nav === match?.r.nav) a.setAttribute('aria-current', 'page');
