@@ -19,13 +19,9 @@ internal static class ObservedInstruments
         var engine = appliance.Engine;
         var c = engine.Counters;
         meter.CreateObservableCounter("kalki.frames", () => Interlocked.Read(ref c.Frames), description: "Frames the engine processed.");
-        meter.CreateObservableCounter("kalki.frames.verdict", () => new[]
-        {
-            Measure(Interlocked.Read(ref c.Forwarded), "verdict", "forwarded"),
-            Measure(Interlocked.Read(ref c.Dropped), "verdict", "dropped"),
-            Measure(Interlocked.Read(ref c.Replied), "verdict", "replied"),
-            Measure(Interlocked.Read(ref c.Malformed), "verdict", "malformed"),
-        }, description: "Frames by what became of them (malformed frames are dropped too).");
+        meter.CreateObservableCounter("kalki.frames.verdict", () => ByTag("verdict",
+            ("forwarded", Interlocked.Read(ref c.Forwarded)), ("dropped", Interlocked.Read(ref c.Dropped)),
+            ("replied", Interlocked.Read(ref c.Replied)), ("malformed", Interlocked.Read(ref c.Malformed))), description: "Frames by what became of them (malformed frames are dropped too).");
         meter.CreateObservableCounter("kalki.frames.unknown_device", () => Interlocked.Read(ref c.UnknownDevice), description: "Frames of MACs no device has (handled by unknown-devices).");
         meter.CreateObservableCounter("kalki.frames.spoofed", () => Interlocked.Read(ref c.Spoofed), description: "Frames refused by the identity checks (IP, ARP, MAC spoofing).");
         meter.CreateObservableCounter("kalki.device.frames", () => engine.Devices.All.SelectMany(d => new[]
@@ -38,13 +34,9 @@ internal static class ObservedInstruments
             .Select(g => Measure(g.Count(), "state", g.Key)), description: "Devices by security state ('none': a fixed chain, no pack).");
 
         var alerts = appliance.Alerts.Counters;
-        meter.CreateObservableCounter("kalki.alert_queue.alerts", () => new[]
-        {
-            Measure(Interlocked.Read(ref alerts.Raised), "outcome", "raised"),
-            Measure(Interlocked.Read(ref alerts.Coalesced), "outcome", "coalesced"),
-            Measure(Interlocked.Read(ref alerts.Dropped), "outcome", "dropped"),
-            Measure(Interlocked.Read(ref alerts.Drained), "outcome", "evaluated"),
-        }, description: "Alerts entering the control plane's queue, by outcome (coalesced into a counted alert when a device's lane is full; dropped beyond that).");
+        meter.CreateObservableCounter("kalki.alert_queue.alerts", () => ByTag("outcome",
+            ("raised", Interlocked.Read(ref alerts.Raised)), ("coalesced", Interlocked.Read(ref alerts.Coalesced)),
+            ("dropped", Interlocked.Read(ref alerts.Dropped)), ("evaluated", Interlocked.Read(ref alerts.Drained))), description: "Alerts entering the control plane's queue, by outcome (coalesced into a counted alert when a device's lane is full; dropped beyond that).");
 
         if (appliance.Store?.Writer is { } writer)
         {
@@ -77,6 +69,8 @@ internal static class ObservedInstruments
     }
 
     private static IEnumerable<SinkQueue> Queues(EventHub hub) => hub.Sinks.OfType<IQueuedSink>().SelectMany(s => s.Queues);
+
+    private static IEnumerable<Measurement<long>> ByTag(string tag, params (string Value, long Count)[] counts) => counts.Select(c => Measure(c.Count, tag, c.Value));
 
     private static Measurement<long> Measure(long value, string tag, string tagValue) => new(value, new KeyValuePair<string, object?>(tag, tagValue));
 }
