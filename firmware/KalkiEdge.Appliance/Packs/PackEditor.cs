@@ -39,7 +39,7 @@ public sealed class PackEditor(EdgeAppliance appliance)
             }
 
             var diagnostics = new DiagnosticBag();
-            var edited = LoadSubmitted(yaml, diagnostics);
+            var edited = PackLoader.Load(SubmittedFile, yaml, diagnostics);
             if (edited is not null && edited.Name != type)
             {
                 diagnostics.Error(edited.At, $"the YAML defines type '{Shorten(edited.Name)}', not '{type}': a pack is saved under its own type");
@@ -59,7 +59,7 @@ public sealed class PackEditor(EdgeAppliance appliance)
         lock (_gate)
         {
             var diagnostics = new DiagnosticBag();
-            var imported = LoadSubmitted(yaml, diagnostics);
+            var imported = PackLoader.Load(SubmittedFile, yaml, diagnostics);
             if (imported is not null && !appliance.Packs.Any(p => p.Name == imported.Name))
             {
                 if (!DeviceName.IsValid(imported.Name))
@@ -75,37 +75,6 @@ public sealed class PackEditor(EdgeAppliance appliance)
 
             return imported is null || diagnostics.HasErrors ? PackEditResult.Invalid(diagnostics) : Apply(imported, yaml, actor, diagnostics);
         }
-    }
-
-    /// <summary>
-    /// The submitted text as a pack. Text that UTF-8 cannot hold (an unpaired surrogate, which JSON's \u escapes can
-    /// carry) is refused at its place: saved, it would come back as another text at the next start.
-    /// </summary>
-    private static DeviceTypePack? LoadSubmitted(string yaml, DiagnosticBag diagnostics)
-    {
-        for (int i = 0, line = 1, column = 1; i < yaml.Length; i++, column++)
-        {
-            var c = yaml[i];
-            if (char.IsHighSurrogate(c) && i + 1 < yaml.Length && char.IsLowSurrogate(yaml[i + 1]))
-            {
-                i++; // a pair: one character, one column
-                continue;
-            }
-
-            if (char.IsSurrogate(c))
-            {
-                diagnostics.Error(new SourceSpan(SubmittedFile, line, column), $"an unpaired surrogate (\\u{(int)c:X4}) is not text: a pack is UTF-8");
-                return null;
-            }
-
-            if (c == '\n')
-            {
-                line++;
-                column = 0;
-            }
-        }
-
-        return PackLoader.Load(SubmittedFile, yaml, diagnostics);
     }
 
     /// <summary>Checks <paramref name="pack"/> with every other pack in force, then saves it and puts it in force (under the gate).</summary>
