@@ -172,6 +172,19 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         }
     }
 
+    /// <summary>A new device type (an imported pack the caller has checked): devices may be registered with it from now on.</summary>
+    public void AddPack(DeviceTypePack pack)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        lock (_sync)
+        {
+            if (!_policies.TryAdd(pack.Name, new CompiledPolicy(pack)))
+            {
+                throw new ArgumentException($"device type '{pack.Name}' exists already", nameof(pack));
+            }
+        }
+    }
+
     /// <summary>
     /// Puts an edited pack in force (the caller has checked it, and that it keeps every state a device is in): every
     /// device of its type keeps its state, sampling interval and availability watch, is evaluated by the new policy
