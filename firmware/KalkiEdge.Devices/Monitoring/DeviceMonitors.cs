@@ -22,7 +22,7 @@ public sealed record MonitorOptions
 /// <summary>
 /// Polls every monitored device on its own sampling interval (read from the control plane at each tick, so a rule
 /// that changes it takes effect at once) and sends the commands rules issue. Readings go to
-/// <see cref="SecurityController.Telemetry"/>; a failed poll gives no reading, so a device that stops answering is
+/// <see cref="SecurityController.Telemetry"/> (the <c>ITelemetrySink</c>); a failed poll gives no reading, so a device that stops answering is
 /// declared unavailable by the watchdog (counted from the start, so one that never answers is too). Each poll and
 /// each command attempt ends within its monitor's timeout; a command is retried a bounded number of times, then
 /// reported (<c>command-failed</c> alert and audit entry). Nothing here runs on the control thread or the frame path.
@@ -66,7 +66,7 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         var now = _clock.NowMicros;
         foreach (var d in _devices.Values)
         {
-            _control.ExpectTelemetry(d.Name, now);
+            _control.Telemetry.Expect(d.Name, now);
         }
 
         _loop = new Thread(Schedule) { IsBackground = true, Name = "device-monitors" };
@@ -143,7 +143,7 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
             var at = _clock.NowMicros;
             foreach (var r in readings)
             {
-                _control.Telemetry(d.Name, r.Sensor, r.Value, at);
+                _control.Telemetry.Reading(d.Name, r.Sensor, r.Value, at);
             }
         }
         catch (Exception e) when (Failure(e, d.Monitor.Target.Timeout) is { } why)
