@@ -8,6 +8,7 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
+using KalkiEdge.Devices.Onboard;
 using KalkiEdge.Devices.Simulators;
 using KalkiEdge.Export.Events;
 using KalkiEdge.Host.Logging;
@@ -122,8 +123,13 @@ internal static class RunCommand
         using var simulated = SimulatedDevices.Start(appliance.Monitored, Console.WriteLine);
         appliance.BeginFrame(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
+        // The room the WeMo plug heats, sensed by the appliance's own (in-memory) BME280; what the chains forward to
+        // a simulated device reaches its simulator, so the attacker's switch has its effect.
+        var heater = simulated.Plugs.Values.FirstOrDefault();
+        using var sensors = SensorWiring.Start(appliance, new SimulatedHardware(new ThermalRoom(() => heater?.On == true)), appliance.Control.Telemetry, Console.WriteLine);
+        using var segment = SimulatedDelivery.For(appliance, Console.WriteLine);
         management.Ready("simulation running");
-        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing }.Run(source, stop.Token);
+        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing, Output = segment }.Run(source, stop.Token);
         if (!stop.Requested)
         {
             OperatorResets(appliance);
@@ -153,6 +159,7 @@ internal static class RunCommand
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
         appliance.Control.Start();
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
+        using var sensors = SensorWiring.Start(appliance, new BoardHardware(), appliance.Control.Telemetry, Console.WriteLine);
         management.Ready("idle: no interfaces configured");
         stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();
