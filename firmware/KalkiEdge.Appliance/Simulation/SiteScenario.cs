@@ -110,11 +110,11 @@ public static class SiteScenario
     /// </summary>
     public static void WemoControl(Timeline t, long at)
     {
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 4; i++)
         {
             var soap = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:SetBinaryState xmlns:u=\"urn:Belkin:service:basicevent:1\"><BinaryState>1</BinaryState></u:SetBinaryState></s:Body></s:Envelope>";
             var request = Encoding.ASCII.GetBytes($"POST /upnp/control/basicevent1 HTTP/1.1\r\nHost: {Wemo.Ip}:49153\r\nContent-Type: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"urn:Belkin:service:basicevent:1#SetBinaryState\"\r\nContent-Length: {soap.Length}\r\n\r\n{soap}");
-            t.TcpSession(at + (i * 5_000_000), Attacker, Wemo, (ushort)(46000 + i), 49153, request, Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+            t.TcpSession(at + (i * 8_000_000), Attacker, Wemo, (ushort)(46000 + i), 49153, request, Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         }
     }
 

@@ -69,7 +69,7 @@ public static class OnboardSensorSettings
             diagnostics.Error(dup.Skip(1).First().At, $"{Section}: sensor name '{dup.Key}' is used {dup.Count()} times");
         }
 
-        foreach (var dup in specs.Where(s => s.Kind == OnboardSensorKind.Bme280).GroupBy(s => (s.Bus, s.Address)).Where(g => g.Count() > 1))
+        foreach (var dup in specs.Where(s => s is { Kind: OnboardSensorKind.Bme280, Address: > 0 }).GroupBy(s => (s.Bus, s.Address)).Where(g => g.Count() > 1))
         {
             diagnostics.Error(dup.Skip(1).First().At, $"{Section}: {string.Join(" and ", dup.Select(s => s.Name))} are both at address 0x{dup.Key.Address:x2} on I2C bus {dup.Key.Bus}");
         }
@@ -144,7 +144,7 @@ public static class OnboardSensorSettings
             if (!BusAddress.TryParse(text, out address) || Array.IndexOf(Bme280Addresses, address) < 0)
             {
                 a.Error(addressNode.At, $"sensor '{name}': a BME280 answers only at 0x76 (SDO to ground) or 0x77 (SDO to VDDIO), got '{Printable.Escape(text)}'");
-                address = Bme280Addresses[0];
+                address = 0; // not a place on the bus: compared with no other sensor
             }
         }
 

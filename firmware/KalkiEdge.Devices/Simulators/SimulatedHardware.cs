@@ -17,15 +17,30 @@ public sealed class SimulatedHardware(ThermalRoom room) : IOnboardHardware
     /// <summary>The chips opened so far (a chip is reopened after it failed).</summary>
     public List<FakeBme280> Chips { get; } = [];
 
+    /// <summary>False: every BME280, open or opened later, stops answering on the bus (unplugged).</summary>
+    public bool Answering
+    {
+        get => _answering;
+        set
+        {
+            lock (Chips)
+            {
+                _answering = value;
+                Chips.ForEach(c => c.Answering = value);
+            }
+        }
+    }
+
+    private volatile bool _answering = true;
+
     public I2cDevice OpenI2c(int bus, int address)
     {
-        var chip = new FakeBme280(Room.Now, bus, address);
         lock (Chips)
         {
+            var chip = new FakeBme280(Room.Now, bus, address) { Answering = _answering };
             Chips.Add(chip);
+            return chip;
         }
-
-        return chip;
     }
 
     public GpioDriver OpenGpio(int chip) => Gpio;

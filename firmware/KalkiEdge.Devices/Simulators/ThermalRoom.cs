@@ -15,7 +15,7 @@ public sealed class ThermalRoom
     private double _celsius;
     private bool _wasOn;
 
-    public ThermalRoom(Func<bool> heaterOn, TimeProvider? time = null, double ambientCelsius = 21, double heatingCelsiusPerSecond = 1, double tauSeconds = 40)
+    public ThermalRoom(Func<bool> heaterOn, TimeProvider? time = null, double ambientCelsius = 21, double heatingCelsiusPerSecond = 1.5, double tauSeconds = 40)
     {
         ArgumentNullException.ThrowIfNull(heaterOn);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tauSeconds);
