@@ -33,7 +33,6 @@ public sealed class KineticSuite : IBenchSuite
 
     public void Run(SuiteReport report)
     {
-        MachineLoad.Add(report, "start");
         var dataDir = Directory.CreateTempSubdirectory("kalki-bench-kinetic-");
         var plugs = Enumerable.Range(0, Devices).Select(_ => new TimedPlug()).ToList();
         try
@@ -61,7 +60,6 @@ public sealed class KineticSuite : IBenchSuite
             report.Add("engine frame rate, monitors on / off", Measure.Median(on) / Measure.Median(off), "ratio", "target >= 0.9");
             MeasureCost(report, plugs);
             MeasureLag(report, polled, plugs);
-            MachineLoad.Add(report, "end");
         }
         finally
         {
