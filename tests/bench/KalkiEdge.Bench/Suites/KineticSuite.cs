@@ -6,7 +6,7 @@ using KalkiEdge.Appliance.Packs;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
-using KalkiEdge.Devices.Wemo;
+using KalkiEdge.Devices.Http;
 using KalkiEdge.Devices.Simulators;
 
 namespace KalkiEdge.Bench.Suites;
@@ -176,7 +176,7 @@ public sealed class KineticSuite : IBenchSuite
 
         public void Dispose() => Simulator.Dispose();
 
-        private SimResponse? Observe(SimRequest request)
+        private SmallResponse? Observe(SmallRequest request)
         {
             var action = request.Headers.TryGetValue("SOAPACTION", out var a) ? a : "";
             if (action.Contains("GetInsightParams", StringComparison.Ordinal) && Simulator.LoadMilliwatts == SpikeMilliwatts && ++_highReadings == SpikeReadings)
