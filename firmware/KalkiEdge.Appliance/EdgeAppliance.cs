@@ -142,6 +142,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         var resolver = new DeviceChainResolver(compiler, images, () => appliance?.Packs ?? packs);
         var chains = config.Devices.Select(d => (Device: d, Chain: resolver.Resolve(d, diagnostics))).ToList();
         var monitored = MonitorWiring.Compile(config, packs, diagnostics);
+        var sensors = SensorWiring.Compile(config, packs, diagnostics);
         if (diagnostics.HasErrors)
         {
             // Any error so far, including the config's own, stops the build: never run half a configuration.
@@ -174,12 +175,16 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
         appliance.Registry = DeviceRegistry.Open(appliance);
         appliance.Monitored = monitored;
+        appliance.Sensors = sensors;
         appliance.PackEditor = new PackEditor(appliance);
         return appliance;
     }
 
     /// <summary>The devices kalki.yaml gives a monitor (polled once <see cref="MonitorWiring.Start"/> runs).</summary>
     public IReadOnlyList<Devices.Monitoring.MonitoredDevice> Monitored { get; private set; } = [];
+
+    /// <summary>The appliance's own sensors with the devices they report to (read once <see cref="SensorWiring.Start"/> runs).</summary>
+    public IReadOnlyList<Devices.Onboard.AttachedSensor> Sensors { get; private set; } = [];
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;

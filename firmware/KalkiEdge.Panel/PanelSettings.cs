@@ -125,7 +125,7 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
         var address = 0x27;
         if (a.Required("address") is { } addressNode && a.ScalarText(addressNode) is { } text)
         {
-            if (!TryParseAddress(text, out address) || address < 0x08 || address > 0x77)
+            if (!BusAddress.TryParse(text, out address) || address < 0x08 || address > 0x77)
             {
                 a.Error(addressNode.At, $"'address' must be a 7-bit I2C address from 0x08 to 0x77 (a PCF8574 backpack answers at 0x20–0x27 or 0x38–0x3f), got '{text}'");
                 address = 0x27;
@@ -193,9 +193,4 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
 
         return path;
     }
-
-    private static bool TryParseAddress(string text, out int address) =>
-        text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? int.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out address)
-            : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out address);
 }

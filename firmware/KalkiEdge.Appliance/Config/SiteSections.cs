@@ -22,6 +22,7 @@ public static class SiteSections
         new("management", "the management server and the operator's control socket (ManagementSettings)"),
         new("eve", "alerts and transitions as Suricata EVE JSON: file, rotation, journal, remote syslog (EveSettings)"),
         new("panel", "the field panel: button, LCD, pairing window and fingerprinting (PanelSettings)"),
+        new("sensors", "the appliance's own sensors: BME280 on I2C, digital inputs on GPIO, attached to a device or the site (OnboardSensorSettings)"),
         new("fleet", "the site's MQTT broker: events, retained state and operators' commands (FleetSettings)"),
     ];
 

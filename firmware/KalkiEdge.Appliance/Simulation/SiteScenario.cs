@@ -103,14 +103,18 @@ public static class SiteScenario
         }
     }
 
-    /// <summary>WeMo Insight: remote SetBinaryState control attempts (KalKi u8 answers them with a decoy).</summary>
+    /// <summary>
+    /// WeMo Insight driving a heater: the attacker switches the plug on with SetBinaryState again and again (KalKi u8
+    /// answers control attempts with a decoy). The first gets through while the plug is Normal; the heater warms the
+    /// room until the appliance's BME280 there passes the pack's limit.
+    /// </summary>
     public static void WemoControl(Timeline t, long at)
     {
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 4; i++)
         {
-            var soap = $"<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:SetBinaryState xmlns:u=\"urn:Belkin:service:basicevent:1\"><BinaryState>{i % 2}</BinaryState></u:SetBinaryState></s:Body></s:Envelope>";
+            var soap = "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:SetBinaryState xmlns:u=\"urn:Belkin:service:basicevent:1\"><BinaryState>1</BinaryState></u:SetBinaryState></s:Body></s:Envelope>";
             var request = Encoding.ASCII.GetBytes($"POST /upnp/control/basicevent1 HTTP/1.1\r\nHost: {Wemo.Ip}:49153\r\nContent-Type: text/xml; charset=\"utf-8\"\r\nSOAPACTION: \"urn:Belkin:service:basicevent:1#SetBinaryState\"\r\nContent-Length: {soap.Length}\r\n\r\n{soap}");
-            t.TcpSession(at + (i * 600_000), Attacker, Wemo, (ushort)(46000 + i), 49153, request, Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+            t.TcpSession(at + (i * 8_000_000), Attacker, Wemo, (ushort)(46000 + i), 49153, request, Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         }
     }
 

@@ -20,7 +20,10 @@ public sealed class SimulatedDevices : IDisposable
     {
     }
 
-    /// <summary>The WeMo plug simulators by device name (the scenario's heater).</summary>
+    /// <summary>What the scenario's heater draws: 1.2 kW, below the WeMo pack's power-spike limit.</summary>
+    public const long HeaterMilliwatts = 1_200_000;
+
+    /// <summary>The WeMo plug simulators by device name (the scenario's heater; off until someone switches it).</summary>
     public Dictionary<string, WemoSimulator> Plugs { get; } = new(StringComparer.Ordinal);
 
     public static SimulatedDevices Start(IEnumerable<MonitoredDevice> devices, Action<string> log)
@@ -34,7 +37,7 @@ public sealed class SimulatedDevices : IDisposable
                 IDisposable? simulator = d.Monitor switch
                 {
                     HueMonitor => new HueSimulator(t.User ?? "", 3, t.Address, t.Port),
-                    WemoMonitor => simulated.Plugs[d.Name] = new WemoSimulator(on: true, 60_000, t.Address, t.Port),
+                    WemoMonitor => simulated.Plugs[d.Name] = new WemoSimulator(on: false, HeaterMilliwatts, t.Address, t.Port),
                     HttpJsonMonitor => new JsonDeviceSimulator(BoardStatus, "/status", t.Address, t.Port),
                     DlinkCameraMonitor => new DlinkCameraSimulator(t.User ?? "", t.Password ?? "", t.Address, t.Port),
                     MqttMonitor => null, // its readings come through the site's broker, not from a loopback server

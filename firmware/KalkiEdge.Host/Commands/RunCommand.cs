@@ -8,6 +8,7 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
 using KalkiEdge.Appliance.Simulation;
+using KalkiEdge.Devices.Onboard;
 using KalkiEdge.Devices.Simulators;
 using KalkiEdge.Export.Events;
 using KalkiEdge.Host.Logging;
@@ -78,8 +79,11 @@ internal static class RunCommand
             Console.Error.WriteLine($"WARNING: {warning}");
         }
 
+        // The simulation's device segment: what the chains forward to a device simulated on loopback reaches its
+        // simulator (so the attacker's switch has its effect), through the signing stage's egress when signing.
+        using var segment = cl.Option("--config") is null ? SimulatedDelivery.For(appliance, Console.WriteLine) : null;
         // Attestation of every chain in force (fail-closed on mismatch) before any traffic; signing when configured.
-        using var assurance = ApplianceAssurance.Start(appliance, null, Console.Out);
+        using var assurance = ApplianceAssurance.Start(appliance, segment, Console.Out);
         if (assurance is null)
         {
             return ExitCodes.Invalid;
@@ -104,7 +108,7 @@ internal static class RunCommand
             {
                 "live" => WarmThen(appliance, () => LiveRunCommand.Execute(appliance, interfaces!, management, assurance.Signing is null ? null : new LiveSigning(assurance.Services!, appliance), shutdown, journal!.Logger)),
                 "idle" => Idle(appliance, management, shutdown),
-                _ => Simulate(appliance, observer, assurance, management, speed, shutdown),
+                _ => Simulate(appliance, observer, assurance, management, segment!, speed, shutdown),
             };
         }
         finally
@@ -113,7 +117,7 @@ internal static class RunCommand
         }
     }
 
-    private static int Simulate(EdgeAppliance appliance, ConsoleObserver observer, ApplianceAssurance assurance, ManagementHost management, double speed, ShutdownSignal stop)
+    private static int Simulate(EdgeAppliance appliance, ConsoleObserver observer, ApplianceAssurance assurance, ManagementHost management, SimulatedDelivery segment, double speed, ShutdownSignal stop)
     {
         var timeline = SiteScenario.Build(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         Console.WriteLine($"KalkiEdge simulation: {appliance.Engine.Devices.Count} devices, {timeline.Count} frames of scenario traffic at {speed}x real time (Ctrl-C stops)");
@@ -122,8 +126,14 @@ internal static class RunCommand
         using var simulated = SimulatedDevices.Start(appliance.Monitored, Console.WriteLine);
         appliance.BeginFrame(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
+        // The room the WeMo plug heats, sensed by the appliance's own (in-memory) BME280.
+        var heater = simulated.Plugs.Values.FirstOrDefault();
+        var room = new ThermalRoom(() => heater?.On == true);
+        using var sensors = SensorWiring.Start(appliance, new SimulatedHardware(room), appliance.Control.Telemetry, Console.WriteLine);
+        using var roomReport = new Timer(_ => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{DateTime.UtcNow:HH:mm:ss.fff} ROOM  {"heater-room",-14} {room.Now().Celsius:F1} °C, heater {(heater?.On == true ? "on" : "off")}")), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
         management.Ready("simulation running");
-        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing }.Run(source, stop.Token);
+        var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing, Output = segment }.Run(source, stop.Token);
         if (!stop.Requested)
         {
             OperatorResets(appliance);
@@ -153,6 +163,7 @@ internal static class RunCommand
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
         appliance.Control.Start();
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
+        using var sensors = SensorWiring.Start(appliance, new BoardHardware(), appliance.Control.Telemetry, Console.WriteLine);
         management.Ready("idle: no interfaces configured");
         stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();

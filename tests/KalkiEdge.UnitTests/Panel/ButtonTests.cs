@@ -1,6 +1,7 @@
 using System.Device.Gpio;
 using KalkiEdge.Panel;
 using KalkiEdge.Panel.Button;
+using KalkiEdge.Devices.Simulators;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KalkiEdge.UnitTests.Panel;

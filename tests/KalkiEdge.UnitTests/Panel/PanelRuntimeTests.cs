@@ -3,6 +3,7 @@ using KalkiEdge.Appliance.Control;
 using KalkiEdge.Core;
 using KalkiEdge.Panel;
 using KalkiEdge.Panel.Button;
+using KalkiEdge.Devices.Simulators;
 using KalkiEdge.Panel.Display;
 using KalkiEdge.Panel.Fingerprinting;
 using KalkiEdge.Panel.Pairing;

@@ -15,6 +15,7 @@ public static class BenchSuites
         new EveSuite(),
         new DashboardSuite(),
         new PanelSuite(),
+        new KineticSuite(),
         new LiveBridgeSuite(),
     ];
 }
