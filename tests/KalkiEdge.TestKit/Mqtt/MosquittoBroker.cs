@@ -9,7 +9,9 @@ namespace KalkiEdge.TestKit.Mqtt;
 /// <summary>
 /// A real Mosquitto (Debian's <c>mosquitto</c>, installed by <c>make test</c>) on a loopback port of its own: TLS
 /// only, a client certificate required and its common name taken as the user name, anonymous clients refused, and
-/// the test's ACL. <see cref="Stop"/> kills it (an outage), <see cref="Start"/> brings it back on the same port.
+/// the test's ACL. With <c>passwords</c>, a second TLS listener (<see cref="PasswordPort"/>) takes user names and
+/// passwords from a password file made by <c>mosquitto_passwd</c> instead of client certificates; the same ACL binds
+/// both. <see cref="Stop"/> kills it (an outage), <see cref="Start"/> brings it back on the same ports.
 /// </summary>
 public sealed class MosquittoBroker : IDisposable
 {
@@ -17,10 +19,11 @@ public sealed class MosquittoBroker : IDisposable
     private readonly ConcurrentQueue<string> _log = new();
     private Process? _process;
 
-    public MosquittoBroker(string dir, TestPki pki, string acl)
+    public MosquittoBroker(string dir, TestPki pki, string acl, IReadOnlyDictionary<string, string>? passwords = null)
     {
         Port = FreePort();
         var (cert, key) = pki.Server();
+        var passwordListener = passwords is null ? "" : PasswordListener(dir, pki, cert, key, passwords);
         var aclFile = System.IO.Path.Combine(dir, "acl");
         File.WriteAllText(aclFile, acl);
         _config = System.IO.Path.Combine(dir, "mosquitto.conf");
@@ -41,7 +44,7 @@ public sealed class MosquittoBroker : IDisposable
             require_certificate true
             use_identity_as_username true
             acl_file {aclFile}
-            """ + "\n");
+            """ + "\n" + passwordListener);
         Start();
     }
 
@@ -65,7 +68,14 @@ public sealed class MosquittoBroker : IDisposable
 
         """;
 
+    /// <summary>The client-certificate listener.</summary>
     public int Port { get; }
+
+    /// <summary>The user-name-and-password listener (TLS, no client certificate); 0 without <c>passwords</c>.</summary>
+    public int PasswordPort { get; private set; }
+
+    /// <summary>Where a client that signs in with a password connects.</summary>
+    public string PasswordEndpoint => $"127.0.0.1:{PasswordPort.ToString(CultureInfo.InvariantCulture)}";
 
     public string Endpoint => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
@@ -121,6 +131,32 @@ public sealed class MosquittoBroker : IDisposable
     }
 
     public void Dispose() => Stop();
+
+    /// <summary>The password file (hashed by <c>mosquitto_passwd -b</c>, as a site makes it) and a listener that uses it.</summary>
+    private string PasswordListener(string dir, TestPki pki, string cert, string key, IReadOnlyDictionary<string, string> passwords)
+    {
+        PasswordPort = FreePort();
+        var file = System.IO.Path.Combine(dir, "passwords");
+        File.WriteAllText(file, "");
+        foreach (var (user, password) in passwords)
+        {
+            using var hash = Process.Start("mosquitto_passwd", ["-b", file, user, password]) ?? throw new InvalidOperationException("mosquitto_passwd did not start");
+            if (!hash.WaitForExit(20_000) || hash.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"mosquitto_passwd failed for '{user}'");
+            }
+        }
+
+        // Global (per_listener_settings false): users of the certificate listener never reach the password check.
+        return $"""
+            password_file {file}
+            listener {PasswordPort.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
+            cafile {pki.CaFile}
+            certfile {cert}
+            keyfile {key}
+            require_certificate false
+            """ + "\n";
+    }
 
     private static int FreePort()
     {
