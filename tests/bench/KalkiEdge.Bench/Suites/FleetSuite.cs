@@ -106,7 +106,7 @@ public sealed class FleetSuite : IBenchSuite
         var ratio = onFps / offFps;
         report.Add("ratio on / off", ratio, "x", $"target >= 0.9: {(ratio >= 0.9 ? "met" : "NOT met")}");
         report.Add("last frame -> broker has every alert", Measure.Median(drains) * 1000, "ms", $"median of {Repetitions}: the publisher's backlog after the storm");
-        report.Add("broker acknowledgements per second while draining", alerts / Measure.Median(drains), "msg/s", "QoS 1, one message at a time, outbox on disk");
+        report.Add("broker acknowledgements per second while draining", alerts / Measure.Median(drains), "msg/s", "QoS 1, up to 16 awaiting acknowledgement, outbox on disk");
     }
 
     /// <summary>Alerts handed to the publisher at <paramref name="rate"/> per second; each one's time to a subscriber.</summary>
