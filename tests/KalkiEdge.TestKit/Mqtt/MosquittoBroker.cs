@@ -26,8 +26,30 @@ public sealed class MosquittoBroker : IDisposable
         var passwordListener = passwords is null ? "" : PasswordListener(dir, pki, cert, key, passwords);
         var aclFile = System.IO.Path.Combine(dir, "acl");
         File.WriteAllText(aclFile, acl);
-        _config = System.IO.Path.Combine(dir, "mosquitto.conf");
-        File.WriteAllText(_config, $"""
+        _config = WriteConfig(dir, $"""
+            cafile {pki.CaFile}
+            certfile {cert}
+            keyfile {key}
+            require_certificate true
+            use_identity_as_username true
+            acl_file {aclFile}
+            """ + "\n" + passwordListener);
+        Start();
+    }
+
+    /// <summary>A broker as a site's devices use it: plain MQTT on loopback, one user with a password, no anonymous clients.</summary>
+    public MosquittoBroker(string dir, string user, string password)
+    {
+        Port = FreePort();
+        var passwords = PasswordFile(dir, new Dictionary<string, string> { [user] = password });
+        _config = WriteConfig(dir, $"password_file {passwords}");
+        Start();
+    }
+
+    private string WriteConfig(string dir, string listenerSettings)
+    {
+        var config = System.IO.Path.Combine(dir, "mosquitto.conf");
+        File.WriteAllText(config, $"""
             per_listener_settings false
             allow_anonymous false
             persistence false
@@ -38,14 +60,9 @@ public sealed class MosquittoBroker : IDisposable
             log_type notice
             log_type information
             listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
-            cafile {pki.CaFile}
-            certfile {cert}
-            keyfile {key}
-            require_certificate true
-            use_identity_as_username true
-            acl_file {aclFile}
-            """ + "\n" + passwordListener);
-        Start();
+            {listenerSettings}
+            """ + "\n");
+        return config;
     }
 
     /// <summary>
@@ -136,16 +153,7 @@ public sealed class MosquittoBroker : IDisposable
     private string PasswordListener(string dir, TestPki pki, string cert, string key, IReadOnlyDictionary<string, string> passwords)
     {
         PasswordPort = FreePort();
-        var file = System.IO.Path.Combine(dir, "passwords");
-        File.WriteAllText(file, "");
-        foreach (var (user, password) in passwords)
-        {
-            using var hash = Process.Start("mosquitto_passwd", ["-b", file, user, password]) ?? throw new InvalidOperationException("mosquitto_passwd did not start");
-            if (!hash.WaitForExit(20_000) || hash.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"mosquitto_passwd failed for '{user}'");
-            }
-        }
+        var file = PasswordFile(dir, passwords);
 
         // Global (per_listener_settings false): users of the certificate listener never reach the password check.
         return $"""
@@ -156,6 +164,29 @@ public sealed class MosquittoBroker : IDisposable
             keyfile {key}
             require_certificate false
             """ + "\n";
+    }
+
+    /// <summary>A Mosquitto password file with every user, hashed by <c>mosquitto_passwd -b</c> (as a site makes it).</summary>
+    private static string PasswordFile(string dir, IReadOnlyDictionary<string, string> passwords)
+    {
+        var file = System.IO.Path.Combine(dir, "passwords");
+        File.WriteAllText(file, "");
+        foreach (var (user, password) in passwords)
+        {
+            var psi = new ProcessStartInfo("mosquitto_passwd") { UseShellExecute = false, RedirectStandardError = true };
+            foreach (var a in new[] { "-b", file, user, password })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using var p = Process.Start(psi) ?? throw new InvalidOperationException("mosquitto_passwd did not start");
+            if (!p.WaitForExit(10_000) || p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"mosquitto_passwd failed for '{user}': {p.StandardError.ReadToEnd()}");
+            }
+        }
+
+        return file;
     }
 
     private static int FreePort()
