@@ -49,6 +49,17 @@ public sealed class RunningAppliance : IDisposable
 
     public bool Printed(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>Waits (at most 30 s) until <paramref name="condition"/> holds; fails the test with the output otherwise.</summary>
+    public void WaitUntil(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), Output);
+            Thread.Sleep(50);
+        }
+    }
+
     /// <summary>GET /health on the address the appliance printed at start.</summary>
     public JsonElement Health()
     {

@@ -43,6 +43,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     public const int MaxIncomingPacket = 64 * 1024;
 
     private const int OutboxChunk = 256;
+
+    /// <summary>Publishes awaiting the broker's acknowledgement at once: below Mosquitto's default receive maximum (20).</summary>
+    private const int InFlight = 16;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(10);
 
@@ -331,20 +334,37 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     }
 
     /// <summary>Publishes up to <paramref name="max"/> of the oldest outbox messages in order; false when the connection failed.</summary>
+    /// <remarks>
+    /// Up to <see cref="InFlight"/> publishes wait for their acknowledgements at once, so the broker's round trips
+    /// overlap instead of costing one each. MQTTnet writes them in call order (its send lock queues waiters first in,
+    /// first out) and the broker forwards them in the order received; only the acknowledged prefix leaves the
+    /// outbox, so after a failure the rest is published again (QoS 1: at least once).
+    /// </remarks>
     private bool DrainOutbox(int max)
     {
         var messages = _outbox.Oldest(max);
-        int done = 0;
-        var result = true;
-        foreach (var m in messages)
+        var window = new Queue<Task<MqttClientPublishResult>>(InFlight);
+        using var timeout = new CancellationTokenSource(OperationTimeout);
+        int next = 0, done = 0;
+        Exception? failure = null;
+        try
         {
-            if (Send(m.Topic, m.Payload, retain: false) is SendResult.Failed)
+            while (done < messages.Count)
             {
-                result = false;
-                break;
-            }
+                for (; next < messages.Count && window.Count < InFlight; next++)
+                {
+                    window.Enqueue(_client.PublishAsync(Message(messages[next].Topic, messages[next].Payload, retain: false, null), timeout.Token));
+                }
 
-            done++;
+                Judge(window.Dequeue().GetAwaiter().GetResult(), messages[done].Topic);
+                done++;
+            }
+        }
+#pragma warning disable CA1031 // a lost connection or a timeout: what was not acknowledged stays queued for the next connection
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            failure = e;
         }
 
         if (done > 0)
@@ -352,7 +372,16 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             _outbox.Remove(messages[done - 1].Id, done);
         }
 
-        return result;
+        if (failure is not null)
+        {
+            Failed(messages[done].Topic, failure);
+            foreach (var pending in window)
+            {
+                _ = pending.ContinueWith(static t => t.Exception, TaskScheduler.Default); // they fail with the connection: observed, never unhandled
+            }
+        }
+
+        return failure is null;
     }
 
     private enum SendResult
@@ -363,6 +392,22 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     }
 
     private SendResult Send(string topic, byte[] payload, bool retain, byte[]? correlation = null)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(OperationTimeout);
+            return Judge(_client.PublishAsync(Message(topic, payload, retain, correlation), timeout.Token).GetAwaiter().GetResult(), topic);
+        }
+#pragma warning disable CA1031 // a lost connection or a timeout: the message stays queued for the next connection
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Failed(topic, e);
+            return SendResult.Failed;
+        }
+    }
+
+    private static MqttApplicationMessage Message(string topic, byte[] payload, bool retain, byte[]? correlation)
     {
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
@@ -376,33 +421,33 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             message.WithCorrelationData(correlation);
         }
 
-        try
-        {
-            using var timeout = new CancellationTokenSource(OperationTimeout);
-            var result = _client.PublishAsync(message.Build(), timeout.Token).GetAwaiter().GetResult();
-            if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
-            {
-                Interlocked.Increment(ref Counters.Published);
-                return SendResult.Acknowledged;
-            }
+        return message.Build();
+    }
 
-            // The broker answered and will not take it (its ACL, a quota): retrying the same message cannot help.
-            Interlocked.Increment(ref Counters.RefusedByBroker);
-            if (_refusedTopics.Count < 64 && _refusedTopics.Add(topic) || Counters.RefusedByBroker % 1000 == 0)
-            {
-                Log.PublishRefused(_log, topic, result.ReasonCode.ToString(), Counters.RefusedByBroker);
-            }
-
-            return SendResult.Refused;
-        }
-#pragma warning disable CA1031 // a lost connection or a timeout: the message stays queued for the next connection
-        catch (Exception e)
-#pragma warning restore CA1031
+    /// <summary>Counts the broker's answer to one publish.</summary>
+    private SendResult Judge(MqttClientPublishResult result, string topic)
+    {
+        if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
         {
-            Log.PublishFailed(_log, topic, Reason(e), _outbox.Count);
-            DisconnectQuietly();
-            return SendResult.Failed;
+            Interlocked.Increment(ref Counters.Published);
+            return SendResult.Acknowledged;
         }
+
+        // The broker answered and will not take it (its ACL, a quota): retrying the same message cannot help.
+        Interlocked.Increment(ref Counters.RefusedByBroker);
+        if (_refusedTopics.Count < 64 && _refusedTopics.Add(topic) || Counters.RefusedByBroker % 1000 == 0)
+        {
+            Log.PublishRefused(_log, topic, result.ReasonCode.ToString(), Counters.RefusedByBroker);
+        }
+
+        return SendResult.Refused;
+    }
+
+    /// <summary>A publish that got no answer: the connection is dropped and rebuilt with back-off.</summary>
+    private void Failed(string topic, Exception e)
+    {
+        Log.PublishFailed(_log, topic, Reason(e), _outbox.Count);
+        DisconnectQuietly();
     }
 
     private Task OnMessage(MqttApplicationMessageReceivedEventArgs args)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -56,7 +55,7 @@ public class FleetRunTests
             broker.Stop();
             EveOutputTests.Reset(config, device, "outage-1");
             EveOutputTests.Reset(config, device, "outage-2");
-            WaitFor(() => appliance.Printed("fleet: disconnected from") || appliance.Printed("fleet: cannot reach the broker"), appliance);
+            appliance.WaitUntil(() => appliance.Printed("fleet: disconnected from") || appliance.Printed("fleet: cannot reach the broker"));
             broker.Start();
             watcher = MqttWatcher.Connect(broker, pki, "watcher", "fleet/#");
             Assert.That(watcher.WaitFor(m => Alerts(m).Count(a => a.Contains("outage-", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(60)), Is.True, appliance.Output);
@@ -66,7 +65,7 @@ public class FleetRunTests
             // An operator on the allow-list resets through the broker; one without write access cannot.
             using var alice = MqttWatcher.Connect(broker, pki, "alice", "fleet/gw-a/replies/alice");
             using var mallory = MqttWatcher.Connect(broker, pki, "mallory");
-            WaitFor(() => appliance.Printed("fleet: connected to"), appliance);
+            appliance.WaitUntil(() => appliance.Printed("fleet: connected to"));
             Assert.That(mallory.Publish("fleet/gw-a/commands/mallory", $$"""{"action":"reset","device":"{{device}}","reason":"mallory"}"""), Is.EqualTo(MqttClientPublishReasonCode.NotAuthorized));
             alice.Publish("fleet/gw-a/commands/alice", $$"""{"id":"r1","action":"reset","device":"{{device}}","reason":"via-mqtt"}""");
             Assert.That(alice.WaitFor(m => m.Count >= 1, TimeSpan.FromSeconds(30)), Is.True, appliance.Output);
@@ -109,14 +108,4 @@ public class FleetRunTests
 
     private static List<string> Alerts(IEnumerable<ReceivedMessage> messages) =>
         [.. messages.Where(m => m.Topic == "fleet/gw-a/alerts").Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("kalki").GetProperty("info").GetString()!)];
-
-    private static void WaitFor(Func<bool> condition, RunningAppliance appliance)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), appliance.Output);
-            Thread.Sleep(50);
-        }
-    }
 }

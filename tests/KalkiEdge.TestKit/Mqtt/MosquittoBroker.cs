@@ -9,7 +9,9 @@ namespace KalkiEdge.TestKit.Mqtt;
 /// <summary>
 /// A real Mosquitto (Debian's <c>mosquitto</c>, installed by <c>make test</c>) on a loopback port of its own: TLS
 /// only, a client certificate required and its common name taken as the user name, anonymous clients refused, and
-/// the test's ACL. <see cref="Stop"/> kills it (an outage), <see cref="Start"/> brings it back on the same port.
+/// the test's ACL. With <c>passwords</c>, a second TLS listener (<see cref="PasswordPort"/>) takes user names and
+/// passwords from a password file made by <c>mosquitto_passwd</c> instead of client certificates; the same ACL binds
+/// both. <see cref="Stop"/> kills it (an outage), <see cref="Start"/> brings it back on the same ports.
 /// </summary>
 public sealed class MosquittoBroker : IDisposable
 {
@@ -17,10 +19,11 @@ public sealed class MosquittoBroker : IDisposable
     private readonly ConcurrentQueue<string> _log = new();
     private Process? _process;
 
-    public MosquittoBroker(string dir, TestPki pki, string acl)
+    public MosquittoBroker(string dir, TestPki pki, string acl, IReadOnlyDictionary<string, string>? passwords = null)
     {
         Port = FreePort();
         var (cert, key) = pki.Server();
+        var passwordListener = passwords is null ? "" : PasswordListener(dir, pki, cert, key, passwords);
         var aclFile = System.IO.Path.Combine(dir, "acl");
         File.WriteAllText(aclFile, acl);
         _config = WriteConfig(dir, $"""
@@ -30,7 +33,7 @@ public sealed class MosquittoBroker : IDisposable
             require_certificate true
             use_identity_as_username true
             acl_file {aclFile}
-            """);
+            """ + "\n" + passwordListener);
         Start();
     }
 
@@ -38,22 +41,7 @@ public sealed class MosquittoBroker : IDisposable
     public MosquittoBroker(string dir, string user, string password)
     {
         Port = FreePort();
-        var passwords = System.IO.Path.Combine(dir, "passwords");
-        File.WriteAllText(passwords, "");
-        var psi = new ProcessStartInfo("mosquitto_passwd") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in new[] { "-b", passwords, user, password })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using (var p = Process.Start(psi) ?? throw new InvalidOperationException("mosquitto_passwd did not start"))
-        {
-            if (!p.WaitForExit(10_000) || p.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"mosquitto_passwd failed: {p.StandardError.ReadToEnd()}");
-            }
-        }
-
+        var passwords = PasswordFile(dir, new Dictionary<string, string> { [user] = password });
         _config = WriteConfig(dir, $"password_file {passwords}");
         Start();
     }
@@ -97,7 +85,14 @@ public sealed class MosquittoBroker : IDisposable
 
         """;
 
+    /// <summary>The client-certificate listener.</summary>
     public int Port { get; }
+
+    /// <summary>The user-name-and-password listener (TLS, no client certificate); 0 without <c>passwords</c>.</summary>
+    public int PasswordPort { get; private set; }
+
+    /// <summary>Where a client that signs in with a password connects.</summary>
+    public string PasswordEndpoint => $"127.0.0.1:{PasswordPort.ToString(CultureInfo.InvariantCulture)}";
 
     public string Endpoint => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
@@ -153,6 +148,46 @@ public sealed class MosquittoBroker : IDisposable
     }
 
     public void Dispose() => Stop();
+
+    /// <summary>The password file (hashed by <c>mosquitto_passwd -b</c>, as a site makes it) and a listener that uses it.</summary>
+    private string PasswordListener(string dir, TestPki pki, string cert, string key, IReadOnlyDictionary<string, string> passwords)
+    {
+        PasswordPort = FreePort();
+        var file = PasswordFile(dir, passwords);
+
+        // Global (per_listener_settings false): users of the certificate listener never reach the password check.
+        return $"""
+            password_file {file}
+            listener {PasswordPort.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
+            cafile {pki.CaFile}
+            certfile {cert}
+            keyfile {key}
+            require_certificate false
+            """ + "\n";
+    }
+
+    /// <summary>A Mosquitto password file with every user, hashed by <c>mosquitto_passwd -b</c> (as a site makes it).</summary>
+    private static string PasswordFile(string dir, IReadOnlyDictionary<string, string> passwords)
+    {
+        var file = System.IO.Path.Combine(dir, "passwords");
+        File.WriteAllText(file, "");
+        foreach (var (user, password) in passwords)
+        {
+            var psi = new ProcessStartInfo("mosquitto_passwd") { UseShellExecute = false, RedirectStandardError = true };
+            foreach (var a in new[] { "-b", file, user, password })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using var p = Process.Start(psi) ?? throw new InvalidOperationException("mosquitto_passwd did not start");
+            if (!p.WaitForExit(10_000) || p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"mosquitto_passwd failed for '{user}': {p.StandardError.ReadToEnd()}");
+            }
+        }
+
+        return file;
+    }
 
     private static int FreePort()
     {

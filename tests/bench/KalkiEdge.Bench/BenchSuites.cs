@@ -13,6 +13,7 @@ public static class BenchSuites
         new ChainFootprintSuite(),
         new SigningSuite(),
         new EveSuite(),
+        new FleetSuite(),
         new DashboardSuite(),
         new PanelSuite(),
         new KineticSuite(),

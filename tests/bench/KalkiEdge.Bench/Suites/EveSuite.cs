@@ -76,7 +76,7 @@ public sealed class EveSuite : IBenchSuite
     }
 
     /// <summary>Each repetition writes a new file: the hub's sink forwards to the current one.</summary>
-    private sealed class SwappableSink : IEventSink
+    internal sealed class SwappableSink : IEventSink
     {
         public EveFileSink? Target { get; set; }
 
