@@ -13,7 +13,8 @@ seconds=${FUZZ_SECONDS:-120}
 dotnet=${DOTNET:-dotnet}
 
 rm -rf "$bin"
-"$dotnet" build "$root/tests/fuzz/KalkiEdge.Fuzz" -c Release -o "$bin" -nologo -v quiet >/dev/null
+"$dotnet" build "$root/tests/fuzz/KalkiEdge.Fuzz" -c Release -o "$bin" -nologo -v quiet | grep -E ": error " >&2 || true
+test -f "$bin/KalkiEdge.Fuzz.dll" || { echo "the fuzzing harness did not build" >&2; exit 1; }
 harness=("$dotnet" "$bin/KalkiEdge.Fuzz.dll")
 "${harness[@]}" instrument "$bin"
 targets=${FUZZ_TARGETS:-$("${harness[@]}" list)}
