@@ -16,8 +16,14 @@ rm -rf "$bin"
 "$dotnet" build "$root/tests/fuzz/KalkiEdge.Fuzz" -c Release -o "$bin" -nologo -v quiet | grep -E ": error " >&2 || true
 test -f "$bin/KalkiEdge.Fuzz.dll" || { echo "the fuzzing harness did not build" >&2; exit 1; }
 harness=("$dotnet" "$bin/KalkiEdge.Fuzz.dll")
-"${harness[@]}" instrument "$bin"
 targets=${FUZZ_TARGETS:-$("${harness[@]}" list)}
+# Seeds first: instrumented code runs only under afl-fuzz (it writes to AFL's shared coverage map).
+for t in $targets; do
+  rm -rf "${out:?}/$t" && mkdir -p "$out/$t/in"
+  "${harness[@]}" seeds "$t" "$out/$t/in"
+  if [ -d "$root/tests/fuzz/corpus/$t" ]; then cp "$root/tests/fuzz/corpus/$t"/* "$out/$t/in/"; fi
+done
+"${harness[@]}" instrument "$bin"
 
 # dotnet is not an AFL-instrumented binary (SharpFuzz reports coverage from inside the runtime); the machine is shared,
 # so no CPU pinning or frequency checks; the runtime takes seconds to start, so the fork server gets a minute.
@@ -28,9 +34,6 @@ failed=0
 printf '%-16s %8s %8s %8s %6s %6s\n' target seconds execs paths crashes hangs
 for t in $targets; do
   dir=$out/$t
-  rm -rf "$dir" && mkdir -p "$dir/in"
-  "${harness[@]}" seeds "$t" "$dir/in"
-  if [ -d "$root/tests/fuzz/corpus/$t" ]; then cp "$root/tests/fuzz/corpus/$t"/* "$dir/in/"; fi
   afl-fuzz -i "$dir/in" -o "$dir/findings" -t 5000 -m none -V "$seconds" -- "${harness[@]}" run "$t" >"$dir/afl.log" 2>&1 || {
     echo "afl-fuzz failed on $t (see $dir/afl.log):" >&2; tail -20 "$dir/afl.log" >&2; failed=1; continue; }
   stats=$dir/findings/default/fuzzer_stats
@@ -39,7 +42,7 @@ for t in $targets; do
   hangs=$(find "$dir/findings/default/hangs" -type f -name 'id:*' | wc -l)
   printf '%-16s %8s %8s %8s %6s %6s\n' "$t" "$seconds" "$(stat execs_done)" "$(stat corpus_count)" "$crashes" "$hangs"
   if [ "$crashes" -gt 0 ] || [ "$hangs" -gt 0 ]; then
-    echo "$t: crashes or hangs in $dir/findings/default/ (reproduce: ${harness[*]} replay $t FILE)" >&2
+    echo "$t: crashes or hangs in $dir/findings/default/: copy them to tests/KalkiEdge.UnitTests/Fuzz/regressions/$t/ and run dotnet test --filter ParserFuzzTests to reproduce" >&2
     failed=1
   fi
 done

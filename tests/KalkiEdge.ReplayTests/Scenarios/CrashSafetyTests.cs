@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using KalkiEdge.Appliance.Config;
@@ -31,12 +30,14 @@ public partial class CrashSafetyTests
             // Life 3 starts on a file whose last line was torn (as power loss leaves it): the start cuts it off.
             var planted = life == 3 && File.Exists(eve) ? PlantTornLine(eve) : 0;
             int acknowledged;
-            var killAfter = random.Next(300, 2500);
+            var killAfter = random.Next(3000, 8000); // resets start a process each: a few land before the kill
             using (var appliance = RunningAppliance.Start(a => a.Printed("management server on http://"), "--config", config))
             {
-                using var control = ControlSocketClient(socket);
-                acknowledged = await ResetUntilAsync(control, camera.Host.Name, TimeSpan.FromMilliseconds(killAfter));
+                // Operator resets through the control socket (each one an EVE line) until the kill lands.
+                var resets = Task.Run(() => ResetUntilKilled(config, camera.Host.Name));
+                Thread.Sleep(killAfter);
                 appliance.Kill();
+                acknowledged = await resets;
             }
 
             var lines = File.ReadAllLines(eve);
@@ -99,15 +100,19 @@ public partial class CrashSafetyTests
         return config;
     }
 
-    /// <summary>Operator resets over the control socket as fast as they are answered (each one an EVE line).</summary>
-    private static async Task<int> ResetUntilAsync(HttpClient control, string device, TimeSpan duration)
+    /// <summary>`kalki-edge reset` over the control socket, one after another, until one fails (the appliance is gone).</summary>
+    private static int ResetUntilKilled(string config, string device)
     {
         int acknowledged = 0;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
+        for (int i = 0; i < 1000; i++)
         {
-            var answer = await control.PostAsJsonAsync(new Uri($"/devices/{device}/reset", UriKind.Relative), new { reason = $"crash test {acknowledged}" });
-            acknowledged += answer.StatusCode == HttpStatusCode.Accepted ? 1 : 0;
+            var r = KalkiEdgeCli.Run("reset", "--device", device, "--reason", $"crash test {i}", "--config", config);
+            if (r.ExitCode != 0)
+            {
+                return acknowledged;
+            }
+
+            acknowledged++;
         }
 
         return acknowledged;
@@ -137,7 +142,7 @@ public partial class CrashSafetyTests
     {
         name,
         type = "generic-iot",
-        mac = $"02:00:00:{life:x2}:{i / 256:x2}:{i % 256:x2}",
+        mac = $"02:aa:00:{life:x2}:{i / 256:x2}:{i % 256:x2}",
         ips = new[] { $"198.51.{100 + life}.{i % 250 + 1}" },
         description = $"rev {revision}",
         group = $"g{revision}",
@@ -166,17 +171,6 @@ public partial class CrashSafetyTests
         api.DefaultRequestHeaders.Add("X-CSRF-TOKEN", session.GetProperty("antiforgeryToken").GetString());
         return api;
     }
-
-    private static HttpClient ControlSocketClient(string socket) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (_, token) =>
-        {
-            var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), token);
-            return new NetworkStream(s, ownsSocket: true);
-        },
-    })
-    { BaseAddress = new Uri("http://kalki-edge/"), Timeout = TimeSpan.FromSeconds(30) };
 
     private static long PlantTornLine(string eve)
     {

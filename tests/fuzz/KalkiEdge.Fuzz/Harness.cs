@@ -65,30 +65,9 @@ internal static class Harness
         return 0;
     }
 
-    public static int Replay(string name, string[] files)
-    {
-        var target = Find(name);
-        int failed = 0;
-        foreach (var file in files)
-        {
-            try
-            {
-                RunBounded(target, File.ReadAllBytes(file));
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Console.Error.WriteLine($"{file}: {e}");
-                failed++;
-            }
-        }
-
-        Console.WriteLine($"{name}: {files.Length - failed} of {files.Length} inputs handled");
-        return failed == 0 ? 0 : 1;
-    }
-
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: KalkiEdge.Fuzz list | instrument DIR | seeds TARGET DIR | run TARGET | replay TARGET FILE...");
+        Console.Error.WriteLine("usage: KalkiEdge.Fuzz list | instrument DIR | seeds TARGET DIR | run TARGET");
         return 2;
     }
 
