@@ -16,7 +16,7 @@ help:
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
-	@echo "make fuzz     fuzz every parser for longer (FUZZ_SECONDS per parser, default 120; a fresh seed each run)"
+	@echo "make fuzz     coverage-guided fuzzing of every parser with AFL++ (FUZZ_SECONDS per parser, default 120)"
 	@echo "make model-check   check the Spin model of the control loop (also part of make test)"
 
 # Runtime dependencies: libpcap for SharpPcap. Installed only when missing (runs as root on CI).
@@ -34,9 +34,9 @@ run: deps shim
 # iproute2 for the network-namespace testbed, udhcpc (a real DHCP client for devices that join the testbed), Debian's
 # Chromium for the dashboard's browser tests (Playwright drives it; no browser is downloaded), Mosquitto for the fleet
 # tests (each test starts its own broker on loopback), spin for the design model, qemu-user-static to run the shipped
-# arm64 build.
+# arm64 build, afl++ for the coverage-guided fuzzing.
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static
+	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static afl++
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps
@@ -44,6 +44,7 @@ test: test-deps
 	@status=0; \
 	if grep -q '^shim-test:' hypervisor-shims/shim.mk 2>/dev/null; then $(MAKE) --no-print-directory shim-test || status=1; fi; \
 	$(MAKE) --no-print-directory model-check || status=1; \
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) || status=1; \
 	$(MAKE) --no-print-directory test-arm64-prep || status=1; \
 	KALKI_ARM64_FIRMWARE=$(abspath $(ARM64_FIRMWARE)) KALKI_ARM64_SYSROOT=$(abspath $(ARM64_SYSROOT)) \
 	  $(MAKE) --no-print-directory test-dotnet || status=1; \
@@ -53,12 +54,14 @@ test: test-deps
 model-check:
 	@tests/model/check.sh
 
-# The in-process parser fuzzer that make test runs for 4 s per parser, for longer and with a new seed.
+# Coverage-guided fuzzing (tests/fuzz/run.sh): AFL++ over a SharpFuzz harness, every parser FUZZ_SECONDS; make test
+# runs it for TEST_FUZZ_SECONDS per parser (~1 min with the harness build). The seeded in-process fuzzer
+# (ParserFuzzTests) runs in the unit tests; KALKI_FUZZ_SECONDS/KALKI_FUZZ_SEED run it longer.
 FUZZ_SECONDS ?= 120
+TEST_FUZZ_SECONDS ?= 4
 fuzz:
-	$(DOTNET) build tests/KalkiEdge.UnitTests -c $(CONFIG)
-	KALKI_FUZZ_SECONDS=$(FUZZ_SECONDS) KALKI_FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(DOTNET) test tests/KalkiEdge.UnitTests -c $(CONFIG) --no-build \
-	  --filter "FullyQualifiedName~ParserFuzzTests" --logger "console;verbosity=detailed"
+	@tools/ensure-packages.sh afl++
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) DOTNET=$(DOTNET) tests/fuzz/run.sh
 
 # The shipped build is linux-arm64: make test publishes it and tests/KalkiEdge.ReplayTests/Arm64 runs it under
 # qemu-aarch64-static on three generated replays, requiring the x86-64 build's output. Cost in CI: the publish

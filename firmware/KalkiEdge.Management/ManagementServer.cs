@@ -31,6 +31,12 @@ public sealed class ManagementServer : IAsyncDisposable
 {
     public const long MaxBodyBytes = 64 * 1024;
     public const int MaxConnections = 256;
+
+    /// <summary>A request's headers must arrive whole within this (a slowloris trickling them is cut off with 408).</summary>
+    public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>A connection that sends nothing (half-open, or idle between requests) is closed after this.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(15);
     public const string SessionCookie = "kalki-session";
 
     private readonly WebApplication _app;
@@ -59,8 +65,9 @@ public sealed class ManagementServer : IAsyncDisposable
             k.Limits.MaxConcurrentUpgradedConnections = MaxConnections;
             k.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             k.Limits.MaxRequestLineSize = 4096;
-            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+            // Slow or silent clients cannot hold the connection slots for long: see the two timeouts' summaries.
+            k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = IdleTimeout;
             // A client that trickles its body slower than this is cut off, so half-open requests cannot pile up.
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
         });

@@ -70,6 +70,13 @@ public sealed class RunningAppliance : IDisposable
         return JsonDocument.Parse(http.GetStringAsync(new Uri(address + "/health")).GetAwaiter().GetResult()).RootElement.Clone();
     }
 
+    /// <summary>SIGKILL (kill -9): no flush, no dispose, no signal handler.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>Sends SIGHUP (systemctl reload; logrotate's postrotate).</summary>
     public void HangUp() => Process.Start("kill", ["-HUP", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 

@@ -11,6 +11,8 @@ public sealed class EveFileCounters
     public long Rotations;
     public long Reopens;
     public long WriteErrors;
+    /// <summary>Bytes of unfinished last lines cut off before appending (<see cref="TornLineRepair"/>).</summary>
+    public long TornBytes;
 }
 
 /// <summary>
@@ -20,7 +22,8 @@ public sealed class EveFileCounters
 /// dropped and counted), so a slow or full disk never delays a reaction. The file is rotated when it would grow past
 /// <see cref="EveFileOptions.RotateBytes"/> (<c>eve.json</c> → <c>eve.json.1</c> …, keeping
 /// <see cref="EveFileOptions.Keep"/>), and closed and reopened on <see cref="Reopen"/> (SIGHUP), so an external
-/// logrotate may move it away. A write error is counted, the line lost, and the file reopened for the next one.
+/// logrotate may move it away. A write error is counted, the line lost, and the file reopened for the next one, after
+/// cutting off any line the failed write left unfinished.
 /// </summary>
 public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
 {
@@ -210,6 +213,8 @@ public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
 
     private FileStream Open()
     {
+        // A torn last line (power loss; a full disk failing the last write part-way) would merge with the next event.
+        Interlocked.Add(ref Counters.TornBytes, TornLineRepair.Repair(_options.Path));
         var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read | FileShare.Delete };
         if (!OperatingSystem.IsWindows())
         {

@@ -43,6 +43,30 @@ public class EveFileSinkTests
     }
 
     [Test]
+    public void A_torn_last_line_left_by_a_crash_or_a_failed_write_is_cut_before_the_next_event_is_appended()
+    {
+        var path = Path.Combine(_dir, "eve.json");
+        using (var sink = new EveFileSink(new EveFileOptions(path)))
+        {
+            sink.Publish(Event(1));
+            WaitFor(() => sink.Counters.Written == 1);
+        }
+
+        var whole = File.ReadAllText(path);
+        File.AppendAllText(path, whole[..(whole.Length / 2)]); // the second line, cut mid-way as power loss leaves it
+        using (var sink = new EveFileSink(new EveFileOptions(path)))
+        {
+            Assert.That(sink.Counters.TornBytes, Is.EqualTo(whole.Length / 2));
+            sink.Publish(Event(2));
+            WaitFor(() => sink.Counters.Written == 1);
+        }
+
+        var lines = File.ReadAllLines(path);
+        Assert.That(lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("kalki").GetProperty("count").GetInt32()), Is.EqualTo(new[] { 1, 2 }), "whole JSON lines only, the torn one gone");
+        Assert.That(TornLineRepair.Repair(path), Is.Zero, "a file ending in a newline is left alone");
+    }
+
+    [Test]
     public void Reopen_after_an_external_rename_starts_a_new_file_at_the_path()
     {
         var path = Path.Combine(_dir, "eve.json");

@@ -19,7 +19,7 @@ namespace KalkiEdge.UnitTests.Fuzz;
 /// Every parser that reads input from the network, a file or a user, with the seed inputs its fuzzing starts from
 /// (the repository's own files where it ships them). Each target runs the real parsing code end to end.
 /// </summary>
-internal static class FuzzTargets
+public static class FuzzTargets
 {
     public static IEnumerable<FuzzTarget> All =>
     [

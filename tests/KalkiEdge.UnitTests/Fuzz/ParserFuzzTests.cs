@@ -81,7 +81,7 @@ public class ParserFuzzTests
         Assert.Fail($"{target.Name} {what} ({which}; input kept in {file}; keep it in tests/KalkiEdge.UnitTests/Fuzz/regressions/{target.Name}/ once fixed)");
     }
 
-    private static IEnumerable<byte[]> Regressions(string target)
+    public static IEnumerable<byte[]> Regressions(string target)
     {
         var dir = Path.Combine(RepoPaths.Root, "tests", "KalkiEdge.UnitTests", "Fuzz", "regressions", target);
         return Directory.Exists(dir) ? Directory.GetFiles(dir).Order(StringComparer.Ordinal).Select(File.ReadAllBytes) : [];
