@@ -47,6 +47,11 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
             throw new MudException($"{source}: the MUD file is {json.Length} bytes, more than the {MaxBytes} accepted");
         }
 
+        if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            json = json[3..]; // a UTF-8 byte order mark, as editors write one
+        }
+
         JsonDocument document;
         try
         {
