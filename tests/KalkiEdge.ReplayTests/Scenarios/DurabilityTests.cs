@@ -156,11 +156,11 @@ public class DurabilityTests
         using var dir = new TempDir();
         var config = dir.File("site.yaml");
         File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\ndata-dir: {Path.Combine(dir.Path, "data")}\n");
-        var hue = new Host("hue", "00:17:88:5e:6f:70", "192.0.2.21");
+        var hue = new KalkiEdge.Appliance.Simulation.Host("hue", "00:17:88:5e:6f:70", "192.0.2.21");
         var timeline = new Timeline();
         var end = PairingTraffic.Introduce(timeline, PairingTraffic.Hue, hue, PackScenarios.Start + Micros.Second);
         var payload = new byte[64];
-        var group = new Host("mdns", "01:00:5e:00:00:fb", "224.0.0.251");
+        var group = new KalkiEdge.Appliance.Simulation.Host("mdns", "01:00:5e:00:00:fb", "224.0.0.251");
         for (int i = 0; i < 400_000; i++)
         {
             // Keeps the run going after the window closed: network-side multicast, no device's business.
