@@ -101,14 +101,15 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// </summary>
     /// <param name="mud">Where announced MUD files come from; null: MUD URLs are only recorded as evidence.</param>
     /// <param name="log">Where MUD results and refusals are said (with <paramref name="mud"/>).</param>
-    public DevicePairing EnablePairing(PairingSettings settings, MudSource? mud = null, Action<string>? log = null)
+    /// <param name="resolveMudInline">Replay: MUD files are resolved in the frame loop (see <see cref="MudAdmission"/>).</param>
+    public DevicePairing EnablePairing(PairingSettings settings, MudSource? mud = null, Action<string>? log = null, bool resolveMudInline = false)
     {
         var families = FamilySignature.Shipped.Where(f => Control.HasType(f.Pack)).ToList();
         var fingerprinter = new Fingerprinter(families, OuiTable.Shipped, GenericPack, settings.ConfidenceThreshold);
         IDeviceAdmission admission = new RegistryAdmission(Registry);
         if (mud is not null)
         {
-            admission = new MudAdmission(admission, mud, this, log ?? (_ => { }));
+            admission = new MudAdmission(admission, mud, this, log ?? (_ => { }), resolveMudInline);
         }
 
         Pairing = new DevicePairing(settings, fingerprinter, admission, Alerts);

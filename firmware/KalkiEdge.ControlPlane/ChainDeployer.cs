@@ -51,7 +51,8 @@ public sealed class ChainDeployer(IImageSource images, ChainDefinition failClose
         }
     }
 
-    public DeploymentResult Deploy(DeviceSlot slot, string image)
+    /// <param name="overlay">The device's own change to the image's chain, applied after attestation; its chains are never spares.</param>
+    public DeploymentResult Deploy(DeviceSlot slot, string image, IChainOverlay? overlay = null)
     {
         var (definition, error) = CompileOnce(image);
         string? alertType = AlertTypes.ChainFailure;
@@ -62,7 +63,8 @@ public sealed class ChainDeployer(IImageSource images, ChainDefinition failClose
                 Chain chain;
                 try
                 {
-                    chain = TakeSpare(image) ?? definition.Instantiate();
+                    definition = overlay?.Apply(definition) ?? definition;
+                    chain = (overlay is null ? TakeSpare(image) : null) ?? definition.Instantiate();
                 }
                 catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
                 {

@@ -43,6 +43,9 @@ public sealed class ControlledDevice
 
     public string Image { get; internal set; } = "";
 
+    /// <summary>The device's own change to one state's chain (its MUD allow-list), or null.</summary>
+    public IChainOverlay? Overlay { get; internal set; }
+
     public bool FailClosed { get; internal set; }
 
     public int Transitions { get; internal set; }

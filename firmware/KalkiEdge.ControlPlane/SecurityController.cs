@@ -150,6 +150,31 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     }
 
     /// <summary>
+    /// Gives a controlled device its own change to one state's chain (null: the pack's chains again), deployed
+    /// make-before-break at once when the device is in that state, else at its next transition into it. False when
+    /// no such device is controlled.
+    /// </summary>
+    public bool SetOverlay(string name, IChainOverlay? overlay)
+    {
+        lock (_sync)
+        {
+            if (!_devices.TryGetValue(name, out var device))
+            {
+                return false;
+            }
+
+            var before = device.Overlay;
+            device.Overlay = overlay;
+            if ((overlay ?? before)?.State == device.State)
+            {
+                Deploy(device);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Takes a device out of control (deleted or about to be replaced at run time). Its queued alerts find no device
     /// and are ignored. Returns the device, or null when it was not controlled.
     /// </summary>
@@ -373,7 +398,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     private DeploymentResult Deploy(ControlledDevice device)
     {
         var image = device.Pack.ImageFor(device.State) ?? "";
-        var result = _deployer.Deploy(device.Slot, image);
+        var result = _deployer.Deploy(device.Slot, image, device.Overlay is { } overlay && overlay.State == device.State ? overlay : null);
         device.Image = result.Image;
         device.FailClosed = result.FailClosed;
         if (result.Failure is not null)

@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace KalkiEdge.Store;
 
 /// <summary>
@@ -8,7 +10,7 @@ public sealed partial class KalkiStore
 {
     private CredentialVault? _vault;
 
-    private CredentialVault Vault => _vault ??= CredentialVault.Open(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+    internal CredentialVault Vault => _vault ??= CredentialVault.Open(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
 
     public IReadOnlyList<RuntimeDeviceRecord> LoadRuntimeDevices()
     {
@@ -41,31 +43,50 @@ public sealed partial class KalkiStore
         lock (_gate)
         {
             using var tx = _connection.BeginTransaction();
-            if (previousName is not null && previousName != device.Name)
-            {
-                Execute("DELETE FROM runtime_devices WHERE name = $n", tx, ("$n", previousName));
-                Execute("DELETE FROM devices WHERE name = $n", tx, ("$n", previousName));
-            }
-
-            var ips = string.Join(",", device.Ips);
-            Execute("""
-                INSERT INTO runtime_devices (name, mac, ips, type, image, chain, group_name, description, credentials_user, credentials_password, created_us, updated_us)
-                VALUES ($n, $m, $i, $t, $im, $c, $g, $d, $cu, $cp, $now, $now)
-                ON CONFLICT(name) DO UPDATE SET mac = $m, ips = $i, type = $t, image = $im, chain = $c, group_name = $g, description = $d,
-                    credentials_user = $cu, credentials_password = $cp, updated_us = $now
-                """, tx, ("$n", device.Name), ("$m", device.Mac), ("$i", ips), ("$t", device.Type), ("$im", device.Image), ("$c", device.Chain),
-                ("$g", device.Group), ("$d", device.Description), ("$cu", Vault.Seal(device.CredentialsUser, device.Name)), ("$cp", Vault.Seal(device.CredentialsPassword, device.Name)), ("$now", audit.TimeMicros));
-            long? groupId = device.Group is null ? null : (long)Scalar("INSERT INTO groups (name) VALUES ($g) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$g", device.Group))!;
-            // A change of type makes the committed state meaningless: the device starts over in its pack's initial state.
-            Execute("""
-                INSERT INTO devices (name, description, type, group_id, mac, ips) VALUES ($n, $d, $t, $g, $m, $i)
-                ON CONFLICT(name) DO UPDATE SET description = $d, group_id = $g, mac = $m, ips = $i,
-                    state = CASE WHEN type IS $t THEN state END, state_since_us = CASE WHEN type IS $t THEN state_since_us END,
-                    image = CASE WHEN type IS $t THEN image END, type = $t
-                """, tx, ("$n", device.Name), ("$d", device.Description), ("$t", device.Type), ("$g", groupId), ("$m", device.Mac), ("$i", ips));
-            InsertAudit(audit, tx);
+            WriteRuntimeDevice(_connection, tx, device, previousName, audit, Vault);
             tx.Commit();
         }
+    }
+
+    /// <summary>The rows of <see cref="SaveRuntimeDevice"/> inside the caller's transaction (this store's connection or the writer's).</summary>
+    internal static void WriteRuntimeDevice(SqliteConnection connection, SqliteTransaction tx, RuntimeDeviceRecord device, string? previousName, AuditEntry audit, CredentialVault vault)
+    {
+        int Execute(string sql, params (string Name, object? Value)[] parameters)
+        {
+            using var cmd = SqlCommands.Create(connection, tx, sql, parameters);
+            return cmd.ExecuteNonQuery();
+        }
+
+        if (previousName is not null && previousName != device.Name)
+        {
+            Execute("DELETE FROM runtime_devices WHERE name = $n", ("$n", previousName));
+            Execute("DELETE FROM devices WHERE name = $n", ("$n", previousName));
+        }
+
+        var ips = string.Join(",", device.Ips);
+        Execute("""
+            INSERT INTO runtime_devices (name, mac, ips, type, image, chain, group_name, description, credentials_user, credentials_password, created_us, updated_us)
+            VALUES ($n, $m, $i, $t, $im, $c, $g, $d, $cu, $cp, $now, $now)
+            ON CONFLICT(name) DO UPDATE SET mac = $m, ips = $i, type = $t, image = $im, chain = $c, group_name = $g, description = $d,
+                credentials_user = $cu, credentials_password = $cp, updated_us = $now
+            """, ("$n", device.Name), ("$m", device.Mac), ("$i", ips), ("$t", device.Type), ("$im", device.Image), ("$c", device.Chain),
+            ("$g", device.Group), ("$d", device.Description), ("$cu", vault.Seal(device.CredentialsUser, device.Name)), ("$cp", vault.Seal(device.CredentialsPassword, device.Name)), ("$now", audit.TimeMicros));
+        long? groupId = null;
+        if (device.Group is not null)
+        {
+            using var cmd = SqlCommands.Create(connection, tx, "INSERT INTO groups (name) VALUES ($g) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", [("$g", device.Group)]);
+            groupId = (long)cmd.ExecuteScalar()!;
+        }
+
+        // A change of type makes the committed state meaningless: the device starts over in its pack's initial state.
+        Execute("""
+            INSERT INTO devices (name, description, type, group_id, mac, ips) VALUES ($n, $d, $t, $g, $m, $i)
+            ON CONFLICT(name) DO UPDATE SET description = $d, group_id = $g, mac = $m, ips = $i,
+                state = CASE WHEN type IS $t THEN state END, state_since_us = CASE WHEN type IS $t THEN state_since_us END,
+                image = CASE WHEN type IS $t THEN image END, type = $t
+            """, ("$n", device.Name), ("$d", device.Description), ("$t", device.Type), ("$g", groupId), ("$m", device.Mac), ("$i", ips));
+        Execute("INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)",
+            ("$t", audit.TimeMicros), ("$a", audit.Actor), ("$ac", audit.Action), ("$d", audit.Detail));
     }
 
     /// <summary>Deletes the device and its identity row (history stays, by name), with the audit entry. False when it was not there.</summary>

@@ -28,10 +28,12 @@ public sealed class StoreWriter : IDisposable
     private long _lastPrune;
     private int _bulkCount;
     private volatile bool _stopping;
+    private readonly CredentialVault _vault;
 
     public StoreWriter(KalkiStore store, Func<long> clockMicros, RetentionPolicy? retention = null, int bulkCapacity = 65_536, long pruneEveryMicros = 60_000_000)
     {
         _connection = KalkiStore.OpenConnection(store.Path);
+        _vault = store.Vault;
         _bulkCapacity = bulkCapacity;
         _retention = retention ?? RetentionPolicy.Default;
         _clock = clockMicros;
@@ -60,6 +62,14 @@ public sealed class StoreWriter : IDisposable
 
     /// <summary>An operator action. <paramref name="detail"/> must not contain secrets (pass redacted records).</summary>
     public void Audit(long timeMicros, string actor, string action, string detail) => Critical(new AuditOp(timeMicros, actor, action, detail));
+
+    /// <summary>
+    /// A runtime device added with its chain already in force (pairing): committed in FIFO order with the critical
+    /// records, so the device's row is written before any transition of it. <paramref name="committed"/> is called
+    /// on the writer thread once its transaction committed (null: durable, it survives a kill -9 from now on) or
+    /// failed (the reason): keep it short and never wait for this writer from it.
+    /// </summary>
+    public void RuntimeDevice(RuntimeDeviceRecord device, AuditEntry audit, Action<string?> committed) => Critical(new RuntimeDeviceOp(device, audit, committed));
 
     /// <summary>Waits until everything queued before this call is committed (or the timeout passes).</summary>
     public bool Flush(TimeSpan timeout)
@@ -126,7 +136,30 @@ public sealed class StoreWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// One transaction for the batch; when it fails, each record again in its own, so one record the database
+    /// refuses loses only itself and its owner hears why.
+    /// </summary>
     private void Commit(List<WriteOp> batch)
+    {
+        var error = TryCommit(batch);
+        if (error is not null && batch.Count > 1)
+        {
+            foreach (var op in batch)
+            {
+                Report(op, TryCommit([op]));
+            }
+        }
+        else
+        {
+            foreach (var op in batch)
+            {
+                Report(op, error);
+            }
+        }
+    }
+
+    private string? TryCommit(List<WriteOp> batch)
     {
         try
         {
@@ -142,19 +175,26 @@ public sealed class StoreWriter : IDisposable
 
             Interlocked.Add(ref Counters.Written, batch.Count);
             Interlocked.Increment(ref Counters.Batches);
+            return null;
         }
         catch (SqliteException e)
         {
             Interlocked.Increment(ref Counters.Errors);
             LastError = e.Message;
+            return e.Message;
         }
+    }
 
-        foreach (var op in batch)
+    private static void Report(WriteOp op, string? error)
+    {
+        switch (op)
         {
-            if (op is FlushOp f)
-            {
+            case FlushOp f:
                 f.Done.TrySetResult();
-            }
+                break;
+            case RuntimeDeviceOp d:
+                d.Committed(error);
+                break;
         }
     }
 
@@ -181,6 +221,9 @@ public sealed class StoreWriter : IDisposable
                 break;
             case CommandOp c:
                 Exec(tx, "INSERT INTO command_log (device, command, rule, time_us) VALUES ($d, $c, $r, $t)", ("$d", c.Device), ("$c", c.Command), ("$r", c.Rule), ("$t", c.TimeMicros));
+                break;
+            case RuntimeDeviceOp d:
+                KalkiStore.WriteRuntimeDevice(_connection, tx, d.Device, null, d.Audit, _vault);
                 break;
             case AuditOp a:
                 Exec(tx, "INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)", ("$t", a.TimeMicros), ("$a", a.Actor), ("$ac", a.Action), ("$d", a.Detail));

@@ -18,3 +18,6 @@ internal sealed record CommandOp(string Device, string Command, string Rule, lon
 internal sealed record AuditOp(long TimeMicros, string Actor, string Action, string Detail) : WriteOp;
 
 internal sealed record FlushOp(TaskCompletionSource Done) : WriteOp;
+
+/// <summary>A runtime device and its audit entry; <see cref="Committed"/> hears the outcome (null, or why it failed).</summary>
+internal sealed record RuntimeDeviceOp(RuntimeDeviceRecord Device, AuditEntry Audit, Action<string?> Committed) : WriteOp;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using KalkiEdge.Panel.Mud;
 using KalkiEdge.Panel.Pairing;
 
@@ -5,48 +7,124 @@ namespace KalkiEdge.Appliance.Control;
 
 /// <summary>
 /// Pairing's admission with the device's MUD file (RFC 8520). The device is admitted through the registry under
-/// its pack as always; when it announced a MUD URL, the file is resolved (the site's folder, or a fetch whose
-/// signature verifies) and checked against the chain of the pack's initial state (<see cref="MudPackCheck"/>). Each
-/// gap and each construct the appliance cannot enforce is said in the log and in the result. A refused MUD file
-/// (unsigned, oversized, malformed, for another URL) is said with its reason and changes nothing: the pack's own
-/// allow-list stays in force. Runs on the pairing settler, never on a capture thread.
+/// its pack as always, with the pack's allow-list in force from its next frame. When it announced a MUD URL, the
+/// file is resolved afterwards, off the pairing thread (at most <see cref="Concurrent"/> at once, each bounded in
+/// time and bytes by <see cref="MudSource"/>), and becomes the device's own egress allow-list
+/// (<see cref="MudAllowList"/>), deployed make-before-break. Declared rules the pack would not have allowed and
+/// constructs the appliance cannot enforce are said in the log. A refused MUD file (unsigned, oversized,
+/// malformed, for another URL, too slow) is said with its reason and changes nothing: the pack's allow-list stays.
 /// </summary>
-public sealed class MudAdmission(IDeviceAdmission inner, MudSource mud, EdgeAppliance appliance, Action<string> log) : IDeviceAdmission
+/// <param name="inline">Replay: resolve in the frame loop, so the file is in force from the device's next frame
+/// of the capture whatever the machine's speed, and the result says what became of it.</param>
+public sealed class MudAdmission(IDeviceAdmission inner, MudSource mud, EdgeAppliance appliance, Action<string> log, bool inline = false) : IDeviceAdmission
 {
-    public AdmissionResult Admit(PairingVerdict verdict)
+    public const int Concurrent = 2;
+
+    /// <summary>MUD files waiting for a resolver; beyond it a device keeps its pack's allow-list, said in the log.</summary>
+    public const int MaxWaiting = 64;
+
+    private readonly Channel<Job> _jobs = Channel.CreateBounded<Job>(new BoundedChannelOptions(MaxWaiting) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly ConcurrentDictionary<string, Task<string>> _resolving = new(StringComparer.Ordinal);
+    private int _started;
+
+    public AdmissionResult Admit(PairingVerdict verdict, Action<AdmissionResult> committed)
     {
         ArgumentNullException.ThrowIfNull(verdict);
-        var result = inner.Admit(verdict);
+        var result = inner.Admit(verdict, committed);
         if (!result.Admitted || verdict.MudUrl is not { } url)
         {
             return result;
         }
 
+        if (inline)
+        {
+            return result with { Detail = $"{result.Detail}; {ApplyAsync(verdict, url).GetAwaiter().GetResult()}" };
+        }
+
+        var job = new Job(verdict, url, new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _resolving[verdict.DeviceName] = job.Done.Task;
+        StartResolvers();
+        if (!_jobs.Writer.TryWrite(job))
+        {
+            var said = $"mud {url}: {MaxWaiting} MUD files are already waiting; not resolved, the pack's allow-list stays in force";
+            log($"panel: {verdict.DeviceName}: {said}");
+            job.Done.SetResult(said);
+        }
+
+        return result with { Detail = $"{result.Detail}; mud {url}: resolving, the pack's allow-list meanwhile" };
+    }
+
+    /// <summary>What became of the device's MUD file (the line the log got); null when none was announced.</summary>
+    public Task<string>? Outcome(string device) => _resolving.TryGetValue(device, out var task) ? task : null;
+
+    private void StartResolvers()
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 1)
+        {
+            return;
+        }
+
+        for (int i = 0; i < Concurrent; i++)
+        {
+            _ = Task.Run(async () =>
+            {
+                await foreach (var job in _jobs.Reader.ReadAllAsync().ConfigureAwait(false))
+                {
+                    job.Done.SetResult(await ApplyAsync(job.Verdict, job.Url).ConfigureAwait(false));
+                }
+            });
+        }
+    }
+
+    private async Task<string> ApplyAsync(PairingVerdict verdict, string url)
+    {
         string said;
         try
         {
-            var file = mud.Resolve(url);
-            foreach (var unsupported in file.Unsupported)
-            {
-                log($"mud: {url}: {unsupported}");
-            }
-
-            var gaps = InitialChain(verdict.Pack) is { } chain ? MudPackCheck.Gaps(file, chain) : [];
-            said = gaps.Count == 0
-                ? $"mud {url}: {file.Allows.Count} declared rules, all allowed by pack {verdict.Pack}"
-                : $"mud {url}: pack {verdict.Pack} would report abnormal-egress for declared {string.Join(", ", gaps)}";
+            said = Apply(verdict, await mud.ResolveAsync(url).ConfigureAwait(false), url);
         }
         catch (MudException e)
         {
-            said = $"mud refused: {e.Message}";
+            said = $"mud refused: {e.Message}; the pack's allow-list stays in force";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever a hostile server or file causes, the device keeps its pack's defense and the appliance runs on.
+            said = $"mud failed: {e.GetType().Name}: {e.Message}; the pack's allow-list stays in force";
         }
 
         log($"panel: {verdict.DeviceName}: {said}");
-        return result with { Detail = $"{result.Detail}; {said}" };
+        return said;
     }
 
-    private DataPlane.ChainDefinition? InitialChain(string pack) =>
-        appliance.Packs.FirstOrDefault(p => p.Name == pack) is { } p && p.ImageFor(p.Initial) is { } image && appliance.Images.TryGet(image, out var found)
-            ? found.Chain
-            : null;
+    private string Apply(PairingVerdict verdict, MudFile file, string url)
+    {
+        foreach (var unsupported in file.Unsupported)
+        {
+            log($"mud: {url}: {unsupported}");
+        }
+
+        var pack = appliance.Packs.FirstOrDefault(p => p.Name == verdict.Pack);
+        if (pack?.ImageFor(pack.Initial) is not { } image || !appliance.Images.TryGet(image, out var found))
+        {
+            return $"mud {url}: pack {verdict.Pack} has no chain for its initial state; the file is not used";
+        }
+
+        if (MudAllowList.Create(file, pack.Initial, found.Chain, appliance.Compiler) is not { } overlay)
+        {
+            return $"mud {url}: the chain of pack {verdict.Pack} has no egress-guard, so egress is not restricted; the file is not used";
+        }
+
+        if (!appliance.Control.SetOverlay(verdict.DeviceName, overlay))
+        {
+            return $"mud {url}: the device is no longer registered; nothing applied";
+        }
+
+        var widened = MudPackCheck.Gaps(file, found.Chain);
+        return $"mud {url}: the device's allow-list is now its {file.Allows.Count} declared rules"
+            + (file.ServicePorts.Count == 0 ? "" : $" and service ports {string.Join(", ", file.ServicePorts)}")
+            + (widened.Count == 0 ? "" : $"; declared beyond pack {verdict.Pack}'s: {string.Join(", ", widened)}");
+    }
+
+    private sealed record Job(PairingVerdict Verdict, string Url, TaskCompletionSource<string> Done);
 }

@@ -30,18 +30,17 @@ public static class MudPackCheck
             return [];
         }
 
-        var frame = new Frame();
-        var gaps = new List<MudAllow>();
-        foreach (var allow in mud.Allows)
-        {
-            frame.Load(Representative(allow), 0, Direction.FromDevice);
-            if (!frame.Decode() || !guards.All(g => g.Allows(frame)))
-            {
-                gaps.Add(allow);
-            }
-        }
+        return [.. mud.Allows.Where(a => !Allows(a, guards))];
+    }
 
-        return gaps;
+    /// <summary>True when every one of <paramref name="guards"/> allows the rule's representative frame.</summary>
+    public static bool Allows(MudAllow allow, IReadOnlyList<Umboxes.Application.EgressAllowList> guards)
+    {
+        ArgumentNullException.ThrowIfNull(allow);
+        ArgumentNullException.ThrowIfNull(guards);
+        var frame = new Frame();
+        frame.Load(Representative(allow), 0, Direction.FromDevice);
+        return frame.Decode() && guards.All(g => g.Allows(frame));
     }
 
     private static byte[] Representative(MudAllow allow)

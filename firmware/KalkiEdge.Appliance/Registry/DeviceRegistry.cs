@@ -28,6 +28,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
     private readonly HashSet<string> _configNames;
     private volatile Dictionary<string, Entry> _runtime = new(StringComparer.Ordinal); // copy on write: readers never lock
     private readonly List<string> _startupWarnings = [];
+    private int _uncommitted; // devices added in force whose commit has not answered yet
 
     private DeviceRegistry(EdgeAppliance appliance)
     {
@@ -112,12 +113,94 @@ public sealed class DeviceRegistry : IDeviceRegistry
         return RegistryResult.Done(registered);
     }
 
+    public RegistryResult AddInForce(DeviceSpec device, string actor, Action<RegistryResult> committed)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(committed);
+        RegisteredDevice registered;
+        Entry entry;
+        lock (_gate)
+        {
+            var diagnostics = new DiagnosticBag();
+            var (config, chain) = Validate(device, replacing: null, diagnostics);
+            if (config is null)
+            {
+                return Invalid(diagnostics);
+            }
+
+            var slot = _appliance.CreateSlot(config, chain, InitialState(device.Type));
+            if (!Publish(slot, previous: null, diagnostics))
+            {
+                _appliance.Control.Unregister(slot.Name);
+                return Invalid(diagnostics);
+            }
+
+            entry = new Entry(device, config, slot);
+            registered = Put(null, entry);
+            if (_appliance.Store is { } store)
+            {
+                Interlocked.Increment(ref _uncommitted);
+                store.Writer.RuntimeDevice(DeviceSpecs.ToRecord(device, config), new AuditEntry(Now(), actor, "device-add", device.ToString()),
+                    error => Task.Run(() => Committed(entry, error, committed))); // off the writer thread: a rollback takes the gate
+            }
+        }
+
+        Changed?.Invoke(new RegistryChange(device.Name, registered, null));
+        if (_appliance.Store is null)
+        {
+            committed(RegistryResult.Done(registered));
+        }
+
+        return RegistryResult.Done(registered);
+    }
+
+    /// <summary>The store's answer for a device added in force: keep it, or take it out again and say why.</summary>
+    private void Committed(Entry entry, string? error, Action<RegistryResult> committed)
+    {
+        var name = entry.Spec.Name;
+        var rolledBack = false;
+        lock (_gate)
+        {
+            Interlocked.Decrement(ref _uncommitted);
+            // An operator's edit or deletion since then waited for this commit and decided the device's fate itself.
+            if (error is not null && _runtime.TryGetValue(name, out var current) && ReferenceEquals(current, entry))
+            {
+                _appliance.Engine.Devices.Remove(entry.Slot);
+                _appliance.Control.Unregister(name);
+                Put(name, null);
+                rolledBack = true;
+            }
+        }
+
+        if (rolledBack)
+        {
+            Changed?.Invoke(new RegistryChange(name, null, null));
+        }
+
+        committed(error is null
+            ? RegistryResult.Done(entry.Registered)
+            : RegistryResult.Refused(RegistryFailure.StoreFailed, "device", $"the store could not commit device '{name}' ({error}); it was taken out again and its MAC is an unknown device's"));
+    }
+
+    /// <summary>
+    /// Waits for the commits of devices added in force, so a later synchronous change is written after them (a
+    /// deletion must not be overtaken by the insert it deletes). Called under the gate: their outcomes wait for it.
+    /// </summary>
+    private void AwaitUncommitted()
+    {
+        if (Volatile.Read(ref _uncommitted) > 0)
+        {
+            _appliance.Store?.Writer.Flush(TimeSpan.FromSeconds(10));
+        }
+    }
+
     public RegistryResult Update(string name, DeviceSpec device, string actor)
     {
         ArgumentNullException.ThrowIfNull(device);
         RegisteredDevice registered;
         lock (_gate)
         {
+            AwaitUncommitted();
             if (Refusal(name) is { } refused)
             {
                 return refused;
@@ -163,6 +246,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
     {
         lock (_gate)
         {
+            AwaitUncommitted();
             if (Refusal(name) is { } refused)
             {
                 return refused;

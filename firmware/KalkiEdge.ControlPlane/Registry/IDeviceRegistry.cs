@@ -17,6 +17,16 @@ public interface IDeviceRegistry
     /// <summary>Adds a device; <paramref name="actor"/> names who did it in the audit log.</summary>
     RegistryResult Add(DeviceSpec device, string actor);
 
+    /// <summary>
+    /// Adds a device whose chain is in force when this returns, before the store commits it (pairing: the device
+    /// is defended from its next frame, not after a disk flush). The commit follows on the store's writer, in order
+    /// with every later record of the device; <paramref name="committed"/> hears its outcome once: success (durable
+    /// from then on, kill -9 included), or <see cref="RegistryFailure.StoreFailed"/> after the device was taken out
+    /// again (its MAC is an unknown device's from the next frame). Until then a crash forgets the device: it must
+    /// pair again, and meanwhile it is an unknown device (dropped by default).
+    /// </summary>
+    RegistryResult AddInForce(DeviceSpec device, string actor, Action<RegistryResult> committed);
+
     /// <summary>Replaces the runtime device <paramref name="name"/> (it may be renamed); a device whose type stays keeps its security state.</summary>
     RegistryResult Update(string name, DeviceSpec device, string actor);
 

@@ -68,7 +68,7 @@ internal static class ReplayCommand
                 var panel = PanelSettings.Read(appliance.Config.Sections, new DiagnosticBag()); // errors: reported by check and load
                 var settings = panel.Pairing;
                 var mud = panel.Mud.Folder is null && !panel.Mud.Fetch ? null : new KalkiEdge.Panel.Mud.MudSource(panel.Mud);
-                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings, mud, Console.Error.WriteLine);
+                var paired = appliance.EnablePairing(pairing.Length is { } length ? settings with { Window = length } : settings, mud, Console.Error.WriteLine, resolveMudInline: true);
                 // With --eve, pairing results are EVE events (kalki_pairing) like the rest of stdout.
                 if (cl.Flag("--eve"))
                 {

@@ -22,6 +22,13 @@ public sealed record MudAllow(string Protocol, string? Remote, string? RemotePor
 /// </summary>
 public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAllow> Allows, IReadOnlyList<string> Unsupported)
 {
+    /// <summary>
+    /// The device's own ports the to-device ACEs let the far end connect to (<c>80</c>, <c>8000-8080</c>): its
+    /// service ports (egress-guard's <c>lports</c>), whose answers are never egress. To-device ACEs that only let
+    /// answers in (direction-initiated from-device) add nothing: egress-guard follows flows.
+    /// </summary>
+    public IReadOnlyList<string> ServicePorts { get; init; } = [];
+
     public const int MaxBytes = 256 * 1024;
     public const int MaxDepth = 32;
     public const int MaxAces = 256;
@@ -40,6 +47,11 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
             throw new MudException($"{source}: the MUD file is {json.Length} bytes, more than the {MaxBytes} accepted");
         }
 
+        if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            json = json[3..]; // a UTF-8 byte order mark, as editors write one
+        }
+
         JsonDocument document;
         try
         {
@@ -52,7 +64,15 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
 
         using (document)
         {
-            return new Reader(source).Read(document.RootElement);
+            try
+            {
+                return new Reader(source).Read(document.RootElement);
+            }
+            catch (InvalidOperationException e)
+            {
+                // A value of a kind the reader did not check before using it: refused, never a crash.
+                throw new MudException($"{source}: not a MUD file the appliance can read: {e.Message}", e);
+            }
         }
     }
 
@@ -72,24 +92,41 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
 
             var url = Member(mud, $"$.{Mud}", "mud-url", JsonValueKind.String).GetString()!;
             var info = mud.TryGetProperty("systeminfo", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-            var fromNames = PolicyAcls(mud, "from-device-policy");
-            if (mud.TryGetProperty("to-device-policy", out _))
-            {
-                _unsupported.Add($"$.{Mud}.to-device-policy: not used: traffic to the device is governed by its pack's chains");
-            }
-
             var acls = root.TryGetProperty(Acls, out var a) ? Member(a, $"$.{Acls}", "acl", JsonValueKind.Array) : default;
             var allows = new List<MudAllow>();
-            foreach (var name in fromNames)
+            foreach (var (ace, path) in Aces(mud, acls, "from-device-policy"))
+            {
+                if (Ace(ace, path) is { } allow)
+                {
+                    allows.Add(allow);
+                }
+            }
+
+            var ports = new List<string>();
+            foreach (var (ace, path) in Aces(mud, acls, "to-device-policy"))
+            {
+                if (ServicePort(ace, path) is { } port && !ports.Contains(port))
+                {
+                    ports.Add(port);
+                }
+            }
+
+            return new MudFile(url, info, allows, _unsupported) { ServicePorts = ports };
+        }
+
+        /// <summary>Every ACE of the access lists <paramref name="policy"/> names, with its JSON path (at most <see cref="MaxAces"/> in all).</summary>
+        private IEnumerable<(JsonElement Ace, string Path)> Aces(JsonElement mud, JsonElement acls, string policy)
+        {
+            foreach (var name in PolicyAcls(mud, policy))
             {
                 var (acl, index) = Find(acls, name);
                 var path = $"$.{Acls}.acl[{index}]";
                 if (acl.ValueKind != JsonValueKind.Object)
                 {
-                    throw Error($"$.{Mud}.from-device-policy", $"access list '{name}' is named but not defined under {Acls}");
+                    throw Error($"$.{Mud}.{policy}", $"access list '{name}' is named but not defined under {Acls}");
                 }
 
-                if (!acl.TryGetProperty("aces", out var aces) || !aces.TryGetProperty("ace", out var list) || list.ValueKind != JsonValueKind.Array)
+                if (!acl.TryGetProperty("aces", out var aces) || aces.ValueKind != JsonValueKind.Object || !aces.TryGetProperty("ace", out var list) || list.ValueKind != JsonValueKind.Array)
                 {
                     continue; // an empty list allows nothing
                 }
@@ -102,16 +139,81 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
                         throw Error($"{path}.aces.ace[{i}]", $"more than {MaxAces} ACEs");
                     }
 
-                    if (Ace(ace, $"{path}.aces.ace[{i}]") is { } allow)
-                    {
-                        allows.Add(allow);
-                    }
+                    yield return (ace, $"{path}.aces.ace[{i++}]");
+                }
+            }
+        }
 
-                    i++;
+        /// <summary>A to-device ACE: the device port the far end may connect to, or null (answers only, a drop, or unsupported and reported).</summary>
+        private string? ServicePort(JsonElement ace, string path)
+        {
+            if (Accepts(ace, path) is not true)
+            {
+                return null;
+            }
+
+            string? port = null;
+            foreach (var match in Member(ace, path, "matches", JsonValueKind.Object).EnumerateObject())
+            {
+                var at = $"{path}.matches.{match.Name}";
+                switch (match.Name)
+                {
+                    case "ipv4" or "ipv6":
+                        break; // who may connect in is the pack's firewall's business; egress-guard only sees the answers
+                    case "tcp" or "udp" when match.Value.ValueKind == JsonValueKind.Object:
+                        foreach (var field in match.Value.EnumerateObject())
+                        {
+                            switch (field.Name)
+                            {
+                                case "destination-port":
+                                    port = Port(field.Value, $"{at}.destination-port");
+                                    if (port is null)
+                                    {
+                                        return null;
+                                    }
+
+                                    break;
+                                case "source-port":
+                                    break;
+                                case "ietf-mud:direction-initiated":
+                                    if (field.Value.ValueKind == JsonValueKind.String && field.Value.GetString() == "from-device")
+                                    {
+                                        return null; // answers to the device's own connections: egress-guard follows flows
+                                    }
+
+                                    break;
+                                default:
+                                    Skip($"{at}.{field.Name}", "not supported");
+                                    return null;
+                            }
+                        }
+
+                        break;
+                    default:
+                        Skip(at, "not supported: the ACE is left out, so no service port comes from it");
+                        return null;
                 }
             }
 
-            return new MudFile(url, info, allows, _unsupported);
+            return port;
+        }
+
+        /// <summary>True for accept, false for drop/reject (nothing to add), null for an unknown action (reported).</summary>
+        private bool? Accepts(JsonElement ace, string path)
+        {
+            var forwarding = Member(Member(ace, path, "actions", JsonValueKind.Object), $"{path}.actions", "forwarding", JsonValueKind.String).GetString();
+            if (forwarding is "drop" or "reject" or "ietf-access-control-list:drop" or "ietf-access-control-list:reject")
+            {
+                return false; // the allow-list refuses what it does not name
+            }
+
+            if (forwarding is not ("accept" or "ietf-access-control-list:accept"))
+            {
+                Skip($"{path}.actions.forwarding", $"'{forwarding}' is not an action the appliance knows");
+                return null;
+            }
+
+            return true;
         }
 
         private List<string> PolicyAcls(JsonElement mud, string policy)
@@ -136,15 +238,9 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
         /// <summary>One ACE: its accept rule, or null (a drop ACE adds nothing to an allow-list; an unsupported one is reported).</summary>
         private MudAllow? Ace(JsonElement ace, string path)
         {
-            var forwarding = Member(Member(ace, path, "actions", JsonValueKind.Object), $"{path}.actions", "forwarding", JsonValueKind.String).GetString();
-            if (forwarding is "drop" or "reject" or "ietf-access-control-list:drop" or "ietf-access-control-list:reject")
+            if (Accepts(ace, path) is not true)
             {
-                return null; // the allow-list refuses what it does not name
-            }
-
-            if (forwarding is not ("accept" or "ietf-access-control-list:accept"))
-            {
-                return Skip($"{path}.actions.forwarding", $"'{forwarding}' is not an action the appliance knows");
+                return null;
             }
 
             var matches = Member(ace, path, "matches", JsonValueKind.Object);
@@ -155,7 +251,7 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
                 var at = $"{path}.matches.{match.Name}";
                 switch (match.Name)
                 {
-                    case "ipv4" or "ipv6":
+                    case "ipv4" or "ipv6" when match.Value.ValueKind == JsonValueKind.Object:
                         foreach (var field in match.Value.EnumerateObject())
                         {
                             switch (field.Name)
@@ -184,7 +280,7 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
                         }
 
                         break;
-                    case "tcp" or "udp":
+                    case "tcp" or "udp" when match.Value.ValueKind == JsonValueKind.Object:
                         foreach (var field in match.Value.EnumerateObject())
                         {
                             switch (field.Name)
@@ -206,7 +302,7 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
 
                                     break;
                                 case "ietf-mud:direction-initiated":
-                                    if (field.Value.GetString() != "from-device")
+                                    if (field.Value.ValueKind != JsonValueKind.String || field.Value.GetString() != "from-device")
                                     {
                                         return Skip($"{at}.{field.Name}", "connections the far end opens are answers, which egress-guard never counts as egress");
                                     }
@@ -237,13 +333,13 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
             }
 
             if (port.TryGetProperty("lower-port", out var lower) && port.TryGetProperty("upper-port", out var upper)
-                && lower.TryGetInt32(out var lo) && upper.TryGetInt32(out var hi) && lo is >= 0 and <= 65535 && hi >= lo && hi <= 65535)
+                && lower.ValueKind == JsonValueKind.Number && upper.ValueKind == JsonValueKind.Number && lower.TryGetInt32(out var lo) && upper.TryGetInt32(out var hi) && lo is >= 0 and <= 65535 && hi >= lo && hi <= 65535)
             {
                 return $"{lo}-{hi}";
             }
 
-            var op = port.TryGetProperty("operator", out var o) ? o.GetString() : "eq";
-            if (op != "eq" || !port.TryGetProperty("port", out var p) || !p.TryGetInt32(out var n) || n is < 0 or > 65535)
+            var op = !port.TryGetProperty("operator", out var o) ? "eq" : o.ValueKind == JsonValueKind.String ? o.GetString() : null;
+            if (op != "eq" || !port.TryGetProperty("port", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out var n) || n is < 0 or > 65535)
             {
                 Skip(path, $"{port.GetRawText()} is not a port the appliance can match (operator eq with a port, or lower-port/upper-port)");
                 return null;
@@ -253,7 +349,7 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
         }
 
         private static string? Protocol(JsonElement value) =>
-            value.TryGetInt32(out var n) ? n switch { 6 => "tcp", 17 => "udp", 1 or 58 => "icmp", _ => null } : null;
+            value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n switch { 6 => "tcp", 17 => "udp", 1 or 58 => "icmp", _ => null } : null;
 
         private static (JsonElement Acl, int Index) Find(JsonElement acls, string name)
         {

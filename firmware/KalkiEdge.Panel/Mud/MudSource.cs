@@ -22,7 +22,14 @@ public sealed class MudSource(MudSettings settings)
 {
     public MudSettings Settings => settings;
 
-    public MudFile Resolve(string url)
+    /// <summary>Blocking form of <see cref="ResolveAsync"/> (replay resolves in its frame loop).</summary>
+    public MudFile Resolve(string url) => ResolveAsync(url).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// The MUD file for <paramref name="url"/>: bounded by <see cref="MudSettings.Timeout"/> per request (the file, then
+    /// its signature) and <see cref="MudFile.MaxBytes"/> per body; every refusal is a <see cref="MudException"/>.
+    /// </summary>
+    public async Task<MudFile> ResolveAsync(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
@@ -44,7 +51,7 @@ public sealed class MudSource(MudSettings settings)
             throw new MudException($"MUD URL {url}: no file for it in {settings.Folder ?? "(no mud folder configured)"} and fetching is off (panel: mud: fetch: true)");
         }
 
-        return FetchAsync(uri).GetAwaiter().GetResult();
+        return await FetchAsync(uri).ConfigureAwait(false);
     }
 
     private async Task<MudFile> FetchAsync(Uri uri)
@@ -186,7 +193,16 @@ public sealed class MudSource(MudSettings settings)
         if (settings.TlsRootFile is { } roots)
         {
             var trusted = new X509Certificate2Collection();
-            trusted.ImportFromPemFile(roots);
+            try
+            {
+                trusted.ImportFromPemFile(roots);
+            }
+            catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                handler.Dispose();
+                throw new MudException($"MUD TLS roots file {roots}: {e.Message}");
+            }
+
             handler.SslOptions = new SslClientAuthenticationOptions
             {
                 CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck },
@@ -204,6 +220,18 @@ public sealed class MudSource(MudSettings settings)
             : throw new MudException($"{source}: $.ietf-mud:mud.mud-url: the file is for {file.Url}, not {url}");
 
     private static byte[] ReadLocal(string path)
+    {
+        try
+        {
+            return ReadBounded(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MudException($"{path}: cannot read the MUD file: {e.Message}");
+        }
+    }
+
+    private static byte[] ReadBounded(string path)
     {
         using var stream = File.OpenRead(path);
         if (stream.Length > MudFile.MaxBytes)

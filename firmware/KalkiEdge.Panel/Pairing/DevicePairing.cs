@@ -35,8 +35,14 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
     /// <summary>The most recent admission (or refusal by the registry), for the LCD.</summary>
     public AdmissionResult? Last { get; private set; }
 
-    /// <summary>Every admission attempt, after the registry answered (on the thread that called <see cref="Settle"/>).</summary>
+    /// <summary>
+    /// Every admission attempt, after the registry answered (on the thread that called <see cref="Settle"/>); and
+    /// again, not admitted, when the store could not commit an admitted device and it was taken out (from the store's side).
+    /// </summary>
     public event Action<AdmissionResult>? Paired;
+
+    /// <summary>An admitted device's store commit completed: from now on it survives a crash (from the store's side).</summary>
+    public event Action<AdmissionResult>? Committed;
 
     /// <summary>The operator cancelled an open window (its time); candidates already seen are still settled.</summary>
     public event Action<long>? Cancelled;
@@ -147,10 +153,22 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
     private AdmissionResult Admit(PairingVerdict verdict)
     {
         Interlocked.Decrement(ref _candidateCount);
-        var result = admission.Admit(verdict);
+        var result = admission.Admit(verdict, Durable);
         Last = result;
         Paired?.Invoke(result);
         return result;
+    }
+
+    private void Durable(AdmissionResult result)
+    {
+        if (result.Admitted)
+        {
+            Committed?.Invoke(result);
+            return;
+        }
+
+        Last = result; // a rollback is news for the LCD, the console and the dashboard like any refusal
+        Paired?.Invoke(result);
     }
 
     private void Announce()

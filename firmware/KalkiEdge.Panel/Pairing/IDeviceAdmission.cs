@@ -18,9 +18,11 @@ public sealed record AdmissionResult(PairingVerdict Verdict, bool Admitted, stri
 
 /// <summary>
 /// The narrow port pairing admits devices through: the runtime device registry (store-backed, the same path the
-/// dashboard uses). Called off the capture threads; an admitted device's chain is in force from its next frame.
+/// dashboard uses). Called off the capture threads; an admitted device's chain is in force when it returns, so
+/// from the device's next frame. The store commits after that: <paramref name="committed"/> hears its outcome
+/// once (admitted: durable; not admitted: the commit failed and the device was taken out again).
 /// </summary>
 public interface IDeviceAdmission
 {
-    AdmissionResult Admit(PairingVerdict verdict);
+    AdmissionResult Admit(PairingVerdict verdict, Action<AdmissionResult> committed);
 }

@@ -148,6 +148,80 @@ public class DurabilityTests
         TestContext.Out.WriteLine(string.Join('\n', table));
     }
 
+    [Test]
+    public void A_paired_device_whose_commit_completed_survives_kill_9()
+    {
+        // Pairing admits before the store commits. Once the commit is seen in the file (another connection reads
+        // it), a kill -9 must not lose the device: the next start has it registered, in force, in its initial state.
+        using var dir = new TempDir();
+        var config = dir.File("site.yaml");
+        File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\ndata-dir: {Path.Combine(dir.Path, "data")}\n");
+        var hue = new KalkiEdge.Appliance.Simulation.Host("hue", "00:17:88:5e:6f:70", "192.0.2.21");
+        var timeline = new Timeline();
+        var end = PairingTraffic.Introduce(timeline, PairingTraffic.Hue, hue, PackScenarios.Start + Micros.Second);
+        var payload = new byte[64];
+        var group = new KalkiEdge.Appliance.Simulation.Host("mdns", "01:00:5e:00:00:fb", "224.0.0.251");
+        for (int i = 0; i < 400_000; i++)
+        {
+            // Keeps the run going after the window closed: network-side multicast, no device's business.
+            timeline.Add(end + (300 * Micros.Second) + i, PacketFactory.Udp(PackScenarios.Cloud, group, 5353, 5353, payload));
+        }
+
+        var pcap = dir.File("pairing.pcap");
+        timeline.WritePcap(pcap);
+        var db = Path.Combine(dir.Path, "data", "kalki-edge.db");
+        string? device = null;
+        using (var p = StartReplay(pcap, config, "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac))
+        {
+            _ = p.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (device is null && DateTime.UtcNow < deadline && p.StandardOutput.ReadLine() is { } line)
+            {
+                var json = JsonDocument.Parse(line).RootElement;
+                device = json.GetProperty("kind").GetString() == "paired" && json.GetProperty("admitted").GetBoolean() ? json.GetProperty("device").GetString() : null;
+            }
+
+            _ = p.StandardOutput.ReadToEndAsync();
+            Assert.That(device, Is.Not.Null, "the Hue bridge is paired");
+            while (!Committed(db, device!) && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5);
+            }
+
+            Assert.That(p.HasExited, Is.False, "the run must still be going when it is killed");
+            p.Kill(); // SIGKILL: no flush, no dispose
+            p.WaitForExit();
+        }
+
+        Assert.That(Committed(db, device!), Is.True, "the commit completed before the kill");
+        var restarted = KalkiEdgeCli.Run("replay", "--pcap", Benign(dir), "--config", config, "--json", "--persist");
+        Assert.That(restarted.ExitCode, Is.EqualTo(0), restarted.Stderr);
+        var summary = restarted.Summary.GetProperty("devices").GetProperty(device!);
+        Assert.That(summary.GetProperty("state").GetString(), Is.EqualTo("Normal"));
+    }
+
+    private static bool Committed(string db, string device)
+    {
+        if (!File.Exists(db))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM runtime_devices WHERE name = $n";
+            cmd.Parameters.AddWithValue("$n", device);
+            return (long)cmd.ExecuteScalar()! == 1;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return false; // not created or not migrated yet
+        }
+    }
+
     /// <summary>Every device attacked, then <paramref name="busyFrames"/> benign frames to keep the run going.</summary>
     private static string AttacksThenBusy(TempDir dir, int busyFrames)
     {
@@ -170,10 +244,10 @@ public class DurabilityTests
     }
 
     /// <summary>`replay --persist --json` as a child process whose output the test reads.</summary>
-    private static Process StartReplay(string pcap, string config)
+    private static Process StartReplay(string pcap, string config, params string[] more)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" })
+        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" }.Concat(more))
         {
             psi.ArgumentList.Add(a);
         }

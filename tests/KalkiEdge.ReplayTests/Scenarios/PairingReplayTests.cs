@@ -71,7 +71,7 @@ public class PairingReplayTests
     /// TLS to its cloud besides DNS; the pairing result names the declared rule udoo-normal would report.
     /// </summary>
     [Test]
-    public void A_paired_device_s_mud_file_is_read_from_the_site_folder_and_checked_against_its_pack()
+    public void A_paired_device_s_mud_file_is_read_from_the_site_folder_and_becomes_its_allow_list()
     {
         using var dir = new TempDir();
         const string url = "https://udoo.example.com/mud/neo";
@@ -98,7 +98,7 @@ public class PairingReplayTests
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
         var paired = r.OfKind("paired").Single();
         Assert.That(paired.GetProperty("pack").GetString(), Is.EqualTo("udoo-neo"));
-        Assert.That(paired.GetProperty("detail").GetString(), Does.Contain($"mud {url}: pack udoo-neo would report abnormal-egress for declared {{proto: tcp, rport: 8883, remote: 198.51.100.0/24}}"));
+        Assert.That(paired.GetProperty("detail").GetString(), Does.Contain($"mud {url}: the device's allow-list is now its 2 declared rules; declared beyond pack udoo-neo's: {{proto: tcp, rport: 8883, remote: 198.51.100.0/24}}"));
         Assert.That(r.Stderr, Does.Contain("matches.ipv4.ietf-acldns:dst-dnsname: host names are not supported"), "the ACE it cannot enforce is named, not dropped silently");
     }
 

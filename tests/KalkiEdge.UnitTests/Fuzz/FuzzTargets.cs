@@ -31,7 +31,53 @@ public static class FuzzTargets
         new("packs", () => Files(Path.Combine(RepoPaths.Umboxes, "packs"), "*.yaml"), Pack),
         new("image-manifest", () => Files(Path.Combine(RepoPaths.Umboxes, "manifest"), "*.json"), Manifest),
         new("api-json", JsonSeeds, Json),
+        new("pairing-evidence", EvidenceSeeds, Evidence),
+        new("mud-file", MudSeeds, Mud),
     ];
+
+    private static readonly KalkiEdge.Panel.Fingerprinting.Fingerprinter Fingerprinter =
+        new(KalkiEdge.Panel.Fingerprinting.FamilySignature.Shipped, KalkiEdge.Panel.Fingerprinting.OuiTable.Shipped, "generic-iot", 60);
+
+    /// <summary>A pairing candidate's frame, read for evidence from the device side and judged: what a device on the wire controls.</summary>
+    private static void Evidence(byte[] input)
+    {
+        var evidence = new KalkiEdge.Panel.Fingerprinting.Evidence();
+        var frame = new Frame();
+        frame.Load(input, 1, Direction.FromDevice);
+        KalkiEdge.Panel.Fingerprinting.EvidenceReader.Read(frame, evidence);
+        var verdict = Fingerprinter.Decide(frame.HasEthernetHeader ? frame.SrcMac : 0, evidence);
+        _ = KalkiEdge.Panel.Pairing.RegistryAdmission.Describe(verdict);
+    }
+
+    private static IReadOnlyList<byte[]> EvidenceSeeds()
+    {
+        var hue = new KalkiEdge.Appliance.Simulation.Host("hue", "00:17:88:5e:6f:70", "192.0.2.21");
+        var any = new KalkiEdge.Appliance.Simulation.Host("b", "ff:ff:ff:ff:ff:ff", "255.255.255.255");
+        var mdns = new KalkiEdge.Appliance.Simulation.Host("m", "01:00:5e:00:00:fb", "224.0.0.251");
+        var traffic = KalkiEdge.Appliance.Simulation.PairingTraffic.UdooNeo with { MudUrl = "https://udoo.example.com/mud/neo" };
+        return
+        [
+            KalkiEdge.Appliance.Simulation.PacketFactory.Udp(hue, any, 68, 67, KalkiEdge.Appliance.Simulation.PairingTraffic.Dhcp(traffic, hue, 1)),
+            KalkiEdge.Appliance.Simulation.PacketFactory.Udp(hue, mdns, 5353, 5353, KalkiEdge.Appliance.Simulation.PairingTraffic.MdnsAnnouncement("_hue._tcp", "Philips Hue - 5E6F70")),
+            KalkiEdge.Appliance.Simulation.PacketFactory.Udp(hue, any, 1900, 1900, Encoding.ASCII.GetBytes("NOTIFY * HTTP/1.1\r\nNT: urn:Belkin:device:insight:1\r\nSERVER: Unspecified, UPnP/1.0\r\n\r\n")),
+            Frames.Tcp(Frames.DeviceIp, 80, Frames.AttackerIp, 40000, TcpFlagsBuilder.PshAck, "HTTP/1.1 200 OK\r\nServer: nginx\r\n\r\n", "00:17:88:5e:6f:70", Frames.GatewayMac),
+        ];
+    }
+
+    private static void Mud(byte[] input)
+    {
+        try
+        {
+            _ = KalkiEdge.Panel.Mud.MudFile.Parse(input, "fuzz.json");
+        }
+        catch (KalkiEdge.Panel.Mud.MudException)
+        {
+            // the refusal: which file, where in it, why
+        }
+    }
+
+    private static IReadOnlyList<byte[]> MudSeeds() =>
+        [.. new[] { KalkiEdge.UnitTests.Panel.MudFileTests.RfcExample, KalkiEdge.UnitTests.Panel.MudFileTests.AddressedExample(), KalkiEdge.UnitTests.Panel.MudAllowListTests.Neo() }.Select(Encoding.UTF8.GetBytes)];
 
     // One chain of the elements that read packet contents; its per-source tables are bounded, so sharing it
     // across inputs keeps memory flat while state from earlier inputs is exercised too.

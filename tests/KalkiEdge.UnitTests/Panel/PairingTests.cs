@@ -98,6 +98,7 @@ public class PairingTests
                 var registered = appliance.Registry.Find(name)!;
                 Assert.That(registered.Origin, Is.EqualTo(KalkiEdge.ControlPlane.Registry.DeviceOrigin.Runtime));
                 Assert.That(registered.Spec.Description, Does.Contain("generic-iot (0% confidence); NEEDS REVIEW; evidence: dhcp host-name 'esp_3c71bf'"));
+                Assert.That(appliance.Store!.Writer.Flush(TimeSpan.FromSeconds(20)), Is.True, "the commit follows the admission on the store's writer");
                 Assert.That(appliance.Store!.Store.Column("SELECT actor || ' ' || action FROM audit_log WHERE action = 'device-add'"), Is.EqualTo(new[] { "panel device-add" }));
             }
 

@@ -113,7 +113,7 @@ public class PanelRuntimeTests
 
     private sealed class NoAdmission : IDeviceAdmission
     {
-        public AdmissionResult Admit(PairingVerdict verdict) => new(verdict, false, "test");
+        public AdmissionResult Admit(PairingVerdict verdict, Action<AdmissionResult> committed) => new(verdict, false, "test");
     }
 
     private sealed class NoAlerts : IAlertSink

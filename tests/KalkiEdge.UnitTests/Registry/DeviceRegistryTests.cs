@@ -44,7 +44,7 @@ public class DeviceRegistryTests
         var result = Registry.Add(Plug(), "alice");
 
         Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Errors));
-        var slot = _site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!;
+        var slot = _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!;
         Assert.That(slot.Chain!.Definition.Image, Is.EqualTo("generic-normal"));
         Assert.That(KalkiEdge.Appliance.EdgeAppliance.StateOf(slot), Is.EqualTo("Normal"));
         Assert.That(_site.FromDevice(PlugMac, PlugIp), Is.EqualTo(Verdict.Forward));
@@ -58,7 +58,7 @@ public class DeviceRegistryTests
         var result = Registry.Add(Plug(type: null) with { Chain = "firewall(default: drop)" }, "alice");
         Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Errors));
         Assert.That(_site.FromDevice(PlugMac, PlugIp), Is.EqualTo(Verdict.Drop));
-        Assert.That(_site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!.Counters.FromDeviceFrames, Is.EqualTo(1));
+        Assert.That(_site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!.Counters.FromDeviceFrames, Is.EqualTo(1));
     }
 
     [Test]
@@ -144,14 +144,14 @@ public class DeviceRegistryTests
         var moved = Registry.Update("plug1", Plug(ip: "192.0.2.73") with { Description = "moved" }, "alice");
 
         Assert.That(moved.Succeeded, Is.True, string.Join("\n", moved.Errors));
-        var slot = _site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!;
+        var slot = _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!;
         Assert.That((KalkiEdge.Appliance.EdgeAppliance.StateOf(slot), slot.Chain!.Definition.Image), Is.EqualTo(("Suspicious", "generic-strict")));
         Assert.That(_site.Appliance.Engine.Devices.OwnerOf(IpOf(PlugIp)), Is.Null, "the old address is released");
         Assert.That(_site.Appliance.Engine.Devices.OwnerOf(IpOf("192.0.2.73")), Is.SameAs(slot));
 
         Assert.That(Registry.Update("plug1", Plug(type: "dlink-camera"), "alice").Succeeded, Is.True);
         Assert.That(_site.Appliance.Control.Devices["plug1"].State, Is.EqualTo("Normal"));
-        Assert.That(_site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!.Chain!.Definition.Image, Is.EqualTo("camera-normal"));
+        Assert.That(_site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!.Chain!.Definition.Image, Is.EqualTo("camera-normal"));
     }
 
     [Test]
@@ -159,7 +159,7 @@ public class DeviceRegistryTests
     {
         Registry.Add(Plug(), "alice");
         Assert.That(Registry.Update("plug1", Plug(name: "plug-hall"), "alice").Succeeded, Is.True);
-        Assert.That(_site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!.Name, Is.EqualTo("plug-hall"));
+        Assert.That(_site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!.Name, Is.EqualTo("plug-hall"));
         Assert.That(_site.Appliance.Control.Devices.Keys, Does.Not.Contain("plug1"));
         Assert.That(_site.Appliance.Store!.Store.Column("SELECT name FROM runtime_devices"), Is.EqualTo(new[] { "plug-hall" }));
         Assert.That(Registry.Find("plug1"), Is.Null);
@@ -177,7 +177,7 @@ public class DeviceRegistryTests
 
         var device = _site.Appliance.Registry.Find("plug1")!;
         Assert.That((device.Origin, device.Spec.Description, device.Spec.CredentialsUser), Is.EqualTo((DeviceOrigin.Runtime, "hall plug", "admin")));
-        var slot = _site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!;
+        var slot = _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!;
         Assert.That((KalkiEdge.Appliance.EdgeAppliance.StateOf(slot), slot.Chain!.Definition.Image), Is.EqualTo(("Suspicious", "generic-strict")));
         _site.FromDevice(PlugMac, PlugIp);
         Assert.That(_site.Appliance.Engine.Counters.UnknownDevice, Is.Zero, "attributed to the restored device");
@@ -185,7 +185,7 @@ public class DeviceRegistryTests
 
         Assert.That(_site.Appliance.Registry.Remove("plug1", "alice").Succeeded, Is.True);
         _site.Restart();
-        Assert.That(_site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac)), Is.Null);
+        Assert.That(_site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac)), Is.Null);
     }
 
     [Test]
@@ -198,14 +198,14 @@ public class DeviceRegistryTests
 
         var device = _site.Appliance.Registry.Find("plug1")!;
         Assert.That((device.Origin, device.Spec.Image), Is.EqualTo((DeviceOrigin.Config, "wemo-normal")));
-        Assert.That(_site.Appliance.Engine.Devices.ByMac(MacOf(PlugMac))!.Chain!.Definition.Image, Is.EqualTo("wemo-normal"));
+        Assert.That(_site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(PlugMac))!.Chain!.Definition.Image, Is.EqualTo("wemo-normal"));
         Assert.That(_site.Appliance.Registry.StartupWarnings.Single(), Does.Contain("runtime device 'plug1'").And.Contain("kalki.yaml wins"));
     }
 
     [Test]
     public void Capture_threads_never_see_a_device_without_its_chain_while_it_is_added_edited_and_deleted()
     {
-        var mac = MacOf(PlugMac);
+        var mac = RegistrySite.MacOf(PlugMac);
         using var stop = new CancellationTokenSource();
         long seen = 0, chainless = 0;
         var reader = new Thread(() =>
@@ -242,7 +242,6 @@ public class DeviceRegistryTests
         Assert.That(chainless, Is.Zero);
     }
 
-    private static ulong MacOf(string text) => Mac.TryParse(text, out var mac) ? mac : throw new ArgumentException(text);
 
     private static UInt128 IpOf(string text) => Ip.TryParse(text, out var ip) ? ip : throw new ArgumentException(text);
 

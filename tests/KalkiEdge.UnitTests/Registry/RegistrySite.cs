@@ -53,6 +53,8 @@ internal sealed class RegistrySite : IDisposable
         return verdict;
     }
 
+    public static ulong MacOf(string text) => Mac.TryParse(text, out var mac) ? mac : throw new ArgumentException(text);
+
     public void Dispose()
     {
         Appliance.Dispose();

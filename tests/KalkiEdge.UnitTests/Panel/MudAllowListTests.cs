@@ -1,0 +1,150 @@
+using System.Text;
+using KalkiEdge.Appliance.Control;
+using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.Panel.Mud;
+using KalkiEdge.Panel.Pairing;
+using KalkiEdge.UnitTests.Registry;
+using KalkiEdge.UnitTests.Support;
+
+namespace KalkiEdge.UnitTests.Panel;
+
+/// <summary>
+/// A paired device's MUD file as its own egress allow-list, through the real admission (registry, store, control
+/// plane, engine): resolved off the pairing thread from the site's MUD folder, then in force make-before-break.
+/// Frames through the engine show which egress the device's chain allows before and after.
+/// </summary>
+public class MudAllowListTests
+{
+    private const string UdooMac = "00:c0:08:9a:bc:de";
+    private const string UdooIp = "192.0.2.24";
+    private const string Url = "https://udoo.example.com/mud/neo";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private string _dir = null!;
+    private RegistrySite _site = null!;
+    private readonly List<Alert> _alerts = [];
+    private readonly List<string> _log = [];
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("kalki-mudlist-").FullName;
+        _site = new RegistrySite(_dir);
+        _site.Appliance.Control.AlertEvaluated += a =>
+        {
+            lock (_alerts)
+            {
+                _alerts.Add(a);
+            }
+        };
+        _alerts.Clear();
+        _log.Clear();
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _site.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>MQTT over TLS to one /24 and NTP; the web server on port 8080 for the local network.</summary>
+    public static string Neo(string url = Url) => """
+        {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
+           "from-device-policy": {"access-lists": {"access-list": [{"name": "fr"}]}},
+           "to-device-policy": {"access-lists": {"access-list": [{"name": "to"}]}}},
+         "ietf-access-control-list:acls": {"acl": [
+           {"name": "fr", "aces": {"ace": [
+             {"name": "mqtt", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "198.51.100.0/24"}, "tcp": {"destination-port": {"operator": "eq", "port": 8883}}}, "actions": {"forwarding": "accept"}},
+             {"name": "ntp", "matches": {"udp": {"destination-port": {"operator": "eq", "port": 123}}}, "actions": {"forwarding": "accept"}}]}},
+           {"name": "to", "aces": {"ace": [
+             {"name": "web", "matches": {"tcp": {"ietf-mud:direction-initiated": "to-device", "destination-port": {"operator": "eq", "port": 8080}}}, "actions": {"forwarding": "accept"}},
+             {"name": "answers", "matches": {"tcp": {"ietf-mud:direction-initiated": "from-device", "source-port": {"operator": "eq", "port": 8883}}}, "actions": {"forwarding": "accept"}}]}}]}}
+        """.Replace("MUD-URL", url, StringComparison.Ordinal);
+
+    [Test]
+    public void The_mud_file_replaces_the_packs_allow_list_for_this_device_and_keeps_its_link_services()
+    {
+        var outcome = Pair(Neo());
+
+        Assert.That(outcome, Does.Contain($"mud {Url}: the device's allow-list is now its 2 declared rules and service ports 8080"));
+        Assert.That(outcome, Does.Contain("declared beyond pack udoo-neo's: {proto: tcp, rport: 8883, remote: 198.51.100.0/24}"));
+        var chain = _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(UdooMac))!.Chain!;
+        Assert.That(chain.Definition.Text, Does.EndWith($"[egress-guard allow-list from MUD {Url}]"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Egress("198.51.100.7", 8883), Is.True, "declared by the maker");
+            Assert.That(Egress("203.0.113.9", 123, udp: true), Is.True, "declared by the maker");
+            Assert.That(Egress("255.255.255.255", 67, udp: true), Is.True, "DHCP: a link service the pack allows stays");
+            Assert.That(Egress("224.0.0.251", 5353, udp: true), Is.True, "mDNS: a link service the pack allows stays");
+            Assert.That(Egress("203.0.113.9", 443), Is.False, "the pack allowed 443 anywhere; the maker does not declare it");
+        });
+    }
+
+    [TestCase("", "not a MUD file")]
+    [TestCase("""{"ietf-mud:mud": {"mud-version": 1, "mud-url": "https://other.example.com/x"}}""", "the file is for https://other.example.com/x")]
+    [TestCase("""{"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "from-device-policy": {"access-lists": {"access-list": [{"name": "nowhere"}]}}}}""", "access list 'nowhere' is named but not defined")]
+    public void A_refused_mud_file_is_said_and_the_packs_allow_list_stays(string file, string why)
+    {
+        var outcome = Pair(file.Replace("MUD-URL", Url, StringComparison.Ordinal));
+
+        Assert.That(outcome, Does.StartWith("mud refused: ").And.Contain(why).And.EndWith("the pack's allow-list stays in force"));
+        Assert.That(_log, Has.Some.Contain(outcome));
+        Assert.That(_site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(UdooMac))!.Chain!.Definition.Text, Does.Not.Contain("MUD"));
+        Assert.That(Egress("203.0.113.9", 443), Is.True, "the pack's allow-list");
+    }
+
+    [Test]
+    public void An_oversized_mud_file_is_refused_without_being_read()
+    {
+        var outcome = Pair("{\"x\": \"" + new string('a', MudFile.MaxBytes) + "\"}");
+        Assert.That(outcome, Does.Contain($"more than the {MudFile.MaxBytes} accepted"));
+    }
+
+    /// <summary>Admits the Neo with the MUD URL through the real admission and waits for its MUD outcome.</summary>
+    private string Pair(string mudFile)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "mud")).FullName;
+        File.WriteAllText(Path.Combine(folder, "neo.json"), mudFile, Encoding.UTF8);
+        var source = new MudSource(new MudSettings(folder, false, null, null, TimeSpan.FromSeconds(5)));
+        var admission = new MudAdmission(new RegistryAdmission(_site.Appliance.Registry), source, _site.Appliance, Log);
+        var result = admission.Admit(Verdict(), _ => { });
+        Assert.That(result.Admitted, Is.True, result.Detail);
+        Assert.That(result.Detail, Does.Contain("resolving, the pack's allow-list meanwhile"), "admitted without waiting for the file");
+        var outcome = admission.Outcome(Verdict().DeviceName)!;
+        Assert.That(outcome.Wait(Patience), Is.True);
+        return outcome.Result;
+    }
+
+    private void Log(string line)
+    {
+        lock (_log)
+        {
+            _log.Add(line);
+        }
+    }
+
+    private static PairingVerdict Verdict() =>
+        new(RegistrySite.MacOf(UdooMac), "udoo-neo", 90, false, "oui Seco; dhcp vendor-class dhcpcd") { MudUrl = Url };
+
+    /// <summary>True when a new device-opened flow to <paramref name="remote"/> passes egress-guard without an abnormal-egress alert.</summary>
+    private bool Egress(string remote, ushort port, bool udp = false)
+    {
+        lock (_alerts)
+        {
+            _alerts.Clear();
+        }
+
+        var frame = new Frame();
+        var sport = (ushort)Random.Shared.Next(40000, 60000);
+        frame.Load(udp ? Frames.Udp(UdooIp, sport, remote, port, "x", UdooMac, Frames.GatewayMac) : Frames.Tcp(UdooIp, sport, remote, port, TcpFlagsBuilder.SynOnly, "", UdooMac, Frames.GatewayMac), 5_000_000, Direction.FromDevice);
+        _site.Appliance.BeginFrame(5_000_000);
+        _site.Appliance.Engine.Process(frame, _site.Context);
+        _site.Appliance.EndFrame();
+        lock (_alerts)
+        {
+            return !_alerts.Any(a => a.Type == AlertTypes.AbnormalEgress);
+        }
+    }
+}
