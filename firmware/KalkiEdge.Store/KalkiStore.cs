@@ -158,6 +158,31 @@ public sealed partial class KalkiStore : IDisposable
 
     private bool HasSchemaInfo(SqliteTransaction? tx = null) => Scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_info'", tx) is not null;
 
+    /// <summary>
+    /// A consistent copy of the store at <paramref name="path"/> made through a read-only connection, without
+    /// migrating it: a running appliance keeps writing meanwhile (WAL readers never block the writer).
+    /// </summary>
+    public static void SnapshotFile(string path, string target)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: no store here (has the appliance run with this data directory?)", path);
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        File.Delete(target);
+        using (var cmd = SqlCommands.Create(connection, null, "VACUUM INTO $t", [("$t", target)]))
+        {
+            cmd.ExecuteNonQuery();
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
     /// <summary>A consistent copy of the whole store in one file (SQLite's VACUUM INTO), private like the store.</summary>
     public void Snapshot(string target)
     {
