@@ -39,9 +39,10 @@ public static class BackupWriter
             }
             finally
             {
-                File.Delete(snapshot);
-                File.Delete(snapshot + "-wal");
-                File.Delete(snapshot + "-shm");
+                foreach (var leftover in Directory.GetFiles(dataDir, Path.GetFileName(snapshot) + "*"))
+                {
+                    File.Delete(leftover); // the copy, its WAL, and the copy's own schema snapshot if Open migrated it
+                }
             }
 
             var packs = EditedPacks.Directory(dataDir);

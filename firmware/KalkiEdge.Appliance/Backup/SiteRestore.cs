@@ -27,6 +27,9 @@ public static class SiteRestore
     public const string ReplacedName = "before-restore";
     private const string StartedMarker = ".started";
 
+    // Two restores staged at once (dashboard and CLI in one process is impossible, two requests are not): one swap at a time.
+    private static readonly Lock PendingGate = new();
+
     /// <summary>Largest archive accepted (the compressed form of everything <see cref="BackupFormat"/> allows).</summary>
     public const long MaxArchiveBytes = BackupFormat.MaxTotalBytes;
 
@@ -44,12 +47,16 @@ public static class SiteRestore
             var summary = Unpack(archive, staging, passphrase);
             summary = Validate(config, staging, summary);
             var pending = Path.Combine(dataDir, PendingName);
-            if (Directory.Exists(pending))
+            lock (PendingGate)
             {
-                Directory.Delete(pending, recursive: true); // an earlier restore not applied yet: the newest wins
+                if (Directory.Exists(pending))
+                {
+                    Directory.Delete(pending, recursive: true); // an earlier restore not applied yet: the newest wins
+                }
+
+                Directory.Move(staging, pending);
             }
 
-            Directory.Move(staging, pending);
             return summary;
         }
         finally
