@@ -1,7 +1,7 @@
 namespace KalkiEdge.Appliance.Backup;
 
 /// <summary>Files and folders readable by this user only (the data directory holds keys and credentials).</summary>
-internal static class PrivateFiles
+public static class PrivateFiles
 {
     public static void CreateDirectory(string dir)
     {

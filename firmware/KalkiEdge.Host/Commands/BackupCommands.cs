@@ -37,7 +37,7 @@ internal static class BackupCommands
         try
         {
             BackupManifest manifest;
-            using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+            using (var file = PrivateFiles.Create(temp))
             {
                 manifest = BackupWriter.Write(config.DataDir, file, passphrase);
                 file.Flush(flushToDisk: true);

@@ -43,7 +43,7 @@ public class BackupRestoreTests
         var shipped = File.ReadAllText(Path.Combine(RepoPaths.Umboxes, "packs", "dlink-camera.yaml"));
         var edit = site.Appliance.PackEditor.Replace("dlink-camera", shipped.Replace("description: D-Link DCS IP camera (HTTP management, MJPEG stream)", EditedDescription, StringComparison.Ordinal), "alice");
         Assert.That(edit.Succeeded, string.Join("\n", edit.Errors));
-        site.Appliance.Store!.Writer.Flush();
+        site.Appliance.Store!.Writer.Flush(TimeSpan.FromSeconds(10));
         Directory.CreateDirectory(Path.GetDirectoryName(KeyFile(site))!);
         File.WriteAllText(KeyFile(site), "the old appliance's key");
         using var archive = new MemoryStream();

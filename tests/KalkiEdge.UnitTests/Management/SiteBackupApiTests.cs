@@ -48,7 +48,7 @@ public class SiteBackupApiTests
     {
         using var browser = await _app.SignedInAsync();
         Assert.That(_app.Site.Appliance.Registry.Add(new DeviceSpec("plug1", "02:00:00:00:07:02", ["192.0.2.72"]) { Type = "generic-iot" }, "alice").Succeeded);
-        _app.Site.Appliance.Store!.Writer.Flush();
+        _app.Site.Appliance.Store!.Writer.Flush(TimeSpan.FromSeconds(10));
         Directory.CreateDirectory(Path.Combine(DataDir, "keys"));
         File.WriteAllText(Path.Combine(DataDir, "keys", "tls.key"), "key");
 
