@@ -5,7 +5,8 @@
 # by `rauc extract`, which checks the payload against the signed verity hash: `rauc info` checks the signature
 # only), and an unsigned bundle. Runs in seconds (a small root tree, not the real one). Not covered here: RAUC's
 # refusal at install of a bundle for another `compatible` (installing needs the appliance's slots).
-# Prints "N passed, N failed" and exits non-zero on any failure.
+# Prints "N passed, N failed" and exits non-zero on any failure; with JUNIT=FILE also writes the cases as JUnit XML
+# (make test does, so the CI summary counts them).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -13,10 +14,14 @@ LIB=$IMAGE_BUILD_DIR/lib
 
 work=$(mktemp -d /tmp/kalki-bundle-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
+passed=0 failed=0 cases=""
 
-pass() { passed=$((passed + 1)); printf 'ok    %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL  %s\n' "$1"; [[ -n ${2:-} ]] && printf '      %s\n' "$2"; }
+xml() { sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g' <<<"$1"; }
+pass() { passed=$((passed + 1)); printf 'ok    %s\n' "$1"; cases+="  <testcase classname=\"bundle\" name=\"$(xml "$1")\"/>"$'\n'; }
+fail() {
+    failed=$((failed + 1)); printf 'FAIL  %s\n' "$1"; [[ -n ${2:-} ]] && printf '      %s\n' "$2"
+    cases+="  <testcase classname=\"bundle\" name=\"$(xml "$1")\"><failure message=\"$(xml "${2:-failed}")\"/></testcase>"$'\n'
+}
 
 # rauc info against the image's system.conf and the build's keyring; stdout+stderr in $work/out.
 info() { rauc info --conf="$IMAGE_BUILD_DIR/rauc/system.conf" --keyring="$work/ca/ca.cert.pem" "$1" >"$work/out" 2>&1; }
@@ -76,5 +81,9 @@ before=$(sha256sum <"$work/ca/ca.cert.pem")
 [[ $(sha256sum <"$work/ca/ca.cert.pem") == "$before" && $(stat -c %a "$work/ca/signing.key.pem") == 600 ]] \
     && pass "the CA is kept across runs and its keys are private" || fail "the CA is kept across runs and its keys are private"
 
+if [[ -n ${JUNIT:-} ]]; then
+    printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="bundle" tests="%d" failures="%d">\n%s</testsuite>\n' \
+        $((passed + failed)) "$failed" "$cases" >"$JUNIT"
+fi
 echo "$passed passed, $failed failed"
 ((failed == 0))
