@@ -71,7 +71,7 @@ build_bundle() {
     "$LIB/dev-ca.sh" "$ca"
     mkdir -p "$OUT_DIR"
     timed "bundle" "$LIB/bundle.sh" "$tree/root" "$version" "$ca" "$out"
-    cp "$ca/ca.cert.pem" "$OUT_DIR/kalki-edge-bundle-keyring.pem"
+    install -m 0644 "$ca/ca.cert.pem" "$OUT_DIR/kalki-edge-bundle-keyring.pem"   # public: the image's trust anchor
     log "bundle:     $out (keyring: $OUT_DIR/kalki-edge-bundle-keyring.pem)"
 }
 
