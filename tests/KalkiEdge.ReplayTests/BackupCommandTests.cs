@@ -36,6 +36,7 @@ public class BackupCommandTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void A_backup_with_sealed_keys_restores_with_its_passphrase_only()
     {
         var old = Site("old");
