@@ -39,7 +39,7 @@ public static class BackupWriter
             }
             finally
             {
-                foreach (var leftover in Directory.GetFiles(dataDir, Path.GetFileName(snapshot) + "*"))
+                foreach (var leftover in Directory.Exists(dataDir) ? Directory.GetFiles(dataDir, Path.GetFileName(snapshot) + "*") : [])
                 {
                     File.Delete(leftover); // the copy, its WAL, and the copy's own schema snapshot if Open migrated it
                 }
