@@ -11,7 +11,7 @@ namespace KalkiEdge.Appliance;
 /// control plane chooses by state). Devices with identical chain text share one validated definition (10,000
 /// devices, one compile).
 /// </summary>
-internal sealed class DeviceChainResolver(ChainCompiler compiler, ImageCatalog images, IReadOnlyList<DeviceTypePack> packs)
+internal sealed class DeviceChainResolver(ChainCompiler compiler, ImageCatalog images, Func<IReadOnlyList<DeviceTypePack>> packsInForce)
 {
     private readonly Dictionary<string, ChainDefinition> _chainCache = new(StringComparer.Ordinal);
 
@@ -38,6 +38,7 @@ internal sealed class DeviceChainResolver(ChainCompiler compiler, ImageCatalog i
             return null;
         }
 
+        var packs = packsInForce(); // an imported type is known from its import on
         if (device.Type is null || packs.Any(p => p.Name == device.Type))
         {
             // No type: the config loader already said that one of type/image/chain is needed. A known type: the

@@ -144,7 +144,8 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
         var packs = ControlWiring.LoadPacks(config.UmboxesDir, config.DataDir, images, diagnostics);
         var broadcast = compiler.Compile(config.NetworkBroadcastChain, config.NetworkBroadcastAt, diagnostics);
-        var resolver = new DeviceChainResolver(compiler, images, packs);
+        EdgeAppliance? appliance = null;
+        var resolver = new DeviceChainResolver(compiler, images, () => appliance?.Packs ?? packs);
         var chains = config.Devices.Select(d => (Device: d, Chain: resolver.Resolve(d, diagnostics))).ToList();
         var monitored = MonitorWiring.Compile(config, packs, diagnostics);
         if (diagnostics.HasErrors)
@@ -166,7 +167,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         var attestor = new DeferredAttestor();
         var alerts = new AlertQueue();
         var control = ControlWiring.Create(packs, compiler, images, clock, observer, store, attestor, alerts);
-        var appliance = new EdgeAppliance(config, compiler, images, observer, packs, clock, attestor, alerts, control, store, resolver);
+        appliance = new EdgeAppliance(config, compiler, images, observer, packs, clock, attestor, alerts, control, store, resolver);
         if (broadcast is not null)
         {
             appliance.Engine.Network.Swap(broadcast.Instantiate());

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using KalkiEdge.ControlPlane.Telemetry;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
@@ -50,7 +51,6 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     private int _controlledCount;
     private Thread? _loop;
     private volatile bool _stopping;
-    private long _nextWatchdog;
 
     public SecurityController(
         IEnumerable<DeviceTypePack> packs,
@@ -75,6 +75,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         _committed = committed ?? new Dictionary<string, CommittedDeviceState>();
         Commands = commands;
         Alerts = alerts ?? new AlertQueue(_options.AlertLaneCapacity);
+        Telemetry = new DeviceTelemetry(_sync, _devices, writer, Alerts, _options);
         _handle = Handle;
     }
 
@@ -82,6 +83,9 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     public AlertQueue Alerts { get; }
 
     public IReadOnlyDictionary<string, ControlledDevice> Devices => _devices;
+
+    /// <summary>Where readings enter (monitors, the appliance's own sensors): conditions, store, watchdog.</summary>
+    public DeviceTelemetry Telemetry { get; }
 
     /// <summary>Every alert evaluated, in order (replay prints them).</summary>
     public event Action<Alert>? AlertEvaluated;
@@ -168,6 +172,19 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         }
     }
 
+    /// <summary>A new device type (an imported pack the caller has checked): devices may be registered with it from now on.</summary>
+    public void AddPack(DeviceTypePack pack)
+    {
+        ArgumentNullException.ThrowIfNull(pack);
+        lock (_sync)
+        {
+            if (!_policies.TryAdd(pack.Name, new CompiledPolicy(pack)))
+            {
+                throw new ArgumentException($"device type '{pack.Name}' exists already", nameof(pack));
+            }
+        }
+    }
+
     /// <summary>
     /// Puts an edited pack in force (the caller has checked it, and that it keeps every state a device is in): every
     /// device of its type keeps its state, sampling interval and availability watch, is evaluated by the new policy
@@ -227,44 +244,6 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         Alerts.Raise(new Alert(AlertTypes.StateReset, device, AlertSource.Operator, now, $"state reset by {actor}{why}"));
     }
 
-    /// <summary>
-    /// A telemetry reading: kept, checked against the pack's alert conditions, feeds the watchdog. Safe from any
-    /// thread (monitors poll on their own): it is taken under the evaluation lock, so a rule never sees a reading
-    /// half recorded.
-    /// </summary>
-    public void Telemetry(string device, string sensor, EvValue value, long timeMicros)
-    {
-        lock (_sync)
-        {
-            if (!_devices.TryGetValue(device, out var d))
-            {
-                return;
-            }
-
-            _writer?.Telemetry(new TelemetryRecord(device, sensor, timeMicros, value));
-            Watch(d, timeMicros).OnReading(timeMicros);
-            foreach (var type in d.Telemetry.OnReading(sensor, value))
-            {
-                Alerts.Raise(new Alert(type, device, AlertSource.Telemetry, timeMicros, $"telemetry condition on {sensor} (latest {value})"));
-            }
-        }
-    }
-
-    /// <summary>
-    /// A monitor now polls the device: from <paramref name="sinceMicros"/> on, a device that gives no reading for
-    /// the watchdog's multiple of its sampling interval is unavailable, even if it never answered once.
-    /// </summary>
-    public void ExpectTelemetry(string device, long sinceMicros)
-    {
-        lock (_sync)
-        {
-            if (_devices.TryGetValue(device, out var d))
-            {
-                Watch(d, sinceMicros);
-            }
-        }
-    }
-
     /// <summary>A command that could not be delivered: alert <c>command-failed</c> and an audit entry (thread-safe).</summary>
     public void CommandFailed(string device, string command, string why)
     {
@@ -273,15 +252,18 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         Alerts.Raise(new Alert(AlertTypes.CommandFailed, device, AlertSource.Platform, now, $"command {command} failed: {why}"));
     }
 
-    private AvailabilityWatch Watch(ControlledDevice d, long sinceMicros) =>
-        d.Watch ??= new AvailabilityWatch(d.SamplingIntervalMicros, _options.UnavailableAfterIntervals, sinceMicros);
-
     /// <summary>Evaluates every queued alert now, on the calling thread. Returns how many were handled.</summary>
     public int Drain()
     {
         lock (_sync)
         {
-            Watchdog();
+            // Only registered devices get telemetry watches: a site without any skips the clock read, which is
+            // a large share of the per-frame cost when replay drains after every frame.
+            if (_controlledCount > 0)
+            {
+                Telemetry.Watchdog(_clock.NowMicros);
+            }
+
             int n = 0;
             while (!Alerts.IsEmpty)
             {
@@ -371,8 +353,7 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         IssueCommands(device, decision, trigger);
         if (decision.SamplingIntervalMicros is { } interval)
         {
-            device.SamplingIntervalMicros = interval;
-            device.Watch?.SamplingIntervalMicros = interval;
+            DeviceTelemetry.SamplingChanged(device, interval);
         }
 
         if (!decision.ChangesState)
@@ -415,33 +396,6 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
                 Commands?.Send(target.Name, command.Command);
                 _writer?.Command(target.Name, command.Command, decision.Rule, now);
                 CommandIssued?.Invoke(target.Name, command.Command, decision.Rule);
-            }
-        }
-    }
-
-    /// <summary>Raises <c>device-unavailable</c> for monitored devices whose readings stopped.</summary>
-    private void Watchdog()
-    {
-        if (_controlledCount == 0)
-        {
-            // Only registered devices get telemetry watches: a site without any skips the clock read, which is
-            // a large share of the per-frame cost when replay drains after every frame.
-            return;
-        }
-
-        var now = _clock.NowMicros;
-        if (now < _nextWatchdog)
-        {
-            return;
-        }
-
-        _nextWatchdog = now + _options.WatchdogPeriodMicros;
-        foreach (var (_, d) in _devices)
-        {
-            if (d.Watch?.CheckUnavailable(now) == true)
-            {
-                Alerts.Raise(new Alert(AlertTypes.DeviceUnavailable, d.Name, AlertSource.Platform, now,
-                    $"no telemetry since {d.Watch.LastReadingMicros} (sampling interval {Duration.Format(d.SamplingIntervalMicros)})"));
             }
         }
     }

@@ -1,6 +1,8 @@
+using KalkiEdge.Devices.Camera;
 using KalkiEdge.Devices.HttpJson;
 using KalkiEdge.Devices.Hue;
 using KalkiEdge.Devices.Monitoring;
+using KalkiEdge.Devices.Mqtt;
 using KalkiEdge.Devices.Wemo;
 
 namespace KalkiEdge.Devices;
@@ -14,5 +16,21 @@ public static class MonitorLibrary
         .Add(WemoMonitor.Family, "Belkin WeMo Insight plug over UPnP SOAP: on, power-w, today-kwh; turn-on, turn-off", 49153, WemoMonitor.Compile,
             "{family: wemo-insight, port: 49153}")
         .Add(HttpJsonMonitor.Family, "any device with a JSON status page (Udoo Neo–class boards): pack sensors mapped to JSON fields; commands as POSTs", 80, HttpJsonMonitor.Compile,
-            "{family: http-json, path: /status, fields: {cpu-temp-c: cpu.temp, load: load.1m}, commands: {reboot: /reboot}}");
+            "{family: http-json, path: /status, fields: {cpu-temp-c: cpu.temp, load: load.1m}, commands: {reboot: /reboot}}")
+        .Add(DlinkCameraMonitor.Family, "D-Link DCS camera: motion pushed by e-mail (bounded SMTP receiver) or HTTP event, firmware and uptime-s polled from its status page; reboot", 80, DlinkCameraMonitor.Compile,
+            "{family: dlink-camera}")
+        .Add(MqttMonitor.Family, "any device publishing JSON readings to an MQTT broker: pack sensors mapped to JSON fields; commands published to a topic", 1883, MqttMonitor.Compile,
+            "{family: mqtt, broker: 192.0.2.5, topic: site/plug-1/state, fields: {on: relay.on, power-w: power}, command-topic: site/plug-1/set, commands: [turn-off, turn-on]}");
+
+    /// <summary>
+    /// The monitor a device of each shipped pack gets when none is given (a device added at run time, by the
+    /// dashboard or pairing): its family with the pack's usual arguments. The pack's commands are the family's.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> PackMonitors { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["philips-hue-bridge"] = "{family: hue}",
+        ["wemo-insight"] = "{family: wemo-insight}",
+        ["dlink-camera"] = "{family: dlink-camera}",
+        ["udoo-neo"] = "{family: http-json, path: /status, fields: {cpu-temp-c: cpu.temp, load: cpu.load, ssh-sessions: ssh.sessions}, commands: {reboot: /reboot}}",
+    };
 }

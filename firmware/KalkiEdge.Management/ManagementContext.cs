@@ -13,8 +13,8 @@ public sealed class ManagementContext
     /// <summary>The dashboard's live stream (a sink of the appliance's event hub).</summary>
     public required DashboardStream Events { get; init; }
 
-    /// <summary>Alert, state-change and reaction-time counts for /metrics (a sink of the appliance's event hub).</summary>
-    public Metrics.ApplianceMetrics Metrics { get; init; } = new();
+    /// <summary>The instruments /metrics exports; counts alerts, state changes and reaction times as a sink of the appliance's event hub.</summary>
+    public required Metrics.ApplianceMetrics Metrics { get; init; }
 
     public required DeviceActivity Activity { get; init; }
 
@@ -41,6 +41,7 @@ public sealed class ManagementContext
             Activity = new DeviceActivity(appliance.Engine.Devices, stream, activityPeriod),
             Health = health,
             Images = images,
+            Metrics = new Metrics.ApplianceMetrics(appliance, hub, stream),
         };
         hub.Add(context.Activity).Add(context.Metrics).Add(stream);
         return context;

@@ -96,10 +96,14 @@ public sealed class ManagementHost : IAsyncDisposable
             events.Dispose();
             context.Activity.Dispose();
             context.Events.Dispose();
+            context.Metrics.Dispose();
             Console.Error.WriteLine($"kalki-edge run: cannot serve the management address {settings.Listen}: {e.Message}");
             return null;
         }
     }
+
+    /// <summary>The live bridge's per-port statistics (refreshed each second by the run loop), for /metrics' capture loss.</summary>
+    public void WatchPorts(Func<IReadOnlyList<DataPlane.Live.PortStatus>> ports) => _context.Metrics.WatchPorts(ports);
 
     /// <summary>Tells systemd the appliance is up (Type=notify).</summary>
     public void Ready(string status) => _systemd.Ready(status);
@@ -117,6 +121,7 @@ public sealed class ManagementHost : IAsyncDisposable
         _events.Dispose();
         _context.Activity.Dispose();
         _context.Events.Dispose();
+        _context.Metrics.Dispose();
     }
 
     private static HypervisorHealth Hypervisor(IHypervisor? hypervisor) => hypervisor is null

@@ -161,6 +161,8 @@ public sealed class ManagementServer : IAsyncDisposable
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 5, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
         services.AddOpenApi();
+        // Built and disposed by the container, so a stopped server stops listening to the meter.
+        services.AddSingleton(_ => Metrics.MetricsEndpoint.Provider(context.Metrics.Meter));
     }
 
     private static void Configure(WebApplication app, ManagementContext context, ManagementSettings settings)
@@ -188,7 +190,7 @@ public sealed class ManagementServer : IAsyncDisposable
         SiteBackupEndpoints.Map(app, context);
         PairingEndpoints.Map(app, context);
         EventEndpoints.Map(app, context.Events);
-        Metrics.MetricsEndpoint.Map(app, context, settings.MetricsOpen);
+        Metrics.MetricsEndpoint.Map(app, app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>(), settings.MetricsOpen);
         app.MapOpenApi();
     }
 

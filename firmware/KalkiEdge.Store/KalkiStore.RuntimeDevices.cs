@@ -1,8 +1,15 @@
 namespace KalkiEdge.Store;
 
-/// <summary>The runtime device registry's table: each change is committed with its audit entry in one transaction.</summary>
+/// <summary>
+/// The runtime device registry's table: each change is committed with its audit entry in one transaction; device
+/// credentials are sealed (<see cref="CredentialVault"/>) before they are written and opened when read.
+/// </summary>
 public sealed partial class KalkiStore
 {
+    private CredentialVault? _vault;
+
+    private CredentialVault Vault => _vault ??= CredentialVault.Open(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+
     public IReadOnlyList<RuntimeDeviceRecord> LoadRuntimeDevices()
     {
         lock (_gate)
@@ -14,8 +21,9 @@ public sealed partial class KalkiStore
             while (r.Read())
             {
                 string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-                result.Add(new RuntimeDeviceRecord(r.GetString(0), r.GetString(1), r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
-                    Text(3), Text(4), Text(5), Text(6), r.GetString(7), Text(8), Text(9)));
+                var name = r.GetString(0);
+                result.Add(new RuntimeDeviceRecord(name, r.GetString(1), r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
+                    Text(3), Text(4), Text(5), Text(6), r.GetString(7), Vault.Open(Text(8), name), Vault.Open(Text(9), name)));
             }
 
             return result;
@@ -46,7 +54,7 @@ public sealed partial class KalkiStore
                 ON CONFLICT(name) DO UPDATE SET mac = $m, ips = $i, type = $t, image = $im, chain = $c, group_name = $g, description = $d,
                     credentials_user = $cu, credentials_password = $cp, updated_us = $now
                 """, tx, ("$n", device.Name), ("$m", device.Mac), ("$i", ips), ("$t", device.Type), ("$im", device.Image), ("$c", device.Chain),
-                ("$g", device.Group), ("$d", device.Description), ("$cu", device.CredentialsUser), ("$cp", device.CredentialsPassword), ("$now", audit.TimeMicros));
+                ("$g", device.Group), ("$d", device.Description), ("$cu", Vault.Seal(device.CredentialsUser, device.Name)), ("$cp", Vault.Seal(device.CredentialsPassword, device.Name)), ("$now", audit.TimeMicros));
             long? groupId = device.Group is null ? null : (long)Scalar("INSERT INTO groups (name) VALUES ($g) ON CONFLICT(name) DO UPDATE SET name = name RETURNING id", tx, ("$g", device.Group))!;
             // A change of type makes the committed state meaningless: the device starts over in its pack's initial state.
             Execute("""

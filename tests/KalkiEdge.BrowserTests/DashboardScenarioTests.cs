@@ -166,6 +166,18 @@ public sealed partial class DashboardScenarioTests
         await HeadlessChromium.Capture(page, 6, "policy");
         Within(clock, "policy");
 
+        // A pack exported here comes back as a new device type through Import, and Add device offers it at once.
+        var exported = await page.EvaluateAsync<string>("async () => (await fetch('/api/packs/philips-hue-bridge/export', { credentials: 'same-origin' })).text()");
+        var copy = exported.Replace("type: philips-hue-bridge", "type: hue-lab", StringComparison.Ordinal);
+        await page.Locator("input[type=file]").SetInputFilesAsync(new FilePayload { Name = "hue-lab.yaml", MimeType = "text/yaml", Buffer = System.Text.Encoding.UTF8.GetBytes(copy) });
+        await Expect(page.Locator("#save-pack")).ToHaveTextAsync("Check and import as 'hue-lab'");
+        await page.ClickAsync("#save-pack");
+        await Expect(page.Locator("main h1")).ToHaveTextAsync("Policy: hue-lab");
+        await Expect(page.Locator(".pack-list")).ToContainTextAsync("philips-hue-bridge");
+        await page.ClickAsync("#nav >> text=Add device");
+        await Expect(page.Locator(".pack[data-pack='hue-lab']")).ToBeVisibleAsync();
+        Within(clock, "import");
+
         // The other pages, each saved for a person to look at.
         await Page(page, "μmbox catalogue", "#images tbody tr", 7, "umboxes");
         await Page(page, "Alert types", "#alert-types tbody tr", 8, "alert-types");

@@ -4,6 +4,7 @@ using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.Devices;
 using KalkiEdge.Devices.Http;
+using KalkiEdge.Devices.Camera;
 using KalkiEdge.Devices.Monitoring;
 
 namespace KalkiEdge.Appliance.Control;
@@ -34,19 +35,33 @@ public static class MonitorWiring
 
     /// <summary>
     /// Starts polling the appliance's monitored devices from <paramref name="deviceAddress"/> (the device-side
-    /// address; null: the kernel chooses, as on loopback in the simulation). Null when no device has a monitor.
+    /// address; null: the kernel chooses, as on loopback in the simulation), camera event receivers on the same
+    /// address (opened when a camera is monitored), and monitors for the devices added at run time.
     /// </summary>
-    public static DeviceMonitors? Start(EdgeAppliance appliance, IPAddress? deviceAddress, Action<string> log, MonitorOptions? options = null)
+    public static MonitorRuntime Start(EdgeAppliance appliance, IPAddress? deviceAddress, Action<string> log, MonitorOptions? options = null)
     {
-        if (appliance.Monitored.Count == 0)
+        options ??= new MonitorOptions();
+        if (options.CameraEvents is null)
         {
-            return null;
+            options = options with { CameraEvents = new CameraEventEndpoints(deviceAddress ?? IPAddress.Loopback) };
         }
 
         var monitors = new DeviceMonitors(appliance.Control, appliance.Clock, new DeviceHttp(deviceAddress), appliance.Monitored, log, options);
         appliance.Control.Commands = monitors;
         monitors.Start();
         log($"device monitors: {appliance.Monitored.Count} devices polled from {deviceAddress?.ToString() ?? "the default address"}");
-        return monitors;
+        return new MonitorRuntime(monitors, RuntimeMonitors.Follow(appliance, monitors, log));
+    }
+}
+
+/// <summary>The running monitors and the registry hook that adds and removes them; disposing stops both.</summary>
+public sealed class MonitorRuntime(DeviceMonitors monitors, RuntimeMonitors runtime) : IDisposable
+{
+    public DeviceMonitors Monitors { get; } = monitors;
+
+    public void Dispose()
+    {
+        runtime.Dispose();
+        Monitors.Dispose();
     }
 }

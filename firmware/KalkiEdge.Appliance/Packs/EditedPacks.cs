@@ -6,9 +6,10 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Appliance.Packs;
 
 /// <summary>
-/// Packs edited on the appliance (dashboard or API) are kept as <c>DATA_DIR/packs/TYPE.yaml</c>: the shipped
-/// directory is read-only on the image, the data directory is not. An edited pack replaces the shipped pack of the
-/// same type at every start (run, replay and check of that site alike), so a saved edit survives restarts.
+/// Packs edited or imported on the appliance (dashboard or API) are kept as <c>DATA_DIR/packs/TYPE.yaml</c>: the
+/// shipped directory is read-only on the image, the data directory is not. At every start (run, replay and check
+/// of that site alike) an edited pack replaces the shipped pack of its type and an imported one adds its type, so
+/// a saved change survives restarts.
 /// </summary>
 public static class EditedPacks
 {
@@ -18,7 +19,7 @@ public static class EditedPacks
 
     public static string FileFor(string dataDir, string type) => Path.Combine(Directory(dataDir), type + ".yaml");
 
-    /// <summary>The shipped packs with each edited one in place of the shipped pack of its type.</summary>
+    /// <summary>The shipped packs with each edited one in place of the shipped pack of its type, then the imported types.</summary>
     public static List<DeviceTypePack> Overlay(List<DeviceTypePack> shipped, string dataDir, DiagnosticBag diagnostics)
     {
         var dir = Directory(dataDir);
@@ -33,11 +34,12 @@ public static class EditedPacks
             var at = result.FindIndex(p => p.Name == edited.Name);
             if (at < 0)
             {
-                diagnostics.Error(edited.At, $"edited pack '{edited.Name}' replaces no shipped pack (remove the file or name a shipped type)");
-                continue;
+                result.Add(edited);
             }
-
-            result[at] = edited;
+            else
+            {
+                result[at] = edited;
+            }
         }
 
         return result;

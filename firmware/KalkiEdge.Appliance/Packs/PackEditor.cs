@@ -1,24 +1,30 @@
 using KalkiEdge.ControlPlane.Packs;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
+using KalkiEdge.DataPlane;
 using KalkiEdge.Store;
 
 namespace KalkiEdge.Appliance.Packs;
 
 /// <summary>
-/// Replaces a device type's pack on the running appliance (the dashboard's policy editor, a pack import). The
-/// submitted YAML passes the same loader and <see cref="PackChecker"/> as <c>kalki-edge check</c>, with every other
-/// pack as it is in force; a rejected edit changes nothing. An accepted one is written to the data directory
-/// (<see cref="EditedPacks"/>), audited, then put in force: every device of the type keeps its state and gets the
-/// new policy and its state's chain. Edits are serialized.
+/// Changes the device-type packs of the running appliance: the dashboard's policy editor replaces a type's pack, an
+/// import adds a new type (or replaces the one it names). The submitted YAML passes the same loader and
+/// <see cref="PackChecker"/> as <c>kalki-edge check</c>, with every other pack as it is in force; a rejected change
+/// changes nothing. An accepted one is written to the data directory (<see cref="EditedPacks"/>), audited, then put
+/// in force: every device of an edited type keeps its state and gets the new policy and its state's chain; a new
+/// type can be given to a device at once. Changes are serialized.
 /// </summary>
 public sealed class PackEditor(EdgeAppliance appliance)
 {
     /// <summary>The <see cref="Diagnostic.File"/> of errors in the submitted text (their line and column are within it).</summary>
     public const string SubmittedFile = "yaml";
 
+    /// <summary>Device types the appliance holds at most (shipped and imported): each is a policy compiled in memory.</summary>
+    public const int MaxPacks = 256;
+
     private readonly Lock _gate = new();
 
+    /// <summary>Replaces the pack of <paramref name="type"/>, which must exist (the policy editor's save).</summary>
     public PackEditResult Replace(string type, string yaml, string actor)
     {
         ArgumentNullException.ThrowIfNull(type);
@@ -26,8 +32,7 @@ public sealed class PackEditor(EdgeAppliance appliance)
         lock (_gate)
         {
             var packs = appliance.Packs;
-            var index = packs.ToList().FindIndex(p => p.Name == type);
-            if (index < 0)
+            if (!packs.Any(p => p.Name == type))
             {
                 var near = Spelling.Hint(Spelling.Closest(type, packs.Select(p => p.Name)));
                 return PackEditResult.Refused(PackEditFailure.NotFound, $"no pack named '{Shorten(type)}'{near}");
@@ -40,40 +45,89 @@ public sealed class PackEditor(EdgeAppliance appliance)
                 diagnostics.Error(edited.At, $"the YAML defines type '{Shorten(edited.Name)}', not '{type}': a pack is saved under its own type");
             }
 
-            if (edited is null || diagnostics.HasErrors)
-            {
-                return PackEditResult.Invalid(diagnostics);
-            }
-
-            var replaced = packs.ToList();
-            replaced[index] = edited;
-            PackChecker.Check(replaced, image => appliance.Images.TryGet(image, out var i) ? i.Chain.Text : null, diagnostics);
-            foreach (var group in appliance.Control.Devices.Values.Where(d => d.Pack.Name == type && !edited.States.Contains(d.State)).GroupBy(d => d.State))
-            {
-                diagnostics.Error(edited.At, $"pack '{type}' no longer has state '{group.Key}', in which {string.Join(", ", group.Select(d => d.Name).Order(StringComparer.Ordinal))} are now: reset them first, or keep the state");
-            }
-
-            if (diagnostics.HasErrors)
-            {
-                return PackEditResult.Invalid(diagnostics);
-            }
-
-            if (Commit(type, yaml, actor) is { } failed)
-            {
-                return failed;
-            }
-
-            // The loader's positions name the submitted text; the pack in force names its file (GET shows it).
-            var saved = PackLoader.Load(EditedPacks.FileFor(appliance.Config.DataDir, type), yaml, new DiagnosticBag()) ?? edited;
-            replaced[index] = saved;
-            appliance.Packs = replaced;
-            var devices = appliance.Control.ReplacePack(saved);
-            return new PackEditResult(PackEditFailure.None, [], saved, devices);
+            return edited is null || diagnostics.HasErrors ? PackEditResult.Invalid(diagnostics) : Apply(edited, yaml, actor, diagnostics);
         }
     }
 
+    /// <summary>
+    /// Imports a pack: a type no pack has yet becomes a new device type; a type that exists is replaced as by
+    /// <see cref="Replace"/>. The type's name must be usable as a file name.
+    /// </summary>
+    public PackEditResult Import(string yaml, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        lock (_gate)
+        {
+            var diagnostics = new DiagnosticBag();
+            var imported = PackLoader.Load(SubmittedFile, yaml, diagnostics);
+            if (imported is not null && !appliance.Packs.Any(p => p.Name == imported.Name))
+            {
+                if (!DeviceName.IsValid(imported.Name))
+                {
+                    diagnostics.Error(imported.At, $"type '{Printable.Escape(Shorten(imported.Name))}' cannot name a new device type: use {DeviceName.Rule}");
+                }
+
+                if (appliance.Packs.Count >= MaxPacks)
+                {
+                    diagnostics.Error(imported.At, $"the appliance already holds {MaxPacks} device types; replace one instead of adding another");
+                }
+            }
+
+            return imported is null || diagnostics.HasErrors ? PackEditResult.Invalid(diagnostics) : Apply(imported, yaml, actor, diagnostics);
+        }
+    }
+
+    /// <summary>Checks <paramref name="pack"/> with every other pack in force, then saves it and puts it in force (under the gate).</summary>
+    private PackEditResult Apply(DeviceTypePack pack, string yaml, string actor, DiagnosticBag diagnostics)
+    {
+        var type = pack.Name;
+        var changed = appliance.Packs.ToList();
+        var index = changed.FindIndex(p => p.Name == type);
+        var created = index < 0;
+        if (created)
+        {
+            changed.Add(pack);
+            index = changed.Count - 1;
+        }
+        else
+        {
+            changed[index] = pack;
+        }
+
+        PackChecker.Check(changed, image => appliance.Images.TryGet(image, out var i) ? i.Chain.Text : null, diagnostics);
+        foreach (var group in appliance.Control.Devices.Values.Where(d => d.Pack.Name == type && !pack.States.Contains(d.State)).GroupBy(d => d.State))
+        {
+            diagnostics.Error(pack.At, $"pack '{type}' no longer has state '{group.Key}', in which {string.Join(", ", group.Select(d => d.Name).Order(StringComparer.Ordinal))} are now: reset them first, or keep the state");
+        }
+
+        if (diagnostics.HasErrors)
+        {
+            return PackEditResult.Invalid(diagnostics);
+        }
+
+        if (Commit(type, yaml, actor, created ? "pack-import" : "pack-edit") is { } failed)
+        {
+            return failed;
+        }
+
+        // The loader's positions name the submitted text; the pack in force names its file (GET shows it).
+        var saved = PackLoader.Load(EditedPacks.FileFor(appliance.Config.DataDir, type), yaml, new DiagnosticBag()) ?? pack;
+        changed[index] = saved;
+        if (created)
+        {
+            // The control plane knows the type before any device can name it.
+            appliance.Control.AddPack(saved);
+            appliance.Packs = changed;
+            return new PackEditResult(PackEditFailure.None, [], saved, []) { Created = true };
+        }
+
+        appliance.Packs = changed;
+        var devices = appliance.Control.ReplacePack(saved);
+        return new PackEditResult(PackEditFailure.None, [], saved, devices);
+    }
+
     /// <summary>Writes the file and its audit entry; on any failure the previous file is put back and nothing changed.</summary>
-    private PackEditResult? Commit(string type, string yaml, string actor)
+    private PackEditResult? Commit(string type, string yaml, string actor, string action)
     {
         var dataDir = appliance.Config.DataDir;
         var file = EditedPacks.FileFor(dataDir, type);
@@ -90,7 +144,7 @@ public sealed class PackEditor(EdgeAppliance appliance)
 
         try
         {
-            appliance.Store?.Store.AppendAudit(new AuditEntry(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000, actor, "pack-edit", $"{type} ({yaml.Length} characters)"));
+            appliance.Store?.Store.AppendAudit(new AuditEntry(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000, actor, action, $"{type} ({yaml.Length} characters)"));
             return null;
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)
@@ -132,10 +186,13 @@ public enum PackEditFailure
     StoreFailed,
 }
 
-/// <summary>The outcome of a pack edit: on failure nothing changed; on success the pack in force and the devices moved to it.</summary>
+/// <summary>The outcome of a pack edit or import: on failure nothing changed; on success the pack in force and the devices moved to it.</summary>
 public sealed record PackEditResult(PackEditFailure Failure, IReadOnlyList<Diagnostic> Errors, DeviceTypePack? Pack, IReadOnlyList<string> Devices)
 {
     public bool Succeeded => Failure == PackEditFailure.None;
+
+    /// <summary>The pack is a new device type (an import), not a replacement.</summary>
+    public bool Created { get; init; }
 
     public static PackEditResult Refused(PackEditFailure failure, string message) => new(failure, [new Diagnostic("pack", 0, 0, message)], null, []);
 

@@ -7,6 +7,14 @@ namespace KalkiEdge.Devices.Monitoring;
 /// <summary>One reading of one sensor.</summary>
 public readonly record struct Reading(string Sensor, EvValue Value);
 
+/// <summary>Where a device's pushed readings go (and why a message was refused: its clear status).</summary>
+public interface IPushSink
+{
+    void Deliver(IReadOnlyList<Reading> readings);
+
+    void Reject(string why);
+}
+
 /// <summary>A sensor a monitor reads, with the value kind it produces.</summary>
 public sealed record SensorOutput(string Name, ValueKind Kind);
 
@@ -37,7 +45,22 @@ public abstract class DeviceMonitor(MonitorTarget target)
     /// <summary>The commands it can send.</summary>
     public abstract IReadOnlyList<string> Commands { get; }
 
+    /// <summary>False for a family whose device pushes every reading (MQTT): it is never polled, only watched.</summary>
+    public virtual bool Polls => true;
+
+    /// <summary>True for a family that accepts events the device pushes to the appliance (camera e-mail and HTTP events).</summary>
+    public virtual bool AcceptsEvents => false;
+
     public abstract Task<IReadOnlyList<Reading>> PollAsync(DeviceHttp http, CancellationToken token);
+
+    /// <summary>
+    /// Runs while the device is monitored, for families that keep a connection of their own (an MQTT subscription):
+    /// delivers what arrives to <paramref name="sink"/> and returns when <paramref name="stop"/> is cancelled.
+    /// </summary>
+    public virtual Task RunAsync(IPushSink sink, CancellationToken stop) => Task.CompletedTask;
+
+    /// <summary>An event the device pushed (a motion e-mail, an HTTP event): the readings it means.</summary>
+    public virtual IReadOnlyList<Reading> OnEvent(string what) => throw new DeviceProtocolException($"{GetType().Name} accepts no events");
 
     public abstract Task SendAsync(DeviceHttp http, string command, CancellationToken token);
 

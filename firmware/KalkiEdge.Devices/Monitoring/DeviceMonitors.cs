@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using KalkiEdge.ControlPlane;
+using KalkiEdge.Devices.Camera;
 using KalkiEdge.Devices.Http;
 
 namespace KalkiEdge.Devices.Monitoring;
@@ -17,12 +19,21 @@ public sealed record MonitorOptions
 
     /// <summary>How often the schedule is looked at (a rule's new sampling interval takes effect within it).</summary>
     public TimeSpan Tick { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Where cameras deliver motion e-mail and HTTP events (null: no receivers); opened when a camera is monitored.</summary>
+    public CameraEventEndpoints? CameraEvents { get; init; }
+}
+
+/// <summary>Where the camera event receivers listen (port 0: any free port).</summary>
+public sealed record CameraEventEndpoints(System.Net.IPAddress Address, int SmtpPort = 25, int HttpPort = 8025)
+{
+    public SmtpLimits Smtp { get; init; } = new();
 }
 
 /// <summary>
 /// Polls every monitored device on its own sampling interval (read from the control plane at each tick, so a rule
 /// that changes it takes effect at once) and sends the commands rules issue. Readings go to
-/// <see cref="SecurityController.Telemetry"/>; a failed poll gives no reading, so a device that stops answering is
+/// <see cref="SecurityController.Telemetry"/> (the <c>ITelemetrySink</c>); a failed poll gives no reading, so a device that stops answering is
 /// declared unavailable by the watchdog (counted from the start, so one that never answers is too). Each poll and
 /// each command attempt ends within its monitor's timeout; a command is retried a bounded number of times, then
 /// reported (<c>command-failed</c> alert and audit entry). Nothing here runs on the control thread or the frame path.
@@ -34,7 +45,8 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
     private readonly IControlClock _clock;
     private readonly DeviceHttp _http;
     private readonly MonitorOptions _options;
-    private readonly Dictionary<string, MonitoredDevice> _devices;
+    // Concurrent: the registry adds and removes devices at run time while the schedule reads it.
+    private readonly ConcurrentDictionary<string, MonitoredDevice> _devices;
     private readonly Action<string> _log;
     private readonly CancellationTokenSource _stop = new();
     private int _polling;
@@ -49,11 +61,14 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         _clock = clock;
         _http = http;
         _options = options ?? new MonitorOptions();
-        _devices = devices.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _devices = new(devices.Select(d => KeyValuePair.Create(d.Name, d)), StringComparer.Ordinal);
         _log = log;
     }
 
-    public IReadOnlyCollection<MonitoredDevice> Devices => _devices.Values;
+    public ICollection<MonitoredDevice> Devices => _devices.Values;
+
+    /// <summary>The camera event receivers, once a camera is monitored (null before, or when none are configured).</summary>
+    public CameraEventReceivers? CameraReceivers { get; private set; }
 
     /// <summary>Commands delivered, and commands that failed after their retries.</summary>
     public long CommandsSent => Interlocked.Read(ref _sent);
@@ -63,14 +78,112 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
     /// <summary>Starts polling: from now on each device is expected to answer within its sampling interval.</summary>
     public void Start()
     {
-        var now = _clock.NowMicros;
         foreach (var d in _devices.Values)
         {
-            _control.ExpectTelemetry(d.Name, now);
+            Begin(d);
         }
 
         _loop = new Thread(Schedule) { IsBackground = true, Name = "device-monitors" };
         _loop.Start();
+    }
+
+    /// <summary>
+    /// Monitors a device added at run time (or replaces the monitor of one edited): from now on it is polled and
+    /// expected to answer within its sampling interval. Safe from any thread.
+    /// </summary>
+    public void Add(MonitoredDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Remove(device.Name);
+        if (!_devices.TryAdd(device.Name, device))
+        {
+            throw new ArgumentException($"device '{device.Name}' is monitored twice", nameof(device));
+        }
+
+        if (_loop is not null)
+        {
+            Begin(device);
+        }
+
+        _log($"monitor {device.Name}: started ({device.Monitor.GetType().Name})");
+    }
+
+    /// <summary>Stops monitoring a device (deleted at run time): no poll starts after this returns, its connection closes.</summary>
+    public bool Remove(string name)
+    {
+        if (!_devices.TryRemove(name, out var d))
+        {
+            return false;
+        }
+
+        d.Stop();
+        _log($"monitor {name}: stopped");
+        return true;
+    }
+
+    /// <summary>The monitored device at <paramref name="address"/> that pushes events (cameras), or null.</summary>
+    public MonitoredDevice? EventSource(System.Net.IPAddress address)
+    {
+        foreach (var d in _devices.Values)
+        {
+            if (d.Monitor.AcceptsEvents && d.Monitor.Target.Address.Equals(address))
+            {
+                return d;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A device's pushed readings (camera event, MQTT message): to telemetry, and it counts as answering.</summary>
+    public void Deliver(MonitoredDevice d, IReadOnlyList<Reading> readings)
+    {
+        if (!_devices.TryGetValue(d.Name, out var current) || current != d)
+        {
+            return; // removed meanwhile: its readings go nowhere
+        }
+
+        var at = _clock.NowMicros;
+        foreach (var r in readings)
+        {
+            _control.Telemetry.Reading(d.Name, r.Sensor, r.Value, at);
+        }
+
+        Report(d, d.EndPush(null));
+    }
+
+    /// <summary>A pushed message that could not be used: its status is the device's last error, logged once per spell.</summary>
+    public void Reject(MonitoredDevice d, string why) => Report(d, d.EndPush(why), why);
+
+    private void Begin(MonitoredDevice d)
+    {
+        _control.Telemetry.Expect(d.Name, _clock.NowMicros);
+        if (d.Monitor.AcceptsEvents && _options.CameraEvents is { } endpoints && CameraReceivers is null)
+        {
+            lock (_stop)
+            {
+                CameraReceivers ??= CameraEventReceivers.Open(this, endpoints, _log);
+            }
+        }
+
+        d.Running = Task.Run(() => RunDevice(d));
+    }
+
+    private async Task RunDevice(MonitoredDevice d)
+    {
+        try
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, d.Stopping);
+            await d.Monitor.RunAsync(new PushSink(this, d), stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+        catch (Exception e) when (Failure(e, d.Monitor.Target.Timeout) is { } why)
+        {
+            Reject(d, why);
+        }
     }
 
     /// <summary>Queues a rule's command (control thread): returns at once; the outcome is reported, never awaited.</summary>
@@ -102,6 +215,12 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
     {
         _stop.Cancel();
         _loop?.Join(TimeSpan.FromSeconds(5));
+        CameraReceivers?.Dispose();
+        foreach (var d in _devices.Values)
+        {
+            d.Stop();
+        }
+
         _http.Dispose();
         _stop.Dispose();
     }
@@ -118,7 +237,7 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
                     break;
                 }
 
-                if (!_control.Devices.TryGetValue(d.Name, out var controlled) || !d.IsDue(now, controlled.SamplingIntervalMicros) || !d.TryBeginPoll())
+                if (!d.Monitor.Polls || !_control.Devices.TryGetValue(d.Name, out var controlled) || !d.IsDue(now, controlled.SamplingIntervalMicros) || !d.TryBeginPoll())
                 {
                     continue;
                 }
@@ -137,14 +256,18 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         string? error = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, d.Stopping);
             timeout.CancelAfter(d.Monitor.Target.Timeout);
             var readings = await d.Monitor.PollAsync(_http, timeout.Token).ConfigureAwait(false);
             var at = _clock.NowMicros;
             foreach (var r in readings)
             {
-                _control.Telemetry(d.Name, r.Sensor, r.Value, at);
+                _control.Telemetry.Reading(d.Name, r.Sensor, r.Value, at);
             }
+        }
+        catch (OperationCanceledException) when (d.Stopping.IsCancellationRequested && !_stop.IsCancellationRequested)
+        {
+            error = "monitor stopped";
         }
         catch (Exception e) when (Failure(e, d.Monitor.Target.Timeout) is { } why)
         {
@@ -152,17 +275,22 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         }
         finally
         {
-            var was = d.LastError;
-            d.EndPoll(error);
+            var was = d.EndPoll(error);
             Interlocked.Decrement(ref _polling);
-            if (error is not null && was is null)
-            {
-                _log($"monitor {d.Name}: poll failed: {error}");
-            }
-            else if (error is null && was is not null)
-            {
-                _log($"monitor {d.Name}: answering again");
-            }
+            Report(d, was, error, "poll failed");
+        }
+    }
+
+    /// <summary>Logs the start and the end of a failure spell (not every failure: a dead device is not a log flood).</summary>
+    private void Report(MonitoredDevice d, string? was, string? error = null, string what = "refused a message")
+    {
+        if (error is not null && was is null)
+        {
+            _log($"monitor {d.Name}: {what}: {error}");
+        }
+        else if (error is null && was is not null)
+        {
+            _log($"monitor {d.Name}: answering again");
         }
     }
 
@@ -222,4 +350,11 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         HttpRequestException h => $"HTTP error: {h.Message}",
         _ => null,
     };
+
+    private sealed class PushSink(DeviceMonitors monitors, MonitoredDevice device) : IPushSink
+    {
+        public void Deliver(IReadOnlyList<Reading> readings) => monitors.Deliver(device, readings);
+
+        public void Reject(string why) => monitors.Reject(device, why);
+    }
 }

@@ -1,11 +1,18 @@
 namespace KalkiEdge.Devices.Monitoring;
 
-/// <summary>One device under a monitor: its poll schedule and what its last poll said.</summary>
+/// <summary>One device under a monitor: its poll schedule, what its last poll or message said, and its stop signal.</summary>
+// The stop source has no timer and its wait handle is never asked for: it holds nothing to release, and a poll in
+// flight may still read its token after the device is removed.
+#pragma warning disable CA1001
 public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
+#pragma warning restore CA1001
 {
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _status = new();
     private int _inFlight;
     private long _polls;
     private long _failures;
+    private string? _lastError;
 
     public string Name { get; } = name;
 
@@ -17,17 +24,42 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
     /// <summary>Never polled, or the interval has passed since the last poll started.</summary>
     public bool IsDue(long nowMicros, long intervalMicros) => LastPollMicros == long.MinValue || nowMicros - LastPollMicros >= intervalMicros;
 
+    /// <summary>Polls made and messages received (pushed families).</summary>
     public long Polls => Interlocked.Read(ref _polls);
 
     public long Failures => Interlocked.Read(ref _failures);
 
-    /// <summary>Null while polls succeed; else why the last one failed (no credentials in it).</summary>
-    public string? LastError { get; internal set; }
+    /// <summary>Null while polls and messages succeed; else why the last one failed (no credentials in it).</summary>
+    public string? LastError
+    {
+        get
+        {
+            lock (_status)
+            {
+                return _lastError;
+            }
+        }
+    }
+
+    /// <summary>Cancelled when the device stops being monitored: its poll in flight and its connection end.</summary>
+    internal CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>The family's own connection (<see cref="DeviceMonitor.RunAsync"/>), while it runs.</summary>
+    internal Task? Running { get; set; }
 
     /// <summary>At most one poll per device at a time: a slow device is never polled twice over.</summary>
     internal bool TryBeginPoll() => Interlocked.CompareExchange(ref _inFlight, 1, 0) == 0;
 
-    internal void EndPoll(string? error)
+    /// <summary>Records a poll's outcome; returns the error before it (a spell of failures is logged once).</summary>
+    internal string? EndPoll(string? error)
+    {
+        var was = EndPush(error);
+        Volatile.Write(ref _inFlight, 0);
+        return was;
+    }
+
+    /// <summary>Records a pushed message's outcome; returns the error before it.</summary>
+    internal string? EndPush(string? error)
     {
         Interlocked.Increment(ref _polls);
         if (error is not null)
@@ -35,7 +67,29 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
             Interlocked.Increment(ref _failures);
         }
 
-        LastError = error;
-        Volatile.Write(ref _inFlight, 0);
+        lock (_status)
+        {
+            var was = _lastError;
+            _lastError = error;
+            return was;
+        }
+    }
+
+    internal void Stop()
+    {
+        try
+        {
+            _stopping.Cancel();
+            Running?.Wait(TimeSpan.FromSeconds(5));
+            (Monitor as IDisposable)?.Dispose();
+        }
+        catch (AggregateException)
+        {
+            // Its failure was reported when it happened.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped twice.
+        }
     }
 }

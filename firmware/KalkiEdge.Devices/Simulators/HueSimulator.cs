@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using KalkiEdge.Devices.Http;
 
 namespace KalkiEdge.Devices.Simulators;
 
@@ -11,7 +12,7 @@ namespace KalkiEdge.Devices.Simulators;
 /// </summary>
 public sealed class HueSimulator : IDisposable
 {
-    private readonly LoopbackHttpServer _server;
+    private readonly SmallHttpServer _server;
     private readonly Lock _sync = new();
     private readonly (bool On, bool Reachable)[] _lights;
 
@@ -19,7 +20,7 @@ public sealed class HueSimulator : IDisposable
     {
         User = user;
         _lights = [.. Enumerable.Repeat((true, true), lights)];
-        _server = new LoopbackHttpServer(Handle, address, port);
+        _server = new SmallHttpServer(Handle, address, port);
     }
 
     public string User { get; }
@@ -29,7 +30,7 @@ public sealed class HueSimulator : IDisposable
     public int Requests => _server.Requests;
 
     /// <summary>Set to answer every request with this instead (hostile-device tests).</summary>
-    public Func<SimRequest, SimResponse?>? Override { get; set; }
+    public Func<SmallRequest, SmallResponse?>? Override { get; set; }
 
     public int LightsOn
     {
@@ -52,7 +53,7 @@ public sealed class HueSimulator : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    private SimResponse Handle(SimRequest request)
+    private SmallResponse Handle(SmallRequest request)
     {
         if (Override?.Invoke(request) is { } hostile)
         {
@@ -62,22 +63,22 @@ public sealed class HueSimulator : IDisposable
         var parts = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length < 3 || parts[0] != "api")
         {
-            return new SimResponse(404, "[]");
+            return new SmallResponse(404, "[]");
         }
 
         if (parts[1] != User)
         {
-            return new SimResponse(200, $"[{{\"error\":{{\"type\":1,\"address\":\"/{parts[2]}\",\"description\":\"unauthorized user\"}}}}]");
+            return new SmallResponse(200, $"[{{\"error\":{{\"type\":1,\"address\":\"/{parts[2]}\",\"description\":\"unauthorized user\"}}}}]");
         }
 
         lock (_sync)
         {
             return (request.Method, parts[2..]) switch
             {
-                ("GET", ["config"]) => new SimResponse(200, "{\"name\":\"Hue simulator\",\"apiversion\":\"1.50.0\",\"swversion\":\"1950207110\"}"),
-                ("GET", ["lights"]) => new SimResponse(200, Lights()),
+                ("GET", ["config"]) => new SmallResponse(200, "{\"name\":\"Hue simulator\",\"apiversion\":\"1.50.0\",\"swversion\":\"1950207110\"}"),
+                ("GET", ["lights"]) => new SmallResponse(200, Lights()),
                 ("PUT", ["lights", var id, "state"]) => SetState(id, request.Body),
-                _ => new SimResponse(200, "[{\"error\":{\"type\":3,\"description\":\"resource not available\"}}]"),
+                _ => new SmallResponse(200, "[{\"error\":{\"type\":3,\"description\":\"resource not available\"}}]"),
             };
         }
     }
@@ -93,11 +94,11 @@ public sealed class HueSimulator : IDisposable
         return json.Append('}').ToString();
     }
 
-    private SimResponse SetState(string id, string body)
+    private SmallResponse SetState(string id, string body)
     {
         if (!int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > _lights.Length)
         {
-            return new SimResponse(200, $"[{{\"error\":{{\"type\":3,\"address\":\"/lights/{n}\",\"description\":\"resource, /lights/{n}, not available\"}}}}]");
+            return new SmallResponse(200, $"[{{\"error\":{{\"type\":3,\"address\":\"/lights/{n}\",\"description\":\"resource, /lights/{n}, not available\"}}}}]");
         }
 
         try
@@ -106,7 +107,7 @@ public sealed class HueSimulator : IDisposable
             if (doc.RootElement.TryGetProperty("on", out var on) && on.ValueKind is JsonValueKind.True or JsonValueKind.False)
             {
                 _lights[n - 1] = (on.GetBoolean(), _lights[n - 1].Reachable);
-                return new SimResponse(200, $"[{{\"success\":{{\"/lights/{n}/state/on\":{(on.GetBoolean() ? "true" : "false")}}}}}]");
+                return new SmallResponse(200, $"[{{\"success\":{{\"/lights/{n}/state/on\":{(on.GetBoolean() ? "true" : "false")}}}}}]");
             }
         }
         catch (JsonException)
@@ -114,6 +115,6 @@ public sealed class HueSimulator : IDisposable
             // Answered below as the bridge does.
         }
 
-        return new SimResponse(200, "[{\"error\":{\"type\":2,\"description\":\"body contains invalid json\"}}]");
+        return new SmallResponse(200, "[{\"error\":{\"type\":2,\"description\":\"body contains invalid json\"}}]");
     }
 }

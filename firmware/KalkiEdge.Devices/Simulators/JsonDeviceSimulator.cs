@@ -1,17 +1,18 @@
 using System.Net;
+using KalkiEdge.Devices.Http;
 
 namespace KalkiEdge.Devices.Simulators;
 
 /// <summary>A device with a JSON status page on loopback (a Udoo Neo–class board): the body comes from <see cref="Status"/>.</summary>
 public sealed class JsonDeviceSimulator : IDisposable
 {
-    private readonly LoopbackHttpServer _server;
+    private readonly SmallHttpServer _server;
 
     public JsonDeviceSimulator(Func<string> status, string path = "/status", IPAddress? address = null, int port = 0)
     {
         Status = status;
-        _server = new LoopbackHttpServer(r => r.Method == "GET" && r.Path == path ? new SimResponse(200, Status())
-            : r.Method == "POST" ? Command(r.Path) : new SimResponse(404, "{}"), address, port);
+        _server = new SmallHttpServer(r => r.Method == "GET" && r.Path == path ? new SmallResponse(200, Status())
+            : r.Method == "POST" ? Command(r.Path) : new SmallResponse(404, "{}"), address, port);
     }
 
     public Func<string> Status { get; set; }
@@ -34,13 +35,13 @@ public sealed class JsonDeviceSimulator : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    private SimResponse Command(string path)
+    private SmallResponse Command(string path)
     {
         lock (_commands)
         {
             _commands.Add(path);
         }
 
-        return new SimResponse(200, "{\"ok\":true}");
+        return new SmallResponse(200, "{\"ok\":true}");
     }
 }

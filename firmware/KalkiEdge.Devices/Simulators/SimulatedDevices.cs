@@ -1,6 +1,8 @@
+using KalkiEdge.Devices.Camera;
 using KalkiEdge.Devices.HttpJson;
 using KalkiEdge.Devices.Hue;
 using KalkiEdge.Devices.Monitoring;
+using KalkiEdge.Devices.Mqtt;
 using KalkiEdge.Devices.Wemo;
 
 namespace KalkiEdge.Devices.Simulators;
@@ -29,14 +31,19 @@ public sealed class SimulatedDevices : IDisposable
             var t = d.Monitor.Target;
             try
             {
-                IDisposable simulator = d.Monitor switch
+                IDisposable? simulator = d.Monitor switch
                 {
                     HueMonitor => new HueSimulator(t.User ?? "", 3, t.Address, t.Port),
                     WemoMonitor => simulated.Plugs[d.Name] = new WemoSimulator(on: true, 60_000, t.Address, t.Port),
                     HttpJsonMonitor => new JsonDeviceSimulator(BoardStatus, "/status", t.Address, t.Port),
+                    DlinkCameraMonitor => new DlinkCameraSimulator(t.User ?? "", t.Password ?? "", t.Address, t.Port),
+                    MqttMonitor => null, // its readings come through the site's broker, not from a loopback server
                     _ => throw new InvalidOperationException($"no simulator for {d.Monitor.GetType().Name}"),
                 };
-                simulated._running.Add(simulator);
+                if (simulator is not null)
+                {
+                    simulated._running.Add(simulator);
+                }
             }
             catch (System.Net.Sockets.SocketException e)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using KalkiEdge.Devices.Http;
 using KalkiEdge.Devices.Wemo;
 
 namespace KalkiEdge.Devices.Simulators;
@@ -10,7 +11,7 @@ namespace KalkiEdge.Devices.Simulators;
 /// </summary>
 public sealed class WemoSimulator : IDisposable
 {
-    private readonly LoopbackHttpServer _server;
+    private readonly SmallHttpServer _server;
     private readonly Lock _sync = new();
     private bool _on;
     private long _todayMilliwattMinutes;
@@ -19,7 +20,7 @@ public sealed class WemoSimulator : IDisposable
     {
         _on = on;
         LoadMilliwatts = loadMilliwatts;
-        _server = new LoopbackHttpServer(Handle, address, port);
+        _server = new SmallHttpServer(Handle, address, port);
     }
 
     public int Port => _server.Port;
@@ -29,7 +30,7 @@ public sealed class WemoSimulator : IDisposable
     public long LoadMilliwatts { get; set; }
 
     /// <summary>Set to answer every request with this instead (hostile-device tests).</summary>
-    public Func<SimRequest, SimResponse?>? Override { get; set; }
+    public Func<SmallRequest, SmallResponse?>? Override { get; set; }
 
     public bool On
     {
@@ -55,7 +56,7 @@ public sealed class WemoSimulator : IDisposable
 
     public void Dispose() => _server.Dispose();
 
-    private SimResponse Handle(SimRequest request)
+    private SmallResponse Handle(SmallRequest request)
     {
         if (Override?.Invoke(request) is { } hostile)
         {
@@ -80,12 +81,12 @@ public sealed class WemoSimulator : IDisposable
                     return Soap("GetInsightParams", string.Create(CultureInfo.InvariantCulture,
                         $"<InsightParams>{(_on ? 1 : 0)}|1733300000|120|3600|86400|1209600|20|{current}|{_todayMilliwattMinutes}|{_todayMilliwattMinutes}|8000</InsightParams>"));
                 default:
-                    return new SimResponse(500, "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring></s:Fault></s:Body></s:Envelope>", "text/xml");
+                    return new SmallResponse(500, "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring></s:Fault></s:Body></s:Envelope>", "text/xml");
             }
         }
     }
 
-    private static SimResponse Soap(string action, string content) => new(200,
+    private static SmallResponse Soap(string action, string content) => new(200,
         $"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:{action}Response xmlns:u=\"urn:Belkin:service\">{content}</u:{action}Response></s:Body></s:Envelope>",
         "text/xml");
 }

@@ -22,7 +22,7 @@ public sealed class EveFileCounters
 /// <see cref="EveFileOptions.Keep"/>), and closed and reopened on <see cref="Reopen"/> (SIGHUP), so an external
 /// logrotate may move it away. A write error is counted, the line lost, and the file reopened for the next one.
 /// </summary>
-public sealed class EveFileSink : IEventSink, IDisposable
+public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
 {
     private readonly EveFileOptions _options;
     private readonly SemaphoreSlim _signal = new(0);
@@ -52,6 +52,8 @@ public sealed class EveFileSink : IEventSink, IDisposable
     public EveFileCounters Counters { get; } = new();
 
     public string Path => _options.Path;
+
+    public IEnumerable<SinkQueue> Queues => [new("eve-file", _queue.Count, Interlocked.Read(ref Counters.Dropped))];
 
     public void Publish(ApplianceEvent e)
     {

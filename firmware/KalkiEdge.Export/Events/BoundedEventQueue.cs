@@ -14,6 +14,9 @@ internal sealed class BoundedEventQueue(int capacity)
 
     public bool IsEmpty => _queue.IsEmpty;
 
+    /// <summary>Events waiting now.</summary>
+    public int Count => Volatile.Read(ref _count);
+
     public bool TryAdd(ApplianceEvent e)
     {
         if (Interlocked.Increment(ref _count) > capacity)

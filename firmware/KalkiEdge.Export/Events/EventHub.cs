@@ -26,6 +26,9 @@ public sealed class EventHub : IApplianceObserver
     /// <summary>Sink calls that threw (each is skipped; the event still reaches the other sinks).</summary>
     public long SinkFailures => Interlocked.Read(ref _sinkFailures);
 
+    /// <summary>The sinks, in the order they receive events (fixed once the appliance runs).</summary>
+    public IReadOnlyList<IEventSink> Sinks => _sinks;
+
     /// <summary>Adds a sink. Sinks are added before the appliance starts; the list is not changed afterwards.</summary>
     public EventHub Add(IEventSink sink)
     {

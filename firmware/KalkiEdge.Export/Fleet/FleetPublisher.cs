@@ -35,7 +35,7 @@ public sealed class FleetCounters
 /// The outbox is bounded too (oldest dropped, counted). A publish the broker refuses (its ACL) is logged, counted
 /// and not retried.
 /// </summary>
-public sealed partial class FleetPublisher : IEventSink, IDisposable
+public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposable
 {
     public const int MemoryCapacity = 65_536;
 
@@ -100,6 +100,10 @@ public sealed partial class FleetPublisher : IEventSink, IDisposable
 
     /// <summary>Messages waiting in the outbox (on disk).</summary>
     public int Queued => _outbox.Count;
+
+    /// <summary>Events in memory waiting for the publisher's thread, then messages in the outbox on disk (oldest dropped beyond its limit).</summary>
+    public IEnumerable<SinkQueue> Queues =>
+        [new("fleet", _queue.Count, Interlocked.Read(ref Counters.Dropped)), new("fleet-outbox", _outbox.Count, _outbox.Dropped + _outbox.Lost)];
 
     public void Publish(ApplianceEvent e)
     {

@@ -26,7 +26,7 @@ public sealed class SyslogCounters
 /// keeps events queued while the sink reconnects (backing off to 30 s), and a failed send is retried once on a new
 /// connection before the message counts as lost.
 /// </summary>
-public sealed partial class SyslogSink : IEventSink, IDisposable
+public sealed partial class SyslogSink : IEventSink, IQueuedSink, IDisposable
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
@@ -56,6 +56,8 @@ public sealed partial class SyslogSink : IEventSink, IDisposable
     }
 
     public SyslogCounters Counters { get; } = new();
+
+    public IEnumerable<SinkQueue> Queues => [new("syslog", _queue.Count, Interlocked.Read(ref Counters.Dropped))];
 
     public void Publish(ApplianceEvent e)
     {

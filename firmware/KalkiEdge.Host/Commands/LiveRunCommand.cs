@@ -131,6 +131,7 @@ internal static partial class LiveRunCommand
         bridge.Start();
         using var monitors = MonitorWiring.Start(appliance, config.DeviceAddress is { } own ? System.Net.IPAddress.Parse(Ip.Format(own.Address)) : null, m => LogMonitor(log, m));
         management.Healthy = () => bridge.Failure is null;
+        management.WatchPorts(() => bridge.Status);
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
         var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
         Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");

@@ -8,8 +8,9 @@ using Microsoft.AspNetCore.Routing;
 namespace KalkiEdge.Management.Api;
 
 /// <summary>
-/// Device-type packs: list, detail, export as YAML, and the policy editor's save (import is the same PUT). A saved
-/// pack passed the same loader and checker as <c>kalki-edge check</c> and is in force at once; a refused one changes nothing.
+/// Device-type packs: list, detail, export as YAML, the policy editor's save (PUT) and import (POST: a new device
+/// type, or the replacement of the type the YAML names). A saved pack passed the same loader and checker as
+/// <c>kalki-edge check</c> and is in force at once; a refused one changes nothing.
 /// </summary>
 internal static class PackEndpoints
 {
@@ -25,19 +26,36 @@ internal static class PackEndpoints
             : NotFound(name));
         app.MapPut("/api/packs/{name}", async Task<IResult> (HttpContext context, string name) =>
         {
-            var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.PackBody).ConfigureAwait(false);
+            var (yaml, error) = await ReadBody(context).ConfigureAwait(false);
+            return error ?? Outcome(m.Appliance.PackEditor.Replace(name, yaml!, ApiActor.Of(context)));
+        }).Accepts<PackBody>("application/json").Produces<PackDetail>();
+        app.MapPost("/api/packs", async Task<IResult> (HttpContext context) =>
+        {
+            var (yaml, error) = await ReadBody(context).ConfigureAwait(false);
             if (error is not null)
             {
                 return error;
             }
 
-            if (body!.Yaml is not { Length: > 0 } yaml)
-            {
-                return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, "the pack was not saved: 'yaml' (the pack's text) is required", [new FieldError("yaml", "required")]);
-            }
+            var result = m.Appliance.PackEditor.Import(yaml!, ApiActor.Of(context));
+            return result is { Succeeded: true, Created: true, Pack: { } pack }
+                ? Results.Json(Detail(pack), ApiJsonContext.Default.PackDetail, statusCode: StatusCodes.Status201Created)
+                : Outcome(result);
+        }).Accepts<PackBody>("application/json").Produces<PackDetail>(StatusCodes.Status201Created).Produces<PackDetail>();
+    }
 
-            return Outcome(m.Appliance.PackEditor.Replace(name, yaml, ApiActor.Of(context)));
-        }).Accepts<PackBody>("application/json").Produces<PackDetail>();
+    /// <summary>The pack's YAML from a <see cref="PackBody"/>, or the 4xx that says why there is none.</summary>
+    private static async Task<(string? Yaml, IResult? Error)> ReadBody(HttpContext context)
+    {
+        var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.PackBody).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        return body!.Yaml is { Length: > 0 } yaml
+            ? (yaml, null)
+            : (null, ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, "the pack was not saved: 'yaml' (the pack's text) is required", [new FieldError("yaml", "required")]));
     }
 
     public static PackSummary Summary(DeviceTypePack p) => new(

@@ -17,6 +17,9 @@ public sealed partial class Accounts(KalkiStore store)
     public const int MinPasswordLength = 12;
     public const int MaxPasswordLength = 1024;
 
+    /// <summary>API tokens kept at most: each is checked by hash at every request that carries one, and audited.</summary>
+    public const int MaxTokens = 100;
+
     private static readonly PasswordHasher<Accounts> Hasher = new();
 
     // Verified against when the user does not exist, so a wrong name costs as long as a wrong password.

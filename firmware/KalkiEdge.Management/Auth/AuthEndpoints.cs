@@ -94,6 +94,11 @@ internal static class AuthEndpoints
                 return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, "name must be 1-64 printable characters", [new FieldError("name", "1-64 printable characters")]);
             }
 
+            if (accounts.Tokens().Count >= Accounts.MaxTokens)
+            {
+                return ApiErrors.Result(StatusCodes.Status409Conflict, $"there are already {Accounts.MaxTokens} API tokens: delete one you no longer use first");
+            }
+
             var (id, token) = accounts.CreateToken(name, User(context));
             return Results.Json(new TokenCreated(id, name, token), ApiJsonContext.Default.TokenCreated, statusCode: StatusCodes.Status201Created);
         });

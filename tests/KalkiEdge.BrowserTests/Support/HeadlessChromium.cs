@@ -81,6 +81,10 @@ public sealed class HeadlessChromium : IAsyncDisposable
     /// </summary>
     public static async Task Capture(IPage page, int order, string name)
     {
+        // A toast floats over whatever is under it in a full-page picture: the step asserted it already, so wait it out.
+        await Assertions.Expect(page.Locator("#toasts .toast")).ToHaveCountAsync(0, new() { Timeout = 10_000 }).ConfigureAwait(false);
+        // Sticky parts (the policy page's type list) would stand where the last scroll left them in a full-page picture.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)").ConfigureAwait(false);
         var dir = Path.Combine(RepoPaths.Root, "out", "test-results", "screenshots");
         Directory.CreateDirectory(dir);
         await page.ScreenshotAsync(new() { Path = Path.Combine(dir, $"{order.ToString("00", CultureInfo.InvariantCulture)}-{name}.png"), FullPage = true }).ConfigureAwait(false);

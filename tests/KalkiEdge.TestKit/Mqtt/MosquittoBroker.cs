@@ -23,8 +23,45 @@ public sealed class MosquittoBroker : IDisposable
         var (cert, key) = pki.Server();
         var aclFile = System.IO.Path.Combine(dir, "acl");
         File.WriteAllText(aclFile, acl);
-        _config = System.IO.Path.Combine(dir, "mosquitto.conf");
-        File.WriteAllText(_config, $"""
+        _config = WriteConfig(dir, $"""
+            cafile {pki.CaFile}
+            certfile {cert}
+            keyfile {key}
+            require_certificate true
+            use_identity_as_username true
+            acl_file {aclFile}
+            """);
+        Start();
+    }
+
+    /// <summary>A broker as a site's devices use it: plain MQTT on loopback, one user with a password, no anonymous clients.</summary>
+    public MosquittoBroker(string dir, string user, string password)
+    {
+        Port = FreePort();
+        var passwords = System.IO.Path.Combine(dir, "passwords");
+        File.WriteAllText(passwords, "");
+        var psi = new ProcessStartInfo("mosquitto_passwd") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in new[] { "-b", passwords, user, password })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using (var p = Process.Start(psi) ?? throw new InvalidOperationException("mosquitto_passwd did not start"))
+        {
+            if (!p.WaitForExit(10_000) || p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"mosquitto_passwd failed: {p.StandardError.ReadToEnd()}");
+            }
+        }
+
+        _config = WriteConfig(dir, $"password_file {passwords}");
+        Start();
+    }
+
+    private string WriteConfig(string dir, string listenerSettings)
+    {
+        var config = System.IO.Path.Combine(dir, "mosquitto.conf");
+        File.WriteAllText(config, $"""
             per_listener_settings false
             allow_anonymous false
             persistence false
@@ -35,14 +72,9 @@ public sealed class MosquittoBroker : IDisposable
             log_type notice
             log_type information
             listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
-            cafile {pki.CaFile}
-            certfile {cert}
-            keyfile {key}
-            require_certificate true
-            use_identity_as_username true
-            acl_file {aclFile}
+            {listenerSettings}
             """ + "\n");
-        Start();
+        return config;
     }
 
     /// <summary>

@@ -131,10 +131,10 @@ public class SecurityControllerTests
     {
         using var h = new ControlHarness();
         h.Add("s1", 0x020000000001);
-        h.Controller.Telemetry("s1", "temp", EvValue.Of(50m), h.Clock.NowMicros);
+        h.Controller.Telemetry.Reading("s1", "temp", EvValue.Of(50m), h.Clock.NowMicros);
         h.Controller.Drain();
         Assert.That(h.Transitions, Is.Empty);
-        h.Controller.Telemetry("s1", "temp", EvValue.Of(95.5m), h.Clock.NowMicros);
+        h.Controller.Telemetry.Reading("s1", "temp", EvValue.Of(95.5m), h.Clock.NowMicros);
         h.Controller.Drain();
         Assert.That(h.Transitions.Single().Rule, Is.EqualTo("hot"));
         Assert.That(h.Evaluated.Single().Source, Is.EqualTo(AlertSource.Telemetry));
@@ -154,7 +154,7 @@ public class SecurityControllerTests
         Assert.That(none, Is.Null);
         Assert.That(allocated, Is.Zero, "looking up a reading must not create the device's evaluator");
 
-        h.Controller.Telemetry("s1", "temp", EvValue.Of(21m), h.Clock.NowMicros);
+        h.Controller.Telemetry.Reading("s1", "temp", EvValue.Of(21m), h.Clock.NowMicros);
         Assert.That(h.Controller.Latest("s1", "temp"), Is.EqualTo(EvValue.Of(21m)));
         Assert.That(h.Controller.Latest("s2", "temp"), Is.Null, "readings stay per device");
     }
@@ -164,7 +164,7 @@ public class SecurityControllerTests
     {
         using var h = new ControlHarness();
         h.Add("s1", 0x020000000001);
-        h.Controller.Telemetry("s1", "temp", EvValue.Of(20m), h.Clock.NowMicros);
+        h.Controller.Telemetry.Reading("s1", "temp", EvValue.Of(20m), h.Clock.NowMicros);
         h.Clock.NowMicros += 29_000_000;
         h.Controller.Drain();
         Assert.That(h.Evaluated, Is.Empty, "3 × 10 s not yet passed");

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using KalkiEdge.Core;
+using KalkiEdge.Devices.Http;
 using KalkiEdge.Devices.Monitoring;
 using KalkiEdge.Devices.Simulators;
 
@@ -17,7 +18,7 @@ public sealed class HostileDeviceTests
     public void A_hundred_megabyte_answer_is_refused_after_the_limit_not_read_to_its_end()
     {
         long written = 0;
-        var endless = new SimResponse(200, "") { Raw = async (s, t) => await Endless(s, n => Interlocked.Add(ref written, n), t) };
+        var endless = new SmallResponse(200, "") { Raw = async (s, t) => await Endless(s, n => Interlocked.Add(ref written, n), t) };
         var (device, elapsed) = PollHue(_ => endless);
 
         Assert.That(device.LastError, Is.EqualTo("answer is over the 262144-byte limit"));
@@ -28,7 +29,7 @@ public sealed class HostileDeviceTests
     [Test]
     public void A_declared_hundred_megabyte_body_is_refused_from_its_length()
     {
-        var declared = new SimResponse(200, "") { Raw = (s, t) => s.WriteAsync(Encoding.ASCII.GetBytes(Head + "Content-Length: 104857600\r\n\r\n{"), t).AsTask() };
+        var declared = new SmallResponse(200, "") { Raw = (s, t) => s.WriteAsync(Encoding.ASCII.GetBytes(Head + "Content-Length: 104857600\r\n\r\n{"), t).AsTask() };
         var (device, _) = PollHue(_ => declared);
 
         Assert.That(device.LastError, Is.EqualTo("answer of 104857600 bytes is over the 262144-byte limit"));
@@ -37,7 +38,7 @@ public sealed class HostileDeviceTests
     [Test]
     public void A_device_that_never_answers_is_a_timeout_not_a_stuck_monitor()
     {
-        var silent = new SimResponse(200, "") { Raw = (s, t) => Task.Delay(TimeSpan.FromSeconds(30), t) };
+        var silent = new SmallResponse(200, "") { Raw = (s, t) => Task.Delay(TimeSpan.FromSeconds(30), t) };
         var (device, elapsed) = PollHue(_ => silent, timeout: "300ms");
 
         Assert.That(device.LastError, Is.EqualTo("no answer within 300 ms"));
@@ -47,7 +48,7 @@ public sealed class HostileDeviceTests
     [Test]
     public void A_body_dribbled_a_byte_at_a_time_is_cut_off_by_the_timeout()
     {
-        var dribble = new SimResponse(200, "") { Raw = async (s, t) =>
+        var dribble = new SmallResponse(200, "") { Raw = async (s, t) =>
         {
             await s.WriteAsync(Encoding.ASCII.GetBytes(Head + "\r\n"), t);
             for (int i = 0; i < 300 && !t.IsCancellationRequested; i++)
@@ -68,7 +69,7 @@ public sealed class HostileDeviceTests
     [TestCase("\"a string\"", "expected an object of lights, got String")]
     public void Malformed_hue_answers_say_what_is_wrong(string body, string expected)
     {
-        var (device, _) = PollHue(_ => new SimResponse(200, body));
+        var (device, _) = PollHue(_ => new SmallResponse(200, body));
 
         Assert.That(device.LastError, Does.Contain(expected));
     }
@@ -77,7 +78,7 @@ public sealed class HostileDeviceTests
     public void Json_nested_ten_thousand_deep_is_refused_at_the_depth_limit()
     {
         var deep = new string('[', 10_000) + new string(']', 10_000);
-        var (device, _) = PollHue(_ => new SimResponse(200, deep));
+        var (device, _) = PollHue(_ => new SmallResponse(200, deep));
 
         Assert.That(device.LastError, Does.Contain("malformed JSON").And.Contain("depth"));
     }
@@ -85,7 +86,7 @@ public sealed class HostileDeviceTests
     [Test]
     public void Bytes_that_are_not_utf8_are_refused()
     {
-        var garbage = new SimResponse(200, "") { Raw = (s, t) => s.WriteAsync((byte[])[.. Encoding.ASCII.GetBytes(Head + "\r\n"), 0xFF, 0xFE, 0xC3], t).AsTask() };
+        var garbage = new SmallResponse(200, "") { Raw = (s, t) => s.WriteAsync((byte[])[.. Encoding.ASCII.GetBytes(Head + "\r\n"), 0xFF, 0xFE, 0xC3], t).AsTask() };
         var (device, _) = PollHue(_ => garbage);
 
         Assert.That(device.LastError, Is.EqualTo("answer is not UTF-8 text"));
@@ -98,7 +99,7 @@ public sealed class HostileDeviceTests
     [TestCase("<s:Envelope xmlns:s=\"x\"><BinaryState>maybe</BinaryState></s:Envelope>", "'maybe' is not a state")]
     public void Malformed_or_hostile_soap_answers_say_what_is_wrong(string body, string expected)
     {
-        using var plug = new WemoSimulator { Override = _ => new SimResponse(200, body, "text/xml") };
+        using var plug = new WemoSimulator { Override = _ => new SmallResponse(200, body, "text/xml") };
         using var h = new MonitorHarness(MonitorHarness.HeaterPlug);
         var device = h.Add("plug", "heater-plug", $"{{family: wemo-insight, port: {plug.Port}}}");
         h.Start();
@@ -130,7 +131,7 @@ public sealed class HostileDeviceTests
     }
 
     /// <summary>A Hue monitor polling a bridge that answers with <paramref name="answer"/>; returns once a poll failed.</summary>
-    private static (MonitoredDevice Device, TimeSpan Elapsed) PollHue(Func<SimRequest, SimResponse?> answer, string timeout = "5s")
+    private static (MonitoredDevice Device, TimeSpan Elapsed) PollHue(Func<SmallRequest, SmallResponse?> answer, string timeout = "5s")
     {
         using var bridge = new HueSimulator("user") { Override = answer };
         using var h = new MonitorHarness("""

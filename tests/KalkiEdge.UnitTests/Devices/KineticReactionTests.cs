@@ -1,5 +1,6 @@
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
+using KalkiEdge.Devices.Http;
 using KalkiEdge.Devices.Simulators;
 
 namespace KalkiEdge.UnitTests.Devices;
@@ -37,7 +38,7 @@ public sealed class KineticReactionTests
                 }
 
                 Interlocked.Increment(ref attempts);
-                return new SimResponse(500, "<s:Envelope xmlns:s=\"x\"><s:Body><s:Fault/></s:Body></s:Envelope>", "text/xml");
+                return new SmallResponse(500, "<s:Envelope xmlns:s=\"x\"><s:Body><s:Fault/></s:Body></s:Envelope>", "text/xml");
             },
         };
         using var h = new MonitorHarness(MonitorHarness.HeaterPlug);

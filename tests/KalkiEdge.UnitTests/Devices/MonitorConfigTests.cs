@@ -26,6 +26,30 @@ public sealed class MonitorConfigTests
     }
 
     [Test]
+    public void Every_shipped_pack_with_commands_has_a_monitor_that_sends_all_of_them()
+    {
+        var diagnostics = new DiagnosticBag();
+        var packs = PackLoader.LoadDirectory(Path.Combine(RepoPaths.Umboxes, "packs"), diagnostics);
+        Assert.That(diagnostics.Items, Is.Empty);
+        var families = MonitorLibrary.CreateRegistry();
+        foreach (var pack in packs)
+        {
+            if (!MonitorLibrary.PackMonitors.TryGetValue(pack.Name, out var text))
+            {
+                Assert.That(pack.Commands, Is.Empty, $"pack '{pack.Name}' has commands but no monitor to send them");
+                continue;
+            }
+
+            var credentials = MonitorHarness.Yaml("{user: u, password: p}");
+            var monitor = MonitorCompilation.Compile(families, new MonitorEntry("d", MonitorHarness.Yaml(text), credentials, [Ip.FromV4(0xC000020A)], pack), diagnostics);
+            Assert.That(diagnostics.Items, Is.Empty, $"pack '{pack.Name}': {string.Join("; ", diagnostics.Items)}");
+            Assert.That(monitor!.Commands, Is.SupersetOf(pack.Commands.Select(c => c.Name)), $"pack '{pack.Name}' lists a command its {text} monitor cannot send");
+        }
+
+        Assert.That(MonitorLibrary.PackMonitors.Keys, Is.SubsetOf(packs.Select(p => p.Name)), "every pack monitor is for a shipped pack");
+    }
+
+    [Test]
     public void Every_monitor_error_has_its_line_and_typos_get_a_suggestion()
     {
         var errors = Compile("""

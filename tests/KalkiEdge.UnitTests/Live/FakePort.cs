@@ -66,7 +66,10 @@ internal sealed class FakePort(string name, ulong mac = 0, bool record = true) :
     private void Load(Frame frame, byte[] bytes) =>
         frame.Load(bytes, 1_700_000_000_000_000 + Interlocked.Increment(ref Counters.Received), frame.Direction);
 
-    public CaptureStatistics ReadStatistics() => new(Counters.Received, 0, 0);
+    /// <summary>Frames the kernel's capture ring "dropped" (libpcap's ps_drop), as a busy real port reports them.</summary>
+    public long RingDropped { get; set; }
+
+    public CaptureStatistics ReadStatistics() => new(Counters.Received, RingDropped, 0);
 
     public void Dispose()
     {

@@ -118,6 +118,24 @@ public class ManagementApiTests
     }
 
     [Test]
+    public async Task API_tokens_are_bounded_and_a_bad_name_is_refused_with_the_field()
+    {
+        using var browser = await _app.SignedInAsync();
+        var badName = await browser.PostAsJsonAsync("/api/tokens", new { name = "line\nbreak" });
+        Assert.That(badName.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
+        Assert.That(await badName.Content.ReadAsStringAsync(), Does.Contain("\"field\":\"name\""));
+        for (int i = 0; i < KalkiEdge.Management.Auth.Accounts.MaxTokens; i++)
+        {
+            Assert.That((await browser.PostAsJsonAsync("/api/tokens", new { name = $"t{i}" })).StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        }
+
+        var over = await browser.PostAsJsonAsync("/api/tokens", new { name = "one-too-many" });
+        Assert.That(over.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(await over.Content.ReadAsStringAsync(), Does.Contain("delete one"));
+        Assert.That(_app.Site.Appliance.Store!.Store.Column("SELECT name FROM api_tokens"), Has.Count.EqualTo(KalkiEdge.Management.Auth.Accounts.MaxTokens));
+    }
+
+    [Test]
     public async Task Sign_in_attempts_are_limited_per_source_with_Retry_After()
     {
         using var browser = _app.Browser();

@@ -18,14 +18,18 @@ internal sealed class ManagementApp : IAsyncDisposable
     public const string Admin = "admin";
     public const string Password = "correct horse battery";
 
-    private ManagementApp(RegistrySite site, ManagementServer server, ManagementContext context)
+    private ManagementApp(RegistrySite site, ManagementServer server, ManagementContext context, KalkiEdge.Export.Events.EventHub hub)
     {
+        Hub = hub;
         Site = site;
         Server = server;
         Context = context;
     }
 
     public RegistrySite Site { get; }
+
+    /// <summary>The appliance's event hub (the dashboard's stream, activity and metrics are its sinks).</summary>
+    public KalkiEdge.Export.Events.EventHub Hub { get; }
 
     public ManagementServer Server { get; }
 
@@ -47,7 +51,7 @@ internal sealed class ManagementApp : IAsyncDisposable
             () => [], TimeSpan.FromHours(1));
         _ = new RegistryEvents(context);
         var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen }, context);
-        return new ManagementApp(site, server, context);
+        return new ManagementApp(site, server, context, hub);
     }
 
     /// <summary>A client with its own cookie jar (a browser).</summary>
@@ -78,6 +82,7 @@ internal sealed class ManagementApp : IAsyncDisposable
         await Server.DisposeAsync();
         Context.Activity.Dispose();
         Context.Events.Dispose();
+        Context.Metrics.Dispose();
         Site.Dispose();
     }
 }

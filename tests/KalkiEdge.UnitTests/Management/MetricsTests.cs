@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Export.Eve;
+using KalkiEdge.Export.Events;
+using KalkiEdge.UnitTests.Live;
 using KalkiEdge.UnitTests.Registry;
 
 namespace KalkiEdge.UnitTests.Management;
@@ -45,6 +49,43 @@ public partial class MetricsTests
         Assert.That(samples["kalki_dashboard_clients"], Is.EqualTo(1));
         Assert.That(samples["kalki_alert_queue_alerts_total{outcome=\"raised\"}"], Is.GreaterThanOrEqualTo(1));
         Assert.That(samples, Does.ContainKey("kalki_store_queue_depth").And.ContainKey("kalki_dashboard_stream_queue_depth"));
+        Assert.That(samples["process_resident_memory_bytes"], Is.GreaterThan(1_000_000));
+    }
+
+    [Test]
+    public async Task Metrics_show_capture_loss_per_port_and_the_depth_and_drops_of_every_export_queue()
+    {
+        await using var app = await ManagementApp.StartAsync(_dir);
+        // The live bridge's own statistics path, over in-memory ports whose capture ring reports drops.
+        using var device = new FakePort("eth1") { RingDropped = 7 };
+        using var uplink = new FakePort("eth0");
+        using var bridge = new Bridge(app.Site.Appliance.Engine, app.Site.Appliance.CreateContext, [device], uplink, new ManagementFilter([], []));
+        app.Context.Metrics.WatchPorts(bridge.RefreshStatistics);
+        // A stopped EVE file sink drops (and counts) every event it is handed, so its loss is known exactly.
+        var eve = new EveFileSink(new EveFileOptions(Path.Combine(_dir, "eve.json")));
+        eve.Dispose();
+        var published = new CountingSink();
+        app.Hub.Add(eve).Add(published);
+        using var browser = await app.SignedInAsync();
+
+        for (int i = 0; i < 3; i++)
+        {
+            app.Site.Appliance.Alerts.Raise(new Alert(AlertTypes.PortScan, "cam1", AlertSource.Umbox, 1_000_000 + i, "scan"));
+            app.Site.Appliance.EndFrame();
+        }
+
+        var samples = Parse(await browser.GetStringAsync("/metrics"));
+        Assert.That(samples["kalki_capture_lost_total{port=\"eth1\",reason=\"ring\"}"], Is.EqualTo(7));
+        Assert.That(samples["kalki_capture_lost_total{port=\"eth0\",reason=\"ring\"}"], Is.Zero);
+        Assert.That(samples, Does.ContainKey("kalki_capture_lost_total{port=\"eth1\",reason=\"interface\"}").And.ContainKey("kalki_port_frames_total{direction=\"sent\",port=\"eth0\"}"));
+        Assert.That(published.Count, Is.GreaterThanOrEqualTo(3));
+        Assert.That(samples["kalki_sink_events_dropped_total{sink=\"eve-file\"}"], Is.EqualTo(published.Count));
+        Assert.That(samples["kalki_sink_queue_depth{sink=\"eve-file\"}"], Is.Zero);
+        Assert.That(samples["kalki_store_queue_depth"], Is.GreaterThanOrEqualTo(0));
+
+        device.RingDropped = 12;
+        samples = Parse(await browser.GetStringAsync("/metrics"));
+        Assert.That(samples["kalki_capture_lost_total{port=\"eth1\",reason=\"ring\"}"], Is.EqualTo(12), "read at scrape time, not cached");
     }
 
     [Test]
@@ -59,9 +100,18 @@ public partial class MetricsTests
         Assert.That((await anonymous.GetAsync("/api/overview")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
+    private sealed class CountingSink : IEventSink
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Publish(ApplianceEvent e) => Interlocked.Increment(ref _count);
+    }
+
     /// <summary>
     /// Reads the text format strictly: every sample's family was declared by HELP and TYPE before it, names and
-    /// labels are well formed, values are numbers; returns sample (with its labels) → value.
+    /// labels are well formed, values are numbers; returns sample (with its labels, in the order written) → value.
     /// </summary>
     private static Dictionary<string, double> Parse(string text)
     {
@@ -86,7 +136,8 @@ public partial class MetricsTests
             var name = sample.Groups["name"].Value;
             var family = Regex.Replace(name, "_(bucket|sum|count)$", "");
             Assert.That(declared.Contains(name) || declared.Contains(family), Is.True, $"sample before its TYPE: {line}");
-            samples.Add(name + sample.Groups["labels"].Value, sample.Groups["value"].Value == "+Inf" ? double.PositiveInfinity : double.Parse(sample.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
+            var labels = sample.Groups["labels"].Value is "{}" ? "" : sample.Groups["labels"].Value; // an empty label set is no label set
+            samples.Add(name + labels, sample.Groups["value"].Value == "+Inf" ? double.PositiveInfinity : double.Parse(sample.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
         }
 
         return samples;

@@ -16,6 +16,7 @@ namespace KalkiEdge.Umboxes.Ips;
 /// <item><see cref="PacketFlow.FirstInDirection"/>: the first packet of each direction of the flow.</item>
 /// <item><see cref="PacketFlow.HasTcpSession"/>: a SYN (without ACK, FIN or RST) was seen, so Suricata's stream engine
 /// tracks the flow (it does not pick up sessions mid-stream).</item>
+/// <item><see cref="Drop"/>: a drop rule matched; the flow stays dropped until it expires.</item>
 /// <item>Idle flows expire after Suricata's default timeouts of frame time: 30 s (60 s for TCP) before they are
 /// established, 300 s (600 s for TCP) after.</item>
 /// </list>
@@ -42,7 +43,12 @@ public sealed class FlowTable
 
     public long Evictions { get; private set; }
 
-    public PacketFlow Update(Frame frame, ushort srcPort, ushort dstPort)
+    public PacketFlow Update(Frame frame, ushort srcPort, ushort dstPort) => Update(frame, srcPort, dstPort, create: true)!.Value;
+
+    /// <summary>As <see cref="Update"/> for a flow already in the table; null (and no entry taken) for any other.</summary>
+    public PacketFlow? UpdateExisting(Frame frame, ushort srcPort, ushort dstPort) => Update(frame, srcPort, dstPort, create: false);
+
+    private PacketFlow? Update(Frame frame, ushort srcPort, ushort dstPort, bool create)
     {
         var src = frame.SrcIp;
         var dst = frame.DstIp;
@@ -55,7 +61,13 @@ public sealed class FlowTable
         long now = frame.TimestampMicros;
 
         int set = (int)(Hash(a, b, portA, portB, protocol) & (uint)_setMask) * Ways;
-        ref var e = ref Find(set, a, b, portA, portB, protocol, now);
+        int slot = Find(set, a, b, portA, portB, protocol, now);
+        ref var e = ref _entries[slot];
+        if (!e.InUse && !create)
+        {
+            return null;
+        }
+
         if (!e.InUse)
         {
             e = new Entry
@@ -68,6 +80,7 @@ public sealed class FlowTable
                 Protocol = protocol,
                 // A SYN+ACK first means we joined after the SYN: its receiver is the client.
                 ClientIsA = IsSynAck(frame) ? !srcIsA : srcIsA,
+                Generation = unchecked(e.Generation + 1),
             };
         }
 
@@ -94,7 +107,17 @@ public sealed class FlowTable
             established = e.State == FlowState.Established;
         }
 
-        return new PacketFlow(toServer, established, first, e.SynSeen);
+        return new PacketFlow(toServer, established, first, e.SynSeen, slot, e.Generation, e.Dropped);
+    }
+
+    /// <summary>A drop rule matched: the flow's later packets are dropped uninspected (Suricata's flow drop).</summary>
+    public void Drop(in PacketFlow flow)
+    {
+        ref var e = ref _entries[flow.Slot];
+        if (e.InUse && e.Generation == flow.Generation)
+        {
+            e.Dropped = true;
+        }
     }
 
     private static bool IsSynAck(Frame frame) =>
@@ -124,7 +147,8 @@ public sealed class FlowTable
 
     private static bool Expired(in Entry e, long now) => now - e.LastSeen > TimeoutMicros(e);
 
-    private ref Entry Find(int set, UInt128 a, UInt128 b, ushort portA, ushort portB, byte protocol, long now)
+    /// <summary>The entry of this flow (expired: emptied) or the one a new flow should take.</summary>
+    private int Find(int set, UInt128 a, UInt128 b, ushort portA, ushort portB, byte protocol, long now)
     {
         int victim = set;
         long oldest = long.MaxValue;
@@ -138,7 +162,7 @@ public sealed class FlowTable
                     e.InUse = false;
                 }
 
-                return ref e;
+                return i;
             }
 
             long rank = !e.InUse || Expired(e, now) ? long.MinValue : e.LastSeen;
@@ -156,7 +180,7 @@ public sealed class FlowTable
         }
 
         slot.InUse = false;
-        return ref slot;
+        return victim;
     }
 
     private static uint Hash(UInt128 a, UInt128 b, ushort portA, ushort portB, byte protocol)
@@ -188,5 +212,10 @@ public sealed class FlowTable
         public bool SynSeen;
         public byte Seen;
         public long LastSeen;
+
+        // Counts the flows this entry has held, so state kept elsewhere per entry knows when it is stale.
+        public uint Generation;
+
+        public bool Dropped;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
@@ -7,16 +8,24 @@ namespace KalkiEdge.Umboxes.Ips;
 /// <summary>Validated, shared configuration of an <c>ips</c> element.</summary>
 /// <param name="NeedsFlows">Some rule has a flow condition: every packet must update the flow table.</param>
 /// <param name="TracksTcpSessions">Some tcp rule inspects payload: SYNs and FIN/RST packets with payload update the flow table.</param>
-public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpSessions, int FlowCapacity, SharedThresholds Thresholds, int AlertCapPerSecond);
+/// <param name="Streams">Sizes of each tracked session's reassembly buffers.</param>
+public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpSessions, int FlowCapacity, SharedThresholds Thresholds, int AlertCapPerSecond, StreamLimits Streams);
 
 /// <summary>
 /// <c>ips(rules: camera.rules, home-net: 192.0.2.0/24)</c>: runs a Snort/Suricata rule subset over each frame.
-/// Matching rules raise <c>ips</c> alerts (sid, msg); <c>drop</c> rules also drop the frame. Each rule alerts
+/// Matching rules raise <c>ips</c> alerts (sid, msg); <c>drop</c> rules also drop the frame and, in a tracked flow,
+/// every later packet of the flow that reaches the flow table (inline Suricata drops the flow too). Each rule alerts
 /// at most <c>alert-cap</c> times per second of frame time; alerts beyond that are counted into the next one.
 /// Rules with no content, flags or flow condition are checked on the first packet of each flow direction only
 /// (Suricata's IP-only rules). Flow tables are per device, bounded, and created on first use; <c>threshold</c>
 /// state is the appliance's, shared by every device's element (<see cref="SharedThresholds"/>), as Suricata
 /// counts <c>track by_src</c>/<c>by_dst</c> across all its traffic.
+/// TCP sessions seen from their SYN are reassembled per direction (<see cref="TcpStreamDirection"/>: out-of-order
+/// segments wait for their gap, overlaps keep the first bytes, retransmissions are silent). A content rule without
+/// <c>flags</c> matches the stream around each data segment (<c>stream-window</c> bytes) or the segment itself,
+/// and alerts at most once per turn of a direction (<see cref="TcpSession"/>); rules with <c>flags</c> see packets
+/// only (<see cref="IpsRule.Inspection"/>), as in Suricata. <c>stream-event: reassembly_overlap_different_data</c>
+/// matches a segment that overlapped earlier data with different bytes.
 /// </summary>
 public sealed class IpsElement(IpsConfig config) : Element
 {
@@ -25,6 +34,7 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     private readonly RuleIndex _index = config.Index;
     private FlowTable? _flows;
+    private TcpSessions? _sessions;
     private AlertCap? _cap;
 
     public long SuppressedAlerts => _cap?.Suppressed ?? 0;
@@ -32,6 +42,15 @@ public sealed class IpsElement(IpsConfig config) : Element
     public long FlowEvictions => _flows?.Evictions ?? 0;
 
     public long ThresholdEvictions => config.Thresholds.Evictions;
+
+    /// <summary>Segments that overlapped stored data with different bytes (inspected as the stored bytes).</summary>
+    public long StreamOverlapsDifferent { get; private set; }
+
+    /// <summary>Segments inspected alone because they fell outside the reassembly buffers (too far ahead, too many holes, too old).</summary>
+    public long StreamSegmentsNotReassembled { get; private set; }
+
+    /// <summary>Stream directions that passed <c>stream-depth</c> and are inspected packet by packet from then on.</summary>
+    public long StreamDepthReached { get; private set; }
 
     /// <summary>Bounds compile time and memory per element (the shipped rule sets hold a few hundred).</summary>
     public const int MaxRules = 100_000;
@@ -44,6 +63,10 @@ public sealed class IpsElement(IpsConfig config) : Element
         int flows = (int)args.Int("flows", 256, 16, 1 << 20);
         int thresholdCapacity = (int)args.Int("thresholds", 256, 4, 1 << 20);
         int cap = (int)args.Int("alert-cap", 100, 1, 1_000_000);
+        var streams = new StreamLimits(
+            (int)args.Int("stream-window", 2560, 64, 65_536),
+            (int)args.Int("stream-out-of-order", 2560, 0, 65_536),
+            args.Int("stream-depth", 1_048_576, 0, 1L << 30));
 
         int errorsBefore = args.Diagnostics.Items.Count;
         var parser = new RuleParser(new RuleVariables(homeNet));
@@ -80,7 +103,7 @@ public sealed class IpsElement(IpsConfig config) : Element
         bool needsFlows = rules.Exists(r => !r.Flow.IsEmpty);
         var index = new RuleIndex(rules);
         thresholds.Reserve(thresholdCapacity);
-        var config = new IpsConfig(index, needsFlows, index.HasTcpContentRules, flows, thresholds, cap);
+        var config = new IpsConfig(index, needsFlows, index.HasTcpContentRules, flows, thresholds, cap, streams);
         return new ElementSpec<IpsConfig>("ips", config, static c => new IpsElement(c));
     }
 
@@ -130,14 +153,50 @@ public sealed class IpsElement(IpsConfig config) : Element
 
         // Flow conditions need every packet of a flow some rule can examine (the handshake's SYN+ACK usually has no
         // candidate rules); flows no flow-reading rule can ever see skip the table. Header-only rules consult the
-        // table only when they match, since all packets of a flow direction share a header.
+        // table only when they match, since all packets of a flow direction share a header. Content rules need the
+        // session's SYNs, closes and data segments for reassembly.
         bool haveFlow = (config.NeedsFlows && flowIsRead) || (config.TracksTcpSessions && frame.IsTcp && (frame.TcpFlags & SessionFlags) != 0);
-        var flow = haveFlow ? Flows.Update(frame, srcPort, dstPort) : default;
+        PacketFlow flow = default;
+        if (haveFlow)
+        {
+            flow = Flows.Update(frame, srcPort, dstPort);
+        }
+        else if (config.TracksTcpSessions && frame.IsTcp && payload.Length > 0 && Flows.UpdateExisting(frame, srcPort, dstPort) is { } known)
+        {
+            // Data of a flow whose SYN was tracked; data of flows never seen from a SYN takes no entry.
+            flow = known;
+            haveFlow = true;
+        }
+
+        if (flow.Dropped)
+        {
+            return Verdict.Drop;
+        }
 
         // Like Suricata, a FIN or RST outside a tracked TCP session (no SYN seen) has its payload ignored.
         if (haveFlow && frame.IsTcp && (frame.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0 && !flow.HasTcpSession)
         {
             payload = default;
+        }
+
+        TcpSession? session = null;
+        ReadOnlySpan<byte> stream = default;
+        bool overlapDifferent = false;
+        if (haveFlow && frame.IsTcp && flow.HasTcpSession)
+        {
+            session = Sessions.For(flow);
+            if (Reassemble(frame, session, flow.ToServer, candidates.Length > 0, payload) is { } segment)
+            {
+                var direction = session.Direction(flow.ToServer);
+                if (segment.PacketEnd - segment.PacketStart == payload.Length)
+                {
+                    // The segment as the stream holds it: where it overlapped earlier bytes, those won.
+                    payload = direction.Slice(segment.PacketStart, segment.PacketEnd);
+                }
+
+                stream = direction.Slice(segment.WindowStart, segment.WindowEnd);
+                overlapDifferent = segment.OverlapDifferent;
+            }
         }
 
         bool drop = false;
@@ -154,7 +213,14 @@ public sealed class IpsElement(IpsConfig config) : Element
             if ((rule.Flags is { } flags && (!isTcp || !flags.Matches(tcpFlags)))
                 || !rule.MatchesEndpoints(srcIp, srcPort, dstIp, dstPort)
                 || (!rule.Flow.IsEmpty && !rule.Flow.Matches(flow))
-                || !rule.Contents.Matches(payload))
+                || (rule.StreamEvent == StreamEvent.OverlapDifferentData && !overlapDifferent)
+                || !ContentMatches(rule, payload, stream))
+            {
+                continue;
+            }
+
+            // The stream around a segment holds the request's earlier segments too: one alert per turn.
+            if (!stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket && !session!.FirstInTurn(flow.ToServer, n))
             {
                 continue;
             }
@@ -184,10 +250,79 @@ public sealed class IpsElement(IpsConfig config) : Element
             drop |= rule.Action == RuleAction.Drop;
         }
 
+        if (drop && haveFlow)
+        {
+            Flows.Drop(flow);
+        }
+
         return drop ? Verdict.Drop : Verdict.Forward;
     }
 
     private FlowTable Flows => _flows ??= new FlowTable(config.FlowCapacity);
+
+    private TcpSessions Sessions => _sessions ??= new TcpSessions(Flows.Capacity, config.Streams);
+
+    private static bool ContentMatches(IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream) =>
+        rule.Contents.Matches(payload)
+        || (!stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket && rule.Contents.Matches(stream));
+
+    /// <summary>
+    /// Feeds a segment of a tracked session to its direction's stream. Returns where its inspection window and its
+    /// own (first-seen) bytes lie in the stream, or null when it carries no data, no rule looks at this direction,
+    /// or it could not be reassembled (then it is inspected alone).
+    /// </summary>
+    private SegmentResult? Reassemble(Frame frame, TcpSession session, bool toServer, bool inspected, ReadOnlySpan<byte> payload)
+    {
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame.Data[(frame.L4Offset + 4)..]);
+        var direction = session.Direction(toServer);
+        if ((frame.TcpFlags & TcpFlags.Syn) != 0)
+        {
+            // Data on a SYN is inspected as a packet; the stream starts after the SYN's sequence number.
+            direction.Start(unchecked(sequence + 1));
+            return null;
+        }
+
+        if (payload.IsEmpty)
+        {
+            return null;
+        }
+
+        session.DataSeen(toServer);
+        if (!inspected)
+        {
+            return null;
+        }
+
+        bool wasDeep = direction.DepthReached;
+        var result = direction.Add(sequence, payload);
+        switch (result.Outcome)
+        {
+            case SegmentOutcome.Reassembled:
+                break;
+            case SegmentOutcome.DepthReached or SegmentOutcome.KeepAlive:
+                return null;
+            default:
+                StreamSegmentsNotReassembled++;
+                return null;
+        }
+
+        if (result.OverlapDifferent)
+        {
+            StreamOverlapsDifferent++;
+        }
+
+        if (result.Truncated)
+        {
+            StreamSegmentsNotReassembled++;
+        }
+
+        if (!wasDeep && direction.DepthReached)
+        {
+            StreamDepthReached++;
+        }
+
+        return result;
+    }
 
     /// <summary>Suricata's ICMP payload starts after the 8-byte ICMP header (type, code, checksum, rest).</summary>
     private static ReadOnlySpan<byte> IcmpPayload(Frame frame)

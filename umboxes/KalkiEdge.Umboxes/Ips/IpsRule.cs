@@ -30,8 +30,36 @@ public readonly record struct FlowCondition(bool ToServer, bool ToClient, bool E
         && (!NotEstablished || !flow.Established);
 }
 
-/// <summary>Flow facts about one packet, computed by the flow table before rules are matched.</summary>
-public readonly record struct PacketFlow(bool ToServer, bool Established, bool FirstInDirection, bool HasTcpSession);
+/// <summary>
+/// Flow facts about one packet, computed by the flow table before rules are matched. <paramref name="Slot"/> and
+/// <paramref name="Generation"/> name the table entry, so per-flow state kept beside the table (the reassembled
+/// streams) can tell a new flow in a reused entry from the one it replaced.
+/// </summary>
+public readonly record struct PacketFlow(bool ToServer, bool Established, bool FirstInDirection, bool HasTcpSession, int Slot = -1, uint Generation = 0, bool Dropped = false);
+
+/// <summary>What a rule's content is matched against in a TCP session (see <see cref="IpsRule.Inspection"/>).</summary>
+public enum RuleInspection : byte
+{
+    /// <summary>Each packet's own payload (rules with <c>flags</c>, non-TCP rules, rules without content).</summary>
+    Packet,
+
+    /// <summary>The reassembled stream around the packet, or the packet's own payload (Suricata's default for content rules).</summary>
+    StreamOrPacket,
+}
+
+/// <summary>Stream-engine events a rule can ask for with <c>stream-event</c>.</summary>
+public enum StreamEvent : byte
+{
+    None,
+
+    /// <summary>A segment overlapped data already seen with different bytes (the classic overlap evasion).</summary>
+    OverlapDifferentData,
+}
+
+public static class StreamEvents
+{
+    public const string OverlapDifferentDataName = "reassembly_overlap_different_data";
+}
 
 public enum ThresholdType : byte
 {
@@ -92,6 +120,8 @@ public sealed class IpsRule
 
     public ThresholdSpec? Threshold { get; init; }
 
+    public StreamEvent StreamEvent { get; init; }
+
     /// <summary>File and line the rule came from (for messages and duplicate-sid reports).</summary>
     public required SourceSpan At { get; init; }
 
@@ -101,7 +131,14 @@ public sealed class IpsRule
     /// A rule with no content, flags or flow condition looks only at addresses, ports and protocol. Suricata runs
     /// such rules ("IP-only") on the first packet of each direction of a flow only, and so do we.
     /// </summary>
-    public bool IsHeaderOnly => Contents.IsEmpty && Flags is null && Flow.IsEmpty;
+    public bool IsHeaderOnly => Contents.IsEmpty && Flags is null && Flow.IsEmpty && StreamEvent == StreamEvent.None;
+
+    /// <summary>
+    /// As Suricata decides it: a tcp or ip rule with content and no packet-level keyword (<c>flags</c>) is matched
+    /// on the reassembled stream of a TCP session or, failing that, on the packet; everything else on packets only.
+    /// </summary>
+    public RuleInspection Inspection =>
+        Protocol is RuleProtocol.Tcp or RuleProtocol.Ip && !Contents.IsEmpty && Flags is null ? RuleInspection.StreamOrPacket : RuleInspection.Packet;
 
     /// <summary>Header match in the rule's own direction (and, for <c>&lt;&gt;</c>, swapped).</summary>
     public bool MatchesEndpoints(UInt128 src, ushort srcPort, UInt128 dst, ushort dstPort) =>

@@ -13,13 +13,14 @@ public sealed record RuleOptions(
     ContentSequence Contents,
     TcpFlagsCondition? Flags,
     FlowCondition Flow,
-    ThresholdSpec? Threshold);
+    ThresholdSpec? Threshold,
+    StreamEvent StreamEvent);
 
 /// <summary>
 /// Reads a rule's options in order (content modifiers apply to the content before them), reporting every
 /// problem with its place. Supported: msg, sid, rev, classtype, reference and metadata (informational),
 /// content with nocase/offset/depth/distance/within (fast_pattern accepted: it only tunes Suricata's prefilter),
-/// flags, flow, threshold. Anything else is an error.
+/// flags, flow, threshold, stream-event (<c>reassembly_overlap_different_data</c>). Anything else is an error.
 /// </summary>
 public sealed class RuleOptionsBuilder(RuleText rule, RuleProtocol protocol, DiagnosticBag diagnostics)
 {
@@ -34,6 +35,7 @@ public sealed class RuleOptionsBuilder(RuleText rule, RuleProtocol protocol, Dia
     private TcpFlagsCondition? _flags;
     private FlowCondition _flow;
     private ThresholdSpec? _threshold;
+    private StreamEvent _streamEvent;
 
     public void Apply(RuleOption o)
     {
@@ -79,8 +81,12 @@ public sealed class RuleOptionsBuilder(RuleText rule, RuleProtocol protocol, Dia
                 Once(o);
                 Threshold(o);
                 break;
+            case "stream-event":
+                Once(o);
+                StreamEventOption(o);
+                break;
             default:
-                Error(o.KeywordIndex, $"unsupported rule option '{o.Keyword}' (supported: msg, sid, rev, classtype, reference, metadata, content, nocase, offset, depth, distance, within, fast_pattern, flags, flow, threshold)");
+                Error(o.KeywordIndex, $"unsupported rule option '{o.Keyword}' (supported: msg, sid, rev, classtype, reference, metadata, content, nocase, offset, depth, distance, within, fast_pattern, flags, flow, threshold, stream-event)");
                 break;
         }
     }
@@ -104,7 +110,7 @@ public sealed class RuleOptionsBuilder(RuleText rule, RuleProtocol protocol, Dia
             _flags = f with { NeedsSynPacket = true };
         }
 
-        return new RuleOptions(_sid.Value, _rev, _message, _classType, new ContentSequence([.. _contents]), _flags, _flow, _threshold);
+        return new RuleOptions(_sid.Value, _rev, _message, _classType, new ContentSequence([.. _contents]), _flags, _flow, _threshold, _streamEvent);
     }
 
     private void Error(int index, string message) => diagnostics.Error(rule.At(index), message);
@@ -173,6 +179,29 @@ public sealed class RuleOptionsBuilder(RuleText rule, RuleProtocol protocol, Dia
         }
 
         return Encoding.UTF8.GetString(bytes);
+    }
+
+    private void StreamEventOption(RuleOption o)
+    {
+        var text = NeedValue(o);
+        if (text is null)
+        {
+            return;
+        }
+
+        if (protocol is not (RuleProtocol.Tcp or RuleProtocol.Ip))
+        {
+            Error(o.KeywordIndex, "'stream-event' needs a tcp (or ip) rule");
+            return;
+        }
+
+        if (text.Trim() == StreamEvents.OverlapDifferentDataName)
+        {
+            _streamEvent = StreamEvent.OverlapDifferentData;
+            return;
+        }
+
+        Error(o.ValueIndex, $"unsupported stream event '{text.Trim()}' (supported: {StreamEvents.OverlapDifferentDataName})");
     }
 
     private void StartContent(RuleOption o)

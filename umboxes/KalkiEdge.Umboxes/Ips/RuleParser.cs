@@ -91,6 +91,7 @@ public sealed class RuleParser(RuleVariables variables)
             Flags = built.Flags,
             Flow = built.Flow,
             Threshold = built.Threshold,
+            StreamEvent = built.StreamEvent,
             At = rule.Start,
         };
     }

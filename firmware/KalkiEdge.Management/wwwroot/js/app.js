@@ -1,6 +1,6 @@
 // Start-up and navigation: first-visit setup, sign-in, then the pages under hash routes (#/devices/NAME, ...),
 // so the appliance serves one index.html and no route needs server-side knowledge.
-import { h, replace } from './dom.js';
+import { dropStaleToasts, h, replace } from './dom.js';
 import { ApiError, forgetSession, get, loadSession, onUnauthorized, post } from './api.js';
 import * as live from './live.js';
 import { renderSetup } from './pages/setup.js';
@@ -90,6 +90,7 @@ async function route() {
   const match = routes.map((r) => ({ r, m: r.re.exec(path) })).find((x) => x.m);
   cleanup?.();
   cleanup = null;
+  dropStaleToasts();
   const mine = ++generation;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.nav === match?.r.nav) a.setAttribute('aria-current', 'page');

@@ -54,9 +54,17 @@ export function stateClass(state) {
 export const stateColour = (state) => ({ normal: '#15803d', suspicious: '#d97706', attack: '#dc2626' })[stateClass(state)] ?? '#64748b';
 
 export function toast(message, kind = '') {
-  const t = h('div', { class: `toast ${kind}` }, message);
+  const t = h('div', { class: `toast ${kind}`, dataset: { at: String(Date.now()) } }, message);
   document.getElementById('toasts').append(t);
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+/** A toast belongs to the page its action was on: leaving that page (more than a moment later) takes it away. */
+export function dropStaleToasts() {
+  const now = Date.now();
+  for (const t of document.querySelectorAll('#toasts .toast')) {
+    if (now - Number(t.dataset.at) > 1000) t.remove();
+  }
 }
 
 /** A modal dialog; resolves with the value of the button pressed (or null when dismissed). */

@@ -164,6 +164,24 @@ public sealed class TcpConversation(PeerCapture capture, string client, ushort c
 
     public int ClientSends(byte[] payload) => Send(true, payload);
 
+    /// <summary>
+    /// Client sends <paramref name="payload"/> cut and ordered by <paramref name="strategy"/> (an evasion), then the
+    /// server acknowledges all of it. Returns the packet numbers of the segments.
+    /// </summary>
+    public List<int> ClientSendsSegmented(string payload, SegmentationStrategy strategy)
+    {
+        var bytes = Encoding.Latin1.GetBytes(payload);
+        var numbers = new List<int>();
+        foreach (var (offset, data) in strategy.Segments(bytes))
+        {
+            numbers.Add(capture.Tcp(client, clientPort, server, serverPort, TcpFlagsValue.P | TcpFlagsValue.A, unchecked(_clientSeq + (uint)offset), _serverSeq, data));
+        }
+
+        _clientSeq += (uint)bytes.Length;
+        capture.Tcp(server, serverPort, client, clientPort, TcpFlagsValue.A, _serverSeq, _clientSeq);
+        return numbers;
+    }
+
     public TcpConversation Close()
     {
         capture.Tcp(client, clientPort, server, serverPort, TcpFlagsValue.F | TcpFlagsValue.A, _clientSeq, _serverSeq);

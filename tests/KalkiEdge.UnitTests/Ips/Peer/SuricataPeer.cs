@@ -121,6 +121,27 @@ public static class SuricataPeer
         return ours;
     }
 
+    /// <summary>
+    /// For captures with reassembled TCP sessions. Suricata (inline) inspects each data segment with the stream data
+    /// before it and so repeats a match on every later segment of the request and of the next ones; the ips element
+    /// alerts once per turn. So both sides are compared per (sid, flow, direction, turn) — the first alert of each —
+    /// and every alert of ours must also be one of Suricata's (same packet, same sid). Alerts outside sessions stay
+    /// per packet.
+    /// </summary>
+    public static List<PeerAlert> AssertSameStreamAlerts(string rules, PeerCapture capture)
+    {
+        var theirs = RunSuricata(rules, capture);
+        // Every alert counts here: the element's per-rule alert cap would fold a flood of overlap alerts into counts.
+        var ours = RunKalkiEdge(rules, capture, ", alert-cap: 1000000");
+        var turns = StreamTurns.Of(capture);
+        var firstTheirs = StreamTurns.FirstPerTurn(theirs, turns);
+        var firstOurs = StreamTurns.FirstPerTurn(ours, turns);
+        Assert.That(firstOurs, Is.EqualTo(firstTheirs),
+            $"per (sid, flow, turn) only ours: {string.Join(" ", firstOurs.Except(firstTheirs))}\nonly suricata: {string.Join(" ", firstTheirs.Except(firstOurs))}\nsuricata: {string.Join(" ", theirs)}\nours: {string.Join(" ", ours)}");
+        Assert.That(ours.Except(theirs), Is.Empty, $"every alert of ours is one of Suricata's; not: {string.Join(" ", ours.Except(theirs))}");
+        return ours;
+    }
+
     private static List<PeerAlert> Sorted(List<PeerAlert> alerts) =>
         [.. alerts.OrderBy(a => a.Packet).ThenBy(a => a.Sid)];
 

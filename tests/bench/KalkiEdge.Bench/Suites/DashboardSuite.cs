@@ -124,6 +124,7 @@ public sealed class DashboardSuite : IBenchSuite
             await server.DisposeAsync();
             context.Activity.Dispose();
             stream.Dispose();
+            context.Metrics.Dispose();
             appliance.Dispose();
             dir.Delete(recursive: true);
         }

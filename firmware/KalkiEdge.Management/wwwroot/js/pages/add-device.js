@@ -93,7 +93,7 @@ export async function render(main) {
     field('add-mac', 'MAC address', inputs.mac),
     field('add-ips', 'IP address', inputs.ips, 'More than one: separate with commas'),
     field('add-description', 'Description', inputs.description)),
-  h('details', {}, h('summary', {}, 'Device credentials (for commands such as reset-password)'),
+  h('details', {}, h('summary', {}, 'Device credentials (for its monitor: polls and commands)'),
     h('div', { class: 'form-grid' },
       field('add-user', 'User name', inputs.username),
       field('add-pass', 'Password', inputs.password, 'Stored on the appliance, never shown again'))),

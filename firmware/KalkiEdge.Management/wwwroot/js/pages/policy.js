@@ -1,9 +1,10 @@
 // Policy editor per device type: the state graph drawn from the rules, the chain per state from the μmbox
 // catalogue, every rule's fields, and the YAML they all edit. Save sends the YAML to the appliance, whose
 // PackChecker (the one `kalki-edge check` runs) accepts it — in force at once — or returns each error with its
-// line, shown next to the field on that line and in the YAML's margin.
+// line, shown next to the field on that line and in the YAML's margin. YAML whose `type:` names another type (an
+// imported file, or a copy renamed here) is imported instead: a new device type, usable by Add device at once.
 import { fieldError, h, replace, toast } from '../dom.js';
-import { ApiError, enc, get, put } from '../api.js';
+import { ApiError, enc, get, post, put } from '../api.js';
 import { stateGraph } from '../charts.js';
 import { graphOf, scan, setLine, setRuleKey } from '../pack-yaml.js';
 
@@ -55,7 +56,7 @@ export async function render(main, [name]) {
     const file = e.target.files?.[0];
     if (!file) return;
     if (file.size > 256 * 1024) return toast('That file is larger than 256 KiB; a pack is a few KiB.', 'error');
-    load(await file.text(), `Imported ${file.name}: not in force until it passes the check and is saved.`);
+    load(await file.text(), `Loaded ${file.name}: not in force until it passes the check and is saved.`);
     e.target.value = '';
   } });
 
@@ -103,8 +104,12 @@ export async function render(main, [name]) {
 
   function markDirty() {
     const dirty = yaml !== saved;
+    const other = typeIn(yaml);
     discardBtn.disabled = !dirty;
-    status.textContent = dirty ? 'Unsaved changes: not in force until they pass the check.' : 'In force on every device of this type.';
+    saveBtn.textContent = other && other !== name ? `Check and import as '${other}'` : 'Check and save';
+    status.textContent = !dirty ? 'In force on every device of this type.'
+      : other && other !== name ? `This YAML defines type '${other}': saving imports it (a new device type, or a replacement of '${other}'); '${name}' stays as it is.`
+      : 'Unsaved changes: not in force until they pass the check.';
   }
 
   function drawGraph() {
@@ -218,6 +223,14 @@ export async function render(main, [name]) {
     saveBtn.disabled = true;
     status.textContent = 'Checking…';
     try {
+      const other = typeIn(yaml);
+      if (other && other !== name) {
+        const imported = await post('/api/packs', { yaml });
+        saved = yaml; // leaving the page must not ask about changes that are now saved elsewhere
+        toast(`${imported.name} imported: a device type you can pick in Add device now.`);
+        location.hash = `#/policies/${encodeURIComponent(imported.name)}`;
+        return;
+      }
       await put(`/api/packs/${enc(name)}`, { yaml });
       saved = yaml;
       errors = [];
@@ -236,6 +249,9 @@ export async function render(main, [name]) {
     }
   }
 }
+
+/** The pack's own `type:` (top level), as the loader reads it for the common plain or quoted forms. */
+const typeIn = (text) => /^type:[ \t]*(['"]?)([^'"#\s]+)\1[ \t]*(#.*)?$/m.exec(text)?.[2] ?? null;
 
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const extraKeys = (r) => Object.keys(r.keys).filter((k) => k !== 'name' && !RULE_FIELDS.some((f) => f.key === k));

@@ -1,0 +1,99 @@
+namespace KalkiEdge.Umboxes.Ips;
+
+/// <summary>Sizes of the per-flow reassembly buffers (the <c>stream-*</c> arguments of <c>ips</c>).</summary>
+public sealed record StreamLimits(int Window, int OutOfOrder, long Depth);
+
+/// <summary>
+/// The two reassembled directions of one tracked TCP session, and its turns: a turn of a direction begins when
+/// it sends data after the other direction did (a request, then its response, then the next request). A stream
+/// rule alerts at most once per turn of a direction, because each segment is inspected with the data before it
+/// and would otherwise repeat the same match on every later segment of the request (Suricata does repeat it).
+/// </summary>
+public sealed class TcpSession(StreamLimits limits)
+{
+    private const int AlertedCapacity = 16;
+
+    private readonly int[] _alertedToServer = new int[AlertedCapacity];
+    private readonly int[] _alertedToClient = new int[AlertedCapacity];
+    private int _alertedToServerCount;
+    private int _alertedToClientCount;
+    private sbyte _lastData; // 0: none yet, 1: to server, -1: to client
+
+    public uint Generation { get; private set; }
+
+    public TcpStreamDirection ToServer { get; } = new(limits.Window, limits.OutOfOrder, limits.Depth);
+
+    public TcpStreamDirection ToClient { get; } = new(limits.Window, limits.OutOfOrder, limits.Depth);
+
+    public TcpStreamDirection Direction(bool toServer) => toServer ? ToServer : ToClient;
+
+    /// <summary>Makes this the state of the flow of <paramref name="generation"/>, forgetting an older flow's.</summary>
+    public void Claim(uint generation)
+    {
+        if (generation == Generation)
+        {
+            return;
+        }
+
+        Generation = generation;
+        ToServer.Reset();
+        ToClient.Reset();
+        _alertedToServerCount = 0;
+        _alertedToClientCount = 0;
+        _lastData = 0;
+    }
+
+    /// <summary>A data segment in this direction: starts a new turn when the other direction sent data last.</summary>
+    public void DataSeen(bool toServer)
+    {
+        sbyte direction = toServer ? (sbyte)1 : (sbyte)-1;
+        if (_lastData != direction)
+        {
+            if (toServer)
+            {
+                _alertedToServerCount = 0;
+            }
+            else
+            {
+                _alertedToClientCount = 0;
+            }
+
+            _lastData = direction;
+        }
+    }
+
+    /// <summary>True the first time rule <paramref name="rule"/> alerts in this turn (and records it); false for repeats.</summary>
+    public bool FirstInTurn(bool toServer, int rule)
+    {
+        var alerted = toServer ? _alertedToServer : _alertedToClient;
+        ref int count = ref toServer ? ref _alertedToServerCount : ref _alertedToClientCount;
+        if (alerted.AsSpan(0, count).Contains(rule))
+        {
+            return false;
+        }
+
+        // Beyond the capacity a rule may alert again in the same turn: more alerts, never fewer.
+        if (count < AlertedCapacity)
+        {
+            alerted[count++] = rule;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// The reassembly state of the TCP sessions in one <see cref="FlowTable"/>, kept beside it entry for entry, so
+/// it is bounded by the flow table's capacity and a flow's state goes with its entry. Created on first use.
+/// </summary>
+public sealed class TcpSessions(int capacity, StreamLimits limits)
+{
+    private readonly TcpSession?[] _sessions = new TcpSession?[capacity];
+
+    public TcpSession For(PacketFlow flow)
+    {
+        var session = _sessions[flow.Slot] ??= new TcpSession(limits);
+        session.Claim(flow.Generation);
+        return session;
+    }
+}
