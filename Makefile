@@ -45,6 +45,7 @@ test: test-deps
 	if grep -q '^shim-test:' hypervisor-shims/shim.mk 2>/dev/null; then $(MAKE) --no-print-directory shim-test || status=1; fi; \
 	$(MAKE) --no-print-directory model-check || status=1; \
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) || status=1; \
+	JUNIT=$(abspath $(RESULTS))/bundle.junit.xml $(MAKE) --no-print-directory bundle-test || status=1; \
 	$(MAKE) --no-print-directory test-arm64-prep || status=1; \
 	KALKI_ARM64_FIRMWARE=$(abspath $(ARM64_FIRMWARE)) KALKI_ARM64_SYSROOT=$(abspath $(ARM64_SYSROOT)) \
 	  $(MAKE) --no-print-directory test-dotnet || status=1; \

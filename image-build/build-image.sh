@@ -14,6 +14,9 @@
 #   VERSION      product version (default: <Version> in Directory.Build.props)
 #   COMPRESS     xz (default, for releases) | zstd (fast, for development loops)
 #   ROOTFS_ONLY  1 = stop after stage (a)  (`make image-rootfs`)
+#   BUNDLE       1 = after stage (b), the signed RAUC update bundle out/image/kalki-edge-<version>-arm64.raucb
+#                instead of the image (`make bundle`): the same root tree the image's root partition is made of
+#   BUNDLE_CA    the bundle signer (lib/dev-ca.sh layout; default: the build's development CA in the cache)
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -59,6 +62,17 @@ build_raw_image() {
         prune_cache 'image-*.img' 1
     fi
     echo "$img"
+}
+
+# The update bundle of the tree's root, signed by BUNDLE_CA (made on first use: never committed).
+build_bundle() {
+    local tree=$1 version=$2 ca=${BUNDLE_CA:-$CACHE_DIR/dev-ca}
+    local out="$OUT_DIR/kalki-edge-$version-arm64.raucb"
+    "$LIB/dev-ca.sh" "$ca"
+    mkdir -p "$OUT_DIR"
+    timed "bundle" "$LIB/bundle.sh" "$tree/root" "$version" "$ca" "$out"
+    install -m 0644 "$ca/ca.cert.pem" "$OUT_DIR/kalki-edge-bundle-keyring.pem"   # public: the image's trust anchor
+    log "bundle:     $out (keyring: $OUT_DIR/kalki-edge-bundle-keyring.pem)"
 }
 
 compress_image() {
@@ -114,6 +128,11 @@ main() {
     check_payload
     version=$(product_version)
     tree=$(build_tree "$rootfs" "$version")
+    if [[ ${BUNDLE:-0} == 1 ]]; then
+        build_bundle "$tree" "$version"
+        log "make bundle done in $((SECONDS - start)) s"
+        return
+    fi
     raw=$(build_raw_image "$tree")
     publish "$raw" "$tree" "$version"
     log "make image done in $((SECONDS - start)) s"

@@ -4,6 +4,8 @@
 #   make image-rootfs   stage (a) only: the cached Debian arm64 root file system (slow once, then cached)
 #   make image          the flashable image out/image/kalki-edge-<version>-arm64.img.xz (+ .sha256, .packages.tsv)
 #   make image-test     boot that image under qemu-system-aarch64 and check /health
+#   make bundle         the signed RAUC update bundle out/image/kalki-edge-<version>-arm64.raucb (same tree as image)
+#   make bundle-test    host test: the bundle verifies against the keyring; other-CA, changed, unsigned are refused
 #   make image-clean    drop the image caches (forces a fresh rootfs from the mirror next time)
 # All need root (mmdebstrap, binfmt, mke2fs -d of root-owned files); missing host packages are installed.
 
@@ -15,7 +17,7 @@ IMAGE_COMPRESS    ?= xz
 IMAGE_ENV = PAYLOAD_DIR=$(abspath $(IMAGE_PAYLOAD_DIR)) SHIM_SO=$(abspath $(IMAGE_SHIM_SO)) \
             OUT_DIR=$(abspath $(IMAGE_OUT_DIR)) COMPRESS=$(IMAGE_COMPRESS)
 
-.PHONY: image image-rootfs image-test image-clean
+.PHONY: image image-rootfs image-test image-clean bundle bundle-test
 
 image-rootfs:
 	ROOTFS_ONLY=1 image-build/build-image.sh
@@ -23,6 +25,14 @@ image-rootfs:
 # The image packages whatever publish and shim-arm64 produced; both are targets of the top-level Makefile.
 image: publish shim-arm64
 	$(IMAGE_ENV) image-build/build-image.sh
+
+bundle: publish shim-arm64
+	@tools/ensure-packages.sh rauc squashfs-tools openssl
+	BUNDLE=1 $(IMAGE_ENV) image-build/build-image.sh
+
+bundle-test:
+	@tools/ensure-packages.sh rauc squashfs-tools openssl e2fsprogs
+	image-build/bundle-test.sh
 
 image-test:
 	OUT_DIR=$(abspath $(IMAGE_OUT_DIR)) image-build/boot-test.sh

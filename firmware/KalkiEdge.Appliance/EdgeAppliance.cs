@@ -135,6 +135,12 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// <summary>Validates everything and builds the appliance; null with every error in <paramref name="diagnostics"/>.</summary>
     public static EdgeAppliance? Build(SiteConfig config, DiagnosticBag diagnostics, IApplianceObserver observer, bool persist = false)
     {
+        if (persist)
+        {
+            // Before the packs and the store are read: a restored site's edited packs are loaded like any others.
+            Backup.SiteRestore.ApplyPending(config.DataDir, Console.Error.WriteLine);
+        }
+
         var compiler = new ChainCompiler(UmboxLibrary.CreateRegistry(), new DirectoryResourceLoader(Path.Combine(config.UmboxesDir, "rules")));
         var images = ImageCatalog.Load(Path.Combine(config.UmboxesDir, "images"), compiler, diagnostics);
         var packs = ControlWiring.LoadPacks(config.UmboxesDir, config.DataDir, images, diagnostics);

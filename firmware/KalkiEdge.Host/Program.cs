@@ -32,6 +32,8 @@ public static class Program
                 "devices" => OperatorCommands.Devices(parsed),
                 "reset" => OperatorCommands.Reset(parsed),
                 "elements" => ElementsCommand.Execute(parsed),
+                "backup" => BackupCommands.Backup(parsed),
+                "restore" => BackupCommands.Restore(parsed),
                 "version" => Version(),
                 _ => Help(parsed.Argument),
             };

@@ -194,6 +194,7 @@ public sealed class ManagementServer : IAsyncDisposable
         DeviceEndpoints.Map(app, context);
         CatalogEndpoints.Map(app, context);
         PackEndpoints.Map(app, context);
+        SiteBackupEndpoints.Map(app, context);
         PairingEndpoints.Map(app, context);
         EventEndpoints.Map(app, context.Events);
         Metrics.MetricsEndpoint.Map(app, app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>(), settings.MetricsOpen);

@@ -37,13 +37,22 @@ public sealed partial class KalkiStore : IDisposable
 
     public static int LatestVersion => Schema.Migrations.Length;
 
+    /// <summary>The store file as it was before the migration from <paramref name="version"/> (see <see cref="Open"/>).</summary>
+    public static string SnapshotPath(string path, int version) => $"{path}.schema-{version}";
+
     /// <summary>
     /// Opens (creating if needed) the store and applies pending migrations, each in its own transaction. A new
     /// directory is created 0700 and a new database file 0600 (SQLite gives its WAL and shared-memory files the
     /// database's mode): the store holds device credentials and the alert history, readable by this user only,
     /// also outside systemd (whose StateDirectory is 0700 already).
+    /// Before migrating an existing store it is copied whole to <see cref="SnapshotPath"/> (the store the older
+    /// firmware left behind). A store whose schema is newer than this firmware knows is opened as it is when its
+    /// migrations kept it readable by this version (<see cref="Schema"/>), and refused otherwise
+    /// (<see cref="StoreVersionException"/>), before anything is written.
     /// </summary>
-    public static KalkiStore Open(string path)
+    public static KalkiStore Open(string path) => Open(path, Schema.Migrations);
+
+    internal static KalkiStore Open(string path, IReadOnlyList<Migration> migrations)
     {
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (OperatingSystem.IsWindows())
@@ -66,7 +75,16 @@ public sealed partial class KalkiStore : IDisposable
 
         var connection = OpenConnection(path);
         var store = new KalkiStore(path, connection);
-        store.Migrate();
+        try
+        {
+            store.Migrate(migrations);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
         return store;
     }
 
@@ -93,14 +111,89 @@ public sealed partial class KalkiStore : IDisposable
         }
     }
 
-    private void Migrate()
+    private void Migrate(IReadOnlyList<Migration> migrations)
     {
-        for (int version = SchemaVersion; version < Schema.Migrations.Length; version++)
+        var found = SchemaVersion;
+        if (found > migrations.Count)
+        {
+            var oldestReader = OldestReader() ?? found;
+            if (oldestReader > migrations.Count)
+            {
+                throw new StoreVersionException(Path, found, migrations.Count, oldestReader);
+            }
+
+            return;
+        }
+
+        if (found > 0 && found < migrations.Count)
+        {
+            Snapshot(SnapshotPath(Path, found));
+        }
+
+        for (int version = found; version < migrations.Count; version++)
         {
             using var tx = _connection.BeginTransaction();
-            Execute(Schema.Migrations[version], tx);
+            Execute(migrations[version].Sql, tx);
             Execute($"PRAGMA user_version = {version + 1}", tx);
+            if (HasSchemaInfo(tx))
+            {
+                Execute($"INSERT INTO schema_info (name, value) VALUES ($n, $v) ON CONFLICT(name) DO UPDATE SET value = max(value, $v)",
+                    tx, ("$n", Schema.OldestReaderKey), ("$v", migrations[version].OldestReader));
+            }
+
             tx.Commit();
+        }
+    }
+
+    /// <summary>The oldest schema version whose firmware reads this store, or null for a store older than the guard.</summary>
+    private int? OldestReader()
+    {
+        if (!HasSchemaInfo())
+        {
+            return null;
+        }
+
+        return Scalar("SELECT value FROM schema_info WHERE name = $n", null, ("$n", Schema.OldestReaderKey)) is long v ? (int)v : null;
+    }
+
+    private bool HasSchemaInfo(SqliteTransaction? tx = null) => Scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_info'", tx) is not null;
+
+    /// <summary>
+    /// A consistent copy of the store at <paramref name="path"/> made through a read-only connection, without
+    /// migrating it: a running appliance keeps writing meanwhile (WAL readers never block the writer).
+    /// </summary>
+    public static void SnapshotFile(string path, string target)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: no store here (has the appliance run with this data directory?)", path);
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        File.Delete(target);
+        using (var cmd = SqlCommands.Create(connection, null, "VACUUM INTO $t", [("$t", target)]))
+        {
+            cmd.ExecuteNonQuery();
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    /// <summary>A consistent copy of the whole store in one file (SQLite's VACUUM INTO), private like the store.</summary>
+    public void Snapshot(string target)
+    {
+        lock (_gate)
+        {
+            File.Delete(target);
+            Execute("VACUUM INTO $t", null, ("$t", target));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
     }
 

@@ -3,12 +3,19 @@ namespace KalkiEdge.Store;
 /// <summary>
 /// Versioned schema migrations, applied in order at start (PRAGMA user_version holds the applied version). Never
 /// edit a shipped migration: append a new one.
+/// A rollback (the A/B update falling back to the previous firmware) must never meet a store it cannot read, so a
+/// migration is backward compatible for one version: it only adds (tables, nullable columns, indexes), and the
+/// firmware one schema version older keeps working on the migrated store without knowing what was added. A
+/// migration that cannot be (a rename, a drop, a changed meaning) says so with <see cref="Migration.OldestReader"/>
+/// = its own version: older firmware then refuses the store with an error naming the snapshot
+/// <see cref="KalkiStore.Open"/> took before migrating, which is the store that firmware left behind.
 /// </summary>
 internal static class Schema
 {
-    public static readonly string[] Migrations =
+    public static readonly Migration[] Migrations =
     [
         // 1: the statespace KalKi kept, with typed values and reaction traces.
+        new(
         """
         CREATE TABLE device_types (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
             initial_state TEXT NOT NULL, sampling_interval_us INTEGER NOT NULL, source TEXT NOT NULL DEFAULT '');
@@ -56,27 +63,42 @@ internal static class Schema
         CREATE TABLE command_log (id INTEGER PRIMARY KEY, device TEXT NOT NULL, command TEXT NOT NULL, rule TEXT NOT NULL, time_us INTEGER NOT NULL);
         CREATE TABLE audit_log (id INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
         CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        """,
+        """, OldestReader: 1),
 
         // 2: devices added at run time (dashboard, pairing): the full definition, so they are rebuilt at start.
+        new(
         """
         CREATE TABLE runtime_devices (name TEXT PRIMARY KEY, mac TEXT NOT NULL, ips TEXT NOT NULL DEFAULT '',
             type TEXT, image TEXT, chain TEXT, group_name TEXT, description TEXT NOT NULL DEFAULT '',
             credentials_user TEXT, credentials_password TEXT, created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL,
             CHECK ((type IS NOT NULL) + (image IS NOT NULL) + (chain IS NOT NULL) = 1));
-        """,
+        """, OldestReader: 1),
 
         // 3: management accounts (slow salted password hashes) and API tokens (SHA-256 of 256-bit random tokens).
+        new(
         """
         CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, created_us INTEGER NOT NULL);
         CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
             owner TEXT NOT NULL, created_us INTEGER NOT NULL, last_used_us INTEGER);
-        """,
+        """, OldestReader: 2),
 
         // 4: fleet messages the MQTT broker has not acknowledged yet, oldest first (bounded by the publisher).
+        new(
         """
         CREATE TABLE fleet_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,
             queued_us INTEGER NOT NULL);
-        """,
+        """, OldestReader: 3),
+
+        // 5: what the store says about who may read it (the compatibility guard at open).
+        new(
+        """
+        CREATE TABLE schema_info (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """, OldestReader: 4),
     ];
+
+    /// <summary>The <c>schema_info</c> row holding the oldest schema version whose firmware can read the store.</summary>
+    public const string OldestReaderKey = "oldest-reader";
 }
+
+/// <summary>One schema step: its SQL and the oldest schema version whose firmware still reads a store after it.</summary>
+internal sealed record Migration(string Sql, int OldestReader);

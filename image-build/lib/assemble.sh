@@ -5,18 +5,13 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source-path=SCRIPTDIR source=ext4.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ext4.sh"
 
-# Layout in MiB. The first partition starts at 4 MiB (SD erase-block aligned, room for the MBR).
-readonly ALIGN_MIB=4
+# Layout in MiB (ALIGN_MIB and the root size: ext4.sh).
 readonly BOOT_MIB=${KALKI_BOOT_MIB:-128}   # kernel + initrd + Pi firmware + DTBs ≈ 60 MiB; room for one more kernel
 readonly DATA_MIB=${KALKI_DATA_MIB:-64}    # grown to fill the card on first boot (kalki-growdata)
-# Root = blocks used by the tree + 4% + 32 MiB (journal, inode tables). Measured: leaves ≈ 60 MiB free; the
-# root is read-only, so free space there is waste. mke2fs -d fails loudly if it ever gets too tight.
-readonly ROOT_SLACK_PCT=4
-readonly ROOT_EXTRA_MIB=32
 readonly DATA_MAX_GIB=1024                 # online-resize reservation: cards up to 1 TiB
-
-round_up_mib() { local v=$1; echo $(((v + ALIGN_MIB - 1) / ALIGN_MIB * ALIGN_MIB)); }
 
 make_boot_fs() {
     local src=$1 out=$2
@@ -24,20 +19,6 @@ make_boot_fs() {
     mkfs.vfat -F 32 -n RASPIFIRM -C "$out" $((BOOT_MIB * 1024)) >/dev/null
     # -s recursive, -p keep times, -Q quit on first error, -m keep mtimes
     mcopy -i "$out" -s -p -Q -m "$src"/* ::
-}
-
-make_ext4() {
-    local label=$1 src=$2 out=$3 mib=$4; shift 4
-    rm -f "$out"
-    truncate -s "${mib}M" "$out"   # an existing file keeps mke2fs from announcing "Creating regular file"
-    # 4 KiB blocks even for small file systems (mke2fs would pick 1 KiB "small" blocks below 512 MiB).
-    mke2fs -q -F -t ext4 -b 4096 -L "$label" -m 0 -d "$src" "$@" "$out" "${mib}M"
-}
-
-root_size_mib() {
-    local tree=$1 used
-    used=$(du -s --block-size=1M "$tree" | cut -f1)
-    round_up_mib $((used * (100 + ROOT_SLACK_PCT) / 100 + ROOT_EXTRA_MIB))
 }
 
 write_table() {

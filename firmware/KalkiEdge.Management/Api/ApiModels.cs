@@ -109,6 +109,12 @@ public sealed record PackDetail(string Name, string Yaml, GraphInfo Graph, IRead
 
 public sealed record PackBody(string? Yaml);
 
+/// <summary>POST /api/backup: a passphrase seals the keys into the archive; without one the archive holds none.</summary>
+public sealed record BackupBody(string? Passphrase);
+
+/// <summary>A restore that passed every check and waits for the next start.</summary>
+public sealed record RestoreStaged(string Firmware, int Schema, int RuntimeDevices, int EditedPacks, long AuditEntries, IReadOnlyList<string> KeyFiles, bool KeysLeftOut, string Message);
+
 public sealed record PairingInfo(bool Available, bool Open, int RemainingSeconds, int WindowSeconds, int MaxCandidates, IReadOnlyList<CandidateInfo> Candidates, IReadOnlyList<PairedInfo> Recent);
 
 public sealed record CandidateInfo(string Mac, string Device, string Pack, int Confidence, bool NeedsReview, string Evidence, long FirstSeen);
@@ -147,6 +153,8 @@ public sealed record TransitionEventInfo(string Device, string From, string To, 
 [JsonSerializable(typeof(IReadOnlyList<PackSummary>))]
 [JsonSerializable(typeof(PackDetail))]
 [JsonSerializable(typeof(PackBody))]
+[JsonSerializable(typeof(BackupBody))]
+[JsonSerializable(typeof(RestoreStaged))]
 [JsonSerializable(typeof(PairingInfo))]
 [JsonSerializable(typeof(PairedInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ImageInfo>))]
