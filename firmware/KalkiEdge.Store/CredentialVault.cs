@@ -4,14 +4,17 @@ using System.Text;
 namespace KalkiEdge.Store;
 
 /// <summary>
-/// Device credentials at rest: AES-256-GCM under a key of its own in the store's directory (<see cref="KeyFileName"/>,
-/// created 0600 at first use), bound to the device's name, so the database file alone — a copy, a backup — never
+/// Device credentials at rest: AES-256-GCM under a key of its own in the data directory's <c>keys</c> folder, with the
+/// appliance's other keys, so a backup made with its keys carries it (<see cref="KeyFileName"/>, created 0600 at first use), bound to the device's name, so the database file alone — a copy, a backup — never
 /// gives a device's login away, nor can a sealed value be moved to another device. A value that does not open
 /// (another key, tampered) opens as null: the device then has no credentials, which its monitor reports.
 /// </summary>
 internal sealed class CredentialVault
 {
     public const string KeyFileName = "device-credentials.key";
+
+    /// <summary>The folder beside the store that holds the appliance's keys.</summary>
+    public const string KeysDirectoryName = "keys";
     private const string Prefix = "aesgcm1:";
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
@@ -24,6 +27,15 @@ internal sealed class CredentialVault
         var file = Path.Combine(directory, KeyFileName);
         if (!File.Exists(file))
         {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             var fresh = RandomNumberGenerator.GetBytes(32);
             try
             {

@@ -10,7 +10,7 @@ public sealed partial class KalkiStore
 {
     private CredentialVault? _vault;
 
-    internal CredentialVault Vault => _vault ??= CredentialVault.Open(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+    internal CredentialVault Vault => _vault ??= CredentialVault.Open(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!, CredentialVault.KeysDirectoryName));
 
     public IReadOnlyList<RuntimeDeviceRecord> LoadRuntimeDevices()
     {

@@ -46,6 +46,7 @@ public static class SiteRestore
         {
             var summary = Unpack(archive, staging, passphrase);
             summary = Validate(config, staging, summary);
+            DropKeysMadeByValidation(staging, summary.KeyFiles);
             var pending = Path.Combine(dataDir, PendingName);
             lock (PendingGate)
             {
@@ -166,6 +167,30 @@ public static class SiteRestore
             }
 
             return new RestoreSummary(manifest, 0, 0, 0, keyFiles, KeysLeftOut: sealedKeys is not null && passphrase is null);
+        }
+    }
+
+    /// <summary>
+    /// The validating build may create keys of its own in the staging folder (the device-credential key at first use);
+    /// only the archive's keys may replace the appliance's, so anything else there goes before the folder is staged.
+    /// </summary>
+    private static void DropKeysMadeByValidation(string staging, IReadOnlyList<string> restoredKeys)
+    {
+        var keys = Path.Combine(staging, KeyFiles.DirectoryName);
+        if (!Directory.Exists(keys))
+        {
+            return;
+        }
+
+        if (restoredKeys.Count == 0)
+        {
+            Directory.Delete(keys, recursive: true);
+            return;
+        }
+
+        foreach (var file in Directory.GetFiles(keys).Where(f => !restoredKeys.Contains(Path.GetFileName(f), StringComparer.Ordinal)))
+        {
+            File.Delete(file);
         }
     }
 

@@ -39,7 +39,7 @@ public class BackupRestoreTests
     private byte[] BackupOfAUsedSite(string? passphrase = Passphrase)
     {
         using var site = new RegistrySite(Directory.CreateDirectory(Path.Combine(_dir, "old")).FullName);
-        Assert.That(site.Appliance.Registry.Add(new DeviceSpec("plug1", "02:00:00:00:07:02", ["192.0.2.72"]) { Type = "generic-iot" }, "alice").Succeeded);
+        Assert.That(site.Appliance.Registry.Add(new DeviceSpec("plug1", "02:00:00:00:07:02", ["192.0.2.72"]) { Type = "generic-iot", CredentialsUser = "admin", CredentialsPassword = "plug-secret-1" }, "alice").Succeeded);
         var shipped = File.ReadAllText(Path.Combine(RepoPaths.Umboxes, "packs", "dlink-camera.yaml"));
         var edit = site.Appliance.PackEditor.Replace("dlink-camera", shipped.Replace("description: D-Link DCS IP camera (HTTP management, MJPEG stream)", EditedDescription, StringComparison.Ordinal), "alice");
         Assert.That(edit.Succeeded, string.Join("\n", edit.Errors));
@@ -72,7 +72,7 @@ public class BackupRestoreTests
 
         var summary = Stage(site, archive);
 
-        Assert.That((summary.RuntimeDevices, summary.EditedPacks, summary.KeyFiles), Is.EqualTo((1, 1, new[] { "tls.key" })));
+        Assert.That((summary.RuntimeDevices, summary.EditedPacks, summary.KeyFiles), Is.EqualTo((1, 1, new[] { "device-credentials.key", "tls.key" })));
         Assert.That(summary.AuditEntries, Is.GreaterThanOrEqualTo(2));
         Assert.That(site.Appliance.Registry.Find("plug1"), Is.Null, "nothing changes under the running appliance");
         Assert.That(File.ReadAllText(KeyFile(site)), Is.EqualTo("the new appliance's key"));
@@ -80,6 +80,8 @@ public class BackupRestoreTests
         site.Restart();
 
         Assert.That(site.Appliance.Registry.Find("plug1"), Is.Not.Null);
+        Assert.That(site.Appliance.Store!.Store.LoadRuntimeDevices().Single(d => d.Name == "plug1").CredentialsPassword, Is.EqualTo("plug-secret-1"),
+            "the credential key came back with the keys, so the sealed password opens");
         Assert.That(File.ReadAllText(EditedPacks.FileFor(DataDir(site), "dlink-camera")), Does.Contain(EditedDescription));
         Assert.That(site.Appliance.Packs.Single(p => p.Name == "dlink-camera").Description, Is.EqualTo("edited on site"));
         Assert.That(site.Appliance.Store!.Store.Column("SELECT actor || ' ' || action FROM audit_log ORDER BY id"), Does.Contain("alice device-add"));
@@ -99,6 +101,8 @@ public class BackupRestoreTests
 
         Assert.That(File.ReadAllText(KeyFile(site)), Is.EqualTo("the new appliance's key"));
         Assert.That(site.Appliance.Registry.Find("plug1"), Is.Not.Null);
+        Assert.That(site.Appliance.Store!.Store.LoadRuntimeDevices().Single(d => d.Name == "plug1").CredentialsPassword, Is.Null,
+            "without the keys the sealed password cannot open: the device has no credentials, which its monitor reports");
     }
 
     [Test]

@@ -31,7 +31,7 @@ public sealed class CredentialVaultTests
         SqliteConnection.ClearAllPools();
         var raw = string.Concat(Directory.GetFiles(_dir, "kalki.db*").Select(f => System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(f))));
         Assert.That(raw, Does.Not.Contain("pw-7Hq!-secret").And.Not.Contain("admin-user-x"));
-        var key = new FileInfo(Path.Combine(_dir, CredentialVault.KeyFileName));
+        var key = new FileInfo(Path.Combine(_dir, CredentialVault.KeysDirectoryName, CredentialVault.KeyFileName));
         Assert.That((key.Length, key.UnixFileMode), Is.EqualTo((32L, UnixFileMode.UserRead | UnixFileMode.UserWrite)));
     }
 
