@@ -61,8 +61,9 @@ public class BackupCommandTests
 
         var restore = KalkiEdgeCli.Run("restore", archive, "--config", fresh, "--passphrase-file", Secret(Passphrase));
         Assert.That(restore.ExitCode, Is.Zero, restore.Stderr);
-        Assert.That(restore.Stdout, Does.Contain("1 run-time devices").And.Contain("1 key files").And.Contain("staged in"));
+        Assert.That(restore.Stdout, Does.Contain("1 run-time devices").And.Contain("2 key files").And.Contain("staged in"));
         Assert.That(File.ReadAllText(Path.Combine(_dir, "new", "data", "restore.pending", "keys", "tls.key")), Is.EqualTo("key"));
+        Assert.That(File.Exists(Path.Combine(_dir, "new", "data", "restore.pending", "keys", "device-credentials.key")), "the device-credential key travels with the keys");
     }
 
     [Test]

@@ -16,7 +16,7 @@ internal static class Harness
     private static readonly string[] Instrumented =
     [
         "KalkiEdge.Core", "KalkiEdge.DataPlane", "KalkiEdge.Umboxes", "KalkiEdge.ControlPlane", "KalkiEdge.Appliance",
-        "KalkiEdge.Assurance", "KalkiEdge.Management",
+        "KalkiEdge.Assurance", "KalkiEdge.Management", "KalkiEdge.Panel",
     ];
 
     public static int List()
