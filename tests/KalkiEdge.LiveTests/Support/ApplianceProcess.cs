@@ -135,7 +135,8 @@ public sealed partial class ApplianceProcess : IDisposable
         _process.Dispose();
     }
 
-    private void Kill()
+    /// <summary>SIGKILL (kill -9): no flush, no dispose, no signal handler; returns once the process is gone.</summary>
+    public void Kill()
     {
         if (!_process.HasExited)
         {
