@@ -60,7 +60,7 @@ public sealed partial class CrashRestartTests
         var table = new List<string> { "life | seen committed by a reader just before the kill | in the store after the restart | state after restart | chain | heartbeats while down | restart → first frame across" };
         var forwardTimes = new List<double>();
         using var client = new ControlSocketClient(socket, TimeSpan.FromSeconds(30));
-        var appliance = Start(config, client);
+        ApplianceProcess? appliance = Start(config, client);
         var beats = Heartbeats.Start(_testbed, _configs.Dir, 0);
         try
         {
@@ -69,7 +69,7 @@ public sealed partial class CrashRestartTests
                 var stopLogins = Path.Combine(_configs.Dir, $"stop-login-{life}");
                 var logins = _testbed.RunInBackground("attacker", "heartbeat", "login", "--target", _testbed["cam"].Ip, "--dst-mac", _testbed["cam"].Mac, "--interval-ms", "100", "--stop-file", stopLogins, "--duration", "600");
                 using var stopResets = new CancellationTokenSource();
-                var resets = Task.Run(() => ResetUntilStopped(client, stopResets.Token));
+                var resets = Task.Run(() => client.ResetUntil("cam", stopResets.Token, TimeSpan.FromMilliseconds(150)));
 
                 // Killed at a random point: after a random number of further commits, a random few milliseconds on.
                 var target = ReadTransitions(db) + random.Next(4, 30);
@@ -86,6 +86,7 @@ public sealed partial class CrashRestartTests
                 Thread.Sleep(restartDelay); // systemd's RestartSec
                 var restartedAt = Stopwatch.GetTimestamp();
                 appliance.Dispose();
+                appliance = null;
                 appliance = Start(config, client);
                 var firstAcross = beats.WaitForFirstSentAfter(restartedAt, Bound);
                 var whileDown = beats.Across(killedAt, restartedAt);
@@ -101,12 +102,13 @@ public sealed partial class CrashRestartTests
                 Assert.That(chain, Is.EqualTo(expected?.Image ?? "camera-normal"), $"life {life}: with that state's chain");
                 Assert.That(chain, Is.EqualTo(CameraChains[state]), $"life {life}: the chain is the pack's for {state}");
                 table.Add($"{life} | {seen} | {ReadTransitions(db)} | {state} | {chain} | {whileDown} | {forward:F2} s");
+                TestContext.Progress.WriteLine(table[^1]);
             }
         }
         finally
         {
             beats.Dispose();
-            appliance.Dispose();
+            appliance?.Dispose();
         }
 
         TestContext.Out.WriteLine(string.Join('\n', table));
@@ -172,23 +174,6 @@ public sealed partial class CrashRestartTests
         Assert.That(store.Count("stage_logs"), Is.EqualTo(4 * transitions), $"life {life}: four stages per transition");
         Assert.That(store.Count("device_state_history"), Is.EqualTo(transitions), $"life {life}: one history row per transition");
         return store.LoadDeviceStates();
-    }
-
-    private static int ResetUntilStopped(ControlSocketClient client, CancellationToken stop)
-    {
-        int accepted = 0;
-        for (int i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)
-        {
-            if (client.TryReset("cam", $"crash test {i}") is not System.Net.HttpStatusCode.Accepted)
-            {
-                return accepted; // killed
-            }
-
-            accepted++;
-            stop.WaitHandle.WaitOne(150);
-        }
-
-        return accepted;
     }
 
     private static (string State, string Chain) CameraNow(ControlSocketClient client)

@@ -81,5 +81,29 @@ public sealed class ControlSocketClient(string socketPath, TimeSpan timeout) : I
         }
     }
 
+    /// <summary>
+    /// Resets <paramref name="device"/> again and again (a <paramref name="pause"/> apart) until stopped or an answer
+    /// is not 202 Accepted (the appliance was killed); returns how many were accepted.
+    /// </summary>
+    public int ResetUntil(string device, CancellationToken stop, TimeSpan pause)
+    {
+        int accepted = 0;
+        for (int i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)
+        {
+            if (TryReset(device, $"crash test {i}") is not HttpStatusCode.Accepted)
+            {
+                return accepted;
+            }
+
+            accepted++;
+            if (pause > TimeSpan.Zero)
+            {
+                stop.WaitHandle.WaitOne(pause);
+            }
+        }
+
+        return accepted;
+    }
+
     public void Dispose() => _http.Dispose();
 }

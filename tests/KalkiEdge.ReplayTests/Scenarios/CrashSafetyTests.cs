@@ -45,7 +45,7 @@ public partial class CrashSafetyTests
                 Assert.That(atStart.Take(read.Count), Is.EqualTo(read), $"life {life}: every line read before the kill is still there, in order");
                 var grow = random.Next(20, 200);
                 using var stop = new CancellationTokenSource();
-                var resets = Task.Run(() => ResetUntilStopped(client, camera.Host.Name, stop.Token));
+                var resets = Task.Run(() => client.ResetUntil(camera.Host.Name, stop.Token, TimeSpan.Zero));
                 WaitForLines(eve, atStart.Count + grow, appliance);
                 Thread.Sleep(random.Next(0, 30));
                 read = WholeLines(eve); // the consumer's last read: from here on these lines are acknowledged
@@ -118,25 +118,6 @@ public partial class CrashSafetyTests
         File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), [device])
             + $"data-dir: {dir.File("data")}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {socket}}}\neve: {{file: eve.json}}\n");
         return config;
-    }
-
-    /// <summary>Resets over the control socket, one after another, until stopped or the appliance stops answering.</summary>
-    private static int ResetUntilStopped(ControlSocketClient client, string device, CancellationToken stop)
-    {
-        int acknowledged = 0;
-        for (int i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)
-        {
-            var status = client.TryReset(device, $"crash test {i}");
-            if (status is null)
-            {
-                return acknowledged; // killed
-            }
-
-            Assert.That(status, Is.EqualTo(HttpStatusCode.Accepted), $"reset {i}");
-            acknowledged++;
-        }
-
-        return acknowledged;
     }
 
     /// <summary>Waits (at most 120 s) until the EVE file holds <paramref name="count"/> whole lines.</summary>
