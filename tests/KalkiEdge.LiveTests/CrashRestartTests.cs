@@ -69,7 +69,7 @@ public sealed partial class CrashRestartTests
                 var stopLogins = Path.Combine(_configs.Dir, $"stop-login-{life}");
                 var logins = _testbed.RunInBackground("attacker", "heartbeat", "login", "--target", _testbed["cam"].Ip, "--dst-mac", _testbed["cam"].Mac, "--interval-ms", "100", "--stop-file", stopLogins, "--duration", "600");
                 using var stopResets = new CancellationTokenSource();
-                var resets = Task.Run(() => client.ResetUntil("cam", stopResets.Token, TimeSpan.FromMilliseconds(150)));
+                var resets = Task.Run(() => client.ResetUntil("cam", TimeSpan.FromMilliseconds(150), stopResets.Token));
 
                 // Killed at a random point: after a random number of further commits, a random few milliseconds on.
                 var target = ReadTransitions(db) + random.Next(4, 30);

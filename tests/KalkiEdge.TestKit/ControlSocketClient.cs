@@ -85,7 +85,7 @@ public sealed class ControlSocketClient(string socketPath, TimeSpan timeout) : I
     /// Resets <paramref name="device"/> again and again (a <paramref name="pause"/> apart) until stopped or an answer
     /// is not 202 Accepted (the appliance was killed); returns how many were accepted.
     /// </summary>
-    public int ResetUntil(string device, CancellationToken stop, TimeSpan pause)
+    public int ResetUntil(string device, TimeSpan pause, CancellationToken stop)
     {
         int accepted = 0;
         for (int i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)

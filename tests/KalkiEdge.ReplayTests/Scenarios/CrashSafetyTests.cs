@@ -45,7 +45,7 @@ public partial class CrashSafetyTests
                 Assert.That(atStart.Take(read.Count), Is.EqualTo(read), $"life {life}: every line read before the kill is still there, in order");
                 var grow = random.Next(20, 200);
                 using var stop = new CancellationTokenSource();
-                var resets = Task.Run(() => client.ResetUntil(camera.Host.Name, stop.Token, TimeSpan.Zero));
+                var resets = Task.Run(() => client.ResetUntil(camera.Host.Name, TimeSpan.Zero, stop.Token));
                 WaitForLines(eve, atStart.Count + grow, appliance);
                 Thread.Sleep(random.Next(0, 30));
                 read = WholeLines(eve); // the consumer's last read: from here on these lines are acknowledged
