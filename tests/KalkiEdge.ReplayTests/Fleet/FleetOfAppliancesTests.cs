@@ -184,7 +184,7 @@ public class FleetOfAppliancesTests
         Assert.That(shipped, Does.Contain("\nsampling: 30s\n"), "the shipped camera pack's sampling line");
         Directory.CreateDirectory(EditedPacks.Directory(dataDir));
         File.WriteAllText(EditedPacks.FileFor(dataDir, "dlink-camera"), shipped.Replace("\nsampling: 30s\n", "\nsampling: 1s\n", StringComparison.Ordinal));
-        var monitored = camera.ConfigLine[..^1] + $", monitor: {{family: dlink-camera, address: 127.0.0.1, port: {silentPort}, timeout: 500ms}}}}";
+        var monitored = camera.ConfigLine[..^1] + $", monitor: {{family: dlink-camera, address: 127.0.0.1, port: {silentPort}, timeout: 500ms}}, credentials: {{user: admin, password: {id}-camera}}}}";
         var config = dir.File($"{id}.yaml");
         File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), []).TrimEnd('\n') + "\n" + monitored + "\n"
             + $"data-dir: {dataDir}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {Socket(dir, id)}}}\n"
