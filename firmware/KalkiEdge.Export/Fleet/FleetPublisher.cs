@@ -290,6 +290,13 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            if (_client.IsConnected)
+            {
+                // Connected, then the subscription or the online status failed (a timeout under load): a session
+                // left open would never subscribe to commands nor say online, so it is closed and begun again.
+                DisconnectQuietly();
+            }
+
             _nextAttempt = now + (long)_backoff.TotalMicroseconds;
             _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
             if (Interlocked.Increment(ref Counters.ConnectFailures) == 1 || Counters.ConnectFailures % 100 == 0)
