@@ -90,19 +90,6 @@ public class ApplicationHelpersTests
         Assert.That(bytes, Is.LessThan(16_384), "10,000 devices must fit in the appliance's memory");
     }
 
-    [Test]
-    public void Alert_aggregator_counts_occurrences_per_window_and_forgets_ended_bursts()
-    {
-        var state = default(AlertAggregatorState);
-        Assert.That(AlertAggregator.Occurred(ref state, 1_000, 100), Is.EqualTo(1));
-        Assert.That(AlertAggregator.Occurred(ref state, 1_050, 100), Is.Zero);
-        Assert.That(AlertAggregator.Occurred(ref state, 1_099, 100), Is.Zero);
-        Assert.That(AlertAggregator.Occurred(ref state, 1_100, 100), Is.EqualTo(3), "two suppressed plus itself");
-        Assert.That(AlertAggregator.Occurred(ref state, 1_150, 100), Is.Zero);
-        Assert.That(AlertAggregator.Occurred(ref state, 5_000, 100), Is.EqualTo(1), "the pending one belonged to a burst that ended");
-        Assert.That(AlertAggregator.Occurred(ref state, 4_000, 100), Is.EqualTo(1), "a clock stepping back opens a new window");
-    }
-
     [TestCase("/api", "Root", "")]
     [TestCase("/api/", "Root", "")]
     [TestCase("/api/abc/lights/1", "Token", "abc")]
