@@ -12,7 +12,7 @@ namespace KalkiEdge.Umboxes.Application;
 /// </summary>
 internal sealed class DistinctWindowDetector
 {
-    private readonly SourceTable<AlertAggregator> _table;
+    private readonly SetAssociativeTable<UInt128, AlertAggregator> _table;
     private readonly int _threshold;
     private readonly long _windowMicros;
 
@@ -22,7 +22,7 @@ internal sealed class DistinctWindowDetector
         _windowMicros = windowMicros;
 
         // Per source, in the entry's extra storage: the values' hashes, then the times they were last used.
-        _table = new SourceTable<AlertAggregator>(capacity, windowMicros, 2 * threshold);
+        _table = new SetAssociativeTable<UInt128, AlertAggregator>(TableHash.Address, capacity, windowMicros, 2 * threshold);
     }
 
     public long Evictions => _table.Evictions;

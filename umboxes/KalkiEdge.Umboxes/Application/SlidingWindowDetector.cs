@@ -19,10 +19,10 @@ internal sealed class SlidingWindowDetector
     {
         _windowMicros = windowMicros;
         _alertWindowMicros = alertWindowMicros;
-        Table = new SourceTable<SourceState>(capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros), SlidingWindowLog.Longs(threshold));
+        Table = new SetAssociativeTable<UInt128, SourceState>(TableHash.Address, capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros), SlidingWindowLog.Longs(threshold));
     }
 
-    public SourceTable<SourceState> Table { get; }
+    public SetAssociativeTable<UInt128, SourceState> Table { get; }
 
     public Detection Record(UInt128 source, long now)
     {
