@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish bench clean check-sim elements-doc model-check fuzz crash-test
+.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -16,6 +16,7 @@ help:
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
+	@echo "make corpus-doc    replay the detection corpus and regenerate docs/detection-corpus.md from the output"
 	@echo "make fuzz     coverage-guided fuzzing of every parser with AFL++ (FUZZ_SECONDS per parser, default 120)"
 	@echo "make model-check   check the Spin model of the control loop (also part of make test)"
 	@echo "make crash-test    kill -9 the live bridge at random points of 1,000 transitions (root; make test runs 60)"
@@ -99,6 +100,11 @@ publish:
 elements-doc:
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) --no-build -- elements --monitors > docs/device-monitors.md
+
+# The corpus table is the replay output of every corpus scenario; a replay test fails when the checked-in copy differs.
+corpus-doc: deps
+	KALKI_WRITE_CORPUS_TABLE=1 $(DOTNET) test tests/KalkiEdge.ReplayTests -c $(CONFIG) \
+	  --filter "FullyQualifiedName~CorpusTableTests.The_published_corpus_table_is_the_one_the_corpus_replays_produce"
 
 bench: deps shim
 	$(DOTNET) run --project tests/bench/KalkiEdge.Bench -c Release -- $(ARGS)
