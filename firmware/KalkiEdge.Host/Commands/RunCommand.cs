@@ -163,7 +163,7 @@ internal static class RunCommand
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
         appliance.Control.Start();
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
-        using var sensors = SensorWiring.Start(appliance, new BoardHardware(), appliance.Control.Telemetry, Console.WriteLine);
+        using var sensors = SensorWiring.Start(appliance, SensorWiring.Hardware(appliance), appliance.Control.Telemetry, Console.WriteLine);
         management.Ready("idle: no interfaces configured");
         stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();
