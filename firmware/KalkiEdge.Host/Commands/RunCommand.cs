@@ -126,6 +126,8 @@ internal static class RunCommand
         using var simulated = SimulatedDevices.Start(appliance.Monitored, Console.WriteLine);
         appliance.BeginFrame(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
+        // The camera pushes motion to the receivers, by e-mail and HTTP event, every half minute.
+        using var motion = new CameraMotion(monitors.Monitors, TimeSpan.FromSeconds(30), Console.WriteLine);
         // The room the WeMo plug heats, sensed by the appliance's own (in-memory) BME280.
         var heater = simulated.Plugs.Values.FirstOrDefault();
         var room = new ThermalRoom(() => heater?.On == true);
