@@ -150,6 +150,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         var chains = config.Devices.Select(d => (Device: d, Chain: resolver.Resolve(d, diagnostics))).ToList();
         var monitored = MonitorWiring.Compile(config, packs, diagnostics);
         var sensors = SensorWiring.Compile(config, packs, diagnostics);
+        var cameraEvents = Devices.Camera.CameraEventSettings.Read(config.Sections, diagnostics);
         if (diagnostics.HasErrors)
         {
             // Any error so far, including the config's own, stops the build: never run half a configuration.
@@ -183,6 +184,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         appliance.Registry = DeviceRegistry.Open(appliance);
         appliance.Monitored = monitored;
         appliance.Sensors = sensors;
+        appliance.CameraEvents = cameraEvents;
         appliance.PackEditor = new PackEditor(appliance);
         return appliance;
     }
@@ -192,6 +194,9 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
     /// <summary>The appliance's own sensors with the devices they report to (read once <see cref="SensorWiring.Start"/> runs).</summary>
     public IReadOnlyList<Devices.Onboard.AttachedSensor> Sensors { get; private set; } = [];
+
+    /// <summary>The ports cameras push motion events to (kalki.yaml's <c>camera-events:</c>).</summary>
+    public Devices.Camera.CameraEventPorts CameraEvents { get; private set; } = Devices.Camera.CameraEventPorts.Default;
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;

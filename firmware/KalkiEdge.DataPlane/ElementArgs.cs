@@ -200,6 +200,19 @@ public sealed class ElementArgs
         return text;
     }
 
+    /// <summary>A path that must be absolute (a service's working directory is not the operator's); null when absent or refused.</summary>
+    public string? AbsolutePath(string key)
+    {
+        var path = Path(key, null);
+        if (path is not null && !System.IO.Path.IsPathFullyQualified(path))
+        {
+            Error(Node(key)!.At, $"'{key}' must be an absolute path, got '{path}'");
+            return null;
+        }
+
+        return path;
+    }
+
     public string? ScalarText(ArgNode n)
     {
         if (n.Kind == ArgKind.Scalar)

@@ -108,7 +108,7 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
             a.Error(a.Node("debounce")!.At, $"'debounce' of {Duration.Format(debounce)} would swallow presses (at most 1s)");
         }
 
-        var fifo = AbsolutePath(a, "fifo");
+        var fifo = a.AbsolutePath("fifo");
 
         a.RejectUnknown();
         return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000))) { Fifo = fifo };
@@ -163,10 +163,10 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
             return MudSettings.Off;
         }
 
-        var dir = AbsolutePath(a, "dir");
+        var dir = a.AbsolutePath("dir");
         var fetch = a.Bool("fetch", false);
-        var signers = AbsolutePath(a, "signers");
-        var roots = AbsolutePath(a, "tls-roots");
+        var signers = a.AbsolutePath("signers");
+        var roots = a.AbsolutePath("tls-roots");
         var timeout = a.DurationMicros("timeout", 5_000_000, 100_000);
         if (timeout > 60_000_000)
         {
@@ -180,17 +180,5 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
 
         a.RejectUnknown();
         return new MudSettings(dir, fetch, signers, roots, TimeSpan.FromMicroseconds(Math.Min(timeout, 60_000_000)));
-    }
-
-    private static string? AbsolutePath(ElementArgs a, string key)
-    {
-        var path = a.Path(key, null);
-        if (path is not null && !Path.IsPathFullyQualified(path))
-        {
-            a.Error(a.Node(key)!.At, $"'{key}' must be an absolute path, got '{path}'");
-            return null;
-        }
-
-        return path;
     }
 }

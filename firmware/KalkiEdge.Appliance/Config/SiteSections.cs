@@ -23,6 +23,7 @@ public static class SiteSections
         new("eve", "alerts and transitions as Suricata EVE JSON: file, rotation, journal, remote syslog (EveSettings)"),
         new("panel", "the field panel: button, LCD, pairing window and fingerprinting (PanelSettings)"),
         new("sensors", "the appliance's own sensors: BME280 on I2C, digital inputs on GPIO, attached to a device or the site (OnboardSensorSettings)"),
+        new("camera-events", "where monitored cameras push motion: SMTP and HTTP ports on the device-side address (CameraEventSettings)"),
         new("fleet", "the site's MQTT broker: events, retained state and operators' commands (FleetSettings)"),
     ];
 

@@ -43,7 +43,7 @@ public static class MonitorWiring
         options ??= new MonitorOptions();
         if (options.CameraEvents is null)
         {
-            options = options with { CameraEvents = new CameraEventEndpoints(deviceAddress ?? IPAddress.Loopback) };
+            options = options with { CameraEvents = new CameraEventEndpoints(deviceAddress ?? IPAddress.Loopback, appliance.CameraEvents.Smtp, appliance.CameraEvents.Http) };
         }
 
         var monitors = new DeviceMonitors(appliance.Control, appliance.Clock, new DeviceHttp(deviceAddress), appliance.Monitored, log, options);

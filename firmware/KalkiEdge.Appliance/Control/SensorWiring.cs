@@ -3,6 +3,7 @@ using KalkiEdge.ControlPlane.Telemetry;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.Devices.Onboard;
+using KalkiEdge.Devices.Simulators;
 using KalkiEdge.Panel;
 
 namespace KalkiEdge.Appliance.Control;
@@ -41,8 +42,11 @@ public static class SensorWiring
         return attached;
     }
 
-    /// <summary>Starts reading the sensors into <paramref name="telemetry"/>; null when the site has none.</summary>
-    public static OnboardSensors? Start(EdgeAppliance appliance, IOnboardHardware hardware, ITelemetrySink telemetry, Action<string> log)
+    /// <summary>
+    /// Starts reading the sensors into <paramref name="telemetry"/>, following the devices added at run time;
+    /// null when the site has none.
+    /// </summary>
+    public static SensorRuntime? Start(EdgeAppliance appliance, IOnboardHardware hardware, ITelemetrySink telemetry, Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(appliance);
         if (appliance.Sensors.Count == 0)
@@ -53,7 +57,17 @@ public static class SensorWiring
         var sensors = new OnboardSensors(appliance.Sensors, hardware, telemetry, appliance.Clock, log);
         sensors.Start();
         log($"onboard sensors: {string.Join(", ", appliance.Sensors.Select(s => $"{s.Spec.Name} -> {string.Join(" ", s.Devices)} every {Duration.Format(s.IntervalMicros)}"))}");
-        return sensors;
+        return SensorRuntime.Follow(appliance, sensors, log);
+    }
+
+    /// <summary>
+    /// The appliance's buses when it runs on a board: the kernel's I2C and GPIO, except BME280s given an
+    /// environment-file, which are emulated and sense the room that file describes.
+    /// </summary>
+    public static IOnboardHardware Hardware(EdgeAppliance appliance)
+    {
+        ArgumentNullException.ThrowIfNull(appliance);
+        return new RoomFileHardware(new BoardHardware(), appliance.Sensors.Select(s => s.Spec));
     }
 
     private static List<string> Device(OnboardSensorSpec spec, SiteConfig config, Dictionary<string, DeviceTypePack?> packOf, DiagnosticBag diagnostics)

@@ -25,7 +25,7 @@ public sealed record MonitorOptions
 }
 
 /// <summary>Where the camera event receivers listen (port 0: any free port).</summary>
-public sealed record CameraEventEndpoints(System.Net.IPAddress Address, int SmtpPort = 25, int HttpPort = 8025)
+public sealed record CameraEventEndpoints(System.Net.IPAddress Address, int SmtpPort, int HttpPort)
 {
     public SmtpLimits Smtp { get; init; } = new();
 }

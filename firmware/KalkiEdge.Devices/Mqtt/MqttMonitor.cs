@@ -19,6 +19,10 @@ namespace KalkiEdge.Devices.Mqtt;
 /// acknowledged by the broker within the timeout). It is never polled: a device whose messages stop goes
 /// unavailable. A message over <see cref="MaxPayload"/> bytes or with malformed JSON is refused with a status
 /// saying so (the broker never sends more than 1 MiB); a lost broker is reconnected with back-off up to 30 s.
+/// With <c>ca:</c> (or <c>tls: true</c>) the broker is reached over TLS: its certificate must be issued for
+/// <c>server-name</c> (default: the broker's address) and chain to that CA file, the site's own (or, without
+/// <c>ca</c>, to the system's trust store); a refused broker is a status saying which check failed. A client
+/// certificate (<c>certificate</c> and <c>key</c>, PEM) is presented when given.
 /// </summary>
 public sealed class MqttMonitor : DeviceMonitor, IDisposable
 {
@@ -32,10 +36,13 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
     private readonly string? _commandTopic;
     private readonly JsonFields _fields;
     private readonly IMqttClient _client;
+    private readonly MqttTls? _tls;
+    private volatile string? _tlsRefusal;
 
-    private MqttMonitor(MonitorTarget target, IPAddress broker, int brokerPort, string topic, string? commandTopic, IReadOnlyList<string> commands, JsonFields fields)
+    private MqttMonitor(MonitorTarget target, IPAddress broker, int brokerPort, string topic, string? commandTopic, IReadOnlyList<string> commands, JsonFields fields, MqttTls? tls)
         : base(target)
     {
+        _tls = tls;
         _broker = broker;
         _brokerPort = brokerPort;
         _topic = topic;
@@ -88,7 +95,14 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
         }
 
         var fields = JsonFields.Compile(args, target);
-        return broker is null || topic is null || fields is null ? null : new MqttMonitor(target, broker, port, topic, commandTopic, commands, fields);
+        var tls = MqttTls.Compile(args, broker, out var tlsOk);
+        if (broker is null || topic is null || fields is null || !tlsOk)
+        {
+            tls?.Dispose();
+            return null;
+        }
+
+        return new MqttMonitor(target, broker, port, topic, commandTopic, commands, fields, tls);
     }
 
     /// <summary>Readings of one message, or the reason it is refused (too big, not JSON, a field missing or mistyped).</summary>
@@ -142,7 +156,7 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
                     }
                     catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
                     {
-                        sink.Reject($"broker {_broker}:{_brokerPort}: {Reason(e)}");
+                        sink.Reject($"broker {_broker}:{_brokerPort}: {(_tlsRefusal is { } refusal ? "TLS refused: " + refusal : Reason(e))}");
                         await Task.Delay(backoff, stop).ConfigureAwait(false);
                         backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
                         continue;
@@ -183,7 +197,11 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _tls?.Dispose();
+    }
 
     private async Task Connect(CancellationToken stop)
     {
@@ -200,6 +218,25 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
         if (Target.User is { } user)
         {
             options.WithCredentials(user, Target.Password);
+        }
+
+        if (_tls is { } tls)
+        {
+            _tlsRefusal = null;
+            options.WithTlsOptions(o =>
+            {
+                o.UseTls(true)
+                    .WithTargetHost(tls.ServerName)
+                    .WithCertificateValidationHandler(a =>
+                    {
+                        _tlsRefusal = tls.Trust.Refusal(a.Certificate, a.SslPolicyErrors, tls.ServerName);
+                        return _tlsRefusal is null;
+                    });
+                if (tls.ClientCertificate is { } certificate)
+                {
+                    o.WithClientCertificates(new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(certificate));
+                }
+            });
         }
 
         var connected = await _client.ConnectAsync(options.Build(), timeout.Token).ConfigureAwait(false);

@@ -14,6 +14,8 @@ namespace KalkiEdge.Devices.Onboard;
 ///   - {name: hall-door, kind: digital-input, chip: 0, pin: 17, pull: up, active: low, attach: site,
 ///      readings: {active: door-open}}
 /// </code>
+/// A BME280 with <c>environment-file: /run/kalki-edge/room</c> is emulated in memory and senses the room that file
+/// gives (<see cref="Simulators.RoomFile"/>): for testbeds and benches that have no chip.
 /// </summary>
 public static class OnboardSensorSettings
 {
@@ -148,7 +150,7 @@ public static class OnboardSensorSettings
             }
         }
 
-        return spec with { Bus = bus, Address = address };
+        return spec with { Bus = bus, Address = address, EnvironmentFile = a.AbsolutePath("environment-file") };
     }
 
     private static OnboardSensorSpec DigitalInput(ElementArgs a, OnboardSensorSpec spec, string name, ArgNode node)

@@ -50,6 +50,12 @@ public sealed record OnboardSensorSpec(string Name, OnboardSensorKind Kind, IRea
 
     public SourceSpan AttachAt { get; init; }
 
+    /// <summary>
+    /// A BME280 that is not on the bus but emulated in memory, sensing the room this file describes (testbeds and
+    /// benches without the chip); null: the real chip.
+    /// </summary>
+    public string? EnvironmentFile { get; init; }
+
     /// <summary>Time between two readings; 0: the attached device's sampling interval.</summary>
     public long IntervalMicros { get; init; }
 }

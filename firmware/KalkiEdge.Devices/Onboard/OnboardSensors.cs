@@ -14,6 +14,8 @@ public sealed record AttachedSensor(OnboardSensorSpec Spec, IReadOnlyList<string
 /// plane's telemetry as the attached devices' pack sensors, exactly as a device monitor's. A sensor that cannot be
 /// opened or read is said once (and once more when it answers again) and retried at its next interval; its devices
 /// then go unavailable as with any silent source. Digital inputs also report each change of level at once.
+/// A sensor attached to the site also reports to devices added at run time whose pack declares its readings
+/// (<see cref="JoinSite"/>), and stops when they leave (<see cref="LeaveSite"/>).
 /// </summary>
 public sealed class OnboardSensors : IDisposable
 {
@@ -50,6 +52,49 @@ public sealed class OnboardSensors : IDisposable
         }
 
         _thread.Start();
+    }
+
+    /// <summary>
+    /// A device added (or changed) at run time: every site sensor whose readings <paramref name="pack"/> declares,
+    /// each with the same value kind, reports to it from now on; the sensors it no longer fits stop. Returns the
+    /// names of the sensors that report to it.
+    /// </summary>
+    public IReadOnlyList<string> JoinSite(string device, DeviceTypePack? pack)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var joined = new List<string>();
+        foreach (var slot in _slots.Where(s => s.Attached.Spec.Device is null))
+        {
+            var fits = pack is not null && slot.Attached.Spec.Readings.All(r => pack.Sensor(r.Sensor)?.Kind == r.Kind);
+            if (fits)
+            {
+                slot.Add(device);
+                joined.Add(slot.Attached.Spec.Name);
+            }
+            else
+            {
+                slot.Remove(device);
+            }
+        }
+
+        if (joined.Count > 0)
+        {
+            _sink.Expect(device, _clock.NowMicros);
+        }
+
+        return joined;
+    }
+
+    /// <summary>The devices a sensor's readings go to now (none for a sensor of another name).</summary>
+    public IReadOnlyList<string> ReportsTo(string sensor) => _slots.FirstOrDefault(s => s.Attached.Spec.Name == sensor)?.Devices ?? [];
+
+    /// <summary>A device deleted (or renamed away) at run time: no site sensor reports to it any more.</summary>
+    public void LeaveSite(string device)
+    {
+        foreach (var slot in _slots.Where(s => s.Attached.Spec.Device is null))
+        {
+            slot.Remove(device);
+        }
     }
 
     public void Dispose()
@@ -130,7 +175,7 @@ public sealed class OnboardSensors : IDisposable
         {
             foreach (var reading in slot.Attached.Spec.Readings.Where(r => r.Quantity == quantity))
             {
-                foreach (var device in slot.Attached.Devices)
+                foreach (var device in slot.Devices)
                 {
                     _sink.Reading(device, reading.Sensor, value, now);
                     Interlocked.Increment(ref _readings);
@@ -145,7 +190,37 @@ public sealed class OnboardSensors : IDisposable
 
     private sealed class Slot(AttachedSensor attached)
     {
+        private readonly Lock _gate = new();
+
         public AttachedSensor Attached { get; } = attached;
+
+        /// <summary>Where the readings go now: the attached devices, plus runtime devices for a site sensor (copied on change, read lock-free).</summary>
+        public IReadOnlyList<string> Devices => _devices;
+
+        private volatile IReadOnlyList<string> _devices = attached.Devices;
+
+        public void Add(string device)
+        {
+            lock (_gate)
+            {
+                if (!Devices.Contains(device, StringComparer.Ordinal))
+                {
+                    _devices = [.. _devices, device];
+                }
+            }
+        }
+
+        public void Remove(string device)
+        {
+            lock (_gate)
+            {
+                // A device of the config stays: it is attached by kalki.yaml, not by the registry.
+                if (!Attached.Devices.Contains(device, StringComparer.Ordinal))
+                {
+                    _devices = [.. _devices.Where(d => d != device)];
+                }
+            }
+        }
 
         public IOnboardSensor? Sensor { get; set; }
 

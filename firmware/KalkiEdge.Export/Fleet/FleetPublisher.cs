@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using KalkiEdge.Export.Eve;
 using KalkiEdge.Export.Events;
-using KalkiEdge.Export.Net;
+using KalkiEdge.DataPlane.Tls;
 using KalkiEdge.Store;
 using Microsoft.Extensions.Logging;
 using MQTTnet;

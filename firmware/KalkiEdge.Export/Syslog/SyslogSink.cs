@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using KalkiEdge.Export.Events;
-using KalkiEdge.Export.Net;
+using KalkiEdge.DataPlane.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace KalkiEdge.Export.Syslog;

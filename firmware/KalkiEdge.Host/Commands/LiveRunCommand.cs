@@ -131,6 +131,7 @@ internal static partial class LiveRunCommand
         appliance.Control.Start(() => CaptureThreadPriority.TryApply(config.Nice, config.RealtimePriority));
         bridge.Start();
         using var monitors = MonitorWiring.Start(appliance, config.DeviceAddress is { } own ? System.Net.IPAddress.Parse(Ip.Format(own.Address)) : null, m => LogMonitor(log, m));
+        using var sensors = SensorWiring.Start(appliance, SensorWiring.Hardware(appliance), appliance.Control.Telemetry, m => LogMonitor(log, m));
         management.Healthy = () => bridge.Failure is null;
         management.WatchPorts(() => bridge.Status);
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");

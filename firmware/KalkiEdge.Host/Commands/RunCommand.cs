@@ -126,6 +126,8 @@ internal static class RunCommand
         using var simulated = SimulatedDevices.Start(appliance.Monitored, Console.WriteLine);
         appliance.BeginFrame(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
+        // The camera pushes motion to the receivers, by e-mail and HTTP event, every half minute.
+        using var motion = new CameraMotion(monitors.Monitors, TimeSpan.FromSeconds(30), Console.WriteLine);
         // The room the WeMo plug heats, sensed by the appliance's own (in-memory) BME280.
         var heater = simulated.Plugs.Values.FirstOrDefault();
         var room = new ThermalRoom(() => heater?.On == true);
@@ -163,7 +165,7 @@ internal static class RunCommand
         appliance.BeginFrame((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10); // wall clock from here on
         appliance.Control.Start();
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
-        using var sensors = SensorWiring.Start(appliance, new BoardHardware(), appliance.Control.Telemetry, Console.WriteLine);
+        using var sensors = SensorWiring.Start(appliance, SensorWiring.Hardware(appliance), appliance.Control.Telemetry, Console.WriteLine);
         management.Ready("idle: no interfaces configured");
         stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();

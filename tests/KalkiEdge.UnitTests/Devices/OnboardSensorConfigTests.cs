@@ -37,6 +37,19 @@ public sealed class OnboardSensorConfigTests
     }
 
     [Test]
+    public void A_bme280_fed_from_a_room_file_needs_an_absolute_path()
+    {
+        var errors = Compile("""
+            sensors:
+              - {name: room, kind: bme280, address: 0x76, attach: plug, environment-file: /run/kalki-edge/room, readings: {temperature: room-temp-c}}
+              - {name: hall, kind: bme280, address: 0x77, attach: plug, environment-file: room.txt, readings: {temperature: room-temp-c}}
+            """, out var sensors);
+
+        Assert.That(errors.Select(e => $"{e.Line}:{e.Column}: {e.Message}"), Is.EqualTo(new[] { "8:79: sensors: 'environment-file' must be an absolute path, got 'room.txt'" }));
+        Assert.That(sensors[0].Spec.EnvironmentFile, Is.EqualTo("/run/kalki-edge/room"));
+    }
+
+    [Test]
     public void Every_sensor_error_has_its_line_and_column_and_typos_get_a_suggestion()
     {
         var errors = Compile("""
