@@ -221,6 +221,33 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         return slot;
     }
 
+    /// <summary>
+    /// A runtime device's MUD file from the store (null: none) in force again, as when it paired; a file that no
+    /// longer applies is said in the device's log and its pack's allow-list stays.
+    /// </summary>
+    internal void ApplyStoredMud(string device, string? pack, Store.RuntimeDeviceMud? mud)
+    {
+        if (mud is null || pack is null)
+        {
+            return;
+        }
+
+        string said;
+        try
+        {
+            var file = MudFile.Parse(System.Text.Encoding.UTF8.GetBytes(mud.File), $"the store's MUD file of {device}");
+            said = file.Url == mud.Url
+                ? MudDeployment.Apply(this, device, pack, file, line => Log(device, "mud", 0, line)).Said
+                : $"mud {mud.Url}: the store's file is for {file.Url}; not used, the pack's allow-list stays in force";
+        }
+        catch (MudException e)
+        {
+            said = $"mud {mud.Url}: the store's file is refused: {e.Message}; the pack's allow-list stays in force";
+        }
+
+        Log(device, "mud", 0, said);
+    }
+
     /// <summary>Attests an image chain now (run-time additions: refused rather than deployed when it fails).</summary>
     internal bool Attest(ChainDefinition chain, out string reason) => _attestor.Attest(chain.Image ?? "", chain, out reason);
 
