@@ -28,6 +28,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
     private readonly HashSet<string> _configNames;
     private volatile Dictionary<string, Entry> _runtime = new(StringComparer.Ordinal); // copy on write: readers never lock
     private readonly List<string> _startupWarnings = [];
+    private readonly List<string> _startupNotes = [];
     private int _uncommitted; // devices added in force whose commit has not answered yet
 
     private DeviceRegistry(EdgeAppliance appliance)
@@ -42,6 +43,9 @@ public sealed class DeviceRegistry : IDeviceRegistry
     /// <summary>Runtime devices from the store that could not be applied at start (e.g. kalki.yaml now names the same device).</summary>
     public IReadOnlyList<string> StartupWarnings => _startupWarnings;
 
+    /// <summary>What became of the stored runtime devices' MUD files at start (in force, or why not).</summary>
+    public IReadOnlyList<string> StartupNotes => _startupNotes;
+
     /// <summary>Builds the registry and applies the store's runtime devices (after kalki.yaml's, which win every clash).</summary>
     internal static DeviceRegistry Open(EdgeAppliance appliance)
     {
@@ -55,7 +59,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
             if (config is not null)
             {
                 slot = appliance.CreateSlot(config, chain);
-                appliance.ApplyStoredMud(record.Name, record.Type, record.Mud);
+                appliance.ApplyStoredMud(record.Name, record.Type, record.Mud, line => registry._startupNotes.Add($"runtime device '{record.Name}': {line}"));
                 if (registry.Publish(slot, previous: null, diagnostics) is false)
                 {
                     appliance.Control.Unregister(slot.Name);
@@ -225,7 +229,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
             var before = _appliance.Control.Unregister(name);
             var state = before is not null && before.Pack.Name == device.Type ? before.State : InitialState(device.Type);
             var slot = _appliance.CreateSlot(config, chain, state);
-            _appliance.ApplyStoredMud(device.Name, device.Type, mud);
+            _appliance.ApplyStoredMud(device.Name, device.Type, mud, line => _appliance.LogNow(device.Name, "mud", line));
             if (!Publish(slot, old.Slot, diagnostics))
             {
                 // A third device took an address meanwhile: put the old device back as it was.
@@ -233,7 +237,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
                 if (before is not null)
                 {
                     _appliance.Control.Register(old.Slot, before.Pack.Name, before.Group, before.SamplingIntervalMicros, before.State);
-                    _appliance.ApplyStoredMud(name, before.Pack.Name, old.Mud);
+                    _appliance.ApplyStoredMud(name, before.Pack.Name, old.Mud, line => _appliance.LogNow(name, "mud", line));
                 }
 
                 _appliance.Store?.Store.SaveRuntimeDevice(DeviceSpecs.ToRecord(old.Spec, old.Config) with { Mud = old.Mud }, device.Name, new AuditEntry(Now(), actor, "device-edit-undone", name), writeMud: old.Mud is not null);
@@ -294,7 +298,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
 
             Put(name, entry with { Mud = mud });
             _appliance.Store?.Writer.RuntimeDeviceMud(name, mud, new AuditEntry(Now(), "panel", "device-mud", $"{name}: {mud.Url}"),
-                stored => { if (!stored) { _appliance.Log(name, "mud", Now(), $"the MUD file {mud.Url} was not stored (the device's commit failed or it was deleted)"); } });
+                stored => { if (!stored) { _appliance.LogNow(name, "mud", $"the MUD file {mud.Url} was not stored (the device's commit failed or it was deleted)"); } });
             return true;
         }
     }

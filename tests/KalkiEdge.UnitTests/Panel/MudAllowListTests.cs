@@ -87,6 +87,7 @@ public class MudAllowListTests
         var chain = _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(UdooMac))!.Chain!;
         Assert.That(chain.Definition.Text, Does.EndWith($"[egress-guard allow-list from MUD {Url}]"));
         Assert.That(_site.Appliance.Registry.MudOf(Paired())?.Url, Is.EqualTo(Url));
+        Assert.That(_site.Appliance.Registry.StartupNotes, Has.Some.Contain($"mud {Url}: the device's allow-list is now its 2 declared rules"), "said at start");
         Assert.Multiple(() =>
         {
             Assert.That(Egress("198.51.100.7", 8883), Is.True, "declared by the maker");
@@ -140,6 +141,7 @@ public class MudAllowListTests
         Restart();
 
         Assert.That(Chain(), Does.Not.Contain("MUD"));
+        Assert.That(_site.Appliance.Registry.StartupNotes, Has.Some.Contain("the store's file is refused").And.Contain("the pack's allow-list stays in force"));
         Assert.That(Egress("203.0.113.9", 443), Is.True, "the pack's allow-list: the device is defended, never left open");
     }
 
