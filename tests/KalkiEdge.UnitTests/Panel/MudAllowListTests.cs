@@ -110,9 +110,9 @@ public class MudAllowListTests
         var spec = _site.Appliance.Registry.Find(Paired())!.Spec;
         Restart(); // the pairing's queued commits are in the store
 
+        // Chains only: a frame outside the list would move the device to Attack, whose chain the file does not narrow.
         Assert.That(_site.Appliance.Registry.Update(spec.Name, spec with { Name = "workshop-neo", Description = "edited" }, "test").Succeeded, Is.True);
         Assert.That(Chain(), Does.EndWith($"[egress-guard allow-list from MUD {Url}]"), "same type: the maker's list stays");
-        Assert.That(Egress("203.0.113.9", 443), Is.False);
         Restart();
         Assert.That(Chain(), Does.EndWith($"[egress-guard allow-list from MUD {Url}]"), "renamed: the store moved the file with the device");
 
