@@ -91,7 +91,12 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// </summary>
     public void EndFrame()
     {
-        Pairing?.Settle(_frameMicros);
+        // Per frame: a field read decides; the call is made only while candidates wait.
+        if (Pairing is { HasCandidates: true } pairing)
+        {
+            pairing.Settle(_frameMicros);
+        }
+
         Control.Drain();
     }
 
@@ -225,6 +230,35 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
         return slot;
     }
+
+    /// <summary>
+    /// A runtime device's MUD file from the store (null: none) in force again, as when it paired; what happened is
+    /// said through <paramref name="log"/>. A file that no longer applies leaves its pack's allow-list in force.
+    /// </summary>
+    internal void ApplyStoredMud(string device, string? pack, Store.RuntimeDeviceMud? mud, Action<string> log)
+    {
+        if (mud is null || pack is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var file = MudFile.Parse(System.Text.Encoding.UTF8.GetBytes(mud.File), $"the store's MUD file of {device}");
+            log(file.Url == mud.Url
+                ? MudDeployment.Apply(this, device, pack, file, log).Said
+                : $"mud {mud.Url}: the store's file is for {file.Url}; not used, the pack's allow-list stays in force");
+        }
+        catch (MudException e)
+        {
+            log($"mud {mud.Url}: the store's file is refused: {e.Message}; the pack's allow-list stays in force");
+        }
+    }
+
+    /// <summary>Says <paramref name="message"/> in a device's log, timed now.</summary>
+    internal void LogNow(string device, string element, string message) => Log(device, element, NowMicros(), message);
+
+    private static long NowMicros() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
     /// <summary>Attests an image chain now (run-time additions: refused rather than deployed when it fails).</summary>
     internal bool Attest(ChainDefinition chain, out string reason) => _attestor.Attest(chain.Image ?? "", chain, out reason);

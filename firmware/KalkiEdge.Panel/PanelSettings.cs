@@ -5,16 +5,8 @@ using KalkiEdge.Panel.Mud;
 
 namespace KalkiEdge.Panel;
 
-/// <summary>Pull resistor of the button's GPIO line.</summary>
-public enum ButtonPull
-{
-    Up,
-    Down,
-    None,
-}
-
 /// <summary>The push-button: GPIO chip and line (BCM numbering on a Raspberry Pi), pull, active level, debounce.</summary>
-public sealed record ButtonSettings(int Chip, int Pin, ButtonPull Pull, bool ActiveLow, TimeSpan Debounce)
+public sealed record ButtonSettings(int Chip, int Pin, GpioPull Pull, bool ActiveLow, TimeSpan Debounce)
 {
     /// <summary>A named pipe that drives the line instead of the chip (testbeds without the hardware); null on a real board.</summary>
     public string? Fifo { get; init; }
@@ -46,10 +38,6 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
 
     public const string Section = "panel";
 
-    /// <summary>BCM lines on the 40-pin header; 0 and 1 are the HAT EEPROM's and not for buttons.</summary>
-    public const int FirstHeaderPin = 2;
-    public const int LastHeaderPin = 27;
-
     public static readonly PanelSettings None = new(null, null, PairingSettings.Default);
 
     /// <summary>Reads the section (absent = no panel); every error, with its line, goes to <paramref name="diagnostics"/>.</summary>
@@ -76,30 +64,12 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
             return null;
         }
 
-        var chip = (int)a.Int("chip", 0, 0, 15);
-        var pinNode = a.Required("pin");
-        var pin = pinNode is null ? FirstHeaderPin : (int)a.Int(pinNode, "pin", -1);
-        if (pinNode is not null && pin != -1 && (pin < FirstHeaderPin || pin > LastHeaderPin))
-        {
-            a.Error(pinNode.At, $"pin {pin} is not a GPIO line on the 40-pin header (BCM {FirstHeaderPin}–{LastHeaderPin}; 0 and 1 belong to the HAT EEPROM)");
-        }
+        var line = GpioInputArgs.Read(a, node, GpioPull.Up, floatingActiveLow: true);
 
         // On bus 1 the display's SDA/SCL are BCM 2 and 3: a button there would fight the bus.
-        if (pinNode is not null && display is { Bus: 1 } && pin is 2 or 3)
+        if (a.Has("pin") && display is { Bus: 1 } && line.Pin is 2 or 3)
         {
-            a.Error(pinNode.At, $"pin {pin} is the I2C bus 1 {(pin == 2 ? "SDA" : "SCL")} line the display uses");
-        }
-
-        var pull = a.Choice("pull", "up", "up", "down", "none") switch
-        {
-            "down" => ButtonPull.Down,
-            "none" => ButtonPull.None,
-            _ => ButtonPull.Up,
-        };
-        var active = a.Choice("active", pull == ButtonPull.Down ? "high" : "low", "low", "high");
-        if ((pull, active) is (ButtonPull.Up, "high") or (ButtonPull.Down, "low"))
-        {
-            a.Error(a.Node("active")?.At ?? node.At, $"pull: {pull.ToString().ToLowerInvariant()} with active: {active} would read the idle button as pressed");
+            a.Error(line.PinAt, $"pin {line.Pin} is the I2C bus 1 {(line.Pin == 2 ? "SDA" : "SCL")} line the display uses");
         }
 
         var debounce = a.DurationMicros("debounce", 30_000);
@@ -111,7 +81,7 @@ public sealed record PanelSettings(ButtonSettings? Button, DisplaySettings? Disp
         var fifo = a.AbsolutePath("fifo");
 
         a.RejectUnknown();
-        return new ButtonSettings(chip, pin, pull, active == "low", TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000))) { Fifo = fifo };
+        return new ButtonSettings(line.Chip, line.Pin, line.Pull, line.ActiveLow, TimeSpan.FromMicroseconds(Math.Min(debounce, 1_000_000))) { Fifo = fifo };
     }
 
     private static DisplaySettings? ReadDisplay(ElementArgs panel, ArgNode node)

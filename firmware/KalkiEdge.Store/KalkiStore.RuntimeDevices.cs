@@ -17,7 +17,7 @@ public sealed partial class KalkiStore
         lock (_gate)
         {
             using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "SELECT name, mac, ips, type, image, chain, group_name, description, credentials_user, credentials_password FROM runtime_devices ORDER BY created_us, name";
+            cmd.CommandText = "SELECT name, mac, ips, type, image, chain, group_name, description, credentials_user, credentials_password, mud_url, mud_file FROM runtime_devices ORDER BY created_us, name";
             using var r = cmd.ExecuteReader();
             var result = new List<RuntimeDeviceRecord>();
             while (r.Read())
@@ -25,7 +25,10 @@ public sealed partial class KalkiStore
                 string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
                 var name = r.GetString(0);
                 result.Add(new RuntimeDeviceRecord(name, r.GetString(1), r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
-                    Text(3), Text(4), Text(5), Text(6), r.GetString(7), Vault.Open(Text(8), name), Vault.Open(Text(9), name)));
+                    Text(3), Text(4), Text(5), Text(6), r.GetString(7), Vault.Open(Text(8), name), Vault.Open(Text(9), name))
+                {
+                    Mud = Text(10) is { } url && Text(11) is { } file ? new RuntimeDeviceMud(url, file) : null,
+                });
             }
 
             return result;
@@ -34,9 +37,11 @@ public sealed partial class KalkiStore
 
     /// <summary>
     /// Adds or replaces the device (<paramref name="previousName"/>: the name it had, when an edit renames it), its
-    /// identity row and the audit entry, all or nothing. A device that keeps its name keeps its committed state.
+    /// identity row and the audit entry, all or nothing. A device that keeps its name keeps its committed state and
+    /// its MUD file; with <paramref name="writeMud"/> the record's <see cref="RuntimeDeviceRecord.Mud"/> is written
+    /// too (null clears it), so an edit that renames the device or changes its type says what becomes of the file.
     /// </summary>
-    public void SaveRuntimeDevice(RuntimeDeviceRecord device, string? previousName, AuditEntry audit)
+    public void SaveRuntimeDevice(RuntimeDeviceRecord device, string? previousName, AuditEntry audit, bool writeMud = false)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(audit);
@@ -44,6 +49,11 @@ public sealed partial class KalkiStore
         {
             using var tx = _connection.BeginTransaction();
             WriteRuntimeDevice(_connection, tx, device, previousName, audit, Vault);
+            if (writeMud)
+            {
+                UpdateMud(_connection, tx, device.Name, device.Mud);
+            }
+
             tx.Commit();
         }
     }
@@ -87,6 +97,42 @@ public sealed partial class KalkiStore
             """, ("$n", device.Name), ("$d", device.Description), ("$t", device.Type), ("$g", groupId), ("$m", device.Mac), ("$i", ips));
         Execute("INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)",
             ("$t", audit.TimeMicros), ("$a", audit.Actor), ("$ac", audit.Action), ("$d", audit.Detail));
+    }
+
+    /// <summary>
+    /// Sets (null: clears) the MUD file of a runtime device, with the audit entry; false when no such device is
+    /// stored (deleted meanwhile, or its pairing commit failed).
+    /// </summary>
+    public bool SetRuntimeDeviceMud(string name, RuntimeDeviceMud? mud, AuditEntry audit)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        lock (_gate)
+        {
+            using var tx = _connection.BeginTransaction();
+            var set = WriteRuntimeDeviceMud(_connection, tx, name, mud, audit);
+            tx.Commit();
+            return set;
+        }
+    }
+
+    /// <summary>The rows of <see cref="SetRuntimeDeviceMud"/> inside the caller's transaction.</summary>
+    internal static bool WriteRuntimeDeviceMud(SqliteConnection connection, SqliteTransaction tx, string name, RuntimeDeviceMud? mud, AuditEntry audit)
+    {
+        if (UpdateMud(connection, tx, name, mud) == 0)
+        {
+            return false;
+        }
+
+        using var audited = SqlCommands.Create(connection, tx, "INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)",
+            [("$t", audit.TimeMicros), ("$a", audit.Actor), ("$ac", audit.Action), ("$d", audit.Detail)]);
+        audited.ExecuteNonQuery();
+        return true;
+    }
+
+    private static int UpdateMud(SqliteConnection connection, SqliteTransaction tx, string name, RuntimeDeviceMud? mud)
+    {
+        using var cmd = SqlCommands.Create(connection, tx, "UPDATE runtime_devices SET mud_url = $u, mud_file = $f WHERE name = $n", [("$u", mud?.Url), ("$f", mud?.File), ("$n", name)]);
+        return cmd.ExecuteNonQuery();
     }
 
     /// <summary>Deletes the device and its identity row (history stays, by name), with the audit entry. False when it was not there.</summary>

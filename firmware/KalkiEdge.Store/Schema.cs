@@ -94,6 +94,13 @@ internal static class Schema
         """
         CREATE TABLE schema_info (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         """, OldestReader: 4),
+
+        // 6: a runtime device's MUD file (RFC 8520) as it was resolved, so its egress allow-list is rebuilt at start.
+        new(
+        """
+        ALTER TABLE runtime_devices ADD COLUMN mud_url TEXT;
+        ALTER TABLE runtime_devices ADD COLUMN mud_file TEXT;
+        """, OldestReader: 5),
     ];
 
     /// <summary>The <c>schema_info</c> row holding the oldest schema version whose firmware can read the store.</summary>

@@ -71,6 +71,13 @@ public sealed class StoreWriter : IDisposable
     /// </summary>
     public void RuntimeDevice(RuntimeDeviceRecord device, AuditEntry audit, Action<string?> committed) => Critical(new RuntimeDeviceOp(device, audit, committed));
 
+    /// <summary>
+    /// A runtime device's MUD file, committed in FIFO order after the device's own row (<see cref="RuntimeDevice"/>).
+    /// <paramref name="committed"/> is called on the writer thread: true once stored, false when the device has no
+    /// row (its commit failed, or it was deleted) or the transaction failed.
+    /// </summary>
+    public void RuntimeDeviceMud(string name, RuntimeDeviceMud? mud, AuditEntry audit, Action<bool> committed) => Critical(new RuntimeDeviceMudOp(name, mud, audit, committed));
+
     /// <summary>Waits until everything queued before this call is committed (or the timeout passes).</summary>
     public bool Flush(TimeSpan timeout)
     {
@@ -195,6 +202,9 @@ public sealed class StoreWriter : IDisposable
             case RuntimeDeviceOp d:
                 d.Committed(error);
                 break;
+            case RuntimeDeviceMudOp m:
+                m.Committed(error is null && m.Found);
+                break;
         }
     }
 
@@ -224,6 +234,9 @@ public sealed class StoreWriter : IDisposable
                 break;
             case RuntimeDeviceOp d:
                 KalkiStore.WriteRuntimeDevice(_connection, tx, d.Device, null, d.Audit, _vault);
+                break;
+            case RuntimeDeviceMudOp m:
+                m.Found = KalkiStore.WriteRuntimeDeviceMud(_connection, tx, m.Name, m.Mud, m.Audit);
                 break;
             case AuditOp a:
                 Exec(tx, "INSERT INTO audit_log (time_us, actor, action, detail) VALUES ($t, $a, $ac, $d)", ("$t", a.TimeMicros), ("$a", a.Actor), ("$ac", a.Action), ("$d", a.Detail));

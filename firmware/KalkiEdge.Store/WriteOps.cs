@@ -21,3 +21,10 @@ internal sealed record FlushOp(TaskCompletionSource Done) : WriteOp;
 
 /// <summary>A runtime device and its audit entry; <see cref="Committed"/> hears the outcome (null, or why it failed).</summary>
 internal sealed record RuntimeDeviceOp(RuntimeDeviceRecord Device, AuditEntry Audit, Action<string?> Committed) : WriteOp;
+
+/// <summary>A runtime device's MUD file set after its pairing commit (queued behind it); <see cref="Committed"/>: stored or not.</summary>
+internal sealed record RuntimeDeviceMudOp(string Name, RuntimeDeviceMud? Mud, AuditEntry Audit, Action<bool> Committed) : WriteOp
+{
+    /// <summary>Whether the device's row was there to update (set by the write, reported after the commit).</summary>
+    public bool Found { get; set; }
+}

@@ -10,7 +10,7 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class PanelPairingLiveTests
+public sealed partial class PanelPairingLiveTests
 {
     private const string Udhcpc = "/usr/sbin/udhcpc";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
@@ -101,10 +101,13 @@ public sealed class PanelPairingLiveTests
         }
     }
 
-    /// <summary>A device's DHCP client at boot: two DISCOVERs with its host name, no server answers (udhcpc -n gives up).</summary>
-    private void Boot(string host, string hostName)
+    /// <summary>
+    /// A device's DHCP client at boot: two DISCOVERs with its host name and <paramref name="options"/> (udhcpc's
+    /// <c>-x OPT:VALUE</c>), no server answers (udhcpc -n gives up).
+    /// </summary>
+    private void Boot(string host, string hostName, params string[] options)
     {
-        var dhcp = _testbed.Exec(host, TimeSpan.FromSeconds(30), Udhcpc, "-i", "eth0", "-n", "-q", "-t", "2", "-T", "1", "-x", $"hostname:{hostName}", "-s", "/bin/true");
+        var dhcp = _testbed.Exec(host, TimeSpan.FromSeconds(30), [Udhcpc, "-i", "eth0", "-n", "-q", "-t", "2", "-T", "1", "-x", $"hostname:{hostName}", .. options.SelectMany(o => new[] { "-x", o }), "-s", "/bin/true"]);
         Assert.That(dhcp.Stderr + dhcp.Stdout, Does.Contain("broadcasting discover"), dhcp.ToString());
     }
 

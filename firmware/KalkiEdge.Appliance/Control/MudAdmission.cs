@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using KalkiEdge.Panel.Mud;
 using KalkiEdge.Panel.Pairing;
+using KalkiEdge.Store;
 
 namespace KalkiEdge.Appliance.Control;
 
@@ -10,7 +11,8 @@ namespace KalkiEdge.Appliance.Control;
 /// its pack as always, with the pack's allow-list in force from its next frame. When it announced a MUD URL, the
 /// file is resolved afterwards, off the pairing thread (at most <see cref="Concurrent"/> at once, each bounded in
 /// time and bytes by <see cref="MudSource"/>), and becomes the device's own egress allow-list
-/// (<see cref="MudAllowList"/>), deployed make-before-break. Declared rules the pack would not have allowed and
+/// (<see cref="MudAllowList"/>), deployed make-before-break, and is kept in the store with the device, so it is
+/// in force again after a restart. Declared rules the pack would not have allowed and
 /// constructs the appliance cannot enforce are said in the log. A refused MUD file (unsigned, oversized,
 /// malformed, for another URL, too slow) is said with its reason and changes nothing: the pack's allow-list stays.
 /// </summary>
@@ -81,7 +83,12 @@ public sealed class MudAdmission(IDeviceAdmission inner, MudSource mud, EdgeAppl
         string said;
         try
         {
-            said = Apply(verdict, await mud.ResolveAsync(url).ConfigureAwait(false), url);
+            var file = await mud.ResolveAsync(url).ConfigureAwait(false);
+            (var inForce, said) = MudDeployment.Apply(appliance, verdict.DeviceName, verdict.Pack, file, log);
+            if (inForce)
+            {
+                said += appliance.Registry.KeepMud(verdict.DeviceName, new RuntimeDeviceMud(file.Url, file.Json)) ? "" : "; not kept: the device is no longer registered";
+            }
         }
         catch (MudException e)
         {
@@ -95,35 +102,6 @@ public sealed class MudAdmission(IDeviceAdmission inner, MudSource mud, EdgeAppl
 
         log($"panel: {verdict.DeviceName}: {said}");
         return said;
-    }
-
-    private string Apply(PairingVerdict verdict, MudFile file, string url)
-    {
-        foreach (var unsupported in file.Unsupported)
-        {
-            log($"mud: {url}: {unsupported}");
-        }
-
-        var pack = appliance.Packs.FirstOrDefault(p => p.Name == verdict.Pack);
-        if (pack?.ImageFor(pack.Initial) is not { } image || !appliance.Images.TryGet(image, out var found))
-        {
-            return $"mud {url}: pack {verdict.Pack} has no chain for its initial state; the file is not used";
-        }
-
-        if (MudAllowList.Create(file, pack.Initial, found.Chain, appliance.Compiler) is not { } overlay)
-        {
-            return $"mud {url}: the chain of pack {verdict.Pack} has no egress-guard, so egress is not restricted; the file is not used";
-        }
-
-        if (!appliance.Control.SetOverlay(verdict.DeviceName, overlay))
-        {
-            return $"mud {url}: the device is no longer registered; nothing applied";
-        }
-
-        var widened = MudPackCheck.Gaps(file, found.Chain);
-        return $"mud {url}: the device's allow-list is now its {file.Allows.Count} declared rules"
-            + (file.ServicePorts.Count == 0 ? "" : $" and service ports {string.Join(", ", file.ServicePorts)}")
-            + (widened.Count == 0 ? "" : $"; declared beyond pack {verdict.Pack}'s: {string.Join(", ", widened)}");
     }
 
     private sealed record Job(PairingVerdict Verdict, string Url, TaskCompletionSource<string> Done);

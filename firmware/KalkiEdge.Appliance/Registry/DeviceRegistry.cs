@@ -28,6 +28,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
     private readonly HashSet<string> _configNames;
     private volatile Dictionary<string, Entry> _runtime = new(StringComparer.Ordinal); // copy on write: readers never lock
     private readonly List<string> _startupWarnings = [];
+    private readonly List<string> _startupNotes = [];
     private int _uncommitted; // devices added in force whose commit has not answered yet
 
     private DeviceRegistry(EdgeAppliance appliance)
@@ -42,6 +43,9 @@ public sealed class DeviceRegistry : IDeviceRegistry
     /// <summary>Runtime devices from the store that could not be applied at start (e.g. kalki.yaml now names the same device).</summary>
     public IReadOnlyList<string> StartupWarnings => _startupWarnings;
 
+    /// <summary>What became of the stored runtime devices' MUD files at start (in force, or why not).</summary>
+    public IReadOnlyList<string> StartupNotes => _startupNotes;
+
     /// <summary>Builds the registry and applies the store's runtime devices (after kalki.yaml's, which win every clash).</summary>
     internal static DeviceRegistry Open(EdgeAppliance appliance)
     {
@@ -55,6 +59,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
             if (config is not null)
             {
                 slot = appliance.CreateSlot(config, chain);
+                appliance.ApplyStoredMud(record.Name, record.Type, record.Mud, line => registry._startupNotes.Add($"runtime device '{record.Name}': {line}"));
                 if (registry.Publish(slot, previous: null, diagnostics) is false)
                 {
                     appliance.Control.Unregister(slot.Name);
@@ -68,7 +73,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
                 continue;
             }
 
-            registry._runtime[record.Name] = new Entry(spec, config!, slot);
+            registry._runtime[record.Name] = new Entry(spec, config!, slot) { Mud = record.Mud };
         }
 
         return registry;
@@ -214,7 +219,9 @@ public sealed class DeviceRegistry : IDeviceRegistry
                 return Invalid(diagnostics);
             }
 
-            if (Commit(DeviceSpecs.ToRecord(device, config), name, new AuditEntry(Now(), actor, "device-edit", $"{name} -> {device}")) is { } failed)
+            // The MUD file described the device as its pack saw it: kept (under a new name too) while the type stays.
+            var mud = old.Spec.Type == device.Type ? old.Mud : null;
+            if (Commit(DeviceSpecs.ToRecord(device, config) with { Mud = mud }, name, new AuditEntry(Now(), actor, "device-edit", $"{name} -> {device}"), writeMud: old.Mud is not null) is { } failed)
             {
                 return failed;
             }
@@ -222,6 +229,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
             var before = _appliance.Control.Unregister(name);
             var state = before is not null && before.Pack.Name == device.Type ? before.State : InitialState(device.Type);
             var slot = _appliance.CreateSlot(config, chain, state);
+            _appliance.ApplyStoredMud(device.Name, device.Type, mud, line => _appliance.LogNow(device.Name, "mud", line));
             if (!Publish(slot, old.Slot, diagnostics))
             {
                 // A third device took an address meanwhile: put the old device back as it was.
@@ -229,13 +237,14 @@ public sealed class DeviceRegistry : IDeviceRegistry
                 if (before is not null)
                 {
                     _appliance.Control.Register(old.Slot, before.Pack.Name, before.Group, before.SamplingIntervalMicros, before.State);
+                    _appliance.ApplyStoredMud(name, before.Pack.Name, old.Mud, line => _appliance.LogNow(name, "mud", line));
                 }
 
-                _appliance.Store?.Store.SaveRuntimeDevice(DeviceSpecs.ToRecord(old.Spec, old.Config), device.Name, new AuditEntry(Now(), actor, "device-edit-undone", name));
+                _appliance.Store?.Store.SaveRuntimeDevice(DeviceSpecs.ToRecord(old.Spec, old.Config) with { Mud = old.Mud }, device.Name, new AuditEntry(Now(), actor, "device-edit-undone", name), writeMud: old.Mud is not null);
                 return Invalid(diagnostics);
             }
 
-            registered = Put(name, new Entry(device, config, slot));
+            registered = Put(name, new Entry(device, config, slot) { Mud = mud });
         }
 
         Changed?.Invoke(new RegistryChange(device.Name, registered, name));
@@ -271,6 +280,31 @@ public sealed class DeviceRegistry : IDeviceRegistry
         Changed?.Invoke(new RegistryChange(name, null, null));
         return RegistryResult.Done(null);
     }
+
+    /// <summary>
+    /// Keeps the MUD file now in force for a runtime device (paired with a MUD URL): with its entry, so an edit that
+    /// keeps its type keeps it, and in the store, queued behind the device's own commit, so it is in force again
+    /// after a restart. False when no runtime device has that name.
+    /// </summary>
+    public bool KeepMud(string name, RuntimeDeviceMud mud)
+    {
+        ArgumentNullException.ThrowIfNull(mud);
+        lock (_gate)
+        {
+            if (!_runtime.TryGetValue(name, out var entry))
+            {
+                return false;
+            }
+
+            Put(name, entry with { Mud = mud });
+            _appliance.Store?.Writer.RuntimeDeviceMud(name, mud, new AuditEntry(Now(), "panel", "device-mud", $"{name}: {mud.Url}"),
+                stored => { if (!stored) { _appliance.LogNow(name, "mud", $"the MUD file {mud.Url} was not stored (the device's commit failed or it was deleted)"); } });
+            return true;
+        }
+    }
+
+    /// <summary>The MUD file kept for a runtime device; null when it has none.</summary>
+    public RuntimeDeviceMud? MudOf(string name) => _runtime.TryGetValue(name, out var e) ? e.Mud : null;
 
     /// <summary>Every check kalki-edge check makes for a device entry, against kalki.yaml's and the other runtime devices.</summary>
     private (DeviceConfig? Config, ChainDefinition? Chain) Validate(DeviceSpec spec, string? replacing, DiagnosticBag diagnostics)
@@ -317,11 +351,11 @@ public sealed class DeviceRegistry : IDeviceRegistry
         }
     }
 
-    private RegistryResult? Commit(RuntimeDeviceRecord record, string? previousName, AuditEntry audit)
+    private RegistryResult? Commit(RuntimeDeviceRecord record, string? previousName, AuditEntry audit, bool writeMud = false)
     {
         try
         {
-            _appliance.Store?.Store.SaveRuntimeDevice(record, previousName, audit);
+            _appliance.Store?.Store.SaveRuntimeDevice(record, previousName, audit, writeMud);
             return null;
         }
         catch (SqliteException e)
@@ -360,6 +394,8 @@ public sealed class DeviceRegistry : IDeviceRegistry
 
     private sealed record Entry(DeviceSpec Spec, DeviceConfig Config, DeviceSlot Slot)
     {
+        public RuntimeDeviceMud? Mud { get; init; }
+
         public RegisteredDevice Registered { get; } = new(Spec, DeviceOrigin.Runtime);
     }
 }

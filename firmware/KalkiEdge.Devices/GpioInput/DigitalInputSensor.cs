@@ -1,5 +1,6 @@
 using System.Device.Gpio;
 using KalkiEdge.Core.Policy;
+using KalkiEdge.DataPlane;
 using KalkiEdge.Devices.Onboard;
 
 namespace KalkiEdge.Devices.GpioInput;
@@ -16,7 +17,7 @@ public sealed class DigitalInputSensor : IOnboardSensor
     private readonly bool _activeLow;
 
     /// <summary>Opens <paramref name="pin"/> of the chip behind <paramref name="driver"/> (taken over) as an input.</summary>
-    public DigitalInputSensor(GpioDriver driver, int pin, InputPull pull, bool activeLow)
+    public DigitalInputSensor(GpioDriver driver, int pin, GpioPull pull, bool activeLow)
     {
         _gpio = new GpioController(driver);
         _pin = pin;
@@ -25,8 +26,8 @@ public sealed class DigitalInputSensor : IOnboardSensor
         {
             _gpio.OpenPin(pin, pull switch
             {
-                InputPull.Up => PinMode.InputPullUp,
-                InputPull.Down => PinMode.InputPullDown,
+                GpioPull.Up => PinMode.InputPullUp,
+                GpioPull.Down => PinMode.InputPullDown,
                 _ => PinMode.Input,
             });
             _gpio.RegisterCallbackForPinValueChangedEvent(pin, PinEventTypes.Rising | PinEventTypes.Falling, OnEdge);

@@ -24,10 +24,6 @@ public static class OnboardSensorSettings
     /// <summary>The word that attaches a sensor to the site instead of one device.</summary>
     public const string Site = "site";
 
-    /// <summary>BCM lines on the Pi's 40-pin header usable as inputs; 0 and 1 are the HAT EEPROM's.</summary>
-    public const int FirstHeaderPin = 2;
-    public const int LastHeaderPin = 27;
-
     /// <summary>The two addresses a BME280 answers at (SDO low, SDO high).</summary>
     public static readonly int[] Bme280Addresses = [0x76, 0x77];
 
@@ -155,27 +151,8 @@ public static class OnboardSensorSettings
 
     private static OnboardSensorSpec DigitalInput(ElementArgs a, OnboardSensorSpec spec, string name, ArgNode node)
     {
-        var chip = (int)a.Int("chip", 0, 0, 15);
-        var pinNode = a.Required("pin");
-        var pin = pinNode is null ? FirstHeaderPin : (int)a.Int(pinNode, "pin", FirstHeaderPin);
-        if (pinNode is not null && (pin < FirstHeaderPin || pin > LastHeaderPin))
-        {
-            a.Error(pinNode.At, $"sensor '{name}': pin {pin} is not a GPIO line on the 40-pin header (BCM {FirstHeaderPin}–{LastHeaderPin}; 0 and 1 belong to the HAT EEPROM)");
-        }
-
-        var pull = a.Choice("pull", "none", "up", "down", "none") switch
-        {
-            "up" => InputPull.Up,
-            "down" => InputPull.Down,
-            _ => InputPull.None,
-        };
-        var active = a.Choice("active", pull == InputPull.Up ? "low" : "high", "low", "high");
-        if ((pull, active) is (InputPull.Up, "high") or (InputPull.Down, "low"))
-        {
-            a.Error(a.Node("active")?.At ?? node.At, $"sensor '{name}': pull: {pull.ToString().ToLowerInvariant()} with active: {active} would read an idle input as active");
-        }
-
-        return spec with { Chip = chip, Pin = pin, PinAt = pinNode?.At ?? node.At, Pull = pull, ActiveLow = active == "low" };
+        var line = GpioInputArgs.Read(a, node, GpioPull.None, floatingActiveLow: false, $"sensor '{name}'");
+        return spec with { Chip = line.Chip, Pin = line.Pin, PinAt = line.PinAt, Pull = line.Pull, ActiveLow = line.ActiveLow };
     }
 
     /// <summary><c>readings: {quantity: pack-sensor, ...}</c>: at least one, each quantity the binding measures.</summary>

@@ -1,5 +1,6 @@
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
+using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.Devices.Onboard;
 
@@ -11,14 +12,6 @@ public enum OnboardSensorKind
 
     /// <summary>A digital input on a GPIO line (PIR motion sensor, door contact): active or not.</summary>
     DigitalInput,
-}
-
-/// <summary>Pull resistor of a digital input's line.</summary>
-public enum InputPull
-{
-    Up,
-    Down,
-    None,
 }
 
 /// <summary>One quantity the sensor measures, reported as a pack sensor of the devices it is attached to.</summary>
@@ -41,7 +34,7 @@ public sealed record OnboardSensorSpec(string Name, OnboardSensorKind Kind, IRea
 
     public SourceSpan PinAt { get; init; }
 
-    public InputPull Pull { get; init; }
+    public GpioPull Pull { get; init; }
 
     public bool ActiveLow { get; init; }
 

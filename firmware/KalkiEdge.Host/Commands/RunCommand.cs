@@ -79,6 +79,11 @@ internal static class RunCommand
             Console.Error.WriteLine($"WARNING: {warning}");
         }
 
+        foreach (var note in appliance.Registry.StartupNotes)
+        {
+            Console.WriteLine(note);
+        }
+
         // The simulation's device segment: what the chains forward to a device simulated on loopback reaches its
         // simulator (so the attacker's switch has its effect), through the signing stage's egress when signing.
         using var segment = cl.Option("--config") is null ? SimulatedDelivery.For(appliance, Console.WriteLine) : null;

@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.Panel.Button;
 
@@ -60,7 +61,7 @@ public sealed class FifoGpioDriver : GpioDriver
         return new FifoGpioDriver(path, pipe);
     }
 
-    protected override int PinCount => PanelSettings.LastHeaderPin + 1;
+    protected override int PinCount => GpioInputArgs.LastHeaderPin + 1;
 
     protected override void Dispose(bool disposing)
     {

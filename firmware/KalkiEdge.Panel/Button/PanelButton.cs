@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.Panel.Button;
 
@@ -26,8 +27,8 @@ public sealed class PanelButton : IDisposable
         _settle = time.CreateTimer(_ => Settle(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _gpio.OpenPin(settings.Pin, settings.Pull switch
         {
-            ButtonPull.Up => PinMode.InputPullUp,
-            ButtonPull.Down => PinMode.InputPullDown,
+            GpioPull.Up => PinMode.InputPullUp,
+            GpioPull.Down => PinMode.InputPullDown,
             _ => PinMode.Input,
         });
         // Held at start (the factory-reset hold begins at power-on): the press counts from now.

@@ -29,6 +29,9 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
     /// </summary>
     public IReadOnlyList<string> ServicePorts { get; init; } = [];
 
+    /// <summary>The file's JSON text as read (what the store keeps, so the same file is read again at start).</summary>
+    public string Json { get; init; } = "";
+
     public const int MaxBytes = 256 * 1024;
     public const int MaxDepth = 32;
     public const int MaxAces = 256;
@@ -66,7 +69,7 @@ public sealed record MudFile(string Url, string? SystemInfo, IReadOnlyList<MudAl
         {
             try
             {
-                return new Reader(source).Read(document.RootElement);
+                return new Reader(source).Read(document.RootElement) with { Json = System.Text.Encoding.UTF8.GetString(json) };
             }
             catch (InvalidOperationException e)
             {

@@ -49,6 +49,12 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
 
     public int Candidates => Volatile.Read(ref _candidateCount);
 
+    /// <summary>
+    /// Whether candidates wait, as the frame loop asks once per frame: a plain read that inlines (no call, no
+    /// barrier). A candidate it misses is settled at the next frame or by the live settler.
+    /// </summary>
+    public bool HasCandidates => _candidateCount > 0;
+
     /// <summary>A new candidate (on the capture thread that saw it, at most the window's budget per window: keep handlers short).</summary>
     public event Action<ulong>? CandidateSeen;
     /// <summary>Closes the window now (the panel's long hold, a fleet command); reports it when one was open.</summary>

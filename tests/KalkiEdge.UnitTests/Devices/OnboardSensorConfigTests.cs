@@ -33,7 +33,7 @@ public sealed class OnboardSensorConfigTests
             ("hall", "camera", 30_000_000L), // the camera's pack declares motion (bool); its sampling interval
         }));
         Assert.That((sensors[0].Spec.Bus, sensors[0].Spec.Address), Is.EqualTo((1, 0x77)));
-        Assert.That((sensors[1].Spec.Pin, sensors[1].Spec.Pull, sensors[1].Spec.ActiveLow), Is.EqualTo((17, InputPull.Up, true)));
+        Assert.That((sensors[1].Spec.Pin, sensors[1].Spec.Pull, sensors[1].Spec.ActiveLow), Is.EqualTo((17, GpioPull.Up, true)));
     }
 
     [Test]
@@ -75,7 +75,7 @@ public sealed class OnboardSensorConfigTests
         Assert.That(lines, Has.Some.EqualTo("10:41: sensors: sensor 'd': pin 30 is not a GPIO line on the 40-pin header (BCM 2–27; 0 and 1 belong to the HAT EEPROM)"));
         Assert.That(lines, Has.Some.EqualTo("11:41: sensors: sensor 'e': pin 3 is the I2C bus 1 SCL line a BME280 here uses"));
         Assert.That(lines, Has.Some.EqualTo("11:79: sensors: sensor 'e': 'room-temp-c' is not a sensor of pack 'dlink-camera' (it declares motion, firmware, uptime-s)"));
-        Assert.That(lines, Has.Some.EqualTo("12:62: sensors: sensor 'f': pull: up with active: high would read an idle input as active"));
+        Assert.That(lines, Has.Some.EqualTo("12:62: sensors: sensor 'f': pull: up with active: high holds the idle line at its active level (it would read as active from the start)"));
         Assert.That(lines, Has.Some.EqualTo("12:76: sensors: sensor 'f' is attached to the site, but no device's pack declares door-open (bool), so its readings would reach no alert condition"));
         Assert.That(lines, Has.Some.EqualTo("13:21: sensors: 'kind' must be one of bme280, digital-input, got 'thermocouple'"));
         Assert.That(lines, Has.Some.EqualTo("14:52: sensors: sensor 'h': device 'other' has no 'type', so no pack declares what its readings mean"));

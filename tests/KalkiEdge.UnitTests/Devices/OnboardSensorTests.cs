@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using KalkiEdge.DataPlane;
 using System.Net.Http;
 using System.Text;
 using KalkiEdge.Core;
@@ -95,7 +96,7 @@ public sealed class OnboardSensorTests
         var door = new OnboardSensorSpec("hall-door", OnboardSensorKind.DigitalInput, [new OnboardReading("active", "door-open", ValueKind.Bool, SourceSpan.None("t"))], SourceSpan.None("t"))
         {
             Pin = 17,
-            Pull = InputPull.Up,
+            Pull = GpioPull.Up,
             ActiveLow = true,
             Device = "room",
         };

@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using KalkiEdge.DataPlane;
 using KalkiEdge.Panel;
 using KalkiEdge.Panel.Button;
 using KalkiEdge.Devices.Simulators;
@@ -10,7 +11,7 @@ namespace KalkiEdge.UnitTests.Panel;
 public class ButtonTests
 {
     private const int Pin = 17;
-    private static readonly ButtonSettings PullUp = new(0, Pin, ButtonPull.Up, ActiveLow: true, TimeSpan.FromMilliseconds(30));
+    private static readonly ButtonSettings PullUp = new(0, Pin, GpioPull.Up, ActiveLow: true, TimeSpan.FromMilliseconds(30));
 
     private FakeTimeProvider _time = null!;
     private FakeGpioDriver _chip = null!;
@@ -124,7 +125,7 @@ public class ButtonTests
     [Test]
     public void An_active_high_button_with_a_pull_down_pairs_on_a_high_pulse()
     {
-        var settings = PullUp with { Pull = ButtonPull.Down, ActiveLow = false };
+        var settings = PullUp with { Pull = GpioPull.Down, ActiveLow = false };
         using (var button = new PanelButton(_gpio, settings, _gestures, _time))
         {
             _chip.Set(Pin, PinValue.High);

@@ -31,13 +31,7 @@ public class MudAllowListTests
     {
         _dir = Directory.CreateTempSubdirectory("kalki-mudlist-").FullName;
         _site = new RegistrySite(_dir);
-        _site.Appliance.Control.AlertEvaluated += a =>
-        {
-            lock (_alerts)
-            {
-                _alerts.Add(a);
-            }
-        };
+        ListenForAlerts();
         _alerts.Clear();
         _log.Clear();
     }
@@ -82,6 +76,75 @@ public class MudAllowListTests
         });
     }
 
+    [Test]
+    public void The_mud_allow_list_is_kept_in_the_store_and_in_force_again_after_a_restart()
+    {
+        Assert.That(Pair(Neo()), Does.Contain("the device's allow-list is now its 2 declared rules"));
+        File.Delete(Path.Combine(_dir, "mud", "neo.json")); // the restart must not need the folder: the store has the file
+
+        Restart();
+
+        var chain = _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(UdooMac))!.Chain!;
+        Assert.That(chain.Definition.Text, Does.EndWith($"[egress-guard allow-list from MUD {Url}]"));
+        Assert.That(_site.Appliance.Registry.MudOf(Paired())?.Url, Is.EqualTo(Url));
+        Assert.That(_site.Appliance.Registry.StartupNotes, Has.Some.Contain($"mud {Url}: the device's allow-list is now its 2 declared rules"), "said at start");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Egress("198.51.100.7", 8883), Is.True, "declared by the maker");
+            Assert.That(Egress("203.0.113.9", 443), Is.False, "the pack allowed 443 anywhere; after the restart the maker's list still rules");
+        });
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "data", KalkiEdge.Appliance.Control.ControlWiring.StoreFileName)};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT mud_url, length(mud_file) FROM runtime_devices WHERE mac = $m";
+        cmd.Parameters.AddWithValue("$m", UdooMac);
+        using var row = cmd.ExecuteReader();
+        Assert.That(row.Read(), Is.True, "the paired device's row");
+        Assert.That((row.GetString(0), row.GetInt64(1)), Is.EqualTo((Url, (long)Encoding.UTF8.GetByteCount(Neo()))), "the file as it was resolved");
+    }
+
+    [Test]
+    public void An_edit_that_keeps_the_type_keeps_the_mud_allow_list_and_a_change_of_type_drops_it()
+    {
+        Pair(Neo());
+        var spec = _site.Appliance.Registry.Find(Paired())!.Spec;
+        Restart(); // the pairing's queued commits are in the store
+
+        // Chains only: a frame outside the list would move the device to Attack, whose chain the file does not narrow.
+        Assert.That(_site.Appliance.Registry.Update(spec.Name, spec with { Name = "workshop-neo", Description = "edited" }, "test").Succeeded, Is.True);
+        Assert.That(Chain(), Does.EndWith($"[egress-guard allow-list from MUD {Url}]"), "same type: the maker's list stays");
+        Restart();
+        Assert.That(Chain(), Does.EndWith($"[egress-guard allow-list from MUD {Url}]"), "renamed: the store moved the file with the device");
+
+        var name = Paired();
+        Assert.That(name, Is.EqualTo("workshop-neo"));
+        Assert.That(_site.Appliance.Registry.Update(name, spec with { Name = name, Type = "generic-iot" }, "test").Succeeded, Is.True);
+        Assert.That(Chain(), Does.Not.Contain("MUD"), "another type: the file described the device as the other pack saw it");
+        Restart();
+        Assert.That(Chain(), Does.Not.Contain("MUD"), "and the store dropped it too");
+        Assert.That(_site.Appliance.Registry.MudOf(name), Is.Null);
+    }
+
+    [Test]
+    public void A_tampered_mud_file_in_the_store_is_said_at_start_and_the_packs_allow_list_stays()
+    {
+        Pair(Neo());
+        Restart(); // the store writer has committed the file
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "data", KalkiEdge.Appliance.Control.ControlWiring.StoreFileName)};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "UPDATE runtime_devices SET mud_file = '{\"ietf-mud:mud\": [' WHERE mud_url IS NOT NULL";
+            Assert.That(cmd.ExecuteNonQuery(), Is.EqualTo(1));
+        }
+
+        Restart();
+
+        Assert.That(Chain(), Does.Not.Contain("MUD"));
+        Assert.That(_site.Appliance.Registry.StartupNotes, Has.Some.Contain("the store's file is refused").And.Contain("the pack's allow-list stays in force"));
+        Assert.That(Egress("203.0.113.9", 443), Is.True, "the pack's allow-list: the device is defended, never left open");
+    }
+
     [TestCase("", "not a MUD file")]
     [TestCase("""{"ietf-mud:mud": {"mud-version": 1, "mud-url": "https://other.example.com/x"}}""", "the file is for https://other.example.com/x")]
     [TestCase("""{"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "from-device-policy": {"access-lists": {"access-list": [{"name": "nowhere"}]}}}}""", "access list 'nowhere' is named but not defined")]
@@ -101,6 +164,25 @@ public class MudAllowListTests
         var outcome = Pair("{\"x\": \"" + new string('a', MudFile.MaxBytes) + "\"}");
         Assert.That(outcome, Does.Contain($"more than the {MudFile.MaxBytes} accepted"));
     }
+
+    private void ListenForAlerts() => _site.Appliance.Control.AlertEvaluated += a =>
+    {
+        lock (_alerts)
+        {
+            _alerts.Add(a);
+        }
+    };
+
+    /// <summary>The same site stopped and started again from its files; its alerts are listened to again.</summary>
+    private void Restart()
+    {
+        _site.Restart();
+        ListenForAlerts();
+    }
+
+    private string Chain() => _site.Appliance.Engine.Devices.ByMac(RegistrySite.MacOf(UdooMac))!.Chain!.Definition.Text;
+
+    private string Paired() => _site.Appliance.Registry.List().Single(d => d.Spec.Mac == UdooMac).Spec.Name;
 
     /// <summary>Admits the Neo with the MUD URL through the real admission and waits for its MUD outcome.</summary>
     private string Pair(string mudFile)

@@ -1,4 +1,5 @@
 using System.Device.Gpio;
+using KalkiEdge.DataPlane;
 using KalkiEdge.Appliance.Control;
 using KalkiEdge.Core;
 using KalkiEdge.Panel;
@@ -29,7 +30,7 @@ public class PanelRuntimeTests
         var reset = new CountingReset();
         using var runtime = new PanelRuntime(new PanelScreen(lcd, TimeSpan.FromSeconds(4), time), gestures, pairing,
             () => new PanelStatus { PairingSeconds = pairing.Window.RemainingSeconds((time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10) }, reset, time, log.Add, settlePairing: true);
-        using var button = new PanelButton(gpio, new ButtonSettings(0, Pin, ButtonPull.Up, true, TimeSpan.FromMilliseconds(30)), gestures, time);
+        using var button = new PanelButton(gpio, new ButtonSettings(0, Pin, GpioPull.Up, true, TimeSpan.FromMilliseconds(30)), gestures, time);
         runtime.Start();
         time.Advance(TimeSpan.FromSeconds(60));
 
@@ -61,7 +62,7 @@ public class PanelRuntimeTests
         gestures.Gesture += seen.Add;
         var screen = new PanelScreen(lcd, TimeSpan.FromSeconds(4), time);
         using var runtime = new PanelRuntime(screen, gestures, null, () => new PanelStatus(), reset, time, _ => { }, settlePairing: false);
-        using var button = new PanelButton(gpio, new ButtonSettings(0, Pin, ButtonPull.Up, true, TimeSpan.FromMilliseconds(30)), gestures, time);
+        using var button = new PanelButton(gpio, new ButtonSettings(0, Pin, GpioPull.Up, true, TimeSpan.FromMilliseconds(30)), gestures, time);
         runtime.Start();
 
         Press(chip, time, TimeSpan.FromSeconds(16));

@@ -19,7 +19,7 @@ public sealed class PanelSettingsTests
         Assert.That(errors, Is.Empty);
         Assert.Multiple(() =>
         {
-            Assert.That(panel.Button, Is.EqualTo(new ButtonSettings(0, 17, ButtonPull.Up, true, TimeSpan.FromMilliseconds(20))));
+            Assert.That(panel.Button, Is.EqualTo(new ButtonSettings(0, 17, GpioPull.Up, true, TimeSpan.FromMilliseconds(20))));
             Assert.That(panel.Display, Is.EqualTo(new DisplaySettings(1, 0x3f, 20, 4, TimeSpan.FromSeconds(3))));
             Assert.That(panel.Pairing, Is.EqualTo(new PairingSettings(TimeSpan.FromSeconds(90), 4, 70, TimeSpan.FromSeconds(10))));
         });
@@ -52,7 +52,7 @@ public sealed class PanelSettingsTests
     [TestCase("pin: -3", "pin -3 is not a GPIO line")]
     [TestCase("pin: two", "'pin' must be a whole number")]
     [TestCase("debounce: 20ms", "missing required argument 'pin'")]
-    [TestCase("pin: 17, pull: up, active: high", "would read the idle button as pressed")]
+    [TestCase("pin: 17, pull: up, active: high", "pull: up with active: high holds the idle line at its active level (it would read as active from the start)")]
     [TestCase("pin: 17, pull: sideways", "'pull' must be one of up, down, none")]
     [TestCase("pin: 17, debounce: 5s", "would swallow presses")]
     [TestCase("pin: 17, debounce: 20", "'debounce'")]
@@ -63,6 +63,14 @@ public sealed class PanelSettingsTests
         Assert.That(errors, Has.Count.EqualTo(1));
         Assert.That(errors[0].Message, Does.Contain(message));
         Assert.That(errors[0].Line, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_pull_that_holds_the_idle_line_active_is_an_error_at_the_active_value()
+    {
+        Read("panel:\n  button: {pin: 17, pull: up, active: high}\n", out var errors);
+
+        Assert.That(errors.Single().ToString(), Is.EqualTo("site.yaml:2:39: error: panel button: pull: up with active: high holds the idle line at its active level (it would read as active from the start)"));
     }
 
     [Test]

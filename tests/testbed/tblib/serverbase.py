@@ -95,7 +95,8 @@ def run(args: argparse.Namespace, name: str, *services: Service) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     for server in servers:
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    log.event("started", bind=args.bind, ports=[s.port for s in services], pid=os.getpid(),
+    # The bound ports: a service asked for port 0 is told its port here.
+    log.event("started", bind=args.bind, ports=[server.server_address[1] for server in servers], pid=os.getpid(),
               maxSeconds=args.max_seconds)
     reason = "signal" if stop.wait(args.max_seconds) else "max-seconds"
     for server in servers:
