@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Boot the built SD image under qemu-system-aarch64 -M virt and check the firmware's /health, then inspect
-# what first boot left on the card. Boots the shipped artifact (out/image/*.img.xz, checksum verified),
-# through a throw-away qcow2 overlay that is larger than the image so the data partition has room to grow.
+# Boot the built SD image under qemu-system-aarch64 -M virt through Debian's U-Boot (the image's boot.scr picks
+# root slot A) and check the firmware's /health and that kalki-mark-good confirmed the slot, then inspect what
+# first boot left on the card. Boots the shipped artifact (out/image/*.img.xz, checksum verified), through a
+# throw-away qcow2 overlay that is larger than the image so the data partition has room to grow.
 #
 # Environment (optional): IMAGE (path to .img.xz/.img.zst/.img), OUT_DIR (default out/image),
 #   BOOT_TIMEOUT seconds (default 600: a JIT start under TCG on a busy 2-core host takes minutes), WATCHDOG_CHECK=0 skips the 75 s watchdog observation,
@@ -50,7 +51,7 @@ print_guest_journal() {
     debugfs -R "rdump /journal $WORK/journal" "$WORK/data.ext4" >/dev/null 2>&1
     echo "----- guest journal: kalki units and failures -----" >&2
     journalctl -D "$WORK/journal/journal" --no-pager -o short-monotonic \
-        -u kalki-edge.service -u kalki-firstboot.service -u kalki-growdata.service >&2 || true
+        -u kalki-edge.service -u kalki-firstboot.service -u kalki-growdata.service -u kalki-mark-good.service -u rauc.service >&2 || true
     journalctl -D "$WORK/journal/journal" --no-pager -o short-monotonic -p warning >&2 || true
     echo "----- end of guest journal -----" >&2
 }
@@ -72,6 +73,24 @@ check_ready_and_watchdog() {
     ((n == 1)) || fail "kalki-edge.service started $n times (watchdog timeout or crash loop)"
     plain_serial_log | grep -q 'kalki-edge.service: Watchdog timeout' && fail "watchdog timeout"
     log "watchdog ok: one start, still answering"
+}
+
+# The boot script chose slot A and, once kalki-edge was healthy, kalki-mark-good gave the slot its attempts back.
+check_slot_marked_good() {
+    plain_serial_log | grep -q "kalki-boot: booting slot A" || fail "U-Boot's boot script did not boot slot A"
+    local deadline=$((SECONDS + 300))
+    until plain_serial_log | grep -q "kalki-mark-good: slot A is healthy"; do
+        ((SECONDS < deadline)) || fail "kalki-mark-good did not mark slot A good within 300 s of /health"
+        sleep 5
+    done
+    log "slot A booted by U-Boot and marked good"
+}
+
+check_boot_state() {
+    local state
+    state=$(boot_state "$WORK/disk.qcow2" | tr '\n' ' ')
+    log "boot state on the card: $state"
+    [[ $state == *"BOOT_ORDER=A B"* && $state == *"BOOT_A_LEFT=$BOOT_ATTEMPTS"* ]] || fail "boot state is not 'A first, A confirmed': $state"
 }
 
 # After power-off: what did first boot do to the card?
@@ -110,10 +129,12 @@ main() {
     start_qemu "$WORK/disk.qcow2" "$port" -no-reboot
     log "qemu pid $QEMU_PID, /health forwarded to 127.0.0.1:$port, timeout ${BOOT_TIMEOUT} s"
     wait_for_health "$port"
+    check_slot_marked_good
     [[ ${WATCHDOG_CHECK:-1} == 1 ]] && check_ready_and_watchdog "$port"
     shutdown_guest
+    check_boot_state
     inspect_card
-    log "PASS: image booted, service ready, /health ok, first boot grew the data partition and made keys"
+    log "PASS: U-Boot booted slot A, service ready, /health ok, slot marked good, first boot grew the data partition and made keys"
 }
 
 main "$@"
