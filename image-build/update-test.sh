@@ -25,7 +25,9 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 WORK=$IMAGE_BUILD_DIR/work/update-test
 readonly GUEST_PORT=8080
 readonly GROW_MIB=1536          # room on the data partition for uploaded bundles
-readonly BAD_HEALTH_TIMEOUT=120 # kalki-mark-good's deadline in the bad bundle (the image's default is 900 s)
+# The bad bundle's shorter deadlines (the image's: kalki-edge start 600 s, then mark-good 300 s) keep each failed
+# attempt to a few minutes of emulation.
+readonly BAD_START_TIMEOUT=90 BAD_HEALTH_TIMEOUT=60
 readonly DEVICE=update-test-cam
 QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0
 
@@ -109,6 +111,8 @@ make_bundles() {
     printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bad-root/opt/kalki-edge/kalki-edge"
     mkdir -p "$WORK/bad-root/etc/systemd/system/kalki-mark-good.service.d"
     printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bad-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
+    mkdir -p "$WORK/bad-root/etc/systemd/system/kalki-edge.service.d"
+    printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bad-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
     "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bad-root" "$version-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
     rm -rf "$WORK/bad-root"
     "$IMAGE_BUILD_DIR/lib/dev-ca.sh" "$WORK/other-ca" "Somebody else's CA" 2>/dev/null
@@ -164,11 +168,11 @@ scenario_bad() {
     start=$SECONDS
     local i
     for ((i = 1; i <= BOOT_ATTEMPTS; i++)); do
-        wait_serial "kalki-boot: booting slot A" 900 "$lines"
+        wait_serial "kalki-boot: booting slot A" $((BAD_START_TIMEOUT + BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
         lines=$(( $(plain_serial_log | grep -nE "kalki-boot: booting slot A" | tail -n1 | cut -d: -f1) ))
         log "attempt $i of slot A (bad firmware) at $((SECONDS - start)) s"
     done
-    wait_serial "kalki-boot: booting slot B" $((BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
+    wait_serial "kalki-boot: booting slot B" $((BAD_START_TIMEOUT + BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
     wait_serial "kalki-mark-good: slot B is healthy" "$BOOT_TIMEOUT" "$lines"
     log "fell back to slot B and healthy $((SECONDS - start)) s after the bad install"
     log_in

@@ -36,7 +36,7 @@ public class UpdateApiTests
         return content;
     }
 
-    private async Task<JsonElement> AuditAsync(HttpClient browser) => await browser.GetFromJsonAsync<JsonElement>("/api/audit?limit=20");
+    private static async Task<JsonElement> AuditAsync(HttpClient browser) => await browser.GetFromJsonAsync<JsonElement>("/api/audit?limit=20");
 
     [Test]
     public async Task An_update_needs_a_signed_in_user()

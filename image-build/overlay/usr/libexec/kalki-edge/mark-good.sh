@@ -1,11 +1,12 @@
 #!/bin/bash
 # kalki-mark-good.service: wait (bounded) for kalki-edge to be active (it sent READY=1) and for /health to answer
-# on loopback, then `rauc status mark-good booted`, which gives the slot its boot attempts back. Without health
-# within KALKI_HEALTH_TIMEOUT seconds: reboot if the other slot is still good (the bootchooser takes one more
+# on loopback, then `rauc status mark-good booted`, which gives the slot its boot attempts back. The unit starts
+# once kalki-edge's start job is over (READY, or failed after its TimeoutStartSec). Without health within
+# KALKI_HEALTH_TIMEOUT seconds of that: reboot if the other slot is still good (the bootchooser takes one more
 # attempt from this slot, and falls back once they are used up); otherwise stay up, so that a configuration
 # error on the only good slot leaves a reachable appliance instead of a reboot loop.
 set -uo pipefail
-TIMEOUT=${KALKI_HEALTH_TIMEOUT:-900}
+TIMEOUT=${KALKI_HEALTH_TIMEOUT:-300}
 CONFIG=/boot/firmware/kalki.yaml
 
 log() { echo "kalki-mark-good: $*"; printf '<5>kalki-mark-good: %s\n' "$*" >/dev/kmsg 2>/dev/null || true; }
@@ -18,13 +19,19 @@ management_port() {
     echo "${port:-8080}"
 }
 
-# /health over plain HTTP on loopback (the firmware serves plain HTTP only there); HTTP status 200 = healthy.
+# GET /health on loopback answers 200. The dashboard listens with TLS unless kalki.yaml puts it on loopback only
+# (then plain HTTP): try TLS first (the certificate is the appliance's own, so it is not verified), then plain.
 health_ok() {
-    local port=$1 status
-    exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
-    printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-    status=$(timeout 10 head -n1 <&3 | tr -d '\r')
-    exec 3<&- 3>&-
+    local port=$1 request='GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' status
+    # shellcheck disable=SC2059  # the request's escapes are printf's to expand
+    status=$(printf "$request" | timeout 30 openssl s_client -quiet -connect "127.0.0.1:$port" 2>/dev/null | head -n1 | tr -d '\r')
+    if [[ $status != HTTP/* ]]; then
+        exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
+        # shellcheck disable=SC2059
+        printf "$request" >&3
+        status=$(timeout 10 head -n1 <&3 | tr -d '\r')
+        exec 3<&- 3>&-
+    fi
     [[ $status == HTTP/1.[01]\ 200* ]]
 }
 
