@@ -73,9 +73,11 @@ ARM64_SYSROOT := out/arm64-sysroot
 test-arm64-prep: publish
 	@ARM64_SYSROOT_DIR=$(abspath $(ARM64_SYSROOT)) tools/arm64-sysroot.sh >/dev/null
 
+# SIGINT/SIGQUIT back to their defaults: a CI runner or a shell's background job starts make with them ignored, and
+# the tests of Ctrl-C handling need the signal delivered as it is on a terminal and under systemd.
 test-dotnet:
 	$(DOTNET) build KalkiEdge.sln -c $(CONFIG)
-	$(DOTNET) test KalkiEdge.sln -c $(CONFIG) --no-build --blame-hang-timeout 10m \
+	env --default-signal=INT,QUIT $(DOTNET) test KalkiEdge.sln -c $(CONFIG) --no-build --blame-hang-timeout 10m \
 	  --logger "trx" --results-directory $(abspath $(RESULTS)) --logger "console;verbosity=minimal"
 
 publish:
