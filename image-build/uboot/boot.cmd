@@ -13,7 +13,7 @@ setenv BOOT_ORDER
 setenv BOOT_A_LEFT
 setenv BOOT_B_LEFT
 if ${devtype} read ${kalki_env_addr} @ENV_SECTOR@ @ENV_SECTORS@ && env import -c ${kalki_env_addr} @ENV_SIZE@ BOOT_ORDER BOOT_A_LEFT BOOT_B_LEFT; then
-  echo "kalki-boot: boot state BOOT_ORDER='${BOOT_ORDER}' A=${BOOT_A_LEFT} B=${BOOT_B_LEFT}"
+  echo "kalki-boot: boot state BOOT_ORDER=(${BOOT_ORDER}) A=${BOOT_A_LEFT} B=${BOOT_B_LEFT}"
 else
   echo "kalki-boot: no valid boot state on ${devtype} ${devnum}; starting from A with @ATTEMPTS@ attempts each"
 fi
