@@ -77,9 +77,9 @@ check_ready_and_watchdog() {
 
 # The boot script chose slot A and, once kalki-edge was healthy, kalki-mark-good gave the slot its attempts back.
 check_slot_marked_good() {
-    plain_serial_log | grep -q "kalki-boot: booting slot A" || fail "U-Boot's boot script did not boot slot A"
+    plain_serial_log | grep "kalki-boot: booting slot A" >/dev/null || fail "U-Boot's boot script did not boot slot A"
     local deadline=$((SECONDS + 300))
-    until plain_serial_log | grep -q "kalki-mark-good: slot A is healthy"; do
+    until plain_serial_log | grep "kalki-mark-good: slot A is healthy" >/dev/null; do
         ((SECONDS < deadline)) || fail "kalki-mark-good did not mark slot A good within 300 s of /health"
         sleep 5
     done

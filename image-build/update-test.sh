@@ -66,7 +66,7 @@ to_guest() { scp -q -i "$WORK/id" -P "$SSH_PORT" -o StrictHostKeyChecking=no -o 
 wait_serial() {
     local pattern=$1 deadline=$((SECONDS + $2)) from=${3:-0}
     while ((SECONDS < deadline)); do
-        plain_serial_log | tail -n +"$((from + 1))" | grep -qE "$pattern" && return 0
+        plain_serial_log | tail -n +"$((from + 1))" | grep -E "$pattern" >/dev/null && return 0
         sleep 5
     done
     fail "no '$pattern' on the console within $2 s"
