@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish bench clean check-sim elements-doc model-check fuzz
+.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -16,8 +16,10 @@ help:
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
+	@echo "make corpus-doc    replay the detection corpus and regenerate docs/detection-corpus.md from the output"
 	@echo "make fuzz     coverage-guided fuzzing of every parser with AFL++ (FUZZ_SECONDS per parser, default 120)"
 	@echo "make model-check   check the Spin model of the control loop (also part of make test)"
+	@echo "make crash-test    kill -9 the live bridge at random points of 1,000 transitions (root; make test runs 60)"
 
 # Runtime dependencies: libpcap for SharpPcap. Installed only when missing (runs as root on CI).
 deps:
@@ -64,6 +66,15 @@ fuzz:
 	@tools/ensure-packages.sh afl++
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) DOTNET=$(DOTNET) tests/fuzz/run.sh
 
+# Crash safety at full length (root, network namespaces, 15-30 min): the live bridge killed with -9 at seeded random
+# points of CRASH_TRANSITIONS committed transitions and restarted after the image unit's RestartSec, printing a table
+# per life and the restart-to-first-frame times. make test runs the same test over 60 transitions.
+CRASH_TRANSITIONS ?= 1000
+crash-test: test-deps
+	$(DOTNET) build tests/KalkiEdge.LiveTests -c $(CONFIG)
+	KALKI_CRASH_TRANSITIONS=$(CRASH_TRANSITIONS) $(DOTNET) test tests/KalkiEdge.LiveTests -c $(CONFIG) --no-build \
+	  --filter "FullyQualifiedName~CrashRestartTests" --logger "console;verbosity=detailed"
+
 # The shipped build is linux-arm64: make test publishes it and tests/KalkiEdge.ReplayTests/Arm64 runs it under
 # qemu-aarch64-static on three generated replays, requiring the x86-64 build's output. Cost in CI: the publish
 # (1-3 min), the sysroot once (about 25 MB of arm64 .debs from the machine's mirror, then cached in out/), and the
@@ -89,6 +100,11 @@ publish:
 elements-doc:
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) --no-build -- elements --monitors > docs/device-monitors.md
+
+# The corpus table is the replay output of every corpus scenario; a replay test fails when the checked-in copy differs.
+corpus-doc: deps
+	KALKI_WRITE_CORPUS_TABLE=1 $(DOTNET) test tests/KalkiEdge.ReplayTests -c $(CONFIG) \
+	  --filter "FullyQualifiedName~CorpusTableTests.The_published_corpus_table_is_the_one_the_corpus_replays_produce"
 
 bench: deps shim
 	$(DOTNET) run --project tests/bench/KalkiEdge.Bench -c Release -- $(ARGS)

@@ -11,8 +11,8 @@ namespace KalkiEdge.BrowserTests;
 /// The dashboard as an administrator uses it, in headless Chromium against the real `kalki-edge run` bridging the
 /// testbed (network namespaces, real frames): first-visit setup with the printed token, sign-in, a Hue bridge
 /// added from its pack in under 6 inputs, a live API brute force watched moving it to Attack without a reload,
-/// an operator reset, a rule edit the pack checker rejects next to its field, sign-out and refusal. Every page
-/// is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
+/// an alert storm folded into "flood ×N" lines of the live feed, an operator reset, a rule edit the pack checker
+/// rejects next to its field, sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -22,6 +22,9 @@ public sealed partial class DashboardScenarioTests
     private static readonly TimeSpan Budget = TimeSpan.FromMinutes(6);
     private static readonly TimeSpan LiveWait = TimeSpan.FromSeconds(45);
     private const string Admin = "admin";
+
+    /// <summary>udoo's chain: an alert for every SYN to TR-069's port (no threshold), so a SYN flood is an alert storm.</summary>
+    private const string StormChain = "ips(rules: iot-common.rules, alert-cap: 1000000)";
 
     private Testbed _testbed = null!;
     private LiveConfig _configs = null!;
@@ -57,7 +60,8 @@ public sealed partial class DashboardScenarioTests
         var password = "browser-" + Guid.NewGuid().ToString("N")[..12];
         var hue = _testbed["hue"];
         var config = _configs.Write(_testbed,
-            types: new Dictionary<string, string> { ["wemo"] = "wemo-insight", ["udoo"] = "udoo-neo", ["cam"] = "dlink-camera" },
+            types: new Dictionary<string, string> { ["wemo"] = "wemo-insight", ["cam"] = "dlink-camera" },
+            chains: new Dictionary<string, string> { ["udoo"] = StormChain },
             sections: $"management: {{listen: \"127.0.0.1:8080\", control-socket: {Path.Combine(_configs.Dir, "control.sock")}}}\n{_configs.BatchedSigning}",
             leaveOut: new HashSet<string> { "hue" });
         using var appliance = ApplianceProcess.StartBridging(_testbed, config);
@@ -134,6 +138,17 @@ public sealed partial class DashboardScenarioTests
         await HeadlessChromium.Capture(page, 4, "overview-attack");
         await attack;
         Within(clock, "attack");
+
+        // An alert storm (one alert per SYN): the feed shows the first alert and then "flood ×N" lines, a few a
+        // second, not one line per alert.
+        var udoo = _testbed["udoo"];
+        var (stormExit, storm) = _testbed.Tool("attacker", "syn_flood", "--target", udoo.Ip, "--dport", "7547", "--count", "600", "--rate", "200", "--duration", "20");
+        Assert.That(stormExit, Is.Zero, storm.ToString());
+        var flooded = page.Locator(".feed li.flooded").Filter(new() { HasText = "udoo" }).First;
+        await Expect(flooded.Locator(".flood")).ToHaveTextAsync(new Regex(@"^flood ×[\d,]+$"), new() { Timeout = (float)LiveWait.TotalMilliseconds });
+        Assert.That(await flooded.Locator(".flood").GetAttributeAsync("title"), Does.Contain("folded into one live event"));
+        await HeadlessChromium.Capture(page, 4, "overview-flood");
+        Within(clock, "storm");
 
         // The device page: its reaction traces, then the operator's reset, applied live.
         await row.Locator("a.devlink").ClickAsync();

@@ -32,7 +32,7 @@ public sealed class Bridge : IDisposable
     private readonly Func<ElementContext> _createContext;
     private readonly IBridgePort[] _devicePorts;
     private readonly IBridgePort _uplink;
-    private readonly IFrameSink _toDevices;
+    private readonly BridgeOutputs _direct;
     private readonly ManagementFilter _management;
     private readonly MacPortTable _macs;
     private readonly List<Thread> _threads = [];
@@ -57,7 +57,7 @@ public sealed class Bridge : IDisposable
         _uplink = uplink;
         _management = management;
         _macs = new MacPortTable(macTableCapacity);
-        _toDevices = new DevicePortsRoute(this);
+        _direct = Outputs(port => port);
     }
 
     public BridgeCounters Counters { get; } = new();
@@ -68,6 +68,15 @@ public sealed class Bridge : IDisposable
     /// to read, and when the thread stops.
     /// </summary>
     public Func<IBridgeEgress>? CreateEgress { get; init; }
+
+    /// <summary>
+    /// Frames a capture thread queues per port before they go on the wire together (<see cref="IBridgePort.OpenBatch"/>:
+    /// one sendmmsg per batch on a live port); a batch also goes as soon as the thread's port has nothing more to
+    /// read. 1 sends every frame on its own.
+    /// </summary>
+    public int TransmitBatch { get; init; } = DefaultTransmitBatch;
+
+    public const int DefaultTransmitBatch = 32;
 
     /// <summary>Nice value for the capture threads; null leaves them at the process's.</summary>
     public int? CaptureNice { get; init; }
@@ -168,9 +177,10 @@ public sealed class Bridge : IDisposable
     }
 
     /// <summary>Handles one frame read from device port <paramref name="index"/> (the capture thread's body).</summary>
-    internal void FromDevicePort(int index, Frame frame, ElementContext context, IBridgeEgress? egress = null)
+    internal void FromDevicePort(int index, Frame frame, ElementContext context, IBridgeEgress? egress = null, BridgeOutputs? outputs = null)
     {
         egress ??= DirectEgress.Instance;
+        outputs ??= _direct;
         if (!Accept(frame, Direction.FromDevice))
         {
             return;
@@ -189,18 +199,19 @@ public sealed class Bridge : IDisposable
 
         if (verdict == Verdict.Forward)
         {
-            egress.Submit(frame, frame, _uplink);
+            egress.Submit(frame, frame, outputs.Uplink);
         }
         else
         {
-            egress.Submit(context.Reply, frame, _devicePorts[index]);
+            egress.Submit(context.Reply, frame, outputs.DevicePorts[index]);
         }
     }
 
     /// <summary>Handles one frame read from the uplink.</summary>
-    internal void FromUplink(Frame frame, ElementContext context, IBridgeEgress? egress = null)
+    internal void FromUplink(Frame frame, ElementContext context, IBridgeEgress? egress = null, BridgeOutputs? outputs = null)
     {
         egress ??= DirectEgress.Instance;
+        outputs ??= _direct;
         if (!Accept(frame, Direction.ToDevice))
         {
             return;
@@ -209,11 +220,11 @@ public sealed class Bridge : IDisposable
         var verdict = _engine.Process(frame, context);
         if (verdict == Verdict.Forward)
         {
-            egress.Submit(frame, frame, _toDevices);
+            egress.Submit(frame, frame, outputs.ToDevices);
         }
         else if (verdict == Verdict.Reply)
         {
-            egress.Submit(context.Reply, frame, _uplink);
+            egress.Submit(context.Reply, frame, outputs.Uplink);
         }
     }
 
@@ -231,11 +242,12 @@ public sealed class Bridge : IDisposable
         return true;
     }
 
-    private void ToDevicePorts(Frame frame)
+    /// <summary>To the device port (of <paramref name="ports"/>, one thread's way to each) where the destination was seen, else to all.</summary>
+    private void ToDevicePorts(Frame frame, IFrameSink[] ports)
     {
-        if (_devicePorts.Length == 1)
+        if (ports.Length == 1)
         {
-            _devicePorts[0].Send(frame);
+            ports[0].Send(frame);
             return;
         }
 
@@ -243,16 +255,26 @@ public sealed class Bridge : IDisposable
         int port = Mac.IsGroup(dst) ? -1 : _macs.PortOf(dst);
         if (port >= 0)
         {
-            _devicePorts[port].Send(frame);
+            ports[port].Send(frame);
             return;
         }
 
         Interlocked.Increment(ref Counters.Flooded);
-        foreach (var p in _devicePorts)
+        foreach (var p in ports)
         {
             p.Send(frame);
         }
     }
+
+    /// <summary>One way out per port, made by <paramref name="open"/>: the ports themselves, or a capture thread's batches.</summary>
+    private BridgeOutputs Outputs(Func<IBridgePort, IFrameSink> open)
+    {
+        IFrameSink[] devicePorts = [.. _devicePorts.Select(open)];
+        return new BridgeOutputs(open(_uplink), devicePorts, new DevicePortsRoute(this, devicePorts));
+    }
+
+    /// <summary>A capture thread's own outputs: a transmit batch per port (or the ports themselves with <see cref="TransmitBatch"/> 1).</summary>
+    private BridgeOutputs ThreadOutputs() => TransmitBatch > 1 ? Outputs(port => port.OpenBatch(TransmitBatch)) : _direct;
 
     private void CaptureDevicePort(int index)
     {
@@ -260,12 +282,13 @@ public sealed class Bridge : IDisposable
         var frame = new Frame { Ingress = port.Name };
         var context = _createContext();
         using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
-        while (Next(port, frame, egress))
+        using var outputs = ThreadOutputs();
+        while (Next(port, frame, egress, outputs))
         {
-            FromDevicePort(index, frame, context, egress);
+            FromDevicePort(index, frame, context, egress, outputs);
         }
 
-        egress.Release(); // shutdown: nothing stays held
+        Release(egress, outputs); // shutdown: nothing stays held
     }
 
     private void CaptureUplink()
@@ -273,22 +296,23 @@ public sealed class Bridge : IDisposable
         var frame = new Frame { Ingress = _uplink.Name };
         var context = _createContext();
         using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
-        while (Next(_uplink, frame, egress))
+        using var outputs = ThreadOutputs();
+        while (Next(_uplink, frame, egress, outputs))
         {
-            FromUplink(frame, context, egress);
+            FromUplink(frame, context, egress, outputs);
         }
 
-        egress.Release();
+        Release(egress, outputs);
     }
 
     /// <summary>
-    /// The next frame (false once the port stops). While the egress holds frames the port is polled, and the moment
-    /// it has nothing more to read the held frames are released: frames wait for a batch only while more frames are
-    /// already queued behind them, never for traffic that has not arrived.
+    /// The next frame (false once the port stops). While the egress holds frames or a transmit batch is not yet sent,
+    /// the port is polled, and the moment it has nothing more to read everything held is released and sent: frames
+    /// wait for a batch only while more frames are already queued behind them, never for traffic that has not arrived.
     /// </summary>
-    private static bool Next(IBridgePort port, Frame frame, IBridgeEgress egress)
+    private static bool Next(IBridgePort port, Frame frame, IBridgeEgress egress, BridgeOutputs outputs)
     {
-        while (egress.Holding)
+        while (egress.Holding || outputs.Pending)
         {
             var read = port.ReadNow(frame);
             if (read == PortRead.Frame)
@@ -296,7 +320,7 @@ public sealed class Bridge : IDisposable
                 return true;
             }
 
-            egress.Release();
+            Release(egress, outputs);
             if (read == PortRead.Stopped)
             {
                 return false;
@@ -304,6 +328,13 @@ public sealed class Bridge : IDisposable
         }
 
         return port.TryRead(frame);
+    }
+
+    /// <summary>The egress releases what it holds into the batches, then the batches go on the wire.</summary>
+    private static void Release(IBridgeEgress egress, BridgeOutputs outputs)
+    {
+        egress.Release();
+        outputs.Flush();
     }
 
     private void StartThread(IBridgePort port, Action body)
@@ -340,11 +371,11 @@ public sealed class Bridge : IDisposable
     }
 
     /// <summary>A frame for the devices: to the port where its destination was seen, or flooded (an egress target like a port).</summary>
-    private sealed class DevicePortsRoute(Bridge bridge) : IFrameSink
+    private sealed class DevicePortsRoute(Bridge bridge, IFrameSink[] ports) : IFrameSink
     {
         public string Name => "device ports";
 
-        public void Send(Frame frame) => bridge.ToDevicePorts(frame);
+        public void Send(Frame frame) => bridge.ToDevicePorts(frame, ports);
 
         public void Dispose()
         {

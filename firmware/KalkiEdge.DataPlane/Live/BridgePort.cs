@@ -19,6 +19,9 @@ public interface IBridgePort : IFrameSource, IFrameSink
     /// <summary>Reads a frame if one is already waiting, without blocking (the capture thread polls while its egress holds frames).</summary>
     PortRead ReadNow(Frame frame);
 
+    /// <summary>A batch through which one thread sends up to <paramref name="capacity"/> frames at a time to this port.</summary>
+    ITransmitBatch OpenBatch(int capacity);
+
     /// <summary>Makes a blocked or later <see cref="IFrameSource.TryRead"/> return false; callable from any thread.</summary>
     void Stop();
 

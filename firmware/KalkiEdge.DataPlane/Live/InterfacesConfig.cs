@@ -4,7 +4,7 @@ namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>
 /// The site config's <c>interfaces:</c> section:
-/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, device-address: 192.0.2.2/24 }</c>.
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, transmit-batch: 32, device-address: 192.0.2.2/24 }</c>.
 /// </summary>
 public sealed record InterfacesConfig
 {
@@ -38,6 +38,9 @@ public sealed record InterfacesConfig
 
     /// <summary>SCHED_FIFO priority of the capture threads and the control loop (1..99; 0 = only <see cref="Nice"/>).</summary>
     public int RealtimePriority { get; init; } = CaptureThreadPriority.DefaultRealtimePriority;
+
+    /// <summary>Frames a capture thread sends per port in one system call (1..1024; 1 = one call per frame).</summary>
+    public int TransmitBatch { get; init; } = Bridge.DefaultTransmitBatch;
 
     public IEnumerable<string> All => Devices.Append(Uplink);
 
@@ -84,6 +87,7 @@ public sealed record InterfacesConfig
         var macTable = (int)args.Int("mac-table", MacPortTable.DefaultCapacity, 16, 1 << 20);
         var nice = (int)args.Int("nice", CaptureThreadPriority.DefaultNice, -20, 19);
         var realtime = (int)args.Int("realtime-priority", CaptureThreadPriority.DefaultRealtimePriority, 0, 99);
+        var transmitBatch = (int)args.Int("transmit-batch", Bridge.DefaultTransmitBatch, 1, 1024);
         var management = new List<UInt128>();
         foreach (var node in args.List("management-addresses"))
         {
@@ -118,6 +122,7 @@ public sealed record InterfacesConfig
             MacTableCapacity = macTable,
             Nice = nice,
             RealtimePriority = realtime,
+            TransmitBatch = transmitBatch,
         };
     }
 

@@ -188,6 +188,9 @@ public sealed class LivePort : IBridgePort
         Interlocked.Increment(ref rc == 0 ? ref Counters.Sent : ref Counters.SendErrors);
     }
 
+    /// <summary>Slots are snaplen-sized: the largest frame this port's wire carries.</summary>
+    public ITransmitBatch OpenBatch(int capacity) => new PacketSocketBatch(this, LibPcap.pcap_fileno(_handle), capacity, Snaplen);
+
     public void Stop()
     {
         _stopped = true;

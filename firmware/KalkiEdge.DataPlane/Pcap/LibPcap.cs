@@ -41,6 +41,10 @@ internal static partial class LibPcap
     [LibraryImport(Library)]
     public static partial int pcap_get_selectable_fd(nint handle);
 
+    /// <summary>The capture's packet socket (the one pcap_sendpacket sends with).</summary>
+    [LibraryImport(Library)]
+    public static partial int pcap_fileno(nint handle);
+
     /// <summary>PCAP_ERRBUF_SIZE.</summary>
     public const int ErrorBufferSize = 256;
 

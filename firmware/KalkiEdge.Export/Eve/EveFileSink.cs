@@ -33,7 +33,6 @@ public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
     public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(20);
 
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly System.Text.Json.Utf8JsonWriter _json;
     private readonly Thread _writer;
     private FileStream? _file;
     private int _idle;
@@ -45,7 +44,6 @@ public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
     {
         _options = options;
         _queue = new BoundedEventQueue(options.QueueCapacity);
-        _json = EveFormat.CreateWriter(_buffer);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path))!);
         _file = Open(); // fail at start (permissions, a directory in the way), not at the first alert
         _writer = new Thread(Run) { IsBackground = true, Name = "eve-file" };
@@ -91,7 +89,6 @@ public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
         _signal.Release();
         _writer.Join(TimeSpan.FromSeconds(10));
         Close();
-        _json.Dispose();
     }
 
     private void Run()
@@ -136,7 +133,7 @@ public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
         int n = 0;
         while (_queue.TryTake(out var e))
         {
-            EveFormat.WriteLine(e, _json, _buffer);
+            _buffer.Write(e.EveLine); // formatted once, shared with the other sinks
             n++;
             if (_buffer.WrittenCount >= 32 * 1024)
             {

@@ -54,6 +54,33 @@ public static class EveFormat
     /// <summary>A JSON writer with the EVE options, for <see cref="WriteLine(ApplianceEvent, Utf8JsonWriter, IBufferWriter{byte})"/>.</summary>
     public static Utf8JsonWriter CreateWriter(IBufferWriter<byte> output) => new(output, Options);
 
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Json)? _lineWriter;
+
+    /// <summary>
+    /// One event as a new array holding its JSON object and a newline, written through this thread's reused buffer
+    /// and JSON writer (the only allocation is the result). Sinks read it through the event's cached line.
+    /// </summary>
+    internal static byte[] Line(ApplianceEvent e)
+    {
+        if (_lineWriter is not { } lw)
+        {
+            var buffer = new ArrayBufferWriter<byte>(1024);
+            lw = (buffer, CreateWriter(buffer));
+            _lineWriter = lw;
+        }
+
+        lw.Buffer.ResetWrittenCount();
+        WriteLine(e, lw.Json, lw.Buffer);
+        var line = lw.Buffer.WrittenSpan.ToArray();
+        if (lw.Buffer.Capacity > 64 * 1024)
+        {
+            _lineWriter = null; // one huge event does not pin its buffer to the thread
+        }
+
+        return line;
+    }
+
     /// <summary>Appends one event as a JSON object (no newline).</summary>
     public static void WriteObject(ApplianceEvent e, IBufferWriter<byte> output)
     {

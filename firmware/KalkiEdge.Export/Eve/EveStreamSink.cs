@@ -1,4 +1,3 @@
-using System.Buffers;
 using KalkiEdge.Export.Events;
 
 namespace KalkiEdge.Export.Eve;
@@ -9,17 +8,15 @@ namespace KalkiEdge.Export.Eve;
 /// </summary>
 public sealed class EveStreamSink(Stream output) : IEventSink
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly Lock _gate = new();
 
     public long Written { get; private set; }
 
     public void Publish(ApplianceEvent e)
     {
-        lock (_buffer)
+        lock (_gate)
         {
-            _buffer.ResetWrittenCount();
-            EveFormat.WriteLine(e, _buffer);
-            output.Write(_buffer.WrittenSpan);
+            output.Write(e.EveLine);
             output.Flush();
             Written++;
         }

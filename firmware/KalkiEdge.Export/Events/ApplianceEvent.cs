@@ -16,7 +16,33 @@ public readonly record struct DeviceContext(string? Pack, string? State, string?
 /// One thing the appliance reports: the one event model every sink (EVE file, journal, syslog, the dashboard's
 /// event stream) consumes, each formatting it its own way. Immutable; made once per event and shared by the sinks.
 /// </summary>
-public abstract record ApplianceEvent(long TimeMicros, string Device, DeviceContext Context);
+public abstract record ApplianceEvent(long TimeMicros, string Device, DeviceContext Context)
+{
+    private byte[]? _eveLine;
+
+    /// <summary>A copy made with <c>with</c> formats its own EVE line: the original's may no longer describe it.</summary>
+    protected ApplianceEvent(ApplianceEvent original)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        TimeMicros = original.TimeMicros;
+        Device = original.Device;
+        Context = original.Context;
+    }
+
+    /// <summary>
+    /// The event as one EVE JSON line with its newline, formatted by whichever sink asks first and then shared by
+    /// every other (EVE file, fleet, syslog, journal, the dashboard's stream): one serialisation per event, off the
+    /// control thread. Never modify the array.
+    /// </summary>
+    internal byte[] EveLine =>
+        Volatile.Read(ref _eveLine) ?? Interlocked.CompareExchange(ref _eveLine, Eve.EveFormat.Line(this), null) ?? _eveLine!;
+
+    /// <summary>The cached line is not part of the event's value.</summary>
+    public virtual bool Equals(ApplianceEvent? other) =>
+        other is not null && EqualityContract == other.EqualityContract && TimeMicros == other.TimeMicros && Device == other.Device && Context == other.Context;
+
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, TimeMicros, Device, Context);
+}
 
 /// <summary>An alert as the control plane evaluated it.</summary>
 public sealed record AlertEvent(Alert Alert, DeviceContext Context) : ApplianceEvent(Alert.TimeMicros, Alert.Device, Context);

@@ -15,7 +15,11 @@ namespace KalkiEdge.Export.Fleet;
 /// <summary>Fleet publisher counters (read by health messages and tests).</summary>
 public sealed class FleetCounters
 {
+    /// <summary>Events (and state messages) the broker acknowledged.</summary>
     public long Published;
+
+    /// <summary>MQTT messages the broker acknowledged (a batch of EVE lines is one).</summary>
+    public long Messages;
     public long Dropped;
     public long Lost;
     public long RefusedByBroker;
@@ -42,7 +46,8 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// <summary>Largest packet accepted from the broker: a bigger one is never delivered to this client.</summary>
     public const int MaxIncomingPacket = 64 * 1024;
 
-    private const int OutboxChunk = 256;
+    /// <summary>Outbox rows read per round: up to <see cref="InFlight"/> full batches.</summary>
+    private const int OutboxChunk = 1024;
 
     /// <summary>Publishes awaiting the broker's acknowledgement at once: below Mosquitto's default receive maximum (20).</summary>
     private const int InFlight = 16;
@@ -60,7 +65,6 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private readonly BoundedEventQueue _queue = new(MemoryCapacity);
     private readonly ConcurrentQueue<FleetReply> _replies = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly ArrayBufferWriter<byte> _line = new(4096);
     private readonly Dictionary<string, long> _alertsSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Forwarded, long Dropped, long Replied)> _trafficBefore = new(StringComparer.Ordinal);
     private readonly HashSet<string> _refusedTopics = new(StringComparer.Ordinal);
@@ -194,23 +198,22 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private void MoveQueuedToOutbox(long now)
     {
         var batch = new List<(string Topic, byte[] Payload)>();
-        while (batch.Count < 1024 && _queue.TryTake(out var e))
+        while (batch.Count < OutboxChunk * 4 && _queue.TryTake(out var e))
         {
-            _line.ResetWrittenCount();
-            EveFormat.WriteObject(e, _line);
+            // The EVE line the EVE file sink wrote (or will write): formatted once per event, stored as it is.
             switch (e)
             {
                 case AlertEvent a:
                     _alertsSince[a.Alert.Type] = _alertsSince.GetValueOrDefault(a.Alert.Type) + a.Alert.Count;
-                    batch.Add((Topics.Alerts, _line.WrittenSpan.ToArray()));
+                    batch.Add((Topics.Alerts, e.EveLine));
                     break;
                 case TransitionOccurred:
                     _devicesDirty = true;
-                    batch.Add((Topics.Transitions, _line.WrittenSpan.ToArray()));
+                    batch.Add((Topics.Transitions, e.EveLine));
                     break;
                 case PairingOccurred:
                     _devicesDirty = true;
-                    batch.Add((Topics.Pairing, _line.WrittenSpan.ToArray()));
+                    batch.Add((Topics.Pairing, e.EveLine));
                     break;
             }
         }
@@ -287,6 +290,13 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            if (_client.IsConnected)
+            {
+                // Connected, then the subscription or the online status failed (a timeout under load): a session
+                // left open would never subscribe to commands nor say online, so it is closed and begun again.
+                DisconnectQuietly();
+            }
+
             _nextAttempt = now + (long)_backoff.TotalMicroseconds;
             _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
             if (Interlocked.Increment(ref Counters.ConnectFailures) == 1 || Counters.ConnectFailures % 100 == 0)
@@ -333,30 +343,35 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         return true;
     }
 
-    /// <summary>Publishes up to <paramref name="max"/> of the oldest outbox messages in order; false when the connection failed.</summary>
+    /// <summary>Publishes up to <paramref name="max"/> of the oldest outbox rows in order; false when the connection failed.</summary>
     /// <remarks>
-    /// Up to <see cref="InFlight"/> publishes wait for their acknowledgements at once, so the broker's round trips
-    /// overlap instead of costing one each. MQTTnet writes them in call order (its send lock queues waiters first in,
-    /// first out) and the broker forwards them in the order received; only the acknowledged prefix leaves the
-    /// outbox, so after a failure the rest is published again (QoS 1: at least once).
+    /// Consecutive rows on one EVE topic travel as one message of JSON lines (<see cref="FleetBatches"/>), and up
+    /// to <see cref="InFlight"/> messages wait for their acknowledgements at once, so neither the broker's round
+    /// trips nor its per-message work are paid per alert. MQTTnet writes them in call order (its send lock queues
+    /// waiters first in, first out) and the broker forwards them in the order received; acknowledgements are
+    /// counted in order and only the acknowledged prefix of rows leaves the outbox, so after a failure the rest is
+    /// published again (QoS 1: at least once; a subscriber may see a batch twice, never out of order).
     /// </remarks>
     private bool DrainOutbox(int max)
     {
-        var messages = _outbox.Oldest(max);
+        var rows = _outbox.Oldest(max);
+        var batches = FleetBatches.Group(rows, Topics);
         var window = new Queue<Task<MqttClientPublishResult>>(InFlight);
         using var timeout = new CancellationTokenSource(OperationTimeout);
-        int next = 0, done = 0;
+        int next = 0, done = 0, rowsDone = 0;
         Exception? failure = null;
         try
         {
-            while (done < messages.Count)
+            while (done < batches.Count)
             {
-                for (; next < messages.Count && window.Count < InFlight; next++)
+                for (; next < batches.Count && window.Count < InFlight; next++)
                 {
-                    window.Enqueue(_client.PublishAsync(Message(messages[next].Topic, messages[next].Payload, retain: false, null), timeout.Token));
+                    var b = batches[next];
+                    window.Enqueue(_client.PublishAsync(Message(b.Topic, FleetBatches.Payload(b, rows), retain: false, null), timeout.Token));
                 }
 
-                Judge(window.Dequeue().GetAwaiter().GetResult(), messages[done].Topic);
+                Judge(window.Dequeue().GetAwaiter().GetResult(), batches[done].Topic, batches[done].Rows);
+                rowsDone += batches[done].Rows;
                 done++;
             }
         }
@@ -367,14 +382,14 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             failure = e;
         }
 
-        if (done > 0)
+        if (rowsDone > 0)
         {
-            _outbox.Remove(messages[done - 1].Id, done);
+            _outbox.Remove(rows[rowsDone - 1].Id, rowsDone);
         }
 
         if (failure is not null)
         {
-            Failed(messages[done].Topic, failure);
+            Failed(batches[done].Topic, failure);
             foreach (var pending in window)
             {
                 _ = pending.ContinueWith(static t => t.Exception, TaskScheduler.Default); // they fail with the connection: observed, never unhandled
@@ -396,7 +411,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         try
         {
             using var timeout = new CancellationTokenSource(OperationTimeout);
-            return Judge(_client.PublishAsync(Message(topic, payload, retain, correlation), timeout.Token).GetAwaiter().GetResult(), topic);
+            return Judge(_client.PublishAsync(Message(topic, payload, retain, correlation), timeout.Token).GetAwaiter().GetResult(), topic, 1);
         }
 #pragma warning disable CA1031 // a lost connection or a timeout: the message stays queued for the next connection
         catch (Exception e)
@@ -407,14 +422,14 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         }
     }
 
-    private static MqttApplicationMessage Message(string topic, byte[] payload, bool retain, byte[]? correlation)
+    private MqttApplicationMessage Message(string topic, byte[] payload, bool retain, byte[]? correlation)
     {
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(retain)
-            .WithContentType("application/json")
+            .WithContentType(FleetBatches.IsEve(topic, Topics) ? "application/x-ndjson" : "application/json")
             .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
         if (correlation is not null)
         {
@@ -424,17 +439,18 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         return message.Build();
     }
 
-    /// <summary>Counts the broker's answer to one publish.</summary>
-    private SendResult Judge(MqttClientPublishResult result, string topic)
+    /// <summary>Counts the broker's answer to one publish carrying <paramref name="events"/> events.</summary>
+    private SendResult Judge(MqttClientPublishResult result, string topic, int events)
     {
         if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
         {
-            Interlocked.Increment(ref Counters.Published);
+            Interlocked.Add(ref Counters.Published, events);
+            Interlocked.Increment(ref Counters.Messages);
             return SendResult.Acknowledged;
         }
 
         // The broker answered and will not take it (its ACL, a quota): retrying the same message cannot help.
-        Interlocked.Increment(ref Counters.RefusedByBroker);
+        Interlocked.Add(ref Counters.RefusedByBroker, events);
         if (_refusedTopics.Count < 64 && _refusedTopics.Add(topic) || Counters.RefusedByBroker % 1000 == 0)
         {
             Log.PublishRefused(_log, topic, result.ReasonCode.ToString(), Counters.RefusedByBroker);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using KalkiEdge.Export.Eve;
 using KalkiEdge.Export.Events;
@@ -14,8 +13,6 @@ namespace KalkiEdge.Export.Logging;
 /// </summary>
 public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEventSink
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
-
     public static LogLevel LevelOf(ApplianceEvent e) => e switch
     {
         AlertEvent a => AlertSignatures.For(a.Alert).Severity switch
@@ -56,15 +53,7 @@ public sealed partial class JournalEventSink(ILogger logger, bool eveJson) : IEv
         }
     }
 
-    private string Eve(ApplianceEvent e)
-    {
-        lock (_buffer)
-        {
-            _buffer.ResetWrittenCount();
-            EveFormat.WriteLine(e, _buffer);
-            return Encoding.UTF8.GetString(_buffer.WrittenSpan[..^1]);
-        }
-    }
+    private static string Eve(ApplianceEvent e) => Encoding.UTF8.GetString(e.EveLine.AsSpan(..^1));
 
     [LoggerMessage(EventId = 1, Message = "ALERT {Device} {AlertType}: {Info} (x{Count})")]
     private static partial void LogAlert(ILogger logger, LogLevel level, string device, string alertType, string info, int count);

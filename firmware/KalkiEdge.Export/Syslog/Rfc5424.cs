@@ -39,6 +39,6 @@ public static class Rfc5424
         var time = DateTime.UnixEpoch.AddTicks(Math.Clamp(e.TimeMicros, 0, 253_402_300_799_999_999) * 10);
         var header = string.Create(CultureInfo.InvariantCulture, $"<{(facility * 8) + Severity(e)}>1 {time:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} {host} {AppName} {processId} {msgId} - ");
         output.Write(Encoding.ASCII.GetBytes(header));
-        EveFormat.WriteObject(e, output); // no newline: octet counting frames a message, a datagram ends it
+        output.Write(e.EveLine.AsSpan(..^1)); // no newline: octet counting frames a message, a datagram ends it
     }
 }

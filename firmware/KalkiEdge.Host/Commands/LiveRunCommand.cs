@@ -116,6 +116,7 @@ internal static partial class LiveRunCommand
         {
             CaptureNice = config.Nice,
             CaptureRealtimePriority = config.RealtimePriority,
+            TransmitBatch = config.TransmitBatch,
             CreateEgress = signing is null ? null : signing.CreateEgress,
         };
     }

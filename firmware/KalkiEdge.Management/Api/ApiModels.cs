@@ -39,7 +39,23 @@ public sealed record AlertInfo(string Type, long Time, string Info)
     public int? Count { get; init; }
 
     public string? Device { get; init; }
+
+    /// <summary>
+    /// On the live stream only: how many alerts of this device and type this one event stands for, when repeats
+    /// inside the coalescing window were folded into it (<see cref="Live.AlertCoalescer"/>); <see cref="Count"/> is then
+    /// their occurrences summed, the other fields the newest one's.
+    /// </summary>
+    public int? Flood { get; init; }
+
+    /// <summary>With <see cref="Flood"/>: the time of the first alert folded in.</summary>
+    public long? Since { get; init; }
 }
+
+/// <summary>
+/// Alerts the live stream counted but did not itemise in one window: beyond the coalescer's cap on device and alert
+/// type pairs, or refused by its full inbox. Times are the appliance's clock (Unix microseconds).
+/// </summary>
+public sealed record OverflowInfo(long Alerts, long Since, long Time);
 
 public sealed record DeviceSummary(
     string Name,
@@ -166,6 +182,7 @@ public sealed record TransitionEventInfo(string Device, string From, string To, 
 [JsonSerializable(typeof(SettingsInfo))]
 [JsonSerializable(typeof(StatsEvent))]
 [JsonSerializable(typeof(AlertInfo))]
+[JsonSerializable(typeof(OverflowInfo))]
 [JsonSerializable(typeof(TransitionEventInfo))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web,

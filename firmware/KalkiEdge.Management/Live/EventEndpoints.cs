@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace KalkiEdge.Management.Live;
 
-/// <summary>GET /api/events: Server-Sent Events (alert, transition, device, stats) with a heartbeat comment every 15 s.</summary>
+/// <summary>GET /api/events: Server-Sent Events (alert, overflow, transition, device, stats, pairing) with a heartbeat comment every 15 s.</summary>
 internal static class EventEndpoints
 {
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
@@ -23,7 +23,7 @@ internal static class EventEndpoints
             Task<bool>? waiting = null;
             while (!aborted.IsCancellationRequested)
             {
-                waiting ??= client.Reader.WaitToReadAsync(aborted).AsTask();
+                waiting ??= client.WaitToReadAsync(aborted).AsTask();
                 if (await Task.WhenAny(waiting, Task.Delay(Heartbeat, aborted)).ConfigureAwait(false) != waiting)
                 {
                     await context.Response.WriteAsync(": heartbeat\n\n", aborted).ConfigureAwait(false);
@@ -37,9 +37,9 @@ internal static class EventEndpoints
                 }
 
                 waiting = null;
-                while (client.Reader.TryRead(out var frame))
+                while (client.TryRead(out var chunk))
                 {
-                    await context.Response.Body.WriteAsync(frame, aborted).ConfigureAwait(false);
+                    await context.Response.Body.WriteAsync(chunk, aborted).ConfigureAwait(false);
                 }
 
                 await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);

@@ -65,6 +65,8 @@ internal static class ObservedInstruments
         meter.CreateObservableGauge("kalki.dashboard.clients", () => stream.Clients, description: "Live-event (Server-Sent Events) clients connected.");
         meter.CreateObservableCounter("kalki.dashboard.clients.dropped", () => stream.DroppedClients, description: "Live-event clients dropped for falling behind.");
         meter.CreateObservableGauge("kalki.dashboard.stream.queue.depth", () => stream.Queued, description: "Events waiting to be sent to the live-event clients.");
+        meter.CreateObservableCounter("kalki.dashboard.stream.alerts.folded", () => ByTag("into", ("flood", stream.FoldedAlerts), ("overflow", stream.OverflowedAlerts)),
+            description: "Alerts the live stream did not send on their own: folded into a flood event of their device and type, or counted into an overflow event.");
         meter.CreateObservableGauge("process.resident_memory", () => Environment.WorkingSet, "By", "Resident memory of the appliance process.");
     }
 

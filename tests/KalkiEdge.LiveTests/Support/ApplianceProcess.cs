@@ -15,6 +15,7 @@ public sealed partial class ApplianceProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly object _gate = new(); // Monitor.Wait/Pulse need an object, not a Lock
+    private bool _disposed;
 
     private ApplianceProcess(Process process)
     {
@@ -61,14 +62,15 @@ public sealed partial class ApplianceProcess : IDisposable
         return new ApplianceProcess(Process.Start(psi) ?? throw new InvalidOperationException("cannot start kalki-edge"));
     }
 
-    /// <summary>Starts the appliance and waits until it bridges.</summary>
+    /// <summary>Starts the appliance and waits (at most 120 s: a JIT start on a loaded 2-core machine) until it bridges.</summary>
     public static ApplianceProcess StartBridging(Testbed testbed, string config)
     {
         var appliance = Start(testbed, config);
-        if (!appliance.WaitFor(l => l.Contains("KalkiEdge live bridge", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
+        if (!appliance.WaitFor(l => l.Contains("KalkiEdge live bridge", StringComparison.Ordinal), TimeSpan.FromSeconds(120)))
         {
+            var (stdout, stderr) = (appliance.Stdout, appliance.Stderr);
             appliance.Dispose();
-            Assert.Fail($"kalki-edge did not start bridging within 60 s\nstdout: {appliance.Stdout}\nstderr: {appliance.Stderr}");
+            Assert.Fail($"kalki-edge did not start bridging within 120 s\nstdout: {stdout}\nstderr: {stderr}");
         }
 
         return appliance;
@@ -131,11 +133,18 @@ public sealed partial class ApplianceProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         Kill();
         _process.Dispose();
     }
 
-    private void Kill()
+    /// <summary>SIGKILL (kill -9): no flush, no dispose, no signal handler; returns once the process is gone.</summary>
+    public void Kill()
     {
         if (!_process.HasExited)
         {

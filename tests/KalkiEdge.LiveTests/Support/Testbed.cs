@@ -97,6 +97,19 @@ public sealed partial class Testbed : IDisposable
         return (result.ExitCode, JsonDocument.Parse(last!).RootElement.Clone());
     }
 
+    /// <summary>
+    /// Starts a traffic tool (traffic/NAME.py) in a host without waiting: the task ends with the tool (which stops at
+    /// its own --duration or stop file), and fails if it runs past 15 minutes (killed) or exits non-zero.
+    /// </summary>
+    public Task RunInBackground(string host, string tool, params string[] args) => Task.Run(() =>
+    {
+        var result = Exec(host, TimeSpan.FromMinutes(15), ["python3", Path.Combine(RepoPaths.Testbed, "traffic", tool + ".py"), .. args]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} in {host}: {result}");
+        }
+    });
+
     /// <summary>probe.py: true when the expectation held (reachable, or unreachable with --expect-fail).</summary>
     public bool Probe(string host, params string[] args) => Tool(host, "probe", args).ExitCode == 0;
 

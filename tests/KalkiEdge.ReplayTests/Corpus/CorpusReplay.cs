@@ -17,7 +17,7 @@ internal static class CorpusReplay
         Assert.That(new FileInfo(pcap).Length, Is.LessThan(maxCaptureBytes), "captures stay small");
         var config = dir.File("site.yaml");
         File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), devices));
-        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--json");
+        var r = KalkiEdgeCli.RunBounded(null, TimeSpan.FromMinutes(10), "replay", "--pcap", pcap, "--config", config, "--json");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
         return r;
     }

@@ -227,7 +227,7 @@ public sealed class ProbeCorpus(Timeline timeline, SimHost device, IReadOnlySet<
     }
 
     /// <summary>RFC 3376 membership report (to 224.0.0.22, TTL 1, Router Alert): one group record, CHANGE_TO_EXCLUDE, no sources.</summary>
-    private static byte[] Igmp3JoinReport(SimHost from, string group)
+    internal static byte[] Igmp3JoinReport(SimHost from, string group)
     {
         byte[] igmp = [0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, .. System.Net.IPAddress.Parse(group).GetAddressBytes()];
         Checksum(igmp, 2);
@@ -261,7 +261,7 @@ public sealed class ProbeCorpus(Timeline timeline, SimHost device, IReadOnlySet<
         PacketFactory.Tcp(device, to, fromPort, toPort, syn: false, ack: true, fin: false, 0, ackNo, [], rst: true);
 
     /// <summary>RFC 1035 query: header (id, RD), one question of type A class IN.</summary>
-    private static byte[] DnsQuery(ushort id, string name)
+    internal static byte[] DnsQuery(ushort id, string name)
     {
         var bytes = new List<byte> { (byte)(id >> 8), (byte)id, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
         foreach (var label in name.Split('.'))
@@ -275,7 +275,7 @@ public sealed class ProbeCorpus(Timeline timeline, SimHost device, IReadOnlySet<
     }
 
     /// <summary>The answer: QR+RD+RA, one A record by name pointer to the question, TTL 300, 192.0.2.80.</summary>
-    private static byte[] DnsAnswer(byte[] query)
+    internal static byte[] DnsAnswer(byte[] query)
     {
         var answer = new List<byte>(query);
         answer[2] = 0x81;

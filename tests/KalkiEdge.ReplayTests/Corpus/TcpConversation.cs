@@ -60,6 +60,50 @@ public sealed class TcpConversation
         return Now;
     }
 
+    /// <summary>
+    /// The client sends <paramref name="request"/> (bytes: TLS records, SSH packets, MQTT) and, when
+    /// <paramref name="response"/> is not empty, the server answers; the receiver acknowledges each.
+    /// </summary>
+    public long Exchange(byte[] request, byte[] response, long thinkMicros = 0)
+    {
+        Send(fromClient: true, Now + thinkMicros + HalfRtt(), request);
+        if (response.Length == 0)
+        {
+            Segment(fromClient: false, Now + HalfRtt(), syn: false, ack: true, fin: false, []);
+            return Now;
+        }
+
+        Send(fromClient: false, Now + HalfRtt() + 1_000 + _random.Next(3_000), response);
+        Segment(fromClient: true, Now + HalfRtt(), syn: false, ack: true, fin: false, []);
+        return Now;
+    }
+
+    /// <summary>
+    /// The server pushes <paramref name="bytes"/> unasked (a stream, a download body) <paramref name="afterMicros"/>
+    /// after the last segment, in full-size segments (MSS 1448) 120 µs apart; the client acknowledges every second
+    /// segment and the last (RFC 1122 delayed ACK).
+    /// </summary>
+    public long ServerSends(int bytes, long afterMicros = 0, byte fill = 0x5a)
+    {
+        const int Mss = 1448;
+        var at = Now + afterMicros;
+        for (int sent = 0, n = 1; sent < bytes; n++)
+        {
+            int size = Math.Min(Mss, bytes - sent);
+            var payload = new byte[size];
+            Array.Fill(payload, (byte)(fill + n));
+            Send(fromClient: false, at, payload);
+            sent += size;
+            at += 120;
+            if (n % 2 == 0 || sent == bytes)
+            {
+                Segment(fromClient: true, Now + HalfRtt(), syn: false, ack: true, fin: false, []);
+            }
+        }
+
+        return Now;
+    }
+
     /// <summary>The client closes (FIN), the server closes too, the client acknowledges.</summary>
     public long Close()
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using KalkiEdge.Appliance.Config;
+using KalkiEdge.Appliance.Packs;
 using KalkiEdge.ReplayTests.Eve;
 using KalkiEdge.ReplayTests.Scenarios;
 using KalkiEdge.Store;
@@ -12,7 +13,10 @@ namespace KalkiEdge.ReplayTests.Fleet;
 /// <summary>
 /// Three `kalki-edge run` processes on one real Mosquitto, as a site runs them: each signs in over TLS with its own
 /// user name and password (a password file made by <c>mosquitto_passwd</c>) and is bound to its own topics by the
-/// README's ACL; one SIEM user reads everything; one operator commands one appliance.
+/// README's ACL; one SIEM user reads everything; one operator commands one appliance. Each appliance's camera is
+/// monitored at a loopback port where nothing answers, under the camera pack with a 1 s sampling interval, so its
+/// watchdog raises device-unavailable and the pack's rule moves the camera to Suspicious (a real transition with
+/// no bridged traffic); the operator's reset moves it back.
 /// </summary>
 [NonParallelizable]
 public class FleetOfAppliancesTests
@@ -46,10 +50,12 @@ public class FleetOfAppliancesTests
         using var broker = new MosquittoBroker(dir.Path, pki, SiteAcl, passwords);
         var camera = PackScenarios.Device("dlink-camera");
         var device = camera.Host.Name;
-        var configs = Appliances.ToDictionary(id => id, id => SiteConfig(dir, broker, pki, camera, id, passwords[id]));
+        var configs = Appliances.ToDictionary(id => id, id => SiteConfig(dir, broker, pki, camera, id, passwords[id], NothingListens()));
 
-        var siem = MqttWatcher.ConnectWithPassword(broker, pki, "siem", passwords["siem"], "kalki/+/alerts", "kalki/+/status");
+        var siem = MqttWatcher.ConnectWithPassword(broker, pki, "siem", passwords["siem"], "kalki/+/alerts", "kalki/+/transitions", "kalki/+/status");
         var running = new List<RunningAppliance>();
+        MqttWatcher? firstSiem = null;
+        var transitionsSeen = new Dictionary<string, List<string>>();
         try
         {
             foreach (var id in Appliances)
@@ -60,13 +66,16 @@ public class FleetOfAppliancesTests
             var output = () => string.Join("\n----\n", running.Select(r => r.Output)) + broker.Log;
             Assert.That(siem.WaitFor(m => Appliances.All(id => m.Any(x => x.Topic == $"kalki/{id}/status" && x.Payload.Contains("\"online\"", StringComparison.Ordinal))), TimeSpan.FromSeconds(60)), Is.True, output());
 
-            // Each appliance's alert arrives once, on its own topic, and on no other.
+            // Each camera's monitor gets no answer: its watchdog alerts and the pack's rule makes it Suspicious.
+            Assert.That(siem.WaitFor(m => Appliances.All(id => Transitions(m, id).Contains("Normal->Suspicious by monitor-lost")), TimeSpan.FromSeconds(60)), Is.True, output());
+
+            // Each appliance's alert arrives once, on its own topic, and on no other; the reset moves the camera back.
             foreach (var id in Appliances)
             {
                 EveOutputTests.Reset(configs[id], device, $"{id}-first");
             }
 
-            Assert.That(siem.WaitFor(m => Appliances.All(id => Reasons(m, id).Contains($"{id}-first")), TimeSpan.FromSeconds(30)), Is.True, output());
+            Assert.That(siem.WaitFor(m => Appliances.All(id => Reasons(m, id).Contains($"{id}-first") && Transitions(m, id).Count >= 2), TimeSpan.FromSeconds(30)), Is.True, output());
             foreach (var id in Appliances)
             {
                 Assert.That(Reasons(siem.Received, id).Where(i => i.EndsWith("-first", StringComparison.Ordinal)), Is.EqualTo(new[] { $"{id}-first" }), $"{id}: its own alert, exactly once");
@@ -95,7 +104,7 @@ public class FleetOfAppliancesTests
             running[1].WaitUntil(() => running[1].Printed("operator 'gw-a' is not allowed to command this appliance"));
 
             // The broker dies while the three keep alerting; everything committed meanwhile arrives, in order, once.
-            siem.Dispose();
+            firstSiem = siem;
             broker.Stop();
             foreach (var id in Appliances)
             {
@@ -109,7 +118,7 @@ public class FleetOfAppliancesTests
             }
 
             broker.Start();
-            siem = MqttWatcher.ConnectWithPassword(broker, pki, "siem", passwords["siem"], "kalki/+/alerts", "kalki/+/status");
+            siem = MqttWatcher.ConnectWithPassword(broker, pki, "siem", passwords["siem"], "kalki/+/alerts", "kalki/+/transitions", "kalki/+/status");
             Assert.That(siem.WaitFor(m => Appliances.All(id => Reasons(m, id).Count(i => i.Contains("-outage-", StringComparison.Ordinal)) >= 2), TimeSpan.FromSeconds(90)), Is.True, output());
             Thread.Sleep(500); // a duplicate would arrive right behind
             foreach (var id in Appliances)
@@ -124,10 +133,12 @@ public class FleetOfAppliancesTests
             }
 
             Assert.That(siem.WaitFor(m => Appliances.All(id => m.Any(x => x.Topic == $"kalki/{id}/status" && x.Payload.Contains("\"offline\"", StringComparison.Ordinal))), TimeSpan.FromSeconds(20)), Is.True);
+            transitionsSeen = Appliances.ToDictionary(id => id, id => (List<string>)[.. Transitions(firstSiem.Received, id), .. Transitions(siem.Received, id)]);
         }
         finally
         {
             siem.Dispose();
+            firstSiem?.Dispose();
             foreach (var r in running)
             {
                 r.Dispose();
@@ -142,28 +153,53 @@ public class FleetOfAppliancesTests
             Assert.That(audit.Contains(expected), Is.EqualTo(id == "gw-b"), $"{id}: the command addressed to gw-b\n{string.Join('\n', audit)}");
             Assert.That(audit.Any(a => a.StartsWith("operator gw-a via mqtt | fleet-command-refused", StringComparison.Ordinal)), Is.EqualTo(id == "gw-b"), $"{id}: gw-a acting as an operator");
             Assert.That(store.Count("fleet_outbox"), Is.Zero, $"{id}: everything was delivered");
+            var committed = store.Column("SELECT from_state || '->' || to_state || ' by ' || rule FROM transitions ORDER BY id").Select(t => (string)t!).ToList();
+            Assert.That(committed, Has.Count.EqualTo(2).And.ItemAt(0).EqualTo("Normal->Suspicious by monitor-lost").And.ItemAt(1).StartsWith("Suspicious->Normal by "), $"{id}: the watchdog's transition, then the operator's reset");
+            Assert.That(transitionsSeen[id], Is.EqualTo(committed), $"{id}: every committed transition on its own topic, exactly once, in order");
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
+    /// <summary>A loopback port nothing listens on (bound, then released): a connection there is refused at once.</summary>
+    private static int NothingListens()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     private static string Socket(TempDir dir, string id) => Path.Combine(dir.Path, $"{id}.sock");
 
-    /// <summary>One appliance's site config: its own data directory, control socket, user name and password file.</summary>
-    private static string SiteConfig(TempDir dir, MosquittoBroker broker, TestPki pki, ScenarioDevice camera, string id, string password)
+    /// <summary>
+    /// One appliance's site config: its own data directory, control socket, user name and password file; its camera
+    /// monitored at <paramref name="silentPort"/>, under the camera pack edited to sample every second.
+    /// </summary>
+    private static string SiteConfig(TempDir dir, MosquittoBroker broker, TestPki pki, ScenarioDevice camera, string id, string password, int silentPort)
     {
         var passwordFile = dir.File($"{id}.password");
         File.WriteAllText(passwordFile, password + "\n");
+        var dataDir = Path.Combine(dir.Path, id);
+        var shipped = File.ReadAllText(Path.Combine(SiteConfigLoader.DefaultUmboxesDir(), "packs", "dlink-camera.yaml"));
+        Assert.That(shipped, Does.Contain("\nsampling: 30s\n"), "the shipped camera pack's sampling line");
+        Directory.CreateDirectory(EditedPacks.Directory(dataDir));
+        File.WriteAllText(EditedPacks.FileFor(dataDir, "dlink-camera"), shipped.Replace("\nsampling: 30s\n", "\nsampling: 1s\n", StringComparison.Ordinal));
+        var monitored = camera.ConfigLine[..^1] + $", monitor: {{family: dlink-camera, address: 127.0.0.1, port: {silentPort}, timeout: 500ms}}, credentials: {{user: admin, password: {id}-camera}}}}";
         var config = dir.File($"{id}.yaml");
-        File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), [camera])
-            + $"data-dir: {Path.Combine(dir.Path, id)}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {Socket(dir, id)}}}\n"
+        File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), []).TrimEnd('\n') + "\n" + monitored + "\n"
+            + $"data-dir: {dataDir}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {Socket(dir, id)}}}\n"
             + $"fleet:\n  broker: \"{broker.PasswordEndpoint}\"\n  appliance-id: {id}\n  ca: {pki.CaFile}\n  username: {id}\n  password-file: {passwordFile}\n  operators: [alice]\n");
         return config;
     }
 
+    /// <summary>Each transition on <paramref name="appliance"/>'s transition topic, in arrival order ("FROM->TO by RULE").</summary>
+    private static List<string> Transitions(IEnumerable<ReceivedMessage> messages, string appliance) =>
+        [.. messages.Events($"kalki/{appliance}/transitions").Select(e => e.GetProperty("kalki"))
+            .Select(k => $"{k.GetProperty("from").GetString()}->{k.GetProperty("to").GetString()} by {k.GetProperty("rule").GetString()}")];
+
     /// <summary>The reason of each reset alert on <paramref name="appliance"/>'s alert topic, in arrival order ("state reset by X: REASON").</summary>
     private static List<string> Reasons(IEnumerable<ReceivedMessage> messages, string appliance) =>
-        [.. messages.Where(m => m.Topic == $"kalki/{appliance}/alerts")
-            .Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("kalki").GetProperty("info").GetString()!)
+        [.. messages.Events($"kalki/{appliance}/alerts")
+            .Select(e => e.GetProperty("kalki").GetProperty("info").GetString()!)
             .Select(info => info[(info.LastIndexOf(": ", StringComparison.Ordinal) + 2)..])];
 }

@@ -107,5 +107,5 @@ public class FleetRunTests
     }
 
     private static List<string> Alerts(IEnumerable<ReceivedMessage> messages) =>
-        [.. messages.Where(m => m.Topic == "fleet/gw-a/alerts").Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("kalki").GetProperty("info").GetString()!)];
+        [.. messages.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("info").GetString()!)];
 }

@@ -16,37 +16,56 @@ public partial class CrashSafetyTests
     private const string Password = "correct horse battery";
 
     [Test]
-    [Explicit("Resets start a CLI process each; on a loaded machine none lands before the kill. Drive the events in process first.")]
-    public async Task Kill_9_while_events_stream_into_the_eve_file_never_leaves_a_line_that_breaks_a_consumer()
+    public void Kill_9_while_events_stream_into_the_eve_file_leaves_no_torn_line_and_loses_no_line_already_written()
     {
+        // Five lives on one EVE file. In each, operator resets stream in over the control socket (each one an EVE
+        // line) and the process is killed at a seeded random moment once the file has grown by a seeded random
+        // number of lines, so the kill lands while the writer is busy. What a consumer read as whole lines before
+        // the kill is still there, in order, after the restart; whatever the kill left unfinished is cut at the
+        // start, so no line is ever torn or glued to the next. Life 3 starts on a file whose last line was torn
+        // (as power loss leaves it).
         using var dir = new TempDir();
         var camera = PackScenarios.Device("dlink-camera");
         var socket = dir.File("ctl.sock");
         var config = WriteConfig(dir, camera, socket);
         var eve = dir.File("eve.json");
         var random = new Random(1205);
-        var table = new List<string> { "life | resets acknowledged | killed after | eve lines | torn bytes planted" };
+        var read = new List<string>(); // whole lines a consumer read before the last kill
+        var table = new List<string> { "life | resets acknowledged | lines grown before the kill | lines read | unfinished bytes after the kill | torn bytes planted" };
         for (int life = 1; life <= 5; life++)
         {
-            // Life 3 starts on a file whose last line was torn (as power loss leaves it): the start cuts it off.
-            var planted = life == 3 && File.Exists(eve) ? PlantTornLine(eve) : 0;
+            var planted = life == 3 ? PlantTornLine(eve) : 0;
             int acknowledged;
-            var killAfter = random.Next(3000, 8000); // resets start a process each: a few land before the kill
-            using (var appliance = RunningAppliance.Start(a => a.Printed("management server on http://"), "--config", config))
+            long unfinished;
+            using (var appliance = RunningAppliance.Start(a => a.Printed("operator control socket on"), "--config", config))
+            using (var client = new ControlSocketClient(socket, TimeSpan.FromSeconds(30)))
             {
-                // Operator resets through the control socket (each one an EVE line) until the kill lands.
-                var resets = Task.Run(() => ResetUntilKilled(config, camera.Host.Name));
-                Thread.Sleep(killAfter);
+                var atStart = WholeLines(eve);
+                Assert.That(atStart.Where(l => !IsJsonObject(l)), Is.Empty, $"life {life}: every line is whole after the start");
+                Assert.That(atStart.Take(read.Count), Is.EqualTo(read), $"life {life}: every line read before the kill is still there, in order");
+                var grow = random.Next(20, 200);
+                using var stop = new CancellationTokenSource();
+                var resets = Task.Run(() => client.ResetUntil(camera.Host.Name, TimeSpan.Zero, stop.Token));
+                WaitForLines(eve, atStart.Count + grow, appliance);
+                Thread.Sleep(random.Next(0, 30));
+                read = WholeLines(eve); // the consumer's last read: from here on these lines are acknowledged
                 appliance.Kill();
-                acknowledged = await resets;
+                stop.Cancel();
+                acknowledged = resets.Wait(TimeSpan.FromSeconds(60)) ? resets.Result : -1;
+                Assert.That(acknowledged, Is.GreaterThan(0), $"life {life}: the appliance accepted resets before the kill");
+                unfinished = new FileInfo(eve).Length - WholeBytes(eve);
+                table.Add($"{life} | {acknowledged} | {grow} | {read.Count} | {unfinished} | {planted}");
             }
-
-            var lines = File.ReadAllLines(eve);
-            Assert.That(lines.Where(l => !IsJsonObject(l)), Is.Empty, $"life {life}: every line of the EVE file is a whole JSON object");
-            Assert.That(acknowledged, Is.GreaterThan(0), $"life {life}: the appliance accepted resets before the kill");
-            table.Add($"{life} | {acknowledged} | {killAfter} ms | {lines.Length} | {planted}");
         }
 
+        using (var last = RunningAppliance.Start(a => a.Printed("operator control socket on"), "--config", config))
+        {
+            Assert.That(WholeLines(eve).Take(read.Count), Is.EqualTo(read), "the last life keeps every line read before the last kill");
+        }
+
+        var final = File.ReadAllText(eve);
+        Assert.That(final, Does.EndWith("\n"), "a stopped appliance leaves no unfinished line");
+        Assert.That(final.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !IsJsonObject(l)), Is.Empty, "every line of the EVE file is a whole JSON object");
         TestContext.Out.WriteLine(string.Join('\n', table));
     }
 
@@ -101,22 +120,33 @@ public partial class CrashSafetyTests
         return config;
     }
 
-    /// <summary>`kalki-edge reset` over the control socket, one after another, until one fails (the appliance is gone).</summary>
-    private static int ResetUntilKilled(string config, string device)
+    /// <summary>Waits (at most 120 s) until the EVE file holds <paramref name="count"/> whole lines.</summary>
+    private static void WaitForLines(string eve, int count, RunningAppliance appliance)
     {
-        int acknowledged = 0;
-        for (int i = 0; i < 1000; i++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (WholeLines(eve).Count < count)
         {
-            var r = KalkiEdgeCli.Run("reset", "--device", device, "--reason", $"crash test {i}", "--config", config);
-            if (r.ExitCode != 0)
-            {
-                return acknowledged;
-            }
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(120)), $"the EVE file did not reach {count} lines:\n{appliance.Output}");
+            Thread.Sleep(20);
+        }
+    }
 
-            acknowledged++;
+    /// <summary>The lines a consumer can read as finished: those ending with a newline.</summary>
+    private static List<string> WholeLines(string eve)
+    {
+        if (!File.Exists(eve))
+        {
+            return [];
         }
 
-        return acknowledged;
+        var text = File.ReadAllText(eve);
+        return [.. text[..(text.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+    }
+
+    private static long WholeBytes(string eve)
+    {
+        var bytes = File.ReadAllBytes(eve);
+        return Array.LastIndexOf(bytes, (byte)'\n') + 1;
     }
 
     /// <summary>Adds devices and changes them (description and group together) until the time is up.</summary>
@@ -175,6 +205,11 @@ public partial class CrashSafetyTests
 
     private static long PlantTornLine(string eve)
     {
+        if (!File.Exists(eve))
+        {
+            return 0;
+        }
+
         var last = File.ReadAllLines(eve).LastOrDefault() ?? "{\"event_type\":\"alert\"}";
         var torn = last[..(last.Length / 2)];
         File.AppendAllText(eve, torn);

@@ -9,7 +9,11 @@ using MQTTnet.Protocol;
 namespace KalkiEdge.TestKit.Mqtt;
 
 /// <summary>One message as a test client received it; <paramref name="At"/> is its <see cref="Stopwatch"/> timestamp on arrival.</summary>
-public sealed record ReceivedMessage(string Topic, string Payload, bool Retain, long At = 0);
+public sealed record ReceivedMessage(string Topic, string Payload, bool Retain, long At = 0, string? ContentType = null)
+{
+    /// <summary>Newlines in the payload, counted on arrival: the EVE lines of a fleet message.</summary>
+    public int LineCount { get; } = Payload.AsSpan().Count('\n');
+}
 
 /// <summary>
 /// A test's own MQTT client (MQTTnet, MQTT 5, TLS with a client certificate of the test's CA): subscribes, records
@@ -68,7 +72,7 @@ public sealed class MqttWatcher : IDisposable
         var watcher = new MqttWatcher();
         watcher._client.ApplicationMessageReceivedAsync += e =>
         {
-            watcher._received.Enqueue(new ReceivedMessage(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload), e.ApplicationMessage.Retain, Stopwatch.GetTimestamp()));
+            watcher._received.Enqueue(new ReceivedMessage(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload), e.ApplicationMessage.Retain, Stopwatch.GetTimestamp(), e.ApplicationMessage.ContentType));
             return Task.CompletedTask;
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));

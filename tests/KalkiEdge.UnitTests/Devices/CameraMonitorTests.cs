@@ -35,11 +35,11 @@ public sealed class CameraMonitorTests
         using var camera = new DlinkCameraSimulator("admin", "cam-secret-9f2");
         using var h = Started(camera, out _);
 
-        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("cam", "firmware") is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("cam", "firmware") is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(h.Controller.Latest("cam", "motion"), Is.EqualTo(EvValue.Of(false)), "no event since the poll before");
         DlinkCameraSimulator.SendMotionMailAsync(h.Monitors.CameraReceivers!.Smtp!.EndPoint, CancellationToken.None).Wait(TimeSpan.FromSeconds(15));
 
-        Assert.That(MonitorHarness.Eventually(() => Equals(h.Controller.Latest("cam", "motion"), EvValue.Of(true))), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => Equals(h.Controller.Latest("cam", "motion"), EvValue.Of(true))), Is.True, string.Join("\n", h.LogLines()));
         Assert.Multiple(() =>
         {
             Assert.That(h.Controller.Latest("cam", "firmware"), Is.EqualTo(EvValue.Of("1.09.02")));
@@ -62,7 +62,7 @@ public sealed class CameraMonitorTests
             print('sent')
             """);
         Assert.That((delivered, output.Trim()), Is.EqualTo((0, "sent")));
-        Assert.That(MonitorHarness.Eventually(() => Equals(h.Controller.Latest("cam", "motion"), EvValue.Of(true))), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => Equals(h.Controller.Latest("cam", "motion"), EvValue.Of(true))), Is.True, string.Join("\n", h.LogLines()));
 
         var (_, refused) = Python($"""
             import smtplib
@@ -98,15 +98,15 @@ public sealed class CameraMonitorTests
         using (var h = Started(camera, out _))
         {
             h.Monitors.Send("cam", "reboot");
-            Assert.That(MonitorHarness.Eventually(() => camera.Reboots == 1 && h.Monitors.CommandsSent == 1), Is.True, string.Join("\n", h.Log));
+            Assert.That(MonitorHarness.Eventually(() => camera.Reboots == 1 && h.Monitors.CommandsSent == 1), Is.True, string.Join("\n", h.LogLines()));
         }
 
         using var wrong = Started(camera, out var device, password: "not-the-cam-password-77");
         Assert.That(MonitorHarness.Eventually(() => device.LastError is not null), Is.True);
         Assert.That(device.LastError, Is.EqualTo("GET /common/info.cgi: HTTP 401"));
         wrong.Monitors.Send("cam", "reboot");
-        Assert.That(MonitorHarness.Eventually(() => wrong.AlertsOf(AlertTypes.CommandFailed).Length == 1, 15), Is.True, string.Join("\n", wrong.Log));
-        var everything = string.Join("\n", wrong.Log) + string.Join("\n", wrong.Alerts.Select(a => a.Info)) + device.LastError;
+        Assert.That(MonitorHarness.Eventually(() => wrong.AlertsOf(AlertTypes.CommandFailed).Length == 1, 15), Is.True, string.Join("\n", wrong.LogLines()));
+        var everything = string.Join("\n", wrong.LogLines()) + string.Join("\n", wrong.Alerts.Select(a => a.Info)) + device.LastError;
         Assert.That(everything, Does.Not.Contain("not-the-cam-password-77").And.Not.Contain("admin:"));
     }
 
@@ -118,7 +118,7 @@ public sealed class CameraMonitorTests
         using var camera = new DlinkCameraSimulator("admin", "cam-secret-9f2") { Override = _ => new SmallResponse(200, page, "text/plain") };
         using var h = Started(camera, out var device);
 
-        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.That((device.LastError, device.Failures), Is.EqualTo((expected, 1L)));
         Assert.That(h.Controller.Latest("cam", "firmware"), Is.Null);
     }
@@ -147,7 +147,7 @@ public sealed class CameraMonitorTests
 
         Assert.That(written, Is.LessThan(32L * 1024 * 1024), "cut off soon after the limit (plus socket buffers), not read to the end");
         Assert.That(client.Rest(), Does.Contain("552 5.3.4 message is over the 65536-byte limit; closing"));
-        Assert.That(h.Log, Has.Some.Contains("message over 65536 bytes, cut off"));
+        Assert.That(h.EventuallyLogged("message over 65536 bytes, cut off"), Is.True, string.Join("\n", h.LogLines()));
     }
 
     [Test]
@@ -190,7 +190,7 @@ public sealed class CameraMonitorTests
             CommandBackoff = TimeSpan.FromMilliseconds(50),
             CameraEvents = new CameraEventEndpoints(IPAddress.Loopback, 0, 0) { Smtp = Tight },
         });
-        Assert.That(MonitorHarness.Eventually(() => h.Monitors.CameraReceivers?.Smtp is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.Monitors.CameraReceivers?.Smtp is not null), Is.True, string.Join("\n", h.LogLines()));
         return h;
     }
 

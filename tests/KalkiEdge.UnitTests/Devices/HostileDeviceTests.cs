@@ -124,10 +124,10 @@ public sealed class HostileDeviceTests
         var device = h.Add("plug", "heater-plug", $"{{family: wemo-insight, port: {port}}}", samplingMicros: 100_000);
         h.Start();
 
-        Assert.That(MonitorHarness.Eventually(() => h.AlertsOf(AlertTypes.DeviceUnavailable).Length > 0), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.AlertsOf(AlertTypes.DeviceUnavailable).Length > 0), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(device.LastError, Is.EqualTo("connection failed: ConnectionRefused"));
         Assert.That(h.Controller.Devices["plug"].State, Is.EqualTo("Suspicious"), "the pack's rule on device-unavailable fired");
-        Assert.That(h.Log, Has.Exactly(1).Contains("poll failed"), "a failing device is logged once, not once per poll");
+        Assert.That(h.LogLines(), Has.Exactly(1).Contains("poll failed"), "a failing device is logged once, not once per poll");
     }
 
     /// <summary>A Hue monitor polling a bridge that answers with <paramref name="answer"/>; returns once a poll failed.</summary>

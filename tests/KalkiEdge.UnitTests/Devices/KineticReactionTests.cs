@@ -16,7 +16,7 @@ public sealed class KineticReactionTests
         var device = h.Add("plug", "heater-plug", $"{{family: wemo-insight, port: {plug.Port}}}");
         h.Start();
 
-        Assert.That(MonitorHarness.Eventually(() => !plug.On), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => !plug.On), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(h.Controller.Devices["plug"].State, Is.EqualTo("Attack"));
         Assert.That(h.AlertsOf("overload"), Has.Length.EqualTo(1));
         // The rule's 200 ms sampling replaced the pack's 60 s at once: the plug is seen off within a few polls.
@@ -47,7 +47,7 @@ public sealed class KineticReactionTests
 
         h.Monitors.Send("plug", "turn-off");
 
-        Assert.That(MonitorHarness.Eventually(() => h.AlertsOf(AlertTypes.CommandFailed).Length == 1), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.AlertsOf(AlertTypes.CommandFailed).Length == 1), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(Volatile.Read(ref attempts), Is.EqualTo(3));
         Assert.That(h.AlertsOf(AlertTypes.CommandFailed)[0].Info, Is.EqualTo("command turn-off failed: SetBinaryState: HTTP 500 (3 attempts)"));
         Assert.That(plug.On, Is.True);

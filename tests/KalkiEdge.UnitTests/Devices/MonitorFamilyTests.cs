@@ -24,7 +24,7 @@ public sealed class MonitorFamilyTests
         h.Add("hue", "philips-hue-bridge", $"{{family: hue, port: {bridge.Port}}}", "{user: kalki-user-1234}");
         h.Start();
 
-        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("hue", "api-version") is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("hue", "api-version") is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.Multiple(() =>
         {
             Assert.That(h.Controller.Latest("hue", "lights-on"), Is.EqualTo(EvValue.Of(3)));
@@ -43,7 +43,7 @@ public sealed class MonitorFamilyTests
 
         h.Monitors.Send("hue", "lights-off");
 
-        Assert.That(MonitorHarness.Eventually(() => bridge.LightsOn == 0), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => bridge.LightsOn == 0), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(MonitorHarness.Eventually(() => h.Monitors.CommandsSent == 1), Is.True);
     }
 
@@ -57,7 +57,7 @@ public sealed class MonitorFamilyTests
 
         Assert.That(MonitorHarness.Eventually(() => device.LastError is not null), Is.True);
         Assert.That(device.LastError, Does.Contain("the bridge refused: unauthorized user"));
-        Assert.That(string.Join("\n", h.Log) + device.LastError, Does.Not.Contain("secret-wrong-token"));
+        Assert.That(string.Join("\n", h.LogLines()) + device.LastError, Does.Not.Contain("secret-wrong-token"));
     }
 
     [Test]
@@ -68,7 +68,7 @@ public sealed class MonitorFamilyTests
         h.Add("plug", "heater-plug", $"{{family: wemo-insight, port: {plug.Port}}}");
         h.Start();
 
-        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("plug", "power-w") is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("plug", "power-w") is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.Multiple(() =>
         {
             Assert.That(h.Controller.Latest("plug", "on"), Is.EqualTo(EvValue.Of(true)));
@@ -77,7 +77,7 @@ public sealed class MonitorFamilyTests
         });
 
         h.Monitors.Send("plug", "turn-off");
-        Assert.That(MonitorHarness.Eventually(() => !plug.On), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => !plug.On), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(plug.Switches, Is.EqualTo(1));
     }
 
@@ -89,7 +89,7 @@ public sealed class MonitorFamilyTests
         h.Add("board", "board", $"{{family: http-json, port: {board.Port}, fields: {{armed: alarm.armed, sessions: ssh.0.count, cpu-temp-c: cpu.temp, firmware: fw}}, commands: {{reboot: /reboot}}}}");
         h.Start();
 
-        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("board", "firmware") is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => h.Controller.Latest("board", "firmware") is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.Multiple(() =>
         {
             Assert.That(h.Controller.Latest("board", "armed"), Is.EqualTo(EvValue.Of(true)));

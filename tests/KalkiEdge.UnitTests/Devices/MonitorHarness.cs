@@ -63,7 +63,7 @@ public sealed class MonitorHarness : IDisposable
 
     public List<Alert> Alerts { get; } = [];
 
-    public List<string> Log { get; } = [];
+    private readonly List<string> _log = [];
 
     public DeviceMonitors Monitors => _monitors ?? throw new InvalidOperationException("Start first");
 
@@ -82,11 +82,23 @@ public sealed class MonitorHarness : IDisposable
 
     public void Start(MonitorOptions? options = null)
     {
-        _monitors = new DeviceMonitors(Controller, Clock, new DeviceHttp(IPAddress.Loopback), _devices, m => { lock (Log) { Log.Add(m); } }, options);
+        _monitors = new DeviceMonitors(Controller, Clock, new DeviceHttp(IPAddress.Loopback), _devices, m => { lock (_log) { _log.Add(m); } }, options);
         Controller.Commands = _monitors;
         Controller.Start();
         _monitors.Start();
     }
+
+    /// <summary>The monitors' log so far (they write it from their own threads).</summary>
+    public string[] LogLines()
+    {
+        lock (_log)
+        {
+            return [.. _log];
+        }
+    }
+
+    /// <summary>Waits until a log line contains <paramref name="text"/>: a monitor logs after the device answered.</summary>
+    public bool EventuallyLogged(string text) => Eventually(() => LogLines().Any(l => l.Contains(text, StringComparison.Ordinal)));
 
     public Alert[] AlertsOf(string type)
     {

@@ -59,7 +59,7 @@ public sealed class MqttMonitorTests
         };
         plug.SubscribeAsync("site/plug-1/set", MqttQualityOfServiceLevel.AtLeastOnce).Wait(TimeSpan.FromSeconds(10));
 
-        Assert.That(MonitorHarness.Eventually(() => Publish(plug, """{"relay": {"on": true}, "power": 1234.5, "label": "heater"}""") && h.Controller.Latest("plug", "power-w") is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => Publish(plug, """{"relay": {"on": true}, "power": 1234.5, "label": "heater"}""") && h.Controller.Latest("plug", "power-w") is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.Multiple(() =>
         {
             Assert.That(h.Controller.Latest("plug", "on"), Is.EqualTo(EvValue.Of(true)));
@@ -68,7 +68,7 @@ public sealed class MqttMonitorTests
         });
 
         h.Monitors.Send("plug", "turn-off");
-        Assert.That(MonitorHarness.Eventually(() => { lock (commands) { return commands.Contains("{\"command\":\"turn-off\"}"); } }), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => { lock (commands) { return commands.Contains("{\"command\":\"turn-off\"}"); } }), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(MonitorHarness.Eventually(() => h.Monitors.CommandsSent == 1), Is.True);
         Assert.That(device.Monitor.Polls, Is.False);
     }
@@ -81,7 +81,7 @@ public sealed class MqttMonitorTests
         using var h = Started(out var device, "broker-pass-31x");
         using var plug = Client("plug-1");
 
-        Assert.That(MonitorHarness.Eventually(() => Publish(plug, payload) && device.LastError is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => Publish(plug, payload) && device.LastError is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(device.LastError, Does.StartWith(expected));
         Assert.That(h.Controller.Latest("plug", "on"), Is.Null);
     }
@@ -92,7 +92,7 @@ public sealed class MqttMonitorTests
         using var h = Started(out var device, "broker-pass-31x");
         using var plug = Client("plug-1");
 
-        Assert.That(MonitorHarness.Eventually(() => Publish(plug, "{\"pad\": \"" + new string('x', 100_000) + "\"}") && device.LastError is not null), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => Publish(plug, "{\"pad\": \"" + new string('x', 100_000) + "\"}") && device.LastError is not null), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(device.LastError, Does.Match(@"^site/plug-1/state: message of \d+ bytes is over the 65536-byte limit$"));
         Publish(plug, "{\"pad\": \"" + new string('y', 3 << 20) + "\"}");
         Publish(plug, """{"relay": {"on": false}, "power": 0, "label": "after"}""");
@@ -111,7 +111,7 @@ public sealed class MqttMonitorTests
         h.Monitors.Send("plug", "turn-on");
         Assert.That(MonitorHarness.Eventually(() => h.AlertsOf(AlertTypes.CommandFailed).Length == 1, 15), Is.True);
         Assert.That(h.AlertsOf(AlertTypes.CommandFailed)[0].Info, Does.Contain("not connected to the broker"));
-        var everything = string.Join("\n", h.Log) + string.Join("\n", h.Alerts.Select(a => a.Info)) + device.LastError;
+        var everything = string.Join("\n", h.LogLines()) + string.Join("\n", h.Alerts.Select(a => a.Info)) + device.LastError;
         Assert.That(everything, Does.Not.Contain("wrong-broker-pass-55"));
     }
 

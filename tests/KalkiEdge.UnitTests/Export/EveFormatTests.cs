@@ -135,6 +135,21 @@ public class EveFormatTests
         Assert.That(EveTimestamp.Format(1_796_413_579_000_001), Is.EqualTo("2026-12-04T19:46:19.000001+0000"));
     }
 
+    [Test]
+    public void An_events_line_is_formatted_once_for_every_sink_and_a_copy_made_with_with_formats_its_own()
+    {
+        var alert = new Alert(AlertTypes.PortScan, "cam", AlertSource.Umbox, 1_796_413_579_000_000, "scan") { Count = 4 };
+        var e = new AlertEvent(alert, new DeviceContext("dlink-camera", "Normal", "camera-normal"));
+        var first = e.EveLine;
+        Assert.That(e.EveLine, Is.SameAs(first), "formatted once, then shared");
+        Assert.That(Encoding.UTF8.GetString(first), Is.EqualTo(Line(e)).And.EndsWith("}\n"));
+
+        var moved = e with { Context = new DeviceContext("dlink-camera", "Suspicious", "camera-strict") };
+        Assert.That(Encoding.UTF8.GetString(moved.EveLine), Does.Contain("\"state\":\"Suspicious\"").And.EqualTo(Line(moved)));
+        Assert.That(e, Is.EqualTo(new AlertEvent(alert, e.Context)), "the cached line is not part of the event's value");
+        Assert.That(e, Is.Not.EqualTo(moved));
+    }
+
     internal static string Line(ApplianceEvent e)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -5,7 +5,8 @@ namespace KalkiEdge.UnitTests.Fuzz;
 
 /// <summary>
 /// A fixed-budget, seeded fuzz run of every parser (<see cref="FuzzTargets"/>) inside <c>make test</c>: the seeds,
-/// every input kept in <c>Fuzz/regressions/TARGET/</c>, then mutations for a few seconds per target. An exception
+/// the committed corpus (<c>tests/fuzz/corpus/TARGET/</c>, which <c>make fuzz</c> starts from too), every input kept
+/// in <c>Fuzz/regressions/TARGET/</c>, then mutations of the seeds and the corpus for a few seconds per target. An exception
 /// that escapes a parser, an input taking longer than <see cref="HangLimit"/> or allocating more than
 /// <see cref="AllocationLimit"/> fails the test, and the input is written to <c>out/fuzz-findings/</c> with the
 /// seed and iteration that made it. <c>make fuzz</c> runs the same with a longer budget and a fresh seed.
@@ -27,6 +28,9 @@ public class ParserFuzzTests
     {
         var seeds = target.Seeds();
         Assert.That(seeds, Is.Not.Empty, "a fuzz target needs seed inputs");
+        var corpus = Corpus(target.Name);
+        Assert.That(corpus, Is.Not.Empty, $"a fuzz target needs a committed corpus in tests/fuzz/corpus/{target.Name}/");
+        seeds = [.. seeds, .. corpus];
         foreach (var (input, i) in seeds.Concat(Regressions(target.Name)).Select((x, i) => (x, i)))
         {
             RunOne(target, input, $"seed or regression {i}");
@@ -81,9 +85,12 @@ public class ParserFuzzTests
         Assert.Fail($"{target.Name} {what} ({which}; input kept in {file}; keep it in tests/KalkiEdge.UnitTests/Fuzz/regressions/{target.Name}/ once fixed)");
     }
 
-    public static IEnumerable<byte[]> Regressions(string target)
-    {
-        var dir = Path.Combine(RepoPaths.Root, "tests", "KalkiEdge.UnitTests", "Fuzz", "regressions", target);
-        return Directory.Exists(dir) ? Directory.GetFiles(dir).Order(StringComparer.Ordinal).Select(File.ReadAllBytes) : [];
-    }
+    public static IEnumerable<byte[]> Regressions(string target) =>
+        Inputs(Path.Combine(RepoPaths.Root, "tests", "KalkiEdge.UnitTests", "Fuzz", "regressions", target));
+
+    /// <summary>The committed corpus of a target: hostile inputs written for its defences, and inputs AFL++ kept for new coverage.</summary>
+    public static IReadOnlyList<byte[]> Corpus(string target) => [.. Inputs(Path.Combine(RepoPaths.Root, "tests", "fuzz", "corpus", target))];
+
+    private static IEnumerable<byte[]> Inputs(string dir) =>
+        Directory.Exists(dir) ? Directory.GetFiles(dir).Order(StringComparer.Ordinal).Select(File.ReadAllBytes) : [];
 }

@@ -214,6 +214,42 @@ public sealed class BridgeTests
     }
 
     [Test]
+    public void A_capture_thread_sends_what_is_queued_behind_a_frame_in_batches_and_the_rest_as_soon_as_its_port_runs_dry()
+    {
+        var sent = Enumerable.Range(0, 100).Select(i => Frames.Udp("192.0.2.10", (ushort)(40000 + i), "192.0.2.100", 7, "x", srcMac: Hue, dstMac: Cloud)).ToArray();
+        foreach (var frame in sent)
+        {
+            _dev0.Receive(frame); // all waiting before the thread reads the first
+        }
+
+        var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [_dev0], _up0, new ManagementFilter([], [])) { TransmitBatch = 32 };
+        bridge.Start();
+        WaitUntil(() => _up0.Sent.Count == 100);
+        _dev0.Receive(sent[0]); // the port is dry again: a lone frame is not held for company
+        WaitUntil(() => _up0.Sent.Count == 101);
+        bridge.Stop();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_up0.Sent.Take(100), Is.EqualTo(sent), "every frame, in order");
+            Assert.That(_up0.Batches.SelectMany(b => b.Flushed), Is.EqualTo(new[] { 32, 32, 32, 4, 1 }), "dev0's thread's batches to up0 (the uplink's own thread sent it nothing)");
+            Assert.That(_up0.Counters.Sent, Is.EqualTo(101));
+        });
+    }
+
+    [Test]
+    public void With_a_transmit_batch_of_one_every_frame_goes_straight_to_its_port()
+    {
+        var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [_dev0], _up0, new ManagementFilter([], [])) { TransmitBatch = 1 };
+        bridge.Start();
+        _dev0.Receive(Frames.IcmpEcho("192.0.2.10", "192.0.2.100", srcMac: Hue, dstMac: Cloud));
+        WaitUntil(() => _up0.Sent.Count == 1);
+        bridge.Stop();
+
+        Assert.That((_up0.Batches.Count, _dev0.Batches.Count), Is.EqualTo((0, 0)));
+    }
+
+    [Test]
     public void A_dead_port_faults_the_bridge()
     {
         using var broken = new BrokenPort();
@@ -223,6 +259,18 @@ public sealed class BridgeTests
         Assert.That(bridge.Faulted.WaitOne(TimeSpan.FromSeconds(5)), Is.True);
         bridge.Stop();
         Assert.That(bridge.Failure!.Message, Does.Contain("dev9").And.Contain("interface went away"));
+    }
+
+    /// <summary>Polls (bounded, generous for a loaded machine): capture threads deliver asynchronously.</summary>
+    private static void WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+
+        Assert.That(condition(), Is.True, "not reached within 30 s");
     }
 
     private Bridge Build(FakePort device, FakePort? second = null, string[]? managementIps = null)
@@ -277,6 +325,8 @@ public sealed class BridgeTests
         public PortRead ReadNow(Frame frame) => throw new FrameSourceException("dev9: capture failed: interface went away");
 
         public void Send(Frame frame) { }
+
+        public ITransmitBatch OpenBatch(int capacity) => new QueuedBatch(this, capacity);
 
         public void Stop() { }
 

@@ -60,6 +60,16 @@ internal sealed class FakePort(string name, ulong mac = 0, bool record = true) :
         Interlocked.Increment(ref Counters.Sent);
     }
 
+    public ITransmitBatch OpenBatch(int capacity)
+    {
+        var batch = new QueuedBatch(this, capacity);
+        Batches.Enqueue(batch);
+        return batch;
+    }
+
+    /// <summary>Every transmit batch a capture thread opened on this port.</summary>
+    public ConcurrentQueue<QueuedBatch> Batches { get; } = new();
+
     public void Stop() => _stop.Cancel();
 
     /// <summary>Capture time: one microsecond per frame received on this port.</summary>

@@ -64,6 +64,15 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
+    public void Frames_are_sent_in_batches_of_32_by_default_and_one_at_a_time_on_request()
+    {
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0}", out _)!.TransmitBatch, Is.EqualTo(32));
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, transmit-batch: 1}", out _)!.TransmitBatch, Is.EqualTo(1));
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, transmit-batch: 0}", out var errors), Is.Null);
+        Assert.That(errors.Single().Message, Does.Contain("'transmit-batch' must be between"));
+    }
+
+    [Test]
     public void Requires_devices_and_uplink()
     {
         Assert.That(Parse("interfaces: {snaplen: 1600}", out var errors), Is.Null);

@@ -1,5 +1,6 @@
 using System.Text;
 using KalkiEdge.Umboxes.Application;
+using KalkiEdge.Umboxes.Common;
 using KalkiEdge.UnitTests.Support;
 
 namespace KalkiEdge.UnitTests.Umboxes;
@@ -8,9 +9,9 @@ namespace KalkiEdge.UnitTests.Umboxes;
 public class ApplicationHelpersTests
 {
     [Test]
-    public void Source_table_reuses_idle_entries_without_counting_evictions_and_evicts_the_least_recently_seen()
+    public void Set_associative_table_reuses_idle_entries_without_counting_evictions_and_evicts_the_least_recently_seen()
     {
-        var table = new SourceTable<int>(capacity: 8, idleMicros: 100);
+        var table = new SetAssociativeTable<UInt128, int>(TableHash.Address, capacity: 8, idleMicros: 100);
         for (int i = 0; i < 8; i++)
         {
             table[table.Acquire((UInt128)i, now: i, out _)] = i;
@@ -33,9 +34,9 @@ public class ApplicationHelpersTests
     }
 
     [Test]
-    public void Source_table_grows_on_demand_up_to_its_capacity_keeping_entries_and_their_storage()
+    public void Set_associative_table_grows_on_demand_up_to_its_capacity_keeping_entries_and_their_storage()
     {
-        var table = new SourceTable<int>(capacity: 4096, idleMicros: 1_000_000, extraPerSlot: 2);
+        var table = new SetAssociativeTable<UInt128, int>(TableHash.Address, capacity: 4096, idleMicros: 1_000_000, extraPerSlot: 2);
         Assert.That(table.Size, Is.LessThanOrEqualTo(16), "a device that talks to few hosts pays for few");
         for (int i = 0; i < 1000; i++)
         {
@@ -55,10 +56,10 @@ public class ApplicationHelpersTests
     }
 
     [Test]
-    public void Source_table_holds_no_storage_before_its_first_entry_and_never_grows_past_its_capacity()
+    public void Set_associative_table_holds_no_storage_before_its_first_entry_and_never_grows_past_its_capacity()
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var table = new SourceTable<int>(capacity: 8, idleMicros: 1_000_000, extraPerSlot: 4);
+        var table = new SetAssociativeTable<UInt128, int>(TableHash.Address, capacity: 8, idleMicros: 1_000_000, extraPerSlot: 4);
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(256), "an unused table costs its object, not slots");
         Assert.That(table.Size, Is.Zero);
         Assert.That(table.Find(7, now: 0), Is.EqualTo(-1), "nothing is found in an empty table");
@@ -76,6 +77,40 @@ public class ApplicationHelpersTests
         Assert.That(table.Find(0, 100), Is.EqualTo(-1), "the oldest sources were evicted");
     }
 
+    [Test]
+    public void Set_associative_table_entries_live_until_the_expiry_their_owner_sets()
+    {
+        var table = new SetAssociativeTable<UInt128, int>(TableHash.Address, capacity: 8, idleMicros: 100);
+        int slot = table.Acquire(1, now: 0, out _);
+        table.ExpireAt(slot, 1_000);
+        Assert.That(table.Find(1, 1_000), Is.EqualTo(slot), "live up to its expiry, past the idle time");
+        Assert.That(table.Find(1, 1_001), Is.EqualTo(-1));
+        table.Acquire(1, 1_001, out bool created);
+        Assert.That(created, Is.True, "an expired entry starts afresh");
+    }
+
+    [Test]
+    public void Set_associative_table_without_growth_allocates_its_capacity_once_and_keeps_slots_in_place()
+    {
+        var table = new SetAssociativeTable<UInt128, int>(TableHash.Address, capacity: 64, idleMicros: 1_000, ways: 4, grow: false);
+        Assert.That(table.Size, Is.EqualTo(64));
+        int first = table.Acquire(7, now: 0, out _);
+        for (int i = 100; i < 160; i++)
+        {
+            table.Acquire((UInt128)i, now: 1, out _);
+        }
+
+        Assert.That(table.Find(7, 2), Is.EqualTo(first).Or.EqualTo(-1), "a slot never moves: the entry is there or was evicted");
+        Assert.That(table.Size, Is.EqualTo(64));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1_000; i++)
+        {
+            table.Acquire((UInt128)(i * 7919), now: 2 + i, out _);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "lookups, inserts and evictions allocate nothing");
+    }
+
     [TestCase("brute-force(port: 22)")]
     [TestCase("egress-guard(allow: [{rport: 443, proto: tcp}])")]
     [TestCase("http-auth-guard")]
@@ -88,19 +123,6 @@ public class ApplicationHelpersTests
         definition.Instantiate();
         long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.That(bytes, Is.LessThan(16_384), "10,000 devices must fit in the appliance's memory");
-    }
-
-    [Test]
-    public void Alert_aggregator_counts_occurrences_per_window_and_forgets_ended_bursts()
-    {
-        var state = default(AlertAggregatorState);
-        Assert.That(AlertAggregator.Occurred(ref state, 1_000, 100), Is.EqualTo(1));
-        Assert.That(AlertAggregator.Occurred(ref state, 1_050, 100), Is.Zero);
-        Assert.That(AlertAggregator.Occurred(ref state, 1_099, 100), Is.Zero);
-        Assert.That(AlertAggregator.Occurred(ref state, 1_100, 100), Is.EqualTo(3), "two suppressed plus itself");
-        Assert.That(AlertAggregator.Occurred(ref state, 1_150, 100), Is.Zero);
-        Assert.That(AlertAggregator.Occurred(ref state, 5_000, 100), Is.EqualTo(1), "the pending one belonged to a burst that ended");
-        Assert.That(AlertAggregator.Occurred(ref state, 4_000, 100), Is.EqualTo(1), "a clock stepping back opens a new window");
     }
 
     [TestCase("/api", "Root", "")]

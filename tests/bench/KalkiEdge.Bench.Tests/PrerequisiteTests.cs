@@ -57,6 +57,7 @@ public sealed class PrerequisiteTests
     [TestCase("live", "the hypervisor shim (libkalkishim.so)")]
     [TestCase("live", "root")]
     [TestCase("live", "`ip`")]
+    [TestCase("ips-stream", "suricata 7")]
     public void Suites_that_load_the_shim_or_build_namespaces_declare_it(string suite, string prerequisite)
     {
         var declared = BenchSuites.All.Single(s => s.Name == suite).Requires.Select(p => p.What);

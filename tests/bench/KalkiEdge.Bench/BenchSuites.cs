@@ -9,6 +9,8 @@ public static class BenchSuites
     [
         new EngineThroughputSuite(),
         new ReactionSuite(),
+        new IpsStreamSuite(),
+        new NormalChainsSuite(),
         new MemorySuite(),
         new ChainFootprintSuite(),
         new SigningSuite(),

@@ -115,6 +115,14 @@ def tcp_syn(src_ip: bytes, dst_ip: bytes, sport: int, dport: int, seq: int) -> b
     return segment[:16] + struct.pack("!H", csum) + segment[18:]
 
 
+def tcp_psh(src_ip: bytes, dst_ip: bytes, sport: int, dport: int, payload: bytes) -> bytes:
+    """A TCP segment with PSH+ACK carrying payload, outside any handshake (what a single-frame trigger needs)."""
+    segment = struct.pack("!HHIIBBHHH", sport, dport, 1000, 1, 5 << 4, 0x18, 64240, 0, 0) + payload
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(segment))
+    csum = checksum(pseudo + segment)
+    return segment[:16] + struct.pack("!H", csum) + segment[18:]
+
+
 def udp_frame(src_mac: bytes, dst_mac: bytes, src_ip: bytes, dst_ip: bytes, sport: int, dport: int,
               payload: bytes, ident: int = 0) -> bytes:
     return ethernet(dst_mac, src_mac, ETH_P_IP,

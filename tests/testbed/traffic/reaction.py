@@ -36,13 +36,6 @@ PRE_PROBES = 10
 PRE_BASE = 1_000_000  # sequence numbers of the probes sent before the trigger
 
 
-def tcp_psh(src_ip: bytes, dst_ip: bytes, sport: int, dport: int, payload: bytes) -> bytes:
-    segment = struct.pack("!HHIIBBHHH", sport, dport, 1000, 1, 5 << 4, 0x18, 64240, 0, 0) + payload
-    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(segment))
-    csum = packets.checksum(pseudo + segment)
-    return segment[:16] + struct.pack("!H", csum) + segment[18:]
-
-
 def send(args) -> None:
     targets = [t for t in args.targets.split(",") if t]
     if not targets or args.probes > MAX_PROBES:
@@ -68,7 +61,7 @@ def send(args) -> None:
         dst = packets.ip_bytes(target)
         request = f"GET / HTTP/1.1\r\nHost: {target}\r\nAuthorization: Basic {auth}\r\n\r\n".encode()
         trigger = packets.ethernet(mac, my_mac, packets.ETH_P_IP,
-                                   packets.ipv4(my_ip, dst, socket.IPPROTO_TCP, tcp_psh(my_ip, dst, 41000 + index, 80, request)))
+                                   packets.ipv4(my_ip, dst, socket.IPPROTO_TCP, packets.tcp_psh(my_ip, dst, 41000 + index, 80, request)))
         probes = [packets.udp_frame(my_mac, mac, my_ip, dst, 42000, args.port, MAGIC + struct.pack("!HI", index, seq) + b"\0" * 16, seq)
                   for seq in range(args.probes)]
         offsets = [0.0] * args.probes

@@ -1,3 +1,5 @@
+using KalkiEdge.Umboxes.Common;
+
 namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace KalkiEdge.Umboxes.Application;
 /// </summary>
 internal sealed class DistinctWindowDetector
 {
-    private readonly SourceTable<AlertAggregatorState> _table;
+    private readonly SetAssociativeTable<UInt128, AlertAggregator> _table;
     private readonly int _threshold;
     private readonly long _windowMicros;
 
@@ -20,7 +22,7 @@ internal sealed class DistinctWindowDetector
         _windowMicros = windowMicros;
 
         // Per source, in the entry's extra storage: the values' hashes, then the times they were last used.
-        _table = new SourceTable<AlertAggregatorState>(capacity, windowMicros, 2 * threshold);
+        _table = new SetAssociativeTable<UInt128, AlertAggregator>(TableHash.Address, capacity, windowMicros, 2 * threshold);
     }
 
     public long Evictions => _table.Evictions;
@@ -70,7 +72,7 @@ internal sealed class DistinctWindowDetector
         }
 
         bool over = within >= _threshold;
-        int count = over ? AlertAggregator.Occurred(ref _table[slot], now, _windowMicros) : 0;
+        int count = over ? _table[slot].Occurred(now, _windowMicros) : 0;
         return new Detection(slot, over, count);
     }
 }

@@ -1,3 +1,5 @@
+using KalkiEdge.Umboxes.Common;
+
 namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>
@@ -17,16 +19,16 @@ internal sealed class SlidingWindowDetector
     {
         _windowMicros = windowMicros;
         _alertWindowMicros = alertWindowMicros;
-        Table = new SourceTable<SourceState>(capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros), EventRings.Longs(threshold));
+        Table = new SetAssociativeTable<UInt128, SourceState>(TableHash.Address, capacity, Math.Max(Math.Max(windowMicros, alertWindowMicros), holdMicros), SlidingWindowLog.Longs(threshold));
     }
 
-    public SourceTable<SourceState> Table { get; }
+    public SetAssociativeTable<UInt128, SourceState> Table { get; }
 
     public Detection Record(UInt128 source, long now)
     {
         int slot = Table.Acquire(source, now, out _);
-        bool over = EventRings.AddAndCheck(Table.Extra(slot), now, _windowMicros);
-        int count = over ? AlertAggregator.Occurred(ref Table[slot].Alerts, now, _alertWindowMicros) : 0;
+        bool over = SlidingWindowLog.AddAndCheck(Table.Extra(slot), now, _windowMicros);
+        int count = over ? Table[slot].Alerts.Occurred(now, _alertWindowMicros) : 0;
         return new Detection(slot, over, count);
     }
 
@@ -34,7 +36,7 @@ internal sealed class SlidingWindowDetector
     public bool IsOver(UInt128 source, long now)
     {
         int slot = Table.Find(source, now);
-        return slot >= 0 && EventRings.FullWithin(Table.Extra(slot), now, _windowMicros);
+        return slot >= 0 && SlidingWindowLog.FullWithin(Table.Extra(slot), now, _windowMicros);
     }
 
     /// <summary>True while <paramref name="source"/> is blocked (see <see cref="SourceState.BlockedUntil"/>).</summary>

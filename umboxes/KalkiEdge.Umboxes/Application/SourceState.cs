@@ -1,9 +1,11 @@
+using KalkiEdge.Umboxes.Common;
+
 namespace KalkiEdge.Umboxes.Application;
 
 /// <summary>What a detector keeps per source besides its event times.</summary>
 internal struct SourceState
 {
-    public AlertAggregatorState Alerts;
+    public AlertAggregator Alerts;
 
     /// <summary>Frames of this source are dropped until this time (0 = not blocked).</summary>
     public long BlockedUntil;

@@ -27,7 +27,7 @@ public sealed record EgressGuardConfig(EgressAllowList AllowList, bool Block, lo
 public sealed class EgressGuard(EgressGuardConfig config) : Element
 {
     private readonly FlowTracker _flows = new(config.MaxFlows, config.FlowTimeoutMicros);
-    private AlertAggregatorState _alerts;
+    private AlertAggregator _alerts;
 
     public FlowTracker Flows => _flows;
 
@@ -67,7 +67,7 @@ public sealed class EgressGuard(EgressGuardConfig config) : Element
             return Verdict.Forward;
         }
 
-        int count = AlertAggregator.Occurred(ref _alerts, frame.TimestampMicros, config.AlertWindowMicros);
+        int count = _alerts.Occurred(frame.TimestampMicros, config.AlertWindowMicros);
         if (count > 0)
         {
             context.Raise(AlertTypes.AbnormalEgress, Describe(frame, count), count: count);

@@ -45,7 +45,7 @@ public sealed class HttpAuthGuard : Element
     private readonly HttpAuthGuardConfig _config;
     private readonly SlidingWindowDetector _logins;
     private readonly SlidingWindowDetector _defaultLogins;
-    private readonly SourceTable<int> _accepted;
+    private readonly SetAssociativeTable<UInt128, int> _accepted;
     private readonly BoundedTable<FlowKey, PendingLogin> _pending;
 
     public HttpAuthGuard(HttpAuthGuardConfig config)
@@ -53,7 +53,7 @@ public sealed class HttpAuthGuard : Element
         _config = config;
         _logins = new SlidingWindowDetector(config.MaxLogins + 1, config.WindowMicros, config.WindowMicros, config.MaxSources);
         _defaultLogins = new SlidingWindowDetector(1, config.AlertWindowMicros, config.AlertWindowMicros, config.MaxSources);
-        _accepted = new SourceTable<int>(config.MaxSources, config.WindowMicros);
+        _accepted = new SetAssociativeTable<UInt128, int>(TableHash.Address, config.MaxSources, config.WindowMicros);
         _pending = new BoundedTable<FlowKey, PendingLogin>(config.MaxSources);
     }
 

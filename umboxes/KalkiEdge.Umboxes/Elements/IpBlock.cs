@@ -19,7 +19,7 @@ public sealed class IpBlock(IpBlockConfig config) : Element
     public const string ElementName = "ip-block";
     private static readonly string[] AlertTypeNames = [.. AlertTypes.BuiltIn.Order(StringComparer.Ordinal)];
 
-    private readonly BoundedTable<UInt128, AlertGate>? _gates = config.AlertType is null ? null : new(config.MaxSources);
+    private readonly BoundedTable<UInt128, AlertAggregator>? _gates = config.AlertType is null ? null : new(config.MaxSources);
 
     public IpBlockConfig Config { get; } = config;
 
@@ -84,7 +84,8 @@ public sealed class IpBlock(IpBlockConfig config) : Element
         {
             long now = frame.TimestampMicros;
             ref var gate = ref _gates.GetOrAdd(remote, now, out _);
-            if (gate.TryRaise(now, Config.AlertWindowMicros, out int count))
+            int count = gate.Occurred(now, Config.AlertWindowMicros);
+            if (count > 0)
             {
                 string way = frame.Direction == Direction.FromDevice ? "to" : "from";
                 context.Raise(Config.AlertType!, $"blocked {way} {Ip.Format(remote)} (block list)", count: count);

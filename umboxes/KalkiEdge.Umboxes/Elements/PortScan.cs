@@ -120,7 +120,8 @@ public sealed class PortScan(PortScanConfig config) : Element
         bool swept = _allSources.Count(now, port, config);
         if (IsCounted(kind) && state.Ports.Count < config.Ports)
         {
-            if (swept && _allSources.Alert.TryRaise(now, config.WindowMicros, out int all))
+            int all = swept ? _allSources.Alert.Occurred(now, config.WindowMicros) : 0;
+            if (all > 0)
             {
                 context.Raise(AlertTypes.PortScan, $"distributed distinct-ports scan ({_allSources.Ports.Count} ports from several sources within {Duration.Format(config.WindowMicros)}, last from {config.Prefix.Format(source)})", count: all);
             }
@@ -135,8 +136,9 @@ public sealed class PortScan(PortScanConfig config) : Element
         }
 
         // The scan is reported from its source: the all-sources report of this window would say it again.
-        _allSources.Alert.TryRaise(now, config.WindowMicros, out _);
-        if (state.Alert.TryRaise(now, config.WindowMicros, out int count))
+        _allSources.Alert.Occurred(now, config.WindowMicros);
+        int count = state.Alert.Occurred(now, config.WindowMicros);
+        if (count > 0)
         {
             context.Raise(AlertTypes.PortScan, Describe(kind, source, frame.DstPort, state.Ports.Count), count: count);
         }
@@ -208,7 +210,7 @@ public sealed class PortScan(PortScanConfig config) : Element
         public bool WindowOpen;
         public long WindowStart;
         public DistinctCounter Ports;
-        public AlertGate Alert;
+        public AlertAggregator Alert;
         public long BlockedUntil;
 
         /// <summary>Counts a probe's port in the current window (opening a new one when due); true when the count reaches the threshold.</summary>

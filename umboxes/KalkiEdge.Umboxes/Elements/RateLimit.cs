@@ -110,7 +110,8 @@ public sealed class RateLimit(RateLimitConfig config) : Element
     private Verdict OverLimitDrop(ref SourceState state, ElementContext context, UInt128 source, long now, string limit, long seen, long max, long window)
     {
         OverLimit++;
-        if (state.Alert.TryRaise(now, Config.AlertWindowMicros, out int count))
+        int count = state.Alert.Occurred(now, Config.AlertWindowMicros);
+        if (count > 0)
         {
             string what = limit == "pps" ? "packets" : "new TCP connections";
             context.Raise(
@@ -126,6 +127,6 @@ public sealed class RateLimit(RateLimitConfig config) : Element
     {
         public FixedWindowCounter Packets;
         public FixedWindowCounter Connections;
-        public AlertGate Alert;
+        public AlertAggregator Alert;
     }
 }

@@ -1,4 +1,5 @@
 using KalkiEdge.DataPlane;
+using KalkiEdge.Umboxes.Common;
 
 namespace KalkiEdge.Umboxes.Ips;
 
@@ -20,8 +21,10 @@ namespace KalkiEdge.Umboxes.Ips;
 /// <item>Idle flows expire after Suricata's default timeouts of frame time: 30 s (60 s for TCP) before they are
 /// established, 300 s (600 s for TCP) after.</item>
 /// </list>
-/// Fixed capacity, 4-way set-associative: a new flow replaces an expired entry in its set or, if none, the
-/// least recently seen one (counted in <see cref="Evictions"/>). No allocation after construction.
+/// Fixed capacity, 4-way set-associative (<see cref="SetAssociativeTable{TKey, TValue}"/>, allocated whole so
+/// that a flow keeps its slot and per-flow stream state can be indexed by it): a new flow replaces an expired
+/// entry in its set or, if none, the least recently seen one (counted in <see cref="Evictions"/>). No allocation
+/// after construction.
 /// </summary>
 public sealed class FlowTable
 {
@@ -29,19 +32,20 @@ public sealed class FlowTable
     private const byte SeenToServer = 1;
     private const byte SeenToClient = 2;
 
-    private readonly Entry[] _entries;
-    private readonly int _setMask;
+    // The longest timeout (established TCP); each entry's own is set after every packet.
+    private const long LongestTimeoutMicros = 600_000_000;
+
+    private readonly SetAssociativeTable<Key, Entry> _entries;
+    private uint _generations;
 
     public FlowTable(int capacity)
     {
-        int sets = (int)Math.Max(1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, Ways)) / Ways);
-        _entries = new Entry[sets * Ways];
-        _setMask = sets - 1;
+        _entries = new SetAssociativeTable<Key, Entry>(static k => k.Hash(), capacity, LongestTimeoutMicros, ways: Ways, grow: false);
     }
 
-    public int Capacity => _entries.Length;
+    public int Capacity => _entries.Capacity;
 
-    public long Evictions { get; private set; }
+    public long Evictions => _entries.Evictions;
 
     public PacketFlow Update(Frame frame, ushort srcPort, ushort dstPort) => Update(frame, srcPort, dstPort, create: true)!.Value;
 
@@ -60,31 +64,25 @@ public sealed class FlowTable
         byte protocol = frame.IpProtocol;
         long now = frame.TimestampMicros;
 
-        int set = (int)(Hash(a, b, portA, portB, protocol) & (uint)_setMask) * Ways;
-        int slot = Find(set, a, b, portA, portB, protocol, now);
-        ref var e = ref _entries[slot];
-        if (!e.InUse && !create)
+        var key = new Key(a, b, portA, portB, protocol);
+        if (!create && _entries.Find(key, now) < 0)
         {
             return null;
         }
 
-        if (!e.InUse)
+        int slot = _entries.Acquire(key, now, out bool created);
+        ref var e = ref _entries[slot];
+        if (created)
         {
             e = new Entry
             {
-                InUse = true,
-                A = a,
-                B = b,
-                PortA = portA,
-                PortB = portB,
                 Protocol = protocol,
                 // A SYN+ACK first means we joined after the SYN: its receiver is the client.
                 ClientIsA = IsSynAck(frame) ? !srcIsA : srcIsA,
-                Generation = unchecked(e.Generation + 1),
+                Generation = unchecked(++_generations),
             };
         }
 
-        e.LastSeen = now;
         bool toServer = srcIsA == e.ClientIsA;
         byte direction = toServer ? SeenToServer : SeenToClient;
         bool first = (e.Seen & direction) == 0;
@@ -107,6 +105,7 @@ public sealed class FlowTable
             established = e.State == FlowState.Established;
         }
 
+        _entries.ExpireAt(slot, now + TimeoutMicros(e));
         return new PacketFlow(toServer, established, first, e.SynSeen, slot, e.Generation, e.Dropped);
     }
 
@@ -114,7 +113,7 @@ public sealed class FlowTable
     public void Drop(in PacketFlow flow)
     {
         ref var e = ref _entries[flow.Slot];
-        if (e.InUse && e.Generation == flow.Generation)
+        if (e.Generation == flow.Generation)
         {
             e.Dropped = true;
         }
@@ -145,52 +144,6 @@ public sealed class FlowTable
     private static long TimeoutMicros(in Entry e) =>
         (e.State == FlowState.Established ? 300_000_000L : 30_000_000L) * (e.Protocol == IpProtocols.Tcp ? 2 : 1);
 
-    private static bool Expired(in Entry e, long now) => now - e.LastSeen > TimeoutMicros(e);
-
-    /// <summary>The entry of this flow (expired: emptied) or the one a new flow should take.</summary>
-    private int Find(int set, UInt128 a, UInt128 b, ushort portA, ushort portB, byte protocol, long now)
-    {
-        int victim = set;
-        long oldest = long.MaxValue;
-        for (int i = set; i < set + Ways; i++)
-        {
-            ref var e = ref _entries[i];
-            if (e.InUse && e.A == a && e.B == b && e.PortA == portA && e.PortB == portB && e.Protocol == protocol)
-            {
-                if (Expired(e, now))
-                {
-                    e.InUse = false;
-                }
-
-                return i;
-            }
-
-            long rank = !e.InUse || Expired(e, now) ? long.MinValue : e.LastSeen;
-            if (rank < oldest)
-            {
-                oldest = rank;
-                victim = i;
-            }
-        }
-
-        ref var slot = ref _entries[victim];
-        if (slot.InUse && !Expired(slot, now))
-        {
-            Evictions++;
-        }
-
-        slot.InUse = false;
-        return victim;
-    }
-
-    private static uint Hash(UInt128 a, UInt128 b, ushort portA, ushort portB, byte protocol)
-    {
-        ulong h = (ulong)a ^ ((ulong)(a >> 64) * 31) ^ ((ulong)b * 0x9E3779B97F4A7C15UL) ^ (ulong)(b >> 64);
-        h ^= ((ulong)portA << 32) | ((ulong)portB << 16) | protocol;
-        h *= 0xBF58476D1CE4E5B9UL;
-        return (uint)(h ^ (h >> 31));
-    }
-
     private enum FlowState : byte
     {
         New,
@@ -199,21 +152,26 @@ public sealed class FlowTable
         Established,
     }
 
+    /// <summary>A flow's endpoints in a canonical order (A is the lower address, or port on equal addresses).</summary>
+    private readonly record struct Key(UInt128 A, UInt128 B, ushort PortA, ushort PortB, byte Protocol)
+    {
+        public ulong Hash()
+        {
+            ulong h = (ulong)A ^ ((ulong)(A >> 64) * 31) ^ ((ulong)B * 0x9E3779B97F4A7C15UL) ^ (ulong)(B >> 64);
+            h ^= ((ulong)PortA << 32) | ((ulong)PortB << 16) | Protocol;
+            h *= 0xBF58476D1CE4E5B9UL;
+            return h ^ (h >> 31);
+        }
+    }
+
     private struct Entry
     {
-        public bool InUse;
-        public UInt128 A;
-        public UInt128 B;
-        public ushort PortA;
-        public ushort PortB;
         public byte Protocol;
         public bool ClientIsA;
         public FlowState State;
         public bool SynSeen;
         public byte Seen;
-        public long LastSeen;
-
-        // Counts the flows this entry has held, so state kept elsewhere per entry knows when it is stale.
+        // Unique per flow the table has held (a table-wide counter), so state kept elsewhere per slot knows when it is stale.
         public uint Generation;
 
         public bool Dropped;

@@ -1,3 +1,5 @@
+using KalkiEdge.Umboxes.Common;
+
 namespace KalkiEdge.Umboxes.Ips;
 
 /// <summary>What the threshold lets through for one match.</summary>
@@ -16,32 +18,33 @@ public enum ThresholdDecision : byte
 /// new window):
 /// <c>limit</c> alerts on the first N matches of the window; <c>threshold</c> on every Nth match (the count
 /// restarts at each alert, the window does not); <c>both</c> once, on the Nth match.
-/// Fixed capacity, 4-way set-associative; stale entries are reused first, else the oldest is evicted (counted).
+/// Fixed capacity, 4-way set-associative (<see cref="SetAssociativeTable{TKey, TValue}"/>): an entry lives until
+/// its window ends; stale entries are reused first, else the least recently matched is evicted (counted).
 /// </summary>
 internal sealed class ThresholdTable
 {
     private const int Ways = 4;
-    private readonly Entry[] _entries;
-    private readonly int _setMask;
+    private readonly SetAssociativeTable<Key, Entry> _entries;
 
     public ThresholdTable(int capacity)
     {
-        int sets = (int)Math.Max(1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, Ways)) / Ways);
-        _entries = new Entry[sets * Ways];
-        _setMask = sets - 1;
+        _entries = new SetAssociativeTable<Key, Entry>(static k => k.Hash(), capacity, idleMicros: 0, ways: Ways, grow: false);
     }
 
-    public long Evictions { get; private set; }
+    public long Evictions => _entries.Evictions;
 
     public ThresholdDecision Check(long sid, ThresholdSpec spec, UInt128 key, long now)
     {
-        int set = (int)(Hash(sid, key) & (uint)_setMask) * Ways;
-        ref var e = ref Find(set, sid, key, spec.WindowMicros, now, out bool found);
-        if (!found || now - e.WindowStart > spec.WindowMicros)
+        int slot = _entries.Acquire(new Key(sid, key), now, out bool created);
+        ref var e = ref _entries[slot];
+        if (created || now - e.WindowStart > spec.WindowMicros)
         {
-            e = new Entry { InUse = true, Sid = sid, Key = key, WindowStart = now, Count = 1, WindowMicros = spec.WindowMicros };
+            e = new Entry { WindowStart = now, Count = 1 };
+            _entries.ExpireAt(slot, now + spec.WindowMicros);
             return spec.Type == ThresholdType.Limit || spec.Count == 1 ? ThresholdDecision.Alert : ThresholdDecision.Silent;
         }
+
+        _entries.ExpireAt(slot, e.WindowStart + spec.WindowMicros);
 
         e.Count++;
         switch (spec.Type)
@@ -61,50 +64,19 @@ internal sealed class ThresholdTable
         }
     }
 
-    private ref Entry Find(int set, long sid, UInt128 key, long window, long now, out bool found)
+    private readonly record struct Key(long Sid, UInt128 Address)
     {
-        int victim = set;
-        long oldest = long.MaxValue;
-        for (int i = set; i < set + Ways; i++)
+        public ulong Hash()
         {
-            ref var e = ref _entries[i];
-            if (e.InUse && e.Sid == sid && e.Key == key)
-            {
-                found = true;
-                return ref e;
-            }
-
-            long rank = !e.InUse || now - e.WindowStart > e.WindowMicros ? long.MinValue : e.WindowStart;
-            if (rank < oldest)
-            {
-                oldest = rank;
-                victim = i;
-            }
+            ulong h = (ulong)Address ^ ((ulong)(Address >> 64) * 0x9E3779B97F4A7C15UL) ^ ((ulong)Sid * 0xD6E8FEB86659FD93UL);
+            h *= 0xBF58476D1CE4E5B9UL;
+            return h ^ (h >> 29);
         }
-
-        found = false;
-        if (oldest != long.MinValue)
-        {
-            Evictions++;
-        }
-
-        return ref _entries[victim];
-    }
-
-    private static uint Hash(long sid, UInt128 key)
-    {
-        ulong h = (ulong)key ^ ((ulong)(key >> 64) * 0x9E3779B97F4A7C15UL) ^ ((ulong)sid * 0xD6E8FEB86659FD93UL);
-        h *= 0xBF58476D1CE4E5B9UL;
-        return (uint)(h ^ (h >> 29));
     }
 
     private struct Entry
     {
-        public bool InUse;
-        public long Sid;
-        public UInt128 Key;
         public long WindowStart;
-        public long WindowMicros;
         public int Count;
     }
 }

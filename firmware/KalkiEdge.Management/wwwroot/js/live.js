@@ -16,7 +16,14 @@ export function connect(statusEl, onRefused) {
     statusEl.querySelector('.label').textContent = text;
     statusEl.title = on ? 'Live: events stream from the appliance' : 'Reconnecting to the live stream';
   };
-  source.onopen = () => status(true, 'live');
+  // A reopened stream may have missed events (the appliance drops a client that falls behind): pages that show
+  // live state subscribe to 'resync' and read it afresh.
+  let opened = false;
+  source.onopen = () => {
+    status(true, 'live');
+    if (opened) dispatch('resync', {});
+    opened = true;
+  };
   source.onerror = () => {
     status(false, 'reconnecting');
     if (source?.readyState === EventSource.CLOSED) {
@@ -24,14 +31,18 @@ export function connect(statusEl, onRefused) {
       onRefused?.();
     }
   };
-  for (const name of ['alert', 'transition', 'device', 'stats', 'pairing']) {
+  for (const name of ['alert', 'overflow', 'transition', 'device', 'stats', 'pairing']) {
     source.addEventListener(name, (e) => {
       let data;
       try { data = JSON.parse(e.data); } catch { return; }
-      for (const fn of handlers.get(name) ?? []) {
-        try { fn(data); } catch (err) { console.error(err); }
-      }
+      dispatch(name, data);
     });
+  }
+}
+
+function dispatch(name, data) {
+  for (const fn of handlers.get(name) ?? []) {
+    try { fn(data); } catch (err) { console.error(err); }
   }
 }
 

@@ -24,7 +24,7 @@ public class FleetPublisherTests
             publisher.Publish(FleetFixture.Alert(7));
             publisher.Publish(new TransitionOccurred(new TransitionEvent("cam", "Normal", "Suspicious", "scan", "port-scan", "camera-suspicious", "ips()", false, 1, 2, 3, 4), new DeviceContext("dlink-camera", "Suspicious", "camera-suspicious")));
             Assert.That(watcher.WaitFor(m => m.Any(x => x.Topic == "fleet/gw-a/transitions") && m.Any(x => x.Topic == "fleet/gw-a/health") && m.Any(x => x.Topic == "fleet/gw-a/telemetry"), TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
-            var alert = JsonDocument.Parse(watcher.On("fleet/gw-a/alerts").Single().Payload).RootElement;
+            var alert = watcher.Received.Events("fleet/gw-a/alerts").Single();
             Assert.That(alert.GetProperty("event_type").GetString(), Is.EqualTo("alert"));
             Assert.That(alert.GetProperty("kalki").GetProperty("count").GetInt32(), Is.EqualTo(7));
             Assert.That(alert.GetProperty("alert").GetProperty("signature_id").GetInt32(), Is.EqualTo(1));
@@ -33,7 +33,7 @@ public class FleetPublisherTests
             Assert.That(devices[0].GetProperty("state").GetString(), Is.EqualTo("Suspicious"));
             var telemetry = JsonDocument.Parse(watcher.On("fleet/gw-a/telemetry").First().Payload).RootElement;
             Assert.That(telemetry.GetProperty("alerts").GetProperty("port-scan").GetInt32(), Is.EqualTo(7), "alerts counted by type in the summary");
-            Assert.That(publisher.Queued, Is.Zero, "acknowledged messages leave the outbox");
+            FleetFixture.WaitFor(() => publisher.Queued == 0, "acknowledged messages leave the outbox (the acknowledgement can land after the watcher saw the message)");
         }
 
         Assert.That(watcher.WaitFor(m => m.Any(x => x.Topic == "fleet/gw-a/status" && x.Payload.Contains("offline", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)), Is.True);
@@ -42,6 +42,27 @@ public class FleetPublisherTests
         Assert.That(late.Received, Has.All.Matches<ReceivedMessage>(m => m.Retain));
         Assert.That(late.On("fleet/gw-a/status").Single().Payload, Does.Contain("\"offline\""));
         Assert.That(f.RowsOnDisk(), Is.Zero);
+    }
+
+    [Test]
+    public void A_burst_travels_as_messages_of_eve_lines_every_event_once_and_in_order()
+    {
+        using var f = new FleetFixture();
+        var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
+        using var publisher = f.Publisher(f.Settings());
+        FleetFixture.WaitFor(() => publisher.Connected, "connected");
+        const int Burst = 3000;
+        for (int i = 1; i <= Burst; i++)
+        {
+            publisher.Publish(FleetFixture.Alert(i));
+        }
+
+        Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= Burst, TimeSpan.FromSeconds(60)), Is.True, f.Log.Text);
+        var counts = watcher.Received.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("count").GetInt32());
+        Assert.That(counts, Is.EqualTo(Enumerable.Range(1, Burst)), "every event exactly once, in order (no outage: nothing is sent twice)");
+        Assert.That(watcher.Received.Count, Is.LessThan(Burst), "a burst is batched: fewer messages than events");
+        Assert.That(watcher.Received, Has.All.Matches<ReceivedMessage>(m => m.ContentType == "application/x-ndjson" && m.Payload.Length <= FleetBatches.MaxBytes));
+        FleetFixture.WaitFor(() => publisher.Queued == 0, "outbox emptied");
     }
 
     [Test]
@@ -79,8 +100,8 @@ public class FleetPublisherTests
         f.Broker.Start();
         var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
         using var restarted = f.Publisher(f.Settings());
-        Assert.That(watcher.WaitFor(m => m.Count >= 50, TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
-        var counts = watcher.Received.Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("kalki").GetProperty("count").GetInt32()).ToList();
+        Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= 50, TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
+        var counts = watcher.Received.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("count").GetInt32()).ToList();
         Assert.That(counts.Distinct(), Is.EqualTo(Enumerable.Range(1, 50)), "every event, in order (a message in flight at the outage may come twice: QoS 1)");
         FleetFixture.WaitFor(() => f.RowsOnDisk() == 0, "outbox emptied");
     }
@@ -101,8 +122,8 @@ public class FleetPublisherTests
         Assert.That(f.Log.Text, Does.Contain("the outbox is full (100 messages): oldest dropped"));
         f.Broker.Start();
         var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
-        Assert.That(watcher.WaitFor(m => m.Count >= 100, TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
-        var counts = watcher.Received.Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("kalki").GetProperty("count").GetInt32()).Distinct();
+        Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= 100, TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
+        var counts = watcher.Received.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("count").GetInt32()).Distinct();
         Assert.That(counts, Is.EqualTo(Enumerable.Range(901, 100)), "the newest 100, in order");
     }
 

@@ -1,4 +1,5 @@
 using KalkiEdge.Umboxes.Common;
+using KalkiEdge.UnitTests.Support;
 
 namespace KalkiEdge.UnitTests.Umboxes.Common;
 
@@ -86,26 +87,30 @@ public class BoundedTableTests
             t.GetOrAdd((UInt128)i, i, out _) = i;
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 512; i < 50_000; i++)
+        int next = 512;
+        long allocated = SteadyAllocations.Fewest(pass =>
         {
-            t.GetOrAdd((UInt128)i, i, out _) = i;
-            if (i % 3 == 0)
+            for (int n = 0; n < 50_000; n++, next++)
             {
-                t.Remove((UInt128)(i - 100));
+                t.GetOrAdd((UInt128)next, next, out _) = next;
+                if (next % 3 == 0)
+                {
+                    t.Remove((UInt128)(next - 100));
+                }
             }
-        }
+        });
 
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(allocated, Is.Zero);
         Assert.That(t.Count, Is.LessThanOrEqualTo(256));
 
         // The survivors are exactly the most recent keys (minus removals): LRU order stayed intact.
-        for (int i = 49_999; i > 49_999 - 100; i--)
+        int last = next - 1;
+        for (int i = last; i > last - 100; i--)
         {
             Assert.That(t.Contains((UInt128)i), Is.True, $"recent key {i}");
         }
 
-        Assert.That(t.Contains(49_000), Is.False);
+        Assert.That(t.Contains((UInt128)(last - 999)), Is.False);
     }
 
     [Test]

@@ -108,7 +108,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
         }
     }
 
-    private static void PlayFromFile(EdgeAppliance appliance, string pcap)
+    public static void PlayFromFile(EdgeAppliance appliance, string pcap)
     {
         using var source = new PcapFileSource(pcap);
         var pipeline = new FramePipeline(appliance);

@@ -23,7 +23,7 @@ namespace KalkiEdge.Bench.Suites;
 /// </summary>
 public sealed partial class LiveBridgeSuite
 {
-    private const double ReactionTargetMicros = 5000;
+    private const double ReactionTargetMicros = 1000;
     private const int ProbeIntervalMicros = 50;
     private const int ProbesPerAttack = 800; // 40 ms window: a reaction slower than that counts as "not reacted"
     private const int SenderRealtimePriority = 5; // kalki-edge's capture and control threads default to 10

@@ -77,6 +77,7 @@ export async function render(main, [name]) {
     }),
     live.on('alert', (a) => { if (a.device === name) refresh(); }),
     live.on('device', (x) => { if (x.name === name) refresh(); }),
+    live.on('resync', refresh),
     live.on('stats', (st) => {
       const c = st.devices?.[name];
       if (!c) return;

@@ -110,10 +110,14 @@ export async function render(main) {
     while (feed.children.length > FEED_MAX) feed.lastChild.remove();
   }
 
+  // A flood event stands for the repeats of one device and alert type the stream folded within its window.
   function alertItem(a) {
-    return h('li', { class: 'alert' }, h('span', { class: 't' }, clock(a.time)),
-      h('span', { class: 'what' }, h('span', { class: 'badge bad' }, a.type), ' on ', devLink(a.device),
-        a.count > 1 ? h('span', { class: 'muted' }, ` ×${a.count}`) : null,
+    const flood = a.flood > 1
+      ? h('span', { class: 'flood', title: `${count(a.flood)} more ${a.type} alerts (${count(a.count)} occurrences) between ${clock(a.since)} and ${clock(a.time)}, folded into one live event; the newest is shown` }, `flood ×${count(a.flood)}`)
+      : null;
+    return h('li', { class: flood ? 'alert flooded' : 'alert' }, h('span', { class: 't' }, clock(a.time)),
+      h('span', { class: 'what' }, h('span', { class: 'badge bad' }, a.type), ' on ', devLink(a.device), flood ? ' ' : null, flood,
+        !flood && a.count > 1 ? h('span', { class: 'muted' }, ` ×${a.count}`) : null,
         a.info ? h('span', { class: 'sub muted' }, truncate(a.info, 110)) : null));
   }
 
@@ -126,6 +130,18 @@ export async function render(main) {
         redrawRow(d.name, false);
       }
       addFeed(alertItem(a));
+    }),
+    live.on('overflow', (o) => addFeed(h('li', { class: 'alert flooded' }, h('span', { class: 't' }, clock(o.time)),
+      h('span', { class: 'what' }, h('span', { class: 'flood' }, `flood ×${count(o.alerts)}`), ' alerts on more devices and types at once than the live view lists',
+        h('span', { class: 'sub muted' }, 'each device\'s alert history has them all'))))),
+    live.on('resync', async () => {
+      try {
+        const fresh = await get('/api/overview');
+        devices.clear();
+        for (const d of fresh.devices) devices.set(d.name, d);
+        drawTiles();
+        drawRows();
+      } catch { /* the next event or reconnect tries again */ }
     }),
     live.on('transition', (t) => {
       const d = devices.get(t.device);
