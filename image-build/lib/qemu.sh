@@ -140,6 +140,7 @@ data_partition_image() {
 
 # boot_state DISK_QCOW2: the bootchooser's counters in the card's U-Boot environment block, one per line.
 boot_state() {
-    qemu-img dd -f qcow2 -O raw if="$1" of="$WORK/env.bin" bs=512 skip=$((ENV_SECTOR)) count=$((ENV_SECTORS)) 2>/dev/null
-    tail -c +5 "$WORK/env.bin" | tr '\0' '\n' | grep -E '^BOOT_(ORDER|A_LEFT|B_LEFT)='
+    # qemu-img dd cannot skip into a qcow2: read from the start up to the end of the block, keep the block.
+    qemu-img dd -f qcow2 -O raw if="$1" of="$WORK/env.bin" bs=$((ENV_SIZE)) count=$(((ENV_OFFSET + ENV_SIZE) / ENV_SIZE)) 2>/dev/null
+    tail -c $((ENV_SIZE)) "$WORK/env.bin" | tail -c +5 | tr '\0' '\n' | grep -E '^BOOT_(ORDER|A_LEFT|B_LEFT)='
 }
