@@ -33,17 +33,19 @@ check_payload() {
     [[ -f $SHIM_SO ]] || die "no arm64 shim at $SHIM_SO — run 'make shim-arm64' first (or set SHIM_SO)"
 }
 
-# Stage (b), cached as a directory of the three partition trees.
+# Stage (b), cached as a directory of the three partition trees. The image trusts bundles of BUNDLE_CA only.
 build_tree() {
-    local rootfs=$1 version=$2 key tree
+    local rootfs=$1 version=$2 key tree keyring
+    keyring=$(bundle_ca)/ca.cert.pem
     key=$(hash_inputs "$(basename "$rootfs")" "$IMAGE_BUILD_DIR/overlay" "$IMAGE_BUILD_DIR/boot" \
-        "$PAYLOAD_DIR" "$SHIM_SO" "$version" "$LIB/stage-tree.sh")
+        "$IMAGE_BUILD_DIR/uboot" "$IMAGE_BUILD_DIR/rauc" "$keyring" \
+        "$PAYLOAD_DIR" "$SHIM_SO" "$version" "$LIB/stage-tree.sh" "$LIB/layout.sh")
     tree="$CACHE_DIR/tree-$key"
     if [[ -d $tree ]]; then
         log "tree: cached $(basename "$tree")"
     else
         log "tree: building $(basename "$tree")"
-        timed "tree" "$LIB/stage-tree.sh" "$rootfs" "$PAYLOAD_DIR" "$SHIM_SO" "$version" "$tree" >&2
+        timed "tree" "$LIB/stage-tree.sh" "$rootfs" "$PAYLOAD_DIR" "$SHIM_SO" "$version" "$keyring" "$tree" >&2
         prune_cache 'tree-*' 1
     fi
     echo "$tree"
@@ -52,7 +54,7 @@ build_tree() {
 # Stage (c), cached as the raw image.
 build_raw_image() {
     local tree=$1 key img
-    key=$(hash_inputs "$(basename "$tree")" "$LIB/assemble.sh")
+    key=$(hash_inputs "$(basename "$tree")" "$LIB/assemble.sh" "$LIB/layout.sh")
     img="$CACHE_DIR/image-$key.img"
     if [[ -f $img ]]; then
         log "image: cached $(basename "$img")"
@@ -64,11 +66,19 @@ build_raw_image() {
     echo "$img"
 }
 
-# The update bundle of the tree's root, signed by BUNDLE_CA (made on first use: never committed).
+# The bundle signer: BUNDLE_CA, else the build's development CA (made on first use: never committed). Its
+# certificate is the image's keyring, so images and bundles from one build cache trust each other.
+bundle_ca() {
+    local ca=${BUNDLE_CA:-$CACHE_DIR/dev-ca}
+    "$LIB/dev-ca.sh" "$ca" >&2
+    echo "$ca"
+}
+
+# The update bundle of the tree's root, signed by the bundle CA.
 build_bundle() {
-    local tree=$1 version=$2 ca=${BUNDLE_CA:-$CACHE_DIR/dev-ca}
+    local tree=$1 version=$2 ca
     local out="$OUT_DIR/kalki-edge-$version-arm64.raucb"
-    "$LIB/dev-ca.sh" "$ca"
+    ca=$(bundle_ca)
     mkdir -p "$OUT_DIR"
     timed "bundle" "$LIB/bundle.sh" "$tree/root" "$version" "$ca" "$out"
     install -m 0644 "$ca/ca.cert.pem" "$OUT_DIR/kalki-edge-bundle-keyring.pem"   # public: the image's trust anchor

@@ -66,6 +66,11 @@ public static class CommandCatalog
             [new("--config", "FILE", "the site configuration to restore into; required"),
              new("--passphrase-file", "FILE", "the passphrase the keys were sealed with (without it the keys on this appliance stay)")],
             Argument: "ARCHIVE"),
+        new("update", "update BUNDLE [--reboot] [--rauc PATH]",
+            "install a signed update bundle (.raucb) into the inactive root slot with RAUC; the old slot stays the fallback until the new one is healthy",
+            [new("--reboot", null, "reboot into the new slot once it is installed"),
+             new("--rauc", "PATH", "the rauc program to run (default: rauc on PATH)")],
+            Argument: "BUNDLE"),
         new("version", "version", "print the firmware version (the same string GET /health reports)", []),
         new("help", "help [COMMAND]", "print this overview, or a command's options", [], Argument: "COMMAND"),
     ];

@@ -34,6 +34,7 @@ public static class Program
                 "elements" => ElementsCommand.Execute(parsed),
                 "backup" => BackupCommands.Backup(parsed),
                 "restore" => BackupCommands.Restore(parsed),
+                "update" => UpdateCommand.Execute(parsed),
                 "version" => Version(),
                 _ => Help(parsed.Argument),
             };

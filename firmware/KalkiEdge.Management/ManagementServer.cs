@@ -195,6 +195,7 @@ public sealed class ManagementServer : IAsyncDisposable
         CatalogEndpoints.Map(app, context);
         PackEndpoints.Map(app, context);
         SiteBackupEndpoints.Map(app, context);
+        UpdateEndpoints.Map(app, context, new Appliance.Update.BundleInstaller(settings.Rauc));
         PairingEndpoints.Map(app, context);
         EventEndpoints.Map(app, context.Events);
         Metrics.MetricsEndpoint.Map(app, app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>(), settings.MetricsOpen);

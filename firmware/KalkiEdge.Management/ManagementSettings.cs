@@ -18,6 +18,9 @@ public sealed record ManagementSettings(string Listen, string ControlSocket)
 
     public bool MetricsOpen { get; init; }
 
+    /// <summary>The program POST /api/update installs bundles with (the image's RAUC; tests name another).</summary>
+    public string Rauc { get; init; } = Appliance.Update.BundleInstaller.DefaultRauc;
+
     /// <summary>Loopback addresses may serve plain HTTP: nothing leaves the appliance.</summary>
     public bool IsLoopback
     {

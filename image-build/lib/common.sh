@@ -9,6 +9,8 @@ shopt -s inherit_errexit
 IMAGE_BUILD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPO_ROOT="$(cd "$IMAGE_BUILD_DIR/.." && pwd)"
 CACHE_DIR="${KALKI_IMAGE_CACHE:-$IMAGE_BUILD_DIR/cache}"
+# Debian's U-Boot for QEMU -M virt (u-boot-qemu): the QEMU tests boot the image through it, as a Pi's U-Boot would.
+QEMU_UBOOT=/usr/lib/u-boot/qemu_arm64/u-boot.bin
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }

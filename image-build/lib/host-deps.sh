@@ -17,6 +17,9 @@ declare -A HOST_TOOLS=(
     [xz]=xz-utils
     [qemu-system-aarch64]=qemu-system-arm
     [qemu-img]=qemu-utils
+    # boot.scr (mkimage) and the initial boot state block (mkenvimage); U-Boot itself for the QEMU tests
+    [mkimage]=u-boot-tools
+    [mkenvimage]=u-boot-tools
     # mmdebstrap refuses foreign architectures without it
     [arch-test]=arch-test
     [curl]=curl
@@ -30,6 +33,7 @@ install_missing_packages() {
     done
     # arm64 keyring comes with debian-archive-keyring on the host; mmdebstrap verifies with it.
     [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] || missing+=(debian-archive-keyring)
+    [[ -f $QEMU_UBOOT ]] || missing+=(u-boot-qemu)
     ((${#missing[@]})) || return 0
     require_root "installing host packages"
     log "installing host packages: ${missing[*]}"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Stage (b): unpack the cached rootfs, overlay the firmware payload, units and configuration, and split
 # the result into the three partition trees: boot/ (FAT), root/ (read-only ext4), data/ (writable ext4).
-# Usage: stage-tree.sh ROOTFS_TAR PAYLOAD_DIR SHIM_SO VERSION OUT_DIR
+# Usage: stage-tree.sh ROOTFS_TAR PAYLOAD_DIR SHIM_SO VERSION KEYRING OUT_DIR
+# KEYRING: the CA certificate update bundles must chain to (/etc/rauc/keyring.pem, the image's only trust anchor).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source-path=SCRIPTDIR source=layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
 
 readonly APP_DIR=opt/kalki-edge
 readonly SERVICE_UID=990   # fixed in overlay/usr/lib/sysusers.d/kalki-edge.conf
 readonly ENABLE_UNITS=(kalki-edge.service kalki-firstboot.service kalki-growdata.service
-    systemd-networkd.service systemd-resolved.service systemd-timesyncd.service ssh.service)
+    kalki-mark-good.service kalki-reboot.path systemd-networkd.service systemd-resolved.service systemd-timesyncd.service ssh.service)
 
 unpack_rootfs() {
     local tar=$1 root=$2
@@ -46,6 +49,19 @@ install_overlay() {
     systemd-sysusers --root="$root" >/dev/null
     [[ $(awk -F: '$1 == "kalki-edge" { print $3 }' "$root/etc/passwd") == "$SERVICE_UID" ]] ||
         die "kalki-edge user did not get uid $SERVICE_UID (is the id taken in the rootfs?)"
+}
+
+# RAUC: the image's configuration and the one CA it trusts for bundles.
+install_rauc() {
+    local root=$1 keyring=$2
+    [[ -f $keyring ]] || die "no bundle keyring at $keyring"
+    grep -q "^/dev/kalki-disk $ENV_OFFSET $ENV_SIZE\$" "$root/etc/fw_env.config" ||
+        die "overlay/etc/fw_env.config does not name the boot state block of lib/layout.sh ($ENV_OFFSET $ENV_SIZE)"
+    grep -q "by-partuuid/$DISK_ID-0$PART_ROOT_B\$" "$IMAGE_BUILD_DIR/rauc/system.conf" ||
+        die "rauc/system.conf does not name the slots by the disk id of lib/layout.sh ($DISK_ID)"
+    install -D -m 0644 "$IMAGE_BUILD_DIR/rauc/system.conf" "$root/etc/rauc/system.conf"
+    install -m 0644 "$keyring" "$root/etc/rauc/keyring.pem"
+    mkdir -p "$root/run/rauc"
 }
 
 write_release() {
@@ -103,6 +119,7 @@ split_data() {
     cp -a "$root/var/lib/systemd/." "$data/systemd/"
     rm -rf "$root/var/lib/systemd"
     mkdir -p "$root/var/lib/systemd" "$root/var/lib/kalki-edge" "$root/var/log/journal" "$root/data"
+    install -d -m 0700 "$data/rauc"   # RAUC's slot status (installed bundle, hash, time)
 }
 
 # The FAT partition: everything raspi-firmware put in /boot/firmware, plus the site config.
@@ -112,28 +129,53 @@ split_boot() {
     cp -a "$root/boot/firmware/." "$boot/"
     rm -rf "${root:?}/boot/firmware"
     mkdir -p "$root/boot/firmware"
-    # The Pi boots the copies on the FAT partition; the originals in /boot (≈ 40 MiB) only feed kernel
-    # hooks, which never run on a read-only root.
-    rm -f "$root"/boot/vmlinuz-* "$root"/boot/initrd.img-*
     [[ -n $(compgen -G "$boot/vmlinuz-*") ]] || die "no kernel in /boot/firmware: raspi-firmware hook did not run"
     [[ -n $(compgen -G "$boot/initrd.img-*") ]] || die "no initrd in /boot/firmware"
+    slot_kernel "$root"
     install -m 0644 "$IMAGE_BUILD_DIR/boot/kalki.yaml" "$boot/kalki.yaml"
     fix_cmdline "$boot/cmdline.txt"
+    boot_script "$boot/cmdline.txt" "$boot/boot.scr"
+}
+
+# U-Boot loads kernel and initrd from the root slot it boots (boot.cmd), so an update brings its own kernel:
+# one pair under fixed names in the root's /boot. The Pi firmware's direct path keeps its copies on the FAT.
+slot_kernel() {
+    local root=$1 kernel
+    kernel=$(compgen -G "$root/boot/vmlinuz-*" | sort -V | tail -n1)
+    [[ -n $kernel ]] || die "no kernel in the root's /boot"
+    mv "$kernel" "$root/boot/vmlinuz"
+    mv "${kernel/vmlinuz-/initrd.img-}" "$root/boot/initrd.img"
+    rm -f "$root"/boot/vmlinuz-* "$root"/boot/initrd.img-*
+}
+
+# boot.scr from uboot/boot.cmd: the attempt counters' location (assemble.sh, fw_env.config) and the kernel
+# command line of cmdline.txt filled in, then wrapped by mkimage as a U-Boot script image.
+boot_script() {
+    local cmdline=$1 out=$2 args consoles
+    args=$(tr ' ' '\n' <"$cmdline" | grep -vE '^(ro|rw|root=.*|console=.*)?$' | paste -sd' ')
+    consoles=$(tr ' ' '\n' <"$cmdline" | grep -E '^console=' | paste -sd' ')
+    sed -e "s|@CMDLINE@|$args|; s|@CONSOLES@|$consoles|; s|@DISK_ID@|$DISK_ID|g" \
+        -e "s|@ENV_SECTOR@|$ENV_SECTOR|g; s|@ENV_SECTORS@|$ENV_SECTORS|g; s|@ENV_SIZE@|$ENV_SIZE|g" \
+        -e "s|@ATTEMPTS@|$BOOT_ATTEMPTS|g" "$IMAGE_BUILD_DIR/uboot/boot.cmd" >"$out.cmd"
+    ! grep -n '@[A-Z_]*@' "$out.cmd" || die "unfilled placeholder in boot.cmd"
+    mkimage -A arm64 -O linux -T script -C none -n "KalkiEdge A/B boot" -d "$out.cmd" "$out" >/dev/null
+    rm -f "$out.cmd"
 }
 
 # raspi-firmware's cmdline.txt names the root as /dev/mmcblk0p2 (wrong for USB boot and for the virtio test
 # disk), mounts it read-write, and turns off predictable interface names (USB adapters would become
-# eth1/eth2 in probe order). The appliance boots by label, read-only, with stable names (end0, enp1s0u1, …).
+# eth1/eth2 in probe order). The Pi firmware's direct boot takes slot A by partition id (both slots carry
+# the same file system label), read-only, with stable names (end0, enp1s0u1, …).
 fix_cmdline() {
     local file=$1 kept
     [[ -f $file ]] || die "no cmdline.txt from raspi-firmware"
     kept=$(tr ' ' '\n' <"$file" | grep -vE '^(rw|ro|root=.*|net\.ifnames=.*)?$' | paste -sd' ')
-    printf '%s root=LABEL=RASPIROOT ro\n' "$kept" >"$file"
+    printf '%s root=PARTUUID=%s-02 ro\n' "$kept" "$DISK_ID" >"$file"
 }
 
 main() {
-    (($# == 5)) || die "usage: stage-tree.sh ROOTFS_TAR PAYLOAD_DIR SHIM_SO VERSION OUT_DIR"
-    local tar=$1 payload=$2 shim=$3 version=$4 out=$5
+    (($# == 6)) || die "usage: stage-tree.sh ROOTFS_TAR PAYLOAD_DIR SHIM_SO VERSION KEYRING OUT_DIR"
+    local tar=$1 payload=$2 shim=$3 version=$4 keyring=$5 out=$6
     require_root "the tree stage"
     local tmp="$out.partial"
     rm -rf "$tmp"
@@ -142,6 +184,7 @@ main() {
     mv "$tmp/root/.kalki-packages.tsv" "$tmp/packages.tsv"
     install_overlay "$tmp/root"
     install_payload "$payload" "$shim" "$tmp/root"
+    install_rauc "$tmp/root" "$keyring"
     write_release "$tmp/root" "$version"
     enable_units "$tmp/root"
     scrub_identity "$tmp/root"

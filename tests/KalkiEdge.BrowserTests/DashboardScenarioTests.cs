@@ -205,6 +205,12 @@ public sealed partial class DashboardScenarioTests
         await Expect(page.Locator("#new-token")).Not.ToBeEmptyAsync();
         await Expect(page.Locator("#tokens")).ToContainTextAsync("nightly-export");
         await HeadlessChromium.Capture(page, 11, "tokens");
+        // Firmware update: a file that is no signed bundle is refused with the reason, and the firmware stays.
+        await page.ClickAsync("#nav >> text=Firmware update");
+        await page.SetInputFilesAsync("#update-file", new FilePayload { Name = "notes.raucb", MimeType = "application/octet-stream", Buffer = "not a bundle"u8.ToArray() });
+        await page.ClickAsync("button:has-text('Install update')");
+        await Expect(page.Locator("#update-result")).ToContainTextAsync("not a RAUC update bundle");
+        await HeadlessChromium.Capture(page, 12, "update");
         Within(clock, "pages");
 
         // Signed out: the pages and the API refuse.

@@ -129,6 +129,8 @@ public sealed record PackBody(string? Yaml);
 public sealed record BackupBody(string? Passphrase);
 
 /// <summary>A restore that passed every check and waits for the next start.</summary>
+public sealed record UpdateInstalled(long Bytes, string Rauc, bool RebootRequested, string Message);
+
 public sealed record RestoreStaged(string Firmware, int Schema, int RuntimeDevices, int EditedPacks, long AuditEntries, IReadOnlyList<string> KeyFiles, bool KeysLeftOut, string Message);
 
 public sealed record PairingInfo(bool Available, bool Open, int RemainingSeconds, int WindowSeconds, int MaxCandidates, IReadOnlyList<CandidateInfo> Candidates, IReadOnlyList<PairedInfo> Recent);
@@ -171,6 +173,7 @@ public sealed record TransitionEventInfo(string Device, string From, string To, 
 [JsonSerializable(typeof(PackBody))]
 [JsonSerializable(typeof(BackupBody))]
 [JsonSerializable(typeof(RestoreStaged))]
+[JsonSerializable(typeof(UpdateInstalled))]
 [JsonSerializable(typeof(PairingInfo))]
 [JsonSerializable(typeof(PairedInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ImageInfo>))]

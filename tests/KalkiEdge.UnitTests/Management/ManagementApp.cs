@@ -37,7 +37,7 @@ internal sealed class ManagementApp : IAsyncDisposable
 
     public Uri Base => new(Server.Address);
 
-    public static async Task<ManagementApp> StartAsync(string dir, bool metricsOpen = false)
+    public static async Task<ManagementApp> StartAsync(string dir, bool metricsOpen = false, string rauc = "rauc")
     {
         var site = new RegistrySite(dir);
         var appliance = site.Appliance;
@@ -50,7 +50,7 @@ internal sealed class ManagementApp : IAsyncDisposable
             () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
             () => [], TimeSpan.FromHours(1));
         _ = new RegistryEvents(context);
-        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen }, context);
+        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen, Rauc = rauc }, context);
         return new ManagementApp(site, server, context, hub);
     }
 

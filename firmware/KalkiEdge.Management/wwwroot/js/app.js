@@ -16,6 +16,7 @@ const routes = [
   { re: /^\/audit$/, nav: 'audit', load: () => import('./pages/audit.js') },
   { re: /^\/settings$/, nav: 'settings', load: () => import('./pages/settings.js') },
   { re: /^\/tokens$/, nav: 'tokens', load: () => import('./pages/tokens.js') },
+  { re: /^\/update$/, nav: 'update', load: () => import('./pages/update.js') },
 ];
 
 const shell = document.getElementById('shell');

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The A/B update scenarios under qemu-system-aarch64 -M virt, booted through Debian's U-Boot as the appliance
+# boots (boot.scr chooses the slot, RAUC installs into the other, kalki-mark-good confirms it):
+#   1. image v1 boots slot A and marks it good; a device is added through the management API;
+#   2. bundle v2 (this tree, another version) uploaded to POST /api/update?reboot=true installs into slot B, the
+#      appliance reboots into B, B is marked good, and the device is still there (the data partition is shared);
+#   3. an unsigned bundle and one signed by another CA are refused with RAUC's reason, by the API and by
+#      `kalki-edge update`; nothing changes;
+#   4. a bundle whose firmware never becomes READY (`kalki-edge update --reboot` over SSH) goes into slot A; each
+#      boot of it uses an attempt and kalki-mark-good reboots after its health timeout; after BOOT_ATTEMPTS boots
+#      U-Boot falls back to slot B, which comes up healthy, still with the device.
+# Prints the measured times (upload+install, reboot to healthy, fallback). Heavy: 6+ emulated boots (about 30-60 min
+# on a busy 2-core host), so it is `make update-test`, not part of CI's image test.
+# Environment (optional): IMAGE, OUT_DIR, BOOT_TIMEOUT (per boot, default 900), KEEP_WORK=1.
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/layout.sh"
+# shellcheck source=lib/qemu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/qemu.sh"
+
+OUT_DIR=${OUT_DIR:-$REPO_ROOT/out/image}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
+WORK=$IMAGE_BUILD_DIR/work/update-test
+readonly GUEST_PORT=8080
+readonly GROW_MIB=1536          # room on the data partition for uploaded bundles
+# The bad bundle's shorter deadlines (the image's: kalki-edge start 600 s, then mark-good 300 s) keep each failed
+# attempt to a few minutes of emulation.
+readonly BAD_START_TIMEOUT=90 BAD_HEALTH_TIMEOUT=60
+readonly DEVICE=update-test-cam
+QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0
+
+fail() {
+    log "FAIL: $*"
+    [[ -f $WORK/serial.log ]] && { echo "----- serial log (last 200 lines) -----" >&2; plain_serial_log | tail -n 200 >&2; }
+    exit 1
+}
+
+cleanup() {
+    stop_qemu
+    [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK/disk.qcow2" "$WORK/card.img" "$WORK/after.img" "$WORK/bad-root" "$WORK/monitor.sock"
+}
+
+# A private copy of the card with the test's SSH key on the boot partition (the image's documented way in).
+prepare_card() {
+    local base=$1
+    rm -f "$WORK/id" "$WORK/id.pub"
+    ssh-keygen -q -t ed25519 -N '' -f "$WORK/id"
+    cp --sparse=always "$base" "$WORK/card.img"
+    mcopy -o -i "$WORK/card.img@@$(part_offset "$WORK/card.img" "$PART_BOOT")" "$WORK/id.pub" ::ssh_authorized_keys
+    qemu-img create -q -f qcow2 -b "$WORK/card.img" -F raw "$WORK/disk.qcow2" "$(( $(stat -c %s "$base") / 1048576 + GROW_MIB ))M"
+}
+
+boot() {
+    PORT=$(free_port) SSH_PORT=$(free_port)
+    : >"$WORK/serial.log"
+    start_qemu "$WORK/disk.qcow2" "$PORT" -netdev "user,id=net1,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" -device virtio-net-pci,netdev=net1,romfile=
+    BOOT_START=$SECONDS
+}
+
+guest() { ssh -q -i "$WORK/id" -p "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=20 root@127.0.0.1 "$@"; }
+to_guest() { scp -q -i "$WORK/id" -P "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "$1" "root@127.0.0.1:$2"; }
+
+# wait_serial PATTERN SECONDS [FROM_LINE]: the pattern on the console after line FROM_LINE, within SECONDS.
+wait_serial() {
+    local pattern=$1 deadline=$((SECONDS + $2)) from=${3:-0}
+    while ((SECONDS < deadline)); do
+        plain_serial_log | tail -n +"$((from + 1))" | grep -E "$pattern" >/dev/null && return 0
+        sleep 5
+    done
+    fail "no '$pattern' on the console within $2 s"
+}
+
+serial_lines() { plain_serial_log | wc -l; }
+
+api() {
+    local method=$1 path=$2; shift 2
+    curl -sS --insecure --max-time 1800 -b "$WORK/cookies" -c "$WORK/cookies" -X "$method" -H "X-CSRF-TOKEN: ${CSRF:-}" \
+        -w '\n%{http_code}' "$@" "https://127.0.0.1:$PORT$path"
+}
+
+sign_in() {
+    local token body
+    token=$(guest journalctl -u kalki-edge --no-pager | sed -n 's/.*setup?token=\([A-Za-z0-9_-]*\).*/\1/p' | tail -n1)
+    [[ -n $token ]] || fail "no setup link in the guest's journal"
+    api POST /api/setup -H 'Content-Type: application/json' \
+        -d "{\"username\":\"admin\",\"password\":\"update-test-passphrase\",\"token\":\"$token\"}" | tail -n1 | grep -q 204 || fail "setup failed"
+    log_in
+}
+
+log_in() {
+    rm -f "$WORK/cookies"; CSRF=""
+    api POST /api/login -H 'Content-Type: application/json' -d '{"username":"admin","password":"update-test-passphrase"}' | tail -n1 | grep -q 204 || fail "login failed"
+    CSRF=$(api GET /api/session | head -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["antiforgeryToken"])')
+}
+
+device_present() { api GET "/api/devices/$DEVICE" | tail -n1 | grep -q 200; }
+
+# Bundles: v2 = this build's tree under another version (the pipeline `make bundle` runs); bad = v2's root with a
+# firmware that never sends READY; foreign = signed by another CA; unsigned = a bare squashfs.
+make_bundles() {
+    local version tree
+    version="$(product_version)-update-test"
+    mkdir -p "$WORK/bundles"
+    VERSION=$version BUNDLE=1 OUT_DIR="$WORK/bundles" PAYLOAD_DIR=${PAYLOAD_DIR:-$REPO_ROOT/out/publish/linux-arm64} \
+        SHIM_SO=${SHIM_SO:-$REPO_ROOT/out/shim/arm64/libkalkishim.so} "$IMAGE_BUILD_DIR/build-image.sh" >&2
+    mv "$WORK/bundles/kalki-edge-$version-arm64.raucb" "$WORK/bundles/v2.raucb"
+    tree=$(ls -1dt "$CACHE_DIR"/tree-* | head -n1)
+    rm -rf "$WORK/bad-root" && cp -a "$tree/root" "$WORK/bad-root"
+    printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bad-root/opt/kalki-edge/kalki-edge"
+    mkdir -p "$WORK/bad-root/etc/systemd/system/kalki-mark-good.service.d"
+    printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bad-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
+    mkdir -p "$WORK/bad-root/etc/systemd/system/kalki-edge.service.d"
+    printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bad-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
+    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bad-root" "$version-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
+    rm -rf "$WORK/bad-root"
+    "$IMAGE_BUILD_DIR/lib/dev-ca.sh" "$WORK/other-ca" "Somebody else's CA" 2>/dev/null
+    mkdir -p "$WORK/small/etc" && echo 'small' >"$WORK/small/etc/os-release"
+    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/small" "$version" "$WORK/other-ca" "$WORK/bundles/foreign.raucb"
+    mksquashfs "$WORK/small" "$WORK/bundles/unsigned.raucb" -quiet -noappend >/dev/null
+}
+
+scenario_v1() {
+    wait_for_health "$PORT"
+    wait_serial "kalki-boot: booting slot A" 5
+    wait_serial "kalki-mark-good: slot A is healthy" 300
+    sign_in
+    api POST /api/devices -H 'Content-Type: application/json' \
+        -d "{\"name\":\"$DEVICE\",\"mac\":\"02:00:00:00:17:01\",\"ips\":[\"192.0.2.17\"]}" | tail -n1 | grep -q 201 || fail "could not add $DEVICE"
+    log "v1: slot A booted and marked good; $DEVICE added"
+}
+
+scenario_refused() {
+    local what out
+    for what in unsigned foreign; do
+        out=$(api POST /api/update -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/bundles/$what.raucb")
+        [[ $(tail -n1 <<<"$out") == 422 ]] || fail "API: the $what bundle was not refused with 422: $out"
+        log "API refused the $what bundle: $(head -n1 <<<"$out")"
+        to_guest "$WORK/bundles/$what.raucb" "/data/$what.raucb"
+        if out=$(guest kalki-edge update "/data/$what.raucb" 2>&1); then fail "kalki-edge update accepted the $what bundle"; fi
+        log "CLI refused the $what bundle: $out"
+    done
+    api GET '/api/audit?limit=20' | grep -q update-refused || fail "refusals are not in the audit log"
+}
+
+scenario_v2() {
+    local start lines out
+    lines=$(serial_lines) start=$SECONDS
+    out=$(api POST '/api/update?reboot=true' -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/bundles/v2.raucb")
+    [[ $(tail -n1 <<<"$out") == 200 ]] || fail "upload of v2 failed: $out"
+    log "v2 uploaded and installed in $((SECONDS - start)) s: $(head -n1 <<<"$out")"
+    start=$SECONDS
+    wait_serial "kalki-boot: booting slot B" 600 "$lines"
+    wait_serial "kalki-mark-good: slot B is healthy" "$BOOT_TIMEOUT" "$lines"
+    log "rebooted into slot B and healthy in $((SECONDS - start)) s"
+    log_in
+    device_present || fail "$DEVICE is gone after the update"
+    log "v2: $DEVICE still there"
+}
+
+scenario_bad() {
+    local start lines
+    to_guest "$WORK/bundles/bad.raucb" /data/bad.raucb
+    lines=$(serial_lines) start=$SECONDS
+    guest kalki-edge update /data/bad.raucb --reboot || true   # ssh drops as the guest reboots
+    log "bad bundle installed into slot A in $((SECONDS - start)) s; waiting for $BOOT_ATTEMPTS attempts and the fallback"
+    start=$SECONDS
+    local i
+    for ((i = 1; i <= BOOT_ATTEMPTS; i++)); do
+        wait_serial "kalki-boot: booting slot A" $((BAD_START_TIMEOUT + BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
+        lines=$(( $(plain_serial_log | grep -nE "kalki-boot: booting slot A" | tail -n1 | cut -d: -f1) ))
+        log "attempt $i of slot A (bad firmware) at $((SECONDS - start)) s"
+    done
+    wait_serial "kalki-boot: booting slot B" $((BAD_START_TIMEOUT + BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
+    wait_serial "kalki-mark-good: slot B is healthy" "$BOOT_TIMEOUT" "$lines"
+    log "fell back to slot B and healthy $((SECONDS - start)) s after the bad install"
+    log_in
+    device_present || fail "$DEVICE is gone after the fallback"
+}
+
+main() {
+    require_root "the update test"
+    [[ -f $QEMU_UBOOT ]] || die "no $QEMU_UBOOT (apt-get install u-boot-qemu)"
+    mkdir -p "$WORK"
+    trap cleanup EXIT
+    local image
+    image=$(find_image)
+    log "update test of $image"
+    make_bundles
+    prepare_card "$(pristine_raw "$image")"
+    boot
+    scenario_v1
+    scenario_refused
+    scenario_v2
+    scenario_bad
+    shutdown_guest
+    log "boot state at the end: $(boot_state "$WORK/disk.qcow2" | tr '\n' ' ')"
+    log "PASS: v1 -> v2 through the dashboard upload, bad bundles refused, a never-ready update fell back to v2"
+}
+
+main "$@"
