@@ -70,10 +70,10 @@ public sealed class MqttTlsMonitorTests
         };
         plug.SubscribeAsync("site/plug-1/set", MqttQualityOfServiceLevel.AtLeastOnce).Wait(TimeSpan.FromSeconds(10));
 
-        Assert.That(MonitorHarness.Eventually(() => Publish(plug) && h.Controller.Latest("plug", "power-w") is not null, 30), Is.True, string.Join("\n", h.Log) + _broker.Log);
+        Assert.That(MonitorHarness.Eventually(() => Publish(plug) && h.Controller.Latest("plug", "power-w") is not null, 30), Is.True, string.Join("\n", h.LogLines()) + _broker.Log);
         Assert.That(h.Controller.Latest("plug", "power-w"), Is.EqualTo(EvValue.Of(812.5m)));
         h.Monitors.Send("plug", "turn-off");
-        Assert.That(MonitorHarness.Eventually(() => { lock (commands) { return commands.Contains("{\"command\":\"turn-off\"}"); } }, 30), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => { lock (commands) { return commands.Contains("{\"command\":\"turn-off\"}"); } }, 30), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(device.LastError, Is.Null);
     }
 
@@ -84,7 +84,7 @@ public sealed class MqttTlsMonitorTests
         using var h = Started(out var device, $"broker-port: {_broker.Port}, ca: {_pki.CaFile}, certificate: {cert}, key: {key}", null);
         using var plug = Device();
 
-        Assert.That(MonitorHarness.Eventually(() => Publish(plug) && h.Controller.Latest("plug", "power-w") is not null, 30), Is.True, string.Join("\n", h.Log) + _broker.Log);
+        Assert.That(MonitorHarness.Eventually(() => Publish(plug) && h.Controller.Latest("plug", "power-w") is not null, 30), Is.True, string.Join("\n", h.LogLines()) + _broker.Log);
         Assert.That(device.LastError, Is.Null);
     }
 
@@ -96,11 +96,11 @@ public sealed class MqttTlsMonitorTests
         using var h = Started(out var device, $"broker-port: {_broker.PasswordPort}, ca: {other.CaFile}", "{user: site, password: broker-pass-tls-7}");
         using var plug = Device();
 
-        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null, 30), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null, 30), Is.True, string.Join("\n", h.LogLines()));
         Publish(plug);
         Assert.That(device.LastError, Is.EqualTo($"broker 127.0.0.1:{_broker.PasswordPort}: TLS refused: its certificate is not signed by the site's CA (wrong CA file, or a broker that is not the site's)"));
         Assert.That(h.Controller.Latest("plug", "power-w"), Is.Null);
-        Assert.That(string.Join("\n", h.Log), Does.Not.Contain("broker-pass-tls-7"));
+        Assert.That(string.Join("\n", h.LogLines()), Does.Not.Contain("broker-pass-tls-7"));
     }
 
     [Test]
@@ -108,7 +108,7 @@ public sealed class MqttTlsMonitorTests
     {
         using var h = Started(out var device, $"broker-port: {_broker.PasswordPort}, ca: {_pki.CaFile}, server-name: broker.site.example", "{user: site, password: broker-pass-tls-7}");
 
-        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null, 30), Is.True, string.Join("\n", h.Log));
+        Assert.That(MonitorHarness.Eventually(() => device.LastError is not null, 30), Is.True, string.Join("\n", h.LogLines()));
         Assert.That(device.LastError, Is.EqualTo($"broker 127.0.0.1:{_broker.PasswordPort}: TLS refused: its certificate is not issued for broker.site.example"));
     }
 
