@@ -59,13 +59,17 @@ public sealed class StartSuite : IBenchSuite
             }
 
             double? jit = null;
-            foreach (var (name, command, prefix, _) in present)
+            foreach (var (name, _, _, _) in present)
             {
                 var ms = walls[name];
                 var median = Measure.Median(ms);
                 jit ??= median;
                 report.Add($"{name}: replay of 11 frames", median, "ms", $"wall, median of {ms.Count}; min {ms.Min():F0}, max {ms.Max():F0}");
                 report.Add($"{name}: replay vs JIT", median / jit.Value, "ratio", "lower is faster");
+            }
+
+            foreach (var (name, command, prefix, _) in present)
+            {
                 var (ready, rss) = RunUntilSettled(command, prefix, dir.FullName, mix);
                 report.Add($"{name}: `run` start to ready", ready, "ms", "10 devices, no interfaces (bridging nothing): config, packs and chains built, management listening");
                 report.Add($"{name}: `run` steady RSS", rss / 1e6, "MB", "10 devices, 3 s after ready; target < 30 MB");
@@ -87,7 +91,7 @@ public sealed class StartSuite : IBenchSuite
     /// <summary>Starts <c>run</c> on its own data directory, control socket and an ephemeral port; returns (ms to the ready line, VmRSS 3 s later).</summary>
     private static (double ReadyMillis, long Rss) RunUntilSettled(string command, string[] prefix, string dir, TrafficMix mix)
     {
-        var own = Directory.CreateTempSubdirectory(Path.Combine(dir, "run-")).FullName;
+        var own = Directory.CreateDirectory(Path.Combine(dir, $"run-{Guid.NewGuid():N}")).FullName;
         var config = Path.Combine(own, "site.yaml");
         File.WriteAllText(config, $"data-dir: {Path.Combine(own, "data")}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {Path.Combine(own, "control.sock")}}}\n" +
             MemorySuite.Config(mix, Path.Combine(RepoPaths.Root, "umboxes")));
