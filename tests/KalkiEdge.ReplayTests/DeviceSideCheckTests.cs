@@ -24,7 +24,7 @@ public class DeviceSideCheckTests
     {
         var (config, r) = Run("check", "interfaces: {devices: [dev0], uplink: up0, device-address: 198.51.100.2/24}");
 
-        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout + r.Stderr);
         Assert.That(r.Stderr, Does.Contain($"{config}:4:60: error: interfaces: device-address 198.51.100.2/24 is inside no device's reach: no device has an address in 198.51.100.0/24 (devices have e.g. 192.0.2.13, 192.0.2.11)"));
     }
 
@@ -32,11 +32,11 @@ public class DeviceSideCheckTests
     public void Monitored_devices_without_a_device_address_are_refused_and_one_in_reach_is_accepted()
     {
         var (config, r) = Run("check", "interfaces: {devices: [dev0], uplink: up0}");
-        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout + r.Stderr);
         Assert.That(r.Stderr, Does.Contain($"{config}:4:13: error: interfaces: devices have monitors but 'interfaces' has no device-address"));
 
         (_, r) = Run("check", Interfaces);
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.ExitCode, Is.Zero, r.Stdout + r.Stderr);
     }
 
     [TestCase("0.0.0.0:8443")]
@@ -46,7 +46,7 @@ public class DeviceSideCheckTests
     {
         var (config, r) = Run("check", Interfaces, $"management: {{listen: {listen}}}");
 
-        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout + r.Stderr);
         Assert.That(r.Stderr, Does.Match($@"{Regex.Escape(config)}:5:2[23]: error: management: listen {Regex.Escape(listen.Trim('"'))} would serve the dashboard on the device-side address 192.0.2.2, where the appliance answers only its own connections"));
     }
 
@@ -55,7 +55,7 @@ public class DeviceSideCheckTests
     {
         var (config, r) = Run("check", "management: {listen: 127.0.0.1:8443}", "camera-events: {smtp-port: 8443, http-port: 8026}");
 
-        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout + r.Stderr);
         Assert.That(r.Stderr, Does.Contain($"{config}:5:28: error: camera-events: smtp-port 8443 is the management server's port (management listen 127.0.0.1:8443): each of the appliance's listeners needs a port of its own"));
     }
 
@@ -64,7 +64,7 @@ public class DeviceSideCheckTests
     {
         var (config, r) = Run("check", Interfaces, "management: {listen: 198.51.100.1:8025}");
 
-        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout + r.Stderr);
         Assert.That(r.Stderr, Does.Contain($"{config}:5:22: error: management: listen port 8025 is the camera HTTP event receiver's port on the device-side address (camera-events http-port by default): choose another, or set camera-events: {{http-port: N}}"));
     }
 
@@ -73,7 +73,7 @@ public class DeviceSideCheckTests
     {
         var (_, r) = Run("check", "management: {listen: 127.0.0.1:8025}");
 
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.ExitCode, Is.Zero, r.Stdout + r.Stderr);
     }
 
     [Test]
@@ -81,7 +81,7 @@ public class DeviceSideCheckTests
     {
         var (config, r) = Run("run", "management: {listen: 127.0.0.1:18443}", "camera-events: {http-port: 18443}");
 
-        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.Stdout + r.Stderr);
         Assert.That(r.Stderr, Does.Contain($"{config}:5:28: error: camera-events: http-port 18443 is the management server's port"));
         Assert.That(r.Stdout + r.Stderr, Does.Not.Contain("camera events:").And.Not.Contain("bridging nothing"), "nothing was started");
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Devices.Camera;
 using KalkiEdge.Devices.Http;
@@ -56,8 +57,8 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
     private long _failed;
     private long _skippedSamples;
     private long _unreportedSkips;
-    private long _lateReportedMicros = long.MinValue / 2;
-    private const long LateReportMicros = 10_000_000;
+    private long _lateReportedTicks;
+    private static readonly TimeSpan LateReportEvery = TimeSpan.FromSeconds(10);
 
     public DeviceMonitors(SecurityController control, IControlClock clock, DeviceHttp http, IEnumerable<MonitoredDevice> devices, Action<string> log, MonitorOptions? options = null)
     {
@@ -259,7 +260,7 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         }
 
         due.Sort(static (a, b) => a.Last.CompareTo(b.Last));
-        foreach (var (last, d) in due)
+        foreach (var (_, d) in due)
         {
             if (Volatile.Read(ref _polling) >= _options.MaxConcurrentPolls)
             {
@@ -271,11 +272,14 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
                 continue;
             }
 
-            if (last != long.MinValue && _control.Devices.TryGetValue(d.Name, out var controlled) && controlled.SamplingIntervalMicros > 0)
+            // Lateness in real time: the control clock follows frame time in replay and the benchmarks, and jumps.
+            var started = Stopwatch.GetTimestamp();
+            if (d.LastPollTicks != 0 && _control.Devices.TryGetValue(d.Name, out var controlled) && controlled.SamplingIntervalMicros > 0)
             {
-                CountLate(d, (now - last) / controlled.SamplingIntervalMicros - 1, now);
+                CountLate(d, (long)Stopwatch.GetElapsedTime(d.LastPollTicks, started).TotalMicroseconds / controlled.SamplingIntervalMicros - 1, started);
             }
 
+            d.LastPollTicks = started;
             d.LastPollMicros = now;
             Interlocked.Increment(ref _polling);
             _ = Task.Run(() => Poll(d));
@@ -284,9 +288,9 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
 
     /// <summary>
     /// A poll that starts one or more whole sampling intervals late skipped that many readings: counted, and said in the
-    /// log at most once per <see cref="LateReportMicros"/> with the count since the last report.
+    /// log at most once per <see cref="LateReportEvery"/> with the count since the last report.
     /// </summary>
-    private void CountLate(MonitoredDevice d, long skipped, long now)
+    private void CountLate(MonitoredDevice d, long skipped, long nowTicks)
     {
         if (skipped <= 0)
         {
@@ -295,9 +299,9 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
 
         Interlocked.Add(ref _skippedSamples, skipped);
         var unreported = Interlocked.Add(ref _unreportedSkips, skipped);
-        if (now - _lateReportedMicros >= LateReportMicros)
+        if (_lateReportedTicks == 0 || Stopwatch.GetElapsedTime(_lateReportedTicks, nowTicks) >= LateReportEvery)
         {
-            _lateReportedMicros = now;
+            _lateReportedTicks = nowTicks;
             Interlocked.Add(ref _unreportedSkips, -unreported);
             _log($"device monitors: behind schedule: {unreported} sampling intervals skipped (e.g. {d.Name}); polls are {_options.MaxConcurrentPolls} at a time, the longest-waiting first");
         }

@@ -22,6 +22,9 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
     /// <summary>Control-clock time the last poll started (the next is due one sampling interval later).</summary>
     public long LastPollMicros { get; internal set; } = long.MinValue;
 
+    /// <summary>When the last poll started in real time (Stopwatch timestamp; 0: never): how late the next one is.</summary>
+    internal long LastPollTicks { get; set; }
+
     /// <summary>Never polled, or the interval has passed since the last poll started.</summary>
     public bool IsDue(long nowMicros, long intervalMicros) => LastPollMicros == long.MinValue || nowMicros - LastPollMicros >= intervalMicros;
 

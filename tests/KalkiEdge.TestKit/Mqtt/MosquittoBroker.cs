@@ -120,7 +120,8 @@ public sealed class MosquittoBroker : IDisposable
     public void Start()
     {
         var psi = new ProcessStartInfo(_netns is null ? "mosquitto" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])[.. _netns is null ? [] : new[] { "netns", "exec", _netns, "mosquitto" }, "-c", _config])
+        // In another namespace readiness and clients are read from the log: line-buffered, or it arrives in 4 KiB blocks.
+        foreach (var a in (string[])[.. _netns is null ? [] : new[] { "netns", "exec", _netns, "stdbuf", "-oL", "mosquitto" }, "-c", _config])
         {
             psi.ArgumentList.Add(a);
         }
