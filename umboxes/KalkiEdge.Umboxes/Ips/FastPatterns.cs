@@ -180,7 +180,17 @@ public sealed class FastPatterns
         }
 
         outputStart[count] = outputs.Count;
-        return new FastPatterns(patternOfRule, patterns.Count, classes, next[..(count * classes)], outputStart, [.. outputs], classOf);
+
+        // Entries hold the target state's row start (state × classes), complemented when that state ends a pattern:
+        // the scan loop then needs no multiplication and tests one sign per byte.
+        var table = new int[count * classes];
+        for (int i = 0; i < table.Length; i++)
+        {
+            int target = next[i];
+            table[i] = outputStart[target] < outputStart[target + 1] ? ~(target * classes) : target * classes;
+        }
+
+        return new FastPatterns(patternOfRule, patterns.Count, classes, table, outputStart, [.. outputs], classOf);
     }
 
     /// <summary>Sets in <paramref name="found"/> (cleared first; <see cref="Words"/> long) the bit of every fast pattern in <paramref name="data"/>.</summary>
@@ -189,17 +199,24 @@ public sealed class FastPatterns
         found.Clear();
         var next = _next;
         var classOf = _classOf;
-        int classes = _classes;
-        int s = 0;
+        int row = 0;
         foreach (var b in data)
         {
-            s = next[(s * classes) + classOf[b]];
-            int start = _outputStart[s], end = _outputStart[s + 1];
-            for (int i = start; i < end; i++)
+            row = next[row + classOf[b]];
+            if (row < 0)
             {
-                int id = _outputs[i];
-                found[id >> 6] |= 1UL << (id & 63);
+                row = ~row;
+                Report(row / _classes, found);
             }
+        }
+    }
+
+    private void Report(int state, Span<ulong> found)
+    {
+        for (int i = _outputStart[state]; i < _outputStart[state + 1]; i++)
+        {
+            int id = _outputs[i];
+            found[id >> 6] |= 1UL << (id & 63);
         }
     }
 

@@ -25,7 +25,9 @@ public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpS
 /// <c>flags</c> matches the stream around each data segment (<c>stream-window</c> bytes) or the segment itself,
 /// and alerts at most once per turn of a direction (<see cref="TcpSession"/>); rules with <c>flags</c> see packets
 /// only (<see cref="IpsRule.Inspection"/>), as in Suricata. <c>stream-event: reassembly_overlap_different_data</c>
-/// matches a segment that overlapped earlier data with different bytes.
+/// matches a segment that overlapped earlier data with different bytes. Reassembly buffers come from a pool of at
+/// most <c>stream-memory</c> bytes (<see cref="StreamBuffers"/>). Content rules are searched only when their fast
+/// pattern is in the packet or its stream window (<see cref="FastPatterns"/>).
 /// </summary>
 public sealed class IpsElement(IpsConfig config) : Element
 {
@@ -298,8 +300,18 @@ public sealed class IpsElement(IpsConfig config) : Element
 
         if (!scanned)
         {
-            patterns.Scan(payload, _inPayload);
             patterns.Scan(stream, _inStream);
+
+            // A payload inside the stream window holds no pattern the window lacks: the window's scan stands for it.
+            if (stream.Overlaps(payload, out int at) && at >= 0 && at + payload.Length <= stream.Length)
+            {
+                _inStream.CopyTo(_inPayload.AsSpan());
+            }
+            else
+            {
+                patterns.Scan(payload, _inPayload);
+            }
+
             scanned = true;
         }
 
