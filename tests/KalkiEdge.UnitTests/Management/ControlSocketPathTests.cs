@@ -55,6 +55,28 @@ public class ControlSocketPathTests
     }
 
     [Test]
+    public void Outside_systemd_each_data_directory_has_its_own_socket_and_under_systemd_the_unit_has_one()
+    {
+        var env = new ControlSocketEnvironment(null, Privileged: true, "/run/user/0", "/tmp/", "root");
+        Assert.That(env.ControlSocketFor("/srv/bench-a/data"), Is.EqualTo("/srv/bench-a/data/control.sock"));
+        Assert.That(env.ControlSocketFor("/srv/bench-b/data"), Is.EqualTo("/srv/bench-b/data/control.sock"));
+        Assert.That(env.ControlSocketFor(""), Is.EqualTo("/run/kalki-edge/control.sock"), "no data directory (the CLI without a config): the service's");
+        Assert.That((env with { RuntimeDirectory = "/run/kalki-edge" }).ControlSocketFor("/var/lib/kalki-edge"), Is.EqualTo("/run/kalki-edge/control.sock"),
+            "the unit is the instance: `sudo kalki-edge reset` finds it without a config");
+    }
+
+    [Test]
+    public void A_data_directory_too_long_for_its_default_socket_is_a_config_error_that_names_the_fix()
+    {
+        Assume.That(Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY"), Is.Null, "outside systemd the default is in the data directory");
+        var dataDir = "/srv/" + new string('d', 100);
+        var diagnostics = new DiagnosticBag();
+        ManagementSettings.Read(new Dictionary<string, ArgNode>(), diagnostics, dataDir);
+        Assert.That(diagnostics.ToString(), Does.Contain($"the default control socket '{dataDir}/control.sock'").And.Contain("set management.control-socket"));
+        Assert.That(ManagementSettings.Read(new Dictionary<string, ArgNode>(), new DiagnosticBag(), "/srv/a/data").ControlSocket, Is.EqualTo("/srv/a/data/control.sock"));
+    }
+
+    [Test]
     public void The_process_environment_resolves_to_an_absolute_path_that_fits_a_socket_address()
     {
         var path = ManagementSettings.DefaultControlSocket;
