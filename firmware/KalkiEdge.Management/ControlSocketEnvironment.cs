@@ -22,7 +22,7 @@ internal sealed record ControlSocketEnvironment(string? RuntimeDirectory, bool P
     /// alone (its store, keys and accounts) and is already owner-only. Without a data directory: the standard path.
     /// </summary>
     public string ControlSocketFor(string? dataDir) =>
-        SystemdSocket ?? (string.IsNullOrEmpty(dataDir) ? DefaultControlSocket : Path.Combine(Path.GetFullPath(dataDir), "control.sock"));
+        SystemdSocket ?? (string.IsNullOrEmpty(dataDir) ? DefaultControlSocket : Path.Combine(dataDir, "control.sock"));
 
     /// <summary>
     /// systemd's RuntimeDirectory (the image's service: /run/kalki-edge; the first when several are listed),

@@ -3,6 +3,8 @@ using System.Runtime.Versioning;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
 using KalkiEdge.Management;
 
 namespace KalkiEdge.UnitTests.Host;
@@ -207,7 +209,8 @@ public class ControlSocketPathTests
         using var live = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         live.Bind(new UnixDomainSocketEndPoint(path));
         live.Listen(1);
-        Assert.That(ControlSocketPath.Prepare(path), Is.EqualTo($"another kalki-edge already serves {path}"));
+        Assert.That(ControlSocketPath.Prepare(path), Is.EqualTo($"another kalki-edge already serves {path} (pid {Environment.ProcessId}, uid {PosixFileStatus.EffectiveUser})"),
+            "the kernel names the process that answers");
         Assert.That(File.Exists(path), Is.True);
     }
 
