@@ -25,6 +25,9 @@ public class ControlSocketInstanceTests
 
         using var a = RunningAppliance.StartWithSocket(firstConfig, firstSocket);
         using var b = RunningAppliance.StartWithSocket(secondConfig, secondSocket);
+        // The socket file exists from bind on; the line that names it comes once the server listens.
+        a.WaitUntil(() => a.Printed("operator control socket on"));
+        b.WaitUntil(() => b.Printed("operator control socket on"));
 
         Assert.Multiple(() =>
         {
