@@ -16,7 +16,7 @@ namespace KalkiEdge.BrowserTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class DashboardScenarioTests
+public sealed partial class DashboardScenarioTests : TestbedFixture
 {
     /// <summary>The whole scenario's budget; every wait inside it is bounded too.</summary>
     private static readonly TimeSpan Budget = TimeSpan.FromMinutes(6);
@@ -26,32 +26,7 @@ public sealed partial class DashboardScenarioTests
     /// <summary>udoo's chain: an alert for every SYN to TR-069's port (no threshold), so a SYN flood is an alert storm.</summary>
     private const string StormChain = "ips(rules: iot-common.rules, alert-cap: 1000000)";
 
-    private Testbed _testbed = null!;
-    private LiveConfig _configs = null!;
-
-    [OneTimeSetUp]
-    public void BuildTestbed()
-    {
-        if (Testbed.WhyUnavailable() is { } why)
-        {
-            Assert.Ignore($"browser tests skipped: {why}");
-        }
-
-        if (HeadlessChromium.WhyUnavailable() is { } noBrowser)
-        {
-            Assert.Ignore($"browser tests skipped: {noBrowser}");
-        }
-
-        _configs = new LiveConfig();
-        _testbed = Testbed.Up();
-    }
-
-    [OneTimeTearDown]
-    public void TearDownTestbed()
-    {
-        _testbed?.Dispose();
-        _configs?.Dispose();
-    }
+    protected override string? MissingPrerequisite() => HeadlessChromium.WhyUnavailable();
 
     [Test]
     public async Task AnAdministratorAddsADeviceWatchesItsAttackLiveResetsItAndIsRefusedAfterSigningOut()

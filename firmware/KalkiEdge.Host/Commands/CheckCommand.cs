@@ -96,7 +96,7 @@ internal static class CheckCommand
 
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
-        ManagementSettings.Read(s, diagnostics);
+        ManagementSettings.Read(s, diagnostics, config.DataDir);
         OwnListeners.Check(config, diagnostics);
         PanelSettings.Read(s, diagnostics);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;

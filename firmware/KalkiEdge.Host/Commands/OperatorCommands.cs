@@ -8,7 +8,8 @@ namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge devices | reset: the operator's commands against the running appliance, through its control socket
-/// (--socket, else the config's management.control-socket, else the default path).
+/// (--socket, else the config's management.control-socket, else the config's instance socket in its data directory when
+/// one is there, else the service's path).
 /// </summary>
 internal static class OperatorCommands
 {
@@ -105,7 +106,10 @@ internal static class OperatorCommands
                 return null;
             }
 
-            socket = ManagementSettings.Read(config.Sections, diagnostics).ControlSocket;
+            var settings = ManagementSettings.Read(config.Sections, diagnostics, config.DataDir);
+            // Run by hand, the appliance serves DATA_DIR/control.sock; run by systemd, the unit's RuntimeDirectory's
+            // (the CLI cannot tell which started it): no socket in the data directory means the service's.
+            socket = settings.ControlSocketNamed || File.Exists(settings.ControlSocket) ? settings.ControlSocket : ManagementSettings.DefaultControlSocket;
         }
 
         return new OperatorClient(socket ?? ManagementSettings.DefaultControlSocket, TimeSpan.FromSeconds(10));
