@@ -34,8 +34,9 @@ public sealed class FleetCounters
 /// state retained there (status with a last will, device inventory, health), and operators' commands from it.
 /// The control loop only queues an event (bounded; beyond <see cref="MemoryCapacity"/> waiting, new events are
 /// dropped and counted) and wakes the publisher only when it is idle. A thread of its own moves queued events into
-/// the store's <see cref="FleetOutbox"/> first, a batch per transaction (busy, it gathers for <see cref="Gather"/>
-/// between rounds, so a storm costs the control loop no wake-ups and the disk one commit per round), and publishes
+/// the store's <see cref="FleetOutbox"/> first, a batch per transaction (under a storm, a round that moved at least
+/// <see cref="GatherFrom"/> events is followed by <see cref="Gather"/> of gathering, so a storm costs the control
+/// loop no wake-ups and the disk one commit per round; at a lower rate the next event wakes it at once), and publishes
 /// from there in order, removing what the broker acknowledged: a broker that is down or slow never delays
 /// enforcement, and what was queued is delivered when it is back (reconnecting with back-off to 30 s).
 /// The outbox is bounded too (oldest dropped, counted). A publish the broker refuses (its ACL) is logged, counted
@@ -48,8 +49,11 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// <summary>Largest packet accepted from the broker: a bigger one is never delivered to this client.</summary>
     public const int MaxIncomingPacket = 64 * 1024;
 
-    /// <summary>After a round that did work, the publisher gathers events for this long before the next one.</summary>
+    /// <summary>After a round that moved <see cref="GatherFrom"/> events or more, the publisher gathers events for this long before the next one.</summary>
     public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Events moved in one round from which the next round waits for <see cref="Gather"/>: a storm, not a trickle.</summary>
+    public const int GatherFrom = 64;
 
     /// <summary>Outbox rows read per round (a row is a batch of events): at least <see cref="InFlight"/> full messages.</summary>
     private const int OutboxChunk = 1024;
@@ -76,6 +80,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private readonly Dictionary<string, long> _alertsSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Forwarded, long Dropped, long Replied)> _trafficBefore = new(StringComparer.Ordinal);
     private readonly HashSet<string> _refusedTopics = new(StringComparer.Ordinal);
+    private readonly List<ApplianceEvent> _events = new(MoveChunk);
     private readonly List<OutboxMessage> _taken = new(MoveChunk);
     private readonly List<(string Topic, byte[] Payload)> _rows = [];
     private readonly Thread _thread;
@@ -202,17 +207,17 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         /// <summary>More is waiting in the outbox right now.</summary>
         More,
 
-        /// <summary>Events moved or published: gather for the next round.</summary>
+        /// <summary>A storm: gather for the next round.</summary>
         Worked,
 
-        /// <summary>Nothing to do, or the broker is away: sleep until woken (or for the reconnect's back-off).</summary>
+        /// <summary>Nothing waiting, or the broker is away: sleep until the next event (or for the reconnect's back-off).</summary>
         Idle,
     }
 
     private Round Pass()
     {
         var now = NowMicros();
-        bool moved = MoveQueuedToOutbox(now);
+        var storm = MoveQueuedToOutbox(now) >= GatherFrom ? Round.Worked : Round.Idle;
         if (now >= _nextSummary)
         {
             AppendSummary(now);
@@ -220,27 +225,24 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
         if (!_client.IsConnected && !TryConnect(now))
         {
-            return moved ? Round.Worked : Round.Idle;
+            return storm;
         }
 
-        if (!PublishState(now))
+        if (!PublishState(now) || (_outbox.Count > 0 && !DrainOutbox(OutboxChunk)))
         {
             return Round.Idle;
         }
 
-        if (_outbox.Count == 0)
-        {
-            return moved ? Round.Worked : Round.Idle;
-        }
-
-        return !DrainOutbox(OutboxChunk) ? Round.Idle : _outbox.Count > 0 ? Round.More : Round.Worked;
+        return _outbox.Count > 0 ? Round.More : storm;
     }
 
-    /// <summary>Queued events into the outbox, batched as they will travel (one row per batch, one transaction); false when none was queued.</summary>
-    private bool MoveQueuedToOutbox(long now)
+    /// <summary>Queued events into the outbox, batched as they will travel (one row per batch, one transaction); how many.</summary>
+    private int MoveQueuedToOutbox(long now)
     {
+        _events.Clear();
         _taken.Clear();
-        while (_taken.Count < MoveChunk && _queue.TryTake(out var e))
+        _queue.TakeInto(_events, MoveChunk);
+        foreach (var e in _events)
         {
             // The EVE line the EVE file sink wrote (or will write): formatted once per event, stored as it is.
             switch (e)
@@ -262,7 +264,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
         if (_taken.Count == 0)
         {
-            return false;
+            return _events.Count;
         }
 
         _rows.Clear();
@@ -272,7 +274,8 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         }
 
         Append(_rows, now);
-        return true;
+        _events.Clear(); // the events are not held on to until the next round
+        return _taken.Count;
     }
 
     private void Append(List<(string Topic, byte[] Payload)> rows, long now)
