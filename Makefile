@@ -37,9 +37,10 @@ run: deps shim
 # iproute2 for the network-namespace testbed, udhcpc (a real DHCP client for devices that join the testbed), Debian's
 # Chromium for the dashboard's browser tests (Playwright drives it; no browser is downloaded), Mosquitto for the fleet
 # tests (each test starts its own broker on loopback), spin for the design model, qemu-user-static to run the shipped
-# arm64 build, afl++ for the coverage-guided fuzzing.
+# arm64 build, afl++ for the coverage-guided fuzzing, systemd for a real journald (its journal in a mount namespace of
+# the test's own) that the native journal logging is checked against.
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static afl++
+	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static afl++ systemd
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps
