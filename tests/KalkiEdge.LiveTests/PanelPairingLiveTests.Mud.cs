@@ -25,7 +25,7 @@ public sealed partial class PanelPairingLiveTests
         try
         {
             var url = $"https://{MudServerIp}:{mudServer.Ports[0]}/mud/neo.json";
-            maker.Publish("neo", NeoMudFile(url));
+            maker.Publish("neo", MudPublisher.EchoOnlyFile(url));
             var button = Path.Combine(_configs.Dir, "mud-button");
             Assert.That(BoundedProcess.Run(TimeSpan.FromSeconds(10), "mkfifo", "-m", "0600", button).ExitCode, Is.Zero);
             var config = _configs.Write(_testbed, leaveOut: new HashSet<string> { "udoo" }, sections:
@@ -78,16 +78,4 @@ public sealed partial class PanelPairingLiveTests
     /// <summary>The device's transitions to Attack the console said (udoo-neo's only way there from Normal is abnormal egress).</summary>
     private static List<string> Quarantines(string stdout, string device) =>
         [.. stdout.Split('\n').Where(l => l.Contains(device, StringComparison.Ordinal) && l.Contains("-> Attack", StringComparison.Ordinal))];
-
-    /// <summary>A MUD file in the shape of RFC 8520's examples: the device may open TCP to the echo service of 192.0.2.100, and its answers come back.</summary>
-    private static string NeoMudFile(string url) => """
-        {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
-           "from-device-policy": {"access-lists": {"access-list": [{"name": "from-neo"}]}},
-           "to-device-policy": {"access-lists": {"access-list": [{"name": "to-neo"}]}}},
-         "ietf-access-control-list:acls": {"acl": [
-           {"name": "from-neo", "aces": {"ace": [
-             {"name": "echo", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "192.0.2.100/32"}, "tcp": {"destination-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}},
-           {"name": "to-neo", "aces": {"ace": [
-             {"name": "echo-answers", "matches": {"tcp": {"ietf-mud:direction-initiated": "from-device", "source-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}}]}}
-        """.Replace("MUD-URL", url, StringComparison.Ordinal);
 }
