@@ -74,6 +74,13 @@ public class PanelRuntimeTests
         Assert.That(reset.Requests, Is.EqualTo(1));
     }
 
+    [TestCase('p', ButtonGesture.Pair)]
+    [TestCase('c', ButtonGesture.CancelPairing)]
+    [TestCase('P', null)]
+    [TestCase('r', null)]
+    public void The_simulation_maps_its_keys_to_the_buttons_gestures(char key, ButtonGesture? gesture) =>
+        Assert.That(PanelWiring.GestureOf(key), Is.EqualTo(gesture));
+
     [Test]
     public void A_factory_reset_erases_the_store_and_its_copies_and_nothing_else_at_the_next_start()
     {
