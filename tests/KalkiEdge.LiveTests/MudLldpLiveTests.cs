@@ -15,7 +15,6 @@ namespace KalkiEdge.LiveTests;
 public sealed class MudLldpLiveTests
 {
     private const string Udhcpc = "/usr/sbin/udhcpc";
-    private const string MudServerIp = "203.0.113.2";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private Testbed _testbed = null!;
     private LiveConfig _configs = null!;
@@ -45,11 +44,10 @@ public sealed class MudLldpLiveTests
     {
         var udoo = _testbed["udoo"];
         var device = "udoo-neo-" + udoo.Mac.Replace(":", "", StringComparison.Ordinal)[6..];
-        _testbed.AddServiceHost("mud", "mud0", "203.0.113.1", MudServerIp);
-        var maker = new MudPublisher(_configs.Dir, MudServerIp);
+        var (maker, mudServer) = MudPublisher.Serve(_testbed, _configs.Dir);
+        using var served = mudServer;
         using var attacker = _testbed.StartServer("attacker", "cloud.py", _configs.Dir, "--port", "443", "--echo-port", "7");
-        using var mudServer = _testbed.StartServer("mud", "mud.py", _configs.Dir, "--bind", MudServerIp, "--port", "0", "--dir", maker.Files, "--cert", maker.CertFile, "--key", maker.KeyFile);
-        var url = $"https://{MudServerIp}:{mudServer.Ports[0]}/mud/neo.json";
+        var url = $"https://{MudPublisher.ServerIp}:{mudServer.Ports[0]}/mud/neo.json";
         maker.Publish("neo", MudPublisher.EchoOnlyFile(url));
         var button = Path.Combine(_configs.Dir, "button");
         var eve = Path.Combine(_configs.Dir, "eve.json");

@@ -11,20 +11,16 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 public sealed partial class PanelPairingLiveTests
 {
-    private const string MudServerIp = "203.0.113.2";
-
     [Test]
     public void A_device_announcing_its_mud_url_gets_the_signed_files_allow_list_and_keeps_it_after_a_restart()
     {
         var udoo = _testbed["udoo"];
         var device = "udoo-neo-" + udoo.Mac.Replace(":", "", StringComparison.Ordinal)[6..];
-        _testbed.AddServiceHost("mud", "mud0", "203.0.113.1", MudServerIp);
-        var maker = new MudPublisher(_configs.Dir, MudServerIp);
+        var (maker, mudServer) = MudPublisher.Serve(_testbed, _configs.Dir);
         using var attacker = _testbed.StartServer("attacker", "cloud.py", _configs.Dir, "--port", "443", "--echo-port", "7");
-        var mudServer = _testbed.StartServer("mud", "mud.py", _configs.Dir, "--bind", MudServerIp, "--port", "0", "--dir", maker.Files, "--cert", maker.CertFile, "--key", maker.KeyFile);
         try
         {
-            var url = $"https://{MudServerIp}:{mudServer.Ports[0]}/mud/neo.json";
+            var url = $"https://{MudPublisher.ServerIp}:{mudServer.Ports[0]}/mud/neo.json";
             maker.Publish("neo", MudPublisher.EchoOnlyFile(url));
             var button = Path.Combine(_configs.Dir, "mud-button");
             Assert.That(BoundedProcess.Run(TimeSpan.FromSeconds(10), "mkfifo", "-m", "0600", button).ExitCode, Is.Zero);

@@ -40,6 +40,21 @@ public sealed class MudPublisher
         (_signer, _) = Issue(ca, "CN=KalkiEdge live test device maker", from, until, null, null);
     }
 
+    /// <summary>The MUD server's address on its own link (TEST-NET-3; the appliance's end is 203.0.113.1).</summary>
+    public const string ServerIp = "203.0.113.2";
+
+    /// <summary>
+    /// A maker publishing from a new <see cref="MudPublisher"/> in <paramref name="dir"/>, served over HTTPS by
+    /// testbed/servers/mud.py in the testbed's <c>mud</c> host, reached by the appliance over a link of its own.
+    /// </summary>
+    public static (MudPublisher Maker, TestServer Server) Serve(Testbed testbed, string dir)
+    {
+        ArgumentNullException.ThrowIfNull(testbed);
+        testbed.AddServiceHost("mud", "mud0", "203.0.113.1", ServerIp);
+        var maker = new MudPublisher(dir, ServerIp);
+        return (maker, testbed.StartServer("mud", "mud.py", dir, "--bind", ServerIp, "--port", "0", "--dir", maker.Files, "--cert", maker.CertFile, "--key", maker.KeyFile));
+    }
+
     /// <summary>The folder the MUD server serves.</summary>
     public string Files { get; }
 
