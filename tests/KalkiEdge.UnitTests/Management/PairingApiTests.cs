@@ -74,6 +74,9 @@ public class PairingApiTests
         Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), await accepted.Content.ReadAsStringAsync());
         var device = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("device").GetString()!;
         Assert.That(_app.Site.Appliance.Registry.Find(device)?.Spec.Mac, Is.EqualTo(NewMac));
+        var listed = (await browser.GetFromJsonAsync<JsonElement>("/api/devices")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("needsReview").GetBoolean());
+        Assert.That(listed[device], Is.True, "the dashboard flags the generic device for review");
+        Assert.That(listed.Where(d => d.Key != device).Select(d => d.Value), Has.None.True, "and no device of the site config");
         _app.Site.FromDevice(NewMac, "192.0.2.91", Now);
         var slot = _app.Site.Appliance.Engine.Devices.All.Single(d => d.Name == device);
         Assert.That(slot.Counters.FromDeviceFrames, Is.EqualTo(1), "its next frame is attributed to the admitted device");
