@@ -95,6 +95,12 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
         await page.ClickAsync("#nav >> text=Overview");
         var row = page.Locator("#devices tr[data-device='hue']");
         await Expect(row.Locator(".state")).ToHaveTextAsync("Normal");
+        // udoo runs a fixed chain (no pack, no security state): its pill says what its tile counts.
+        var fixedPill = page.Locator("#devices tr[data-device='udoo'] .state");
+        await Expect(fixedPill).ToHaveTextAsync("Fixed chain");
+        await Expect(fixedPill).ToHaveAttributeAsync("data-state", "Fixed chain");
+        var fixedPills = await page.Locator("#devices .state[data-state='Fixed chain']").CountAsync();
+        await Expect(page.Locator("#state-counts .tile[data-state='Fixed chain'] .v")).ToHaveTextAsync(fixedPills.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Every state the row shows is recorded as the page draws it (the two changes may come a moment apart).
         await page.EvaluateAsync(@"() => {
             window.kalkiSamePage = 'still here';

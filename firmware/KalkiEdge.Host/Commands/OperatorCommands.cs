@@ -42,7 +42,8 @@ internal static class OperatorCommands
         {
             // Every string here came over the socket from whatever serves it: printed escaped, never raw.
             var chain = Printable.Escape(d.FailClosed ? $"{d.Chain} (FAIL-CLOSED)" : d.Chain);
-            Console.WriteLine($"{Printable.Escape(d.Name),-16} {Printable.Escape(d.Type ?? "-"),-20} {Printable.Escape(d.State ?? "-"),-11} {d.Forwarded,10} {d.Dropped,8}  {chain}");
+            var type = Printable.Escape(d.NeedsReview ? $"{d.Type} (NEEDS REVIEW)" : d.Type ?? "-");
+            Console.WriteLine($"{Printable.Escape(d.Name),-16} {type,-20} {Printable.Escape(d.State ?? "-"),-11} {d.Forwarded,10} {d.Dropped,8}  {chain}");
         }
 
         return ExitCodes.Ok;
