@@ -58,7 +58,7 @@ set_state() {
 
 card_state() {
     dd if="$WORK/card.img" bs=512 skip=$((ENV_SECTOR)) count=$((ENV_SECTORS)) status=none | tail -c +5 | tr '\0' '\n' |
-        grep -E '^BOOT_(ORDER|A_LEFT|B_LEFT)=' | paste -sd' '
+        grep -E '^BOOT_(ORDER|A_LEFT|B_LEFT)=' | sort | paste -sd' '
 }
 
 # boot_until PATTERN: power the Pi model on and wait for PATTERN on either UART (U-Boot's console is the one the
@@ -98,7 +98,7 @@ main() {
     boot_until 'Starting kernel'
     console_has "kalki-boot: boot state BOOT_ORDER=\(A B\) A=$BOOT_ATTEMPTS B=$BOOT_ATTEMPTS"
     console_has "kalki-boot: booting slot A \(partition $PART_ROOT_A\)"
-    [[ $(card_state) == "BOOT_ORDER=A B BOOT_A_LEFT=$((BOOT_ATTEMPTS - 1)) BOOT_B_LEFT=$BOOT_ATTEMPTS" ]] ||
+    [[ $(card_state) == "BOOT_A_LEFT=$((BOOT_ATTEMPTS - 1)) BOOT_B_LEFT=$BOOT_ATTEMPTS BOOT_ORDER=A B" ]] ||
         fail "U-Boot did not store the counted attempt on the card: $(card_state)"
     log "1. slot A: boot.scr from mmc, attempt stored on the card ($(card_state)), kernel and initrd loaded from slot A"
 

@@ -107,18 +107,25 @@ device_present() { api GET "/api/devices/$DEVICE" | tail -n1 | grep -q 200; }
 make_bundles() {
     local tree=$1
     mkdir -p "$WORK/bundles"
-    stamped_root "$tree" "$V2"
-    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2" "$CACHE_DIR/dev-ca" "$WORK/bundles/v2.raucb"
-    stamped_root "$tree" "$V2-never-ready"
-    printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bundle-root/opt/kalki-edge/kalki-edge"
-    mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d"
-    printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
-    mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d"
-    printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
-    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
-    rm -rf "$WORK/bundle-root"
+    # v2 and bad take minutes each: made once per image tree, a re-run of the test on the same image reuses them.
+    if [[ $(cat "$WORK/bundles/tree" 2>/dev/null) != "$(basename "$tree")" || ! -f $WORK/bundles/v2.raucb || ! -f $WORK/bundles/bad.raucb ]]; then
+        rm -f "$WORK/bundles/tree"
+        stamped_root "$tree" "$V2"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2" "$CACHE_DIR/dev-ca" "$WORK/bundles/v2.raucb"
+        stamped_root "$tree" "$V2-never-ready"
+        printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bundle-root/opt/kalki-edge/kalki-edge"
+        mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d"
+        printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
+        mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d"
+        printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
+        rm -rf "$WORK/bundle-root"
+        basename "$tree" >"$WORK/bundles/tree"
+    fi
+    rm -rf "$WORK/other-ca" "$WORK/small"
     "$IMAGE_BUILD_DIR/lib/dev-ca.sh" "$WORK/other-ca" "Somebody else's CA" 2>/dev/null
-    mkdir -p "$WORK/small/etc" && echo 'small' >"$WORK/small/etc/os-release"
+    # RAUC refuses to bundle a payload of one squashfs block or less.
+    mkdir -p "$WORK/small/etc" && echo 'small' >"$WORK/small/etc/os-release" && head -c 65536 /dev/urandom >"$WORK/small/etc/filler"
     "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/small" "$V2" "$WORK/other-ca" "$WORK/bundles/foreign.raucb"
     mksquashfs "$WORK/small" "$WORK/bundles/unsigned.raucb" -quiet -noappend >/dev/null
     log "bundles: $(cd "$WORK/bundles" && du -h ./*.raucb | tr '\n\t' ' ')"
