@@ -35,6 +35,10 @@ QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0
 fail() {
     log "FAIL: $*"
     [[ -f $WORK/serial.log ]] && { echo "----- serial log (last 200 lines) -----" >&2; plain_serial_log | tail -n 200 >&2; }
+    if [[ -n $SSH_PORT ]]; then
+        echo "----- guest journal of this boot (kalki units, rauc) -----" >&2
+        guest journalctl -b --no-pager -o short-monotonic -u kalki-edge -u kalki-mark-good -u rauc -u kalki-reboot 2>&1 | tail -n 150 >&2 || true
+    fi
     exit 1
 }
 
