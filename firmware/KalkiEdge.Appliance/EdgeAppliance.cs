@@ -200,8 +200,8 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// <summary>The appliance's own sensors with the devices they report to (read once <see cref="SensorWiring.Start"/> runs).</summary>
     public IReadOnlyList<Devices.Onboard.AttachedSensor> Sensors { get; private set; } = [];
 
-    /// <summary>The ports cameras push motion events to (kalki.yaml's <c>camera-events:</c>).</summary>
-    public Devices.Camera.CameraEventPorts CameraEvents { get; private set; } = Devices.Camera.CameraEventPorts.Default;
+    /// <summary>The ports cameras push motion events to, as kalki.yaml's <c>camera-events:</c> sets them.</summary>
+    public Devices.Camera.CameraEventPorts CameraEvents { get; private set; } = Devices.Camera.CameraEventPorts.Unset;
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;

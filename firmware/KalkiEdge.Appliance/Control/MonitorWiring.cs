@@ -36,14 +36,14 @@ public static class MonitorWiring
     /// <summary>
     /// Starts polling the appliance's monitored devices from <paramref name="deviceAddress"/> (the device-side
     /// address; null: the kernel chooses, as on loopback in the simulation), camera event receivers on the same
-    /// address (opened when a camera is monitored), and monitors for the devices added at run time.
+    /// address (loopback when null; opened when a camera is monitored), and monitors for the devices added at run time.
     /// </summary>
     public static MonitorRuntime Start(EdgeAppliance appliance, IPAddress? deviceAddress, Action<string> log, MonitorOptions? options = null)
     {
         options ??= new MonitorOptions();
         if (options.CameraEvents is null)
         {
-            options = options with { CameraEvents = new CameraEventEndpoints(deviceAddress ?? IPAddress.Loopback, appliance.CameraEvents.Smtp, appliance.CameraEvents.Http) };
+            options = options with { CameraEvents = appliance.CameraEvents.At(deviceAddress) };
         }
 
         var monitors = new DeviceMonitors(appliance.Control, appliance.Clock, new DeviceHttp(deviceAddress), appliance.Monitored, log, options);

@@ -22,6 +22,7 @@ public sealed class DeviceHttp : IDisposable
     /// <param name="localAddress">The device-side address sockets are bound to; null: the kernel chooses.</param>
     public DeviceHttp(IPAddress? localAddress, int maxBodyBytes = DefaultMaxBodyBytes)
     {
+        LocalAddress = localAddress;
         MaxBodyBytes = maxBodyBytes;
         var handler = new SocketsHttpHandler
         {
@@ -39,6 +40,9 @@ public sealed class DeviceHttp : IDisposable
     }
 
     public int MaxBodyBytes { get; }
+
+    /// <summary>The device-side address connections leave from (null: the kernel chooses).</summary>
+    public IPAddress? LocalAddress { get; }
 
     /// <summary>Sends and reads the whole answer, or throws <see cref="DeviceProtocolException"/> saying what was wrong.</summary>
     public async Task<DeviceAnswer> SendAsync(HttpRequestMessage request, CancellationToken token)

@@ -10,6 +10,9 @@ public readonly record struct Reading(string Sensor, EvValue Value);
 /// <summary>Where a device's pushed readings go (and why a message was refused: its clear status).</summary>
 public interface IPushSink
 {
+    /// <summary>The device-side address the family's own connections leave from (null: the kernel chooses).</summary>
+    IPAddress? LocalAddress { get; }
+
     void Deliver(IReadOnlyList<Reading> readings);
 
     void Reject(string why);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.Devices.Camera;
 using KalkiEdge.Devices.Http;
@@ -54,6 +55,10 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
     private Thread? _loop;
     private long _sent;
     private long _failed;
+    private long _skippedSamples;
+    private long _unreportedSkips;
+    private long _lateReportedTicks;
+    private static readonly TimeSpan LateReportEvery = TimeSpan.FromSeconds(10);
 
     public DeviceMonitors(SecurityController control, IControlClock clock, DeviceHttp http, IEnumerable<MonitoredDevice> devices, Action<string> log, MonitorOptions? options = null)
     {
@@ -74,6 +79,9 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
     public long CommandsSent => Interlocked.Read(ref _sent);
 
     public long CommandsFailed => Interlocked.Read(ref _failed);
+
+    /// <summary>Sampling intervals skipped because polls started late (the appliance was busier than its monitors' schedule).</summary>
+    public long SkippedSamples => Interlocked.Read(ref _skippedSamples);
 
     /// <summary>Starts polling: from now on each device is expected to answer within its sampling interval.</summary>
     public void Start()
@@ -227,27 +235,75 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
 
     private void Schedule()
     {
+        var due = new List<(long Last, MonitoredDevice Device)>();
         while (!_stop.IsCancellationRequested)
         {
-            var now = _clock.NowMicros;
-            foreach (var d in _devices.Values)
+            StartDuePolls(_clock.NowMicros, due);
+            _stop.Token.WaitHandle.WaitOne(_options.Tick);
+        }
+    }
+
+    /// <summary>
+    /// Starts the polls that are due, the longest-waiting first, as far as the concurrency limit allows. When the
+    /// appliance is too busy to poll every device on time, each device is polled late by about as much as any other
+    /// (none starves while others are polled on time), and every sampling interval skipped is counted.
+    /// </summary>
+    private void StartDuePolls(long now, List<(long Last, MonitoredDevice Device)> due)
+    {
+        due.Clear();
+        foreach (var d in _devices.Values)
+        {
+            if (d.Monitor.Polls && _control.Devices.TryGetValue(d.Name, out var controlled) && d.IsDue(now, controlled.SamplingIntervalMicros))
             {
-                if (Volatile.Read(ref _polling) >= _options.MaxConcurrentPolls)
-                {
-                    break;
-                }
+                due.Add((d.LastPollMicros, d));
+            }
+        }
 
-                if (!d.Monitor.Polls || !_control.Devices.TryGetValue(d.Name, out var controlled) || !d.IsDue(now, controlled.SamplingIntervalMicros) || !d.TryBeginPoll())
-                {
-                    continue;
-                }
-
-                d.LastPollMicros = now;
-                Interlocked.Increment(ref _polling);
-                _ = Task.Run(() => Poll(d));
+        due.Sort(static (a, b) => a.Last.CompareTo(b.Last));
+        foreach (var (_, d) in due)
+        {
+            if (Volatile.Read(ref _polling) >= _options.MaxConcurrentPolls)
+            {
+                break;
             }
 
-            _stop.Token.WaitHandle.WaitOne(_options.Tick);
+            if (!d.TryBeginPoll())
+            {
+                continue;
+            }
+
+            // Lateness in real time: the control clock follows frame time in replay and the benchmarks, and jumps.
+            var started = Stopwatch.GetTimestamp();
+            if (d.LastPollTicks != 0 && _control.Devices.TryGetValue(d.Name, out var controlled) && controlled.SamplingIntervalMicros > 0)
+            {
+                CountLate(d, (long)Stopwatch.GetElapsedTime(d.LastPollTicks, started).TotalMicroseconds / controlled.SamplingIntervalMicros - 1, started);
+            }
+
+            d.LastPollTicks = started;
+            d.LastPollMicros = now;
+            Interlocked.Increment(ref _polling);
+            _ = Task.Run(() => Poll(d));
+        }
+    }
+
+    /// <summary>
+    /// A poll that starts one or more whole sampling intervals late skipped that many readings: counted, and said in the
+    /// log at most once per <see cref="LateReportEvery"/> with the count since the last report.
+    /// </summary>
+    private void CountLate(MonitoredDevice d, long skipped, long nowTicks)
+    {
+        if (skipped <= 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _skippedSamples, skipped);
+        var unreported = Interlocked.Add(ref _unreportedSkips, skipped);
+        if (_lateReportedTicks == 0 || Stopwatch.GetElapsedTime(_lateReportedTicks, nowTicks) >= LateReportEvery)
+        {
+            _lateReportedTicks = nowTicks;
+            Interlocked.Add(ref _unreportedSkips, -unreported);
+            _log($"device monitors: behind schedule: {unreported} sampling intervals skipped (e.g. {d.Name}); polls are {_options.MaxConcurrentPolls} at a time, the longest-waiting first");
         }
     }
 
@@ -281,12 +337,19 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
         }
     }
 
-    /// <summary>Logs the start and the end of a failure spell (not every failure: a dead device is not a log flood).</summary>
+    /// <summary>
+    /// Logs the device's first answer, and the start and the end of a failure spell (not every failure: a dead device
+    /// is not a log flood).
+    /// </summary>
     private void Report(MonitoredDevice d, string? was, string? error = null, string what = "refused a message")
     {
         if (error is not null && was is null)
         {
             _log($"monitor {d.Name}: {what}: {error}");
+        }
+        else if (error is null && d.FirstAnswer())
+        {
+            _log($"monitor {d.Name}: answering");
         }
         else if (error is null && was is not null)
         {
@@ -353,6 +416,8 @@ public sealed class DeviceMonitors : ICommandSender, IDisposable
 
     private sealed class PushSink(DeviceMonitors monitors, MonitoredDevice device) : IPushSink
     {
+        public System.Net.IPAddress? LocalAddress => monitors._http.LocalAddress;
+
         public void Deliver(IReadOnlyList<Reading> readings) => monitors.Deliver(device, readings);
 
         public void Reject(string why) => monitors.Reject(device, why);

@@ -10,6 +10,7 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _status = new();
     private int _inFlight;
+    private int _answered;
     private long _polls;
     private long _failures;
     private string? _lastError;
@@ -20,6 +21,9 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
 
     /// <summary>Control-clock time the last poll started (the next is due one sampling interval later).</summary>
     public long LastPollMicros { get; internal set; } = long.MinValue;
+
+    /// <summary>When the last poll started in real time (Stopwatch timestamp; 0: never): how late the next one is.</summary>
+    internal long LastPollTicks { get; set; }
 
     /// <summary>Never polled, or the interval has passed since the last poll started.</summary>
     public bool IsDue(long nowMicros, long intervalMicros) => LastPollMicros == long.MinValue || nowMicros - LastPollMicros >= intervalMicros;
@@ -46,6 +50,9 @@ public sealed class MonitoredDevice(string name, DeviceMonitor monitor)
 
     /// <summary>The family's own connection (<see cref="DeviceMonitor.RunAsync"/>), while it runs.</summary>
     internal Task? Running { get; set; }
+
+    /// <summary>True once: for the first poll or message that succeeded.</summary>
+    internal bool FirstAnswer() => Interlocked.Exchange(ref _answered, 1) == 0;
 
     /// <summary>At most one poll per device at a time: a slow device is never polled twice over.</summary>
     internal bool TryBeginPoll() => Interlocked.CompareExchange(ref _inFlight, 1, 0) == 0;

@@ -151,7 +151,7 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
                 {
                     try
                     {
-                        await Connect(stop).ConfigureAwait(false);
+                        await Connect(sink.LocalAddress, stop).ConfigureAwait(false);
                         backoff = TimeSpan.FromSeconds(1);
                     }
                     catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
@@ -203,7 +203,8 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
         _tls?.Dispose();
     }
 
-    private async Task Connect(CancellationToken stop)
+    /// <summary>Connects (from <paramref name="local"/>, the device-side address, when given) and subscribes.</summary>
+    private async Task Connect(IPAddress? local, CancellationToken stop)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         timeout.CancelAfter(Target.Timeout);
@@ -239,7 +240,13 @@ public sealed class MqttMonitor : DeviceMonitor, IDisposable
             });
         }
 
-        var connected = await _client.ConnectAsync(options.Build(), timeout.Token).ConfigureAwait(false);
+        var built = options.Build();
+        if (local is not null && built.ChannelOptions is MqttClientTcpOptions tcp)
+        {
+            tcp.LocalEndpoint = new IPEndPoint(local, 0);
+        }
+
+        var connected = await _client.ConnectAsync(built, timeout.Token).ConfigureAwait(false);
         if (connected.ResultCode != MqttClientConnectResultCode.Success)
         {
             throw new DeviceProtocolException($"connection refused: {connected.ResultCode}");

@@ -58,7 +58,10 @@ public sealed class CameraMotion : IDisposable
                 }
             }
 
-            Interlocked.Increment(ref _pushed);
+            if (Interlocked.Increment(ref _pushed) == 1)
+            {
+                _log("simulated camera: motion pushed to the camera event receivers (e-mail and HTTP event)");
+            }
         }
         catch (Exception e) when (e is System.Net.Mail.SmtpException or HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
         {

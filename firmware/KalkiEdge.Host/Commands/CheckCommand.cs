@@ -82,6 +82,7 @@ internal static class CheckCommand
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
         ManagementSettings.Read(s, diagnostics);
+        OwnListeners.Check(config, diagnostics);
         PanelSettings.Read(s, diagnostics);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         EveSettings.FromSection(s.GetValueOrDefault(EveSettings.Section), baseDir, diagnostics);

@@ -1,4 +1,5 @@
 using KalkiEdge.Appliance;
+using KalkiEdge.Core;
 using System.Globalization;
 using KalkiEdge.Management;
 using KalkiEdge.Appliance.Control;
@@ -57,6 +58,18 @@ internal static class RunCommand
         using var appliance = ApplianceLoader.Load(cl.Option("--config"), journal is null ? observer : events, persist: true, dataDir: scratchDataDir);
         if (appliance is null)
         {
+            return ExitCodes.Invalid;
+        }
+
+        var listeners = new DiagnosticBag();
+        OwnListeners.Check(appliance.Config, listeners);
+        if (listeners.HasErrors)
+        {
+            foreach (var d in listeners.Items)
+            {
+                Console.Error.WriteLine(d);
+            }
+
             return ExitCodes.Invalid;
         }
 

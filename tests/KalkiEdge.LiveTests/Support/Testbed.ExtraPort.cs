@@ -12,12 +12,24 @@ public sealed partial class Testbed
     /// </summary>
     public TestbedHost AddDevicePort(string port, string portMac, string host, string hostMac, string ip)
     {
-        Checked(BoundedProcess.Run(CommandLimit, "ip", "netns", "add", Namespace(host)));
-        Checked(Exec(host, CommandLimit, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
-        Checked(Exec(host, CommandLimit, "ip", "link", "set", "lo", "up"));
+        NewHostNamespace(host);
         Checked(BoundedProcess.Run(CommandLimit, "ip", "link", "add", port, "netns", Namespace("app"), "address", portMac, "type", "veth",
             "peer", "name", "eth0", "netns", Namespace(host), "address", hostMac));
         Checked(Exec("app", CommandLimit, "ip", "link", "set", port, "up"));
+        return ConfigureHostEth0(host, hostMac, ip);
+    }
+
+    /// <summary>A new namespace <c>P-host</c> (so `testbed.sh down` removes it) as the testbed makes its hosts': IPv6 off, loopback up.</summary>
+    private void NewHostNamespace(string host)
+    {
+        Checked(BoundedProcess.Run(CommandLimit, "ip", "netns", "add", Namespace(host)));
+        Checked(Exec(host, CommandLimit, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
+        Checked(Exec(host, CommandLimit, "ip", "link", "set", "lo", "up"));
+    }
+
+    /// <summary>The host's eth0, once wired: its one TEST-NET-1 address, up, TX checksum offload off (see the testbed's README).</summary>
+    private TestbedHost ConfigureHostEth0(string host, string hostMac, string ip)
+    {
         Checked(Exec(host, CommandLimit, "ip", "addr", "add", ip + "/24", "dev", "eth0"));
         Checked(Exec(host, CommandLimit, "ip", "link", "set", "eth0", "up"));
         Checked(Exec(host, CommandLimit, "python3", Path.Combine(RepoPaths.Testbed, "tools", "offload.py"), "eth0"));

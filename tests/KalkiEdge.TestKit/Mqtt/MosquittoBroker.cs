@@ -17,6 +17,8 @@ public sealed class MosquittoBroker : IDisposable
 {
     private readonly string _config;
     private readonly ConcurrentQueue<string> _log = new();
+    private readonly string? _netns;
+    private readonly string _address = "127.0.0.1";
     private Process? _process;
 
     public MosquittoBroker(string dir, TestPki pki, string acl, IReadOnlyDictionary<string, string>? passwords = null)
@@ -46,6 +48,20 @@ public sealed class MosquittoBroker : IDisposable
         Start();
     }
 
+    /// <summary>
+    /// A site's broker on the devices' side of a testbed: started in network namespace <paramref name="netns"/>, plain
+    /// MQTT on <paramref name="address"/>:1883, one user with a password, no anonymous clients.
+    /// </summary>
+    public MosquittoBroker(string dir, string user, string password, string netns, string address)
+    {
+        _netns = netns;
+        _address = address;
+        Port = 1883;
+        var passwords = PasswordFile(dir, new Dictionary<string, string> { [user] = password });
+        _config = WriteConfig(dir, $"password_file {passwords}");
+        Start();
+    }
+
     private string WriteConfig(string dir, string listenerSettings)
     {
         var config = System.IO.Path.Combine(dir, "mosquitto.conf");
@@ -59,7 +75,7 @@ public sealed class MosquittoBroker : IDisposable
             log_type warning
             log_type notice
             log_type information
-            listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
+            listener {Port.ToString(CultureInfo.InvariantCulture)} {_address}
             {listenerSettings}
             """ + "\n");
         return config;
@@ -103,9 +119,13 @@ public sealed class MosquittoBroker : IDisposable
     /// <summary>Starts the broker and waits (bounded) until it accepts connections.</summary>
     public void Start()
     {
-        var psi = new ProcessStartInfo("mosquitto") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(_config);
+        var psi = new ProcessStartInfo(_netns is null ? "mosquitto" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // In another namespace readiness and clients are read from the log: line-buffered, or it arrives in 4 KiB blocks.
+        foreach (var a in (string[])[.. _netns is null ? [] : new[] { "netns", "exec", _netns, "stdbuf", "-oL", "mosquitto" }, "-c", _config])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         _process = Process.Start(psi) ?? throw new InvalidOperationException("mosquitto did not start (make test installs Debian's mosquitto)");
         _process.OutputDataReceived += (_, e) => _log.Enqueue(e.Data ?? "");
         _process.ErrorDataReceived += (_, e) => _log.Enqueue(e.Data ?? "");
@@ -117,6 +137,18 @@ public sealed class MosquittoBroker : IDisposable
             if (_process.HasExited)
             {
                 throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}:\n{Log}");
+            }
+
+            if (_netns is not null)
+            {
+                // Another namespace: this process cannot connect there; the broker says when it listens.
+                if (_log.Any(l => l.Contains($"listen socket on port {Port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)))
+                {
+                    return;
+                }
+
+                Thread.Sleep(50);
+                continue;
             }
 
             try

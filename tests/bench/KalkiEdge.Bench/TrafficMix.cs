@@ -67,13 +67,20 @@ public sealed class TrafficMix
     /// Plays the mix through the product's per-frame path (<see cref="FramePipeline"/>), each frame copied into
     /// one pooled <see cref="Frame"/> as a capture would.
     /// </summary>
-    public void Play(FramePipeline pipeline)
+    public void Play(FramePipeline pipeline) => Play(pipeline, null);
+
+    /// <summary>
+    /// Plays the mix with each frame stamped by <paramref name="clock"/> (microseconds) instead of one microsecond apart
+    /// from <see cref="Start"/>: for appliances whose own threads (device monitors) run on the control clock, which must
+    /// then move on in real time, never back to <see cref="Start"/> at every play.
+    /// </summary>
+    public void Play(FramePipeline pipeline, Func<long>? clock)
     {
         var frame = new Frame();
         long t = Start;
         foreach (var i in Order)
         {
-            frame.Load(Templates[i], t++, Direction.FromDevice);
+            frame.Load(Templates[i], clock?.Invoke() ?? t++, Direction.FromDevice);
             pipeline.Process(frame);
         }
 

@@ -3,10 +3,14 @@
 
 Every path needs RFC 7616 Digest (MD5, qop=auth) as user admin with a password generated per testbed
 run, so the factory default admin:admin FAILS, which is the point of KalKi's default-login and
-max-login-attempts scenarios. Each attempt is logged with its user and outcome.
+max-login-attempts scenarios. Each attempt is logged with its user and outcome. Like the camera's own
+server, Basic credentials are accepted too (the appliance's monitor sends them); with either, the status
+page /common/info.cgi answers key=value lines and /reboot.cgi "Reboot ok", any other path a frame.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import sys
 import threading
@@ -57,9 +61,35 @@ class Handler(serverbase.QuietHandler):
         self.reply(401, b"401 Unauthorized", "text/plain", {"WWW-Authenticate": header})
         self.record(401, user=user, auth=reason)
 
+    def _basic(self, header: str) -> None:
+        try:
+            user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            self._challenge(None, "malformed")
+            return
+        if user != self.server.user or not secrets.compare_digest(password.encode(), self.server.password.encode()):
+            self._challenge(user, "denied")
+        else:
+            self._page(user)
+
+    def _page(self, user: str) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/common/info.cgi":
+            uptime = int(time.monotonic() - self.server.started)
+            self.reply(200, f"model=DCS-5020L\nbrand=D-Link\nversion=1.15.12\nbuild=0\nhw_version=A\nuptime={uptime}\n".encode(), "text/plain")
+        elif path == "/reboot.cgi":
+            self.reply(200, b"Reboot ok", "text/plain")
+        else:
+            self.reply(200, JPEG, "image/jpeg")
+        self.record(200, user=user, auth="ok")
+
     def _serve(self) -> None:
         self.body()
-        params = digest.parse(self.headers.get("Authorization", ""))
+        header = self.headers.get("Authorization", "")
+        if header[:6].lower() == "basic ":
+            self._basic(header)
+            return
+        params = digest.parse(header)
         if params is None:
             self._challenge(None, "none")
             return
@@ -69,8 +99,7 @@ class Handler(serverbase.QuietHandler):
         elif user != self.server.user or not digest_ok(params, self.command, user, self.server.password):
             self._challenge(user, "denied")
         else:
-            self.reply(200, JPEG, "image/jpeg")
-            self.record(200, user=user, auth="ok")
+            self._page(user)
 
     do_GET = _serve
     do_POST = _serve
@@ -85,6 +114,7 @@ def main() -> None:
 
     def configure(server) -> None:
         server.user, server.password, server.nonces = args.user, args.password, Nonces()
+        server.started = time.monotonic()
 
     serverbase.run(args, "camera", serverbase.Service(serverbase.BoundedHTTPServer, Handler, args.port, configure))
 
