@@ -150,6 +150,7 @@ pi_uboot() {
     grep -q '^kernel=' "$boot/config.txt" || die "config.txt from raspi-firmware has no kernel= line"
     sed -i -e 's/^kernel=.*/kernel=u-boot.bin/' -e '/^initramfs /d' -e '/initramfs directive/,+1d' "$boot/config.txt"
     rm -f "$boot"/vmlinuz-* "$boot"/initrd.img-*
+    rm -rf "${root:?}/usr/lib/u-boot"   # copied where the Pi firmware reads it; nothing on the appliance uses it
 }
 
 # U-Boot loads kernel and initrd from the root slot it boots (boot.cmd), so an update brings its own kernel:
