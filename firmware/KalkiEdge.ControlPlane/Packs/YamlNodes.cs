@@ -203,7 +203,9 @@ public sealed class YamlMap
         {
             if (k is YamlScalarNode s && !_read.Contains(s.Value ?? ""))
             {
-                Diagnostics.Error(Span(File, s), $"{Owner}: unknown key '{s.Value}'");
+                // Every key this map understands has been asked for by now: the closest is the likely intent.
+                var near = Spelling.Closest(s.Value ?? "", _read.Order(StringComparer.Ordinal));
+                Diagnostics.Error(Span(File, s), $"{Owner}: unknown key '{Printable.Escape(s.Value ?? "")}'{Spelling.Hint(near)}", near);
             }
         }
     }
