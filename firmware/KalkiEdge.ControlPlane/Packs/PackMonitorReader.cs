@@ -13,8 +13,11 @@ namespace KalkiEdge.ControlPlane.Packs;
 /// </summary>
 public static class PackMonitorReader
 {
-    /// <summary>The scalar settings a pack may give its family (the rest are per site or per device).</summary>
-    public static readonly IReadOnlyList<string> SettingKeys = ["path", "topic", "command-topic", "broker", "broker-port", "port", "timeout"];
+    /// <summary>
+    /// The scalar settings a pack may give its family (credentials are per device). <c>address</c> replaces the
+    /// device's own, for a type reached through one gateway (and the simulators on loopback).
+    /// </summary>
+    public static readonly IReadOnlyList<string> SettingKeys = ["address", "port", "path", "topic", "command-topic", "broker", "broker-port", "timeout"];
 
     public static PackMonitor? Read(YamlMap m, IReadOnlyList<SensorDef> sensors, IReadOnlyList<CommandDef> commands)
     {

@@ -105,6 +105,7 @@ public sealed class PackMonitorTests
         await Import(browser, Board($$"""
             monitor:
               family: http-json
+              address: 127.0.0.1
               port: {{board.Port.ToString(CultureInfo.InvariantCulture)}}
               path: /v1/state
               fields: {cpu-temp-c: cpu.temp, sessions: ssh.count}
@@ -112,7 +113,7 @@ public sealed class PackMonitorTests
             """));
         using var runtime = Start(out var log);
 
-        await Add(browser, new DeviceBody("board7", "board", "02:00:00:00:07:17", ["127.0.0.1"], null));
+        await Add(browser, new DeviceBody("board7", "board", "02:00:00:00:07:17", ["192.0.2.77"], null));
         var control = _app.Site.Appliance.Control;
         Assert.That(MonitorHarness.Eventually(() => control.Latest("board7", "sessions") is not null, 30), Is.True, Lines(log));
         Assert.That((control.Latest("board7", "cpu-temp-c"), control.Latest("board7", "sessions")), Is.EqualTo((EvValue.Of(71.5m), EvValue.Of(3L))));
@@ -173,7 +174,7 @@ public sealed class PackMonitorTests
         sensors: {cpu-temp-c: decimal, sessions: int}
         commands: [reboot]
         chains: {Normal: udoo-normal, Suspicious: udoo-strict, Attack: block-all}
-        rules: [{name: silent, from: Normal, to: Suspicious, priority: 5, window: 1min, when: {alert: device-unavailable}}]
+        rules: [{name: silent, from: Normal, to: Suspicious, priority: 5, window: 1min, when: {alert: device-unavailable}}, {name: flood, from: Suspicious, to: Attack, priority: 10, window: 1min, when: {alert: flood}}]
 
         """ + monitor + "\n";
 
