@@ -7,13 +7,14 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
+.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish publish-start bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
 	@echo "make test     install test dependencies and run every test (unit, replay, peer, live, shim)"
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make publish  build the linux-arm64 self-contained firmware into out/publish/linux-arm64"
+	@echo "make publish-start  build the linux-x64 trimmed, ReadyToRun and NativeAOT forms that make bench ARGS=start compares"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
 	@echo "make corpus-doc    replay the detection corpus and regenerate docs/detection-corpus.md from the output"
@@ -36,9 +37,10 @@ run: deps shim
 # iproute2 for the network-namespace testbed, udhcpc (a real DHCP client for devices that join the testbed), Debian's
 # Chromium for the dashboard's browser tests (Playwright drives it; no browser is downloaded), Mosquitto for the fleet
 # tests (each test starts its own broker on loopback), spin for the design model, qemu-user-static to run the shipped
-# arm64 build, afl++ for the coverage-guided fuzzing.
+# arm64 build, afl++ for the coverage-guided fuzzing, systemd for a real journald (its journal in a mount namespace of
+# the test's own) that the native journal logging is checked against.
 test-deps: deps
-	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static afl++
+	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static afl++ systemd
 	@bash tests/peers/install-suricata.sh
 
 test: test-deps
@@ -95,6 +97,19 @@ publish:
 	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-arm64 --self-contained \
 	  -p:PublishTrimmed=true -p:PublishSingleFile=true -o out/publish/linux-arm64
 	@ls -la out/publish/linux-arm64/kalki-edge
+
+# The builds `make bench ARGS=start` compares (linux-x64, to run here): the shipped form (trimmed single-file), the
+# same with ReadyToRun, and NativeAOT (clang links it). Each is a full publish: minutes of CPU, NativeAOT the most.
+START_OUT := out/publish/start
+publish-start: deps
+	@tools/ensure-packages.sh clang
+	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-x64 --self-contained \
+	  -p:PublishTrimmed=true -p:PublishSingleFile=true -o $(START_OUT)/trimmed-linux-x64
+	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-x64 --self-contained \
+	  -p:PublishTrimmed=true -p:PublishSingleFile=true -p:PublishReadyToRun=true -o $(START_OUT)/r2r-linux-x64
+	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-x64 \
+	  -p:PublishAot=true -p:PublishTrimmed=true -o $(START_OUT)/aot-linux-x64
+	@ls -la $(START_OUT)/*/kalki-edge
 
 # The element reference is generated from the registry; a unit test fails when the checked-in copy differs.
 elements-doc:

@@ -39,7 +39,7 @@ build_tree() {
     keyring=$(bundle_ca)/ca.cert.pem
     key=$(hash_inputs "$(basename "$rootfs")" "$IMAGE_BUILD_DIR/overlay" "$IMAGE_BUILD_DIR/boot" \
         "$IMAGE_BUILD_DIR/uboot" "$IMAGE_BUILD_DIR/rauc" "$keyring" \
-        "$PAYLOAD_DIR" "$SHIM_SO" "$version" "$LIB/stage-tree.sh" "$LIB/layout.sh")
+        "$PAYLOAD_DIR" "$SHIM_SO" "$version" "$LIB/stage-tree.sh" "$LIB/trim.sh" "$LIB/layout.sh")
     tree="$CACHE_DIR/tree-$key"
     if [[ -d $tree ]]; then
         log "tree: cached $(basename "$tree")"

@@ -27,19 +27,24 @@ readonly GUEST_PORT=8080
 readonly GROW_MIB=1536          # room on the data partition for uploaded bundles
 # The bad bundle's shorter deadlines (the image's: kalki-edge start 600 s, then mark-good 300 s) keep each failed
 # attempt to a few minutes of emulation.
-readonly BAD_START_TIMEOUT=90 BAD_HEALTH_TIMEOUT=60
+readonly BAD_START_TIMEOUT=60 BAD_HEALTH_TIMEOUT=30
 readonly DEVICE=update-test-cam
+V2="$(product_version)-update-test"
 QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0
 
 fail() {
     log "FAIL: $*"
     [[ -f $WORK/serial.log ]] && { echo "----- serial log (last 200 lines) -----" >&2; plain_serial_log | tail -n 200 >&2; }
+    if [[ -n $SSH_PORT ]]; then
+        echo "----- guest journal of this boot (kalki units, rauc) -----" >&2
+        guest journalctl -b --no-pager -o short-monotonic -u kalki-edge -u kalki-mark-good -u rauc -u kalki-reboot 2>&1 | tail -n 150 >&2 || true
+    fi
     exit 1
 }
 
 cleanup() {
     stop_qemu
-    [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK/disk.qcow2" "$WORK/card.img" "$WORK/after.img" "$WORK/bad-root" "$WORK/monitor.sock"
+    [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK/disk.qcow2" "$WORK/card.img" "$WORK/after.img" "$WORK/bundle-root" "$WORK/monitor.sock"
 }
 
 # A private copy of the card with the test's SSH key on the boot partition (the image's documented way in).
@@ -84,41 +89,65 @@ sign_in() {
     local token body
     token=$(guest journalctl -u kalki-edge --no-pager | sed -n 's/.*setup?token=\([A-Za-z0-9_-]*\).*/\1/p' | tail -n1)
     [[ -n $token ]] || fail "no setup link in the guest's journal"
-    api POST /api/setup -H 'Content-Type: application/json' \
-        -d "{\"username\":\"admin\",\"password\":\"update-test-passphrase\",\"token\":\"$token\"}" | tail -n1 | grep -q 204 || fail "setup failed"
+    body=$(api POST /api/setup -H 'Content-Type: application/json' \
+        -d "{\"username\":\"admin\",\"password\":\"update-test-passphrase\",\"token\":\"$token\"}")
+    [[ $(tail -n1 <<<"$body") == 204 ]] || fail "setup failed: $body"
     log_in
 }
 
 log_in() {
     rm -f "$WORK/cookies"; CSRF=""
-    api POST /api/login -H 'Content-Type: application/json' -d '{"username":"admin","password":"update-test-passphrase"}' | tail -n1 | grep -q 204 || fail "login failed"
+    local out
+    out=$(api POST /api/login -H 'Content-Type: application/json' -d '{"username":"admin","password":"update-test-passphrase"}')
+    [[ $(tail -n1 <<<"$out") == 204 ]] || fail "login failed: $out"
     CSRF=$(api GET /api/session | head -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["antiforgeryToken"])')
 }
 
 device_present() { api GET "/api/devices/$DEVICE" | tail -n1 | grep -q 200; }
 
-# Bundles: v2 = this build's tree under another version (the pipeline `make bundle` runs); bad = v2's root with a
-# firmware that never sends READY; foreign = signed by another CA; unsigned = a bare squashfs.
+# Bundles, all made by lib/bundle.sh (what `make bundle` runs on the image's tree): v2 = the image's root tree under
+# another version (so slot B is told from slot A by /etc/kalki-edge-release); bad = that root with a firmware that
+# never sends READY; foreign = signed by another CA; unsigned = a bare squashfs.
 make_bundles() {
-    local version tree
-    version="$(product_version)-update-test"
+    local tree=$1
     mkdir -p "$WORK/bundles"
-    VERSION=$version BUNDLE=1 OUT_DIR="$WORK/bundles" PAYLOAD_DIR=${PAYLOAD_DIR:-$REPO_ROOT/out/publish/linux-arm64} \
-        SHIM_SO=${SHIM_SO:-$REPO_ROOT/out/shim/arm64/libkalkishim.so} "$IMAGE_BUILD_DIR/build-image.sh" >&2
-    mv "$WORK/bundles/kalki-edge-$version-arm64.raucb" "$WORK/bundles/v2.raucb"
-    tree=$(ls -1dt "$CACHE_DIR"/tree-* | head -n1)
-    rm -rf "$WORK/bad-root" && cp -a "$tree/root" "$WORK/bad-root"
-    printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bad-root/opt/kalki-edge/kalki-edge"
-    mkdir -p "$WORK/bad-root/etc/systemd/system/kalki-mark-good.service.d"
-    printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bad-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
-    mkdir -p "$WORK/bad-root/etc/systemd/system/kalki-edge.service.d"
-    printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bad-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
-    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bad-root" "$version-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
-    rm -rf "$WORK/bad-root"
+    # v2 and bad take minutes each: made once per image tree, a re-run of the test on the same image reuses them.
+    if [[ $(cat "$WORK/bundles/tree" 2>/dev/null) != "$(basename "$tree")" || ! -f $WORK/bundles/v2.raucb || ! -f $WORK/bundles/bad.raucb ]]; then
+        rm -f "$WORK/bundles/tree"
+        stamped_root "$tree" "$V2"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2" "$CACHE_DIR/dev-ca" "$WORK/bundles/v2.raucb"
+        stamped_root "$tree" "$V2-never-ready"
+        printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bundle-root/opt/kalki-edge/kalki-edge"
+        mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d"
+        printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
+        mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d"
+        printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
+        rm -rf "$WORK/bundle-root"
+        basename "$tree" >"$WORK/bundles/tree"
+    fi
+    rm -rf "$WORK/other-ca" "$WORK/small"
     "$IMAGE_BUILD_DIR/lib/dev-ca.sh" "$WORK/other-ca" "Somebody else's CA" 2>/dev/null
-    mkdir -p "$WORK/small/etc" && echo 'small' >"$WORK/small/etc/os-release"
-    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/small" "$version" "$WORK/other-ca" "$WORK/bundles/foreign.raucb"
+    # RAUC refuses to bundle a payload of one squashfs block or less.
+    mkdir -p "$WORK/small/etc" && echo 'small' >"$WORK/small/etc/os-release" && head -c 65536 /dev/urandom >"$WORK/small/etc/filler"
+    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/small" "$V2" "$WORK/other-ca" "$WORK/bundles/foreign.raucb"
     mksquashfs "$WORK/small" "$WORK/bundles/unsigned.raucb" -quiet -noappend >/dev/null
+    log "bundles: $(cd "$WORK/bundles" && du -h ./*.raucb | tr '\n\t' ' ')"
+}
+
+# stamped_root TREE VERSION: a copy of the tree's root in $WORK/bundle-root whose release file names VERSION.
+stamped_root() {
+    rm -rf "$WORK/bundle-root" && cp -a "$1/root" "$WORK/bundle-root"
+    sed -i "s/^KALKI_EDGE_VERSION=.*/KALKI_EDGE_VERSION=$2/" "$WORK/bundle-root/etc/kalki-edge-release"
+}
+
+# The image's tree (stage b) in the cache: the one whose raw image the card was made from.
+image_tree() {
+    local tree
+    tree=$(ls -1dt "$CACHE_DIR"/tree-* 2>/dev/null | head -n1)
+    [[ -n $tree && -f $CACHE_DIR/dev-ca/ca.cert.pem ]] || die "no image tree or bundle CA in $CACHE_DIR: run 'make image' first"
+    cmp -s "$CACHE_DIR/dev-ca/ca.cert.pem" "$tree/root/etc/rauc/keyring.pem" || die "$tree does not trust $CACHE_DIR/dev-ca: rebuild with 'make image'"
+    echo "$tree"
 }
 
 scenario_v1() {
@@ -126,8 +155,10 @@ scenario_v1() {
     wait_serial "kalki-boot: booting slot A" 5
     wait_serial "kalki-mark-good: slot A is healthy" 300
     sign_in
-    api POST /api/devices -H 'Content-Type: application/json' \
-        -d "{\"name\":\"$DEVICE\",\"mac\":\"02:00:00:00:17:01\",\"ips\":[\"192.0.2.17\"]}" | tail -n1 | grep -q 201 || fail "could not add $DEVICE"
+    local out
+    out=$(api POST /api/devices -H 'Content-Type: application/json' \
+        -d "{\"name\":\"$DEVICE\",\"type\":\"generic-iot\",\"mac\":\"02:00:00:00:17:01\",\"ips\":[\"192.0.2.17\"]}")
+    [[ $(tail -n1 <<<"$out") == 201 ]] || fail "could not add $DEVICE: $out"
     log "v1: slot A booted and marked good; $DEVICE added"
 }
 
@@ -154,6 +185,7 @@ scenario_v2() {
     wait_serial "kalki-boot: booting slot B" 600 "$lines"
     wait_serial "kalki-mark-good: slot B is healthy" "$BOOT_TIMEOUT" "$lines"
     log "rebooted into slot B and healthy in $((SECONDS - start)) s"
+    guest grep -qx "KALKI_EDGE_VERSION=$V2" /etc/kalki-edge-release || fail "slot B does not run $V2"
     log_in
     device_present || fail "$DEVICE is gone after the update"
     log "v2: $DEVICE still there"
@@ -184,10 +216,12 @@ main() {
     [[ -f $QEMU_UBOOT ]] || die "no $QEMU_UBOOT (apt-get install u-boot-qemu)"
     mkdir -p "$WORK"
     trap cleanup EXIT
-    local image
+    local image start=$SECONDS
     image=$(find_image)
     log "update test of $image"
-    make_bundles
+    local tree
+    tree=$(image_tree)
+    make_bundles "$tree"
     prepare_card "$(pristine_raw "$image")"
     boot
     scenario_v1
@@ -196,6 +230,7 @@ main() {
     scenario_bad
     shutdown_guest
     log "boot state at the end: $(boot_state "$WORK/disk.qcow2" | tr '\n' ' ')"
+    log "update test took $((SECONDS - start)) s"
     log "PASS: v1 -> v2 through the dashboard upload, bad bundles refused, a never-ready update fell back to v2"
 }
 

@@ -78,6 +78,9 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// <summary>Pairing of new devices (the panel's button, or replay's --pair-window); null when off.</summary>
     public DevicePairing? Pairing { get; private set; }
 
+    /// <summary>Whether paired devices' MUD files can be read (the site config's <c>panel.mud</c>: a folder or fetching).</summary>
+    public bool ResolvesMud { get; private set; }
+
     /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
     public void BeginFrame(long captureMicros)
     {
@@ -116,6 +119,8 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         {
             admission = new MudAdmission(admission, mud, this, log ?? (_ => { }), resolveMudInline);
         }
+
+        ResolvesMud = mud is not null;
 
         Pairing = new DevicePairing(settings, fingerprinter, admission, Alerts);
         Engine.UnknownSources = Pairing;

@@ -26,11 +26,14 @@ public static class YamlArgs
         return Parse(text, path, diagnostics);
     }
 
+    /// <summary>The first document of <paramref name="text"/> (null when there is none); throws <see cref="YamlException"/> with the place of a syntax error.</summary>
+    public static ArgNode? ReadDocument(string text, string file) => YamlEventReader.ReadFirstDocument(text, new SourceSpan(file, 1, 1), wrapped: false);
+
     public static ArgNode? Parse(string text, string file, DiagnosticBag diagnostics)
     {
         try
         {
-            if (YamlEventReader.ReadFirstDocument(text, new SourceSpan(file, 1, 1), wrapped: false) is not { Kind: ArgKind.Map } root)
+            if (ReadDocument(text, file) is not { Kind: ArgKind.Map } root)
             {
                 diagnostics.Error(new SourceSpan(file, 1, 1), "expected a YAML map at the top level");
                 return null;

@@ -37,9 +37,9 @@ internal static class ControlSocketPath
             return null;
         }
 
-        if (Answers(path))
+        if (ServedBy(path) is { } other)
         {
-            return $"another kalki-edge already serves {path}";
+            return $"another kalki-edge already serves {path} ({other})";
         }
 
         File.Delete(path); // left by a process that was killed
@@ -103,17 +103,26 @@ internal static class ControlSocketPath
             : null;
     }
 
-    private static bool Answers(string path)
+    /// <summary>
+    /// The process that answers on <paramref name="path"/> now, as the kernel names it (SO_PEERCRED), or null when
+    /// nothing does (no file, a stale socket left by a killed process, not a socket).
+    /// </summary>
+    public static string? ServedBy(string path)
     {
+        if (OperatingSystem.IsWindows() || !File.Exists(path))
+        {
+            return null;
+        }
+
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
+            return PeerCredentials.Of(probe) is { } peer ? $"pid {peer.Pid}, uid {peer.Uid}" : "a process the kernel does not name";
         }
         catch (SocketException)
         {
-            return false;
+            return null;
         }
     }
 }

@@ -60,6 +60,16 @@ public sealed class ManagementHost : IAsyncDisposable
             return null;
         }
 
+        // Two appliances must never share one: the operator's `reset` would reach the other one. Refused before
+        // anything is served or captured, with the way out.
+        if (ControlSocketPath.ServedBy(settings.ControlSocket) is { } other)
+        {
+            Console.Error.WriteLine($"kalki-edge run: another process ({other}) already serves the control socket {settings.ControlSocket}: " +
+                "a second appliance on it would send the operator's commands to the first; stop that one, or give this one its own " +
+                "(management.control-socket, or its own data-dir when not run by systemd); refusing to start");
+            return null;
+        }
+
         var started = Stopwatch.StartNew();
         ManagementHost? host = null;
         bool IsHealthy() => host?.Healthy() ?? true;

@@ -47,6 +47,7 @@ public sealed class OperatorActions(EdgeAppliance appliance)
             controlled?.Transitions ?? 0,
             Interlocked.Read(ref slot.Counters.Forwarded),
             Interlocked.Read(ref slot.Counters.Dropped),
-            Interlocked.Read(ref slot.Counters.Replied));
+            Interlocked.Read(ref slot.Counters.Replied),
+            Panel.Pairing.RegistryAdmission.NeedsReview(appliance.Registry.Find(slot.Name)?.Spec.Description));
     }
 }

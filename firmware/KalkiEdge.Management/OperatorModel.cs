@@ -13,7 +13,8 @@ public sealed record DeviceStatus(
     int Transitions,
     long Forwarded,
     long Dropped,
-    long Replied);
+    long Replied,
+    bool NeedsReview = false);
 
 public sealed record DeviceList(IReadOnlyList<DeviceStatus> Devices);
 

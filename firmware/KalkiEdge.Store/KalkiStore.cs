@@ -40,6 +40,9 @@ public sealed partial class KalkiStore : IDisposable
     /// <summary>The store file as it was before the migration from <paramref name="version"/> (see <see cref="Open"/>).</summary>
     public static string SnapshotPath(string path, int version) => $"{path}.schema-{version}";
 
+    /// <summary>The file-name pattern of every <see cref="SnapshotPath"/> of the store named <paramref name="fileName"/>.</summary>
+    public static string SnapshotPattern(string fileName) => $"{fileName}.schema-*";
+
     /// <summary>
     /// Opens (creating if needed) the store and applies pending migrations, each in its own transaction. A new
     /// directory is created 0700 and a new database file 0600 (SQLite gives its WAL and shared-memory files the

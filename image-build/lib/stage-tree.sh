@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck source-path=SCRIPTDIR source=layout.sh
 source "$(dirname "${BASH_SOURCE[0]}")/layout.sh"
+# shellcheck source-path=SCRIPTDIR source=trim.sh
+source "$(dirname "${BASH_SOURCE[0]}")/trim.sh"
 
 readonly APP_DIR=opt/kalki-edge
 readonly SERVICE_UID=990   # fixed in overlay/usr/lib/sysusers.d/kalki-edge.conf
@@ -135,10 +137,24 @@ split_boot() {
     install -m 0644 "$IMAGE_BUILD_DIR/boot/kalki.yaml" "$boot/kalki.yaml"
     fix_cmdline "$boot/cmdline.txt"
     boot_script "$boot/cmdline.txt" "$boot/boot.scr"
+    pi_uboot "$root" "$boot"
+}
+
+# The Pi firmware starts U-Boot (Debian's u-boot-rpi, rpi_arm64: Pi 3 and Pi 4), which runs boot.scr as QEMU's U-Boot
+# does: the kernel and initrd come from the chosen root slot, so the FAT keeps no kernel of its own (a copy there would
+# be slot A's, stale after the first update). The firmware still loads the board's DTB and passes it to U-Boot.
+pi_uboot() {
+    local root=$1 boot=$2 uboot=$1/usr/lib/u-boot/rpi_arm64/u-boot.bin
+    [[ -f $uboot ]] || die "no $uboot in the rootfs (u-boot-rpi in rootfs/packages.list)"
+    install -m 0644 "$uboot" "$boot/u-boot.bin"
+    grep -q '^kernel=' "$boot/config.txt" || die "config.txt from raspi-firmware has no kernel= line"
+    sed -i -e 's/^kernel=.*/kernel=u-boot.bin/' -e '/^initramfs /d' -e '/initramfs directive/,+1d' "$boot/config.txt"
+    rm -f "$boot"/vmlinuz-* "$boot"/initrd.img-*
+    rm -rf "${root:?}/usr/lib/u-boot"   # copied where the Pi firmware reads it; nothing on the appliance uses it
 }
 
 # U-Boot loads kernel and initrd from the root slot it boots (boot.cmd), so an update brings its own kernel:
-# one pair under fixed names in the root's /boot. The Pi firmware's direct path keeps its copies on the FAT.
+# one pair under fixed names in the root's /boot.
 slot_kernel() {
     local root=$1 kernel
     kernel=$(compgen -G "$root/boot/vmlinuz-*" | sort -V | tail -n1)
@@ -182,6 +198,7 @@ main() {
     mkdir -p "$tmp"
     unpack_rootfs "$tar" "$tmp/root"
     mv "$tmp/root/.kalki-packages.tsv" "$tmp/packages.tsv"
+    trim_root "$tmp/root"
     install_overlay "$tmp/root"
     install_payload "$payload" "$shim" "$tmp/root"
     install_rauc "$tmp/root" "$keyring"

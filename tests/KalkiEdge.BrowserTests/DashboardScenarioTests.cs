@@ -16,7 +16,7 @@ namespace KalkiEdge.BrowserTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class DashboardScenarioTests
+public sealed partial class DashboardScenarioTests : TestbedFixture
 {
     /// <summary>The whole scenario's budget; every wait inside it is bounded too.</summary>
     private static readonly TimeSpan Budget = TimeSpan.FromMinutes(6);
@@ -26,32 +26,7 @@ public sealed partial class DashboardScenarioTests
     /// <summary>udoo's chain: an alert for every SYN to TR-069's port (no threshold), so a SYN flood is an alert storm.</summary>
     private const string StormChain = "ips(rules: iot-common.rules, alert-cap: 1000000)";
 
-    private Testbed _testbed = null!;
-    private LiveConfig _configs = null!;
-
-    [OneTimeSetUp]
-    public void BuildTestbed()
-    {
-        if (Testbed.WhyUnavailable() is { } why)
-        {
-            Assert.Ignore($"browser tests skipped: {why}");
-        }
-
-        if (HeadlessChromium.WhyUnavailable() is { } noBrowser)
-        {
-            Assert.Ignore($"browser tests skipped: {noBrowser}");
-        }
-
-        _configs = new LiveConfig();
-        _testbed = Testbed.Up();
-    }
-
-    [OneTimeTearDown]
-    public void TearDownTestbed()
-    {
-        _testbed?.Dispose();
-        _configs?.Dispose();
-    }
+    protected override string? MissingPrerequisite() => HeadlessChromium.WhyUnavailable();
 
     [Test]
     public async Task AnAdministratorAddsADeviceWatchesItsAttackLiveResetsItAndIsRefusedAfterSigningOut()
@@ -120,6 +95,12 @@ public sealed partial class DashboardScenarioTests
         await page.ClickAsync("#nav >> text=Overview");
         var row = page.Locator("#devices tr[data-device='hue']");
         await Expect(row.Locator(".state")).ToHaveTextAsync("Normal");
+        // udoo runs a fixed chain (no pack, no security state): its pill says what its tile counts.
+        var fixedPill = page.Locator("#devices tr[data-device='udoo'] .state");
+        await Expect(fixedPill).ToHaveTextAsync("Fixed chain");
+        await Expect(fixedPill).ToHaveAttributeAsync("data-state", "Fixed chain");
+        var fixedPills = await page.Locator("#devices .state[data-state='Fixed chain']").CountAsync();
+        await Expect(page.Locator("#state-counts .tile[data-state='Fixed chain'] .v")).ToHaveTextAsync(fixedPills.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Every state the row shows is recorded as the page draws it (the two changes may come a moment apart).
         await page.EvaluateAsync(@"() => {
             window.kalkiSamePage = 'still here';

@@ -17,28 +17,18 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class DevicePushLiveTests
+public sealed class DevicePushLiveTests : TestbedFixture
 {
     private const string DeviceAddress = "192.0.2.2";
     private const string BrokerIp = "192.0.2.20";
     private static readonly TimeSpan Reaction = TimeSpan.FromSeconds(60);
-    private Testbed _testbed = null!;
 
     [OneTimeSetUp]
-    public void BuildTestbed()
+    public void AssignDeviceAddress()
     {
-        if (Testbed.WhyUnavailable() is { } why)
-        {
-            Assert.Ignore($"live tests skipped: {why}");
-        }
-
-        _testbed = Testbed.Up();
         var assign = _testbed.Exec("app", TimeSpan.FromSeconds(10), "ip", "addr", "add", DeviceAddress + "/24", "dev", "dev0");
         Assert.That(assign.ExitCode, Is.Zero, assign.ToString());
     }
-
-    [OneTimeTearDown]
-    public void TearDownTestbed() => _testbed?.Dispose();
 
     [Test]
     public void Camera_motion_mailed_and_pushed_to_the_device_side_address_moves_the_camera_and_others_are_refused()

@@ -12,23 +12,9 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class LiveBridgeTests
+public sealed partial class LiveBridgeTests : TestbedFixture
 {
     private static readonly TimeSpan AlertWait = TimeSpan.FromSeconds(15);
-    private Testbed _testbed = null!;
-    private LiveConfig _configs = null!;
-
-    [OneTimeSetUp]
-    public void BuildTestbed()
-    {
-        if (Testbed.WhyUnavailable() is { } why)
-        {
-            Assert.Ignore($"live tests skipped: {why}");
-        }
-
-        _configs = new LiveConfig();
-        _testbed = Testbed.Up();
-    }
 
     /// <summary>Each test starts from empty ARP caches: a spoofing test poisons the uplink hosts' caches directly
     /// (they share the facility switch with the attacker, which no appliance can prevent).</summary>
@@ -40,13 +26,6 @@ public sealed partial class LiveBridgeTests
             var flush = _testbed.Exec(host.Name, TimeSpan.FromSeconds(10), "ip", "neigh", "flush", "all");
             Assert.That(flush.ExitCode, Is.Zero, flush.ToString());
         }
-    }
-
-    [OneTimeTearDown]
-    public void TearDownTestbed()
-    {
-        _testbed?.Dispose();
-        _configs?.Dispose();
     }
 
     [Test]

@@ -10,34 +10,13 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class MultiPortBridgeTests
+public sealed class MultiPortBridgeTests : TestbedFixture
 {
-    private Testbed _testbed = null!;
     private TestbedHost _sensor = null!;
-    private string _dir = null!;
 
     [OneTimeSetUp]
-    public void BuildTestbed()
-    {
-        if (Testbed.WhyUnavailable() is { } why)
-        {
-            Assert.Ignore($"live tests skipped: {why}");
-        }
-
-        _dir = Directory.CreateTempSubdirectory("kalki-multiport-").FullName;
-        _testbed = Testbed.Up();
+    public void AddSensorPort() =>
         _sensor = _testbed.AddDevicePort("dev1", "02:4b:45:00:00:03", "sensor", "02:4b:45:01:00:14", "192.0.2.14");
-    }
-
-    [OneTimeTearDown]
-    public void TearDown()
-    {
-        _testbed?.Dispose();
-        if (_dir is not null)
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-    }
 
     [Test]
     public void Devices_on_two_ports_each_reach_the_cloud_and_unicast_for_one_port_stays_off_the_other()
@@ -94,7 +73,7 @@ public sealed class MultiPortBridgeTests
         }
 
         yaml.AppendLine($"  - {{name: {_sensor.Name}, mac: \"{_sensor.Mac}\", ip: {_sensor.Ip}, chain: {sensorChain}}}");
-        var path = Path.Combine(_dir, $"site-{sensorChain}.yaml");
+        var path = Path.Combine(_configs.Dir, $"site-{sensorChain}.yaml");
         File.WriteAllText(path, yaml.ToString());
         return path;
     }

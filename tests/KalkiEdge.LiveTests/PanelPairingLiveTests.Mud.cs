@@ -11,21 +11,17 @@ namespace KalkiEdge.LiveTests;
 /// </summary>
 public sealed partial class PanelPairingLiveTests
 {
-    private const string MudServerIp = "203.0.113.2";
-
     [Test]
     public void A_device_announcing_its_mud_url_gets_the_signed_files_allow_list_and_keeps_it_after_a_restart()
     {
         var udoo = _testbed["udoo"];
         var device = "udoo-neo-" + udoo.Mac.Replace(":", "", StringComparison.Ordinal)[6..];
-        _testbed.AddServiceHost("mud", "mud0", "203.0.113.1", MudServerIp);
-        var maker = new MudPublisher(_configs.Dir, MudServerIp);
+        var (maker, mudServer) = MudPublisher.Serve(_testbed, _configs.Dir);
         using var attacker = _testbed.StartServer("attacker", "cloud.py", _configs.Dir, "--port", "443", "--echo-port", "7");
-        var mudServer = _testbed.StartServer("mud", "mud.py", _configs.Dir, "--bind", MudServerIp, "--port", "0", "--dir", maker.Files, "--cert", maker.CertFile, "--key", maker.KeyFile);
         try
         {
-            var url = $"https://{MudServerIp}:{mudServer.Ports[0]}/mud/neo.json";
-            maker.Publish("neo", NeoMudFile(url));
+            var url = $"https://{MudPublisher.ServerIp}:{mudServer.Ports[0]}/mud/neo.json";
+            maker.Publish("neo", MudPublisher.EchoOnlyFile(url));
             var button = Path.Combine(_configs.Dir, "mud-button");
             Assert.That(BoundedProcess.Run(TimeSpan.FromSeconds(10), "mkfifo", "-m", "0600", button).ExitCode, Is.Zero);
             var config = _configs.Write(_testbed, leaveOut: new HashSet<string> { "udoo" }, sections:
@@ -78,16 +74,4 @@ public sealed partial class PanelPairingLiveTests
     /// <summary>The device's transitions to Attack the console said (udoo-neo's only way there from Normal is abnormal egress).</summary>
     private static List<string> Quarantines(string stdout, string device) =>
         [.. stdout.Split('\n').Where(l => l.Contains(device, StringComparison.Ordinal) && l.Contains("-> Attack", StringComparison.Ordinal))];
-
-    /// <summary>A MUD file in the shape of RFC 8520's examples: the device may open TCP to the echo service of 192.0.2.100, and its answers come back.</summary>
-    private static string NeoMudFile(string url) => """
-        {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
-           "from-device-policy": {"access-lists": {"access-list": [{"name": "from-neo"}]}},
-           "to-device-policy": {"access-lists": {"access-list": [{"name": "to-neo"}]}}},
-         "ietf-access-control-list:acls": {"acl": [
-           {"name": "from-neo", "aces": {"ace": [
-             {"name": "echo", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "192.0.2.100/32"}, "tcp": {"destination-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}},
-           {"name": "to-neo", "aces": {"ace": [
-             {"name": "echo-answers", "matches": {"tcp": {"ietf-mud:direction-initiated": "from-device", "source-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}}]}}
-        """.Replace("MUD-URL", url, StringComparison.Ordinal);
 }

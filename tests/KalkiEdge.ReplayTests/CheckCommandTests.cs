@@ -94,4 +94,38 @@ public class CheckCommandTests
         Assert.That(KalkiEdgeCli.Run("frobnicate").ExitCode, Is.EqualTo(2));
         Assert.That(KalkiEdgeCli.Run("check", "--bogus").ExitCode, Is.EqualTo(2));
     }
+
+    [Test]
+    public void Rules_lists_each_ips_rule_with_its_inspection()
+    {
+        var config = Path.Combine(AppContext.BaseDirectory, "profiles", "simulation.yaml");
+
+        var text = KalkiEdgeCli.Run("check", "--config", config, "--rules");
+        var json = KalkiEdgeCli.Run("check", "--config", config, "--rules", "--json");
+
+        Assert.That(text.ExitCode, Is.EqualTo(0), text.Stderr);
+        var lines = text.Stdout.Split('\n');
+        Assert.That(lines, Has.Some.Match(@"^ips rules: \d+ \(\d+ stream, \d+ packet\)"));
+
+        // A flags rule is inspected per packet; a content rule without flags on the reassembled stream.
+        Assert.That(lines, Has.One.Match(@"^  sid 1000001 +packet  .*xmas-scan\.rules:\d+  SCAN XMAS"));
+        Assert.That(lines, Has.One.Match(@"^  sid 2000002 +stream  .*camera\.rules:\d+  CAMERA command injection"));
+
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        var rules = doc.RootElement.GetProperty("rules").EnumerateArray().ToList();
+        Assert.That(rules.Single(r => r.GetProperty("sid").GetInt64() == 1000001).GetProperty("inspection").GetString(), Is.EqualTo("packet"));
+        Assert.That(rules.Single(r => r.GetProperty("sid").GetInt64() == 2000002).GetProperty("inspection").GetString(), Is.EqualTo("stream"));
+    }
+
+    [Test]
+    public void Rules_are_not_listed_for_an_invalid_configuration()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, "devices:\n  - name: a\n    mac: 02:00:00:00:00:10\n    chain: \"ips(rules: nosuch.rules)\"\n");
+        var r = KalkiEdgeCli.Run("check", "--config", config, "--rules");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.Stdout, Does.Not.Contain("ips rules:"));
+        Assert.That(r.Stderr, Does.Contain("nosuch.rules"));
+    }
 }

@@ -19,6 +19,7 @@ public sealed class RunningAppliance : IDisposable
     public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment.Remove("JOURNAL_STREAM"); // its log lines on its output, as the tests read them, even when the runner itself logs to a journal
         foreach (var a in (string[])[RepoPaths.KalkiEdge, "run", .. args])
         {
             psi.ArgumentList.Add(a);

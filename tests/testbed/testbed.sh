@@ -99,9 +99,12 @@ veth() {
 
 # A plain learning bridge: STP off and forward delay 0 so ports forward at once (no 15 s listening
 # phase that would make the first seconds of a test flaky), multicast snooping off so multicast floods.
+# It passes LLDP (group 01:80:c2:00:00:0e, group_fwd_mask bit 14), which an 802.1D bridge would keep: in the
+# field a device is wired to the appliance's port, so the appliance is the nearest bridge its LLDP reaches.
 make_bridge() {
     local side=$1 mac=$2
-    ip -n "$(ns "$side")" link add br0 address "$mac" type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+    ip -n "$(ns "$side")" link add br0 address "$mac" type bridge stp_state 0 forward_delay 0 mcast_snooping 0 \
+        group_fwd_mask 0x4000
     ip -n "$(ns "$side")" link set br0 up
 }
 

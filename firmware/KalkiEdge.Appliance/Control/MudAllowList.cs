@@ -11,8 +11,11 @@ namespace KalkiEdge.Appliance.Control;
 /// <c>egress-guard</c> allows what the file's from-device ACEs accept, and its service ports (<c>lports</c>) are
 /// the ports the to-device ACEs open, in place of the pack's. The link services a device needs to keep its
 /// address and be found (DHCP, mDNS, SSDP, IGMP) stay allowed where the pack allowed them: MUD files describe a
-/// device's application traffic. Every other argument (block, windows, flow table) stays the pack's. The rules
-/// are compiled by egress-guard itself, so a MUD file yields exactly what the same rules written in a chain would.
+/// device's application traffic. The maker's list is enforced, not only watched: the guard drops a flow the device
+/// opens outside it from its first packet (<c>block: true</c>, fail closed), still raising <c>abnormal-egress</c> so
+/// the pack's rules move the device as they say; the device's answers to flows opened toward it are never egress
+/// and pass. Every other argument (windows, flow table) stays the pack's. The rules are compiled by egress-guard
+/// itself, so a MUD file yields exactly what the same rules written in a chain would.
 /// </summary>
 public sealed class MudAllowList : IChainOverlay
 {
@@ -86,6 +89,6 @@ public sealed class MudAllowList : IChainOverlay
             throw new MudException($"{_mud.Url}: its rules do not make an egress-guard allow-list: {diagnostics}");
         }
 
-        return new ElementSpec<EgressGuardConfig>(pack.Name, pack.Config with { AllowList = compiled.Config.AllowList }, static c => new EgressGuard(c));
+        return new ElementSpec<EgressGuardConfig>(pack.Name, pack.Config with { AllowList = compiled.Config.AllowList, Block = true }, static c => new EgressGuard(c));
     }
 }

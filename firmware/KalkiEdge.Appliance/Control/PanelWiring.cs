@@ -151,14 +151,23 @@ public sealed class PanelWiring : IDisposable
     {
         while (!token.IsCancellationRequested)
         {
-            var key = Console.ReadKey(intercept: true);
-            switch (key.KeyChar)
+            if (GestureOf(Console.ReadKey(intercept: true).KeyChar) is { } gesture)
             {
-                case 'p': runtime.Apply(ButtonGesture.Pair); break;
-                case 'c': runtime.Apply(ButtonGesture.CancelPairing); break;
+                runtime.Apply(gesture);
             }
         }
     }
+
+    /// <summary>
+    /// The simulation's keys for the button: 'p' a short press (open or extend the pairing window), 'c' a 5 s hold
+    /// (cancel it). A factory reset has no key: it needs the power-on timing of the real button.
+    /// </summary>
+    internal static ButtonGesture? GestureOf(char key) => key switch
+    {
+        'p' => ButtonGesture.Pair,
+        'c' => ButtonGesture.CancelPairing,
+        _ => null,
+    };
 
     private sealed class Unsubscribe(Action undo) : IDisposable
     {

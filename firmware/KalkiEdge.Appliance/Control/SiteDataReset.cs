@@ -1,19 +1,22 @@
 using KalkiEdge.Panel;
+using KalkiEdge.Store;
 
 namespace KalkiEdge.Appliance.Control;
 
 /// <summary>
 /// Factory reset of the site data, requested by the panel's button. Erasing a database that the running
 /// appliance has open is unsafe, so the request only leaves a marker in the data directory and asks for a
-/// restart; the next start erases the store before opening it. Erased: the store (devices added at run time,
-/// alert, state and telemetry history, audit log, dashboard accounts). Never erased: anything else in the data
-/// directory (keys, certificates), the μmbox images, rules, packs, manifest and kalki.yaml.
+/// restart; the next start erases the store before opening it. Erased: the store (devices added at run time with
+/// their MUD files, alert, state and telemetry history, audit log, dashboard accounts) and every copy of it the
+/// appliance made (the snapshots taken before a schema migration, the store a restore replaced), since each
+/// holds the same accounts and history. Never erased: anything else in the data directory (keys, certificates,
+/// the operator's pack edits), the μmbox images, rules, packs, manifest and kalki.yaml.
 /// </summary>
 public sealed class SiteDataReset(string dataDir, Action restart) : IFactoryReset
 {
     public const string MarkerName = "factory-reset.pending";
 
-    /// <summary>Exactly the files a factory reset removes: the SQLite store and its WAL and shared-memory files.</summary>
+    /// <summary>The store's files (the SQLite store, its WAL and shared-memory files), erased with the store's snapshots in the data directory and in the folder a restore set aside.</summary>
     public static IReadOnlyList<string> ErasedFiles { get; } =
         [ControlWiring.StoreFileName, ControlWiring.StoreFileName + "-wal", ControlWiring.StoreFileName + "-shm"];
 
@@ -34,14 +37,19 @@ public sealed class SiteDataReset(string dataDir, Action restart) : IFactoryRese
             return false;
         }
 
-        foreach (var name in ErasedFiles)
+        var erased = new List<string>();
+        foreach (var dir in new[] { dataDir, Path.Combine(dataDir, Backup.SiteRestore.ReplacedName) }.Where(Directory.Exists))
         {
-            File.Delete(Path.Combine(dataDir, name));
+            foreach (var file in ErasedFiles.Select(name => Path.Combine(dir, name)).Where(File.Exists).Concat(Directory.GetFiles(dir, KalkiStore.SnapshotPattern(ControlWiring.StoreFileName))))
+            {
+                File.Delete(file);
+                erased.Add(Path.GetRelativePath(dataDir, file));
+            }
         }
 
         // The marker goes last: a crash midway repeats the reset at the next start instead of half-doing it.
         File.Delete(marker);
-        log($"kalki-edge: factory reset: erased the site data in {dataDir} ({string.Join(", ", ErasedFiles)}); images, manifest and keys are untouched");
+        log($"kalki-edge: factory reset: erased the site data in {dataDir} ({(erased.Count == 0 ? "no store yet" : string.Join(", ", erased))}); images, manifest and keys are untouched");
         return true;
     }
 }

@@ -1,7 +1,6 @@
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
-using YamlDotNet.RepresentationModel;
 
 namespace KalkiEdge.ControlPlane.Packs;
 

@@ -1,6 +1,6 @@
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
-using YamlDotNet.RepresentationModel;
+using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.ControlPlane.Packs;
 
@@ -52,28 +52,27 @@ public static class PackMonitorReader
         {
             case null:
                 break;
-            case YamlMappingNode map:
-                foreach (var (k, v) in map.Children)
+            case { Kind: ArgKind.Map } map:
+                foreach (var (k, v) in map.Entries)
                 {
-                    var at = YamlMap.Span(m.File, k);
-                    if (k is not YamlScalarNode { Value: { } sensor } || v is not YamlScalarNode { Value: { } field })
+                    if (k.Kind != ArgKind.Scalar || v.Kind != ArgKind.Scalar)
                     {
-                        m.Diagnostics.Error(at, $"{m.Owner}: 'fields' maps a sensor to a dotted JSON field, like {{cpu-temp-c: cpu.temp}}");
+                        m.Diagnostics.Error(k.At, $"{m.Owner}: 'fields' maps a sensor to a dotted JSON field, like {{cpu-temp-c: cpu.temp}}");
                     }
-                    else if (sensors.All(s => s.Name != sensor))
+                    else if (sensors.All(s => s.Name != k.Text))
                     {
-                        var near = Spelling.Closest(sensor, sensors.Select(s => s.Name));
-                        m.Diagnostics.Error(at, $"{m.Owner}: field for '{Printable.Escape(sensor)}', which is not a sensor of the pack{Spelling.Hint(near)} (sensors: {string.Join(", ", sensors.Select(s => s.Name))})", near);
+                        var near = Spelling.Closest(k.Text, sensors.Select(s => s.Name));
+                        m.Diagnostics.Error(k.At, $"{m.Owner}: field for '{Printable.Escape(k.Text)}', which is not a sensor of the pack{Spelling.Hint(near)} (sensors: {string.Join(", ", sensors.Select(s => s.Name))})", near);
                     }
                     else
                     {
-                        fields.Add(new SensorField(sensor, field, YamlMap.Span(m.File, v)));
+                        fields.Add(new SensorField(k.Text, v.Text, v.At));
                     }
                 }
 
                 break;
             case var other:
-                m.Diagnostics.Error(YamlMap.Span(m.File, other), $"{m.Owner}: 'fields' must be a mapping of sensors to JSON fields, like {{cpu-temp-c: cpu.temp}}");
+                m.Diagnostics.Error(other.At, $"{m.Owner}: 'fields' must be a mapping of sensors to JSON fields, like {{cpu-temp-c: cpu.temp}}");
                 break;
         }
 
@@ -87,34 +86,33 @@ public static class PackMonitorReader
         var items = m.Node("commands") switch
         {
             null => [],
-            YamlSequenceNode list => list.Children.Select(i => (Key: i, Value: (YamlNode?)null)).ToList(),
-            YamlMappingNode map => map.Children.Select(e => (Key: e.Key, Value: (YamlNode?)e.Value)).ToList(),
+            { Kind: ArgKind.List } list => list.Items.Select(i => (Key: i, Value: (ArgNode?)null)).ToList(),
+            { Kind: ArgKind.Map } map => map.Entries.Select(e => (Key: e.Key, Value: (ArgNode?)e.Value)).ToList(),
             var other => Wrong(m, other),
         };
         foreach (var (k, v) in items)
         {
-            var at = YamlMap.Span(m.File, k);
-            if (k is not YamlScalarNode { Value: { } command } || v is not (null or YamlScalarNode))
+            if (k.Kind != ArgKind.Scalar || v is { Kind: not ArgKind.Scalar })
             {
                 Wrong(m, k);
             }
-            else if (declared.All(c => c.Name != command))
+            else if (declared.All(c => c.Name != k.Text))
             {
-                var near = Spelling.Closest(command, declared.Select(c => c.Name));
-                m.Diagnostics.Error(at, $"{m.Owner}: '{Printable.Escape(command)}' is not a command of the pack{Spelling.Hint(near)} (commands: {string.Join(", ", declared.Select(c => c.Name))})", near);
+                var near = Spelling.Closest(k.Text, declared.Select(c => c.Name));
+                m.Diagnostics.Error(k.At, $"{m.Owner}: '{Printable.Escape(k.Text)}' is not a command of the pack{Spelling.Hint(near)} (commands: {string.Join(", ", declared.Select(c => c.Name))})", near);
             }
             else
             {
-                routes.Add(new CommandRoute(command, (v as YamlScalarNode)?.Value, v is null ? at : YamlMap.Span(m.File, v)));
+                routes.Add(new CommandRoute(k.Text, v?.Text, v?.At ?? k.At));
             }
         }
 
         return routes;
     }
 
-    private static List<(YamlNode Key, YamlNode? Value)> Wrong(YamlMap m, YamlNode node)
+    private static List<(ArgNode Key, ArgNode? Value)> Wrong(YamlMap m, ArgNode node)
     {
-        m.Diagnostics.Error(YamlMap.Span(m.File, node), $"{m.Owner}: 'commands' is a list of the pack's commands, or a mapping of each to its path");
+        m.Diagnostics.Error(node.At, $"{m.Owner}: 'commands' is a list of the pack's commands, or a mapping of each to its path");
         return [];
     }
 }

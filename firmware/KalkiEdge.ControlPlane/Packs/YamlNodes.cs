@@ -1,20 +1,21 @@
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace KalkiEdge.ControlPlane.Packs;
 
 /// <summary>
 /// Typed reading of a YAML mapping with every problem reported at its file/line/column. Readers return a safe
 /// default after an error so that loading continues and all errors surface at once; unknown keys are reported.
+/// The tree is the site config's own (<see cref="ArgNode"/>, built from the parser's events): YamlDotNet's document
+/// model is not needed, and it keeps a second, heavier tree alive for nothing.
 /// </summary>
 public sealed class YamlMap
 {
-    private readonly YamlMappingNode _node;
+    private readonly ArgNode _node;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
-    public YamlMap(string file, YamlMappingNode node, DiagnosticBag diagnostics, string owner)
+    public YamlMap(string file, ArgNode node, DiagnosticBag diagnostics, string owner)
     {
         File = file;
         _node = node;
@@ -28,16 +29,14 @@ public sealed class YamlMap
 
     public string Owner { get; }
 
-    public SourceSpan At => Span(File, _node);
+    public SourceSpan At => _node.At;
 
-    public static SourceSpan Span(string file, YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
-
-    public YamlNode? Node(string key, bool required = false)
+    public ArgNode? Node(string key, bool required = false)
     {
         _read.Add(key);
-        foreach (var (k, v) in _node.Children)
+        foreach (var (k, v) in _node.Entries)
         {
-            if (k is YamlScalarNode s && s.Value == key)
+            if (k.Kind == ArgKind.Scalar && k.Text == key)
             {
                 return v;
             }
@@ -54,11 +53,11 @@ public sealed class YamlMap
     public string? String(string key, bool required = false) => Node(key, required) switch
     {
         null => null,
-        YamlScalarNode s => s.Value ?? "",
+        { Kind: ArgKind.Scalar } s => s.Text,
         var other => Wrong(other, key, "a single value"),
     };
 
-    public SourceSpan SpanOf(string key) => Node(key) is { } n ? Span(File, n) : At;
+    public SourceSpan SpanOf(string key) => Node(key) is { } n ? n.At : At;
 
     public int Int(string key, int fallback)
     {
@@ -105,15 +104,15 @@ public sealed class YamlMap
         var result = new List<(string, SourceSpan)>();
         switch (Node(key, required))
         {
-            case YamlScalarNode s:
-                result.Add((s.Value ?? "", Span(File, s)));
+            case { Kind: ArgKind.Scalar } s:
+                result.Add((s.Text, s.At));
                 break;
-            case YamlSequenceNode q:
-                foreach (var item in q.Children)
+            case { Kind: ArgKind.List } q:
+                foreach (var item in q.Items)
                 {
-                    if (item is YamlScalarNode si)
+                    if (item.Kind == ArgKind.Scalar)
                     {
-                        result.Add((si.Value ?? "", Span(File, si)));
+                        result.Add((item.Text, item.At));
                     }
                     else
                     {
@@ -136,12 +135,12 @@ public sealed class YamlMap
         var result = new List<YamlMap>();
         switch (Node(key))
         {
-            case YamlSequenceNode q:
-                foreach (var item in q.Children)
+            case { Kind: ArgKind.List } q:
+                foreach (var item in q.Items)
                 {
-                    if (item is YamlMappingNode m)
+                    if (item.Kind == ArgKind.Map)
                     {
-                        result.Add(new YamlMap(File, m, Diagnostics, itemOwner));
+                        result.Add(new YamlMap(File, item, Diagnostics, itemOwner));
                     }
                     else
                     {
@@ -150,7 +149,7 @@ public sealed class YamlMap
                 }
 
                 break;
-            case YamlMappingNode m:
+            case { Kind: ArgKind.Map } m:
                 result.Add(new YamlMap(File, m, Diagnostics, itemOwner));
                 break;
             case { } other:
@@ -167,12 +166,12 @@ public sealed class YamlMap
         var result = new List<(string, string, SourceSpan)>();
         switch (Node(key))
         {
-            case YamlMappingNode m:
-                foreach (var (k, v) in m.Children)
+            case { Kind: ArgKind.Map } m:
+                foreach (var (k, v) in m.Entries)
                 {
-                    if (k is YamlScalarNode ks && v is YamlScalarNode vs)
+                    if (k.Kind == ArgKind.Scalar && v.Kind == ArgKind.Scalar)
                     {
-                        result.Add((ks.Value ?? "", vs.Value ?? "", Span(File, ks)));
+                        result.Add((k.Text, v.Text, k.At));
                     }
                     else
                     {
@@ -192,31 +191,31 @@ public sealed class YamlMap
     public YamlMap? Map(string key, string owner, bool required = false) => Node(key, required) switch
     {
         null => null,
-        YamlMappingNode m => new YamlMap(File, m, Diagnostics, owner),
+        { Kind: ArgKind.Map } m => new YamlMap(File, m, Diagnostics, owner),
         var other => WrongMap(other, key),
     };
 
     /// <summary>Reports keys nobody asked for (typos must not be silently ignored).</summary>
     public void RejectUnknown()
     {
-        foreach (var (k, _) in _node.Children)
+        foreach (var (k, _) in _node.Entries)
         {
-            if (k is YamlScalarNode s && !_read.Contains(s.Value ?? ""))
+            if (k.Kind == ArgKind.Scalar && !_read.Contains(k.Text))
             {
                 // Every key this map understands has been asked for by now: the closest is the likely intent.
-                var near = Spelling.Closest(s.Value ?? "", _read.Order(StringComparer.Ordinal));
-                Diagnostics.Error(Span(File, s), $"{Owner}: unknown key '{Printable.Escape(s.Value ?? "")}'{Spelling.Hint(near)}", near);
+                var near = Spelling.Closest(k.Text, _read.Order(StringComparer.Ordinal));
+                Diagnostics.Error(k.At, $"{Owner}: unknown key '{Printable.Escape(k.Text)}'{Spelling.Hint(near)}", near);
             }
         }
     }
 
-    private string? Wrong(YamlNode node, string key, string expected)
+    private string? Wrong(ArgNode node, string key, string expected)
     {
-        Diagnostics.Error(Span(File, node), $"{Owner}: '{key}' must be {expected}");
+        Diagnostics.Error(node.At, $"{Owner}: '{key}' must be {expected}");
         return null;
     }
 
-    private YamlMap? WrongMap(YamlNode node, string key)
+    private YamlMap? WrongMap(ArgNode node, string key)
     {
         Wrong(node, key, "a mapping");
         return null;
@@ -225,12 +224,9 @@ public sealed class YamlMap
     /// <summary>Parses a whole YAML file into its root mapping, reporting syntax errors with their place.</summary>
     public static YamlMap? Load(string file, string text, DiagnosticBag diagnostics, string owner)
     {
-        var parser = new LimitedYamlParser(new StringReader(text));
         try
         {
-            var stream = new YamlStream();
-            stream.Load(parser);
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            if (YamlArgs.ReadDocument(text, file) is not { Kind: ArgKind.Map } root)
             {
                 diagnostics.Error(new SourceSpan(file, 1, 1), $"{owner}: expected a YAML mapping at the top level");
                 return null;
@@ -241,13 +237,6 @@ public sealed class YamlMap
         catch (YamlException e)
         {
             diagnostics.Error(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), $"{owner}: YAML syntax: {e.Message}");
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            // YamlDotNet's document model throws this for event sequences it cannot build (found by fuzzing).
-            var at = parser.Current?.Start ?? Mark.Empty;
-            diagnostics.Error(new SourceSpan(file, (int)at.Line, (int)at.Column), $"{owner}: YAML syntax: unreadable document here ({e.Message})");
             return null;
         }
     }

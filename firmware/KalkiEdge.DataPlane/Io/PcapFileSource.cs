@@ -1,17 +1,20 @@
 using KalkiEdge.DataPlane.Pcap;
+using PacketDotNet;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
 namespace KalkiEdge.DataPlane.Io;
 
 /// <summary>
-/// Reads Ethernet frames from a pcap/pcapng file through libpcap, without per-frame allocation: SharpPcap opens the
+/// Reads Ethernet frames from a capture file without per-frame allocation. A classic pcap file is read in large
+/// blocks by <see cref="ClassicPcapReader"/>; pcapng and anything else goes through libpcap: SharpPcap opens the
 /// file, frames are read with pcap_next_ex directly (SharpPcap's GetNextPacket allocates a header object per frame).
 /// </summary>
 public sealed class PcapFileSource : IFrameSource
 {
     private const int LinkTypeEthernet = 1;
-    private readonly CaptureFileReaderDevice _device;
+    private readonly ClassicPcapReader? _classic;
+    private readonly CaptureFileReaderDevice? _device;
     private readonly nint _handle;
     private long _number;
 
@@ -21,6 +24,18 @@ public sealed class PcapFileSource : IFrameSource
         if (!File.Exists(path))
         {
             throw new FrameSourceException($"{path}: no such capture file");
+        }
+
+        _classic = OpenClassic(path);
+        if (_classic is not null)
+        {
+            if (_classic.LinkType != LinkTypeEthernet)
+            {
+                _classic.Dispose();
+                throw NotEthernet(path, (LinkLayers)_classic.LinkType);
+            }
+
+            return;
         }
 
         _device = new CaptureFileReaderDevice(path);
@@ -38,7 +53,7 @@ public sealed class PcapFileSource : IFrameSource
         {
             var linkType = _device.LinkType;
             _device.Dispose();
-            throw new FrameSourceException($"{path}: link type {linkType} is not supported; KalkiEdge bridges Ethernet (link type 1) only");
+            throw NotEthernet(path, linkType);
         }
 
         _handle = _device.Handle.DangerousGetHandle();
@@ -51,6 +66,11 @@ public sealed class PcapFileSource : IFrameSource
 
     public unsafe bool TryRead(Frame frame)
     {
+        if (_classic is not null)
+        {
+            return TryReadClassic(_classic, frame);
+        }
+
         nint header;
         byte* data;
         switch (LibPcap.pcap_next_ex(_handle, &header, &data))
@@ -67,7 +87,38 @@ public sealed class PcapFileSource : IFrameSource
         }
     }
 
-    public void Dispose() => _device.Dispose();
+    public void Dispose()
+    {
+        _classic?.Dispose();
+        _device?.Dispose();
+    }
+
+    private bool TryReadClassic(ClassicPcapReader reader, Frame frame)
+    {
+        if (reader.TryRead(out var data, out var timestampMicros, out var error))
+        {
+            frame.Load(data, timestampMicros, Direction.FromDevice);
+            frame.Number = ++_number;
+            return true;
+        }
+
+        return error is null ? false : throw new FrameSourceException($"{Name}: corrupt or truncated after frame {_number}: {error}");
+    }
+
+    private static ClassicPcapReader? OpenClassic(string path)
+    {
+        try
+        {
+            return ClassicPcapReader.TryOpen(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FrameSourceException($"{path}: not a readable pcap/pcapng file: {e.Message}", e);
+        }
+    }
+
+    private static FrameSourceException NotEthernet(string path, LinkLayers linkType) =>
+        new($"{path}: link type {linkType} is not supported; KalkiEdge bridges Ethernet (link type 1) only");
 
     private static string Describe(Exception e) => e is DllNotFoundException
         ? "libpcap is not installed (apt-get install libpcap0.8)"

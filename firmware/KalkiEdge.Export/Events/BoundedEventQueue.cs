@@ -29,6 +29,27 @@ internal sealed class BoundedEventQueue(int capacity)
         return true;
     }
 
+    /// <summary>
+    /// Moves up to <paramref name="max"/> events into <paramref name="into"/>, in order; how many. One atomic update of
+    /// the count for the lot: the cache line the control loop increments is not fought over once per event.
+    /// </summary>
+    public int TakeInto(List<ApplianceEvent> into, int max)
+    {
+        int n = 0;
+        while (n < max && _queue.TryDequeue(out var e))
+        {
+            into.Add(e);
+            n++;
+        }
+
+        if (n > 0)
+        {
+            Interlocked.Add(ref _count, -n);
+        }
+
+        return n;
+    }
+
     public bool TryPeek([MaybeNullWhen(false)] out ApplianceEvent e) => _queue.TryPeek(out e);
 
     public bool TryTake([MaybeNullWhen(false)] out ApplianceEvent e)

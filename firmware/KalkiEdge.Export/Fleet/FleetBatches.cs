@@ -2,15 +2,17 @@ using KalkiEdge.Store;
 
 namespace KalkiEdge.Export.Fleet;
 
-/// <summary>One MQTT message made of consecutive outbox rows <c>[Start, Start + Rows)</c> on one topic.</summary>
-public readonly record struct FleetBatch(string Topic, int Start, int Rows, int Bytes);
+/// <summary>One MQTT message made of consecutive outbox rows <c>[Start, Start + Rows)</c> on one topic, carrying <c>Events</c> events.</summary>
+public readonly record struct FleetBatch(string Topic, int Start, int Rows, int Bytes, int Events);
 
 /// <summary>
-/// Groups the outbox's oldest rows into MQTT messages. Consecutive events on one EVE topic (alerts, transitions,
-/// pairing) travel together as JSON lines, each line one EVE object ended by a newline, as in an EVE file: under an
-/// alert storm the broker acknowledges one message per batch instead of one per alert. A batch never reorders
-/// rows and never mixes topics; it holds at most <see cref="MaxLines"/> lines and <see cref="MaxBytes"/> bytes
-/// (a single larger line travels alone). Other topics (telemetry summaries) keep one JSON document per message.
+/// Groups events into MQTT messages, twice with the same rules: queued events into outbox rows (one insert per
+/// batch), then the outbox's oldest rows into messages (rows written in small batches, or one by one by an older
+/// firmware, travel together). Consecutive events on one EVE topic (alerts, transitions, pairing) travel together
+/// as JSON lines, each line one EVE object ended by a newline, as in an EVE file: under an alert storm the broker
+/// acknowledges one message per batch instead of one per alert. A batch never reorders rows and never mixes
+/// topics; it holds at most <see cref="MaxLines"/> lines and <see cref="MaxBytes"/> bytes (a single larger line or
+/// row travels alone). Other topics (telemetry summaries) keep one JSON document per message.
 /// </summary>
 public static class FleetBatches
 {
@@ -25,12 +27,13 @@ public static class FleetBatches
         for (int i = 0; i < rows.Count;)
         {
             var topic = rows[i].Topic;
-            int bytes = LineLength(rows[i].Payload), n = 1;
+            int bytes = LineLength(rows[i].Payload), n = 1, events = rows[i].Events;
             if (IsEve(topic, topics))
             {
-                while (i + n < rows.Count && n < MaxLines && rows[i + n].Topic == topic && bytes + LineLength(rows[i + n].Payload) <= MaxBytes)
+                while (i + n < rows.Count && rows[i + n].Topic == topic && events + rows[i + n].Events <= MaxLines && bytes + LineLength(rows[i + n].Payload) <= MaxBytes)
                 {
                     bytes += LineLength(rows[i + n].Payload);
+                    events += rows[i + n].Events;
                     n++;
                 }
             }
@@ -39,7 +42,7 @@ public static class FleetBatches
                 bytes = rows[i].Payload.Length;
             }
 
-            batches.Add(new FleetBatch(topic, i, n, bytes));
+            batches.Add(new FleetBatch(topic, i, n, bytes, events));
             i += n;
         }
 

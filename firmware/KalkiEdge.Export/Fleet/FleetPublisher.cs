@@ -33,9 +33,12 @@ public sealed class FleetCounters
 /// The appliance in a fleet: events to the site's MQTT broker (QoS 1, TLS, client certificate or user name), its
 /// state retained there (status with a last will, device inventory, health), and operators' commands from it.
 /// The control loop only queues an event (bounded; beyond <see cref="MemoryCapacity"/> waiting, new events are
-/// dropped and counted). A thread of its own moves queued events into the store's <see cref="FleetOutbox"/> first
-/// and publishes from there in order, removing what the broker acknowledged: a broker that is down or slow never
-/// delays enforcement, and what was queued is delivered when it is back (reconnecting with back-off to 30 s).
+/// dropped and counted) and wakes the publisher only when it is idle. A thread of its own moves queued events into
+/// the store's <see cref="FleetOutbox"/> first, a batch per transaction (under a storm, a round that moved at least
+/// <see cref="GatherFrom"/> events is followed by <see cref="Gather"/> of gathering, so a storm costs the control
+/// loop no wake-ups and the disk one commit per round; at a lower rate the next event wakes it at once), and publishes
+/// from there in order, removing what the broker acknowledged: a broker that is down or slow never delays
+/// enforcement, and what was queued is delivered when it is back (reconnecting with back-off to 30 s).
 /// The outbox is bounded too (oldest dropped, counted). A publish the broker refuses (its ACL) is logged, counted
 /// and not retried.
 /// </summary>
@@ -46,8 +49,17 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// <summary>Largest packet accepted from the broker: a bigger one is never delivered to this client.</summary>
     public const int MaxIncomingPacket = 64 * 1024;
 
-    /// <summary>Outbox rows read per round: up to <see cref="InFlight"/> full batches.</summary>
+    /// <summary>After a round that moved <see cref="GatherFrom"/> events or more, the publisher gathers events for this long before the next one.</summary>
+    public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Events moved in one round from which the next round waits for <see cref="Gather"/>: a storm, not a trickle.</summary>
+    public const int GatherFrom = 64;
+
+    /// <summary>Outbox rows read per round (a row is a batch of events): at least <see cref="InFlight"/> full messages.</summary>
     private const int OutboxChunk = 1024;
+
+    /// <summary>Queued events moved into the outbox per transaction.</summary>
+    private const int MoveChunk = 4096;
 
     /// <summary>Publishes awaiting the broker's acknowledgement at once: below Mosquitto's default receive maximum (20).</summary>
     private const int InFlight = 16;
@@ -68,6 +80,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private readonly Dictionary<string, long> _alertsSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Forwarded, long Dropped, long Replied)> _trafficBefore = new(StringComparer.Ordinal);
     private readonly HashSet<string> _refusedTopics = new(StringComparer.Ordinal);
+    private readonly List<ApplianceEvent> _events = new(MoveChunk);
+    private readonly List<OutboxMessage> _taken = new(MoveChunk);
+    private readonly List<(string Topic, byte[] Payload)> _rows = [];
     private readonly Thread _thread;
     private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
     private long _nextAttempt;
@@ -77,7 +92,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private bool _devicesDirty = true;
     private bool _healthDue = true;
     private bool _wasConnected;
-    private int _wake;
+    private int _idle;
     private volatile bool _stopping;
 
     public FleetPublisher(FleetSettings settings, FleetOutbox outbox, IFleetOperations operations, ILogger log, TimeProvider? time = null)
@@ -105,10 +120,10 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
     public bool Connected => _client.IsConnected;
 
-    /// <summary>Messages waiting in the outbox (on disk).</summary>
+    /// <summary>Events waiting in the outbox (on disk).</summary>
     public int Queued => _outbox.Count;
 
-    /// <summary>Events in memory waiting for the publisher's thread, then messages in the outbox on disk (oldest dropped beyond its limit).</summary>
+    /// <summary>Events in memory waiting for the publisher's thread, then events in the outbox on disk (oldest dropped beyond its limit).</summary>
     public IEnumerable<SinkQueue> Queues =>
         [new("fleet", _queue.Count, Interlocked.Read(ref Counters.Dropped)), new("fleet-outbox", _outbox.Count, _outbox.Dropped + _outbox.Lost)];
 
@@ -143,9 +158,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
     private void Wake()
     {
-        if (Interlocked.Exchange(ref _wake, 1) == 0)
+        if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
         {
-            _signal.Release(); // only when the thread may be asleep: a semaphore per event costs the control loop
+            _signal.Release(); // only a thread idle for lack of work is woken: a semaphore per event costs the control loop
         }
     }
 
@@ -155,10 +170,24 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         {
             while (!_stopping)
             {
-                Volatile.Write(ref _wake, 0);
-                if (!Pass())
+                switch (Pass())
                 {
-                    _signal.Wait(TimeSpan.FromMilliseconds(250));
+                    case Round.More:
+                        break;
+                    case Round.Worked:
+                        _signal.Wait(Gather); // busy: the control loop does not signal meanwhile
+                        break;
+                    default:
+                        // Idle: the next event (or command reply) wakes the thread at once; the fence of the
+                        // exchange orders the flag before the emptiness check, so no wake-up is missed.
+                        Interlocked.Exchange(ref _idle, 1);
+                        if (_queue.IsEmpty && _replies.IsEmpty)
+                        {
+                            _signal.Wait(TimeSpan.FromMilliseconds(250));
+                        }
+
+                        Interlocked.Exchange(ref _idle, 0);
+                        break;
                 }
             }
 
@@ -172,11 +201,23 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         }
     }
 
-    /// <summary>One round of work; true when more is waiting right now.</summary>
-    private bool Pass()
+    /// <summary>What a round of work found.</summary>
+    private enum Round
+    {
+        /// <summary>More is waiting in the outbox right now.</summary>
+        More,
+
+        /// <summary>A storm: gather for the next round.</summary>
+        Worked,
+
+        /// <summary>Nothing waiting, or the broker is away: sleep until the next event (or for the reconnect's back-off).</summary>
+        Idle,
+    }
+
+    private Round Pass()
     {
         var now = NowMicros();
-        MoveQueuedToOutbox(now);
+        var storm = MoveQueuedToOutbox(now) >= GatherFrom ? Round.Worked : Round.Idle;
         if (now >= _nextSummary)
         {
             AppendSummary(now);
@@ -184,50 +225,66 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
         if (!_client.IsConnected && !TryConnect(now))
         {
-            return false;
+            return storm;
         }
 
-        if (!PublishState(now))
+        if (!PublishState(now) || (_outbox.Count > 0 && !DrainOutbox(OutboxChunk)))
         {
-            return false;
+            return Round.Idle;
         }
 
-        return DrainOutbox(OutboxChunk) && (_outbox.Count > 0 || !_queue.IsEmpty);
+        return _outbox.Count > 0 ? Round.More : storm;
     }
 
-    private void MoveQueuedToOutbox(long now)
+    /// <summary>Queued events into the outbox, batched as they will travel (one row per batch, one transaction); how many.</summary>
+    private int MoveQueuedToOutbox(long now)
     {
-        var batch = new List<(string Topic, byte[] Payload)>();
-        while (batch.Count < OutboxChunk * 4 && _queue.TryTake(out var e))
+        _events.Clear();
+        _taken.Clear();
+        _queue.TakeInto(_events, MoveChunk);
+        foreach (var e in _events)
         {
             // The EVE line the EVE file sink wrote (or will write): formatted once per event, stored as it is.
             switch (e)
             {
                 case AlertEvent a:
                     _alertsSince[a.Alert.Type] = _alertsSince.GetValueOrDefault(a.Alert.Type) + a.Alert.Count;
-                    batch.Add((Topics.Alerts, e.EveLine));
+                    _taken.Add(new OutboxMessage(0, Topics.Alerts, e.EveLine));
                     break;
                 case TransitionOccurred:
                     _devicesDirty = true;
-                    batch.Add((Topics.Transitions, e.EveLine));
+                    _taken.Add(new OutboxMessage(0, Topics.Transitions, e.EveLine));
                     break;
                 case PairingOccurred:
                     _devicesDirty = true;
-                    batch.Add((Topics.Pairing, e.EveLine));
+                    _taken.Add(new OutboxMessage(0, Topics.Pairing, e.EveLine));
                     break;
             }
         }
 
-        Append(batch, now);
+        if (_taken.Count == 0)
+        {
+            return _events.Count;
+        }
+
+        _rows.Clear();
+        foreach (var b in FleetBatches.Group(_taken, Topics))
+        {
+            _rows.Add((b.Topic, FleetBatches.Payload(b, _taken)));
+        }
+
+        Append(_rows, now);
+        _events.Clear(); // the events are not held on to until the next round
+        return _taken.Count;
     }
 
-    private void Append(List<(string Topic, byte[] Payload)> batch, long now)
+    private void Append(List<(string Topic, byte[] Payload)> rows, long now)
     {
-        long droppedBefore = _outbox.Dropped;
-        if (!_outbox.Append(batch, now))
+        long droppedBefore = _outbox.Dropped, lostBefore = _outbox.Lost;
+        if (!_outbox.Append(rows, now))
         {
-            Interlocked.Add(ref Counters.Lost, batch.Count);
-            Log.OutboxRefused(_log, batch.Count, _outbox.LastError ?? "", _outbox.Lost);
+            Interlocked.Add(ref Counters.Lost, _outbox.Lost - lostBefore);
+            Log.OutboxRefused(_log, _outbox.Lost - lostBefore, _outbox.LastError ?? "", _outbox.Lost);
         }
 
         if (_outbox.Dropped > droppedBefore)
@@ -358,7 +415,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         var batches = FleetBatches.Group(rows, Topics);
         var window = new Queue<Task<MqttClientPublishResult>>(InFlight);
         using var timeout = new CancellationTokenSource(OperationTimeout);
-        int next = 0, done = 0, rowsDone = 0;
+        int next = 0, done = 0, rowsDone = 0, eventsDone = 0;
         Exception? failure = null;
         try
         {
@@ -370,8 +427,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
                     window.Enqueue(_client.PublishAsync(Message(b.Topic, FleetBatches.Payload(b, rows), retain: false, null), timeout.Token));
                 }
 
-                Judge(window.Dequeue().GetAwaiter().GetResult(), batches[done].Topic, batches[done].Rows);
+                Judge(window.Dequeue().GetAwaiter().GetResult(), batches[done].Topic, batches[done].Events);
                 rowsDone += batches[done].Rows;
+                eventsDone += batches[done].Events;
                 done++;
             }
         }
@@ -384,7 +442,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
         if (rowsDone > 0)
         {
-            _outbox.Remove(rows[rowsDone - 1].Id, rowsDone);
+            _outbox.Remove(rows[rowsDone - 1].Id, eventsDone);
         }
 
         if (failure is not null)
@@ -659,11 +717,11 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         [LoggerMessage(EventId = 37, Level = LogLevel.Error, Message = "fleet: a command could not be handled: {Reason}")]
         public static partial void CommandFailed(ILogger logger, string reason);
 
-        [LoggerMessage(EventId = 38, Level = LogLevel.Warning, Message = "fleet: the outbox is full ({Limit} messages): oldest dropped ({Dropped} so far)")]
+        [LoggerMessage(EventId = 38, Level = LogLevel.Warning, Message = "fleet: the outbox is full ({Limit} events): oldest dropped ({Dropped} so far)")]
         public static partial void OutboxFull(ILogger logger, int limit, long dropped);
 
-        [LoggerMessage(EventId = 39, Level = LogLevel.Error, Message = "fleet: the store refused {Count} messages for the outbox: {Reason} ({Lost} lost so far)")]
-        public static partial void OutboxRefused(ILogger logger, int count, string reason, long lost);
+        [LoggerMessage(EventId = 39, Level = LogLevel.Error, Message = "fleet: the store refused {Count} events for the outbox: {Reason} ({Lost} lost so far)")]
+        public static partial void OutboxRefused(ILogger logger, long count, string reason, long lost);
 
         [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "fleet: the broker refused the command subscription {Filter}: {Reason}; no commands will arrive")]
         public static partial void SubscribeRefused(ILogger logger, string filter, string reason);

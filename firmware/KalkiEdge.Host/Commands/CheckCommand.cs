@@ -14,6 +14,7 @@ using KalkiEdge.Export.Eve;
 
 using KalkiEdge.Management;
 using KalkiEdge.Panel;
+using KalkiEdge.Umboxes.Ips;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -37,13 +38,22 @@ internal static class CheckCommand
         using var appliance = ApplianceLoader.Build(path, new ConsoleObserver(TextWriter.Null), diagnostics);
         diagnostics.AddRange(SectionErrors(path));
         var valid = appliance is not null && !diagnostics.HasErrors ? appliance : null;
+        var rules = valid is not null && cl.Flag("--rules") ? IpsRules(valid) : null;
         if (cl.Flag("--json"))
         {
-            Console.WriteLine(Json(path, diagnostics.Items, valid));
+            Console.WriteLine(Json(path, diagnostics.Items, valid, rules));
         }
         else if (valid is not null)
         {
             Console.WriteLine($"{path}: ok — {valid.Engine.Devices.Count} devices, {valid.Images.All.Count} μmbox images, {valid.Packs.Count} packs, {valid.Compiler.Registry.Kinds.Count()} element kinds");
+            if (rules is not null)
+            {
+                Console.WriteLine($"ips rules: {rules.Count} ({rules.Count(r => r.Inspection == RuleInspectionReport.Stream)} stream, {rules.Count(r => r.Inspection == RuleInspectionReport.Packet)} packet)");
+                foreach (var r in rules)
+                {
+                    Console.WriteLine($"  sid {r.Sid,-9} {r.Inspection,-6}  {r.Origin}  {r.Message}");
+                }
+            }
         }
         else
         {
@@ -57,6 +67,11 @@ internal static class CheckCommand
 
         return valid is not null ? ExitCodes.Ok : ExitCodes.Invalid;
     }
+
+    /// <summary>Every ips rule the images and the devices' chains load, with its inspection mode.</summary>
+    private static IReadOnlyList<InspectedRule> IpsRules(EdgeAppliance appliance) =>
+        RuleInspectionReport.Of(appliance.Images.All.Select(i => i.Chain)
+            .Concat(appliance.Engine.Devices.All.Select(d => d.Chain?.Definition).OfType<ChainDefinition>()));
 
     /// <summary>Errors in the module-owned sections, which the appliance itself reads only when it runs.</summary>
     private static DiagnosticBag SectionErrors(string path)
@@ -81,7 +96,7 @@ internal static class CheckCommand
 
         HypervisorSettings.FromSection(s.GetValueOrDefault(HypervisorSettings.Section), diagnostics);
         SigningOptions.FromSection(s.GetValueOrDefault(SigningOptions.Section), diagnostics);
-        ManagementSettings.Read(s, diagnostics);
+        ManagementSettings.Read(s, diagnostics, config.DataDir);
         OwnListeners.Check(config, diagnostics);
         PanelSettings.Read(s, diagnostics);
         var baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -91,7 +106,7 @@ internal static class CheckCommand
     }
 
     /// <summary>The check --json document (docs/cli.md): every diagnostic with its place, and the totals when valid.</summary>
-    private static string Json(string path, IReadOnlyList<Diagnostic> diagnostics, EdgeAppliance? valid)
+    private static string Json(string path, IReadOnlyList<Diagnostic> diagnostics, EdgeAppliance? valid, IReadOnlyList<InspectedRule>? rules)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
@@ -127,6 +142,22 @@ internal static class CheckCommand
                 w.WriteNumber("images", valid.Images.All.Count);
                 w.WriteNumber("packs", valid.Packs.Count);
                 w.WriteNumber("elementKinds", valid.Compiler.Registry.Kinds.Count());
+            }
+
+            if (rules is not null)
+            {
+                w.WriteStartArray("rules");
+                foreach (var r in rules)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("sid", r.Sid);
+                    w.WriteString("origin", r.Origin);
+                    w.WriteString("msg", r.Message);
+                    w.WriteString("inspection", r.Inspection);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
             }
 
             w.WriteEndObject();

@@ -8,7 +8,8 @@ namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// kalki-edge devices | reset: the operator's commands against the running appliance, through its control socket
-/// (--socket, else the config's management.control-socket, else the default path).
+/// (--socket, else the config's management.control-socket, else the config's instance socket in its data directory when
+/// one is there, else the service's path).
 /// </summary>
 internal static class OperatorCommands
 {
@@ -41,7 +42,8 @@ internal static class OperatorCommands
         {
             // Every string here came over the socket from whatever serves it: printed escaped, never raw.
             var chain = Printable.Escape(d.FailClosed ? $"{d.Chain} (FAIL-CLOSED)" : d.Chain);
-            Console.WriteLine($"{Printable.Escape(d.Name),-16} {Printable.Escape(d.Type ?? "-"),-20} {Printable.Escape(d.State ?? "-"),-11} {d.Forwarded,10} {d.Dropped,8}  {chain}");
+            var type = Printable.Escape(d.NeedsReview ? $"{d.Type} (NEEDS REVIEW)" : d.Type ?? "-");
+            Console.WriteLine($"{Printable.Escape(d.Name),-16} {type,-20} {Printable.Escape(d.State ?? "-"),-11} {d.Forwarded,10} {d.Dropped,8}  {chain}");
         }
 
         return ExitCodes.Ok;
@@ -105,7 +107,10 @@ internal static class OperatorCommands
                 return null;
             }
 
-            socket = ManagementSettings.Read(config.Sections, diagnostics).ControlSocket;
+            var settings = ManagementSettings.Read(config.Sections, diagnostics, config.DataDir);
+            // Run by hand, the appliance serves DATA_DIR/control.sock; run by systemd, the unit's RuntimeDirectory's
+            // (the CLI cannot tell which started it): no socket in the data directory means the service's.
+            socket = settings.ControlSocketNamed || File.Exists(settings.ControlSocket) ? settings.ControlSocket : ManagementSettings.DefaultControlSocket;
         }
 
         return new OperatorClient(socket ?? ManagementSettings.DefaultControlSocket, TimeSpan.FromSeconds(10));

@@ -5,10 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace KalkiEdge.Host.Logging;
 
 /// <summary>
-/// <c>run</c> with a site config logs through Microsoft.Extensions.Logging with the systemd console formatter: each
-/// line starts with its journal priority (<c>&lt;3&gt;</c> error, <c>&lt;4&gt;</c> warning, <c>&lt;6&gt;</c> info),
-/// so <c>journalctl -p warning</c> shows capture loss, signing off and failed exports. What other modules still
-/// print to the console becomes log lines too: standard error as errors, a line starting with <c>WARNING</c> as a
+/// <c>run</c> with a site config logs through Microsoft.Extensions.Logging. Under systemd (its output going to the
+/// journal) records go to the journal's native socket with their priority and structured fields
+/// (<see cref="JournalNativeProvider"/>); otherwise through the systemd console formatter, each line starting with
+/// its journal priority (<c>&lt;3&gt;</c> error, <c>&lt;4&gt;</c> warning, <c>&lt;6&gt;</c> info). Either way
+/// <c>journalctl -p warning</c> shows capture loss, signing off and failed exports. What other modules still print
+/// to the console becomes log lines too: standard error as errors, a line starting with <c>WARNING</c> as a
 /// warning, the rest as information. Disposing restores the console and flushes the logger.
 /// </summary>
 internal sealed partial class JournalConsole : IDisposable
@@ -19,12 +21,25 @@ internal sealed partial class JournalConsole : IDisposable
     private JournalConsole()
     {
         // The console provider takes the process's standard output when it is made, i.e. before the redirection.
-        Factory = LoggerFactory.Create(b => b
-            .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning)
-            .AddSystemdConsole(o => o.IncludeScopes = false)
-            // Errors stay on standard error, as every command's refusals are (scripts and the tests read them there).
-            .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Error));
+        var journal = JournalNativeProvider.SocketUnderSystemd() is { } socket ? Connect(socket) : null;
+        Factory = LoggerFactory.Create(b =>
+        {
+            b.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
+            if (journal is not null)
+            {
+                b.AddProvider(journal);
+                return;
+            }
+
+            b.AddSystemdConsole(o => o.IncludeScopes = false)
+                // Errors stay on standard error, as every command's refusals are (scripts and the tests read them
+                // there); a console too slow for a storm of lines drops them rather than stall the caller.
+                .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+                {
+                    o.LogToStandardErrorThreshold = LogLevel.Error;
+                    o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite;
+                });
+        });
         Logger = Factory.CreateLogger("KalkiEdge");
         Logger.LogDebug("journal logging on"); // makes the provider open its writer now
         Console.SetOut(new LineLogger(Logger, LogLevel.Information));
@@ -36,6 +51,19 @@ internal sealed partial class JournalConsole : IDisposable
     public ILogger Logger { get; }
 
     public static JournalConsole Start() => new();
+
+    /// <summary>The journal's native socket, or null (then the console) when it cannot be reached.</summary>
+    private static JournalNativeProvider? Connect(string socket)
+    {
+        try
+        {
+            return new JournalNativeProvider(socket, "kalki-edge");
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return null;
+        }
+    }
 
     public void Dispose()
     {

@@ -12,6 +12,9 @@ internal static class ApiJson
 {
     public const int MaxDepth = 8;
 
+    /// <summary>Whether the request carries a body (for endpoints whose body is optional).</summary>
+    public static bool HasBody(HttpContext context) => context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0;
+
     /// <summary>The body as <typeparamref name="T"/>, or the error response to send instead.</summary>
     public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type)
         where T : class

@@ -107,6 +107,9 @@ public sealed record DeviceRequest(string? Name, string? Type, string? Image, st
 
 public sealed record ResetBody(string? Reason);
 
+/// <summary>Body of POST /api/pairing/candidates/MAC/accept (optional): the device's MUD URL as the administrator names it.</summary>
+public sealed record PairingAcceptBody(string? Mud);
+
 public sealed record ResetQueued(string Device, string From, string To, string Actor);
 
 public sealed record OverviewInfo(string Version, string Mode, HypervisorHealth Hypervisor, SigningHealth Signing, IReadOnlyDictionary<string, int> Counts, IReadOnlyList<DeviceSummary> Devices);
@@ -166,6 +169,7 @@ public sealed record TransitionEventInfo(string Device, string From, string To, 
 [JsonSerializable(typeof(DeviceDetail))]
 [JsonSerializable(typeof(DeviceRequest))]
 [JsonSerializable(typeof(ResetBody))]
+[JsonSerializable(typeof(PairingAcceptBody))]
 [JsonSerializable(typeof(ResetQueued))]
 [JsonSerializable(typeof(OverviewInfo))]
 [JsonSerializable(typeof(IReadOnlyList<PackSummary>))]

@@ -31,7 +31,7 @@ internal static class DeviceEndpoints
         app.MapPost("/api/devices/{name}/reset", async Task<IResult> (HttpContext context, string name) =>
         {
             ResetBody? body = null;
-            if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+            if (ApiJson.HasBody(context))
             {
                 (body, var error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.ResetBody).ConfigureAwait(false);
                 if (error is not null)

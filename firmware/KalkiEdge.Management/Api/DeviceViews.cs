@@ -36,7 +36,7 @@ internal sealed class DeviceViews(ManagementContext m)
             alert is null ? null : new AlertInfo(alert.Type, alert.TimeMicros, alert.Info),
             m.Activity.LastSeen(spec.Name),
             device.Origin == DeviceOrigin.Config ? "config" : "runtime",
-            controlled?.FailClosed ?? false,
+            Panel.Pairing.RegistryAdmission.NeedsReview(spec.Description),
             slot is null ? 0 : Interlocked.Read(ref slot.Counters.Forwarded),
             slot is null ? 0 : Interlocked.Read(ref slot.Counters.Dropped));
     }

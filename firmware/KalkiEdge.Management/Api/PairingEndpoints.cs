@@ -18,24 +18,30 @@ internal static class PairingEndpoints
         app.MapGet("/api/pairing", () => Results.Json(feed.State(), ApiJsonContext.Default.PairingInfo)).Produces<PairingInfo>();
         app.MapPost("/api/pairing/open", (HttpContext context) => Window(context, m, feed, open: true)).Produces<PairingInfo>();
         app.MapPost("/api/pairing/close", (HttpContext context) => Window(context, m, feed, open: false)).Produces<PairingInfo>();
-        app.MapPost("/api/pairing/candidates/{mac}/accept", (HttpContext context, string mac) =>
+        app.MapPost("/api/pairing/candidates/{mac}/accept", async Task<IResult> (HttpContext context, string mac) =>
         {
             if (Candidate(feed, mac, out var value) is { } refused)
             {
                 return refused;
             }
 
-            var result = feed.Pairing!.Accept(value);
+            var (mud, mudRefused) = await NamedMud(context, m).ConfigureAwait(false);
+            if (mudRefused is not null)
+            {
+                return mudRefused;
+            }
+
+            var result = feed.Pairing!.Accept(value, mud);
             if (result is null)
             {
                 return NoCandidate(mac);
             }
 
-            Audit(m, context, "pairing-accept", $"{mac}: {result.Verdict.Pack} ({result.Verdict.Confidence}%) {(result.Admitted ? "admitted as " + result.Verdict.DeviceName : "not admitted: " + result.Detail)}");
+            Audit(m, context, "pairing-accept", $"{mac}: {result.Verdict.Pack} ({result.Verdict.Confidence}%) {(result.Admitted ? "admitted as " + result.Verdict.DeviceName : "not admitted: " + result.Detail)}{(mud is null ? "" : $"; MUD URL named: {mud}")}");
             return result.Admitted
                 ? Results.Json(PairingFeed.Info(result), ApiJsonContext.Default.PairedInfo)
                 : ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, $"the candidate was not admitted: {result.Detail}");
-        }).Produces<PairedInfo>();
+        }).Accepts<PairingAcceptBody>("application/json").Produces<PairedInfo>();
         app.MapPost("/api/pairing/candidates/{mac}/reject", (HttpContext context, string mac) =>
         {
             if (Candidate(feed, mac, out var value) is { } refused)
@@ -74,6 +80,34 @@ internal static class PairingEndpoints
         Audit(m, context, open ? "pairing-open" : "pairing-close", open ? $"window open for {pairing.Window.RemainingSeconds(now)} s" : "window closed");
         feed.Changed();
         return Results.Json(feed.State(), ApiJsonContext.Default.PairingInfo);
+    }
+
+    /// <summary>
+    /// The MUD URL the administrator names for the device in the optional body (<c>{"mud": "https://..."}</c>): it
+    /// takes the place of any the device announced. Refused (before the candidate is touched) when it is no https
+    /// URL or when the site has nowhere to read MUD files from.
+    /// </summary>
+    private static async Task<(string? Url, IResult? Refused)> NamedMud(HttpContext context, ManagementContext m)
+    {
+        if (!ApiJson.HasBody(context))
+        {
+            return (null, null);
+        }
+
+        var (body, error) = await ApiJson.ReadAsync(context, ApiJsonContext.Default.PairingAcceptBody).ConfigureAwait(false);
+        if (error is not null || body?.Mud is not { } url)
+        {
+            return (null, error);
+        }
+
+        if (!Panel.Fingerprinting.Evidence.IsMudUrl(url))
+        {
+            return (null, ApiErrors.Result(StatusCodes.Status400BadRequest, $"mud: not an https URL of at most {Panel.Fingerprinting.Evidence.MaxUrl} printable characters", [new FieldError("mud", "not an https URL")]));
+        }
+
+        return m.Appliance.ResolvesMud
+            ? (url, null)
+            : (null, ApiErrors.Result(StatusCodes.Status409Conflict, "mud: the site config's panel has no 'mud' section (dir, or fetch: true), so the device's MUD file could not be read", [new FieldError("mud", "MUD files are off")]));
     }
 
     /// <summary>The MAC parsed, or the response refusing the request.</summary>

@@ -50,10 +50,13 @@ public sealed class Evidence
     public void SetHttpServer(string server) => HttpServer ??= Cut(server);
 
     /// <summary>Keeps the first well-formed https URL (RFC 8520 section 8: MUD URLs use https); anything else is ignored.</summary>
+    /// <summary>Whether <paramref name="url"/> can name a MUD file: an absolute https URL of at most <see cref="MaxUrl"/> printable ASCII characters.</summary>
+    public static bool IsMudUrl(string url) =>
+        url.Length <= MaxUrl && url.All(c => c is > ' ' and <= '~') && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;
+
     public void SetMudUrl(string url)
     {
-        if (MudUrl is null && url.Length <= MaxUrl && url.All(c => c is > ' ' and <= '~')
-            && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps)
+        if (MudUrl is null && IsMudUrl(url))
         {
             MudUrl = url;
         }

@@ -137,9 +137,20 @@ public sealed class DevicePairing(PairingSettings settings, Fingerprinter finger
 
     /// <summary>
     /// An administrator vouches for a candidate: it is admitted now with the verdict so far, without waiting for more
-    /// evidence. Null when <paramref name="mac"/> is no candidate (already decided, rejected, or never seen).
+    /// evidence; <paramref name="mudUrl"/>, when given, is the device's MUD URL as the administrator names it, in
+    /// place of any the device announced. Null when <paramref name="mac"/> is no candidate (already decided,
+    /// rejected, or never seen).
     /// </summary>
-    public AdmissionResult? Accept(ulong mac) => _candidates.TryRemove(mac, out var candidate) ? Admit(candidate.Decide(fingerprinter)) : null;
+    public AdmissionResult? Accept(ulong mac, string? mudUrl = null)
+    {
+        if (!_candidates.TryRemove(mac, out var candidate))
+        {
+            return null;
+        }
+
+        var verdict = candidate.Decide(fingerprinter);
+        return Admit(mudUrl is null ? verdict : verdict with { MudUrl = mudUrl });
+    }
 
     /// <summary>
     /// An administrator refuses a candidate: it is never admitted and stays an unknown device (the engine offers a

@@ -13,6 +13,9 @@ public sealed class RegistryAdmission(IDeviceRegistry registry) : IDeviceAdmissi
 {
     public const string Actor = "panel";
 
+    /// <summary>Said in the description of a device paired below the confidence threshold, until an operator rewrites it.</summary>
+    public const string ReviewMarker = "NEEDS REVIEW";
+
     // The registry bounds descriptions at 500 printable characters; the evidence is cut to fit.
     private const int MaxDescription = 480;
 
@@ -30,10 +33,13 @@ public sealed class RegistryAdmission(IDeviceRegistry registry) : IDeviceAdmissi
             ? new AdmissionResult(verdict, true, verdict.NeedsReview ? "needs review" : "recognised")
             : new AdmissionResult(verdict, false, string.Join("; ", result.Errors.Select(e => e.Message)));
 
+    /// <summary>Whether a registered device's <paramref name="description"/> flags it for review (the dashboard, <c>kalki-edge devices</c>).</summary>
+    public static bool NeedsReview(string? description) => description?.Contains(ReviewMarker, StringComparison.Ordinal) == true;
+
     public static string Describe(PairingVerdict verdict)
     {
         ArgumentNullException.ThrowIfNull(verdict);
-        var text = $"paired with the panel button as {verdict.Pack} ({verdict.Confidence}% confidence){(verdict.NeedsReview ? "; NEEDS REVIEW" : "")}; evidence: {verdict.Evidence}";
+        var text = $"paired with the panel button as {verdict.Pack} ({verdict.Confidence}% confidence){(verdict.NeedsReview ? "; " + ReviewMarker : "")}; evidence: {verdict.Evidence}";
         return text.Length > MaxDescription ? text[..MaxDescription] : text;
     }
 }

@@ -14,6 +14,7 @@ public sealed partial class ApplianceProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
+    private readonly List<(long At, string Line)> _timeline = [];
     private readonly object _gate = new(); // Monitor.Wait/Pulse need an object, not a Lock
     private bool _disposed;
 
@@ -100,6 +101,15 @@ public sealed partial class ApplianceProcess : IDisposable
         }
     }
 
+    /// <summary>The <see cref="Stopwatch"/> timestamp at which the first console line matching <paramref name="match"/> arrived.</summary>
+    public long FirstLineAt(Func<string, bool> match)
+    {
+        lock (_gate)
+        {
+            return _timeline.First(l => match(l.Line)).At;
+        }
+    }
+
     /// <summary>A field of /proc/PID/status in kB (VmRSS, RssAnon, ...).</summary>
     public long MemoryKb(string field)
     {
@@ -160,8 +170,10 @@ public sealed partial class ApplianceProcess : IDisposable
             return;
         }
 
+        var at = Stopwatch.GetTimestamp();
         lock (_gate)
         {
+            _timeline.Add((at, line));
             to.Append(line).Append('\n');
             Monitor.PulseAll(_gate);
         }

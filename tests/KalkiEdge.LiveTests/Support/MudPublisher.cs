@@ -40,6 +40,21 @@ public sealed class MudPublisher
         (_signer, _) = Issue(ca, "CN=KalkiEdge live test device maker", from, until, null, null);
     }
 
+    /// <summary>The MUD server's address on its own link (TEST-NET-3; the appliance's end is 203.0.113.1).</summary>
+    public const string ServerIp = "203.0.113.2";
+
+    /// <summary>
+    /// A maker publishing from a new <see cref="MudPublisher"/> in <paramref name="dir"/>, served over HTTPS by
+    /// testbed/servers/mud.py in the testbed's <c>mud</c> host, reached by the appliance over a link of its own.
+    /// </summary>
+    public static (MudPublisher Maker, TestServer Server) Serve(Testbed testbed, string dir)
+    {
+        ArgumentNullException.ThrowIfNull(testbed);
+        testbed.AddServiceHost("mud", "mud0", "203.0.113.1", ServerIp);
+        var maker = new MudPublisher(dir, ServerIp);
+        return (maker, testbed.StartServer("mud", "mud.py", dir, "--bind", ServerIp, "--port", "0", "--dir", maker.Files, "--cert", maker.CertFile, "--key", maker.KeyFile));
+    }
+
     /// <summary>The folder the MUD server serves.</summary>
     public string Files { get; }
 
@@ -48,6 +63,18 @@ public sealed class MudPublisher
     public string CertFile { get; }
 
     public string KeyFile { get; }
+
+    /// <summary>A MUD file in the shape of RFC 8520's examples: the device may open TCP to the echo service of 192.0.2.100, and its answers come back.</summary>
+    public static string EchoOnlyFile(string url) => """
+        {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
+           "from-device-policy": {"access-lists": {"access-list": [{"name": "from-neo"}]}},
+           "to-device-policy": {"access-lists": {"access-list": [{"name": "to-neo"}]}}},
+         "ietf-access-control-list:acls": {"acl": [
+           {"name": "from-neo", "aces": {"ace": [
+             {"name": "echo", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "192.0.2.100/32"}, "tcp": {"destination-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}},
+           {"name": "to-neo", "aces": {"ace": [
+             {"name": "echo-answers", "matches": {"tcp": {"ietf-mud:direction-initiated": "from-device", "source-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}}]}}
+        """.Replace("MUD-URL", url, StringComparison.Ordinal);
 
     /// <summary>Publishes <paramref name="json"/> as <paramref name="name"/> (.json) with its signature (.p7s).</summary>
     public void Publish(string name, string json)

@@ -158,22 +158,8 @@ public class EveOutputTests
         return [.. result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
     }
 
-    /// <summary>Debian's jq (make test installs it) on a file; its output lines.</summary>
-    private static List<string> Jq(params string[] args)
-    {
-        var psi = new ProcessStartInfo("jq") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("jq did not start");
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        Assert.That(p.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "jq finished within 30 s");
-        Assert.That(p.ExitCode, Is.EqualTo(0), error.Result);
-        return [.. output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-    }
+    /// <summary>Debian's jq on a file; its output lines.</summary>
+    private static List<string> Jq(params string[] args) => TestKit.Jq.Run(null, args);
 
     private static void WaitFor(Func<bool> condition)
     {

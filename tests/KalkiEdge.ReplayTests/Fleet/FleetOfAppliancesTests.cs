@@ -130,6 +130,7 @@ public class FleetOfAppliancesTests
             {
                 r.Terminate();
                 Assert.That(r.WaitForExit(TimeSpan.FromSeconds(30)), Is.EqualTo(0), r.Output);
+                Assert.That(passwords.Values.Where(r.Output.Contains), Is.Empty, "no broker password in any log line");
             }
 
             Assert.That(siem.WaitFor(m => Appliances.All(id => m.Any(x => x.Topic == $"kalki/{id}/status" && x.Payload.Contains("\"offline\"", StringComparison.Ordinal))), TimeSpan.FromSeconds(20)), Is.True);

@@ -12,6 +12,7 @@ public class PairingReplayTests
 {
     private const long Start = 1_767_225_600_000_000;
     private const long Second = 1_000_000;
+    private const string MudUrl = "https://udoo.example.com/mud/neo";
 
     private static readonly (FamilyIntroduction Family, SimHost Host)[] Site =
     [
@@ -23,6 +24,8 @@ public class PairingReplayTests
     ];
 
     private static readonly SimHost Late = new("late-wemo", "94:10:3e:00:00:07", "192.0.2.26");
+
+    private static readonly SimHost MudUdoo = new("udoo", "00:c0:08:9a:bc:de", "192.0.2.24");
 
     [Test]
     public void Replay_pairs_each_family_in_the_window_with_its_pack_and_never_a_device_after_it()
@@ -74,7 +77,57 @@ public class PairingReplayTests
     public void A_paired_device_s_mud_file_is_read_from_the_site_folder_and_becomes_its_allow_list()
     {
         using var dir = new TempDir();
-        const string url = "https://udoo.example.com/mud/neo";
+        var timeline = new Timeline();
+        PairingTraffic.Introduce(timeline, PairingTraffic.UdooNeo with { MudUrl = MudUrl }, MudUdoo, Start + (5 * Second));
+
+        var r = ReplayWithMud(dir, timeline);
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        var paired = r.OfKind("paired").Single();
+        Assert.That(paired.GetProperty("pack").GetString(), Is.EqualTo("udoo-neo"));
+        Assert.That(paired.GetProperty("detail").GetString(), Does.Contain($"mud {MudUrl}: the device's allow-list is now its 2 declared rules; declared beyond pack udoo-neo's: {{proto: tcp, rport: 8883, remote: 198.51.100.0/24}}"));
+        Assert.That(r.Stderr, Does.Contain("matches.ipv4.ietf-acldns:dst-dnsname: host names are not supported"), "the ACE it cannot enforce is named, not dropped silently");
+    }
+
+    /// <summary>
+    /// The maker's list is enforced from the first packet: after its introduction the paired Udoo answers a
+    /// connection opened toward it (a port neither the file nor the pack names), opens the declared MQTT flow, then
+    /// one SYN to HTTPS, which its pack allows anywhere but its maker does not declare. That SYN alone is dropped,
+    /// alerted, and the pack's rule quarantines the device.
+    /// </summary>
+    [Test]
+    public void A_mud_device_s_undeclared_flow_is_dropped_from_its_first_packet_and_the_pack_still_quarantines_it()
+    {
+        using var dir = new TempDir();
+        var timeline = new Timeline();
+        var end = PairingTraffic.Introduce(timeline, PairingTraffic.UdooNeo with { MudUrl = MudUrl }, MudUdoo, Start + (5 * Second));
+        var cloud = new SimHost("cloud", PairingTraffic.Gateway.Mac, "198.51.100.7");
+        var outsider = new SimHost("outsider", PairingTraffic.Gateway.Mac, "203.0.113.50");
+        var at = timeline.TcpSession(end + Second, outsider, MudUdoo, 41_000, 2222, PacketFactory.Ascii("hello\n"), PacketFactory.Ascii("SSH-2.0-dropbear\r\n"));
+        at = timeline.TcpSession(at + Second, MudUdoo, cloud, 41_001, 8883, PacketFactory.Ascii("mqtt"), PacketFactory.Ascii("ok"));
+        var undeclared = new SimHost("web", PairingTraffic.Gateway.Mac, "203.0.113.9");
+        timeline.Add(at + Second, PacketFactory.Tcp(MudUdoo, undeclared, 41_002, 443, syn: true, ack: false, fin: false, 7, 0, []));
+
+        var r = ReplayWithMud(dir, timeline);
+
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        var device = r.OfKind("paired").Single().GetProperty("device").GetString()!;
+        var summary = r.Summary.GetProperty("devices").GetProperty(device);
+        var egress = r.OfKind("alert").Where(a => a.GetProperty("type").GetString() == "abnormal-egress").Select(a => a.GetProperty("info").GetString()!).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(egress, Has.Count.EqualTo(1), r.Stdout);
+            Assert.That(egress, Has.All.Contain("203.0.113.9:443").And.Contain("dropped"), "only the undeclared SYN, and it never left");
+            Assert.That(summary.GetProperty("dropped").GetInt64(), Is.EqualTo(1), "the undeclared SYN is the device's only dropped frame: its answers and the declared flow crossed");
+            Assert.That(summary.GetProperty("state").GetString(), Is.EqualTo("Attack"));
+            Assert.That(r.OfKind("transition").Where(t => t.GetProperty("device").GetString() == device).Select(t => (t.GetProperty("from").GetString(), t.GetProperty("to").GetString())),
+                Is.EqualTo(new[] { ("Normal", "Attack") }), "the pack's compromise rule, once");
+        });
+    }
+
+    /// <summary>Replays <paramref name="timeline"/> with a pairing window from its first frame and the Neo's MUD file in the site's MUD folder.</summary>
+    private static CliResult ReplayWithMud(TempDir dir, Timeline timeline)
+    {
         var mud = Directory.CreateDirectory(dir.File("mud")).FullName;
         File.WriteAllText(Path.Combine(mud, "neo.json"), """
             {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
@@ -84,22 +137,12 @@ public class PairingReplayTests
                {"name": "mqtt", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "198.51.100.0/24"}, "tcp": {"destination-port": {"operator": "eq", "port": 8883}}}, "actions": {"forwarding": "accept"}},
                {"name": "cloud", "matches": {"ipv4": {"ietf-acldns:dst-dnsname": "cloud.udoo.example.com", "protocol": 6}}, "actions": {"forwarding": "accept"}}
              ]}}]}}
-            """.Replace("MUD-URL", url, StringComparison.Ordinal));
-        var timeline = new Timeline();
-        var udoo = new SimHost("udoo", "00:c0:08:9a:bc:de", "192.0.2.24");
-        PairingTraffic.Introduce(timeline, PairingTraffic.UdooNeo with { MudUrl = url }, udoo, Start + (5 * Second));
+            """.Replace("MUD-URL", MudUrl, StringComparison.Ordinal));
         var pcap = dir.File("mud.pcap");
         timeline.WritePcap(pcap);
         var config = dir.File("kalki.yaml");
         File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\npanel:\n  mud: {{dir: {mud}}}\n");
-
-        var r = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--json", "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac);
-
-        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
-        var paired = r.OfKind("paired").Single();
-        Assert.That(paired.GetProperty("pack").GetString(), Is.EqualTo("udoo-neo"));
-        Assert.That(paired.GetProperty("detail").GetString(), Does.Contain($"mud {url}: the device's allow-list is now its 2 declared rules; declared beyond pack udoo-neo's: {{proto: tcp, rport: 8883, remote: 198.51.100.0/24}}"));
-        Assert.That(r.Stderr, Does.Contain("matches.ipv4.ietf-acldns:dst-dnsname: host names are not supported"), "the ACE it cannot enforce is named, not dropped silently");
+        return KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--json", "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac);
     }
 
     [TestCase("soon", "START must be seconds")]

@@ -3,6 +3,8 @@ using System.Runtime.Versioning;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
 using KalkiEdge.Management;
 
 namespace KalkiEdge.UnitTests.Host;
@@ -52,6 +54,28 @@ public class ControlSocketPathTests
     {
         var env = new ControlSocketEnvironment("kalki-edge", Privileged: false, null, "/tmp/", "alice");
         Assert.That(env.DefaultControlSocket, Is.EqualTo("/tmp/kalki-edge-alice/control.sock"));
+    }
+
+    [Test]
+    public void Outside_systemd_each_data_directory_has_its_own_socket_and_under_systemd_the_unit_has_one()
+    {
+        var env = new ControlSocketEnvironment(null, Privileged: true, "/run/user/0", "/tmp/", "root");
+        Assert.That(env.ControlSocketFor("/srv/bench-a/data"), Is.EqualTo("/srv/bench-a/data/control.sock"));
+        Assert.That(env.ControlSocketFor("/srv/bench-b/data"), Is.EqualTo("/srv/bench-b/data/control.sock"));
+        Assert.That(env.ControlSocketFor(""), Is.EqualTo("/run/kalki-edge/control.sock"), "no data directory (the CLI without a config): the service's");
+        Assert.That((env with { RuntimeDirectory = "/run/kalki-edge" }).ControlSocketFor("/var/lib/kalki-edge"), Is.EqualTo("/run/kalki-edge/control.sock"),
+            "the unit is the instance: `sudo kalki-edge reset` finds it without a config");
+    }
+
+    [Test]
+    public void A_data_directory_too_long_for_its_default_socket_is_a_config_error_that_names_the_fix()
+    {
+        Assume.That(Environment.GetEnvironmentVariable("RUNTIME_DIRECTORY"), Is.Null, "outside systemd the default is in the data directory");
+        var dataDir = "/srv/" + new string('d', 100);
+        var diagnostics = new DiagnosticBag();
+        ManagementSettings.Read(new Dictionary<string, ArgNode>(), diagnostics, dataDir);
+        Assert.That(diagnostics.ToString(), Does.Contain($"the default control socket '{dataDir}/control.sock'").And.Contain("set management.control-socket"));
+        Assert.That(ManagementSettings.Read(new Dictionary<string, ArgNode>(), new DiagnosticBag(), "/srv/a/data").ControlSocket, Is.EqualTo("/srv/a/data/control.sock"));
     }
 
     [Test]
@@ -185,7 +209,8 @@ public class ControlSocketPathTests
         using var live = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         live.Bind(new UnixDomainSocketEndPoint(path));
         live.Listen(1);
-        Assert.That(ControlSocketPath.Prepare(path), Is.EqualTo($"another kalki-edge already serves {path}"));
+        Assert.That(ControlSocketPath.Prepare(path), Is.EqualTo($"another kalki-edge already serves {path} (pid {Environment.ProcessId}, uid {PosixFileStatus.EffectiveUser})"),
+            "the kernel names the process that answers");
         Assert.That(File.Exists(path), Is.True);
     }
 

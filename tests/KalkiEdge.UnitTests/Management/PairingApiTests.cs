@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using KalkiEdge.Appliance.Simulation;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Panel;
+using KalkiEdge.Panel.Fingerprinting;
+using KalkiEdge.Panel.Mud;
 
 namespace KalkiEdge.UnitTests.Management;
 
@@ -71,6 +74,9 @@ public class PairingApiTests
         Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), await accepted.Content.ReadAsStringAsync());
         var device = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("device").GetString()!;
         Assert.That(_app.Site.Appliance.Registry.Find(device)?.Spec.Mac, Is.EqualTo(NewMac));
+        var listed = (await browser.GetFromJsonAsync<JsonElement>("/api/devices")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("needsReview").GetBoolean());
+        Assert.That(listed[device], Is.True, "the dashboard flags the generic device for review");
+        Assert.That(listed.Where(d => d.Key != device).Select(d => d.Value), Has.None.True, "and no device of the site config");
         _app.Site.FromDevice(NewMac, "192.0.2.91", Now);
         var slot = _app.Site.Appliance.Engine.Devices.All.Single(d => d.Name == device);
         Assert.That(slot.Counters.FromDeviceFrames, Is.EqualTo(1), "its next frame is attributed to the admitted device");
@@ -106,6 +112,66 @@ public class PairingApiTests
         await noCsrf.PostAsJsonAsync("/api/login", new { username = ManagementApp.Admin, password = ManagementApp.Password });
         Assert.That((await noCsrf.PostAsync("/api/pairing/open", null)).StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(_app.Site.Appliance.Pairing!.Window.IsOpen(Now), Is.False);
+    }
+
+    /// <summary>
+    /// The administrator names the MUD URL of a device that announces none: accepted with it, the device's file
+    /// (from the site's MUD folder) becomes its allow-list and is kept with it. A URL that is not https, or one named
+    /// while the site has no MUD source, is refused before the candidate is touched.
+    /// </summary>
+    [Test]
+    public async Task An_administrator_names_a_candidates_mud_url_as_they_accept_it()
+    {
+        const string url = "https://udoo.example.com/mud/neo";
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "mud")).FullName;
+        File.WriteAllText(Path.Combine(folder, "neo.json"), Panel.MudAllowListTests.Neo(url));
+        var first = new KalkiEdge.Appliance.Simulation.Host("udoo", "00:c0:08:9a:bc:01", "192.0.2.93");
+        var udoo = first with { Mac = "00:c0:08:9a:bc:02" }; // the engine offers a MAC as new only once
+        var accept = $"/api/pairing/candidates/{udoo.Mac}/accept";
+        using var browser = await _app.SignedInAsync();
+
+        _app.Site.Appliance.EnablePairing(PairingSettings.Default);
+        await browser.PostAsync("/api/pairing/open", null);
+        _app.Site.FromDevice(first.Mac, first.Ip, Now); // a DNS query: a candidate that waits for more evidence
+        var off = await browser.PostAsJsonAsync($"/api/pairing/candidates/{first.Mac}/accept", new { mud = url });
+        Assert.That(off.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "no MUD source: nothing could read the file");
+        Assert.That((await off.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString(), Does.Contain("no 'mud' section"));
+        Assert.That(_app.Site.Appliance.Pairing!.Pending(), Has.Count.EqualTo(1), "the candidate still waits");
+
+        _app.Site.Appliance.EnablePairing(PairingSettings.Default, new MudSource(new MudSettings(folder, false, null, null, TimeSpan.FromSeconds(5))));
+        await browser.PostAsync("/api/pairing/open", null);
+        Boot(udoo);
+        foreach (var bad in new[] { "http://udoo.example.com/mud/neo", "https://" + new string('a', Evidence.MaxUrl), "neo.json" })
+        {
+            Assert.That((await browser.PostAsJsonAsync(accept, new { mud = bad })).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+        }
+
+        var accepted = await browser.PostAsJsonAsync(accept, new { mud = url });
+        Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK), await accepted.Content.ReadAsStringAsync());
+        var paired = await accepted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(paired.GetProperty("pack").GetString(), Is.EqualTo("udoo-neo"), paired.ToString());
+        var device = paired.GetProperty("device").GetString()!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (_app.Site.Appliance.Registry.MudOf(device) is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20); // the file is resolved off the request, as for a device that announced it
+        }
+
+        Assert.That(_app.Site.Appliance.Registry.MudOf(device)?.Url, Is.EqualTo(url), "the named file is kept with the device");
+        Assert.That(_app.Site.Appliance.Engine.Devices.All.Single(d => d.Name == device).Chain!.Definition.Text, Does.EndWith($"[egress-guard allow-list from MUD {url}]"));
+    }
+
+    /// <summary>
+    /// The device's DHCP discover, as a Udoo Neo sends it at boot, through the engine: its MAC becomes a candidate
+    /// whose evidence names its family. The frame loop's settling is left out: the administrator accepts first.
+    /// </summary>
+    private void Boot(KalkiEdge.Appliance.Simulation.Host device)
+    {
+        var frame = new Frame();
+        var discover = PairingTraffic.Dhcp(PairingTraffic.UdooNeo, device, messageType: 1);
+        frame.Load(PacketFactory.Udp(device with { Ip = "0.0.0.0" }, new KalkiEdge.Appliance.Simulation.Host("broadcast", "ff:ff:ff:ff:ff:ff", "255.255.255.255"), 68, 67, discover), Now, Direction.FromDevice);
+        _app.Site.Appliance.BeginFrame(Now);
+        _app.Site.Appliance.Engine.Process(frame, _app.Site.Context);
     }
 
     private static async Task<string> NextEvent(StreamReader stream)

@@ -6,6 +6,7 @@ using KalkiEdge.Panel.Mud;
 using KalkiEdge.Panel.Pairing;
 using KalkiEdge.UnitTests.Registry;
 using KalkiEdge.UnitTests.Support;
+using FrameVerdict = KalkiEdge.DataPlane.Verdict;
 
 namespace KalkiEdge.UnitTests.Panel;
 
@@ -74,6 +75,40 @@ public class MudAllowListTests
             Assert.That(Egress("224.0.0.251", 5353, udp: true), Is.True, "mDNS: a link service the pack allows stays");
             Assert.That(Egress("203.0.113.9", 443), Is.False, "the pack allowed 443 anywhere; the maker does not declare it");
         });
+    }
+
+    /// <summary>
+    /// The maker's list is enforced, not only watched: the first packet of a flow the file does not declare is
+    /// dropped, with the alert the pack's rule acts on (udoo-neo: abnormal-egress moves Normal to Attack). The
+    /// device's answers to a flow opened toward it, on a port neither the file nor the pack names, are no egress.
+    /// </summary>
+    [Test]
+    public void An_undeclared_flow_is_dropped_from_its_first_packet_alerted_and_quarantined_while_answers_pass()
+    {
+        Pair(Neo());
+        var device = Paired();
+
+        var (answerSynAck, answerAlerted) = Through(Frames.Tcp(UdooIp, 2222, "203.0.113.50", 41000, TcpFlagsBuilder.SynAck, "", UdooMac, Frames.GatewayMac), Direction.FromDevice,
+            inboundFirst: Frames.Tcp("203.0.113.50", 41000, UdooIp, 2222, TcpFlagsBuilder.SynOnly, "", Frames.GatewayMac, UdooMac));
+        var (answerData, dataAlerted) = Through(Frames.Tcp(UdooIp, 2222, "203.0.113.50", 41000, TcpFlagsBuilder.PshAck, "banner", UdooMac, Frames.GatewayMac), Direction.FromDevice);
+        var (declared, declaredAlerted) = Through(Frames.Tcp(UdooIp, 41001, "198.51.100.7", 8883, TcpFlagsBuilder.SynOnly, "", UdooMac, Frames.GatewayMac), Direction.FromDevice);
+        Assert.Multiple(() =>
+        {
+            Assert.That((answerSynAck, answerAlerted), Is.EqualTo((FrameVerdict.Forward, false)), "the device answers a connection opened toward it");
+            Assert.That((answerData, dataAlerted), Is.EqualTo((FrameVerdict.Forward, false)), "and goes on answering in that flow");
+            Assert.That((declared, declaredAlerted), Is.EqualTo((FrameVerdict.Forward, false)), "declared by the maker");
+            Assert.That(_site.Appliance.Control.Devices[device].State, Is.EqualTo("Normal"));
+        });
+
+        var (first, firstAlerted) = Through(Frames.Tcp(UdooIp, 41002, "203.0.113.9", 443, TcpFlagsBuilder.SynOnly, "", UdooMac, Frames.GatewayMac), Direction.FromDevice);
+
+        Assert.That((first, firstAlerted), Is.EqualTo((FrameVerdict.Drop, true)), "the pack allows 443 anywhere; the maker does not, so its first packet never leaves");
+        lock (_alerts)
+        {
+            Assert.That(_alerts.Single(a => a.Type == AlertTypes.AbnormalEgress).Info, Does.Contain("203.0.113.9:443").And.Contain("dropped"));
+        }
+
+        Assert.That(_site.Appliance.Control.Devices[device].State, Is.EqualTo("Attack"), "the frame's alerts are evaluated after it: the pack's rule for abnormal egress still moves the device");
     }
 
     [Test]
@@ -213,20 +248,35 @@ public class MudAllowListTests
     /// <summary>True when a new device-opened flow to <paramref name="remote"/> passes egress-guard without an abnormal-egress alert.</summary>
     private bool Egress(string remote, ushort port, bool udp = false)
     {
+        var sport = (ushort)Random.Shared.Next(40000, 60000);
+        var frame = udp ? Frames.Udp(UdooIp, sport, remote, port, "x", UdooMac, Frames.GatewayMac) : Frames.Tcp(UdooIp, sport, remote, port, TcpFlagsBuilder.SynOnly, "", UdooMac, Frames.GatewayMac);
+        return !Through(frame, Direction.FromDevice).Alerted;
+    }
+
+    /// <summary>
+    /// One frame through the engine (after <paramref name="inboundFirst"/>, toward the device, when given): its
+    /// verdict and whether it raised abnormal-egress.
+    /// </summary>
+    private (FrameVerdict Verdict, bool Alerted) Through(byte[] bytes, Direction direction, byte[]? inboundFirst = null)
+    {
+        if (inboundFirst is not null)
+        {
+            Assert.That(Through(inboundFirst, Direction.ToDevice).Verdict, Is.EqualTo(FrameVerdict.Forward), "the connection toward the device");
+        }
+
         lock (_alerts)
         {
             _alerts.Clear();
         }
 
         var frame = new Frame();
-        var sport = (ushort)Random.Shared.Next(40000, 60000);
-        frame.Load(udp ? Frames.Udp(UdooIp, sport, remote, port, "x", UdooMac, Frames.GatewayMac) : Frames.Tcp(UdooIp, sport, remote, port, TcpFlagsBuilder.SynOnly, "", UdooMac, Frames.GatewayMac), 5_000_000, Direction.FromDevice);
+        frame.Load(bytes, 5_000_000, direction);
         _site.Appliance.BeginFrame(5_000_000);
-        _site.Appliance.Engine.Process(frame, _site.Context);
+        var verdict = _site.Appliance.Engine.Process(frame, _site.Context);
         _site.Appliance.EndFrame();
         lock (_alerts)
         {
-            return !_alerts.Any(a => a.Type == AlertTypes.AbnormalEgress);
+            return (verdict, _alerts.Any(a => a.Type == AlertTypes.AbnormalEgress));
         }
     }
 }

@@ -74,14 +74,25 @@ public class PanelRuntimeTests
         Assert.That(reset.Requests, Is.EqualTo(1));
     }
 
+    [TestCase('p', ButtonGesture.Pair)]
+    [TestCase('c', ButtonGesture.CancelPairing)]
+    [TestCase('P', null)]
+    [TestCase('r', null)]
+    public void The_simulation_maps_its_keys_to_the_buttons_gestures(char key, ButtonGesture? gesture) =>
+        Assert.That(PanelWiring.GestureOf(key), Is.EqualTo(gesture));
+
     [Test]
-    public void A_factory_reset_erases_the_store_and_nothing_else_at_the_next_start()
+    public void A_factory_reset_erases_the_store_and_its_copies_and_nothing_else_at_the_next_start()
     {
         var dir = Directory.CreateTempSubdirectory("kalki-reset-").FullName;
         try
         {
-            foreach (var name in new[] { "kalki-edge.db", "kalki-edge.db-wal", "kalki-edge.db-shm", "tls.pfx", "signing.key" })
+            // The store, a snapshot an update's migration took, the store a restore set aside: the same accounts and history.
+            var erased = new[] { "kalki-edge.db", "kalki-edge.db-wal", "kalki-edge.db-shm", "kalki-edge.db.schema-5", "before-restore/kalki-edge.db", "before-restore/kalki-edge.db-wal" };
+            var kept = new[] { "tls.pfx", "signing.key", "keys/device-credentials.key", "packs/udoo-neo.yaml", "before-restore/keys/tls.key" };
+            foreach (var name in erased.Concat(kept))
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, name))!);
                 File.WriteAllText(Path.Combine(dir, name), "x");
             }
 
@@ -93,8 +104,8 @@ public class PanelRuntimeTests
 
             Assert.That(SiteDataReset.ApplyPending(dir, log.Add), Is.True);
             Assert.That(restarts, Is.EqualTo(1));
-            Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "signing.key", "tls.pfx" }));
-            Assert.That(log.Single(), Does.Contain("factory reset"));
+            Assert.That(Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f)).Order(), Is.EqualTo(kept.Order()));
+            Assert.That(log.Single(), Does.Contain("factory reset").And.Contain("kalki-edge.db.schema-5").And.Contain(Path.Combine("before-restore", "kalki-edge.db")));
             Assert.That(SiteDataReset.ApplyPending(dir, _ => { }), Is.False, "done once");
         }
         finally

@@ -12,6 +12,7 @@ public static class BenchSuites
         new IpsStreamSuite(),
         new NormalChainsSuite(),
         new MemorySuite(),
+        new StartSuite(),
         new ChainFootprintSuite(),
         new SigningSuite(),
         new EveSuite(),

@@ -25,7 +25,9 @@ public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpS
 /// <c>flags</c> matches the stream around each data segment (<c>stream-window</c> bytes) or the segment itself,
 /// and alerts at most once per turn of a direction (<see cref="TcpSession"/>); rules with <c>flags</c> see packets
 /// only (<see cref="IpsRule.Inspection"/>), as in Suricata. <c>stream-event: reassembly_overlap_different_data</c>
-/// matches a segment that overlapped earlier data with different bytes.
+/// matches a segment that overlapped earlier data with different bytes. Reassembly buffers come from a pool of at
+/// most <c>stream-memory</c> bytes (<see cref="StreamBuffers"/>). Content rules are searched only when their fast
+/// pattern is in the packet or its stream window (<see cref="FastPatterns"/>).
 /// </summary>
 public sealed class IpsElement(IpsConfig config) : Element
 {
@@ -33,6 +35,10 @@ public sealed class IpsElement(IpsConfig config) : Element
     private const TcpFlags SessionFlags = TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Rst;
 
     private readonly RuleIndex _index = config.Index;
+
+    // Which fast patterns the packet's payload and its stream window hold (scanned once per packet, when a rule needs it).
+    private readonly ulong[] _inPayload = new ulong[config.Index.Patterns?.Words ?? 0];
+    private readonly ulong[] _inStream = new ulong[config.Index.Patterns?.Words ?? 0];
     private FlowTable? _flows;
     private TcpSessions? _sessions;
     private AlertCap? _cap;
@@ -52,6 +58,9 @@ public sealed class IpsElement(IpsConfig config) : Element
     /// <summary>Stream directions that passed <c>stream-depth</c> and are inspected packet by packet from then on.</summary>
     public long StreamDepthReached { get; private set; }
 
+    /// <summary>Times a stream direction needed a buffer and <c>stream-memory</c> was all in use (its segments are then inspected alone).</summary>
+    public long StreamMemoryExhausted => _sessions?.MemoryExhausted ?? 0;
+
     /// <summary>Bounds compile time and memory per element (the shipped rule sets hold a few hundred).</summary>
     public const int MaxRules = 100_000;
 
@@ -66,7 +75,8 @@ public sealed class IpsElement(IpsConfig config) : Element
         var streams = new StreamLimits(
             (int)args.Int("stream-window", 2560, 64, 65_536),
             (int)args.Int("stream-out-of-order", 2560, 0, 65_536),
-            args.Int("stream-depth", 1_048_576, 0, 1L << 30));
+            args.Int("stream-depth", 1_048_576, 0, 1L << 30),
+            args.Int("stream-memory", 16 << 20, 1 << 16, 1L << 34));
 
         int errorsBefore = args.Diagnostics.Items.Count;
         var parser = new RuleParser(new RuleVariables(homeNet));
@@ -205,16 +215,19 @@ public sealed class IpsElement(IpsConfig config) : Element
         var srcIp = frame.SrcIp;
         var dstIp = frame.DstIp;
         var rules = _index.Rules;
+        bool scanned = false;
         foreach (var n in candidates)
         {
             var rule = rules[n];
 
-            // Cheapest and most selective test first (the scan rules' flags reject nearly every packet).
-            if ((rule.Flags is { } flags && (!isTcp || !flags.Matches(tcpFlags)))
+            // Cheapest and most selective tests first: a content rule whose fast pattern the packet and its stream
+            // lack (every packet without data) is out at once; the scan rules' flags reject nearly every packet.
+            if ((!rule.Contents.IsEmpty && !MayContain(n, rule, payload, stream, ref scanned))
+                || (rule.Flags is { } flags && (!isTcp || !flags.Matches(tcpFlags)))
                 || !rule.MatchesEndpoints(srcIp, srcPort, dstIp, dstPort)
                 || (!rule.Flow.IsEmpty && !rule.Flow.Matches(flow))
                 || (rule.StreamEvent == StreamEvent.OverlapDifferentData && !overlapDifferent)
-                || !ContentMatches(rule, payload, stream))
+                || !ContentMatches(n, rule, payload, stream))
             {
                 continue;
             }
@@ -255,6 +268,11 @@ public sealed class IpsElement(IpsConfig config) : Element
             Flows.Drop(flow);
         }
 
+        if (session is not null && (tcpFlags & TcpFlags.Fin) != 0)
+        {
+            session.Finished(flow.ToServer);
+        }
+
         return drop ? Verdict.Drop : Verdict.Forward;
     }
 
@@ -262,9 +280,57 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     private TcpSessions Sessions => _sessions ??= new TcpSessions(Flows.Capacity, config.Streams);
 
-    private static bool ContentMatches(IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream) =>
-        rule.Contents.Matches(payload)
-        || (!stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket && rule.Contents.Matches(stream));
+    /// <summary>
+    /// Whether the payload or, for a stream rule, the stream window may hold the rule's contents: false when neither
+    /// has data or the rule's fast pattern is in neither. Both are scanned once per packet, by the first content rule
+    /// that asks.
+    /// </summary>
+    private bool MayContain(int n, IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream, ref bool scanned)
+    {
+        bool inStream = !stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket;
+        if (payload.IsEmpty && !inStream)
+        {
+            return false;
+        }
+
+        if (_index.Patterns is not { } patterns)
+        {
+            return true;
+        }
+
+        if (!scanned)
+        {
+            patterns.Scan(stream, _inStream);
+
+            // A payload inside the stream window holds no pattern the window lacks: the window's scan stands for it.
+            if (stream.Overlaps(payload, out int at) && at >= 0 && at + payload.Length <= stream.Length)
+            {
+                _inStream.CopyTo(_inPayload.AsSpan());
+            }
+            else
+            {
+                patterns.Scan(payload, _inPayload);
+            }
+
+            scanned = true;
+        }
+
+        return patterns.MayMatch(n, _inPayload) || (inStream && patterns.MayMatch(n, _inStream));
+    }
+
+    /// <summary>The rule's contents match the packet's payload or, for a stream rule, the stream window (each searched only where the prefilter found its fast pattern).</summary>
+    private bool ContentMatches(int n, IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream)
+    {
+        if (rule.Contents.IsEmpty)
+        {
+            return true;
+        }
+
+        var patterns = _index.Patterns;
+        return ((patterns is null || patterns.MayMatch(n, _inPayload)) && rule.Contents.Matches(payload))
+            || (!stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket
+                && (patterns is null || patterns.MayMatch(n, _inStream)) && rule.Contents.Matches(stream));
+    }
 
     /// <summary>
     /// Feeds a segment of a tracked session to its direction's stream. Returns where its inspection window and its

@@ -28,7 +28,11 @@ public sealed class RuleIndex
         _bucketReadsFlow = Array.ConvertAll(_buckets, ReadsFlow);
         IcmpReadsFlow = ReadsFlow(Icmp);
         OtherIpReadsFlow = ReadsFlow(OtherIp);
+        Patterns = FastPatterns.Build(Rules);
     }
+
+    /// <summary>The rules' fast patterns (null when no rule has content, or the set is too large for the prefilter).</summary>
+    public FastPatterns? Patterns { get; }
 
     public IpsRule[] Rules { get; }
 

@@ -1,7 +1,12 @@
 namespace KalkiEdge.Umboxes.Ips;
 
-/// <summary>Sizes of the per-flow reassembly buffers (the <c>stream-*</c> arguments of <c>ips</c>).</summary>
-public sealed record StreamLimits(int Window, int OutOfOrder, long Depth);
+/// <summary>Sizes of the per-flow reassembly buffers and the bound on all of them (the <c>stream-*</c> arguments of <c>ips</c>).</summary>
+/// <param name="Memory">Bytes of reassembly buffers an element may hold at once, counting the held-byte map beside the data.</param>
+public sealed record StreamLimits(int Window, int OutOfOrder, long Depth, long Memory)
+{
+    /// <summary>Stream directions that fit in <see cref="Memory"/> at once (at least one).</summary>
+    public int MaxBuffers => (int)Math.Clamp(Memory / (2L * (Window + OutOfOrder)), 1, int.MaxValue);
+}
 
 /// <summary>
 /// The two reassembled directions of one tracked TCP session, and its turns: a turn of a direction begins when
@@ -9,7 +14,7 @@ public sealed record StreamLimits(int Window, int OutOfOrder, long Depth);
 /// rule alerts at most once per turn of a direction, because each segment is inspected with the data before it
 /// and would otherwise repeat the same match on every later segment of the request (Suricata does repeat it).
 /// </summary>
-public sealed class TcpSession(StreamLimits limits)
+public sealed class TcpSession(StreamLimits limits, StreamBuffers buffers)
 {
     private const int AlertedCapacity = 16;
 
@@ -18,12 +23,14 @@ public sealed class TcpSession(StreamLimits limits)
     private int _alertedToServerCount;
     private int _alertedToClientCount;
     private sbyte _lastData; // 0: none yet, 1: to server, -1: to client
+    private bool _finToServer;
+    private bool _finToClient;
 
     public uint Generation { get; private set; }
 
-    public TcpStreamDirection ToServer { get; } = new(limits.Window, limits.OutOfOrder, limits.Depth);
+    public TcpStreamDirection ToServer { get; } = new(limits.Window, limits.Depth, buffers);
 
-    public TcpStreamDirection ToClient { get; } = new(limits.Window, limits.OutOfOrder, limits.Depth);
+    public TcpStreamDirection ToClient { get; } = new(limits.Window, limits.Depth, buffers);
 
     public TcpStreamDirection Direction(bool toServer) => toServer ? ToServer : ToClient;
 
@@ -41,6 +48,24 @@ public sealed class TcpSession(StreamLimits limits)
         _alertedToServerCount = 0;
         _alertedToClientCount = 0;
         _lastData = 0;
+        _finToServer = false;
+        _finToClient = false;
+    }
+
+    /// <summary>
+    /// A FIN in this direction (call after the segment was inspected). Once both directions have sent theirs the
+    /// session is over and its buffers go back to the element's pool. A RST does not release them: a forged reset
+    /// must not make the engine forget a stream the device still accepts.
+    /// </summary>
+    public void Finished(bool toServer)
+    {
+        _finToServer |= toServer;
+        _finToClient |= !toServer;
+        if (_finToServer && _finToClient)
+        {
+            ToServer.Reset();
+            ToClient.Reset();
+        }
     }
 
     /// <summary>A data segment in this direction: starts a new turn when the other direction sent data last.</summary>
@@ -89,10 +114,14 @@ public sealed class TcpSession(StreamLimits limits)
 public sealed class TcpSessions(int capacity, StreamLimits limits)
 {
     private readonly TcpSession?[] _sessions = new TcpSession?[capacity];
+    private readonly StreamBuffers _buffers = new(limits.Window + limits.OutOfOrder, limits.MaxBuffers);
+
+    /// <summary>Times a stream direction found <c>stream-memory</c> all in use.</summary>
+    public long MemoryExhausted => _buffers.Exhausted;
 
     public TcpSession For(PacketFlow flow)
     {
-        var session = _sessions[flow.Slot] ??= new TcpSession(limits);
+        var session = _sessions[flow.Slot] ??= new TcpSession(limits, _buffers);
         session.Claim(flow.Generation);
         return session;
     }

@@ -17,6 +17,9 @@ public enum SegmentOutcome : byte
 
     /// <summary>The direction passed <c>stream-depth</c>: no more reassembly, packets are inspected alone.</summary>
     DepthReached,
+
+    /// <summary>No buffer was free within <c>stream-memory</c>: inspected alone.</summary>
+    NoMemory,
 }
 
 /// <summary>What <see cref="TcpStreamDirection.Add"/> did, and where in its buffer the inspection window and the packet lie.</summary>
@@ -39,30 +42,45 @@ public readonly record struct SegmentResult(SegmentOutcome Outcome, int WindowSt
 /// stored, not compared.</item>
 /// <item>After <c>depth</c> bytes in order, the direction is no longer reassembled.</item>
 /// </list>
-/// Memory is a buffer of <c>window + outOfOrder</c> bytes and a byte per position saying whether it is held,
-/// allocated at the first data; nothing is allocated afterwards.
+/// Memory is a block of <c>window + outOfOrder</c> bytes and a byte per position saying whether it is held, taken
+/// from the element's <see cref="StreamBuffers"/> at the first data and given back by <see cref="Reset"/>.
 /// </summary>
-public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
+/// <param name="buffers">Where its block comes from; a block's size is <c>window</c> plus the out-of-order space.</param>
+public sealed class TcpStreamDirection(int window, long depth, StreamBuffers buffers)
 {
-    private byte[]? _buffer;
-
-    // Beyond the contiguous data: 1 where a byte is held.
-    private byte[]? _held;
+    // Data, and beyond the contiguous data a 1 where a byte is held.
+    private StreamBlock? _block;
     private uint _base;
     private int _contiguous;
+
+    // Held marks lie only in [_contiguous, _heldEnd): what Reset must clear before the block goes back.
+    private int _heldEnd;
     private long _inOrder;
+
+    /// <summary>A direction with its own buffers (tests, and anything reassembling a single stream).</summary>
+    public TcpStreamDirection(int window, int outOfOrder, long depth)
+        : this(window, depth, new StreamBuffers(window + outOfOrder, 1))
+    {
+    }
 
     public bool Started { get; private set; }
 
     public bool DepthReached { get; private set; }
 
-    /// <summary>Forgets everything (the flow entry now holds another flow).</summary>
+    /// <summary>Forgets everything and gives its buffers back (the session closed, or the flow entry now holds another flow).</summary>
     public void Reset()
     {
         Started = false;
         DepthReached = false;
-        _held?.AsSpan().Clear();
+        if (_block is not null)
+        {
+            _block.Held.AsSpan(_contiguous, Math.Max(0, _heldEnd - _contiguous)).Clear();
+            buffers.Return(_block);
+            _block = null;
+        }
+
         _contiguous = 0;
+        _heldEnd = 0;
         _inOrder = 0;
     }
 
@@ -78,7 +96,7 @@ public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
         _base = nextSequence;
     }
 
-    public ReadOnlySpan<byte> Slice(int start, int end) => _buffer.AsSpan(start, end - start);
+    public ReadOnlySpan<byte> Slice(int start, int end) => _block!.Data.AsSpan(start, end - start);
 
     public SegmentResult Add(uint sequence, ReadOnlySpan<byte> data)
     {
@@ -88,8 +106,13 @@ public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
             return new SegmentResult(SegmentOutcome.DepthReached, 0, 0, 0, 0, false, false);
         }
 
-        var buffer = _buffer ??= new byte[window + outOfOrder];
-        var held = _held ??= new byte[window + outOfOrder];
+        if ((_block ??= buffers.Rent()) is not { } block)
+        {
+            return new SegmentResult(SegmentOutcome.NoMemory, 0, 0, 0, 0, false, false);
+        }
+
+        var buffer = block.Data;
+        var held = block.Held;
 
         long offset = unchecked((int)(sequence - _base));
         if (data.Length == 1 && offset == _contiguous - 1)
@@ -118,6 +141,7 @@ public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
         int e = (int)Math.Min(offset + data.Length, buffer.Length);
         bool truncated = offset + data.Length > buffer.Length;
         bool different = Place(buffer, held, s, e, data.Slice((int)(s - offset), e - s));
+        _heldEnd = Math.Max(_heldEnd, e);
 
         int before = _contiguous;
         if (e > _contiguous && s <= _contiguous)
@@ -199,13 +223,14 @@ public sealed class TcpStreamDirection(int window, int outOfOrder, long depth)
             return 0;
         }
 
-        var buffer = _buffer!;
-        var held = _held!;
+        var buffer = _block!.Data;
+        var held = _block.Held;
         buffer.AsSpan(shift).CopyTo(buffer);
         held.AsSpan(shift).CopyTo(held);
         held.AsSpan(held.Length - shift).Clear();
         _base = unchecked(_base + (uint)shift);
         _contiguous -= shift;
+        _heldEnd = Math.Max(0, _heldEnd - shift);
         return shift;
     }
 }

@@ -40,9 +40,15 @@ export function replace(el, ...children) {
   return el;
 }
 
+/** A device without a pack runs a fixed chain and has no security state: one word for it on every pill and tile. */
+const FIXED_CHAIN = 'Fixed chain';
+
+/** The word shown for a device's state: the state, or FIXED_CHAIN when it has none. */
+export const stateWord = (state) => state ?? FIXED_CHAIN;
+
 /** A state word with its colour (Normal green, Suspicious amber, Attack red, anything else grey). */
 export function statePill(state, big = false) {
-  const word = state ?? 'unmanaged';
+  const word = stateWord(state);
   return h('span', { class: `state ${stateClass(word)}${big ? ' big' : ''}`, dataset: { state: word } }, word);
 }
 

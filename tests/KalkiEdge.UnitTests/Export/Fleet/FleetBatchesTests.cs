@@ -49,6 +49,18 @@ public class FleetBatchesTests
         Assert.That(batches.Sum(b => b.Rows), Is.EqualTo(41));
     }
 
+    [Test]
+    public void Rows_that_hold_several_lines_count_every_line_against_the_limit()
+    {
+        var rows = Rows(
+            (Topics.Alerts, string.Concat(Enumerable.Range(0, 200).Select(i => $"{{\"n\":{i}}}\n"))),
+            (Topics.Alerts, string.Concat(Enumerable.Range(200, 100).Select(i => $"{{\"n\":{i}}}\n"))),
+            (Topics.Alerts, "{\"n\":300}\n"));
+        var batches = FleetBatches.Group(rows, Topics);
+        Assert.That(batches.Select(b => (b.Rows, b.Events)), Is.EqualTo(new[] { (1, 200), (2, 101) }), "200 + 100 lines would pass the 256-line limit");
+        Assert.That(batches.Sum(b => FleetBatches.Payload(b, rows).AsSpan().Count((byte)'\n')), Is.EqualTo(301));
+    }
+
     private static List<OutboxMessage> Rows(params (string Topic, string Payload)[] rows) =>
         [.. rows.Select((r, i) => new OutboxMessage(i + 1, r.Topic, Encoding.UTF8.GetBytes(r.Payload)))];
 }

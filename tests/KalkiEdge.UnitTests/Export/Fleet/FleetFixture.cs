@@ -70,6 +70,23 @@ internal sealed class FleetFixture : IDisposable
         return store.Count("fleet_outbox");
     }
 
+    /// <summary>Events in the outbox table (a row holds one or more newline-ended EVE lines), read by a connection of the test's own.</summary>
+    public long EventsOnDisk()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={StorePath};Pooling=False");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT payload FROM fleet_outbox";
+        using var r = cmd.ExecuteReader();
+        long events = 0;
+        while (r.Read())
+        {
+            events += Math.Max(1, ((byte[])r.GetValue(0)).AsSpan().Count((byte)'\n'));
+        }
+
+        return events;
+    }
+
     public static AlertEvent Alert(int n) =>
         new(new Alert(AlertTypes.PortScan, "cam", AlertSource.Umbox, 1_796_413_579_000_000 + n, $"scan number {n}") { Count = n }, new DeviceContext("dlink-camera", "Suspicious", "camera-suspicious"));
 

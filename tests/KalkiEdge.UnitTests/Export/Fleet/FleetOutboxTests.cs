@@ -45,4 +45,46 @@ public class FleetOutboxTests
         Assert.That(outbox.Append([("t", new byte[10])], 3), Is.True, "a small message still fits");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
+
+    [Test]
+    public void A_row_of_lines_counts_each_event_and_overflow_keeps_exactly_the_newest_events()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("kalki-edge.db");
+        KalkiStore.Open(path).Dispose();
+        using (var outbox = FleetOutbox.Open(path, 10))
+        {
+            Assert.That(outbox.Append([("t", Lines(1, 4)), ("u", Encoding.ASCII.GetBytes("{\"doc\":5}")), ("t", Lines(6, 4))], 1), Is.True);
+            Assert.That((outbox.Count, outbox.Dropped), Is.EqualTo((9, 0L)), "three rows, nine events");
+            Assert.That(outbox.Append([("t", Lines(10, 3))], 2), Is.True);
+            Assert.That((outbox.Count, outbox.Dropped), Is.EqualTo((10, 2L)), "the two oldest events dropped: the first row cut, not deleted whole");
+        }
+
+        using var reopened = FleetOutbox.Open(path, 10);
+        Assert.That(reopened.Count, Is.EqualTo(10), "the count of events survives reopening");
+        var rows = reopened.Oldest(10);
+        Assert.That(string.Concat(rows.Select(m => Encoding.ASCII.GetString(m.Payload) + (m.Topic == "u" ? "|" : ""))),
+            Is.EqualTo(Encoding.ASCII.GetString([.. Lines(3, 2)]) + "{\"doc\":5}|" + Encoding.ASCII.GetString([.. Lines(6, 4), .. Lines(10, 3)])));
+        Assert.That(rows.Select(m => m.Events), Is.EqualTo(new[] { 2, 1, 4, 3 }));
+        reopened.Remove(rows[1].Id, rows[0].Events + rows[1].Events);
+        Assert.That(reopened.Count, Is.EqualTo(7));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Test]
+    public void A_row_larger_than_the_limit_keeps_only_its_newest_lines()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("kalki-edge.db");
+        KalkiStore.Open(path).Dispose();
+        using var outbox = FleetOutbox.Open(path, 5);
+        Assert.That(outbox.Append([("t", Lines(1, 8))], 1), Is.True);
+        Assert.That((outbox.Count, outbox.Dropped), Is.EqualTo((5, 3L)));
+        Assert.That(Encoding.ASCII.GetString(outbox.Oldest(10).Single().Payload), Is.EqualTo(Encoding.ASCII.GetString(Lines(4, 5))));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary><paramref name="count"/> newline-ended JSON lines numbered from <paramref name="first"/>.</summary>
+    private static byte[] Lines(int first, int count) =>
+        Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(first, count).Select(n => $"{{\"n\":{n}}}\n")));
 }

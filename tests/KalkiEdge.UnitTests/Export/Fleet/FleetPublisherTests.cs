@@ -66,6 +66,39 @@ public class FleetPublisherTests
     }
 
     [Test]
+    public void A_siem_reading_the_broker_with_jq_gets_every_alert_with_its_signature_and_addresses_in_order()
+    {
+        using var f = new FleetFixture();
+        var watcher = f.Watch("watcher", "fleet/gw-a/alerts", "fleet/gw-a/transitions");
+        using var publisher = f.Publisher(f.Settings());
+        FleetFixture.WaitFor(() => publisher.Connected, "connected");
+        const int Alerts = 600; // more than one message of lines
+        for (int i = 1; i <= Alerts; i++)
+        {
+            var flow = new FlowTuple(KalkiEdge.DataPlane.Ip.FromV4(0xC6336400 + (uint)(i % 200)), KalkiEdge.DataPlane.Ip.FromV4(0xC0000201), (ushort)(40000 + i), 23, 6);
+            publisher.Publish(new AlertEvent(new Alert(AlertTypes.Ips, "cam", AlertSource.Umbox, 1_796_413_579_000_000 + i, $"telnet attempt {i}") { Sid = 2_000_000 + i, Rev = 3, Flow = flow, Count = i, Action = AlertAction.Allowed }, new DeviceContext("dlink-camera", "Suspicious", "camera-suspicious")));
+            if (i == Alerts / 2)
+            {
+                publisher.Publish(new TransitionOccurred(new TransitionEvent("cam", "Normal", "Suspicious", "scan", "port-scan", "camera-suspicious", "ips()", false, 1, 2, 3, 4), new DeviceContext("dlink-camera", "Suspicious", "camera-suspicious")));
+            }
+        }
+
+        Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= Alerts && m.Any(x => x.Topic == "fleet/gw-a/transitions"), TimeSpan.FromSeconds(60)), Is.True, f.Log.Text);
+        var alertMessages = watcher.On("fleet/gw-a/alerts").ToList();
+        Assert.That(alertMessages, Has.Count.GreaterThan(1), "the alerts came batched in several messages");
+        Assert.That(alertMessages, Has.All.Matches<ReceivedMessage>(m => m.LineCount <= FleetBatches.MaxLines && m.Payload.Length <= FleetBatches.MaxBytes));
+
+        // Each payload as it came from the broker, fed to jq as a SIEM pipeline would: one rule's filter per line.
+        var rule = "select(.event_type==\"alert\" and .alert.action==\"allowed\" and .dest_port==23) | [.alert.signature_id, .src_ip, .src_port, .proto] | @tsv";
+        var selected = alertMessages.SelectMany(m => TestKit.Jq.Run(m.Payload, "-r", rule)).ToList();
+        Assert.That(selected, Is.EqualTo(Enumerable.Range(1, Alerts).Select(i => $"{2_000_000 + i}\t198.51.100.{i % 200}\t{40000 + i}\tTCP")), "every alert once, in order, with its signature and addresses");
+        var transitions = watcher.On("fleet/gw-a/transitions").SelectMany(m => TestKit.Jq.Run(m.Payload, "-c", "select(.event_type==\"kalki_transition\") | [.kalki.device, .kalki.from, .kalki.to]")).ToList();
+        Assert.That(transitions, Is.EqualTo(new[] { "[\"cam\",\"Normal\",\"Suspicious\"]" }));
+        var perSid = TestKit.Jq.Run(string.Concat(alertMessages.Select(m => m.Payload)), "-s", "-c", "map(select(.alert.signature_id > 2000300)) | length");
+        Assert.That(perSid, Is.EqualTo(new[] { $"{Alerts - 300}" }), "the concatenated stream is valid for jq --slurp too");
+    }
+
+    [Test]
     public void The_broker_refuses_a_topic_of_another_appliance_and_the_refusal_is_logged_not_retried()
     {
         using var f = new FleetFixture();
@@ -92,11 +125,11 @@ public class FleetPublisherTests
                 publisher.Publish(FleetFixture.Alert(i));
             }
 
-            FleetFixture.WaitFor(() => f.RowsOnDisk() >= 50, "50 events in the store's outbox");
+            FleetFixture.WaitFor(() => f.EventsOnDisk() >= 50, "50 events in the store's outbox");
             Assert.That(f.Log.Text, Does.Contain("messages stay queued on disk").Or.Contain("cannot reach the broker"));
         } // the appliance stops while the broker is away
 
-        Assert.That(f.RowsOnDisk(), Is.GreaterThanOrEqualTo(50));
+        Assert.That(f.EventsOnDisk(), Is.GreaterThanOrEqualTo(50));
         f.Broker.Start();
         var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
         using var restarted = f.Publisher(f.Settings());
@@ -111,17 +144,24 @@ public class FleetPublisherTests
     {
         using var f = new FleetFixture();
         f.Broker.Stop();
-        using var publisher = f.Publisher(f.Settings(), queueLimit: 100);
-        for (int i = 1; i <= 1000; i++)
+        using (var publisher = f.Publisher(f.Settings(), queueLimit: 100))
         {
-            publisher.Publish(FleetFixture.Alert(i));
+            for (int i = 1; i <= 1000; i++)
+            {
+                publisher.Publish(FleetFixture.Alert(i));
+            }
+
+            FleetFixture.WaitFor(() => publisher.Counters.Dropped >= 900 && publisher.Queued == 100, "bounded at 100");
+            Assert.That(f.EventsOnDisk(), Is.EqualTo(100));
+            Assert.That(f.RowsOnDisk(), Is.InRange(1, 100), "rows are batches of events");
+            Assert.That(f.Log.Text, Does.Contain("the outbox is full (100 events): oldest dropped"));
         }
 
-        FleetFixture.WaitFor(() => publisher.Counters.Dropped >= 900 && publisher.Queued == 100, "bounded at 100");
-        Assert.That(f.RowsOnDisk(), Is.EqualTo(100));
-        Assert.That(f.Log.Text, Does.Contain("the outbox is full (100 messages): oldest dropped"));
+        // The subscriber is there before the appliance comes back: a publisher that reconnected first would
+        // deliver to nobody (QoS 1 keeps nothing for a subscriber that has not subscribed yet).
         f.Broker.Start();
         var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
+        using var restarted = f.Publisher(f.Settings(), queueLimit: 100);
         Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= 100, TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
         var counts = watcher.Received.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("count").GetInt32()).Distinct();
         Assert.That(counts, Is.EqualTo(Enumerable.Range(901, 100)), "the newest 100, in order");

@@ -153,7 +153,7 @@ public sealed partial class LiveBridgeSuite
     }
 
     /// <summary>A site config whose devices all run the one-rule reaction pack, with its own umboxes directory.</summary>
-    /// <remarks>Device states persist in the data directory: each round gets a fresh one, so every device starts Normal.</remarks>
+    /// <remarks>Device states persist in the data directory: each round gets a fresh one (<see cref="OwnInstance"/>), so every device starts Normal.</remarks>
     private static string WriteReactionConfig(string dir, List<(string Name, string Mac, string Ip)> devices, int round)
     {
         var umboxes = Path.Combine(dir, "reaction-umboxes");
@@ -168,7 +168,7 @@ public sealed partial class LiveBridgeSuite
             "type: bench-react\ndescription: Reaction benchmark device\nsampling: 60s\nchains:\n  Normal: react-normal\n  Suspicious: block-all\n  Attack: block-all\n" +
             "rules:\n  - name: default-login\n    from: Normal\n    to: Suspicious\n    priority: 10\n    window: 1min\n    when: {alert: default-login}\n" +
             "  - name: persists\n    from: Suspicious\n    to: Attack\n    priority: 20\n    window: 5min\n    when: {alert: default-login, min: 2}\n");
-        var yaml = new StringBuilder($"umboxes: {umboxes}\ndata-dir: {Path.Combine(dir, $"reaction-data-{round}")}\nunknown-devices: drop\ninterfaces: {{devices: [dev0], uplink: up0}}\ndevices:\n");
+        var yaml = new StringBuilder($"umboxes: {umboxes}\n{OwnInstance(dir)}unknown-devices: drop\ninterfaces: {{devices: [dev0], uplink: up0}}\ndevices:\n");
         foreach (var d in devices)
         {
             yaml.Append(CultureInfo.InvariantCulture, $"  - {{name: {d.Name}, mac: \"{d.Mac}\", ip: {d.Ip}, type: bench-react}}\n");

@@ -190,6 +190,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
         using var appliance = Process.Start(psi) ?? throw new InvalidOperationException("cannot start kalki-edge");
         var stderr = appliance.StandardError.ReadToEndAsync();
+        var before = new StringBuilder();
         try
         {
             // WARNING lines (signing/attestation off) may precede the ready line; never block on stderr while it runs.
@@ -200,14 +201,16 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
                 var left = until - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero || !ready.Wait(left) || ready.Result is not { } line)
                 {
-                    appliance.Kill(entireProcessTree: true);
-                    throw new InvalidOperationException($"kalki-edge did not start bridging: {(stderr.Wait(TimeSpan.FromSeconds(5)) ? stderr.Result : "")}");
+                    throw new InvalidOperationException(NotStarted(appliance, config, before.ToString(), stderr));
                 }
 
-                if (line.StartsWith("KalkiEdge live bridge", StringComparison.Ordinal))
+                // Lines may carry a syslog priority and tag ("<6>KalkiEdge[0] ") before the text.
+                if (line.Contains("KalkiEdge live bridge: ", StringComparison.Ordinal))
                 {
                     break;
                 }
+
+                before.AppendLine(line);
             }
 
             var stdout = appliance.StandardOutput.ReadToEndAsync();
@@ -229,6 +232,23 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         }
     }
 
+    /// <summary>
+    /// Why kalki-edge did not reach its ready line: it exited (with its code) or was killed after
+    /// <see cref="StartSeconds"/>; either way with its config, what it printed and its stderr, so the reader sees the cause.
+    /// </summary>
+    private static string NotStarted(Process appliance, string config, string stdout, Task<string> stderr)
+    {
+        var how = appliance.HasExited ? $"exited with code {appliance.ExitCode}" : $"printed no ready line within {StartSeconds} s and was killed";
+        if (!appliance.HasExited)
+        {
+            appliance.Kill(entireProcessTree: true);
+        }
+
+        var err = stderr.Wait(TimeSpan.FromSeconds(10)) ? stderr.Result.Trim() : "(stderr not closed within 10 s)";
+        return $"kalki-edge did not start bridging: it {how}.\nconfig {config}:\n{File.ReadAllText(config).Trim()}\n" +
+            $"stdout:\n{(stdout.Length == 0 ? "(nothing)" : stdout.Trim())}\nstderr:\n{(err.Length == 0 ? "(nothing)" : err)}";
+    }
+
     private static JsonElement BenchPy(string prefix, params string[] args)
     {
         var output = BoundedProcess.Output(TimeSpan.FromMinutes(10), "python3", [Path.Combine(Testbed, "bench.py"), "--prefix", prefix, "--duration", Seconds, "--repeat", "3", "--latency-count", "3000", .. args]);
@@ -247,7 +267,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         }
 
         var extra = interfaces.Length > 0 ? $", {interfaces}" : "";
-        var yaml = new StringBuilder($"umboxes: {Path.Combine(dir, "umboxes")}\ninterfaces: {{devices: [dev0], uplink: up0{extra}}}\n{sections}devices:\n");
+        var yaml = new StringBuilder($"umboxes: {Path.Combine(dir, "umboxes")}\n{OwnInstance(dir)}interfaces: {{devices: [dev0], uplink: up0{extra}}}\n{sections}devices:\n");
         foreach (var h in status.RootElement.GetProperty("hosts").EnumerateArray().Where(h => h.GetProperty("role").GetString() == "device"))
         {
             var name = h.GetProperty("name").GetString();
@@ -257,6 +277,17 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         var path = Path.Combine(dir, $"live-{Guid.NewGuid().ToString("N")[..6]}.yaml");
         File.WriteAllText(path, yaml.ToString());
         return path;
+    }
+
+    /// <summary>
+    /// Config lines that keep each appliance run to itself: its own data directory and control socket under the
+    /// run's work directory, and an ephemeral management port; the defaults (/run/kalki-edge/control.sock, the
+    /// standard data directory) are shared with any other kalki-edge on the machine, and a stale or busy one stops the start.
+    /// </summary>
+    private static string OwnInstance(string dir)
+    {
+        var own = Path.Combine(dir, $"instance-{Guid.NewGuid().ToString("N")[..6]}");
+        return $"data-dir: {Path.Combine(own, "data")}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {Path.Combine(own, "control.sock")}}}\n";
     }
 
     private static string Script(TimeSpan limit, params string[] args) => BoundedProcess.Output(limit, Path.Combine(Testbed, "testbed.sh"), args);

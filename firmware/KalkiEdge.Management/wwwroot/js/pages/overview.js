@@ -1,6 +1,6 @@
 // Overview: every device with its state, chain in force and newest alert; counts by state; how the appliance is
 // protected. Kept live by the event stream: no polling, no reload.
-import { h, replace, statePill, stateClass } from '../dom.js';
+import { h, replace, statePill, stateClass, stateWord } from '../dom.js';
 import { get } from '../api.js';
 import * as live from '../live.js';
 import { ago, clock, compact, count, millis } from '../format.js';
@@ -54,7 +54,7 @@ export async function render(main) {
   function drawTiles() {
     const counts = {};
     for (const d of devices.values()) {
-      const k = d.state ?? 'Fixed chain';
+      const k = stateWord(d.state);
       counts[k] = (counts[k] ?? 0) + 1;
     }
     const extra = Object.keys(counts).filter((k) => !['Normal', 'Suspicious', 'Attack'].includes(k));
@@ -73,7 +73,7 @@ export async function render(main) {
   function drawRows() {
     const rows = [...devices.values()]
       .filter((d) => stateFilter === 'all' || d.state === stateFilter)
-      .filter((d) => !filter || [d.name, d.type, d.mac, ...(d.ips ?? []), d.chain, d.state].some((v) => String(v ?? '').toLowerCase().includes(filter)))
+      .filter((d) => !filter || [d.name, d.type, d.mac, ...(d.ips ?? []), d.chain, stateWord(d.state)].some((v) => String(v ?? '').toLowerCase().includes(filter)))
       .sort((a, b) => severity[stateClass(a.state)] - severity[stateClass(b.state)] || a.name.localeCompare(b.name));
     replace(tbody, rows.length ? rows.map(row) : h('tr', {}, h('td', { colspan: 8, class: 'empty' },
       devices.size ? 'No device matches the filter.' : h('span', {}, 'No devices yet. ', h('a', { href: '#/devices/new' }, 'Add the first one')))));

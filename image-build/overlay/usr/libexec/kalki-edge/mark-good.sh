@@ -37,12 +37,16 @@ health_ok() {
 
 booted_slot() { sed -n 's/.*rauc\.slot=\([A-Za-z0-9]*\).*/\1/p' /proc/cmdline; }
 
+# The slot that is not booted can take over: its boot status is "good" (in BOOT_ORDER with attempts left) and it holds
+# a root file system. A fresh card's slot B is "good" to the bootchooser but empty: rebooting towards it would loop.
 other_slot_good() {
-    # rauc status: the slot that is not booted must have boot status "good" (in BOOT_ORDER with attempts left).
-    rauc status --detailed --output-format=shell 2>/dev/null | awk -F= '
+    local device
+    device=$(rauc status --detailed --output-format=shell 2>/dev/null | awk -F= '
         /^RAUC_SLOT_STATE_[0-9]+=/ { split($1, a, "_"); state[a[4]] = $2 }
         /^RAUC_SLOT_BOOT_STATUS_[0-9]+=/ { split($1, a, "_"); boot[a[5]] = $2 }
-        END { for (i in state) if (state[i] !~ /booted/ && boot[i] ~ /good/) found = 1; exit !found }'
+        /^RAUC_SLOT_DEVICE_[0-9]+=/ { split($1, a, "_"); dev[a[4]] = $2 }
+        END { for (i in state) if (state[i] !~ /booted/ && boot[i] ~ /good/) { gsub(/'"'"'/, "", dev[i]); print dev[i]; exit } }')
+    [[ -n $device ]] && [[ -n $(blkid -p -s TYPE -o value "$device" 2>/dev/null) ]]
 }
 
 main() {
