@@ -21,16 +21,4 @@ public static class MonitorLibrary
             "{family: dlink-camera}")
         .Add(MqttMonitor.Family, "any device publishing JSON readings to an MQTT broker: pack sensors mapped to JSON fields; commands published to a topic", 1883, MqttMonitor.Compile,
             "{family: mqtt, broker: 192.0.2.5, topic: site/plug-1/state, fields: {on: relay.on, power-w: power}, command-topic: site/plug-1/set, commands: [turn-off, turn-on]}");
-
-    /// <summary>
-    /// The monitor a device of each shipped pack gets when none is given (a device added at run time, by the
-    /// dashboard or pairing): its family with the pack's usual arguments. The pack's commands are the family's.
-    /// </summary>
-    public static IReadOnlyDictionary<string, string> PackMonitors { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["philips-hue-bridge"] = "{family: hue}",
-        ["wemo-insight"] = "{family: wemo-insight}",
-        ["dlink-camera"] = "{family: dlink-camera}",
-        ["udoo-neo"] = "{family: http-json, path: /status, fields: {cpu-temp-c: cpu.temp, load: cpu.load, ssh-sessions: ssh.sessions}, commands: {reboot: /reboot}}",
-    };
 }

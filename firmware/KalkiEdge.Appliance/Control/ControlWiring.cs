@@ -4,6 +4,8 @@ using KalkiEdge.ControlPlane.Packs;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Devices;
+using KalkiEdge.Devices.Monitoring;
 using KalkiEdge.Store;
 
 namespace KalkiEdge.Appliance.Control;
@@ -44,6 +46,7 @@ public static class ControlWiring
 
         var packs = Packs.EditedPacks.Overlay(PackLoader.LoadDirectory(dir, diagnostics), dataDir, diagnostics);
         PackChecker.Check(packs, name => images.TryGet(name, out var i) ? i.Chain.Text : null, diagnostics);
+        PackMonitorArgs.Check(MonitorLibrary.CreateRegistry(), packs, diagnostics);
         return packs;
     }
 

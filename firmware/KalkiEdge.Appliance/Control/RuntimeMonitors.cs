@@ -1,6 +1,7 @@
 using KalkiEdge.Appliance.Registry;
 using KalkiEdge.ControlPlane.Registry;
 using KalkiEdge.Core;
+using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Devices;
 using KalkiEdge.Devices.Monitoring;
@@ -8,8 +9,8 @@ using KalkiEdge.Devices.Monitoring;
 namespace KalkiEdge.Appliance.Control;
 
 /// <summary>
-/// Monitors for devices added at run time (dashboard, API, pairing): a runtime device of a shipped pack gets that
-/// pack's monitor (<see cref="MonitorLibrary.PackMonitors"/>) with the credentials of its device record, started
+/// Monitors for devices added at run time (dashboard, API, pairing): a runtime device whose pack declares a monitor
+/// gets that (<see cref="DeviceTypePack.Monitor"/>, the pack's <c>monitor:</c>) with the credentials of its device record, started
 /// when the device is added, replaced when it is edited and stopped when it is deleted. A monitor that does not
 /// compile (a camera without its login, say) is not started, and the log says why.
 /// </summary>
@@ -58,17 +59,15 @@ public sealed class RuntimeMonitors : IDisposable
 
     private void Start(DeviceSpec spec)
     {
-        if (spec.Type is null || !MonitorLibrary.PackMonitors.TryGetValue(spec.Type, out var text))
+        if (_appliance.Packs.FirstOrDefault(p => p.Name == spec.Type) is not { Monitor: { } declared } pack)
         {
             return;
         }
 
         var diagnostics = new DiagnosticBag();
-        var span = new SourceSpan($"pack '{spec.Type}' monitor", 1, 1);
-        var node = YamlArgs.Parse("monitor: " + text, span.File, diagnostics)?.Entries.Single().Value;
-        var pack = _appliance.Packs.FirstOrDefault(p => p.Name == spec.Type);
         var ips = spec.Ips.Select(ip => Ip.TryParse(ip, out var v) ? v : (UInt128?)null).OfType<UInt128>().ToList();
-        if (node is not null && MonitorCompilation.Compile(_families, new MonitorEntry(spec.Name, node, Credentials(spec), ips, pack), diagnostics) is { } monitor)
+        var entry = new MonitorEntry(spec.Name, PackMonitorArgs.For(declared, spec.Name), Credentials(spec), ips, pack);
+        if (MonitorCompilation.Compile(_families, entry, diagnostics) is { } monitor)
         {
             _monitors.Add(new MonitoredDevice(spec.Name, monitor));
         }

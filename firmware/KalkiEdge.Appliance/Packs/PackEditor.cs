@@ -2,6 +2,8 @@ using KalkiEdge.ControlPlane.Packs;
 using KalkiEdge.Core;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.DataPlane;
+using KalkiEdge.Devices;
+using KalkiEdge.Devices.Monitoring;
 using KalkiEdge.Store;
 
 namespace KalkiEdge.Appliance.Packs;
@@ -95,6 +97,7 @@ public sealed class PackEditor(EdgeAppliance appliance)
         }
 
         PackChecker.Check(changed, image => appliance.Images.TryGet(image, out var i) ? i.Chain.Text : null, diagnostics);
+        PackMonitorArgs.Check(MonitorLibrary.CreateRegistry(), [pack], diagnostics);
         foreach (var group in appliance.Control.Devices.Values.Where(d => d.Pack.Name == type && !pack.States.Contains(d.State)).GroupBy(d => d.State))
         {
             diagnostics.Error(pack.At, $"pack '{type}' no longer has state '{group.Key}', in which {string.Join(", ", group.Select(d => d.Name).Order(StringComparer.Ordinal))} are now: reset them first, or keep the state");

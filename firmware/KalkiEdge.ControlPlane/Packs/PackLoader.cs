@@ -80,6 +80,7 @@ public static class PackLoader
         var telemetry = root.Maps("telemetry-alerts", $"{owner} telemetry alert").Select(m => TelemetryAlert(m, context)).OfType<TelemetryAlertCondition>().ToList();
         var rules = root.Maps("rules", $"{owner} rule").Select(m => Rule(m, context)).OfType<PolicyRule>().ToList();
         ReportDuplicates(rules.Select(r => (r.Name, r.At)).ToList(), owner, "rule", diagnostics);
+        var monitor = root.Map("monitor", $"{owner} monitor") is { } monitorMap ? PackMonitorReader.Read(monitorMap, sensors, commands) : null;
         root.RejectUnknown();
 
         foreach (var c in chains.Where(c => !stateNames.Contains(c.State)))
@@ -93,7 +94,7 @@ public static class PackLoader
         }
 
         var pack = new DeviceTypePack(name, description, sensors, commands, alertTypes.Select(a => a.Value).ToList(), stateNames,
-            initial, chains, telemetry, rules, sampling, root.At);
+            initial, chains, telemetry, rules, sampling, root.At) { Monitor = monitor };
         // Returned even with errors so the checker can report cross-pack problems in the same run; callers that
         // run packs refuse to start when the bag has errors.
         return pack;

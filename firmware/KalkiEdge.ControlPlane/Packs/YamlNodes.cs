@@ -202,7 +202,9 @@ public sealed class YamlMap
         {
             if (k.Kind == ArgKind.Scalar && !_read.Contains(k.Text))
             {
-                Diagnostics.Error(k.At, $"{Owner}: unknown key '{k.Text}'");
+                // Every key this map understands has been asked for by now: the closest is the likely intent.
+                var near = Spelling.Closest(k.Text, _read.Order(StringComparer.Ordinal));
+                Diagnostics.Error(k.At, $"{Owner}: unknown key '{Printable.Escape(k.Text)}'{Spelling.Hint(near)}", near);
             }
         }
     }

@@ -17,6 +17,9 @@ public sealed record DeviceTypePack(
 {
     public static readonly IReadOnlyList<string> DefaultStates = ["Normal", "Suspicious", "Attack"];
 
+    /// <summary>The monitor its devices get unless their own configuration names one; null: none declared.</summary>
+    public PackMonitor? Monitor { get; init; }
+
     public string? ImageFor(string state) => Chains.FirstOrDefault(c => c.State == state)?.Image;
 
     public SensorDef? Sensor(string name) => Sensors.FirstOrDefault(s => s.Name == name);

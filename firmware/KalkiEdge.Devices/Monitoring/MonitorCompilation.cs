@@ -6,7 +6,11 @@ using KalkiEdge.DataPlane;
 namespace KalkiEdge.Devices.Monitoring;
 
 /// <summary>What one device's <c>monitor:</c> and <c>credentials:</c> entries say, as the site config gives them.</summary>
-public sealed record MonitorEntry(string Device, ArgNode Monitor, ArgNode? Credentials, IReadOnlyList<UInt128> Ips, DeviceTypePack? Pack);
+public sealed record MonitorEntry(string Device, ArgNode Monitor, ArgNode? Credentials, IReadOnlyList<UInt128> Ips, DeviceTypePack? Pack)
+{
+    /// <summary>Whose monitor the errors are about: the device, or the pack whose declaration is checked.</summary>
+    public string Who { get; init; } = $"device '{Device}'";
+}
 
 /// <summary>
 /// Compiles a device's <c>monitor: {family: NAME, address: ..., port: ..., timeout: ..., ...}</c>: the family by
@@ -22,27 +26,27 @@ public static class MonitorCompilation
         var node = entry.Monitor;
         if (node.Kind != ArgKind.Map)
         {
-            diagnostics.Error(node.At, $"device '{entry.Device}': monitor: expected a map like {{family: hue}}, got {node}");
+            diagnostics.Error(node.At, $"{entry.Who}: monitor: expected a map like {{family: hue}}, got {node}");
             return null;
         }
 
         var familyNode = node.Entries.FirstOrDefault(e => e.Key.Text == "family").Value;
         if (familyNode is null || familyNode.Kind != ArgKind.Scalar)
         {
-            diagnostics.Error(node.At, $"device '{entry.Device}': monitor: 'family' is required (one of {string.Join(", ", registry.Families.Select(f => f.Name))})");
+            diagnostics.Error(node.At, $"{entry.Who}: monitor: 'family' is required (one of {string.Join(", ", registry.Families.Select(f => f.Name))})");
             return null;
         }
 
         if (!registry.TryGet(familyNode.Text, out var family))
         {
             var suggestion = registry.Suggest(familyNode.Text);
-            diagnostics.Error(familyNode.At, $"device '{entry.Device}': unknown monitor family '{Printable.Escape(familyNode.Text)}'", suggestion is null ? null : $"did you mean '{suggestion}'?");
+            diagnostics.Error(familyNode.At, $"{entry.Who}: unknown monitor family '{Printable.Escape(familyNode.Text)}'", suggestion is null ? null : $"did you mean '{suggestion}'?");
             return null;
         }
 
         if (entry.Pack is null)
         {
-            diagnostics.Error(node.At, $"device '{entry.Device}': a monitored device needs a 'type' (its pack declares the sensors the monitor reads)");
+            diagnostics.Error(node.At, $"{entry.Who}: a monitored device needs a 'type' (its pack declares the sensors the monitor reads)");
             return null;
         }
 
@@ -61,11 +65,11 @@ public static class MonitorCompilation
             var declared = entry.Pack.Sensor(output.Name);
             if (declared is null)
             {
-                diagnostics.Error(node.At, $"device '{entry.Device}': the {family.Name} monitor reads '{output.Name}', which pack '{entry.Pack.Name}' does not declare (sensors: {string.Join(", ", entry.Pack.Sensors.Select(s => s.Name))})");
+                diagnostics.Error(node.At, $"{entry.Who}: the {family.Name} monitor reads '{output.Name}', which pack '{entry.Pack.Name}' does not declare (sensors: {string.Join(", ", entry.Pack.Sensors.Select(s => s.Name))})");
             }
             else if (declared.Kind != output.Kind)
             {
-                diagnostics.Error(node.At, $"device '{entry.Device}': the {family.Name} monitor reads '{output.Name}' as {Kind(output.Kind)}, pack '{entry.Pack.Name}' declares {Kind(declared.Kind)}");
+                diagnostics.Error(node.At, $"{entry.Who}: the {family.Name} monitor reads '{output.Name}' as {Kind(output.Kind)}, pack '{entry.Pack.Name}' declares {Kind(declared.Kind)}");
             }
         }
 
@@ -120,7 +124,7 @@ public static class MonitorCompilation
         }
         else
         {
-            args.Error(args.At, $"device '{entry.Device}' has no IP address to poll: give it 'ip:' or the monitor an 'address:'");
+            args.Error(args.At, $"{entry.Who} has no IP address to poll: give it 'ip:' or the monitor an 'address:'");
         }
 
         var port = (int)args.Int("port", family.DefaultPort, 1, 65535);
@@ -140,7 +144,7 @@ public static class MonitorCompilation
 
         if (node.Kind != ArgKind.Map)
         {
-            diagnostics.Error(node.At, $"device '{entry.Device}': credentials: expected a map like {{user: NAME, password: SECRET}}");
+            diagnostics.Error(node.At, $"{entry.Who}: credentials: expected a map like {{user: NAME, password: SECRET}}");
             return (null, null);
         }
 

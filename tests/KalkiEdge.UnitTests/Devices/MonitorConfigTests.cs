@@ -34,19 +34,20 @@ public sealed class MonitorConfigTests
         var families = MonitorLibrary.CreateRegistry();
         foreach (var pack in packs)
         {
-            if (!MonitorLibrary.PackMonitors.TryGetValue(pack.Name, out var text))
+            if (pack.Monitor is not { } declared)
             {
                 Assert.That(pack.Commands, Is.Empty, $"pack '{pack.Name}' has commands but no monitor to send them");
                 continue;
             }
 
             var credentials = MonitorHarness.Yaml("{user: u, password: p}");
-            var monitor = MonitorCompilation.Compile(families, new MonitorEntry("d", MonitorHarness.Yaml(text), credentials, [Ip.FromV4(0xC000020A)], pack), diagnostics);
+            var monitor = MonitorCompilation.Compile(families, new MonitorEntry("d", PackMonitorArgs.For(declared, "d"), credentials, [Ip.FromV4(0xC000020A)], pack), diagnostics);
             Assert.That(diagnostics.Items, Is.Empty, $"pack '{pack.Name}': {string.Join("; ", diagnostics.Items)}");
-            Assert.That(monitor!.Commands, Is.SupersetOf(pack.Commands.Select(c => c.Name)), $"pack '{pack.Name}' lists a command its {text} monitor cannot send");
+            Assert.That(monitor!.Commands, Is.SupersetOf(pack.Commands.Select(c => c.Name)), $"pack '{pack.Name}' lists a command its {declared.Family} monitor cannot send");
         }
 
-        Assert.That(MonitorLibrary.PackMonitors.Keys, Is.SubsetOf(packs.Select(p => p.Name)), "every pack monitor is for a shipped pack");
+        Assert.That(packs.Where(p => p.Monitor is not null).Select(p => p.Name), Is.EquivalentTo(new[] { "dlink-camera", "philips-hue-bridge", "udoo-neo", "wemo-insight" }),
+            "every family pack declares the monitor its devices added at run time get");
     }
 
     [Test]
