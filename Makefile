@@ -86,11 +86,12 @@ ARM64_SYSROOT := out/arm64-sysroot
 test-arm64-prep: publish
 	@ARM64_SYSROOT_DIR=$(abspath $(ARM64_SYSROOT)) tools/arm64-sysroot.sh >/dev/null
 
-# SIGINT/SIGQUIT back to their defaults: a CI runner or a shell's background job starts make with them ignored, and
-# the tests of Ctrl-C handling need the signal delivered as it is on a terminal and under systemd.
+# SIGINT/SIGQUIT/SIGHUP back to their defaults: a CI runner, a shell's background job or nohup starts make with them
+# ignored, .NET keeps an inherited ignore, and the tests of Ctrl-C and of SIGHUP (EVE reopen) need the signal delivered
+# as it is on a terminal and under systemd.
 test-dotnet:
 	$(DOTNET) build KalkiEdge.sln -c $(CONFIG)
-	env --default-signal=INT,QUIT $(DOTNET) test KalkiEdge.sln -c $(CONFIG) --no-build --blame-hang-timeout 10m \
+	env --default-signal=INT,QUIT,HUP $(DOTNET) test KalkiEdge.sln -c $(CONFIG) --no-build --blame-hang-timeout 10m \
 	  --logger "trx" --results-directory $(abspath $(RESULTS)) --logger "console;verbosity=minimal"
 
 publish:
