@@ -30,6 +30,7 @@ readonly GROW_MIB=1536          # room on the data partition for uploaded bundle
 readonly BAD_START_TIMEOUT=60 BAD_HEALTH_TIMEOUT=30
 readonly DEVICE=update-test-cam
 V2="$(product_version)-update-test"
+CLI=/opt/kalki-edge/kalki-edge   # where the image installs the firmware (README: sudo /opt/kalki-edge/kalki-edge ...)
 QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0
 
 fail() {
@@ -60,7 +61,7 @@ prepare_card() {
 boot() {
     PORT=$(free_port) SSH_PORT=$(free_port)
     : >"$WORK/serial.log"
-    start_qemu "$WORK/disk.qcow2" "$PORT" -netdev "user,id=net1,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" -device virtio-net-pci,netdev=net1,romfile=
+    QEMU_HOSTFWD=",hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" start_qemu "$WORK/disk.qcow2" "$PORT"
     BOOT_START=$SECONDS
 }
 
@@ -169,7 +170,9 @@ scenario_refused() {
         [[ $(tail -n1 <<<"$out") == 422 ]] || fail "API: the $what bundle was not refused with 422: $out"
         log "API refused the $what bundle: $(head -n1 <<<"$out")"
         to_guest "$WORK/bundles/$what.raucb" "/data/$what.raucb"
-        if out=$(guest kalki-edge update "/data/$what.raucb" 2>&1); then fail "kalki-edge update accepted the $what bundle"; fi
+        if out=$(guest "$CLI" update "/data/$what.raucb" 2>&1); then fail "kalki-edge update accepted the $what bundle"; fi
+        # A refusal is RAUC's, named by the CLI; any other failure (no such command, a crash) is not one.
+        grep -q "refused by RAUC" <<<"$out" || fail "kalki-edge update failed on the $what bundle without RAUC refusing it: $out"
         log "CLI refused the $what bundle: $out"
     done
     api GET '/api/audit?limit=20' | grep -q update-refused || fail "refusals are not in the audit log"
@@ -195,7 +198,7 @@ scenario_bad() {
     local start lines
     to_guest "$WORK/bundles/bad.raucb" /data/bad.raucb
     lines=$(serial_lines) start=$SECONDS
-    guest kalki-edge update /data/bad.raucb --reboot || true   # ssh drops as the guest reboots
+    guest "$CLI" update /data/bad.raucb --reboot || true   # ssh drops as the guest reboots
     log "bad bundle installed into slot A in $((SECONDS - start)) s; waiting for $BOOT_ATTEMPTS attempts and the fallback"
     start=$SECONDS
     local i

@@ -48,13 +48,15 @@ free_port() {
 
 # start_qemu DISK PORT [QEMU ARG...]: boots the card through Debian's U-Boot, as the appliance boots: U-Boot
 # runs the boot partition's boot.scr, which picks the root slot and loads that slot's kernel and initrd.
+# QEMU_HOSTFWD adds forwards (",hostfwd=...") to the one NIC: a second user-mode NIC would get the same guest address,
+# and the guest would answer one NIC's connections through the other.
 start_qemu() {
     local disk=$1 port=$2; shift 2
     # -cpu max as the Pi is emulated by whatever CPU model; pauth-impdef makes pointer auth cheap under TCG.
     # romfile= : no PXE ROM needed (and ipxe-qemu may be absent).
     qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 -bios "$QEMU_UBOOT" \
         -drive "file=$disk,if=virtio,format=qcow2" \
-        -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:$GUEST_PORT" \
+        -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:$GUEST_PORT${QEMU_HOSTFWD:-}" \
         -device virtio-net-pci,netdev=net0,romfile= \
         -display none -serial "file:$WORK/serial.log" -monitor "unix:$WORK/monitor.sock,server,nowait" \
         "$@" &
