@@ -13,27 +13,10 @@ namespace KalkiEdge.UnitTests.Management;
 /// /api/pairing through the real HTTP pipeline over the field panel's real pairing (the engine's unknown-source
 /// hook, the fingerprinter, admission through the runtime device registry): window, candidates, accept, reject.
 /// </summary>
-public class PairingApiTests
+public class PairingApiTests : ManagementAppFixture
 {
     private const string NewMac = "02:00:00:00:09:01";
     private const string OtherMac = "02:00:00:00:09:02";
-
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-pairing-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
