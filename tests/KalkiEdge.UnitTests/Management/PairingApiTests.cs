@@ -124,9 +124,20 @@ public class PairingApiTests : ManagementAppFixture
         _app.Site.Appliance.EnablePairing(PairingSettings.Default, new MudSource(new MudSettings(folder, false, null, null, TimeSpan.FromSeconds(5))));
         await browser.PostAsync("/api/pairing/open", null);
         Boot(udoo);
-        foreach (var bad in new[] { "http://udoo.example.com/mud/neo", "https://" + new string('a', Evidence.MaxUrl), "neo.json" })
+        // Each refusal says why in words, in the field's entry the dashboard shows under the MUD URL field.
+        foreach (var (bad, why) in new[]
         {
-            Assert.That((await browser.PostAsJsonAsync(accept, new { mud = bad })).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+            ("http://udoo.example.com/mud/neo", "'http://udoo.example.com/mud/neo' is not an https URL: it is http, and MUD URLs are https only (RFC 8520 section 8)"),
+            ("https://" + new string('a', Evidence.MaxUrl), $"is not an https URL: it is {Evidence.MaxUrl + 8} characters long, and a MUD URL has at most {Evidence.MaxUrl}"),
+            ("neo.json", "'neo.json' is not an https URL: it is not a whole URL (a MUD URL reads https://HOST/PATH)"),
+            ("https://udoo.example.com/mud/n\u00e9o", "it holds a space, a control character or a non-ASCII character"),
+        })
+        {
+            var refused = await browser.PostAsJsonAsync(accept, new { mud = bad });
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+            var field = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("fields").EnumerateArray().Single();
+            Assert.That(field.GetProperty("field").GetString(), Is.EqualTo("mud"));
+            Assert.That(field.GetProperty("message").GetString(), Does.Contain(why), bad);
         }
 
         var accepted = await browser.PostAsJsonAsync(accept, new { mud = url });

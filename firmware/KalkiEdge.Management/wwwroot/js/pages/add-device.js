@@ -164,7 +164,7 @@ function pairingPanel(initial) {
       toast(`${added.device} accepted as ${added.pack}${mud ? ', its egress allowed by the MUD file of ' + mud : ''}; protected from the next frame.`);
       refresh();
     } catch (err) {
-      const refused = err.fields.find((f) => f.field === 'mud');
+      const refused = (err.fields ?? []).find((f) => f.field === 'mud');
       if (refused) {
         fieldError(input, refused.message);
         input.focus();
