@@ -12,7 +12,8 @@ namespace KalkiEdge.BrowserTests;
 /// testbed (network namespaces, real frames): first-visit setup with the printed token, sign-in, a Hue bridge
 /// added from its pack in under 6 inputs, a live API brute force watched moving it to Attack without a reload,
 /// an alert storm folded into "flood ×N" lines of the live feed, an operator reset, a rule edit the pack checker
-/// rejects next to its field, sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
+/// rejects next to its field, a pairing candidate accepted with its maker's MUD URL (a non-https one refused in
+/// words first), sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
