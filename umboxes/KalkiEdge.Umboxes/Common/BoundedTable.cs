@@ -8,7 +8,9 @@ namespace KalkiEdge.Umboxes.Common;
 /// Storage is allocated at the first entry and grows on demand up to the capacity (an element that never sees
 /// the traffic it tracks costs no storage, and a device that talks to three hosts does not pay for 4096), so
 /// allocation happens only while adding entries; lookups, touches, removals and adds into a full table
-/// allocate nothing. Every operation is O(1) (hash lookup plus an intrusive LRU list over slot indices).
+/// allocate nothing. Every operation is O(1): a hash index chained through the slots (no dictionary beside the
+/// slots, so a key is stored once; at 10,000 devices each with a few small tables this halves their memory)
+/// plus an intrusive LRU list over slot indices.
 /// </para>
 /// <para>
 /// Values are returned by reference so callers update them in place. A returned reference is valid only until
@@ -22,12 +24,17 @@ public sealed class BoundedTable<TKey, TValue>
     private const int InitialSlots = 1; // many devices talk to a single remote host; storage doubles from there
     private const int None = -1;
 
-    private readonly Dictionary<TKey, int> _index;
+    private readonly IEqualityComparer<TKey>? _comparer;
     private TKey[] _keys;
     private TValue[] _values;
     private long[] _touched;
     private int[] _prev;
     private int[] _next;
+
+    // The hash index: _buckets[hash & mask] holds a slot + 1 (0: empty), _chain[slot] the next slot + 1 of its bucket.
+    private int[] _buckets;
+    private int[] _chain;
+    private int _count;
     private int _highWater;
     private int _freeHead = None;
     private int _mru = None;
@@ -37,19 +44,21 @@ public sealed class BoundedTable<TKey, TValue>
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
+        _comparer = comparer;
 
-        // Empty until the first entry (the dictionary allocates its buckets at its first Add too).
-        _index = new Dictionary<TKey, int>(comparer);
+        // Empty until the first entry.
         _keys = [];
         _values = [];
         _touched = [];
         _prev = [];
         _next = [];
+        _buckets = [];
+        _chain = [];
     }
 
     public int Capacity { get; }
 
-    public int Count => _index.Count;
+    public int Count => _count;
 
     /// <summary>Entries pushed out because the table was full (the flood indicator worth logging).</summary>
     public long Evictions { get; private set; }
@@ -60,7 +69,8 @@ public sealed class BoundedTable<TKey, TValue>
     /// <summary>Finds a key and marks it most recently used at <paramref name="nowMicros"/>.</summary>
     public ref TValue Find(TKey key, long nowMicros, out bool found)
     {
-        if (!_index.TryGetValue(key, out int slot))
+        int slot = SlotOf(key);
+        if (slot == None)
         {
             found = false;
             return ref System.Runtime.CompilerServices.Unsafe.NullRef<TValue>();
@@ -72,7 +82,7 @@ public sealed class BoundedTable<TKey, TValue>
     }
 
     /// <summary>True when the key is present; does not change its recency.</summary>
-    public bool Contains(TKey key) => _index.ContainsKey(key);
+    public bool Contains(TKey key) => SlotOf(key) != None;
 
     /// <summary>
     /// Returns the key's value, adding it (as <c>default</c>) if missing; evicts the least recently used entry
@@ -80,7 +90,8 @@ public sealed class BoundedTable<TKey, TValue>
     /// </summary>
     public ref TValue GetOrAdd(TKey key, long nowMicros, out bool added)
     {
-        if (_index.TryGetValue(key, out int slot))
+        int slot = SlotOf(key);
+        if (slot != None)
         {
             added = false;
             Touch(slot, nowMicros);
@@ -92,18 +103,21 @@ public sealed class BoundedTable<TKey, TValue>
         _keys[slot] = key;
         _values[slot] = default!;
         _touched[slot] = nowMicros;
-        _index.Add(key, slot);
+        Index(slot);
+        _count++;
         LinkAtMru(slot);
         return ref _values[slot];
     }
 
     public bool Remove(TKey key)
     {
-        if (!_index.Remove(key, out int slot))
+        int slot = SlotOf(key);
+        if (slot == None)
         {
             return false;
         }
 
+        Unindex(slot);
         Release(slot);
         return true;
     }
@@ -119,7 +133,7 @@ public sealed class BoundedTable<TKey, TValue>
         while (removed < max && _lru != None && nowMicros - _touched[_lru] >= idleMicros)
         {
             int slot = _lru;
-            _index.Remove(_keys[slot]);
+            Unindex(slot);
             Release(slot);
             removed++;
         }
@@ -129,11 +143,12 @@ public sealed class BoundedTable<TKey, TValue>
     }
 
     /// <summary>Frame time at which the key was last found or added, or null if absent.</summary>
-    public long? LastTouched(TKey key) => _index.TryGetValue(key, out int slot) ? _touched[slot] : null;
+    public long? LastTouched(TKey key) => SlotOf(key) is var slot && slot != None ? _touched[slot] : null;
 
     public void Clear()
     {
-        _index.Clear();
+        Array.Clear(_buckets);
+        _count = 0;
         Array.Clear(_keys);
         Array.Clear(_values);
         _highWater = 0;
@@ -161,7 +176,8 @@ public sealed class BoundedTable<TKey, TValue>
 
         // Full: reuse the least recently used entry's slot.
         int victim = _lru;
-        _index.Remove(_keys[victim]);
+        Unindex(victim);
+        _count--;
         Unlink(victim);
         Evictions++;
         return victim;
@@ -175,10 +191,65 @@ public sealed class BoundedTable<TKey, TValue>
         Array.Resize(ref _touched, size);
         Array.Resize(ref _prev, size);
         Array.Resize(ref _next, size);
+        Array.Resize(ref _chain, size);
+
+        // Re-hash every entry (all slots are live when the storage grows) into buckets as many as the slots.
+        _buckets = new int[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size)];
+        for (int slot = _mru; slot != None; slot = _next[slot])
+        {
+            Index(slot);
+        }
+    }
+
+    private int SlotOf(TKey key)
+    {
+        if (_buckets.Length == 0)
+        {
+            return None;
+        }
+
+        for (int slot = _buckets[Bucket(key)] - 1; slot != None; slot = _chain[slot] - 1)
+        {
+            if (Same(_keys[slot], key))
+            {
+                return slot;
+            }
+        }
+
+        return None;
+    }
+
+    private void Index(int slot)
+    {
+        ref int head = ref _buckets[Bucket(_keys[slot])];
+        _chain[slot] = head;
+        head = slot + 1;
+    }
+
+    private void Unindex(int slot)
+    {
+        ref int link = ref _buckets[Bucket(_keys[slot])];
+        while (link - 1 != slot)
+        {
+            link = ref _chain[link - 1];
+        }
+
+        link = _chain[slot];
+    }
+
+    // Value-type keys with the default comparer compare through EqualityComparer<T>.Default, which the JIT
+    // devirtualizes (as Dictionary does); a key's GetHashCode is spread over the buckets by Fibonacci hashing.
+    private bool Same(TKey a, TKey b) => _comparer is null ? EqualityComparer<TKey>.Default.Equals(a, b) : _comparer.Equals(a, b);
+
+    private int Bucket(TKey key)
+    {
+        uint hash = (uint)(_comparer is null ? EqualityComparer<TKey>.Default.GetHashCode(key) : _comparer.GetHashCode(key));
+        return (int)((hash * 0x9E37_79B9_7F4A_7C15UL) >> 32) & (_buckets.Length - 1);
     }
 
     private void Release(int slot)
     {
+        _count--;
         Unlink(slot);
         _keys[slot] = default!;
         _values[slot] = default!;
