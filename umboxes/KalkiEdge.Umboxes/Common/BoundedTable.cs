@@ -28,12 +28,13 @@ public sealed class BoundedTable<TKey, TValue>
     private TKey[] _keys;
     private TValue[] _values;
     private long[] _touched;
-    private int[] _prev;
-    private int[] _next;
 
-    // The hash index: _buckets[hash & mask] holds a slot + 1 (0: empty), _chain[slot] the next slot + 1 of its bucket.
+    // Per slot, three links in one array (one array header per table, not three): the LRU list's previous and
+    // next slots, and the next slot + 1 in the slot's hash bucket. The free list reuses the "next" link.
+    private int[] _links;
+
+    // The hash index: _buckets[hash & mask] holds a slot + 1 (0: empty).
     private int[] _buckets;
-    private int[] _chain;
     private int _count;
     private int _highWater;
     private int _freeHead = None;
@@ -50,10 +51,8 @@ public sealed class BoundedTable<TKey, TValue>
         _keys = [];
         _values = [];
         _touched = [];
-        _prev = [];
-        _next = [];
+        _links = [];
         _buckets = [];
-        _chain = [];
     }
 
     public int Capacity { get; }
@@ -160,7 +159,7 @@ public sealed class BoundedTable<TKey, TValue>
         if (_freeHead != None)
         {
             int free = _freeHead;
-            _freeHead = _next[free];
+            _freeHead = Next(free);
             return free;
         }
 
@@ -189,17 +188,21 @@ public sealed class BoundedTable<TKey, TValue>
         Array.Resize(ref _keys, size);
         Array.Resize(ref _values, size);
         Array.Resize(ref _touched, size);
-        Array.Resize(ref _prev, size);
-        Array.Resize(ref _next, size);
-        Array.Resize(ref _chain, size);
+        Array.Resize(ref _links, size * 3);
 
         // Re-hash every entry (all slots are live when the storage grows) into buckets as many as the slots.
         _buckets = new int[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size)];
-        for (int slot = _mru; slot != None; slot = _next[slot])
+        for (int slot = _mru; slot != None; slot = Next(slot))
         {
             Index(slot);
         }
     }
+
+    private ref int Prev(int slot) => ref _links[3 * slot];
+
+    private ref int Next(int slot) => ref _links[(3 * slot) + 1];
+
+    private ref int Chain(int slot) => ref _links[(3 * slot) + 2];
 
     private int SlotOf(TKey key)
     {
@@ -208,7 +211,7 @@ public sealed class BoundedTable<TKey, TValue>
             return None;
         }
 
-        for (int slot = _buckets[Bucket(key)] - 1; slot != None; slot = _chain[slot] - 1)
+        for (int slot = _buckets[Bucket(key)] - 1; slot != None; slot = Chain(slot) - 1)
         {
             if (Same(_keys[slot], key))
             {
@@ -222,7 +225,7 @@ public sealed class BoundedTable<TKey, TValue>
     private void Index(int slot)
     {
         ref int head = ref _buckets[Bucket(_keys[slot])];
-        _chain[slot] = head;
+        Chain(slot) = head;
         head = slot + 1;
     }
 
@@ -231,10 +234,10 @@ public sealed class BoundedTable<TKey, TValue>
         ref int link = ref _buckets[Bucket(_keys[slot])];
         while (link - 1 != slot)
         {
-            link = ref _chain[link - 1];
+            link = ref Chain(link - 1);
         }
 
-        link = _chain[slot];
+        link = Chain(slot);
     }
 
     // Value-type keys with the default comparer compare through EqualityComparer<T>.Default, which the JIT
@@ -253,7 +256,7 @@ public sealed class BoundedTable<TKey, TValue>
         Unlink(slot);
         _keys[slot] = default!;
         _values[slot] = default!;
-        _next[slot] = _freeHead;
+        Next(slot) = _freeHead;
         _freeHead = slot;
     }
 
@@ -269,11 +272,11 @@ public sealed class BoundedTable<TKey, TValue>
 
     private void LinkAtMru(int slot)
     {
-        _prev[slot] = None;
-        _next[slot] = _mru;
+        Prev(slot) = None;
+        Next(slot) = _mru;
         if (_mru != None)
         {
-            _prev[_mru] = slot;
+            Prev(_mru) = slot;
         }
 
         _mru = slot;
@@ -285,10 +288,10 @@ public sealed class BoundedTable<TKey, TValue>
 
     private void Unlink(int slot)
     {
-        int p = _prev[slot], n = _next[slot];
+        int p = Prev(slot), n = Next(slot);
         if (p != None)
         {
-            _next[p] = n;
+            Next(p) = n;
         }
         else
         {
@@ -297,7 +300,7 @@ public sealed class BoundedTable<TKey, TValue>
 
         if (n != None)
         {
-            _prev[n] = p;
+            Prev(n) = p;
         }
         else
         {
