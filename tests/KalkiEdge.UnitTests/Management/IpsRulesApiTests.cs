@@ -5,30 +5,14 @@ using System.Text.Json;
 namespace KalkiEdge.UnitTests.Management;
 
 /// <summary>GET /api/ips-rules (the dashboard's rules page) through the real HTTP pipeline over the repository's images and packs.</summary>
-public class IpsRulesApiTests
+public class IpsRulesApiTests : ManagementAppTest
 {
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-ips-rules-api-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    protected override string TempPrefix => "kalki-ips-rules-api-";
 
     [Test]
     public async Task The_rules_need_a_signed_in_user()
     {
-        using var anonymous = _app.Browser();
+        using var anonymous = App.Browser();
         var response = await anonymous.GetAsync("/api/ips-rules");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -36,7 +20,7 @@ public class IpsRulesApiTests
     [Test]
     public async Task Each_image_lists_its_rules_with_action_inspection_and_place_and_the_packs_that_use_it()
     {
-        using var browser = await _app.SignedInAsync();
+        using var browser = await App.SignedInAsync();
         var sets = (await browser.GetFromJsonAsync<JsonElement>("/api/ips-rules")).EnumerateArray().ToList();
 
         var strict = sets.Single(s => s.GetProperty("chain").GetString() == "camera-strict");

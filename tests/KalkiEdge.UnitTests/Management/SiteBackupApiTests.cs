@@ -9,27 +9,11 @@ using KalkiEdge.ControlPlane.Registry;
 namespace KalkiEdge.UnitTests.Management;
 
 /// <summary>POST /api/backup and /api/restore through the real HTTP pipeline, signed in as the dashboard is.</summary>
-public class SiteBackupApiTests
+public class SiteBackupApiTests : ManagementAppTest
 {
-    private string _dir = null!;
-    private ManagementApp _app = null!;
+    protected override string TempPrefix => "kalki-backup-api-";
 
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-backup-api-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string DataDir => Path.Combine(_dir, "data");
+    private string DataDir => Path.Combine(Dir, "data");
 
     private static ByteArrayContent Zip(byte[] archive, string? passphrase = null)
     {
@@ -46,9 +30,9 @@ public class SiteBackupApiTests
     [Test]
     public async Task A_backup_downloaded_from_the_dashboard_uploads_back_and_is_staged_for_the_next_start()
     {
-        using var browser = await _app.SignedInAsync();
-        Assert.That(_app.Site.Appliance.Registry.Add(new DeviceSpec("plug1", "02:00:00:00:07:02", ["192.0.2.72"]) { Type = "generic-iot" }, "alice").Succeeded);
-        _app.Site.Appliance.Store!.Writer.Flush(TimeSpan.FromSeconds(10));
+        using var browser = await App.SignedInAsync();
+        Assert.That(App.Site.Appliance.Registry.Add(new DeviceSpec("plug1", "02:00:00:00:07:02", ["192.0.2.72"]) { Type = "generic-iot" }, "alice").Succeeded);
+        App.Site.Appliance.Store!.Writer.Flush(TimeSpan.FromSeconds(10));
         Directory.CreateDirectory(Path.Combine(DataDir, "keys"));
         File.WriteAllText(Path.Combine(DataDir, "keys", "tls.key"), "key");
 
@@ -78,7 +62,7 @@ public class SiteBackupApiTests
     [Test]
     public async Task Backup_and_restore_need_a_signed_in_user()
     {
-        using var anonymous = _app.Browser();
+        using var anonymous = App.Browser();
         Assert.That((await anonymous.PostAsJsonAsync("/api/backup", new { })).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await anonymous.PostAsync("/api/restore", Zip([1, 2, 3]))).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
@@ -86,7 +70,7 @@ public class SiteBackupApiTests
     [Test]
     public async Task Garbage_uploaded_as_a_backup_is_refused_with_the_reason()
     {
-        using var browser = await _app.SignedInAsync();
+        using var browser = await App.SignedInAsync();
         var response = await browser.PostAsync("/api/restore", Zip("PK not really a zip"u8.ToArray()));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         Assert.That((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString(), Does.Contain("not a backup archive"));

@@ -7,27 +7,11 @@ using KalkiEdge.UnitTests.Appliance;
 namespace KalkiEdge.UnitTests.Management;
 
 /// <summary>POST /api/update (the dashboard's firmware upload) through the real HTTP pipeline with the real rauc.</summary>
-public class UpdateApiTests
+public class UpdateApiTests : ManagementAppTest
 {
-    private string _dir = null!;
-    private ManagementApp _app = null!;
+    protected override string TempPrefix => "kalki-update-api-";
 
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-update-api-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string Updates => Path.Combine(_dir, "data", "updates");
+    private string Updates => Path.Combine(Dir, "data", "updates");
 
     private static ByteArrayContent Bundle(byte[] bytes)
     {
@@ -41,7 +25,7 @@ public class UpdateApiTests
     [Test]
     public async Task An_update_needs_a_signed_in_user()
     {
-        using var anonymous = _app.Browser();
+        using var anonymous = App.Browser();
         var response = await anonymous.PostAsync("/api/update", Bundle("hsqs"u8.ToArray()));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(Directory.Exists(Updates) && Directory.EnumerateFileSystemEntries(Updates).Any(), Is.False, "nothing was stored");
@@ -50,7 +34,7 @@ public class UpdateApiTests
     [Test]
     public async Task A_file_that_is_no_bundle_is_refused_audited_and_not_kept()
     {
-        using var browser = await _app.SignedInAsync();
+        using var browser = await App.SignedInAsync();
         var response = await browser.PostAsync("/api/update?reboot=true", Bundle([0x50, 0x4b, 0x03, 0x04, 9, 9]));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
@@ -63,8 +47,8 @@ public class UpdateApiTests
     [Test]
     public async Task A_bundle_rauc_refuses_comes_back_with_rauc_s_reason_and_no_reboot()
     {
-        using var browser = await _app.SignedInAsync();
-        var bundle = await File.ReadAllBytesAsync(BundleInstallerTests.UnsignedSquashfs(_dir));
+        using var browser = await App.SignedInAsync();
+        var bundle = await File.ReadAllBytesAsync(BundleInstallerTests.UnsignedSquashfs(Dir));
         var response = await browser.PostAsync("/api/update?reboot=true", Bundle(bundle));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
         var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();

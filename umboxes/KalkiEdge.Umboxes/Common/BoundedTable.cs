@@ -25,13 +25,9 @@ public sealed class BoundedTable<TKey, TValue>
     private const int None = -1;
 
     private readonly IEqualityComparer<TKey>? _comparer;
-    private TKey[] _keys;
-    private TValue[] _values;
-    private long[] _touched;
-
-    // Per slot, three links in one array (one array header per table, not three): the LRU list's previous and
-    // next slots, and the next slot + 1 in the slot's hash bucket. The free list reuses the "next" link.
-    private int[] _links;
+    // Each entry's key, value, recency and links in one array: a lookup reads one slot, and a table costs two
+    // arrays (slots and buckets), not one per field.
+    private Slot[] _slots;
 
     // The hash index: _buckets[hash & mask] holds a slot + 1 (0: empty).
     private int[] _buckets;
@@ -48,10 +44,7 @@ public sealed class BoundedTable<TKey, TValue>
         _comparer = comparer;
 
         // Empty until the first entry.
-        _keys = [];
-        _values = [];
-        _touched = [];
-        _links = [];
+        _slots = [];
         _buckets = [];
     }
 
@@ -77,7 +70,7 @@ public sealed class BoundedTable<TKey, TValue>
 
         found = true;
         Touch(slot, nowMicros);
-        return ref _values[slot];
+        return ref _slots[slot].Value;
     }
 
     /// <summary>True when the key is present; does not change its recency.</summary>
@@ -94,18 +87,18 @@ public sealed class BoundedTable<TKey, TValue>
         {
             added = false;
             Touch(slot, nowMicros);
-            return ref _values[slot];
+            return ref _slots[slot].Value;
         }
 
         added = true;
         slot = TakeSlot();
-        _keys[slot] = key;
-        _values[slot] = default!;
-        _touched[slot] = nowMicros;
+        _slots[slot].Key = key;
+        _slots[slot].Value = default!;
+        _slots[slot].Touched = nowMicros;
         Index(slot);
         _count++;
         LinkAtMru(slot);
-        return ref _values[slot];
+        return ref _slots[slot].Value;
     }
 
     public bool Remove(TKey key)
@@ -129,7 +122,7 @@ public sealed class BoundedTable<TKey, TValue>
     public int ExpireIdle(long nowMicros, long idleMicros, int max = int.MaxValue)
     {
         int removed = 0;
-        while (removed < max && _lru != None && nowMicros - _touched[_lru] >= idleMicros)
+        while (removed < max && _lru != None && nowMicros - _slots[_lru].Touched >= idleMicros)
         {
             int slot = _lru;
             Unindex(slot);
@@ -142,14 +135,13 @@ public sealed class BoundedTable<TKey, TValue>
     }
 
     /// <summary>Frame time at which the key was last found or added, or null if absent.</summary>
-    public long? LastTouched(TKey key) => SlotOf(key) is var slot && slot != None ? _touched[slot] : null;
+    public long? LastTouched(TKey key) => SlotOf(key) is var slot && slot != None ? _slots[slot].Touched : null;
 
     public void Clear()
     {
         Array.Clear(_buckets);
         _count = 0;
-        Array.Clear(_keys);
-        Array.Clear(_values);
+        Array.Clear(_slots);
         _highWater = 0;
         _freeHead = _mru = _lru = None;
     }
@@ -165,7 +157,7 @@ public sealed class BoundedTable<TKey, TValue>
 
         if (_highWater < Capacity)
         {
-            if (_highWater == _keys.Length)
+            if (_highWater == _slots.Length)
             {
                 Grow();
             }
@@ -184,11 +176,8 @@ public sealed class BoundedTable<TKey, TValue>
 
     private void Grow()
     {
-        int size = (int)Math.Min(Capacity, Math.Max(InitialSlots, (long)_keys.Length * 2));
-        Array.Resize(ref _keys, size);
-        Array.Resize(ref _values, size);
-        Array.Resize(ref _touched, size);
-        Array.Resize(ref _links, size * 3);
+        int size = (int)Math.Min(Capacity, Math.Max(InitialSlots, (long)_slots.Length * 2));
+        Array.Resize(ref _slots, size);
 
         // Re-hash every entry (all slots are live when the storage grows) into buckets as many as the slots.
         _buckets = new int[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size)];
@@ -198,11 +187,11 @@ public sealed class BoundedTable<TKey, TValue>
         }
     }
 
-    private ref int Prev(int slot) => ref _links[3 * slot];
+    private ref int Prev(int slot) => ref _slots[slot].Prev;
 
-    private ref int Next(int slot) => ref _links[(3 * slot) + 1];
+    private ref int Next(int slot) => ref _slots[slot].Next;
 
-    private ref int Chain(int slot) => ref _links[(3 * slot) + 2];
+    private ref int Chain(int slot) => ref _slots[slot].Chain;
 
     private int SlotOf(TKey key)
     {
@@ -213,7 +202,7 @@ public sealed class BoundedTable<TKey, TValue>
 
         for (int slot = _buckets[Bucket(key)] - 1; slot != None; slot = Chain(slot) - 1)
         {
-            if (Same(_keys[slot], key))
+            if (Same(_slots[slot].Key, key))
             {
                 return slot;
             }
@@ -224,14 +213,14 @@ public sealed class BoundedTable<TKey, TValue>
 
     private void Index(int slot)
     {
-        ref int head = ref _buckets[Bucket(_keys[slot])];
+        ref int head = ref _buckets[Bucket(_slots[slot].Key)];
         Chain(slot) = head;
         head = slot + 1;
     }
 
     private void Unindex(int slot)
     {
-        ref int link = ref _buckets[Bucket(_keys[slot])];
+        ref int link = ref _buckets[Bucket(_slots[slot].Key)];
         while (link - 1 != slot)
         {
             link = ref Chain(link - 1);
@@ -254,15 +243,15 @@ public sealed class BoundedTable<TKey, TValue>
     {
         _count--;
         Unlink(slot);
-        _keys[slot] = default!;
-        _values[slot] = default!;
+        _slots[slot].Key = default!;
+        _slots[slot].Value = default!;
         Next(slot) = _freeHead;
         _freeHead = slot;
     }
 
     private void Touch(int slot, long nowMicros)
     {
-        _touched[slot] = nowMicros;
+        _slots[slot].Touched = nowMicros;
         if (slot != _mru)
         {
             Unlink(slot);
@@ -306,5 +295,19 @@ public sealed class BoundedTable<TKey, TValue>
         {
             _lru = p;
         }
+    }
+
+    private struct Slot
+    {
+        public TKey Key;
+        public TValue Value;
+
+        // Frame time of the last find or add.
+        public long Touched;
+
+        // The LRU list's previous and next slots (the free list reuses Next), and the next slot + 1 in the hash bucket.
+        public int Prev;
+        public int Next;
+        public int Chain;
     }
 }
