@@ -13,7 +13,7 @@ namespace KalkiEdge.BrowserTests;
 /// added from its pack in under 6 inputs, a live API brute force watched moving it to Attack without a reload,
 /// an alert storm folded into "flood ×N" lines of the live feed, an operator reset, a rule edit the pack checker
 /// rejects next to its field, a pairing candidate accepted with its maker's MUD URL (a non-https one refused in
-/// words first), sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
+/// words first), the ips rules in force, sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -209,6 +209,11 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
         // The other pages, each saved for a person to look at.
         await Page(page, "μmbox catalogue", "#images tbody tr", 7, "umboxes");
         await Page(page, "Alert types", "#alert-types tbody tr", 8, "alert-types");
+        // The ips rules in force: the images' (with the packs that use them) and udoo's own chain.
+        await Page(page, "IPS rules", "#ips-rules tbody tr", 8, "ips-rules");
+        var udooRules = page.Locator("#ips-rules .rule-set").Filter(new() { HasText = "device udoo" });
+        await Expect(udooRules.Locator("tbody")).ToContainTextAsync("iot-common.rules:");
+        await Expect(page.Locator("#ips-rules .rule-set[data-chain='camera-strict']")).ToContainTextAsync("pack dlink-camera (Suspicious)");
         await Page(page, "Audit log", "#audit tbody tr", 9, "audit");
         await Expect(page.Locator("#audit")).ToContainTextAsync(Admin);
         await Page(page, "Site settings", "main section h2", 10, "settings");
