@@ -89,8 +89,8 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
     /// </summary>
     public IFrameTurn? Turn { get; set; }
 
-    /// <summary>Waits until every earlier frame is done (sharded runs); at once otherwise.</summary>
-    internal void TakeTurn() => Turn?.Take();
+    /// <summary>Waits until every earlier frame is done (sharded runs; call before touching state other devices share); at once otherwise.</summary>
+    public void TakeTurn() => Turn?.Take();
 
     internal Element? Current { get; set; }
 
