@@ -122,12 +122,19 @@ public sealed class ShardedEngine : IDisposable
                 _shardBells[shard].Ring();
             }
 
+            bool mergedAny = false;
             while (_merged < _read && NextToMerge.HeadProcessed)
             {
                 var ring = NextToMerge;
                 merge(ring.Head);
                 ring.Release();
                 Volatile.Write(ref _merged, _merged + 1);
+                mergedAny = true;
+            }
+
+            if (mergedAny)
+            {
+                // Engine threads parked on a turn (or on a merge after one) look again.
                 progressed = true;
                 foreach (var bell in _shardBells)
                 {
