@@ -9,14 +9,17 @@ namespace KalkiEdge.ReplayTests.Scenarios;
 /// <c>engine: { threads: N }</c> spreads a replay's devices over N engine threads and merges their frames back in capture
 /// order: the real <c>kalki-edge replay</c> prints the same lines for 1, 2 and 4 threads, byte for byte, except for the
 /// measured compute times (docs/json-lines.md), on the pack scenarios and on corpus captures with floods, scans, logins
-/// and an hour of benign life: same alerts with the same counts, same transitions, same summary (nothing lost).
+/// and an hour of benign life: same alerts with the same counts, same transitions, same summary (nothing lost); with
+/// packet signing too (it runs on the merging thread, in capture order).
 /// </summary>
 public sealed partial class EngineThreadsTests
 {
-    [TestCase("attack", "--json")]
-    [TestCase("attack", "--eve")]
-    [TestCase("benign", "--json")]
-    public void A_pack_scenario_replays_to_the_same_output_on_one_two_and_four_engine_threads(string scenario, string format)
+    [TestCase("attack", "--json", "")]
+    [TestCase("attack", "--eve", "")]
+    [TestCase("benign", "--json", "")]
+    [TestCase("attack", "--json", "signing: {mode: epoch}\n")]
+    [TestCase("attack", "--json", "signing: {mode: batched}\n")]
+    public void A_pack_scenario_replays_to_the_same_output_on_one_two_and_four_engine_threads(string scenario, string format, string site)
     {
         var devices = PackScenarios.Types.Select((t, i) => PackScenarios.Device(t, i)).ToList();
         var timeline = new Timeline();
@@ -31,7 +34,7 @@ public sealed partial class EngineThreadsTests
         var outputs = new[] { 1, 2, 4 }.Select(threads =>
         {
             var config = dir.File($"site-{threads}.yaml");
-            File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), devices) + Threads(threads));
+            File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), devices) + site + Threads(threads));
             var r = KalkiEdgeCli.RunBounded(null, TimeSpan.FromMinutes(10), "replay", "--pcap", pcap, "--config", config, format);
             Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
             return r;
@@ -41,6 +44,11 @@ public sealed partial class EngineThreadsTests
         if (scenario == "attack")
         {
             Assert.That(outputs[0].Stdout, Does.Contain(format == "--json" ? "\"kind\":\"transition\"" : "kalki_transition"), "transitions to keep in order");
+        }
+
+        if (site.StartsWith("signing", StringComparison.Ordinal))
+        {
+            Assert.That(outputs[0].Stdout, Does.Contain("\"signing\":{\"released\":"), "the signing stage ran");
         }
 
         AssertSame(outputs);
