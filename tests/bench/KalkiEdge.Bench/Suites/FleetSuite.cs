@@ -115,7 +115,7 @@ public sealed class FleetSuite : IBenchSuite
         var warmUp = EveSuite.Play(offAppliance, mix, scans);
         int alertEvery = Math.Max(1, (int)Math.Round(frames / warmUp / StormRate));
         long alerts = 0;
-        Run Off()
+        Timing Off()
         {
             long before = off.Alerts;
             var run = Timed(() => EveSuite.Play(offAppliance, mix, scans, alertEvery), () => { });
@@ -123,7 +123,7 @@ public sealed class FleetSuite : IBenchSuite
             return run;
         }
 
-        Run On(int rep)
+        Timing On(int rep)
         {
             using var file = new EveFileSink(new EveFileOptions(dir.File($"eve-{rep}.json")) { RotateBytes = 0 });
             eve.Target = file;
@@ -135,7 +135,7 @@ public sealed class FleetSuite : IBenchSuite
             return run;
         }
 
-        var pairs = new List<(Run Off, Run On)>();
+        var pairs = new List<(Timing Off, Timing On)>();
         for (int rep = 0; rep < Pairs; rep++)
         {
             if (rep % 2 == 0)
@@ -168,10 +168,10 @@ public sealed class FleetSuite : IBenchSuite
         report.Add("alerts acknowledged by the broker per second while draining", alerts / drain, "alerts/s", $"QoS 1, up to {FleetBatches.MaxLines} EVE lines per message, 16 messages awaiting acknowledgement; {publisher.Counters.Published / (double)Math.Max(1, publisher.Counters.Messages):N1} alerts per message on average");
     }
 
-    /// <summary>One run: its wall-clock seconds, the calling (forwarding) thread's processor seconds, the whole process's processor seconds until <c>after</c> returned, and the wall-clock seconds <c>after</c> took.</summary>
-    private readonly record struct Run(double Wall, double Engine, double Process, double After);
+    /// <summary>One timed run: its wall-clock seconds, the calling (forwarding) thread's processor seconds, the whole process's processor seconds until <c>after</c> returned, and the wall-clock seconds <c>after</c> took.</summary>
+    private readonly record struct Timing(double Wall, double Engine, double Process, double After);
 
-    private static Run Timed(Func<double> play, Action after)
+    private static Timing Timed(Func<double> play, Action after)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -180,7 +180,7 @@ public sealed class FleetSuite : IBenchSuite
         var engine = CpuTime.Thread() - thread;
         var clock = Stopwatch.StartNew();
         after();
-        return new Run(wall, engine, CpuTime.Process() - process, clock.Elapsed.TotalSeconds);
+        return new Timing(wall, engine, CpuTime.Process() - process, clock.Elapsed.TotalSeconds);
     }
 
     private static (double Median, double Min, double Max) Spread(List<double> values) => (Measure.Median(values), values.Min(), values.Max());
