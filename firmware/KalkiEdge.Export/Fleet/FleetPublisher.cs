@@ -292,6 +292,11 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// </summary>
     private bool PublishDirect(long now)
     {
+        if (_rows.Count == 0)
+        {
+            return true;
+        }
+
         var acknowledged = PublishInOrder(_rows, out var failure);
         if (failure is null)
         {
