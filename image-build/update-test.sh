@@ -117,13 +117,16 @@ make_bundles() {
         rm -f "$WORK/bundles/tree"
         stamped_root "$tree" "$V2"
         "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2" "$CACHE_DIR/dev-ca" "$WORK/bundles/v2.raucb"
-        stamped_root "$tree" "$V2-never-ready"
-        printf '#!/bin/sh\n# update-test: a firmware that starts but never reports READY\nexec sleep 1000000\n' >"$WORK/bundle-root/opt/kalki-edge/kalki-edge"
+        next_schema_firmware
+        stamped_root "$tree" "$V2-next-schema-never-ready"
+        # The firmware of schema NEXT_SCHEMA, whose READY systemd never hears (NotifyAccess=none): it starts, opens and
+        # migrates the store and serves, but its start job times out and kalki-mark-good never confirms the slot.
+        cp -a "$WORK/next-schema/." "$WORK/bundle-root/opt/kalki-edge/"
         mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d"
         printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
         mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d"
-        printf '[Service]\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
-        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
+        printf '[Service]\nNotifyAccess=none\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-next-schema-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
         rm -rf "$WORK/bundle-root"
         basename "$tree" >"$WORK/bundles/tree"
     fi
@@ -134,6 +137,38 @@ make_bundles() {
     "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/small" "$V2" "$WORK/other-ca" "$WORK/bundles/foreign.raucb"
     mksquashfs "$WORK/small" "$WORK/bundles/unsigned.raucb" -quiet -noappend >/dev/null
     log "bundles: $(cd "$WORK/bundles" && du -h ./*.raucb | tr '\n\t' ' ')"
+}
+
+# The schema version of this source's firmware (the image's), and the one the never-ready bundle migrates to.
+SCHEMA=$(grep -c 'OldestReader: [0-9]' "$REPO_ROOT/firmware/KalkiEdge.Store/Schema.cs")
+NEXT_SCHEMA=$((SCHEMA + 1))
+
+# next_schema_firmware TREE: $WORK/next-schema, this source's firmware with one more schema version (an added table,
+# readable by the firmware of SCHEMA: the kind of migration the store's rules allow), published as `make publish`
+# publishes the image's. Made once per firmware source.
+next_schema_firmware() {
+    local src=$WORK/next-schema-src key start=$SECONDS
+    key=$(cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z -- firmware Directory.Build.props Directory.Packages.props Makefile |
+        LC_ALL=C sort -z | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+    [[ -f $WORK/next-schema/kalki-edge && $(cat "$WORK/next-schema.key" 2>/dev/null) == "$key" ]] && return
+    rm -rf "$src" "$WORK/next-schema" && mkdir -p "$src"
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$src"
+    awk -v n="$SCHEMA" '
+        /^    \];/ && !done {
+            printf "        // %d: update-test only: one more table, readable by the firmware of schema %d.\n", n + 1, n
+            print "        new(\"CREATE TABLE update_test_next_schema (note TEXT NOT NULL);\", OldestReader: " n "),"
+            done = 1
+        }
+        { print }' "$src/firmware/KalkiEdge.Store/Schema.cs" >"$src/Schema.cs.next"
+    mv "$src/Schema.cs.next" "$src/firmware/KalkiEdge.Store/Schema.cs"
+    [[ $(grep -c 'OldestReader: [0-9]' "$src/firmware/KalkiEdge.Store/Schema.cs") == "$NEXT_SCHEMA" ]] || die "could not add schema $NEXT_SCHEMA"
+    log "publishing the firmware of schema $NEXT_SCHEMA (make publish in a copy of the source)"
+    nice -n 5 make -C "$src" --no-print-directory publish >"$WORK/next-schema-publish.log" 2>&1 ||
+        { tail -n 40 "$WORK/next-schema-publish.log" >&2; die "publish of the schema $NEXT_SCHEMA firmware failed"; }
+    cp -a "$src/out/publish/linux-arm64" "$WORK/next-schema"
+    rm -rf "$src"
+    echo "$key" >"$WORK/next-schema.key"
+    log "firmware of schema $NEXT_SCHEMA published in $((SECONDS - start)) s"
 }
 
 # stamped_root TREE VERSION: a copy of the tree's root in $WORK/bundle-root whose release file names VERSION.
