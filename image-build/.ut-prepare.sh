@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# The A/B update scenarios under qemu-system-aarch64 -M virt, booted through Debian's U-Boot as the appliance
+# boots (boot.scr chooses the slot, RAUC installs into the other, kalki-mark-good confirms it):
+#   1. image v1 boots slot A and marks it good; a device is added through the management API;
+#   2. bundle v2 (this tree, another version) uploaded to POST /api/update?reboot=true installs into slot B, the
+#      appliance reboots into B, B is marked good, and the device is still there (the data partition is shared);
+#   3. an unsigned bundle and one signed by another CA are refused with RAUC's reason, by the API and by
+#      `kalki-edge update`; nothing changes;
+#   4. a bundle whose firmware never becomes READY (`kalki-edge update --reboot` over SSH) goes into slot A; each
+#      boot of it uses an attempt and kalki-mark-good reboots after its health timeout; after BOOT_ATTEMPTS boots
+#      U-Boot falls back to slot B, which comes up healthy, still with the device.
+# Prints the measured times (upload+install, reboot to healthy, fallback). Heavy: 6+ emulated boots (about 30-60 min
+# on a busy 2-core host), so it is `make update-test`, not part of CI's image test.
+# Environment (optional): IMAGE, OUT_DIR, BOOT_TIMEOUT (per boot, default 900), KEEP_WORK=1.
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/layout.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/layout.sh"
+# shellcheck source=lib/qemu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/qemu.sh"
+
+OUT_DIR=${OUT_DIR:-$REPO_ROOT/out/image}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
+WORK=$IMAGE_BUILD_DIR/work/update-test
+readonly GUEST_PORT=8080
+readonly GROW_MIB=1536          # room on the data partition for uploaded bundles
+# The bad bundle's shorter deadlines (the image's: kalki-edge start 600 s, then mark-good 300 s) keep each failed
+# attempt to a few minutes of emulation.
+readonly BAD_START_TIMEOUT=60 BAD_HEALTH_TIMEOUT=30
+readonly DEVICE=update-test-cam
+V2="$(product_version)-update-test"
+CLI=/opt/kalki-edge/kalki-edge   # where the image installs the firmware (README: sudo /opt/kalki-edge/kalki-edge ...)
+QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0
+
+fail() {
+    log "FAIL: $*"
+    [[ -f $WORK/serial.log ]] && { echo "----- serial log (last 200 lines) -----" >&2; plain_serial_log | tail -n 200 >&2; }
+    if [[ -n $SSH_PORT ]]; then
+        echo "----- guest journal of this boot (kalki units, rauc) -----" >&2
+        guest journalctl -b --no-pager -o short-monotonic -u kalki-edge -u kalki-mark-good -u rauc -u kalki-reboot 2>&1 | tail -n 150 >&2 || true
+    fi
+    exit 1
+}
+
+cleanup() {
+    stop_qemu
+    [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK/disk.qcow2" "$WORK/card.img" "$WORK/after.img" "$WORK/bundle-root" "$WORK/monitor.sock"
+}
+
+# A private copy of the card with the test's SSH key on the boot partition (the image's documented way in).
+prepare_card() {
+    local base=$1
+    rm -f "$WORK/id" "$WORK/id.pub"
+    ssh-keygen -q -t ed25519 -N '' -f "$WORK/id"
+    cp --sparse=always "$base" "$WORK/card.img"
+    mcopy -o -i "$WORK/card.img@@$(part_offset "$WORK/card.img" "$PART_BOOT")" "$WORK/id.pub" ::ssh_authorized_keys
+    qemu-img create -q -f qcow2 -b "$WORK/card.img" -F raw "$WORK/disk.qcow2" "$(( $(stat -c %s "$base") / 1048576 + GROW_MIB ))M"
+}
+
+boot() {
+    PORT=$(free_port) SSH_PORT=$(free_port)
+    : >"$WORK/serial.log"
+    QEMU_HOSTFWD=",hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" start_qemu "$WORK/disk.qcow2" "$PORT"
+    BOOT_START=$SECONDS
+}
+
+guest() { ssh -q -i "$WORK/id" -p "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=20 root@127.0.0.1 "$@"; }
+to_guest() { scp -q -i "$WORK/id" -P "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "$1" "root@127.0.0.1:$2"; }
+
+# wait_serial PATTERN SECONDS [FROM_LINE]: the pattern on the console after line FROM_LINE, within SECONDS.
+wait_serial() {
+    local pattern=$1 deadline=$((SECONDS + $2)) from=${3:-0}
+    while ((SECONDS < deadline)); do
+        plain_serial_log | tail -n +"$((from + 1))" | grep -E "$pattern" >/dev/null && return 0
+        sleep 5
+    done
+    fail "no '$pattern' on the console within $2 s"
+}
+
+serial_lines() { plain_serial_log | wc -l; }
+
+api() {
+    local method=$1 path=$2; shift 2
+    curl -sS --insecure --max-time 1800 -b "$WORK/cookies" -c "$WORK/cookies" -X "$method" -H "X-CSRF-TOKEN: ${CSRF:-}" \
+        -w '\n%{http_code}' "$@" "https://127.0.0.1:$PORT$path"
+}
+
+sign_in() {
+    local token body
+    token=$(guest journalctl -u kalki-edge --no-pager | sed -n 's/.*setup?token=\([A-Za-z0-9_-]*\).*/\1/p' | tail -n1)
+    [[ -n $token ]] || fail "no setup link in the guest's journal"
+    body=$(api POST /api/setup -H 'Content-Type: application/json' \
+        -d "{\"username\":\"admin\",\"password\":\"update-test-passphrase\",\"token\":\"$token\"}")
+    [[ $(tail -n1 <<<"$body") == 204 ]] || fail "setup failed: $body"
+    log_in
+}
+
+log_in() {
+    rm -f "$WORK/cookies"; CSRF=""
+    local out
+    out=$(api POST /api/login -H 'Content-Type: application/json' -d '{"username":"admin","password":"update-test-passphrase"}')
+    [[ $(tail -n1 <<<"$out") == 204 ]] || fail "login failed: $out"
+    CSRF=$(api GET /api/session | head -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["antiforgeryToken"])')
+}
+
+device_present() { api GET "/api/devices/$DEVICE" | tail -n1 | grep -q 200; }
+
+# Bundles, all made by lib/bundle.sh (what `make bundle` runs on the image's tree): v2 = the image's root tree under
+# another version (so slot B is told from slot A by /etc/kalki-edge-release); bad = that root with a firmware that
+# never sends READY; foreign = signed by another CA; unsigned = a bare squashfs.
+make_bundles() {
+    local tree=$1
+    mkdir -p "$WORK/bundles"
+    # v2 and bad take minutes each: made once per image tree, a re-run of the test on the same image reuses them.
+    if [[ $(cat "$WORK/bundles/tree" 2>/dev/null) != "$(basename "$tree")" || ! -f $WORK/bundles/v2.raucb || ! -f $WORK/bundles/bad.raucb ]]; then
+        rm -f "$WORK/bundles/tree"
+        stamped_root "$tree" "$V2"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2" "$CACHE_DIR/dev-ca" "$WORK/bundles/v2.raucb"
+        next_schema_firmware
+        stamped_root "$tree" "$V2-next-schema-never-ready"
+        # The firmware of schema NEXT_SCHEMA, whose READY systemd never hears (NotifyAccess=none): it starts, opens and
+        # migrates the store and serves, but its start job times out and kalki-mark-good never confirms the slot.
+        cp -a "$WORK/next-schema/." "$WORK/bundle-root/opt/kalki-edge/"
+        mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d"
+        printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
+        mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d"
+        printf '[Service]\nNotifyAccess=none\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
+        "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-next-schema-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
+        rm -rf "$WORK/bundle-root"
+        basename "$tree" >"$WORK/bundles/tree"
+    fi
+    rm -rf "$WORK/other-ca" "$WORK/small"
+    "$IMAGE_BUILD_DIR/lib/dev-ca.sh" "$WORK/other-ca" "Somebody else's CA" 2>/dev/null
+    # RAUC refuses to bundle a payload of one squashfs block or less.
+    mkdir -p "$WORK/small/etc" && echo 'small' >"$WORK/small/etc/os-release" && head -c 65536 /dev/urandom >"$WORK/small/etc/filler"
+    "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/small" "$V2" "$WORK/other-ca" "$WORK/bundles/foreign.raucb"
+    mksquashfs "$WORK/small" "$WORK/bundles/unsigned.raucb" -quiet -noappend >/dev/null
+    log "bundles: $(cd "$WORK/bundles" && du -h ./*.raucb | tr '\n\t' ' ')"
+}
+
+# The schema version of this source's firmware (the image's), and the one the never-ready bundle migrates to.
+SCHEMA=$(grep -c 'OldestReader: [0-9]' "$REPO_ROOT/firmware/KalkiEdge.Store/Schema.cs")
+NEXT_SCHEMA=$((SCHEMA + 1))
+
+# next_schema_firmware TREE: $WORK/next-schema, this source's firmware with one more schema version (an added table,
+# readable by the firmware of SCHEMA: the kind of migration the store's rules allow), published as `make publish`
+# publishes the image's. Made once per firmware source.
+next_schema_firmware() {
+    local src=$WORK/next-schema-src key start=$SECONDS
+    key=$(cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z -- firmware Directory.Build.props Directory.Packages.props Makefile |
+        LC_ALL=C sort -z | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+    [[ -f $WORK/next-schema/kalki-edge && $(cat "$WORK/next-schema.key" 2>/dev/null) == "$key" ]] && return
+    rm -rf "$src" "$WORK/next-schema" && mkdir -p "$src"
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$src"
+    awk -v n="$SCHEMA" '
+        /^    \];/ && !done {
+            printf "        // %d: update-test only: one more table, readable by the firmware of schema %d.\n", n + 1, n
+            print "        new(\"CREATE TABLE update_test_next_schema (note TEXT NOT NULL);\", OldestReader: " n "),"
+            done = 1
+        }
+        { print }' "$src/firmware/KalkiEdge.Store/Schema.cs" >"$src/Schema.cs.next"
+    mv "$src/Schema.cs.next" "$src/firmware/KalkiEdge.Store/Schema.cs"
+    [[ $(grep -c 'OldestReader: [0-9]' "$src/firmware/KalkiEdge.Store/Schema.cs") == "$NEXT_SCHEMA" ]] || die "could not add schema $NEXT_SCHEMA"
+    log "publishing the firmware of schema $NEXT_SCHEMA (make publish in a copy of the source)"
+    nice -n 5 make -C "$src" --no-print-directory publish >"$WORK/next-schema-publish.log" 2>&1 ||
+        { tail -n 40 "$WORK/next-schema-publish.log" >&2; die "publish of the schema $NEXT_SCHEMA firmware failed"; }
+    cp -a "$src/out/publish/linux-arm64" "$WORK/next-schema"
+    rm -rf "$src"
+    echo "$key" >"$WORK/next-schema.key"
+    log "firmware of schema $NEXT_SCHEMA published in $((SECONDS - start)) s"
+}
+
+# stamped_root TREE VERSION: a copy of the tree's root in $WORK/bundle-root whose release file names VERSION.
+stamped_root() {
+    rm -rf "$WORK/bundle-root" && cp -a "$1/root" "$WORK/bundle-root"
+    sed -i "s/^KALKI_EDGE_VERSION=.*/KALKI_EDGE_VERSION=$2/" "$WORK/bundle-root/etc/kalki-edge-release"
+}
+
+# The image's tree (stage b) in the cache: the one whose raw image the card was made from.
+image_tree() {
+    local tree
+    tree=$(ls -1dt "$CACHE_DIR"/tree-* 2>/dev/null | head -n1)
+    [[ -n $tree && -f $CACHE_DIR/dev-ca/ca.cert.pem ]] || die "no image tree or bundle CA in $CACHE_DIR: run 'make image' first"
+    cmp -s "$CACHE_DIR/dev-ca/ca.cert.pem" "$tree/root/etc/rauc/keyring.pem" || die "$tree does not trust $CACHE_DIR/dev-ca: rebuild with 'make image'"
+    echo "$tree"
+}
+
+scenario_v1() {
+    wait_for_health "$PORT"
+    wait_serial "kalki-boot: booting slot A" 5
+    wait_serial "kalki-mark-good: slot A is healthy" 300
+    sign_in
+    local out
+    out=$(api POST /api/devices -H 'Content-Type: application/json' \
+        -d "{\"name\":\"$DEVICE\",\"type\":\"generic-iot\",\"mac\":\"02:00:00:00:17:01\",\"ips\":[\"192.0.2.17\"]}")
+    [[ $(tail -n1 <<<"$out") == 201 ]] || fail "could not add $DEVICE: $out"
+    log "v1: slot A booted and marked good; $DEVICE added"
+}
+
+scenario_refused() {
+    local what out
+    for what in unsigned foreign; do
+        out=$(api POST /api/update -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/bundles/$what.raucb")
+        [[ $(tail -n1 <<<"$out") == 422 ]] || fail "API: the $what bundle was not refused with 422: $out"
+        log "API refused the $what bundle: $(head -n1 <<<"$out")"
+        to_guest "$WORK/bundles/$what.raucb" "/data/$what.raucb"
+        if out=$(guest "$CLI" update "/data/$what.raucb" 2>&1); then fail "kalki-edge update accepted the $what bundle"; fi
+        # A refusal is RAUC's, named by the CLI; any other failure (no such command, a crash) is not one.
+        grep -q "refused by RAUC" <<<"$out" || fail "kalki-edge update failed on the $what bundle without RAUC refusing it: $out"
+        log "CLI refused the $what bundle: $out"
+    done
+    api GET '/api/audit?limit=20' | grep -q update-refused || fail "refusals are not in the audit log"
+}
+
+scenario_v2() {
+    local start lines out
+    lines=$(serial_lines) start=$SECONDS
+    out=$(api POST '/api/update?reboot=true' -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/bundles/v2.raucb")
+    [[ $(tail -n1 <<<"$out") == 200 ]] || fail "upload of v2 failed: $out"
+    log "v2 uploaded and installed in $((SECONDS - start)) s: $(head -n1 <<<"$out")"
+    start=$SECONDS
+    wait_serial "kalki-boot: booting slot B" 600 "$lines"
+    wait_serial "kalki-mark-good: slot B is healthy" "$BOOT_TIMEOUT" "$lines"
+    log "rebooted into slot B and healthy in $((SECONDS - start)) s"
+    guest grep -qx "KALKI_EDGE_VERSION=$V2" /etc/kalki-edge-release || fail "slot B does not run $V2"
+    log_in
+    device_present || fail "$DEVICE is gone after the update"
+    log "v2: $DEVICE still there"
+}
+
+scenario_bad() {
+    local start lines
+    to_guest "$WORK/bundles/bad.raucb" /data/bad.raucb
+    lines=$(serial_lines) start=$SECONDS
+    guest "$CLI" update /data/bad.raucb --reboot || true   # ssh drops as the guest reboots
+    log "bad bundle installed into slot A in $((SECONDS - start)) s; waiting for $BOOT_ATTEMPTS attempts and the fallback"
+    start=$SECONDS
+    local i
+    for ((i = 1; i <= BOOT_ATTEMPTS; i++)); do
+        wait_serial "kalki-boot: booting slot A" $((BAD_START_TIMEOUT + BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
+        lines=$(( $(plain_serial_log | grep -nE "kalki-boot: booting slot A" | tail -n1 | cut -d: -f1) ))
+        log "attempt $i of slot A (bad firmware) at $((SECONDS - start)) s"
+    done
+    wait_serial "kalki-boot: booting slot B" $((BAD_START_TIMEOUT + BAD_HEALTH_TIMEOUT + BOOT_TIMEOUT)) "$lines"
+    wait_serial "kalki-mark-good: slot B is healthy" "$BOOT_TIMEOUT" "$lines"
+    log "fell back to slot B and healthy $((SECONDS - start)) s after the bad install"
+    log_in
+    device_present || fail "$DEVICE is gone after the fallback"
+}
+
+main() {
+    require_root "the update test"
+    [[ -f $QEMU_UBOOT ]] || die "no $QEMU_UBOOT (apt-get install u-boot-qemu)"
+    mkdir -p "$WORK"
+    trap cleanup EXIT
+    local image start=$SECONDS
+    image=$(find_image)
+    log "update test of $image"
+    local tree
+    tree=$(image_tree)
+    make_bundles "$tree"
+    prepare_card "$(pristine_raw "$image")"
+    boot
+    scenario_v1
+    scenario_refused
+    scenario_v2
+    scenario_bad
+    shutdown_guest
+    log "boot state at the end: $(boot_state "$WORK/disk.qcow2" | tr '\n' ' ')"
+    log "update test took $((SECONDS - start)) s"
+    log "PASS: v1 -> v2 through the dashboard upload, bad bundles refused, a never-ready update fell back to v2"
+}
+
