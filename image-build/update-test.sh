@@ -350,7 +350,7 @@ scenario_restore() {
     [[ $(tail -n1 <<<"$out") == 422 ]] && grep -q "wrong passphrase" <<<"$out" || fail "API: a wrong passphrase was not refused: $out"
     log "API refused a wrong passphrase: $(head -n1 <<<"$out")"
     out=$(api POST /api/restore -H 'Content-Type: application/zip' -H "X-Backup-Passphrase: $BACKUP_PASSPHRASE" --data-binary "@$WORK/site-api.changed.zip")
-    [[ $(tail -n1 <<<"$out") == 422 ]] && grep -q "nothing was changed" <<<"$out" || fail "API: a changed archive was not refused: $out"
+    [[ $(tail -n1 <<<"$out") == 422 ]] && grep -q "nothing was changed.*damaged" <<<"$out" || fail "API: a changed archive was not refused as damaged: $out"
     log "API refused a changed archive: $(head -n1 <<<"$out")"
 
     to_guest "$WORK/site-api.zip" /data/site.zip
@@ -361,7 +361,7 @@ scenario_restore() {
     grep -q "kalki-edge restore: /data/site.zip: .*wrong passphrase" <<<"$out" || fail "kalki-edge restore failed on a wrong passphrase without saying so: $out"
     log "CLI refused a wrong passphrase: $out"
     if out=$(guest "$CLI" restore /data/site-changed.zip --config "$CONFIG" --passphrase-file /data/backup.pass 2>&1); then fail "kalki-edge restore took a changed archive"; fi
-    grep -q "kalki-edge restore: /data/site-changed.zip: " <<<"$out" || fail "kalki-edge restore failed on a changed archive without a reason: $out"
+    grep -q "kalki-edge restore: /data/site-changed.zip: .*damaged" <<<"$out" || fail "kalki-edge restore failed on a changed archive without saying it is damaged: $out"
     log "CLI refused a changed archive: $out"
     guest test ! -e /var/lib/kalki-edge/restore.pending || fail "a refused restore left restore.pending"
 
