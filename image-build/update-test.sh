@@ -8,9 +8,17 @@
 #      `kalki-edge update`; nothing changes;
 #   4. a bundle whose firmware never becomes READY (`kalki-edge update --reboot` over SSH) goes into slot A; each
 #      boot of it uses an attempt and kalki-mark-good reboots after its health timeout; after BOOT_ATTEMPTS boots
-#      U-Boot falls back to slot B, which comes up healthy, still with the device.
-# Prints the measured times (upload+install, reboot to healthy, fallback). Heavy: 6+ emulated boots (about 30-60 min
-# on a busy 2-core host), so it is `make update-test`, not part of CI's image test.
+#      U-Boot falls back to slot B, which comes up healthy, still with the device. That firmware is this source with
+#      one more (additive) schema version: it really starts and migrates the store, but systemd never hears its
+#      READY. So the fallback meets a store one version newer than it knows, and must still read it (migrations stay
+#      readable by the firmware one version older; the snapshot taken before migrating is checked too);
+#   5. a site backup is taken from it (CLI with keys, and dashboard API), a FRESH copy of image v1 is booted (new data
+#      partition, new keys), a wrong passphrase and a changed archive are refused there by the API and the CLI, and
+#      the backup is restored (`kalki-edge restore` as root, then a service restart): the device, the audit log, the
+#      keys and so the dashboard's certificate come back.
+# Also checked on v1: `kalki-edge` is on root's PATH, and the service started after the clock was set.
+# Prints the measured times (upload+install, reboot to healthy, fallback, restore). Heavy: 7+ emulated boots (about
+# 45-75 min on a busy 2-core host), so it is `make update-test`, not part of CI's image test.
 # Environment (optional): IMAGE, OUT_DIR, BOOT_TIMEOUT (per boot, default 900), KEEP_WORK=1.
 set -euo pipefail
 # shellcheck source=lib/common.sh
@@ -26,11 +34,14 @@ WORK=$IMAGE_BUILD_DIR/work/update-test
 readonly GUEST_PORT=8080
 readonly GROW_MIB=1536          # room on the data partition for uploaded bundles
 # The bad bundle's shorter deadlines (the image's: kalki-edge start 600 s, then mark-good 300 s) keep each failed
-# attempt to a few minutes of emulation.
-readonly BAD_START_TIMEOUT=60 BAD_HEALTH_TIMEOUT=30
+# attempt to a few minutes of emulation; the start deadline leaves its firmware time to open (and migrate) the store.
+readonly BAD_START_TIMEOUT=240 BAD_HEALTH_TIMEOUT=30
 readonly DEVICE=update-test-cam
+readonly BACKUP_PASSPHRASE="update-test backup passphrase"
+readonly STORE=/var/lib/kalki-edge/kalki-edge.db CONFIG=/boot/firmware/kalki.yaml
 V2="$(product_version)-update-test"
-CLI=/opt/kalki-edge/kalki-edge   # where the image installs the firmware (README: sudo /opt/kalki-edge/kalki-edge ...)
+# The CLI as an operator types it: the image links it into root's PATH (/usr/local/bin -> /opt/kalki-edge).
+CLI=kalki-edge
 QEMU_PID="" PORT="" SSH_PORT="" BOOT_START=0 PRISTINE=""
 
 fail() {
@@ -45,7 +56,7 @@ fail() {
 
 cleanup() {
     stop_qemu
-    [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK/disk.qcow2" "$WORK/card.img" "$WORK/after.img" "$WORK/bundle-root" "$WORK/monitor.sock"
+    [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf "$WORK/disk.qcow2" "$WORK/card.img" "$WORK/after.img" "$WORK/bundle-root" "$WORK/monitor.sock" "$WORK/next-schema-src"
 }
 
 # A private copy of the card with the test's SSH key on the boot partition (the image's documented way in).
@@ -107,8 +118,8 @@ log_in() {
 device_present() { api GET "/api/devices/$DEVICE" | tail -n1 | grep -q 200; }
 
 # Bundles, all made by lib/bundle.sh (what `make bundle` runs on the image's tree): v2 = the image's root tree under
-# another version (so slot B is told from slot A by /etc/kalki-edge-release); bad = that root with a firmware that
-# never sends READY; foreign = signed by another CA; unsigned = a bare squashfs.
+# another version (so slot B is told from slot A by /etc/kalki-edge-release); bad = that root with the firmware of the
+# next schema, whose READY systemd never hears; foreign = signed by another CA; unsigned = a bare squashfs.
 make_bundles() {
     local tree=$1
     mkdir -p "$WORK/bundles"
