@@ -154,7 +154,7 @@ make_bundles() {
 SCHEMA=$(grep -c 'OldestReader: [0-9]' "$REPO_ROOT/firmware/KalkiEdge.Store/Schema.cs")
 NEXT_SCHEMA=$((SCHEMA + 1))
 
-# next_schema_firmware TREE: $WORK/next-schema, this source's firmware with one more schema version (an added table,
+# next_schema_firmware: $WORK/next-schema, this source's firmware with one more schema version (an added table,
 # readable by the firmware of SCHEMA: the kind of migration the store's rules allow), published as `make publish`
 # publishes the image's. Made once per firmware source.
 next_schema_firmware() {
