@@ -264,7 +264,7 @@ scenario_bad() {
 # As an operator types it: the CLI is on root's PATH; the units that check certificates and bundle signatures start
 # after the clock was set (time-set.target: systemd-timesyncd restored its saved clock), and did here.
 scenario_appliance_basics() {
-    local where unit set started
+    local where unit clock_set started
     where=$(guest command -v kalki-edge) || fail "kalki-edge is not on root's PATH"
     [[ $where == /usr/local/bin/kalki-edge && $(guest readlink -f "$where") == /opt/kalki-edge/kalki-edge ]] ||
         fail "kalki-edge on the PATH is $where, not the link /usr/local/bin/kalki-edge -> /opt/kalki-edge/kalki-edge"
@@ -275,10 +275,10 @@ scenario_appliance_basics() {
         guest systemctl show -p After --value "$unit" | tr ' ' '\n' | grep -qx time-sync.target || fail "$unit is not ordered after time-sync.target"
     done
     guest systemctl -q is-active time-set.target || fail "time-set.target was never reached"
-    set=$(guest systemctl show -p ActiveEnterTimestampMonotonic --value time-set.target)
+    clock_set=$(guest systemctl show -p ActiveEnterTimestampMonotonic --value time-set.target)
     started=$(guest systemctl show -p ExecMainStartTimestampMonotonic --value kalki-edge.service)
-    ((set > 0 && set <= started)) || fail "kalki-edge started (${started} us) before the clock was set (${set} us)"
-    log "kalki-edge is on the PATH ($where); the clock was set $(((started - set) / 1000)) ms before kalki-edge started"
+    ((clock_set > 0 && clock_set <= started)) || fail "kalki-edge started (${started} us) before the clock was set (${clock_set} us)"
+    log "kalki-edge is on the PATH ($where); the clock was set $(((started - clock_set) / 1000)) ms before kalki-edge started"
 }
 
 # store_schema: "USER_VERSION OLDEST_READER NEXT_SCHEMA_TABLE" of the running appliance's store, read on the host
