@@ -269,10 +269,10 @@ scenario_appliance_basics() {
     [[ $where == /usr/local/bin/kalki-edge && $(guest readlink -f "$where") == /opt/kalki-edge/kalki-edge ]] ||
         fail "kalki-edge on the PATH is $where, not the link /usr/local/bin/kalki-edge -> /opt/kalki-edge/kalki-edge"
     for unit in kalki-edge.service rauc.service kalki-firstboot.service; do
-        guest systemctl show -p After --value "$unit" | tr ' ' '\n' | grep -qx time-set.target || fail "$unit is not ordered after time-set.target"
+        guest systemctl show -p After --value "$unit" | tr ' ' '\n' | grep -x time-set.target >/dev/null || fail "$unit is not ordered after time-set.target"
     done
     for unit in kalki-edge.service rauc.service; do
-        guest systemctl show -p After --value "$unit" | tr ' ' '\n' | grep -qx time-sync.target || fail "$unit is not ordered after time-sync.target"
+        guest systemctl show -p After --value "$unit" | tr ' ' '\n' | grep -x time-sync.target >/dev/null || fail "$unit is not ordered after time-sync.target"
     done
     guest systemctl -q is-active time-set.target || fail "time-set.target was never reached"
     clock_set=$(guest systemctl show -p ActiveEnterTimestampMonotonic --value time-set.target)
