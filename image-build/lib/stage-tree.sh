@@ -42,6 +42,9 @@ install_payload() {
     chown -R 0:0 "$root/$APP_DIR"
     chmod -R go-w "$root/$APP_DIR"
     chmod 0755 "$root/$APP_DIR/kalki-edge"
+    # On root's PATH and sudo's secure_path, so an operator types `kalki-edge update BUNDLE` as the docs do.
+    mkdir -p "$root/usr/local/bin"
+    ln -sfn "/$APP_DIR/kalki-edge" "$root/usr/local/bin/kalki-edge"
 }
 
 install_overlay() {

@@ -5,6 +5,7 @@ using KalkiEdge.Appliance.Control;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Packs;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane.Io;
 using Microsoft.Data.Sqlite;
 
 namespace KalkiEdge.Appliance.Backup;
@@ -47,6 +48,7 @@ public static class SiteRestore
             var summary = Unpack(archive, staging, passphrase);
             summary = Validate(config, staging, summary);
             DropKeysMadeByValidation(staging, summary.KeyFiles);
+            GiveToDataDirOwner(dataDir, staging);
             var pending = Path.Combine(dataDir, PendingName);
             lock (PendingGate)
             {
@@ -67,6 +69,20 @@ public static class SiteRestore
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// `sudo kalki-edge restore` stages as root, but the appliance runs as the data directory's owner and must read,
+    /// move and delete what was staged when it next starts: the staged tree becomes that owner's.
+    /// </summary>
+    private static void GiveToDataDirOwner(string dataDir, string staging)
+    {
+        if (OperatingSystem.IsWindows() || PosixFileStatus.EffectiveUser != 0 || PosixFileStatus.OfTarget(dataDir) is not { } owner || owner.Owner == 0)
+        {
+            return;
+        }
+
+        PosixOwner.GiveTree(staging, owner.Owner, owner.Group);
     }
 
     private static RestoreSummary Unpack(Stream archive, string staging, string? passphrase)

@@ -3,14 +3,14 @@ using System.Runtime.InteropServices;
 namespace KalkiEdge.DataPlane.Io;
 
 /// <summary>
-/// The owner, type, mode and identity (device and inode) of a path as the kernel reports them. .NET has no API for
+/// The owner, group, type, mode and identity (device and inode) of a path as the kernel reports them. .NET has no API for
 /// a file's owner or inode; statx(2) is used because its struct has one layout on every architecture.
 /// </summary>
-public readonly partial record struct PosixFileStatus(uint Owner, uint Mode, ulong Device, ulong Inode)
+public readonly partial record struct PosixFileStatus(uint Owner, uint Mode, ulong Device, ulong Inode, uint Group)
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxTypeModeUidIno = 0x1 | 0x2 | 0x8 | 0x100;
+    private const uint StatxTypeModeUidGidIno = 0x1 | 0x2 | 0x8 | 0x10 | 0x100;
     private const uint TypeMask = 0xF000;
 
     /// <summary>Permission bits, with set-id and sticky.</summary>
@@ -42,15 +42,15 @@ public readonly partial record struct PosixFileStatus(uint Owner, uint Mode, ulo
     private static PosixFileStatus? Stat(string path, int flags)
     {
         var buffer = new byte[256];
-        if (path.Contains('\0', StringComparison.Ordinal) || statx(AtFdCwd, path, flags, StatxTypeModeUidIno, buffer) != 0)
+        if (path.Contains('\0', StringComparison.Ordinal) || statx(AtFdCwd, path, flags, StatxTypeModeUidGidIno, buffer) != 0)
         {
             return null;
         }
 
-        // struct statx (host byte order): stx_uid at byte 20, stx_mode (u16) at 28, stx_ino at 32, stx_dev_major
-        // and stx_dev_minor at 136 and 140.
+        // struct statx (host byte order): stx_uid at byte 20, stx_gid at 24, stx_mode (u16) at 28, stx_ino at 32,
+        // stx_dev_major and stx_dev_minor at 136 and 140.
         var device = ((ulong)BitConverter.ToUInt32(buffer, 136) << 32) | BitConverter.ToUInt32(buffer, 140);
-        return new PosixFileStatus(BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28), device, BitConverter.ToUInt64(buffer, 32));
+        return new PosixFileStatus(BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28), device, BitConverter.ToUInt64(buffer, 32), BitConverter.ToUInt32(buffer, 24));
     }
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

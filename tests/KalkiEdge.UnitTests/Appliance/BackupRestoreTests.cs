@@ -5,6 +5,7 @@ using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Packs;
 using KalkiEdge.ControlPlane.Registry;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane.Io;
 using KalkiEdge.Store;
 using KalkiEdge.UnitTests.Registry;
 
@@ -91,6 +92,28 @@ public class BackupRestoreTests
     }
 
     [Test]
+    public void A_restore_staged_by_root_belongs_to_the_data_directory_owner_who_applies_it_at_the_next_start()
+    {
+        if (PosixFileStatus.EffectiveUser != 0)
+        {
+            Assert.Ignore("needs root to stage as root into another user's data directory (sudo kalki-edge restore)");
+        }
+
+        const uint ServiceUser = 4242, ServiceGroup = 4243;
+        var archive = BackupOfAUsedSite();
+        using var site = FreshSite();
+        PosixOwner.GiveTree(DataDir(site), ServiceUser, ServiceGroup);
+
+        Stage(site, archive);
+
+        var pending = Path.Combine(DataDir(site), SiteRestore.PendingName);
+        var staged = Directory.EnumerateFileSystemEntries(pending, "*", SearchOption.AllDirectories).Prepend(pending).ToList();
+        Assert.That(staged, Has.Some.EndsWith("tls.key"));
+        Assert.That(staged.Where(p => PosixFileStatus.Of(p) is not { Owner: ServiceUser, Group: ServiceGroup }),
+            Is.Empty, "the appliance runs as the data directory's owner and could not read or move these");
+    }
+
+    [Test]
     public void Without_the_passphrase_the_appliance_keeps_its_own_keys()
     {
         var archive = BackupOfAUsedSite();
@@ -141,6 +164,13 @@ public class BackupRestoreTests
         s.Write(content);
     }
 
+    private static byte[] Flip(byte[] archive, int at)
+    {
+        var copy = archive.ToArray();
+        copy[at] ^= 0x55;
+        return copy;
+    }
+
     private static string ManifestOf(byte[] archive)
     {
         using var zip = new ZipArchive(new MemoryStream(archive));
@@ -152,6 +182,7 @@ public class BackupRestoreTests
     {
         yield return new TestCaseData("wrong passphrase", (Func<byte[], byte[]>)(a => a), "not the passphrase at all", "wrong passphrase");
         yield return new TestCaseData("truncated", (Func<byte[], byte[]>)(a => a[..(a.Length / 2)]), Passphrase, "truncated");
+        yield return new TestCaseData("a byte changed", (Func<byte[], byte[]>)(a => Flip(a, a.Length / 3)), Passphrase, "damaged");
         yield return new TestCaseData("not a zip", (Func<byte[], byte[]>)(_ => Encoding.UTF8.GetBytes("hello")), Passphrase, "not a backup archive");
         yield return new TestCaseData("zip-slip", (Func<byte[], byte[]>)(a => Rewrite(a, z => Put(z, "packs/../../escaped.yaml", [1]))), Passphrase, "not a backup entry");
         yield return new TestCaseData("absolute path", (Func<byte[], byte[]>)(a => Rewrite(a, z => Put(z, "/tmp/escaped.yaml", [1]))), Passphrase, "not a backup entry");
