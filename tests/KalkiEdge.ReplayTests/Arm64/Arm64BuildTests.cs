@@ -6,10 +6,11 @@ using KalkiEdge.ReplayTests.Scenarios;
 namespace KalkiEdge.ReplayTests.Arm64;
 
 /// <summary>
-/// The shipped build is linux-arm64: `make test` publishes it (trimmed, self-contained, single file, as the image
-/// carries it) and runs it under Debian's qemu-aarch64-static with an arm64 sysroot (tools/arm64-sysroot.sh) on
-/// generated captures; its output must be the x86-64 build's, byte for byte, except for the measured compute times.
-/// Cost under emulation: about 15–60 s per replay on an idle machine (the JIT start dominates; minutes on a loaded one), three replays, each bounded at 10 min.
+/// The shipped build is linux-arm64: `make test` publishes it as the image carries it (`make publish`: NativeAOT,
+/// cross-compiled on the x86-64 machine; PUBLISH_FORM=jit the trimmed single file) and runs it under Debian's
+/// qemu-aarch64-static with an arm64 sysroot (tools/arm64-sysroot.sh) on generated captures; its output must be the
+/// x86-64 build's, byte for byte, except for the measured compute times. Cost under emulation: seconds per replay
+/// for NativeAOT, 15–60 s for the JIT form on an idle machine (minutes on a loaded one); each bounded at 10 min.
 /// </summary>
 [NonParallelizable]
 public sealed partial class Arm64BuildTests
@@ -52,6 +53,17 @@ public sealed partial class Arm64BuildTests
         }
 
         AssertSameOnBoth(dir, timeline, devices, format);
+    }
+
+    [Test]
+    public void The_arm64_firmware_reports_the_version_of_the_x86_64_build()
+    {
+        var x64 = KalkiEdgeCli.Run("version");
+        var arm64 = BoundedProcess.Run(EmulatedLimit, _qemu, ["-L", _sysroot, _firmware, "version"]);
+
+        Assert.That(x64.ExitCode, Is.EqualTo(0), x64.Stderr);
+        Assert.That(arm64.ExitCode, Is.EqualTo(0), arm64.ToString());
+        Assert.That(arm64.Stdout.Trim(), Is.EqualTo(x64.Stdout.Trim()).And.Not.Empty);
     }
 
     private void AssertSameOnBoth(TempDir dir, Timeline timeline, List<ScenarioDevice> devices, string format)

@@ -9,26 +9,30 @@ namespace KalkiEdge.Bench.Suites;
 /// its ready line, and its resident memory once settled. The builds are the JIT one the tests run (<c>dotnet
 /// kalki-edge.dll</c>) and the linux-x64 publishes <c>make publish-start</c> makes under out/publish/start: trimmed
 /// single-file (as <c>make publish</c> ships), the same with ReadyToRun, and NativeAOT; a build not there is
-/// reported as not built.
+/// reported as not built. Then, on the testbed, process start to the first frame forwarded and the bridging RSS
+/// (StartSuite.FirstFrame.cs).
 /// </summary>
-public sealed class StartSuite : IBenchSuite
+public sealed partial class StartSuite : IBenchSuite
 {
     private const string ReadyLine = "kalki-edge: no 'interfaces' section";
 
     public string Name => "start";
 
-    public string Description => "start-up per build (JIT, trimmed, trimmed + ReadyToRun, NativeAOT): replay of an 11-frame capture, `run` to ready and its RSS with 10 devices";
+    public string Description => "start-up per build (JIT, trimmed, trimmed + ReadyToRun, NativeAOT): replay of an 11-frame capture, `run` to ready and its RSS with 10 devices, start to first frame forwarded on the testbed and the bridging RSS";
 
     /// <summary>Replays per build (KALKI_BENCH_START_RUNS, default 10).</summary>
     private static int Runs => int.TryParse(Environment.GetEnvironmentVariable("KALKI_BENCH_START_RUNS"), out var n) ? Math.Clamp(n, 1, 1000) : 10;
 
-    private static IEnumerable<(string Name, string Command, string[] Prefix, string Missing)> Builds()
+    /// <summary>One form of the firmware: how to start it, and why it cannot be (empty when it can).</summary>
+    private sealed record Build(string Name, string Command, string[] Prefix, string Missing);
+
+    private static IEnumerable<Build> Builds()
     {
-        yield return ("JIT (dotnet kalki-edge.dll)", "dotnet", [RepoPaths.KalkiEdge], File.Exists(RepoPaths.KalkiEdge) ? "" : "kalki-edge.dll not built beside the bench");
+        yield return new("JIT (dotnet kalki-edge.dll)", "dotnet", [RepoPaths.KalkiEdge], File.Exists(RepoPaths.KalkiEdge) ? "" : "kalki-edge.dll not built beside the bench");
         foreach (var (name, dir) in new[] { ("trimmed single-file", "trimmed"), ("trimmed + ReadyToRun", "r2r"), ("NativeAOT", "aot") })
         {
             var binary = Path.Combine(RepoPaths.Root, "out", "publish", "start", $"{dir}-linux-x64", "kalki-edge");
-            yield return ($"{name} (linux-x64)", binary, [], File.Exists(binary) ? "" : $"not built: {binary} absent (make publish-start)");
+            yield return new($"{name} (linux-x64)", binary, [], File.Exists(binary) ? "" : $"not built: {binary} absent (make publish-start)");
         }
     }
 
@@ -74,6 +78,8 @@ public sealed class StartSuite : IBenchSuite
                 report.Add($"{name}: `run` start to ready", ready, "ms", "10 devices, no interfaces (bridging nothing): config, packs and chains built, management listening");
                 report.Add($"{name}: `run` steady RSS", rss / 1e6, "MB", "10 devices, 3 s after ready; target < 30 MB");
             }
+
+            MeasureFirstFrame(report, present, dir.FullName);
         }
         finally
         {
