@@ -15,32 +15,31 @@ public interface IBatchRootLog
 }
 
 /// <summary>
-/// The layout of a batch (the uhsign input, at most 1600 bytes): <c>"KEROOTv1" ‖ session (16) ‖ sequence of the
-/// first tag (u64 BE) ‖ tag₀ ‖ tag₁ ‖ …</c>, 16 bytes per tag, tags in sequence order with none left out, so
-/// tag i is frame <c>first + i</c> of the session: 98 frames per root.
+/// The layout of a batch (the uhsign input, at most 1600 bytes): <c>MAC's domain ("KEROOTg1" or "KEROOTc1") ‖
+/// session (16) ‖ sequence of the first tag (u64 BE) ‖ tag₀ ‖ tag₁ ‖ …</c>, 16 bytes per tag, tags in sequence order
+/// with none left out, so tag i is frame <c>first + i</c> of the session: 98 frames per root.
 /// </summary>
 public static class BatchLayout
 {
     public const int HeaderSize = 8 + EpochKey.SessionSize + 8;
     public const int MaxTags = (HypervisorShim.MaxHmacInput - HeaderSize) / EpochKey.TagSize;
 
-    public static ReadOnlySpan<byte> Domain => "KEROOTv1"u8;
-
-    public static void WriteHeader(Span<byte> batch, ReadOnlySpan<byte> session, long firstSequence)
+    public static void WriteHeader(Span<byte> batch, EpochMac mac, ReadOnlySpan<byte> session, long firstSequence)
     {
-        Domain.CopyTo(batch);
+        EpochMacs.RootDomain(mac).CopyTo(batch);
         session[..EpochKey.SessionSize].CopyTo(batch[8..]);
         BinaryPrimitives.WriteInt64BigEndian(batch[(8 + EpochKey.SessionSize)..], firstSequence);
     }
 
     /// <summary>False when <paramref name="batch"/> is not a well-formed batch (wrong domain, size, or no tags).</summary>
-    public static bool TryRead(ReadOnlySpan<byte> batch, out ReadOnlySpan<byte> session, out long firstSequence, out int tags)
+    public static bool TryRead(ReadOnlySpan<byte> batch, out EpochMac mac, out ReadOnlySpan<byte> session, out long firstSequence, out int tags)
     {
+        mac = default;
         session = default;
         firstSequence = 0;
         tags = 0;
         if (batch.Length < HeaderSize + EpochKey.TagSize || batch.Length > HypervisorShim.MaxHmacInput
-            || (batch.Length - HeaderSize) % EpochKey.TagSize != 0 || !batch.StartsWith(Domain))
+            || (batch.Length - HeaderSize) % EpochKey.TagSize != 0 || !EpochMacs.TryFromRootDomain(batch[..8], out mac))
         {
             return false;
         }

@@ -18,6 +18,7 @@ internal sealed class EpochSigner : IDisposable
     private readonly IHypervisor _hypervisor;
     private readonly SigningCounters _counters;
     private readonly IBatchRootLog? _log;
+    private readonly EpochMac _mac;
     private readonly byte[] _session = new byte[EpochKey.SessionSize];
     private readonly EpochKeys _keys;
     private readonly byte[] _batch = new byte[HypervisorShim.MaxHmacInput];
@@ -25,13 +26,14 @@ internal sealed class EpochSigner : IDisposable
     private long _sequence;
     private int _tags;
 
-    public EpochSigner(IHypervisor hypervisor, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
+    public EpochSigner(IHypervisor hypervisor, EpochMac mac, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
     {
         _hypervisor = hypervisor;
+        _mac = mac;
         _counters = counters;
         _log = log;
         RandomNumberGenerator.Fill(_session); // a fresh session per stage: keys, and so nonces, never repeat across restarts
-        _keys = new EpochKeys(hypervisor, measurements, _session, counters);
+        _keys = new EpochKeys(hypervisor, mac, measurements, _session, counters);
     }
 
     /// <summary>Tags <paramref name="frame"/> for <paramref name="device"/>'s chain in force and checks it may leave.</summary>
@@ -46,7 +48,7 @@ internal sealed class EpochSigner : IDisposable
 
         if (_tags == 0)
         {
-            BatchLayout.WriteHeader(_batch, _session, _sequence);
+            BatchLayout.WriteHeader(_batch, _mac, _session, _sequence);
         }
 
         var key = _keys.For(device, chain, taggedEpoch);

@@ -38,7 +38,7 @@ public sealed class TagVerifier(IHypervisor hypervisor)
     public TagCheck Check(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> root, int index, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch, Direction direction, ReadOnlySpan<byte> frame)
     {
         ArgumentNullException.ThrowIfNull(hypervisor);
-        if (root.Length != HypervisorShim.DigestSize || !BatchLayout.TryRead(batch, out var session, out var first, out var tags) || !hypervisor.VerifyHmac(batch, root))
+        if (root.Length != HypervisorShim.DigestSize || !BatchLayout.TryRead(batch, out var mac, out var session, out var first, out var tags) || !hypervisor.VerifyHmac(batch, root))
         {
             return TagCheck.ForgedBatch;
         }
@@ -49,7 +49,7 @@ public sealed class TagVerifier(IHypervisor hypervisor)
         }
 
         var sequence = first + index;
-        using (var key = new EpochKey(hypervisor, session, deviceMac, chainMeasurement, epoch))
+        using (var key = new EpochKey(hypervisor, mac, session, deviceMac, chainMeasurement, epoch))
         {
             if (!key.Verify(sequence, direction, frame, BatchLayout.Tag(batch, index)))
             {

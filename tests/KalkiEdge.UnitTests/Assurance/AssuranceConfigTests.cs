@@ -24,6 +24,28 @@ public sealed class AssuranceConfigTests
         });
     }
 
+    [TestCase("signing: { mode: epoch, mac: gmac }", EpochMac.Gmac)]
+    [TestCase("signing: { mode: epoch, mac: chacha20-poly1305 }", EpochMac.ChaCha20Poly1305)]
+    public void Epoch_mac_is_read(string yaml, EpochMac expected)
+    {
+        var diagnostics = new DiagnosticBag();
+        var options = SigningOptions.FromSection(Section(yaml, "signing", diagnostics), diagnostics);
+        Assert.Multiple(() =>
+        {
+            Assert.That(diagnostics.Items, Is.Empty);
+            Assert.That(options.Mac, Is.EqualTo(expected));
+        });
+    }
+
+    [Test]
+    public void Epoch_mac_auto_is_gmac_exactly_where_the_cpu_has_aes_instructions()
+    {
+        var diagnostics = new DiagnosticBag();
+        var options = SigningOptions.FromSection(Section("signing: { mode: epoch, mac: auto }", "signing", diagnostics), diagnostics);
+        var aes = (System.Runtime.Intrinsics.X86.Aes.IsSupported && System.Runtime.Intrinsics.X86.Pclmulqdq.IsSupported) || System.Runtime.Intrinsics.Arm.Aes.Arm64.IsSupported;
+        Assert.That(options.Mac, Is.EqualTo(aes ? EpochMac.Gmac : EpochMac.ChaCha20Poly1305));
+    }
+
     [Test]
     public void Absent_signing_section_is_off() =>
         Assert.That(SigningOptions.FromSection(null, new DiagnosticBag()).Mode, Is.EqualTo(SigningMode.Off));
@@ -32,6 +54,7 @@ public sealed class AssuranceConfigTests
     [TestCase("signing: { mode: batched, batch: 51 }", "batch")]
     [TestCase("signing: { mode: batched, colour: red }", "colour")]
     [TestCase("signing: batched", "expected a map")]
+    [TestCase("signing: { mode: epoch, mac: poly1305 }", "mac")]
     public void Bad_signing_settings_are_reported_with_their_line(string yaml, string mention)
     {
         var diagnostics = new DiagnosticBag();
