@@ -14,14 +14,14 @@ namespace KalkiEdge.Assurance.Signing;
 /// GHASH follows Gueron and Kounavis' reflected-domain multiplication with one reduction per four blocks.
 /// Not thread-safe.
 /// </summary>
-public sealed class AesGmac
+public sealed class AesGmac : IFrameMac
 {
     public const int KeySize = 16;
     public const int NonceSize = 12;
     public const int TagSize = 16;
     private const int Rounds = 10;
 
-    private readonly Vector128<byte>[] _roundKeys = new Vector128<byte>[Rounds + 1];
+    private RoundKeys _roundKeys; // inline: a frame's tag touches this one object, not an array beside it
     private Vector128<ulong> _h1; // H, H², H³, H⁴ in the byte-reversed (reflected) domain
     private Vector128<ulong> _h2;
     private Vector128<ulong> _h3;
@@ -39,7 +39,7 @@ public sealed class AesGmac
             throw new ArgumentException($"an AES-128 key is {KeySize} bytes, not {key.Length}", nameof(key));
         }
 
-        ExpandKey(Vector128.Create(key), _roundKeys);
+        ExpandKey(Vector128.Create(key), ref _roundKeys);
         _h1 = Reverse(Encrypt(Vector128<byte>.Zero)).AsUInt64();
         _h2 = Multiply(_h1, _h1);
         _h3 = Multiply(_h2, _h1);
@@ -47,9 +47,9 @@ public sealed class AesGmac
     }
 
     /// <summary>Erases the round keys and hash-key powers (a key that is done with).</summary>
-    public void Clear()
+    public void Dispose()
     {
-        Array.Clear(_roundKeys);
+        _roundKeys = default;
         (_h1, _h2, _h3, _h4) = (default, default, default, default);
     }
 
@@ -64,11 +64,11 @@ public sealed class AesGmac
             throw new ArgumentException($"GMAC takes a {NonceSize}-byte nonce and a {TagSize}-byte tag");
         }
 
-        var y = Hash(message);
         Span<byte> counter = stackalloc byte[16];
         nonce.CopyTo(counter);
         counter[15] = 1; // J0 = nonce ‖ 0x00000001
-        var mask = Encrypt(Vector128.Create((ReadOnlySpan<byte>)counter));
+        var mask = Encrypt(Vector128.Create((ReadOnlySpan<byte>)counter)); // independent of the hash: the CPU overlaps the two
+        var y = Hash(message);
         (Reverse(y.AsByte()) ^ mask).CopyTo(tag);
     }
 
@@ -121,14 +121,13 @@ public sealed class AesGmac
 
     private Vector128<byte> Encrypt(Vector128<byte> block)
     {
-        var keys = _roundKeys;
-        block ^= keys[0];
+        block ^= _roundKeys[0];
         for (int i = 1; i < Rounds; i++)
         {
-            block = X86Aes.Encrypt(block, keys[i]);
+            block = X86Aes.Encrypt(block, _roundKeys[i]);
         }
 
-        return X86Aes.EncryptLast(block, keys[Rounds]);
+        return X86Aes.EncryptLast(block, _roundKeys[Rounds]);
     }
 
     private static Vector128<ulong> Multiply(Vector128<ulong> a, Vector128<ulong> b)
@@ -178,7 +177,7 @@ public sealed class AesGmac
         return (hi ^ lo ^ c).AsUInt64();
     }
 
-    private static void ExpandKey(Vector128<byte> key, Vector128<byte>[] roundKeys)
+    private static void ExpandKey(Vector128<byte> key, ref RoundKeys roundKeys)
     {
         roundKeys[0] = key;
         for (int i = 0; i < Rounds; i++)
@@ -208,4 +207,10 @@ public sealed class AesGmac
         8 => X86Aes.KeygenAssist(key, 0x1b),
         _ => X86Aes.KeygenAssist(key, 0x36),
     };
+
+    [InlineArray(Rounds + 1)]
+    private struct RoundKeys
+    {
+        private Vector128<byte> _key;
+    }
 }

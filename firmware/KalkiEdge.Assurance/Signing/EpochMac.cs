@@ -44,7 +44,7 @@ public static class EpochMacs
     /// <summary>A keyed instance of <paramref name="mac"/> (the 32-byte epoch key; GMAC uses its first 16 bytes as the AES-128 key).</summary>
     internal static IFrameMac Create(EpochMac mac, ReadOnlySpan<byte> key) => mac switch
     {
-        EpochMac.Gmac when AesGmac.IsSupported => new ManagedGmac(key[..AesGmac.KeySize]),
+        EpochMac.Gmac when AesGmac.IsSupported => new AesGmac(key[..AesGmac.KeySize]),
         EpochMac.Gmac => new OpenSslGmac(key[..AesGmac.KeySize]),
         _ => new ChaChaPoly(key),
     };
@@ -53,17 +53,7 @@ public static class EpochMacs
 /// <summary>One keyed per-frame MAC: a 16-byte tag of a frame under a 96-bit nonce. Not thread-safe.</summary>
 internal interface IFrameMac : IDisposable
 {
-    void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> frame, Span<byte> tag);
-}
-
-/// <summary>GMAC in managed code (AES-NI, PCLMULQDQ): no call into OpenSSL per frame.</summary>
-internal sealed class ManagedGmac(ReadOnlySpan<byte> key) : IFrameMac
-{
-    private readonly AesGmac _gmac = new(key);
-
-    public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> frame, Span<byte> tag) => _gmac.Tag(nonce, frame, tag);
-
-    public void Dispose() => _gmac.Clear();
+    void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> message, Span<byte> tag);
 }
 
 /// <summary>GMAC through OpenSSL's AES-GCM: the same tags where the managed one cannot run (arm64's crypto extensions).</summary>
@@ -71,8 +61,8 @@ internal sealed class OpenSslGmac(ReadOnlySpan<byte> key) : IFrameMac
 {
     private readonly AesGcm _gcm = new(key, AesGmac.TagSize);
 
-    public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> frame, Span<byte> tag) =>
-        _gcm.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..AesGmac.TagSize], frame);
+    public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> message, Span<byte> tag) =>
+        _gcm.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..AesGmac.TagSize], message);
 
     public void Dispose() => _gcm.Dispose();
 }
@@ -82,8 +72,8 @@ internal sealed class ChaChaPoly(ReadOnlySpan<byte> key) : IFrameMac
 {
     private readonly ChaCha20Poly1305 _aead = new(key);
 
-    public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> frame, Span<byte> tag) =>
-        _aead.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..AesGmac.TagSize], frame);
+    public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> message, Span<byte> tag) =>
+        _aead.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..AesGmac.TagSize], message);
 
     public void Dispose() => _aead.Dispose();
 }

@@ -50,7 +50,7 @@ public sealed class AesGmacTests
     public void Any_one_bit_change_of_the_message_changes_the_tag()
     {
         var (key, nonce, message) = (RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(12), RandomNumberGenerator.GetBytes(130));
-        var gmac = new AesGmac(key);
+        using var gmac = new AesGmac(key);
         var original = new byte[16];
         var tag = new byte[16];
         gmac.Tag(nonce, message, original);
@@ -95,7 +95,7 @@ public sealed class AesGmacTests
     [Test]
     public void Wrong_sizes_are_refused_with_what_was_expected()
     {
-        var gmac = new AesGmac(new byte[16]);
+        using var gmac = new AesGmac(new byte[16]);
         Assert.Multiple(() =>
         {
             Assert.That(() => new AesGmac(new byte[32]), Throws.ArgumentException.With.Message.Contains("16 bytes, not 32"));
@@ -107,7 +107,8 @@ public sealed class AesGmacTests
     private static byte[] Managed(byte[] key, byte[] nonce, byte[] message)
     {
         var tag = new byte[16];
-        new AesGmac(key).Tag(nonce, message, tag);
+        using var gmac = new AesGmac(key);
+        gmac.Tag(nonce, message, tag);
         return tag;
     }
 
