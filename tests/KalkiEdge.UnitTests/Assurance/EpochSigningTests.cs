@@ -37,10 +37,11 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
     private byte[] Measurement(DeviceSlot device) => _measurements.For(device.Chain!.Definition);
 
     [Test]
-    public void Every_frame_leaves_at_once_unchanged_with_one_key_per_epoch_and_one_root_per_98_frames()
+    public void Every_frame_leaves_at_once_unchanged_with_one_key_per_epoch_and_one_root_per_full_batch()
     {
         using var stage = Stage();
-        for (int i = 0; i < 200; i++)
+        var frames = (2 * BatchLayout.MaxTags) + 4;
+        for (int i = 0; i < frames; i++)
         {
             Submit(stage, i);
             Assert.That(stage.Pending, Is.Zero, "nothing is held");
@@ -48,7 +49,7 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(Egress.Sent, Has.Count.EqualTo(200));
+            Assert.That(Egress.Sent, Has.Count.EqualTo(frames));
             Assert.That(Egress.Sent[150], Is.EqualTo(Packet(150)), "the tag never goes on the wire");
             Assert.That(stage.Counters.BatchRoots, Is.EqualTo(2));
             Assert.That(stage.Counters.SignCalls, Is.EqualTo(3), "one key derivation and two roots");
@@ -58,7 +59,24 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
         Assert.Multiple(() =>
         {
             Assert.That(stage.Counters.BatchRoots, Is.EqualTo(3), "the last 4 tags under a root of their own");
-            Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { 98, 98, 4 }));
+            Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { BatchLayout.MaxTags, BatchLayout.MaxTags, 4 }));
+        });
+    }
+
+    [Test]
+    public void The_root_is_the_hypervisors_hmac_of_the_header_the_count_and_the_sha256_of_the_tags()
+    {
+        var batch = SignTwoFrames();
+        var input = new byte[BatchLayout.HeaderSize + 4 + 32];
+        batch.Bytes.AsSpan(0, BatchLayout.HeaderSize).CopyTo(input);
+        input[BatchLayout.HeaderSize + 3] = 2;
+        System.Security.Cryptography.SHA256.HashData(batch.Bytes.AsSpan(BatchLayout.HeaderSize), input.AsSpan(BatchLayout.HeaderSize + 4));
+        var dropped = batch.Bytes.AsSpan(0, batch.Bytes.Length - EpochKey.TagSize).ToArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Shim.VerifyHmac(input, batch.Root), Is.True);
+            Assert.That(new TagVerifier(Shim).Check(dropped, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch), "the last tag cut off");
         });
     }
 
