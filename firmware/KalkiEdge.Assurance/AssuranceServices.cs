@@ -65,7 +65,7 @@ public sealed class AssuranceServices : IDisposable
             : $"kalki-edge: packet signing: {ModeName(signing.Mode)}{signing.Mode switch
             {
                 SigningMode.Batched => $" (up to {signing.BatchSize} frames per shim call)",
-                SigningMode.Epoch => $" (a key per device and chain epoch, a signed root per {BatchLayout.MaxTags} frames)",
+                SigningMode.Epoch => $" ({EpochMacs.Name(signing.Mac)} per frame under a key per device and chain epoch, a signed root per {BatchLayout.MaxTags} frames)",
                 _ => "",
             }}");
         return new AssuranceServices(hypervisor, new ImageAttestor(hypervisor, manifest), signing);

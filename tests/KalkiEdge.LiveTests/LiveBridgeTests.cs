@@ -41,16 +41,17 @@ public sealed partial class LiveBridgeTests : TestbedFixture
         Assert.That(result.Stdout, Does.Contain("WARNING: packet signing is OFF"), "signing off is said loudly at start");
     }
 
-    [Test]
-    public void With_batched_signing_every_frame_is_signed_and_verified_and_traffic_flows_both_ways()
+    [TestCase("batched")]
+    [TestCase("epoch")]
+    public void With_signing_every_frame_is_signed_and_verified_and_traffic_flows_both_ways(string mode)
     {
-        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, sections: _configs.BatchedSigning));
+        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, sections: _configs.Signing(mode)));
 
         AssertTalkBothWays();
 
         var result = appliance.Stop();
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
-        var counters = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"packet signing \(batched\): (\d+) frames signed in (\d+) shim calls, (\d+) verified and sent \(\d+ verify calls\), (\d+) dropped");
+        var counters = System.Text.RegularExpressions.Regex.Match(result.Stdout, $@"packet signing \({mode}\): (\d+) frames signed in (\d+) shim calls(?: \(\d+ batch roots\))?, (\d+) verified and sent \(\d+ verify calls\), (\d+) dropped");
         Assert.That(counters.Success, Is.True, result.ToString());
         TestContext.Out.WriteLine(counters.Value);
         long signed = long.Parse(counters.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);

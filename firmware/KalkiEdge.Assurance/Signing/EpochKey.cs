@@ -7,11 +7,12 @@ namespace KalkiEdge.Assurance.Signing;
 
 /// <summary>
 /// The key frames of one device are tagged with while one chain generation is in force, for one signing session:
-/// <c>K = uhsign("KEKEYv1\0" ‖ session (16) ‖ device MAC (u64 BE) ‖ chain measurement (32) ‖ epoch (i64 BE))</c>,
+/// <c>K = uhsign(domain of the MAC ‖ session (16) ‖ device MAC (u64 BE) ‖ chain measurement (32) ‖ epoch (i64 BE))</c>,
 /// derived by the hypervisor (one HMAC-SHA256 call per device and epoch), never by software holding its key.
-/// A frame's tag is the Poly1305 tag of ChaCha20-Poly1305 under K with no plaintext and the frame as associated
-/// data; the 96-bit nonce is the direction (1 byte), three zero bytes and the frame's sequence number in the session
-/// (u64 BE), so no nonce ever repeats under one key. Not thread-safe (one per signing stage).
+/// A frame's tag is the <see cref="EpochMac"/> under K (AES-128-GMAC, or ChaCha20-Poly1305's Poly1305 tag) with no
+/// plaintext and the frame as associated data; the 96-bit nonce is the direction (1 byte), three zero bytes and the
+/// frame's sequence number in the session (u64 BE), so no nonce ever repeats under one key. Not thread-safe (one per
+/// signing stage).
 /// </summary>
 public sealed class EpochKey : IDisposable
 {
@@ -20,29 +21,31 @@ public sealed class EpochKey : IDisposable
     public const int DerivationSize = 8 + SessionSize + 8 + 32 + 8;
     private const int NonceSize = 12;
 
-    private static ReadOnlySpan<byte> Domain => "KEKEYv1\0"u8;
+    private readonly IFrameMac _mac;
 
-    private readonly ChaCha20Poly1305 _mac;
-
-    public EpochKey(IHypervisor hypervisor, ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch)
+    public EpochKey(IHypervisor hypervisor, EpochMac mac, ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch)
     {
         ArgumentNullException.ThrowIfNull(hypervisor);
         Span<byte> input = stackalloc byte[DerivationSize];
-        Derivation(session, deviceMac, chainMeasurement, epoch, input);
+        Derivation(mac, session, deviceMac, chainMeasurement, epoch, input);
         Span<byte> key = stackalloc byte[HypervisorShim.DigestSize];
         hypervisor.Hmac(input, key);
-        _mac = new ChaCha20Poly1305(key);
+        _mac = EpochMacs.Create(mac, key);
         CryptographicOperations.ZeroMemory(key);
+        Mac = mac;
         Epoch = epoch;
     }
+
+    /// <summary>The MAC this key tags with.</summary>
+    public EpochMac Mac { get; }
 
     /// <summary>The chain generation this key is for.</summary>
     public long Epoch { get; }
 
     /// <summary>The uhsign input for a key (what a verifier with access to the hypervisor recomputes).</summary>
-    public static void Derivation(ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch, Span<byte> input)
+    public static void Derivation(EpochMac mac, ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch, Span<byte> input)
     {
-        Domain.CopyTo(input);
+        EpochMacs.KeyDomain(mac).CopyTo(input);
         session[..SessionSize].CopyTo(input[8..]);
         BinaryPrimitives.WriteUInt64BigEndian(input[(8 + SessionSize)..], deviceMac);
         chainMeasurement[..32].CopyTo(input[(16 + SessionSize)..]);
@@ -54,7 +57,7 @@ public sealed class EpochKey : IDisposable
     {
         Span<byte> nonce = stackalloc byte[NonceSize];
         Nonce(sequence, direction, nonce);
-        _mac.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag[..TagSize], frame);
+        _mac.Tag(nonce, frame, tag[..TagSize]);
     }
 
     /// <summary>Constant-time: is <paramref name="tag"/> this key's tag for the frame, direction and sequence?</summary>

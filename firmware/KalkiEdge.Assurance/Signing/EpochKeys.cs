@@ -10,7 +10,7 @@ namespace KalkiEdge.Assurance.Signing;
 /// swap. Bounded: beyond <see cref="Capacity"/> devices the table is emptied and keys are derived again as frames
 /// come. Not thread-safe (one per stage).
 /// </summary>
-internal sealed class EpochKeys(IHypervisor hypervisor, ChainMeasurements measurements, byte[] session, SigningCounters counters) : IDisposable
+internal sealed class EpochKeys(IHypervisor hypervisor, EpochMac mac, ChainMeasurements measurements, byte[] session, SigningCounters counters) : IDisposable
 {
     public const int Capacity = 4_096;
 
@@ -24,7 +24,7 @@ internal sealed class EpochKeys(IHypervisor hypervisor, ChainMeasurements measur
         if (entry.Key is null || entry.Epoch != epoch || !ReferenceEquals(entry.Chain, chain))
         {
             entry.Key?.Dispose();
-            entry.Key = new EpochKey(hypervisor, session, device.Mac, measurements.For(chain.Definition), epoch);
+            entry.Key = new EpochKey(hypervisor, mac, session, device.Mac, measurements.For(chain.Definition), epoch);
             (entry.Chain, entry.Epoch) = (chain, epoch);
             counters.SignCalls++;
         }

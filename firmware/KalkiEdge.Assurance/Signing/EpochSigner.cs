@@ -10,7 +10,8 @@ namespace KalkiEdge.Assurance.Signing;
 /// and checked at egress in the same call, before it is sent: the chain generation in force must still be the one
 /// whose key tagged it. Nothing is copied or held, and the egress does not recompute the tag: the same thread made
 /// it over the very bytes it now sends, and nothing runs between the two. Tags are collected in order into batches
-/// (<see cref="BatchLayout"/>) whose root the hypervisor signs (uhsign) when a batch is full or on <see cref="Seal"/>.
+/// (<see cref="BatchLayout"/>) whose root the hypervisor signs (uhsign over the batch's header and the SHA-256 of its
+/// tags) when a batch is full or on <see cref="Seal"/>.
 /// Not thread-safe (one per signing stage).
 /// </summary>
 internal sealed class EpochSigner : IDisposable
@@ -18,20 +19,23 @@ internal sealed class EpochSigner : IDisposable
     private readonly IHypervisor _hypervisor;
     private readonly SigningCounters _counters;
     private readonly IBatchRootLog? _log;
+    private readonly EpochMac _mac;
     private readonly byte[] _session = new byte[EpochKey.SessionSize];
     private readonly EpochKeys _keys;
-    private readonly byte[] _batch = new byte[HypervisorShim.MaxHmacInput];
+    private readonly byte[] _batch = new byte[BatchLayout.MaxSize];
+    private readonly byte[] _rootInput = new byte[BatchLayout.RootInputSize];
     private readonly byte[] _root = new byte[HypervisorShim.DigestSize];
     private long _sequence;
     private int _tags;
 
-    public EpochSigner(IHypervisor hypervisor, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
+    public EpochSigner(IHypervisor hypervisor, EpochMac mac, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
     {
         _hypervisor = hypervisor;
+        _mac = mac;
         _counters = counters;
         _log = log;
         RandomNumberGenerator.Fill(_session); // a fresh session per stage: keys, and so nonces, never repeat across restarts
-        _keys = new EpochKeys(hypervisor, measurements, _session, counters);
+        _keys = new EpochKeys(hypervisor, mac, measurements, _session, counters);
     }
 
     /// <summary>Tags <paramref name="frame"/> for <paramref name="device"/>'s chain in force and checks it may leave.</summary>
@@ -46,7 +50,7 @@ internal sealed class EpochSigner : IDisposable
 
         if (_tags == 0)
         {
-            BatchLayout.WriteHeader(_batch, _session, _sequence);
+            BatchLayout.WriteHeader(_batch, _mac, _session, _sequence);
         }
 
         var key = _keys.For(device, chain, taggedEpoch);
@@ -69,7 +73,8 @@ internal sealed class EpochSigner : IDisposable
         }
 
         var batch = _batch.AsSpan(0, BatchLayout.HeaderSize + (_tags * EpochKey.TagSize));
-        _hypervisor.Hmac(batch, _root);
+        BatchLayout.RootInput(batch, _rootInput);
+        _hypervisor.Hmac(_rootInput, _root);
         _counters.SignCalls++;
         _counters.BatchRoots++;
         _log?.Sealed(batch, _root);

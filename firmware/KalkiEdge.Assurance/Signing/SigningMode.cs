@@ -13,8 +13,8 @@ public enum SigningMode
     Batched,
 
     /// <summary>
-    /// A Poly1305 tag per frame under a key the hypervisor derives per device and chain epoch, checked at egress without
-    /// holding or rehashing the frame; the hypervisor signs the root of every 98 tags (see the Assurance README).
+    /// One MAC per frame (GMAC or ChaCha20-Poly1305, per CPU) under a key the hypervisor derives per device and chain epoch, checked at egress without
+    /// holding or rehashing the frame; the hypervisor signs the root of every 1,024 tags (see the Assurance README).
     /// </summary>
     Epoch,
 }
@@ -43,7 +43,7 @@ public sealed class SigningCounters
     /// <summary>Shim HMAC calls made to tag frames (per-frame: one per frame; batched: one per batch; epoch: one per key and one per batch root).</summary>
     public long SignCalls;
 
-    /// <summary>Epoch mode: batch roots the hypervisor signed (each over up to 98 frame tags).</summary>
+    /// <summary>Epoch mode: batch roots the hypervisor signed (each over up to 1,024 frame tags).</summary>
     public long BatchRoots;
 
     /// <summary>Shim verify calls made at egress.</summary>

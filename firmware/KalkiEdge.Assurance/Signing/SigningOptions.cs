@@ -4,7 +4,7 @@ using KalkiEdge.Hypervisor;
 
 namespace KalkiEdge.Assurance.Signing;
 
-/// <summary>Site config <c>signing: { mode: off|per-frame|batched|epoch, batch: 50, hold: 2ms }</c> (batch and hold: batched mode).</summary>
+/// <summary>Site config <c>signing: { mode: off|per-frame|batched|epoch, batch: 50, hold: 2ms, mac: auto|gmac|chacha20-poly1305 }</c> (batch and hold: batched mode; mac: epoch mode).</summary>
 public sealed class SigningOptions
 {
     /// <summary>Largest batch: 50 SHA-256 digests fill the 1600-byte uhsign buffer.</summary>
@@ -15,6 +15,9 @@ public sealed class SigningOptions
     public SigningMode Mode { get; init; } = SigningMode.Off;
 
     public int BatchSize { get; init; } = MaxBatch;
+
+    /// <summary>Epoch mode's per-frame MAC; <c>auto</c> is <see cref="EpochMacs.Preferred"/> for this CPU.</summary>
+    public EpochMac Mac { get; init; } = EpochMacs.Preferred;
 
     /// <summary>Longest a frame waits for its batch, in capture time (checked when the next frame arrives; idle flush is the caller's).</summary>
     public long MaxHoldMicros { get; init; } = 2_000;
@@ -47,7 +50,13 @@ public sealed class SigningOptions
         };
         var batch = (int)args.Int("batch", MaxBatch, 1, MaxBatch);
         var hold = args.DurationMicros("hold", 2_000);
+        var mac = args.Choice("mac", "auto", "auto", "gmac", "chacha20-poly1305") switch
+        {
+            "gmac" => EpochMac.Gmac,
+            "chacha20-poly1305" => EpochMac.ChaCha20Poly1305,
+            _ => EpochMacs.Preferred,
+        };
         args.RejectUnknown();
-        return new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = hold };
+        return new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = hold, Mac = mac };
     }
 }

@@ -53,7 +53,7 @@ public sealed class SigningStage : IDisposable
         _alerts = new AlertThrottle(alerts);
         if (options.Mode == SigningMode.Epoch)
         {
-            _epochSigner = new EpochSigner(hypervisor!, _measurements, Counters, batchLog);
+            _epochSigner = new EpochSigner(hypervisor!, options.Mac, _measurements, Counters, batchLog);
         }
 
         var capacity = options.Mode == SigningMode.Batched ? options.BatchSize : 1;

@@ -24,7 +24,7 @@ public enum TagCheck
 
 /// <summary>
 /// Checks frames against the batches a signing stage sealed (<see cref="IBatchRootLog"/>), as anyone who can ask the
-/// hypervisor can: one uhsign verify of the root, one uhsign call to derive the claimed epoch key, one tag. Frames of
+/// hypervisor can: one uhsign verify of the root (over the batch's header and the SHA-256 of its tags), one uhsign call to derive the claimed epoch key, one tag. Frames of
 /// one session must be checked in the order they were sent: a frame at or before the last one accepted is a replay.
 /// Bounded: remembers the last accepted position of at most <see cref="MaxSessions"/> sessions.
 /// </summary>
@@ -38,7 +38,14 @@ public sealed class TagVerifier(IHypervisor hypervisor)
     public TagCheck Check(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> root, int index, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch, Direction direction, ReadOnlySpan<byte> frame)
     {
         ArgumentNullException.ThrowIfNull(hypervisor);
-        if (root.Length != HypervisorShim.DigestSize || !BatchLayout.TryRead(batch, out var session, out var first, out var tags) || !hypervisor.VerifyHmac(batch, root))
+        if (root.Length != HypervisorShim.DigestSize || !BatchLayout.TryRead(batch, out var mac, out var session, out var first, out var tags))
+        {
+            return TagCheck.ForgedBatch;
+        }
+
+        Span<byte> rootInput = stackalloc byte[BatchLayout.RootInputSize];
+        BatchLayout.RootInput(batch, rootInput);
+        if (!hypervisor.VerifyHmac(rootInput, root))
         {
             return TagCheck.ForgedBatch;
         }
@@ -49,7 +56,7 @@ public sealed class TagVerifier(IHypervisor hypervisor)
         }
 
         var sequence = first + index;
-        using (var key = new EpochKey(hypervisor, session, deviceMac, chainMeasurement, epoch))
+        using (var key = new EpochKey(hypervisor, mac, session, deviceMac, chainMeasurement, epoch))
         {
             if (!key.Verify(sequence, direction, frame, BatchLayout.Tag(batch, index)))
             {

@@ -38,8 +38,11 @@ public sealed class LiveConfig : IDisposable
     }
 
     /// <summary>Packet signing in batches through the emulated shim, its key in this config directory.</summary>
-    public string BatchedSigning =>
-        $"hypervisor: {{backend: emulated, key: {Path.Combine(Dir, "hypervisor.key")}}}\nsigning: {{mode: batched}}";
+    public string BatchedSigning => Signing("batched");
+
+    /// <summary>Packet signing in <paramref name="mode"/> (batched, epoch, ...) through the emulated shim, its key in this config directory.</summary>
+    public string Signing(string mode) =>
+        $"hypervisor: {{backend: emulated, key: {Path.Combine(Dir, "hypervisor.key")}}}\nsigning: {{mode: {mode}}}";
 
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 

@@ -13,15 +13,20 @@ public sealed class AssuranceConfigTests
     [TestCase("signing: { mode: batched }", SigningMode.Batched)]
     [TestCase("signing: { mode: epoch }", SigningMode.Epoch)]
     [TestCase("signing: {}", SigningMode.Batched)]
-    public void Signing_mode_is_read(string yaml, SigningMode expected)
+    public void Signing_mode_is_read(string yaml, SigningMode expected) =>
+        Assert.That(ReadSigning(yaml).Mode, Is.EqualTo(expected));
+
+    [TestCase("signing: { mode: epoch, mac: gmac }", EpochMac.Gmac)]
+    [TestCase("signing: { mode: epoch, mac: chacha20-poly1305 }", EpochMac.ChaCha20Poly1305)]
+    public void Epoch_mac_is_read(string yaml, EpochMac expected) =>
+        Assert.That(ReadSigning(yaml).Mac, Is.EqualTo(expected));
+
+    [Test]
+    public void Epoch_mac_auto_is_gmac_exactly_where_the_cpu_has_aes_instructions()
     {
-        var diagnostics = new DiagnosticBag();
-        var options = SigningOptions.FromSection(Section(yaml, "signing", diagnostics), diagnostics);
-        Assert.Multiple(() =>
-        {
-            Assert.That(diagnostics.Items, Is.Empty);
-            Assert.That(options.Mode, Is.EqualTo(expected));
-        });
+        var options = ReadSigning("signing: { mode: epoch, mac: auto }");
+        var aes = (System.Runtime.Intrinsics.X86.Aes.IsSupported && System.Runtime.Intrinsics.X86.Pclmulqdq.IsSupported) || System.Runtime.Intrinsics.Arm.Aes.Arm64.IsSupported;
+        Assert.That(options.Mac, Is.EqualTo(aes ? EpochMac.Gmac : EpochMac.ChaCha20Poly1305));
     }
 
     [Test]
@@ -32,6 +37,7 @@ public sealed class AssuranceConfigTests
     [TestCase("signing: { mode: batched, batch: 51 }", "batch")]
     [TestCase("signing: { mode: batched, colour: red }", "colour")]
     [TestCase("signing: batched", "expected a map")]
+    [TestCase("signing: { mode: epoch, mac: poly1305 }", "mac")]
     public void Bad_signing_settings_are_reported_with_their_line(string yaml, string mention)
     {
         var diagnostics = new DiagnosticBag();
@@ -71,6 +77,15 @@ public sealed class AssuranceConfigTests
         var diagnostics = new DiagnosticBag();
         HypervisorSettings.FromSection(Section("hypervisor: { backend: xen }", "hypervisor", diagnostics), diagnostics);
         Assert.That(diagnostics.Items, Has.Some.Matches<Diagnostic>(d => d.Message.Contains("backend", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The signing section of <paramref name="yaml"/>, which must read without diagnostics.</summary>
+    private static SigningOptions ReadSigning(string yaml)
+    {
+        var diagnostics = new DiagnosticBag();
+        var options = SigningOptions.FromSection(Section(yaml, "signing", diagnostics), diagnostics);
+        Assert.That(diagnostics.Items, Is.Empty);
+        return options;
     }
 
     private static ArgNode? Section(string yaml, string name, DiagnosticBag diagnostics, string file = "site.yaml")

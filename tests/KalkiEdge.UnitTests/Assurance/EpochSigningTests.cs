@@ -8,10 +8,13 @@ using KalkiEdge.UnitTests.Support;
 namespace KalkiEdge.UnitTests.Assurance;
 
 /// <summary>
-/// Epoch signing: a Poly1305 tag per frame under a key the hypervisor derives per device and chain epoch, checked at
-/// egress without holding the frame, and batch roots signed by uhsign that a <see cref="TagVerifier"/> checks later.
+/// Epoch signing, with each per-frame MAC: a tag per frame under a key the hypervisor derives per device and chain
+/// epoch, checked at egress without holding the frame, and batch roots signed by uhsign that a <see cref="TagVerifier"/>
+/// checks later.
 /// </summary>
-public sealed class EpochSigningTests : SigningFixture
+[TestFixture(EpochMac.Gmac)]
+[TestFixture(EpochMac.ChaCha20Poly1305)]
+public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
 {
     private readonly ChainMeasurements _measurements = new();
     private BatchLog _log = null!;
@@ -19,7 +22,7 @@ public sealed class EpochSigningTests : SigningFixture
     [SetUp]
     public void CreateLog() => _log = new BatchLog();
 
-    private SigningStage Stage() => new(Shim, new SigningOptions { Mode = SigningMode.Epoch }, Egress, Alerts, _measurements, _log);
+    private SigningStage Stage() => new(Shim, new SigningOptions { Mode = SigningMode.Epoch, Mac = mac }, Egress, Alerts, _measurements, _log);
 
     /// <summary>Packets 1 and 2 from the camera through a fresh stage; the one batch it sealed.</summary>
     private (byte[] Bytes, byte[] Root, int Tags) SignTwoFrames()
@@ -34,10 +37,11 @@ public sealed class EpochSigningTests : SigningFixture
     private byte[] Measurement(DeviceSlot device) => _measurements.For(device.Chain!.Definition);
 
     [Test]
-    public void Every_frame_leaves_at_once_unchanged_with_one_key_per_epoch_and_one_root_per_98_frames()
+    public void Every_frame_leaves_at_once_unchanged_with_one_key_per_epoch_and_one_root_per_full_batch()
     {
         using var stage = Stage();
-        for (int i = 0; i < 200; i++)
+        var frames = (2 * BatchLayout.MaxTags) + 4;
+        for (int i = 0; i < frames; i++)
         {
             Submit(stage, i);
             Assert.That(stage.Pending, Is.Zero, "nothing is held");
@@ -45,7 +49,7 @@ public sealed class EpochSigningTests : SigningFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(Egress.Sent, Has.Count.EqualTo(200));
+            Assert.That(Egress.Sent, Has.Count.EqualTo(frames));
             Assert.That(Egress.Sent[150], Is.EqualTo(Packet(150)), "the tag never goes on the wire");
             Assert.That(stage.Counters.BatchRoots, Is.EqualTo(2));
             Assert.That(stage.Counters.SignCalls, Is.EqualTo(3), "one key derivation and two roots");
@@ -55,7 +59,24 @@ public sealed class EpochSigningTests : SigningFixture
         Assert.Multiple(() =>
         {
             Assert.That(stage.Counters.BatchRoots, Is.EqualTo(3), "the last 4 tags under a root of their own");
-            Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { 98, 98, 4 }));
+            Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { BatchLayout.MaxTags, BatchLayout.MaxTags, 4 }));
+        });
+    }
+
+    [Test]
+    public void The_root_is_the_hypervisors_hmac_of_the_header_the_count_and_the_sha256_of_the_tags()
+    {
+        var batch = SignTwoFrames();
+        var input = new byte[BatchLayout.HeaderSize + 4 + 32];
+        batch.Bytes.AsSpan(0, BatchLayout.HeaderSize).CopyTo(input);
+        input[BatchLayout.HeaderSize + 3] = 2;
+        System.Security.Cryptography.SHA256.HashData(batch.Bytes.AsSpan(BatchLayout.HeaderSize), input.AsSpan(BatchLayout.HeaderSize + 4));
+        var dropped = batch.Bytes.AsSpan(0, batch.Bytes.Length - EpochKey.TagSize).ToArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Shim.VerifyHmac(input, batch.Root), Is.True);
+            Assert.That(new TagVerifier(Shim).Check(dropped, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch), "the last tag cut off");
         });
     }
 
@@ -137,6 +158,76 @@ public sealed class EpochSigningTests : SigningFixture
         using var other = HypervisorShim.Open(new HypervisorShimOptions { Backend = HypervisorBackendRequest.Emulated, KeyPath = Path.Combine(Dir, "other", "hypervisor.key") });
 
         Assert.That(new TagVerifier(other).Check(batch.Bytes, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch));
+    }
+
+    [Test]
+    public void A_tag_is_refused_when_any_one_bit_of_its_frame_changes()
+    {
+        var batch = SignTwoFrames();
+        var verifier = new TagVerifier(Shim);
+        var measurement = Measurement(Camera);
+        var frame = Packet(1);
+        var accepted = new List<int>();
+        for (int bit = 0; bit < frame.Length * 8; bit++)
+        {
+            frame[bit / 8] ^= (byte)(1 << (bit % 8));
+            if (verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, frame) != TagCheck.Forged)
+            {
+                accepted.Add(bit);
+            }
+
+            frame[bit / 8] ^= (byte)(1 << (bit % 8));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(accepted, Is.Empty, $"bits of the {frame.Length}-byte frame whose flip still verified");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, frame.AsSpan(0, frame.Length - 1)), Is.EqualTo(TagCheck.Forged), "one byte shorter");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, [.. frame, 0]), Is.EqualTo(TagCheck.Forged), "a zero byte longer");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 0, Camera.Mac, measurement, 1, Direction.FromDevice, frame), Is.EqualTo(TagCheck.Valid), "the frame as sent");
+        });
+    }
+
+    [Test]
+    public void The_root_names_the_mac_and_a_root_claiming_the_other_mac_is_refused()
+    {
+        var batch = SignTwoFrames();
+        var other = mac == EpochMac.Gmac ? EpochMac.ChaCha20Poly1305 : EpochMac.Gmac;
+        var relabelled = batch.Bytes.ToArray();
+        EpochMacs.RootDomain(other).CopyTo(relabelled);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(batch.Bytes.AsSpan(0, 8).SequenceEqual(EpochMacs.RootDomain(mac)), Is.True);
+            Assert.That(new TagVerifier(Shim).Check(relabelled, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch));
+        });
+    }
+
+    [Test]
+    public void A_tag_is_the_documented_mac_of_the_frame_under_the_key_the_hypervisor_derives()
+    {
+        var batch = SignTwoFrames();
+        BatchLayout.TryRead(batch.Bytes, out _, out var session, out var first, out _);
+        Span<byte> input = stackalloc byte[EpochKey.DerivationSize];
+        EpochKey.Derivation(mac, session, Camera.Mac, Measurement(Camera), 1, input);
+        var key = new byte[HypervisorShim.DigestSize];
+        Shim.Hmac(input, key);
+        var nonce = new byte[12];
+        nonce[0] = (byte)Direction.FromDevice;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(nonce.AsSpan(4), first);
+        var expected = new byte[EpochKey.TagSize];
+        if (mac == EpochMac.Gmac)
+        {
+            using var gcm = new System.Security.Cryptography.AesGcm(key.AsSpan(0, 16), EpochKey.TagSize); // OpenSSL's, not the signer's
+            gcm.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, Packet(1));
+        }
+        else
+        {
+            using var aead = new System.Security.Cryptography.ChaCha20Poly1305(key);
+            aead.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, Packet(1));
+        }
+
+        Assert.That(BatchLayout.Tag(batch.Bytes, 0).ToArray(), Is.EqualTo(expected));
     }
 
     [Test]
