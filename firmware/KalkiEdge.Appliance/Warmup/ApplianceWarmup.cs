@@ -10,13 +10,8 @@ namespace KalkiEdge.Appliance.Warmup;
 /// <summary>What the warm-up did and how long each part took; <see cref="Problems"/> is empty when it did all of it.</summary>
 public sealed record WarmupReport(long ScenarioFrames, int ScenarioTransitions, bool StoreWritten, IReadOnlyList<string> Problems, long ScenarioMilliseconds, long ElapsedMilliseconds)
 {
-    /// <summary>Methods of the data plane and the μmbox library compiled ahead (<see cref="PathPrecompiler"/>).</summary>
-    public int PrecompiledMethods { get; init; }
-
-    public long PrecompileMilliseconds { get; init; }
-
     public override string ToString() =>
-        $"{ScenarioFrames} scenario frames, {ScenarioTransitions} transitions in {ScenarioMilliseconds} ms; {PrecompiledMethods} data-plane methods compiled ahead in {PrecompileMilliseconds} ms; store {(StoreWritten ? "first write committed" : "not written")}; {ElapsedMilliseconds} ms";
+        $"{ScenarioFrames} scenario frames, {ScenarioTransitions} transitions in {ScenarioMilliseconds} ms; store {(StoreWritten ? "first write committed" : "not written")}; {ElapsedMilliseconds} ms";
 }
 
 /// <summary>
@@ -28,8 +23,6 @@ public sealed record WarmupReport(long ScenarioFrames, int ScenarioTransitions, 
 /// bundled μmbox packs — whatever the site's own umboxes directory holds — persisting to a scratch store and
 /// reporting through a console observer, so the elements' alert paths, the alert queue, the policy engine, chain
 /// deployment, the store writer and the alert output are compiled by the JIT;</item>
-/// <item>compiles ahead the data plane's and the μmbox library's remaining methods, the live bridge's among them
-/// (<see cref="PathPrecompiler"/>);</item>
 /// <item>makes the real store's first committed write (an audit record of the start) through the real writer, so
 /// its connection, statements and WAL are in use before the first reaction is written.</item>
 /// </list>
@@ -54,10 +47,8 @@ public static class ApplianceWarmup
         var problems = new List<string>();
         var (frames, transitions) = PlayScenario(profile, problems);
         var scenario = watch.ElapsedMilliseconds;
-        int precompiled = PathPrecompiler.Run();
-        var precompile = watch.ElapsedMilliseconds - scenario;
         var written = FirstStoreWrite(real, start, problems);
-        return new WarmupReport(frames, transitions, written, problems, scenario, watch.ElapsedMilliseconds) { PrecompiledMethods = precompiled, PrecompileMilliseconds = precompile };
+        return new WarmupReport(frames, transitions, written, problems, scenario, watch.ElapsedMilliseconds);
     }
 
     private static (long Frames, int Transitions) PlayScenario(SiteConfig profile, List<string> problems)

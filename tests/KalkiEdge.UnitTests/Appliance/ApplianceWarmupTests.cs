@@ -36,8 +36,6 @@ public class ApplianceWarmupTests
         Assert.That(report.ScenarioFrames, Is.GreaterThan(100));
         Assert.That(report.ScenarioTransitions, Is.GreaterThan(0), "the scenario's attacks moved the throwaway devices");
         Assert.That(report.StoreWritten, Is.True);
-        Assert.That(report.PrecompiledMethods, Is.GreaterThan(500), "the live bridge and every element compiled ahead");
-        TestContext.Out.WriteLine(report);
         Assert.That(real.Store!.Store.Column("SELECT actor || ' ' || action || ' ' || detail FROM audit_log"), Is.EqualTo(new[] { "kalki-edge start live bridge (test)" }));
 
         // Nothing of the scenario reached the real appliance: its device, its records.
