@@ -161,6 +161,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         var monitored = MonitorWiring.Compile(config, packs, diagnostics);
         var sensors = SensorWiring.Compile(config, packs, diagnostics);
         var cameraEvents = Devices.Camera.CameraEventSettings.Read(config.Sections, diagnostics);
+        var engineThreads = EngineSettings.ReadThreads(config.Sections, diagnostics);
         if (diagnostics.HasErrors)
         {
             // Any error so far, including the config's own, stops the build: never run half a configuration.
@@ -195,6 +196,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         appliance.Monitored = monitored;
         appliance.Sensors = sensors;
         appliance.CameraEvents = cameraEvents;
+        appliance.EngineThreads = engineThreads;
         appliance.PackEditor = new PackEditor(appliance);
         return appliance;
     }
@@ -207,6 +209,9 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
 
     /// <summary>The ports cameras push motion events to, as kalki.yaml's <c>camera-events:</c> sets them.</summary>
     public Devices.Camera.CameraEventPorts CameraEvents { get; private set; } = Devices.Camera.CameraEventPorts.Unset;
+
+    /// <summary>Engine threads a replay spreads devices over (kalki.yaml's <c>engine: { threads: N }</c>).</summary>
+    public int EngineThreads { get; private set; } = 1;
 
     /// <summary>Devices added, edited and deleted at run time (loaded from the store after kalki.yaml's).</summary>
     public DeviceRegistry Registry { get; private set; } = null!;

@@ -1,4 +1,5 @@
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane.Sharding;
 
 namespace KalkiEdge.DataPlane;
 
@@ -81,6 +82,16 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
 
     public Frame Reply { get; } = new(2048);
 
+    /// <summary>
+    /// Under engine sharding, the current frame's place in the global order: taken before anything whose outcome
+    /// depends on other devices' frames (alerts, logs, address learning), so those happen in frame order. Null
+    /// when one thread processes every frame.
+    /// </summary>
+    public IFrameTurn? Turn { get; set; }
+
+    /// <summary>Waits until every earlier frame is done (sharded runs; call before touching state other devices share); at once otherwise.</summary>
+    public void TakeTurn() => Turn?.Take();
+
     internal Element? Current { get; set; }
 
     internal Frame? CurrentFrame { get; set; }
@@ -110,8 +121,11 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
         _pending[_pendingCount++] = new PendingAlert(type, info, sid, count, Current?.Name, rev, classType);
     }
 
-    public void Log(string message) =>
+    public void Log(string message)
+    {
+        TakeTurn();
         logs?.Log(Device.Name, Current?.Name ?? "", CurrentFrame?.TimestampMicros ?? 0, message);
+    }
 
     /// <summary>Raises the alerts held for the current frame, each with what the chain decided for it.</summary>
     internal void ReleaseAlerts(Verdict verdict)
@@ -121,6 +135,7 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
             return;
         }
 
+        TakeTurn();
         var action = verdict == Verdict.Forward ? AlertAction.Allowed : AlertAction.Blocked;
         var flow = frame.ReadFlow();
         for (int i = 0; i < _pendingCount; i++)

@@ -69,6 +69,50 @@ public sealed class PacketEngine
         frame.HasEthernetHeader && Devices.ByMac(frame.DstMac) is not null ? Direction.ToDevice :
         frame.HasEthernetHeader && Mac.IsGroup(frame.DstMac) ? Direction.ToDevice : Direction.FromDevice;
 
+    /// <summary>
+    /// The MAC of the device whose state <paramref name="frame"/> (direction known) touches, as <see cref="Process"/>
+    /// attributes it: the source from the device side; from the network, a device's MAC used as source (the
+    /// impersonated device), else the destination, or 0 for group destinations (the network chain). Frames of one
+    /// key must be processed in order by one thread (engine sharding).
+    /// </summary>
+    public ulong OwnerKey(Frame frame)
+    {
+        if (!frame.HasEthernetHeader)
+        {
+            return 0;
+        }
+
+        if (frame.Direction == Direction.FromDevice || Devices.ByMac(frame.SrcMac) is not null)
+        {
+            return frame.SrcMac;
+        }
+
+        return Mac.IsGroup(frame.DstMac) ? 0 : frame.DstMac;
+    }
+
+    /// <summary>
+    /// An ARP from the network can raise an alert about a device other than the one it is attributed to (the owner
+    /// of the address it claims), so under sharding it is processed alone: after every earlier frame, before any later one.
+    /// </summary>
+    public static bool MayConcernAnotherDevice(Frame frame) =>
+        frame.Direction == Direction.ToDevice && EtherTypeBehindVlans(frame.Data) == EtherTypes.Arp;
+
+    /// <summary>The EtherType behind up to two VLAN tags, read without decoding (0 when the frame is too short).</summary>
+    private static ushort EtherTypeBehindVlans(ReadOnlySpan<byte> data)
+    {
+        int offset = 12;
+        for (int tags = 0; offset + 2 <= data.Length; tags++, offset += 4)
+        {
+            var type = (ushort)((data[offset] << 8) | data[offset + 1]);
+            if (!EtherTypes.IsVlanTag(type) || tags == 2)
+            {
+                return type;
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Processes one frame. On <see cref="Verdict.Reply"/> the reply is in <c>context.Reply</c>.</summary>
     public Verdict Process(Frame frame, ElementContext context)
     {
@@ -87,7 +131,7 @@ public sealed class PacketEngine
         var device = Devices.ByMac(frame.SrcMac);
         if (device is null)
         {
-            return UnknownSource(frame);
+            return UnknownSource(frame, context);
         }
 
         Interlocked.Increment(ref device.Counters.FromDeviceFrames);
@@ -102,7 +146,7 @@ public sealed class PacketEngine
             return Malformed(device);
         }
 
-        if (!SourceAddressIsGenuine(device, frame))
+        if (!SourceAddressIsGenuine(device, frame, context))
         {
             return Spoofed(device);
         }
@@ -116,7 +160,7 @@ public sealed class PacketEngine
         if (Devices.ByMac(frame.SrcMac) is { } impersonated)
         {
             // A device's MAC arriving from the uplink side: someone is impersonating it.
-            RaisePlatform(AlertTypes.MacSpoof, impersonated, frame, frame, static f => $"frame from the network side with source MAC {Mac.Format(f.SrcMac)} of this device");
+            RaisePlatform(context, AlertTypes.MacSpoof, impersonated, frame, frame, static f => $"frame from the network side with source MAC {Mac.Format(f.SrcMac)} of this device");
             return Spoofed(impersonated);
         }
 
@@ -139,7 +183,7 @@ public sealed class PacketEngine
             return Malformed(device);
         }
 
-        if (frame.IsArp && !ArpFromNetworkIsGenuine(frame))
+        if (frame.IsArp && !ArpFromNetworkIsGenuine(frame, context))
         {
             return Spoofed(device);
         }
@@ -162,28 +206,31 @@ public sealed class PacketEngine
     }
 
     /// <summary>IP and ARP identity checks for device-originated frames; learns first bindings.</summary>
-    private bool SourceAddressIsGenuine(DeviceSlot device, Frame frame)
+    private bool SourceAddressIsGenuine(DeviceSlot device, Frame frame, ElementContext context)
     {
         if (frame.IsArp)
         {
             if (frame.ArpSenderMac != device.Mac)
             {
-                RaisePlatform(AlertTypes.ArpSpoof, device, frame, frame, static f => $"ARP from {Mac.Format(f.SrcMac)} names sender MAC {Mac.Format(f.ArpSenderMac)}");
+                RaisePlatform(context, AlertTypes.ArpSpoof, device, frame, frame, static f => $"ARP from {Mac.Format(f.SrcMac)} names sender MAC {Mac.Format(f.ArpSenderMac)}");
                 return false;
             }
 
-            return CheckIp(device, frame, frame.ArpSenderIp, AlertTypes.ArpSpoof);
+            return CheckIp(device, frame, frame.ArpSenderIp, AlertTypes.ArpSpoof, context);
         }
 
-        return !frame.IsIp || CheckIp(device, frame, frame.SrcIp, AlertTypes.IpSpoof);
+        return !frame.IsIp || CheckIp(device, frame, frame.SrcIp, AlertTypes.IpSpoof, context);
     }
 
-    private bool CheckIp(DeviceSlot device, Frame frame, UInt128 ip, string alertType)
+    private bool CheckIp(DeviceSlot device, Frame frame, UInt128 ip, string alertType, ElementContext context)
     {
         if (IsUnboundable(ip) || device.IsBound(ip))
         {
             return true;
         }
+
+        // Who owns an address, and who learns it first, depends on every earlier frame of every device.
+        context.TakeTurn();
 
         var owner = Devices.OwnerOf(ip);
         if (owner is null && Devices.TryLearn(device, ip))
@@ -194,7 +241,7 @@ public sealed class PacketEngine
         var message = owner is not null
             ? $"source {Ip.Format(ip)} belongs to device {owner.Name}"
             : $"source {Ip.Format(ip)} is not bound to this device (bound: {string.Join(", ", device.Ips.ToArray().Select(Ip.Format))})";
-        RaisePlatform(alertType, device, frame, message, static m => m);
+        RaisePlatform(context, alertType, device, frame, message, static m => m);
         return false;
     }
 
@@ -203,25 +250,27 @@ public sealed class PacketEngine
         ip == Ip.FromV4(0) || ip == 0 || (!Ip.IsV4(ip) && (ip >> 118) == 0x3FA);
 
     /// <summary>An ARP from the network side must not claim the address of a device.</summary>
-    private bool ArpFromNetworkIsGenuine(Frame frame)
+    private bool ArpFromNetworkIsGenuine(Frame frame, ElementContext context)
     {
+        context.TakeTurn();
         if (Devices.OwnerOf(frame.ArpSenderIp) is not { } owner || owner.Mac == frame.ArpSenderMac)
         {
             return true;
         }
 
-        RaisePlatform(AlertTypes.ArpSpoof, owner, frame, frame, static f => $"ARP from the network claims {Ip.Format(f.ArpSenderIp)} is at {Mac.Format(f.ArpSenderMac)}");
+        RaisePlatform(context, AlertTypes.ArpSpoof, owner, frame, frame, static f => $"ARP from the network claims {Ip.Format(f.ArpSenderIp)} is at {Mac.Format(f.ArpSenderMac)}");
         return false;
     }
 
-    private Verdict UnknownSource(Frame frame)
+    private Verdict UnknownSource(Frame frame, ElementContext context)
     {
         Interlocked.Increment(ref Counters.UnknownDevice);
+        context.TakeTurn(); // the bounded set of unknown MACs forgets in the order frames arrive
         var firstSeen = _unknownSeen.Add(frame.SrcMac);
         var candidate = UnknownSources?.Observe(frame, firstSeen) == true;
         if (firstSeen && !candidate)
         {
-            RaisePlatform(AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}",
+            RaisePlatform(context, AlertTypes.UnknownDevice, null, frame, frame, static f => $"frame from unregistered MAC {Mac.Format(f.SrcMac)}",
                 UnknownDevices == UnknownDevicePolicy.Forward ? AlertAction.Allowed : AlertAction.Blocked);
         }
 
@@ -234,8 +283,11 @@ public sealed class PacketEngine
     }
 
     /// <summary>A platform alert about a frame the engine drops (unless <paramref name="action"/> says otherwise).</summary>
-    private void RaisePlatform<T>(string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info, AlertAction action = AlertAction.Blocked) =>
+    private void RaisePlatform<T>(ElementContext context, string type, DeviceSlot? device, Frame frame, T state, Func<T, string> info, AlertAction action = AlertAction.Blocked)
+    {
+        context.TakeTurn(); // the throttle's windows and the alert queue see alerts in frame order
         _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame, action, state, info);
+    }
 
     private Verdict Malformed(DeviceSlot device)
     {

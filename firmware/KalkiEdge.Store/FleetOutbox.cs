@@ -171,6 +171,11 @@ public sealed class FleetOutbox : IDisposable
             {
                 result.Add(new OutboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r.GetValue(2)));
             }
+
+            if (result.Count == 0)
+            {
+                Count = 0; // the table is empty: a count that says otherwise would have the publisher read it again and again
+            }
         }
         catch (SqliteException e)
         {

@@ -12,7 +12,8 @@ namespace KalkiEdge.BrowserTests;
 /// testbed (network namespaces, real frames): first-visit setup with the printed token, sign-in, a Hue bridge
 /// added from its pack in under 6 inputs, a live API brute force watched moving it to Attack without a reload,
 /// an alert storm folded into "flood ×N" lines of the live feed, an operator reset, a rule edit the pack checker
-/// rejects next to its field, sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
+/// rejects next to its field, a pairing candidate accepted with its maker's MUD URL (a non-https one refused in
+/// words first), the ips rules in force, sign-out and refusal. Every page is saved as a screenshot under out/test-results/screenshots/ and checked by axe-core for accessibility.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -22,6 +23,7 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
     private static readonly TimeSpan Budget = TimeSpan.FromMinutes(6);
     private static readonly TimeSpan LiveWait = TimeSpan.FromSeconds(45);
     private const string Admin = "admin";
+    private const string WemoMud = "https://wemo.example.com/mud/wemo";
 
     /// <summary>udoo's chain: an alert for every SYN to TR-069's port (no threshold), so a SYN flood is an alert storm.</summary>
     private const string StormChain = "ips(rules: iot-common.rules, alert-cap: 1000000)";
@@ -37,8 +39,8 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
         var config = _configs.Write(_testbed,
             types: new Dictionary<string, string> { ["wemo"] = "wemo-insight", ["cam"] = "dlink-camera" },
             chains: new Dictionary<string, string> { ["udoo"] = StormChain },
-            sections: $"management: {{listen: \"127.0.0.1:8080\", control-socket: {Path.Combine(_configs.Dir, "control.sock")}}}\n{_configs.BatchedSigning}",
-            leaveOut: new HashSet<string> { "hue" });
+            sections: $"management: {{listen: \"127.0.0.1:8080\", control-socket: {Path.Combine(_configs.Dir, "control.sock")}}}\n{_configs.BatchedSigning}\n{PairingSection()}",
+            leaveOut: new HashSet<string> { "hue", "wemo" });
         using var appliance = ApplianceProcess.StartBridging(_testbed, config);
         Assert.That(appliance.WaitFor(l => SetupLink().IsMatch(l), TimeSpan.FromSeconds(30)), $"the appliance prints a one-time setup link\n{appliance.Stdout}");
         var setupUrl = SetupLink().Match(appliance.Stdout).Value;
@@ -174,9 +176,44 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
         await Expect(page.Locator(".pack[data-pack='hue-lab']")).ToBeVisibleAsync();
         Within(clock, "import");
 
+        // Pairing on the same page: WeMo (not in the site config) sends a frame while the window is open and is
+        // listed as a candidate. A MUD URL that is not https is refused in words beside its field; the maker's is
+        // taken, and its file's allow-list is the device's from then on.
+        var wemo = _testbed["wemo"];
+        await page.ClickAsync("#pairing-open");
+        await Expect(page.Locator("#pairing-status")).ToContainTextAsync("open");
+        _ = _testbed.Probe("wemo", "tcp", "192.0.2.100", "7", "--send", "hello", "--expect-fail"); // its first frames: what they meet does not matter here
+        var candidate = page.Locator($"#pairing-candidates tr[data-mac='{wemo.Mac}']");
+        await Expect(candidate).ToBeVisibleAsync(new() { Timeout = (float)LiveWait.TotalMilliseconds });
+        var mud = candidate.Locator("input[name='mud']");
+        await mud.FillAsync(WemoMud.Replace("https:", "http:", StringComparison.Ordinal));
+        await candidate.Locator("button:has-text('Accept')").ClickAsync();
+        await Expect(mud).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(candidate.Locator(".error")).ToContainTextAsync("is not an https URL");
+        await HeadlessChromium.Capture(page, 3, "pairing-mud-refused");
+        await mud.FillAsync(WemoMud);
+        await candidate.Locator("button:has-text('Accept')").ClickAsync();
+        await Expect(page.Locator(".toast").Last).ToContainTextAsync($"allowed by the MUD file of {WemoMud}");
+        var paired = page.Locator("#pairing-recent tr").Filter(new() { HasText = wemo.Mac });
+        await Expect(paired).ToContainTextAsync("generic-iot");
+        await page.ClickAsync("#pairing-close");
+        await Expect(page.Locator("#pairing-status")).ToHaveTextAsync("closed");
+        await HeadlessChromium.Capture(page, 3, "pairing");
+        await paired.Locator("a").ClickAsync();
+        // generic-iot's chain has no egress-guard of its own: the one the device page shows is the MUD file's.
+        await Expect(page.Locator("#chain-panel .element").Filter(new() { HasText = "egress-guard" })).ToHaveCountAsync(1, new() { Timeout = (float)LiveWait.TotalMilliseconds });
+        Assert.That(_testbed.Probe("wemo", "tcp", "192.0.2.100", "7", "--send", "hello"), "the MUD file declares the echo service: WeMo's Normal chain lets it through");
+        Assert.That(_testbed.Probe("wemo", "tcp", "192.0.2.100", "80", "--expect-fail"), "and nothing it does not declare");
+        Within(clock, "pairing");
+
         // The other pages, each saved for a person to look at.
         await Page(page, "μmbox catalogue", "#images tbody tr", 7, "umboxes");
         await Page(page, "Alert types", "#alert-types tbody tr", 8, "alert-types");
+        // The ips rules in force: the images' (with the packs that use them) and udoo's own chain.
+        await Page(page, "IPS rules", "#ips-rules tbody tr", 8, "ips-rules");
+        var udooRules = page.Locator("#ips-rules .rule-set").Filter(new() { HasText = "device udoo" });
+        await Expect(udooRules.Locator("tbody")).ToContainTextAsync("iot-common.rules:");
+        await Expect(page.Locator("#ips-rules .rule-set[data-chain='camera-strict']")).ToContainTextAsync("pack dlink-camera (Suspicious)");
         await Page(page, "Audit log", "#audit tbody tr", 9, "audit");
         await Expect(page.Locator("#audit")).ToContainTextAsync(Admin);
         await Page(page, "Site settings", "main section h2", 10, "settings");
@@ -205,6 +242,15 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
         Assert.That(errors, Is.Empty, "no script errors on any page");
         Within(clock, "sign-out");
         Assert.That(appliance.Stop().ExitCode, Is.Zero);
+    }
+
+    /// <summary>The pairing the dashboard drives (no button on this testbed) and WeMo's MUD file in the site's MUD folder.</summary>
+    private string PairingSection()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_configs.Dir, "mud")).FullName;
+        File.WriteAllText(Path.Combine(folder, "wemo.json"), MudFiles.EchoOnly(WemoMud, "WeMo Insight"));
+        // The candidate waits for the administrator: it is admitted when accepted, not when observation ends.
+        return $"panel: {{pairing: {{window: 300s, observe: 300s}}, mud: {{dir: {folder}}}}}";
     }
 
     private static async Task Page(IPage page, string nav, string ready, int order, string name)

@@ -31,7 +31,7 @@ public sealed class MudLldpLiveTests : TestbedFixture
         using var served = mudServer;
         using var attacker = _testbed.StartServer("attacker", "cloud.py", _configs.Dir, "--port", "443", "--echo-port", "7");
         var url = $"https://{MudPublisher.ServerIp}:{mudServer.Ports[0]}/mud/neo.json";
-        maker.Publish("neo", MudPublisher.EchoOnlyFile(url));
+        maker.Publish("neo", MudFiles.EchoOnly(url, "UDOO Neo"));
         var button = Path.Combine(_configs.Dir, "button");
         var eve = Path.Combine(_configs.Dir, "eve.json");
         Assert.That(BoundedProcess.Run(TimeSpan.FromSeconds(10), "mkfifo", "-m", "0600", button).ExitCode, Is.Zero);

@@ -21,7 +21,7 @@ public sealed partial class PanelPairingLiveTests
         try
         {
             var url = $"https://{MudPublisher.ServerIp}:{mudServer.Ports[0]}/mud/neo.json";
-            maker.Publish("neo", MudPublisher.EchoOnlyFile(url));
+            maker.Publish("neo", MudFiles.EchoOnly(url, "UDOO Neo"));
             var button = Path.Combine(_configs.Dir, "mud-button");
             Assert.That(BoundedProcess.Run(TimeSpan.FromSeconds(10), "mkfifo", "-m", "0600", button).ExitCode, Is.Zero);
             var config = _configs.Write(_testbed, leaveOut: new HashSet<string> { "udoo" }, sections:

@@ -70,6 +70,29 @@ public class CheckCommandTests
     }
 
     [Test]
+    public void Panel_mistakes_are_reported_at_their_file_line_and_column()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, """
+            devices: []
+            panel:
+              button: {pin: 41, debounse: 30ms}
+              display: {bus: 1, size: 16x2}
+              pairnig: {window: 60s}
+            """);
+
+        var r = KalkiEdgeCli.Run("check", "--config", config);
+
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        var errors = r.Stderr.Split('\n').Where(l => l.Contains(": error: ", StringComparison.Ordinal)).ToList();
+        Assert.That(errors, Has.Some.StartsWith($"{config}:3:17: error: panel button: pin 41 is not a GPIO line"), r.Stderr);
+        Assert.That(errors, Has.Some.StartsWith($"{config}:3:21: error: panel button: unknown argument 'debounse' (did you mean 'debounce'?)"), r.Stderr);
+        Assert.That(errors, Has.Some.StartsWith($"{config}:4:").And.Contain("panel display: missing required argument 'address'"), r.Stderr);
+        Assert.That(errors, Has.Some.StartsWith($"{config}:5:3: error: panel: unknown argument 'pairnig' (did you mean 'pairing'?)"), r.Stderr);
+    }
+
+    [Test]
     public void The_image_site_config_is_valid()
     {
         var r = KalkiEdgeCli.Run("check", "--config", Path.Combine(RepoPaths.Root, "image-build", "boot", "kalki.yaml"));

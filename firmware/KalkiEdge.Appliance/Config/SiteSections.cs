@@ -25,6 +25,7 @@ public static class SiteSections
         new("sensors", "the appliance's own sensors: BME280 on I2C, digital inputs on GPIO, attached to a device or the site (OnboardSensorSettings)"),
         new("camera-events", "where monitored cameras push motion: SMTP and HTTP ports on the device-side address (CameraEventSettings)"),
         new("fleet", "the site's MQTT broker: events, retained state and operators' commands (FleetSettings)"),
+        new("engine", "engine threads a capture's devices are spread over (EngineSettings)"),
     ];
 
     public static readonly IReadOnlyList<ReservedSection> Reserved =

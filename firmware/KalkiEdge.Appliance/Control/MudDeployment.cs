@@ -27,11 +27,7 @@ internal static class MudDeployment
             return (false, $"mud {file.Url}: pack {packName} has no chain for its initial state; the file is not used");
         }
 
-        if (MudAllowList.Create(file, pack.Initial, found.Chain, appliance.Compiler) is not { } overlay)
-        {
-            return (false, $"mud {file.Url}: the chain of pack {packName} has no egress-guard, so egress is not restricted; the file is not used");
-        }
-
+        var overlay = MudAllowList.Create(file, pack.Initial, found.Chain, appliance.Compiler);
         if (!appliance.Control.SetOverlay(device, overlay))
         {
             return (false, $"mud {file.Url}: the device is no longer registered; nothing applied");

@@ -20,16 +20,38 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     /// <summary>Runs <paramref name="frame"/> (loaded, direction unknown) through the appliance.</summary>
     public Verdict Process(Frame frame)
     {
-        ArgumentNullException.ThrowIfNull(frame);
-        var engine = appliance.Engine;
-        OpenPairingWindow(frame.TimestampMicros);
-        frame.Direction = pairing is not null && frame.HasEthernetHeader ? pairing.DirectionOf(frame) : engine.InferDirection(frame);
+        Arrive(frame);
         appliance.BeginFrame(frame.TimestampMicros);
-        var verdict = engine.Process(frame, _context);
-        Sign(verdict, frame);
-        appliance.EndFrame();
-        Emit(verdict, frame);
+        var verdict = appliance.Engine.Process(frame, _context);
+        Leave(frame, verdict, _context.Reply);
         return verdict;
+    }
+
+    /// <summary>Before the engine: the pairing window reaches the frame's time, and the frame gets its direction.</summary>
+    public void Arrive(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        OpenPairingWindow(frame.TimestampMicros);
+        frame.Direction = pairing is not null && frame.HasEthernetHeader ? pairing.DirectionOf(frame) : appliance.Engine.InferDirection(frame);
+    }
+
+    /// <summary>
+    /// After an engine thread gave <paramref name="frame"/> its <paramref name="verdict"/> (and <paramref name="reply"/>):
+    /// the rest of the frame's way, on the merging thread, in capture order (engine sharding).
+    /// </summary>
+    public void Merge(Frame frame, Verdict verdict, Frame reply)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        appliance.BeginFrame(frame.TimestampMicros);
+        Leave(frame, verdict, reply);
+    }
+
+    /// <summary>After the engine: signing, the control plane's reaction to the frame's alerts, and the output.</summary>
+    private void Leave(Frame frame, Verdict verdict, Frame reply)
+    {
+        Sign(verdict, frame, reply);
+        appliance.EndFrame();
+        Emit(verdict, frame, reply);
     }
 
     /// <summary>Opens replay's pairing window once the capture reaches its start (relative to the first frame).</summary>
@@ -64,7 +86,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     /// When alerts are waiting, a transition may follow, so pending frames are verified and released first, under
     /// the chain that produced them; frames still pending at a swap from elsewhere are dropped as stale.
     /// </summary>
-    private void Sign(Verdict verdict, Frame frame)
+    private void Sign(Verdict verdict, Frame frame, Frame reply)
     {
         if (signing is null)
         {
@@ -73,7 +95,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
 
         if (verdict != Verdict.Drop)
         {
-            signing.Submit(verdict == Verdict.Forward ? frame : _context.Reply, ChainOwner.Of(appliance.Engine, frame));
+            signing.Submit(verdict == Verdict.Forward ? frame : reply, ChainOwner.Of(appliance.Engine, frame));
         }
 
         if (!appliance.Control.Alerts.IsEmpty)
@@ -83,7 +105,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     }
 
     /// <summary>Without signing, frames leaving the chain go to the output; with it, the stage sends verified ones to its own egress.</summary>
-    private void Emit(Verdict verdict, Frame frame)
+    private void Emit(Verdict verdict, Frame frame, Frame reply)
     {
         if (signing is not null || output is null)
         {
@@ -96,7 +118,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
         }
         else if (verdict == Verdict.Reply)
         {
-            output.Send(_context.Reply);
+            output.Send(reply);
         }
     }
 }

@@ -3,6 +3,7 @@ using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Io;
+using KalkiEdge.DataPlane.Sharding;
 
 namespace KalkiEdge.Appliance.Replay;
 
@@ -44,29 +45,79 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
     /// <summary>Opens a pairing window during the capture; the appliance's pairing must be enabled.</summary>
     public ReplayPairing? Pairing { get; init; }
 
+    /// <summary>
+    /// Engine threads to spread devices over (<see cref="ShardedEngine"/>; the output is the same for any number). A
+    /// paced run and a run with a pairing window use one: pacing gains nothing from more, and an admitted device
+    /// changes how every later frame is attributed, so frames cannot be routed ahead of it.
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
     public ReplayResult Run(IFrameSource source, CancellationToken cancel = default)
     {
         var pipeline = new FramePipeline(appliance, Output, Signing, Pairing);
-        var frame = new Frame();
         var clock = Stopwatch.StartNew();
-        long first = -1;
         string? stopped = null;
-        while (!cancel.IsCancellationRequested && Read(source, frame, ref stopped))
+        if (Threads > 1 && RealTimeSpeed is null && Pairing is null && appliance.Pairing is null)
         {
-            first = first < 0 ? frame.TimestampMicros : first;
-            Pace(frame.TimestampMicros - first, clock, cancel);
-            pipeline.Process(frame);
-            if (frame.Malformation is { } reason)
-            {
-                observer.OnMalformed(frame.Number, Attribute(frame), reason);
-            }
-
-            AfterFrame?.Invoke(frame.TimestampMicros);
+            RunSharded(source, pipeline, ref stopped, cancel);
+        }
+        else
+        {
+            RunInline(source, pipeline, clock, ref stopped, cancel);
         }
 
         pipeline.Finish();
         var c = appliance.Engine.Counters;
         return new ReplayResult(c.Frames, c.Forwarded, c.Dropped, c.Replied, c.Malformed, clock.Elapsed) { Signing = Signing?.Counters, Stopped = stopped };
+    }
+
+    private void RunInline(IFrameSource source, FramePipeline pipeline, Stopwatch clock, ref string? stopped, CancellationToken cancel)
+    {
+        var frame = new Frame();
+        long first = -1;
+        while (!cancel.IsCancellationRequested && Read(source, frame, ref stopped))
+        {
+            first = first < 0 ? frame.TimestampMicros : first;
+            Pace(frame.TimestampMicros - first, clock, cancel);
+            pipeline.Process(frame);
+            Done(frame);
+        }
+    }
+
+    /// <summary>The same frames on <see cref="Threads"/> engine threads, merged back in capture order on this thread.</summary>
+    private void RunSharded(IFrameSource source, FramePipeline pipeline, ref string? stopped, CancellationToken cancel)
+    {
+        using var shards = new ShardedEngine(appliance.Engine, Threads, appliance.CreateContext);
+        string? why = null;
+        shards.Run(
+            frame =>
+            {
+                if (!Read(source, frame, ref why))
+                {
+                    return false;
+                }
+
+                pipeline.Arrive(frame);
+                return true;
+            },
+            slot =>
+            {
+                pipeline.Merge(slot.Frame, slot.Verdict, slot.Reply);
+                Done(slot.Frame);
+            },
+            cancel);
+        stopped = why;
+    }
+
+    /// <summary>After a frame's whole way: its malformation said, and the caller's hook.</summary>
+    private void Done(Frame frame)
+    {
+        if (frame.Malformation is { } reason)
+        {
+            observer.OnMalformed(frame.Number, Attribute(frame), reason);
+        }
+
+        AfterFrame?.Invoke(frame.TimestampMicros);
     }
 
     /// <summary>A source that fails mid-way ends the run like its end would, keeping what it said.</summary>

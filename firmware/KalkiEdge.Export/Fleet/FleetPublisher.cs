@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using KalkiEdge.Export.Eve;
 using KalkiEdge.Export.Events;
@@ -33,14 +34,17 @@ public sealed class FleetCounters
 /// The appliance in a fleet: events to the site's MQTT broker (QoS 1, TLS, client certificate or user name), its
 /// state retained there (status with a last will, device inventory, health), and operators' commands from it.
 /// The control loop only queues an event (bounded; beyond <see cref="MemoryCapacity"/> waiting, new events are
-/// dropped and counted) and wakes the publisher only when it is idle. A thread of its own moves queued events into
-/// the store's <see cref="FleetOutbox"/> first, a batch per transaction (under a storm, a round that moved at least
-/// <see cref="GatherFrom"/> events is followed by <see cref="Gather"/> of gathering, so a storm costs the control
-/// loop no wake-ups and the disk one commit per round; at a lower rate the next event wakes it at once), and publishes
-/// from there in order, removing what the broker acknowledged: a broker that is down or slow never delays
-/// enforcement, and what was queued is delivered when it is back (reconnecting with back-off to 30 s).
-/// The outbox is bounded too (oldest dropped, counted). A publish the broker refuses (its ACL) is logged, counted
-/// and not retried.
+/// dropped and counted) and wakes the publisher only when it is idle. A thread of its own takes queued events in
+/// rounds (a round that took any is followed by <see cref="Gather"/> of gathering, so a storm costs the control
+/// loop no wake-ups; after an idle spell the next event wakes it at once) and batches them as they will travel.
+/// While the broker is connected and nothing waits on disk, a round's messages are published straight from memory
+/// and the disk is not touched: an alert reaches the broker in one round trip, not behind SQLite commits and
+/// checkpoints. What the broker did not acknowledge (it went away, or a publish timed out), and everything after it
+/// until the backlog is delivered, goes to the store's <see cref="FleetOutbox"/>, which is published first, in
+/// order, on reconnect (with back-off to 30 s), removing what the broker acknowledged. So a broker that is down or
+/// slow never delays enforcement and never reorders events. The outbox is bounded too (oldest dropped, counted).
+/// A publish the broker refuses (its ACL) is logged, counted and not retried. Stopping moves what is queued to the
+/// outbox; a crash of the process loses what was only in memory (the queue and the messages of one round).
 /// </summary>
 public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposable
 {
@@ -49,16 +53,13 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// <summary>Largest packet accepted from the broker: a bigger one is never delivered to this client.</summary>
     public const int MaxIncomingPacket = 64 * 1024;
 
-    /// <summary>After a round that moved <see cref="GatherFrom"/> events or more, the publisher gathers events for this long before the next one.</summary>
+    /// <summary>After a round that took events, the publisher gathers events for this long before the next one.</summary>
     public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(5);
-
-    /// <summary>Events moved in one round from which the next round waits for <see cref="Gather"/>: a storm, not a trickle.</summary>
-    public const int GatherFrom = 64;
 
     /// <summary>Outbox rows read per round (a row is a batch of events): at least <see cref="InFlight"/> full messages.</summary>
     private const int OutboxChunk = 1024;
 
-    /// <summary>Queued events moved into the outbox per transaction.</summary>
+    /// <summary>Queued events taken per round.</summary>
     private const int MoveChunk = 4096;
 
     /// <summary>Publishes awaiting the broker's acknowledgement at once: below Mosquitto's default receive maximum (20).</summary>
@@ -82,6 +83,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private readonly HashSet<string> _refusedTopics = new(StringComparer.Ordinal);
     private readonly List<ApplianceEvent> _events = new(MoveChunk);
     private readonly List<OutboxMessage> _taken = new(MoveChunk);
+    /// <summary>The round's messages, in order: published from memory, or appended to the outbox.</summary>
     private readonly List<(string Topic, byte[] Payload)> _rows = [];
     private readonly Thread _thread;
     private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
@@ -117,6 +119,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     public FleetTopics Topics { get; }
 
     public FleetCounters Counters { get; } = new();
+
+    /// <summary>Where the publisher's thread spends its time (read by the bench).</summary>
+    public FleetTimings Timings { get; } = new();
 
     public bool Connected => _client.IsConnected;
 
@@ -175,7 +180,8 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
                     case Round.More:
                         break;
                     case Round.Worked:
-                        _signal.Wait(Gather); // busy: the control loop does not signal meanwhile
+                        var slept = Stopwatch.GetTimestamp();
+                        Timings.Sleep.Record(slept, _signal.Wait(Gather) ? 1 : 0); // busy: the control loop does not signal meanwhile
                         break;
                     default:
                         // Idle: the next event (or command reply) wakes the thread at once; the fence of the
@@ -183,7 +189,8 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
                         Interlocked.Exchange(ref _idle, 1);
                         if (_queue.IsEmpty && _replies.IsEmpty)
                         {
-                            _signal.Wait(TimeSpan.FromMilliseconds(250));
+                            var asleep = Stopwatch.GetTimestamp();
+                            Timings.Sleep.Record(asleep, _signal.Wait(TimeSpan.FromMilliseconds(250)) ? 1 : 0);
                         }
 
                         Interlocked.Exchange(ref _idle, 0);
@@ -207,7 +214,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         /// <summary>More is waiting in the outbox right now.</summary>
         More,
 
-        /// <summary>A storm: gather for the next round.</summary>
+        /// <summary>Events came: gather for the next round.</summary>
         Worked,
 
         /// <summary>Nothing waiting, or the broker is away: sleep until the next event (or for the reconnect's back-off).</summary>
@@ -217,31 +224,38 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private Round Pass()
     {
         var now = NowMicros();
-        var storm = MoveQueuedToOutbox(now) >= GatherFrom ? Round.Worked : Round.Idle;
+        var worked = TakeQueued(now) > 0 ? Round.Worked : Round.Idle;
         if (now >= _nextSummary)
         {
-            AppendSummary(now);
+            AddSummary(now);
         }
 
-        if (!_client.IsConnected && !TryConnect(now))
+        if ((!_client.IsConnected && !TryConnect(now)) || !PublishState(now))
         {
-            return storm;
+            Spill(now);
+            return worked;
         }
 
-        if (!PublishState(now) || (_outbox.Count > 0 && !DrainOutbox(OutboxChunk)))
+        if (_outbox.Count == 0)
+        {
+            return PublishDirect(now) ? worked : Round.Idle;
+        }
+
+        Spill(now); // behind the backlog: in order
+        if (!DrainOutbox(OutboxChunk))
         {
             return Round.Idle;
         }
 
-        return _outbox.Count > 0 ? Round.More : storm;
+        return _outbox.Count > 0 ? Round.More : worked;
     }
 
-    /// <summary>Queued events into the outbox, batched as they will travel (one row per batch, one transaction); how many.</summary>
-    private int MoveQueuedToOutbox(long now)
+    /// <summary>Queued events into the round's messages, batched as they will travel; how many events.</summary>
+    private int TakeQueued(long now)
     {
         _events.Clear();
         _taken.Clear();
-        _queue.TakeInto(_events, MoveChunk);
+        var taken = _queue.TakeInto(_events, MoveChunk);
         foreach (var e in _events)
         {
             // The EVE line the EVE file sink wrote (or will write): formatted once per event, stored as it is.
@@ -262,26 +276,58 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             }
         }
 
-        if (_taken.Count == 0)
-        {
-            return _events.Count;
-        }
-
-        _rows.Clear();
         foreach (var b in FleetBatches.Group(_taken, Topics))
         {
             _rows.Add((b.Topic, FleetBatches.Payload(b, _taken)));
         }
 
-        Append(_rows, now);
         _events.Clear(); // the events are not held on to until the next round
-        return _taken.Count;
+        _taken.Clear();
+        return taken;
+    }
+
+    /// <summary>
+    /// The round's messages straight from memory (connected, nothing on disk before them); false when the connection
+    /// failed, and then what the broker did not acknowledge is in the outbox, first in line.
+    /// </summary>
+    private bool PublishDirect(long now)
+    {
+        if (_rows.Count == 0)
+        {
+            return true;
+        }
+
+        var acknowledged = PublishInOrder(_rows, out var failure);
+        if (failure is null)
+        {
+            _rows.Clear();
+            return true;
+        }
+
+        _rows.RemoveRange(0, acknowledged);
+        var topic = _rows[0].Topic;
+        Spill(now);
+        Failed(topic, failure);
+        return false;
+    }
+
+    /// <summary>The round's messages into the outbox (one transaction), to be published in order from there.</summary>
+    private void Spill(long now)
+    {
+        if (_rows.Count > 0)
+        {
+            Append(_rows, now);
+            _rows.Clear();
+        }
     }
 
     private void Append(List<(string Topic, byte[] Payload)> rows, long now)
     {
         long droppedBefore = _outbox.Dropped, lostBefore = _outbox.Lost;
-        if (!_outbox.Append(rows, now))
+        var started = Stopwatch.GetTimestamp();
+        var appended = _outbox.Append(rows, now);
+        Timings.OutboxAppend.Record(started, rows.Count);
+        if (!appended)
         {
             Interlocked.Add(ref Counters.Lost, _outbox.Lost - lostBefore);
             Log.OutboxRefused(_log, _outbox.Lost - lostBefore, _outbox.LastError ?? "", _outbox.Lost);
@@ -297,7 +343,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         }
     }
 
-    private void AppendSummary(long now)
+    private void AddSummary(long now)
     {
         var devices = _operations.Devices();
         var traffic = new List<(FleetDevice, long, long, long)>(devices.Count);
@@ -308,7 +354,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             _trafficBefore[d.Name] = (d.Forwarded, d.Dropped, d.Replied);
         }
 
-        Append([(Topics.Telemetry, FleetPayloads.Telemetry(_settings.ApplianceId, _summaryFrom, now, traffic, _alertsSince))], now);
+        _rows.Add((Topics.Telemetry, FleetPayloads.Telemetry(_settings.ApplianceId, _summaryFrom, now, traffic, _alertsSince)));
         _alertsSince.Clear();
         _summaryFrom = now;
         _nextSummary = now + (long)_settings.SummaryInterval.TotalMicroseconds;
@@ -400,61 +446,81 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         return true;
     }
 
-    /// <summary>Publishes up to <paramref name="max"/> of the oldest outbox rows in order; false when the connection failed.</summary>
-    /// <remarks>
-    /// Consecutive rows on one EVE topic travel as one message of JSON lines (<see cref="FleetBatches"/>), and up
-    /// to <see cref="InFlight"/> messages wait for their acknowledgements at once, so neither the broker's round
-    /// trips nor its per-message work are paid per alert. MQTTnet writes them in call order (its send lock queues
-    /// waiters first in, first out) and the broker forwards them in the order received; acknowledgements are
-    /// counted in order and only the acknowledged prefix of rows leaves the outbox, so after a failure the rest is
-    /// published again (QoS 1: at least once; a subscriber may see a batch twice, never out of order).
-    /// </remarks>
+    /// <summary>Publishes up to <paramref name="max"/> of the oldest outbox rows in order, removing what the broker answered; false when the connection failed (or the disk could not be read).</summary>
     private bool DrainOutbox(int max)
     {
+        var read = Stopwatch.GetTimestamp();
         var rows = _outbox.Oldest(max);
+        Timings.OutboxRead.Record(read, rows.Count);
+        if (rows.Count == 0)
+        {
+            return false;
+        }
+
         var batches = FleetBatches.Group(rows, Topics);
-        var window = new Queue<Task<MqttClientPublishResult>>(InFlight);
-        using var timeout = new CancellationTokenSource(OperationTimeout);
-        int next = 0, done = 0, rowsDone = 0, eventsDone = 0;
-        Exception? failure = null;
-        try
+        var done = PublishInOrder(batches.ConvertAll(b => (b.Topic, FleetBatches.Payload(b, rows))), out var failure);
+        if (done > 0)
         {
-            while (done < batches.Count)
-            {
-                for (; next < batches.Count && window.Count < InFlight; next++)
-                {
-                    var b = batches[next];
-                    window.Enqueue(_client.PublishAsync(Message(b.Topic, FleetBatches.Payload(b, rows), retain: false, null), timeout.Token));
-                }
-
-                Judge(window.Dequeue().GetAwaiter().GetResult(), batches[done].Topic, batches[done].Events);
-                rowsDone += batches[done].Rows;
-                eventsDone += batches[done].Events;
-                done++;
-            }
-        }
-#pragma warning disable CA1031 // a lost connection or a timeout: what was not acknowledged stays queued for the next connection
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            failure = e;
-        }
-
-        if (rowsDone > 0)
-        {
-            _outbox.Remove(rows[rowsDone - 1].Id, eventsDone);
+            var removed = Stopwatch.GetTimestamp();
+            var rowsDone = batches[done - 1].Start + batches[done - 1].Rows;
+            _outbox.Remove(rows[rowsDone - 1].Id, batches.Take(done).Sum(b => b.Events));
+            Timings.OutboxRemove.Record(removed, rowsDone);
         }
 
         if (failure is not null)
         {
             Failed(batches[done].Topic, failure);
+        }
+
+        return failure is null;
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="messages"/> in order; how many of the first the broker answered (acknowledged, or
+    /// refused and not to be retried). <paramref name="failure"/> is what broke the connection, if it broke.
+    /// </summary>
+    /// <remarks>
+    /// Up to <see cref="InFlight"/> messages wait for their acknowledgements at once, so neither the broker's round
+    /// trips nor its per-message work are paid per message. MQTTnet writes them in call order (its send lock queues
+    /// waiters first in, first out) and the broker forwards them in the order received; acknowledgements are
+    /// counted in order and only the answered prefix counts as delivered, so after a failure the rest is published
+    /// again (QoS 1: at least once; a subscriber may see a message twice, never out of order).
+    /// </remarks>
+    private int PublishInOrder(IReadOnlyList<(string Topic, byte[] Payload)> messages, out Exception? failure)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var window = new Queue<Task<MqttClientPublishResult>>(InFlight);
+        using var timeout = new CancellationTokenSource(OperationTimeout);
+        int next = 0, done = 0, events = 0;
+        failure = null;
+        try
+        {
+            while (done < messages.Count)
+            {
+                for (; next < messages.Count && window.Count < InFlight; next++)
+                {
+                    window.Enqueue(_client.PublishAsync(Message(messages[next].Topic, messages[next].Payload, retain: false, null), timeout.Token));
+                }
+
+                var carried = OutboxMessage.EventsIn(messages[done].Payload);
+                Judge(window.Dequeue().GetAwaiter().GetResult(), messages[done].Topic, carried);
+                events += carried;
+                done++;
+            }
+        }
+#pragma warning disable CA1031 // a lost connection or a timeout: what was not acknowledged is published again on the next connection
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            failure = e;
             foreach (var pending in window)
             {
                 _ = pending.ContinueWith(static t => t.Exception, TaskScheduler.Default); // they fail with the connection: observed, never unhandled
             }
         }
 
-        return failure is null;
+        Timings.Publish.Record(started, events);
+        return done;
     }
 
     private enum SendResult
@@ -580,7 +646,8 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         var now = NowMicros();
         while (!_queue.IsEmpty)
         {
-            MoveQueuedToOutbox(now);
+            TakeQueued(now);
+            Spill(now);
         }
 
         if (!_client.IsConnected && _wasConnected)

@@ -154,6 +154,7 @@ internal static class CheckCommand
                     w.WriteString("origin", r.Origin);
                     w.WriteString("msg", r.Message);
                     w.WriteString("inspection", r.Inspection);
+                    w.WriteString("action", r.Action);
                     w.WriteEndObject();
                 }
 

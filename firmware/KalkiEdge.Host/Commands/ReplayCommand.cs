@@ -80,7 +80,7 @@ internal static class ReplayCommand
                 }
             }
 
-            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing };
+            var runner = new ReplayRunner(appliance, observer) { Output = output, Signing = assurance.Signing, Pairing = pairing, Threads = appliance.EngineThreads };
             var result = runner.Run(source);
             output?.Complete(); // a write error fails the run before its summary claims anything
             if (cl.Flag("--json"))

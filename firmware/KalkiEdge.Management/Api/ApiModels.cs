@@ -144,6 +144,12 @@ public sealed record PairedInfo(string Device, string Mac, string Pack, int Conf
 
 public sealed record ImageInfo(string Name, int Version, string Description, string Chain, string Measurement, bool InManifest);
 
+/// <summary>One ips rule in force: what the dashboard's rules page lists (Origin is file:line).</summary>
+public sealed record IpsRuleInfo(long Sid, string Message, string Action, string Inspection, string Origin);
+
+/// <summary>The ips rules one chain loads: an image (Chain is its name) or a device's own chain (Chain is its text); UsedBy names the packs' states or the devices.</summary>
+public sealed record IpsRuleSetInfo(string Chain, string Kind, IReadOnlyList<string> UsedBy, IReadOnlyList<IpsRuleInfo> Rules);
+
 public sealed record AuditInfo(long Time, string Actor, string Action, string Detail);
 
 public sealed record AlertTypeInfo(string Name, string Source, string Description);
@@ -182,6 +188,7 @@ public sealed record TransitionEventInfo(string Device, string From, string To, 
 [JsonSerializable(typeof(PairedInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ImageInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditInfo>))]
+[JsonSerializable(typeof(IReadOnlyList<IpsRuleSetInfo>))]
 [JsonSerializable(typeof(IReadOnlyList<AlertTypeInfo>))]
 [JsonSerializable(typeof(SettingsInfo))]
 [JsonSerializable(typeof(StatsEvent))]

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace KalkiEdge.Management.Api;
 
-/// <summary>Read-only views: overview, μmbox images, audit log, alert types, site settings.</summary>
+/// <summary>Read-only views: overview, μmbox images, ips rules, audit log, alert types, site settings.</summary>
 internal static class CatalogEndpoints
 {
     // Sections whose text may carry secrets (device credentials, keys): named, not shown.
@@ -23,6 +23,7 @@ internal static class CatalogEndpoints
         }).Produces<OverviewInfo>();
 
         app.MapGet("/api/images", () => Results.Json(m.Images(), ApiJsonContext.Default.IReadOnlyListImageInfo)).Produces<IReadOnlyList<ImageInfo>>();
+        app.MapGet("/api/ips-rules", IResult () => Results.Json(IpsRuleViews.Of(m.Appliance), ApiJsonContext.Default.IReadOnlyListIpsRuleSetInfo)).Produces<IReadOnlyList<IpsRuleSetInfo>>();
         app.MapGet("/api/audit", (HttpContext context) =>
         {
             var limit = 200;

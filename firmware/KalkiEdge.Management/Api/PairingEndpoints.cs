@@ -100,14 +100,17 @@ internal static class PairingEndpoints
             return (null, error);
         }
 
-        if (!Panel.Fingerprinting.Evidence.IsMudUrl(url))
+        if (Panel.Fingerprinting.Evidence.MudUrlProblem(url) is { } problem)
         {
-            return (null, ApiErrors.Result(StatusCodes.Status400BadRequest, $"mud: not an https URL of at most {Panel.Fingerprinting.Evidence.MaxUrl} printable characters", [new FieldError("mud", "not an https URL")]));
+            var shown = Core.Printable.Escape(url.Length > 80 ? url[..80] + "…" : url);
+            var why = $"'{shown}' is not an https URL: {problem}";
+            return (null, ApiErrors.Result(StatusCodes.Status400BadRequest, "mud: " + why, [new FieldError("mud", why)]));
         }
 
         return m.Appliance.ResolvesMud
             ? (url, null)
-            : (null, ApiErrors.Result(StatusCodes.Status409Conflict, "mud: the site config's panel has no 'mud' section (dir, or fetch: true), so the device's MUD file could not be read", [new FieldError("mud", "MUD files are off")]));
+            : (null, ApiErrors.Result(StatusCodes.Status409Conflict, "mud: the site config's panel has no 'mud' section (dir, or fetch: true), so the device's MUD file could not be read",
+                [new FieldError("mud", "this appliance reads no MUD files: the site config's panel needs a 'mud' section (dir, or fetch: true)")]));
     }
 
     /// <summary>The MAC parsed, or the response refusing the request.</summary>

@@ -49,11 +49,32 @@ public sealed class Evidence
 
     public void SetHttpServer(string server) => HttpServer ??= Cut(server);
 
-    /// <summary>Keeps the first well-formed https URL (RFC 8520 section 8: MUD URLs use https); anything else is ignored.</summary>
     /// <summary>Whether <paramref name="url"/> can name a MUD file: an absolute https URL of at most <see cref="MaxUrl"/> printable ASCII characters.</summary>
-    public static bool IsMudUrl(string url) =>
-        url.Length <= MaxUrl && url.All(c => c is > ' ' and <= '~') && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps;
+    public static bool IsMudUrl(string url) => MudUrlProblem(url) is null;
 
+    /// <summary>Why <paramref name="url"/> cannot name a MUD file, in words for the person who typed it; null when it can.</summary>
+    public static string? MudUrlProblem(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (url.Length > MaxUrl)
+        {
+            return $"it is {url.Length} characters long, and a MUD URL has at most {MaxUrl}";
+        }
+
+        if (!url.All(c => c is > ' ' and <= '~'))
+        {
+            return "it holds a space, a control character or a non-ASCII character";
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            return "it is not a whole URL (a MUD URL reads https://HOST/PATH)";
+        }
+
+        return uri.Scheme == Uri.UriSchemeHttps ? null : $"it is {uri.Scheme}, and MUD URLs are https only (RFC 8520 section 8)";
+    }
+
+    /// <summary>Keeps the first well-formed https URL (RFC 8520 section 8: MUD URLs use https); anything else is ignored.</summary>
     public void SetMudUrl(string url)
     {
         if (MudUrl is null && IsMudUrl(url))

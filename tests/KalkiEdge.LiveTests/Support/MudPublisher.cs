@@ -64,18 +64,6 @@ public sealed class MudPublisher
 
     public string KeyFile { get; }
 
-    /// <summary>A MUD file in the shape of RFC 8520's examples: the device may open TCP to the echo service of 192.0.2.100, and its answers come back.</summary>
-    public static string EchoOnlyFile(string url) => """
-        {"ietf-mud:mud": {"mud-version": 1, "mud-url": "MUD-URL", "systeminfo": "UDOO Neo",
-           "from-device-policy": {"access-lists": {"access-list": [{"name": "from-neo"}]}},
-           "to-device-policy": {"access-lists": {"access-list": [{"name": "to-neo"}]}}},
-         "ietf-access-control-list:acls": {"acl": [
-           {"name": "from-neo", "aces": {"ace": [
-             {"name": "echo", "matches": {"ipv4": {"protocol": 6, "destination-ipv4-network": "192.0.2.100/32"}, "tcp": {"destination-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}},
-           {"name": "to-neo", "aces": {"ace": [
-             {"name": "echo-answers", "matches": {"tcp": {"ietf-mud:direction-initiated": "from-device", "source-port": {"operator": "eq", "port": 7}}}, "actions": {"forwarding": "accept"}}]}}]}}
-        """.Replace("MUD-URL", url, StringComparison.Ordinal);
-
     /// <summary>Publishes <paramref name="json"/> as <paramref name="name"/> (.json) with its signature (.p7s).</summary>
     public void Publish(string name, string json)
     {

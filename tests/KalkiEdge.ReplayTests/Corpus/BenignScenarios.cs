@@ -28,7 +28,7 @@ internal static class BenignScenarios
     ];
 
     private static CorpusScenario Of(string name, string writtenFrom, int minutes, SimHost? attacker) =>
-        new(name, writtenFrom, Devices, () =>
+        new(name, writtenFrom, Devices, site =>
         {
             var devices = Devices.ToList();
             var timeline = new Timeline();
@@ -43,6 +43,6 @@ internal static class BenignScenarios
                 }
             }
 
-            return CorpusReplay.Run(devices, timeline, HourCaptureBytes);
+            return CorpusReplay.Run(devices, timeline, HourCaptureBytes, site);
         });
 }

@@ -8,15 +8,15 @@ namespace KalkiEdge.ReplayTests.Corpus;
 /// <summary>Writes a generated corpus capture and its site config, and replays it through the real <c>kalki-edge replay --json</c>.</summary>
 internal static class CorpusReplay
 {
-    /// <summary>Replays <paramref name="timeline"/> with <paramref name="devices"/> registered under their packs.</summary>
-    public static CliResult Run(IEnumerable<ScenarioDevice> devices, Timeline timeline, long maxCaptureBytes = 4 << 20)
+    /// <summary>Replays <paramref name="timeline"/> with <paramref name="devices"/> registered under their packs (and <paramref name="site"/>'s top-level lines).</summary>
+    public static CliResult Run(IEnumerable<ScenarioDevice> devices, Timeline timeline, long maxCaptureBytes = 4 << 20, string site = "")
     {
         using var dir = new TempDir();
         var pcap = dir.File("corpus.pcap");
         timeline.WritePcap(pcap);
         Assert.That(new FileInfo(pcap).Length, Is.LessThan(maxCaptureBytes), "captures stay small");
         var config = dir.File("site.yaml");
-        File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), devices));
+        File.WriteAllText(config, PackScenarios.SiteConfig(SiteConfigLoader.DefaultUmboxesDir(), devices) + site);
         var r = KalkiEdgeCli.RunBounded(null, TimeSpan.FromMinutes(10), "replay", "--pcap", pcap, "--config", config, "--json");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
         return r;

@@ -3,8 +3,14 @@ using KalkiEdge.ReplayTests.Scenarios;
 
 namespace KalkiEdge.ReplayTests.Corpus;
 
-/// <summary>One scenario of the corpus: its name, the attack tool or protocol it is written from, the devices (one per type) it runs against, and its replay.</summary>
-internal sealed record CorpusScenario(string Name, string WrittenFrom, IReadOnlyList<ScenarioDevice> Devices, Func<CliResult> Replay);
+/// <summary>
+/// One scenario of the corpus: its name, the attack tool or protocol it is written from, the devices (one per type) it
+/// runs against, and its replay (<see cref="ReplayWith"/>: with extra top-level site config lines, e.g. the engine's threads).
+/// </summary>
+internal sealed record CorpusScenario(string Name, string WrittenFrom, IReadOnlyList<ScenarioDevice> Devices, Func<string, CliResult> ReplayWith)
+{
+    public CliResult Replay() => ReplayWith("");
+}
 
 /// <summary>
 /// Every scenario of the independently written corpus, each replayed once per test run through the real

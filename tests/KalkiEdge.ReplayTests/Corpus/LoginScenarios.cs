@@ -54,7 +54,7 @@ internal static class LoginScenarios
     public static ScenarioDevice Device(string type) => PackScenarios.Device(type, Array.IndexOf(Types, type));
 
     private static CorpusScenario Of(string name, string writtenFrom, Func<LoginCorpus, long, long> scenario, long maxCaptureBytes = 4 << 20) =>
-        new(name, writtenFrom, [.. Types.Select(Device)], () =>
+        new(name, writtenFrom, [.. Types.Select(Device)], site =>
         {
             var devices = Types.Select(Device).ToList();
             var timeline = new Timeline();
@@ -63,6 +63,6 @@ internal static class LoginScenarios
                 scenario(new LoginCorpus(timeline, d.Host, Account, realm: d.Type, seed: 200 + devices.IndexOf(d)), PackScenarios.Start);
             }
 
-            return CorpusReplay.Run(devices, timeline, maxCaptureBytes);
+            return CorpusReplay.Run(devices, timeline, maxCaptureBytes, site);
         });
 }

@@ -90,7 +90,7 @@ internal static class ProbeScenarios
     };
 
     private static CorpusScenario Of(string name, string writtenFrom, Func<ProbeCorpus, ScenarioDevice, long, long> scenario) =>
-        new(name, writtenFrom, Devices, () =>
+        new(name, writtenFrom, Devices, site =>
         {
             var devices = Devices.ToList();
             var timeline = new Timeline();
@@ -99,6 +99,6 @@ internal static class ProbeScenarios
                 scenario(new ProbeCorpus(timeline, d.Host, OpenPorts(d.Type), seed: 100 + devices.IndexOf(d)), d, PackScenarios.Start);
             }
 
-            return CorpusReplay.Run(devices, timeline);
+            return CorpusReplay.Run(devices, timeline, site: site);
         });
 }

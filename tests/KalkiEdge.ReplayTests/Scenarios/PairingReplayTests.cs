@@ -70,6 +70,41 @@ public class PairingReplayTests
     }
 
     /// <summary>
+    /// A device paired below the confidence threshold is flagged by the real `kalki-edge devices` on the running
+    /// appliance (over its control socket, from the store the replay committed the pairing to); a recognised one is not.
+    /// </summary>
+    [Test]
+    public void Kalki_edge_devices_flags_a_device_paired_below_the_threshold_as_needing_review()
+    {
+        using var dir = new TempDir();
+        var (hue, esp) = (Site[0], Site[4]);
+        var timeline = new Timeline();
+        PairingTraffic.Introduce(timeline, hue.Family, hue.Host, Start + (5 * Second));
+        PairingTraffic.Introduce(timeline, esp.Family, esp.Host, Start + (12 * Second));
+        var pcap = dir.File("pairing.pcap");
+        timeline.WritePcap(pcap);
+        var socket = dir.File("ctl.sock");
+        var config = dir.File("kalki.yaml");
+        File.WriteAllText(config, $"umboxes: {SiteConfigLoader.DefaultUmboxesDir()}\nunknown-devices: drop\ndevices: []\ndata-dir: {dir.File("data")}\n"
+            + $"management: {{listen: \"127.0.0.1:0\", control-socket: {socket}}}\npanel:\n  pairing: {{window: 120s, confidence: 60, observe: 20s}}\n");
+
+        var replay = KalkiEdgeCli.Run("replay", "--pcap", pcap, "--config", config, "--json", "--persist", "--pair-window", "0", "--network-mac", PairingTraffic.Gateway.Mac);
+
+        Assert.That(replay.ExitCode, Is.EqualTo(0), replay.Stderr);
+        var device = replay.OfKind("paired").ToDictionary(p => p.GetProperty("mac").GetString()!, p => p.GetProperty("device").GetString()!);
+        Assert.That(device.Keys, Is.EquivalentTo(new[] { hue.Host.Mac, esp.Host.Mac }));
+        using (RunningAppliance.StartWithSocket(config, socket))
+        {
+            var listed = KalkiEdgeCli.Run("devices", "--config", config);
+
+            Assert.That(listed.ExitCode, Is.EqualTo(0), listed.Stderr);
+            var rows = listed.Stdout.Split('\n');
+            Assert.That(rows, Has.Exactly(1).StartsWith(device[esp.Host.Mac] + " ").And.Contain(" generic-iot (NEEDS REVIEW) "), listed.Stdout);
+            Assert.That(rows, Has.Exactly(1).StartsWith(device[hue.Host.Mac] + " ").And.Contain(" philips-hue-bridge ").And.Not.Contain("NEEDS REVIEW"), listed.Stdout);
+        }
+    }
+
+    /// <summary>
     /// A Udoo announcing a MUD URL in DHCP option 161: the site's MUD folder has its file, which declares MQTT over
     /// TLS to its cloud besides DNS; the pairing result names the declared rule udoo-normal would report.
     /// </summary>

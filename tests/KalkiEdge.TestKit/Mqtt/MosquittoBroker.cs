@@ -179,7 +179,22 @@ public sealed class MosquittoBroker : IDisposable
         _process = null;
     }
 
+    /// <summary>Freezes the broker (SIGSTOP): its sockets stay open and it answers nothing, as a broker that hangs.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>Lets a paused broker run on (SIGCONT): it then reads what its clients sent meanwhile.</summary>
+    public void Resume() => Signal("-CONT");
+
     public void Dispose() => Stop();
+
+    private void Signal(string signal)
+    {
+        if (_process is { HasExited: false } p)
+        {
+            using var kill = Process.Start("kill", [signal, p.Id.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit(10_000);
+        }
+    }
 
     /// <summary>The password file (hashed by <c>mosquitto_passwd -b</c>, as a site makes it) and a listener that uses it.</summary>
     private string PasswordListener(string dir, TestPki pki, string cert, string key, IReadOnlyDictionary<string, string> passwords)

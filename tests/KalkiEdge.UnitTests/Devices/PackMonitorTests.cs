@@ -24,26 +24,9 @@ namespace KalkiEdge.UnitTests.Devices;
 /// through the API driving the monitor of a device added at run time: a JSON status page polled on loopback, an MQTT
 /// topic on a real Mosquitto broker.
 /// </summary>
-public sealed class PackMonitorTests
+public sealed class PackMonitorTests : ManagementAppFixture
 {
     private const string BrokerPassword = "pack-broker-pass-7q";
-
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-pack-monitor-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Test]
     public void A_bad_mapping_key_command_or_setting_is_an_error_at_its_place_with_a_suggestion()

@@ -12,26 +12,9 @@ namespace KalkiEdge.UnitTests.Devices;
 /// A camera added through the management API gets its pack's monitor with the credentials of its record; deleting
 /// it stops the monitor (talking to the camera itself is the camera family's tests' part). Its password is sealed in the store and appears in no log line, alert, audit entry or API answer.
 /// </summary>
-public sealed class RuntimeMonitorTests
+public sealed class RuntimeMonitorTests : ManagementAppFixture
 {
     private const string Secret = "cam-pass-0xC0FFEE-runtime";
-
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-runtime-monitor-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Test]
     public async Task A_camera_added_at_run_time_is_monitored_until_deleted_and_its_password_shows_nowhere()

@@ -10,26 +10,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KalkiEdge.UnitTests.Management;
 
 /// <summary>The management API through the real HTTP pipeline: Kestrel on loopback, the real appliance, a real SQLite file.</summary>
-public class ManagementApiTests
+public class ManagementApiTests : ManagementAppFixture
 {
     private static readonly string[] Public = ["GET /health", "GET /api/setup", "POST /api/setup", "POST /api/login"];
-
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-mgmt-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Test]
     public async Task Every_endpoint_in_the_route_table_except_setup_login_and_health_refuses_an_anonymous_request()

@@ -9,27 +9,16 @@ namespace KalkiEdge.UnitTests.Management;
 /// PUT /api/packs/NAME through the real HTTP pipeline: the pack checker's verdict per error with its line and column,
 /// nothing changed by a refusal, an accepted pack in force on the running devices at once and after a restart.
 /// </summary>
-public class PackEditingTests
+public class PackEditingTests : ManagementAppFixture
 {
     private const string Pack = "dlink-camera";
 
-    private string _dir = null!;
-    private ManagementApp _app = null!;
     private string _shipped = null!;
 
     [SetUp]
-    public async Task SetUp()
+    public void ReadShippedPack()
     {
-        _dir = Directory.CreateTempSubdirectory("kalki-packs-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
         _shipped = File.ReadAllText(Path.Combine(RepoPaths.Umboxes, "packs", Pack + ".yaml"));
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
     }
 
     private string EditedFile => EditedPacks.FileFor(Path.Combine(_dir, "data"), Pack);

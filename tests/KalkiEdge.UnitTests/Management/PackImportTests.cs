@@ -10,7 +10,7 @@ namespace KalkiEdge.UnitTests.Management;
 /// saved under the data directory, usable by Add device at once, exported as it was imported, and still there
 /// after a restart; a refused import leaves the packs and the data directory as they were.
 /// </summary>
-public class PackImportTests
+public class PackImportTests : ManagementAppFixture
 {
     private const string Sensor = """
         # Imported from a file.
@@ -23,23 +23,6 @@ public class PackImportTests
           - {name: scanned, from: Normal, to: Suspicious, priority: 10, window: 1min, when: {alert: port-scan}}
 
         """;
-
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-import-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     private string PacksDir => EditedPacks.Directory(Path.Combine(_dir, "data"));
 

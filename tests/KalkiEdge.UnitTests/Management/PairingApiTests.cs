@@ -13,27 +13,10 @@ namespace KalkiEdge.UnitTests.Management;
 /// /api/pairing through the real HTTP pipeline over the field panel's real pairing (the engine's unknown-source
 /// hook, the fingerprinter, admission through the runtime device registry): window, candidates, accept, reject.
 /// </summary>
-public class PairingApiTests
+public class PairingApiTests : ManagementAppFixture
 {
     private const string NewMac = "02:00:00:00:09:01";
     private const string OtherMac = "02:00:00:00:09:02";
-
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-pairing-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
 
@@ -141,9 +124,20 @@ public class PairingApiTests
         _app.Site.Appliance.EnablePairing(PairingSettings.Default, new MudSource(new MudSettings(folder, false, null, null, TimeSpan.FromSeconds(5))));
         await browser.PostAsync("/api/pairing/open", null);
         Boot(udoo);
-        foreach (var bad in new[] { "http://udoo.example.com/mud/neo", "https://" + new string('a', Evidence.MaxUrl), "neo.json" })
+        // Each refusal says why in words, in the field's entry the dashboard shows under the MUD URL field.
+        foreach (var (bad, why) in new[]
         {
-            Assert.That((await browser.PostAsJsonAsync(accept, new { mud = bad })).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+            ("http://udoo.example.com/mud/neo", "'http://udoo.example.com/mud/neo' is not an https URL: it is http, and MUD URLs are https only (RFC 8520 section 8)"),
+            ("https://" + new string('a', Evidence.MaxUrl), $"is not an https URL: it is {Evidence.MaxUrl + 8} characters long, and a MUD URL has at most {Evidence.MaxUrl}"),
+            ("neo.json", "'neo.json' is not an https URL: it is not a whole URL (a MUD URL reads https://HOST/PATH)"),
+            ("https://udoo.example.com/mud/n\u00e9o", "it holds a space, a control character or a non-ASCII character"),
+        })
+        {
+            var refused = await browser.PostAsJsonAsync(accept, new { mud = bad });
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+            var field = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("fields").EnumerateArray().Single();
+            Assert.That(field.GetProperty("field").GetString(), Is.EqualTo("mud"));
+            Assert.That(field.GetProperty("message").GetString(), Does.Contain(why), bad);
         }
 
         var accepted = await browser.PostAsJsonAsync(accept, new { mud = url });

@@ -9,26 +9,8 @@ using KalkiEdge.ControlPlane.Registry;
 namespace KalkiEdge.UnitTests.Management;
 
 /// <summary>POST /api/backup and /api/restore through the real HTTP pipeline, signed in as the dashboard is.</summary>
-public class SiteBackupApiTests
+public class SiteBackupApiTests : ManagementAppFixture
 {
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-backup-api-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private string DataDir => Path.Combine(_dir, "data");
 
     private static ByteArrayContent Zip(byte[] archive, string? passphrase = null)

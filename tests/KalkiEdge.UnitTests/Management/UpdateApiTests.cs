@@ -7,26 +7,8 @@ using KalkiEdge.UnitTests.Appliance;
 namespace KalkiEdge.UnitTests.Management;
 
 /// <summary>POST /api/update (the dashboard's firmware upload) through the real HTTP pipeline with the real rauc.</summary>
-public class UpdateApiTests
+public class UpdateApiTests : ManagementAppFixture
 {
-    private string _dir = null!;
-    private ManagementApp _app = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _dir = Directory.CreateTempSubdirectory("kalki-update-api-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private string Updates => Path.Combine(_dir, "data", "updates");
 
     private static ByteArrayContent Bundle(byte[] bytes)

@@ -78,6 +78,26 @@ public class MudAllowListTests
     }
 
     /// <summary>
+    /// A pack that does not restrict egress (generic-iot, which a device paired below the confidence threshold gets)
+    /// still gets the maker's list: an egress-guard at the end of its chain, enforcing the file like a pack's own.
+    /// </summary>
+    [Test]
+    public void A_pack_without_an_egress_guard_gets_one_at_the_end_of_its_chain_from_the_mud_file()
+    {
+        var outcome = Pair(Neo(), "generic-iot");
+
+        Assert.That(outcome, Does.Contain($"mud {Url}: the device's allow-list is now its 2 declared rules and service ports 8080"));
+        Assert.That(Chain(), Does.StartWith("port-scan(").And.EndWith($"[egress-guard allow-list from MUD {Url}]"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Egress("198.51.100.7", 8883), Is.True, "declared by the maker");
+            Assert.That(Egress("255.255.255.255", 67, udp: true), Is.True, "DHCP: the pack allowed all egress, so its link services stay");
+            Assert.That(Through(Frames.Tcp(UdooIp, 41002, "203.0.113.9", 443, TcpFlagsBuilder.SynOnly, "", UdooMac, Frames.GatewayMac), Direction.FromDevice),
+                Is.EqualTo((FrameVerdict.Drop, true)), "generic-iot allowed it; the maker does not declare it, so it never leaves");
+        });
+    }
+
+    /// <summary>
     /// The maker's list is enforced, not only watched: the first packet of a flow the file does not declare is
     /// dropped, with the alert the pack's rule acts on (udoo-neo: abnormal-egress moves Normal to Attack). The
     /// device's answers to a flow opened toward it, on a port neither the file nor the pack names, are no egress.
@@ -219,17 +239,18 @@ public class MudAllowListTests
 
     private string Paired() => _site.Appliance.Registry.List().Single(d => d.Spec.Mac == UdooMac).Spec.Name;
 
-    /// <summary>Admits the Neo with the MUD URL through the real admission and waits for its MUD outcome.</summary>
-    private string Pair(string mudFile)
+    /// <summary>Admits the Neo (as <paramref name="pack"/>) with the MUD URL through the real admission and waits for its MUD outcome.</summary>
+    private string Pair(string mudFile, string pack = "udoo-neo")
     {
         var folder = Directory.CreateDirectory(Path.Combine(_dir, "mud")).FullName;
         File.WriteAllText(Path.Combine(folder, "neo.json"), mudFile, Encoding.UTF8);
         var source = new MudSource(new MudSettings(folder, false, null, null, TimeSpan.FromSeconds(5)));
         var admission = new MudAdmission(new RegistryAdmission(_site.Appliance.Registry), source, _site.Appliance, Log);
-        var result = admission.Admit(Verdict(), _ => { });
+        var verdict = Verdict(pack);
+        var result = admission.Admit(verdict, _ => { });
         Assert.That(result.Admitted, Is.True, result.Detail);
         Assert.That(result.Detail, Does.Contain("resolving, the pack's allow-list meanwhile"), "admitted without waiting for the file");
-        var outcome = admission.Outcome(Verdict().DeviceName)!;
+        var outcome = admission.Outcome(verdict.DeviceName)!;
         Assert.That(outcome.Wait(Patience), Is.True);
         return outcome.Result;
     }
@@ -242,8 +263,8 @@ public class MudAllowListTests
         }
     }
 
-    private static PairingVerdict Verdict() =>
-        new(RegistrySite.MacOf(UdooMac), "udoo-neo", 90, false, "oui Seco; dhcp vendor-class dhcpcd") { MudUrl = Url };
+    private static PairingVerdict Verdict(string pack = "udoo-neo") =>
+        new(RegistrySite.MacOf(UdooMac), pack, 90, false, "oui Seco; dhcp vendor-class dhcpcd") { MudUrl = Url };
 
     /// <summary>True when a new device-opened flow to <paramref name="remote"/> passes egress-guard without an abnormal-egress alert.</summary>
     private bool Egress(string remote, ushort port, bool udp = false)

@@ -8,6 +8,7 @@ public static class BenchSuites
     public static IReadOnlyList<IBenchSuite> All { get; } =
     [
         new EngineThroughputSuite(),
+        new EngineThreadsSuite(),
         new ReactionSuite(),
         new IpsStreamSuite(),
         new NormalChainsSuite(),

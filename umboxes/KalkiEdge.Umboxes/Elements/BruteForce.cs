@@ -28,7 +28,7 @@ public sealed class BruteForce : Element
     }
 
     /// <summary>Sources displaced from the full table (each loses its count).</summary>
-    public long Evictions => _detector.Table.Evictions;
+    public long Evictions => _detector.Evictions;
 
     internal int TableCapacity => _detector.Table.Capacity;
 

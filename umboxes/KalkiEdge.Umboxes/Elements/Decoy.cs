@@ -39,7 +39,7 @@ public sealed class Decoy : Element
     }
 
     /// <summary>Sources displaced from the full alert-aggregation table.</summary>
-    public long Evictions => _attempts.Table.Evictions;
+    public long Evictions => _attempts.Evictions;
 
     internal int TableCapacity => _attempts.Table.Capacity;
 

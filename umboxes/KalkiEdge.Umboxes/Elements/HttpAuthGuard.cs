@@ -45,15 +45,14 @@ public sealed class HttpAuthGuard : Element
     private readonly HttpAuthGuardConfig _config;
     private readonly SlidingWindowDetector _logins;
     private readonly SlidingWindowDetector _defaultLogins;
-    private readonly SetAssociativeTable<UInt128, int> _accepted;
     private readonly BoundedTable<FlowKey, PendingLogin> _pending;
+    private SetAssociativeTable<UInt128, int>? _accepted; // made at the first accepted login (most devices see none)
 
     public HttpAuthGuard(HttpAuthGuardConfig config)
     {
         _config = config;
         _logins = new SlidingWindowDetector(config.MaxLogins + 1, config.WindowMicros, config.WindowMicros, config.MaxSources);
         _defaultLogins = new SlidingWindowDetector(1, config.AlertWindowMicros, config.AlertWindowMicros, config.MaxSources);
-        _accepted = new SetAssociativeTable<UInt128, int>(TableHash.Address, config.MaxSources, config.WindowMicros);
         _pending = new BoundedTable<FlowKey, PendingLogin>(config.MaxSources);
     }
 
@@ -64,7 +63,7 @@ public sealed class HttpAuthGuard : Element
     public long FailedLogins { get; private set; }
 
     /// <summary>Sources (and unanswered logins) displaced from the full tables.</summary>
-    public long Evictions => _logins.Table.Evictions + _defaultLogins.Table.Evictions + _accepted.Evictions + _pending.Evictions;
+    public long Evictions => _logins.Evictions + _defaultLogins.Evictions + (_accepted?.Evictions ?? 0) + _pending.Evictions;
 
     internal int TableCapacity => _logins.Table.Capacity;
 
@@ -140,8 +139,8 @@ public sealed class HttpAuthGuard : Element
 
         long now = frame.TimestampMicros;
         int fingerprint = auth.Fingerprint();
-        int accepted = _accepted.Find(frame.SrcIp, now);
-        bool isAttempt = accepted < 0 || _accepted[accepted] != fingerprint;
+        int accepted = _accepted?.Find(frame.SrcIp, now) ?? -1;
+        bool isAttempt = accepted < 0 || _accepted![accepted] != fingerprint;
         _pending.GetOrAdd(flow, now, out _) = new PendingLogin(fingerprint, Counted: isAttempt);
 
         bool drop = isAttempt
@@ -189,6 +188,7 @@ public sealed class HttpAuthGuard : Element
         }
         else if (status is >= 200 and < 400)
         {
+            _accepted ??= new SetAssociativeTable<UInt128, int>(TableHash.Address, _config.MaxSources, _config.WindowMicros);
             int slot = _accepted.Acquire(source, now, out _);
             _accepted[slot] = login.Fingerprint;
         }

@@ -32,7 +32,7 @@ public sealed class HueGuard : Element
     }
 
     /// <summary>Sources displaced from the full tables.</summary>
-    public long Evictions => _tokens.Evictions + _tokenRequests.Table.Evictions + _refused.Table.Evictions;
+    public long Evictions => _tokens.Evictions + _tokenRequests.Evictions + _refused.Evictions;
 
     internal int TableCapacity => _tokens.Capacity;
 

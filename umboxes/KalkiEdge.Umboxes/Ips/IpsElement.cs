@@ -253,9 +253,13 @@ public sealed class IpsElement(IpsConfig config) : Element
                 }
             }
 
-            var decision = rule.Threshold is { } threshold
-                ? config.Thresholds.Check(rule.Sid, threshold, TrackedKey(threshold.Track, frame), frame.TimestampMicros)
-                : ThresholdDecision.Alert;
+            var decision = ThresholdDecision.Alert;
+            if (rule.Threshold is { } threshold)
+            {
+                context.TakeTurn(); // one threshold table counts every device's matches: in frame order under sharding
+                decision = config.Thresholds.Check(rule.Sid, threshold, TrackedKey(threshold.Track, frame), frame.TimestampMicros);
+            }
+
             if (decision == ThresholdDecision.Alert)
             {
                 (_cap ??= new AlertCap(_index.Rules.Length, config.AlertCapPerSecond)).Raise(n, rule, frame.TimestampMicros, context);

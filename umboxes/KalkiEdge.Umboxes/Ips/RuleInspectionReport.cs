@@ -2,13 +2,13 @@ using KalkiEdge.DataPlane;
 
 namespace KalkiEdge.Umboxes.Ips;
 
-/// <summary>One IPS rule as the operator sees it: where it is, what it is called, and what its contents are matched against.</summary>
-public sealed record InspectedRule(long Sid, string Origin, string Message, string Inspection);
+/// <summary>One IPS rule as the operator sees it: where it is, what it is called, what it does (alert or drop), and what its contents are matched against.</summary>
+public sealed record InspectedRule(long Sid, string Origin, string Message, string Inspection, string Action);
 
 /// <summary>
 /// The IPS rules some chains load, each once, with its inspection mode: <c>stream</c> (content matched on the
 /// reassembled TCP stream around each segment, or the segment) or <c>packet</c> (each packet alone: rules with
-/// <c>flags</c>, non-TCP rules, rules without content). <c>check --rules</c> prints it.
+/// <c>flags</c>, non-TCP rules, rules without content). <c>check --rules</c> prints it; the dashboard's rules page shows it per image.
 /// </summary>
 public static class RuleInspectionReport
 {
@@ -23,5 +23,5 @@ public static class RuleInspectionReport
             .SelectMany(s => s.Config.Index.Rules)
             .DistinctBy(r => (r.At.File, r.At.Line, r.Sid))
             .OrderBy(r => r.At.File, StringComparer.Ordinal).ThenBy(r => r.At.Line)
-            .Select(r => new InspectedRule(r.Sid, r.Origin, r.Message, Name(r.Inspection)))];
+            .Select(r => new InspectedRule(r.Sid, r.Origin, r.Message, Name(r.Inspection), r.Action == RuleAction.Drop ? "drop" : "alert"))];
 }

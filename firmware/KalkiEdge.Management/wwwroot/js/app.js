@@ -13,6 +13,7 @@ const routes = [
   { re: /^\/policies(?:\/([^/]+))?$/, nav: 'policies', load: () => import('./pages/policy.js') },
   { re: /^\/umboxes$/, nav: 'umboxes', load: () => import('./pages/umboxes.js') },
   { re: /^\/alert-types$/, nav: 'alert-types', load: () => import('./pages/alert-types.js') },
+  { re: /^\/ips-rules$/, nav: 'ips-rules', load: () => import('./pages/ips-rules.js') },
   { re: /^\/audit$/, nav: 'audit', load: () => import('./pages/audit.js') },
   { re: /^\/settings$/, nav: 'settings', load: () => import('./pages/settings.js') },
   { re: /^\/tokens$/, nav: 'tokens', load: () => import('./pages/tokens.js') },

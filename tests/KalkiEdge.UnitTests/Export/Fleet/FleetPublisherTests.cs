@@ -140,6 +140,44 @@ public class FleetPublisherTests
     }
 
     [Test]
+    public void While_the_broker_answers_events_never_touch_the_disk_and_what_a_hung_broker_left_unacknowledged_is_kept_on_disk_and_delivered_in_order()
+    {
+        using var f = new FleetFixture();
+        var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
+        using var publisher = f.Publisher(f.Settings() with { SummaryInterval = TimeSpan.FromHours(1) }); // no health due meanwhile: the alerts meet the hung broker first
+        FleetFixture.WaitFor(() => publisher.Connected, "connected");
+        for (int i = 1; i <= 100; i++)
+        {
+            publisher.Publish(FleetFixture.Alert(i));
+        }
+
+        Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= 100, TimeSpan.FromSeconds(30)), Is.True, f.Log.Text);
+        Assert.That(publisher.Timings.OutboxAppend.Count, Is.Zero, "published from memory: nothing was written to the outbox");
+        Assert.That(f.RowsOnDisk(), Is.Zero);
+
+        // The broker hangs: the publishes of the next events are never acknowledged, so they go to disk.
+        f.Broker.Pause();
+        for (int i = 101; i <= 300; i++)
+        {
+            publisher.Publish(FleetFixture.Alert(i));
+        }
+
+        FleetFixture.WaitFor(() => f.EventsOnDisk() >= 200, "the unacknowledged events in the outbox", seconds: 90);
+        Assert.That(f.Log.Text, Does.Contain("fleet: publishing to fleet/gw-a/alerts failed"));
+        Assert.That(publisher.Counters.Dropped + publisher.Counters.Lost, Is.Zero);
+
+        // Back: what the broker read before it hung may arrive too (QoS 1: at least once), then the outbox in order.
+        f.Broker.Resume();
+        FleetFixture.WaitFor(() => f.RowsOnDisk() == 0 && publisher.Connected, "the outbox delivered after the broker came back", seconds: 90);
+        publisher.Publish(FleetFixture.Alert(301));
+        Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Any(e => e.GetProperty("kalki").GetProperty("count").GetInt32() == 301), TimeSpan.FromSeconds(60)), Is.True, f.Log.Text);
+        var counts = watcher.Received.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("count").GetInt32()).ToList();
+        Assert.That(counts.Distinct(), Is.EqualTo(Enumerable.Range(1, 301)), "every event, in order of first arrival");
+        Assert.That(counts.GroupBy(c => c).Max(g => g.Count()), Is.LessThanOrEqualTo(2), "at most once more, from the outbox");
+        Assert.That(counts[^1], Is.EqualTo(301), "the event after the backlog came after all of it");
+    }
+
+    [Test]
     public void A_flood_while_the_broker_is_away_keeps_the_newest_events_within_the_limit_and_counts_the_rest()
     {
         using var f = new FleetFixture();

@@ -145,4 +145,36 @@ public class BoundedTableTests
         Assert.That(t.Find(10, 11, out bool found), Is.EqualTo(1_000L));
         Assert.That(found, Is.True);
     }
+
+    [Test]
+    public void Keys_that_share_a_hash_are_found_removed_evicted_and_regrown_apart()
+    {
+        // Every key in one bucket: each lookup, removal from the chain's head, middle and tail, eviction and
+        // re-hash on growth walks the same chain.
+        var t = new BoundedTable<int, int>(8, new OneHash());
+        for (int i = 0; i < 8; i++)
+        {
+            t.GetOrAdd(i, i, out _) = i * 10;
+        }
+
+        Assert.That(Enumerable.Range(0, 8).Select(i => t.Find(i, 10, out _)), Is.EqualTo(Enumerable.Range(0, 8).Select(i => i * 10)));
+        Assert.That(t.Remove(7) && t.Remove(3) && t.Remove(0), Is.True);
+        Assert.That(t.Remove(3), Is.False);
+        Assert.That(new[] { 1, 2, 4, 5, 6 }.All(t.Contains) && !new[] { 0, 3, 7 }.Any(t.Contains), Is.True);
+        for (int i = 8; i < 12; i++)
+        {
+            t.GetOrAdd(i, 20 + i, out _) = i * 10;
+        }
+
+        Assert.That((t.Count, t.Evictions), Is.EqualTo((8, 1L)), "three freed slots reused, then the least recently used evicted");
+        Assert.That(t.Contains(1), Is.False);
+        Assert.That(new[] { 2, 4, 5, 6, 8, 9, 10, 11 }.Select(k => t.Find(k, 40, out _)), Is.EqualTo(new[] { 20, 40, 50, 60, 80, 90, 100, 110 }));
+    }
+
+    private sealed class OneHash : IEqualityComparer<int>
+    {
+        public bool Equals(int x, int y) => x == y;
+
+        public int GetHashCode(int obj) => 42;
+    }
 }

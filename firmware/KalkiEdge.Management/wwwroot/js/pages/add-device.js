@@ -1,6 +1,6 @@
 // Add a device: pick its type from the packs, give it a name, MAC and IP; the pack's complete policy (chains per
 // state, rules) protects it from the next frame. Defaults come from the pack, so the usual case takes 5 inputs.
-import { h, replace, toast } from '../dom.js';
+import { fieldError, h, replace, toast } from '../dom.js';
 import { enc, get, post } from '../api.js';
 import * as live from '../live.js';
 import { deviceBody, deviceInputs, field, showFieldErrors } from '../device-form.js';
@@ -113,7 +113,8 @@ export async function render(main) {
 /**
  * Pairing, the same window the field panel's button opens: open, extend or close it here; each new device seen
  * while it is open is listed with what its fingerprint says so far, and one click accepts (admits it now with that
- * pack) or rejects it (it stays an unknown device). Updated live from the `pairing` event, counting down locally.
+ * pack, and with the MUD URL typed beside it, if any) or rejects it (it stays an unknown device). Updated live from
+ * the `pairing` event, counting down locally.
  */
 function pairingPanel(initial) {
   if (!initial?.available) return { node: null, stop: () => {} };
@@ -140,11 +141,53 @@ function pairingPanel(initial) {
   const left = () => Math.max(0, state.remainingSeconds - Math.floor((Date.now() - fetchedAt) / 1000));
   const status = h('span', { id: 'pairing-status', role: 'status' });
 
+  // Each candidate's MUD URL field outlives the redraws (a verdict firms up as frames arrive): what the
+  // administrator typed, and the error under it, stay where they are.
+  const mudFields = new Map();
+  const mudField = (mac) => {
+    if (!mudFields.has(mac)) {
+      mudFields.set(mac, h('div', { class: 'field mud-url' }, h('input', {
+        type: 'text', inputmode: 'url', name: 'mud', id: `pairing-mud-${mac.replaceAll(':', '')}`, autocomplete: 'off', spellcheck: 'false',
+        placeholder: 'https://… (optional)', 'aria-label': `MUD URL for ${mac}`,
+      })));
+    }
+    return mudFields.get(mac);
+  };
+  const mudInput = (mac) => mudField(mac).querySelector('input');
+  const accept = async (button, mac) => {
+    const input = mudInput(mac);
+    const mud = input.value.trim();
+    fieldError(input, null);
+    button.disabled = true;
+    try {
+      const added = await post(`/api/pairing/candidates/${enc(mac)}/accept`, mud ? { mud } : {});
+      toast(`${added.device} accepted as ${added.pack}${mud ? ', its egress allowed by the MUD file of ' + mud : ''}; protected from the next frame.`);
+      refresh();
+    } catch (err) {
+      const refused = (err.fields ?? []).find((f) => f.field === 'mud');
+      if (refused) {
+        fieldError(input, refused.message);
+        input.focus();
+      } else {
+        toast(`Not done: ${err.message}`, 'error');
+      }
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  let drawn = '';
   function show(next) {
     state = next;
     fetchedAt = Date.now();
     const open = state.open && left() > 0;
     status.textContent = open ? `open, ${left()} s left` : 'closed';
+    // The countdown alone changes each second: redraw only when something else did.
+    const key = JSON.stringify([open, state.windowSeconds, state.maxCandidates, state.candidates, state.recent]);
+    if (key === drawn) return;
+    drawn = key;
+    for (const mac of [...mudFields.keys()]) if (!state.candidates.some((c) => c.mac === mac)) mudFields.delete(mac);
+    const focused = document.activeElement;
     replace(body,
       h('div', { class: 'form-actions' },
         h('button', { type: 'button', class: 'btn primary', id: 'pairing-open', onclick: (e) => act(e.currentTarget, '/api/pairing/open', show) },
@@ -153,29 +196,30 @@ function pairingPanel(initial) {
         h('span', { class: 'muted small' }, 'Pairing ', status, ` · at most ${state.maxCandidates} new devices per window`)),
       state.candidates.length === 0
         ? h('p', { class: 'muted' }, open ? 'Power the new device on now: it appears here as soon as it sends a frame.' : 'No candidates.')
-        : h('table', { id: 'pairing-candidates' },
-          h('thead', {}, h('tr', {}, ['MAC', 'Looks like', 'Confidence', 'Evidence', ''].map((t) => h('th', {}, t)))),
+        : h('div', {},
+          h('p', { class: 'muted small', id: 'pairing-mud-hint' }, 'MUD URL: the maker\'s, if you know it (https://…). Its MUD file then lists where the device may connect, in place of any URL the device announced.'),
+          h('table', { id: 'pairing-candidates' },
+          h('thead', {}, h('tr', {}, ['MAC', 'Looks like', 'Confidence', 'Evidence', 'MUD URL', ''].map((t) => h('th', {}, t)))),
           h('tbody', {}, state.candidates.map((c) => h('tr', { dataset: { mac: c.mac } },
             h('td', { class: 'mono' }, c.mac),
             h('td', {}, c.pack, c.needsReview ? h('span', { class: 'badge outline' }, 'needs review') : null),
             h('td', { class: 'num' }, `${c.confidence} %`),
             h('td', { class: 'small' }, c.evidence),
+            h('td', {}, mudField(c.mac)),
             h('td', { class: 'num' },
-              h('button', { type: 'button', class: 'btn small primary', onclick: (e) => act(e.currentTarget, `/api/pairing/candidates/${enc(c.mac)}/accept`, (added) => {
-                toast(`${added.device} accepted as ${added.pack}; protected from the next frame.`);
-                refresh();
-              }) }, 'Accept'),
+              h('button', { type: 'button', class: 'btn small primary', onclick: (e) => accept(e.currentTarget, c.mac) }, 'Accept'),
               ' ',
               h('button', { type: 'button', class: 'btn small', onclick: (e) => act(e.currentTarget, `/api/pairing/candidates/${enc(c.mac)}/reject`, () => {
                 toast(`${c.mac} rejected: it stays an unknown device.`);
                 refresh();
-              }) }, 'Reject')))))),
+              }) }, 'Reject'))))))),
       state.recent.length === 0 ? null : h('div', {}, h('h3', {}, 'Paired recently'),
         h('table', { id: 'pairing-recent' }, h('tbody', {}, state.recent.map((r) => h('tr', {},
           h('td', {}, r.admitted ? h('a', { href: `#/devices/${encodeURIComponent(r.device)}` }, r.device) : r.device),
           h('td', { class: 'mono' }, r.mac),
           h('td', {}, r.pack, r.needsReview ? h('span', { class: 'badge outline' }, 'needs review') : null),
           h('td', { class: 'small' }, r.admitted ? `${r.confidence} %` : `not admitted: ${r.detail}`)))))));
+    if (focused !== document.activeElement && body.contains(focused)) focused.focus();
   }
 
   show(state);

@@ -147,6 +147,7 @@ export async function render(main) {
       const d = devices.get(t.device);
       if (d) {
         d.state = t.to;
+        transitions++;
         redrawRow(d.name, true);
         refreshChains();
       }
@@ -174,13 +175,18 @@ export async function render(main) {
       if (changed) drawRows();
     }),
   ];
-  // A state change swaps the device's chain: read the devices again once the burst of events is over.
+  // A state change swaps the device's chain: read the devices again once the burst of events is over. An answer
+  // overtaken by a newer state change is stale (it would show the state before it): that change reads them again.
   let chainsPending = null;
+  let transitions = 0;
   function refreshChains() {
     clearTimeout(chainsPending);
     chainsPending = setTimeout(async () => {
+      const asked = transitions;
       try {
-        for (const fresh of await get('/api/devices')) {
+        const answer = await get('/api/devices');
+        if (asked !== transitions) return;
+        for (const fresh of answer) {
           const d = devices.get(fresh.name);
           if (d) Object.assign(d, { chain: fresh.chain, image: fresh.image, state: fresh.state });
         }

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using KalkiEdge.Appliance.Replay;
+using KalkiEdge.DataPlane.Io;
+
+namespace KalkiEdge.Bench.Suites;
+
+/// <summary>
+/// Scaling across cores: the same pcap file of 1,000 devices under firewall->rate-limit->ips(50) replayed on 1, 2 and 4
+/// engine threads (<c>engine: { threads: N }</c>), alternating, in one run: frames/s by wall time and by the process's
+/// CPU time, and the ratio of 2 threads to 1 with the load average beside it (a ratio of wall times only means
+/// something on an idle machine with at least 2 cores). `make bench ARGS=engine-threads`; KALKI_BENCH_FRAMES sets the
+/// capture's length (default 1,000,000).
+/// </summary>
+public sealed class EngineThreadsSuite : IBenchSuite
+{
+    private static readonly int[] ThreadCounts = [1, 2, 4];
+
+    private const int Runs = 3;
+
+    public string Name => "engine-threads";
+
+    public string Description => "frames/s replaying one pcap of 1,000 devices on 1, 2 and 4 engine threads (sharded by device), wall and CPU time";
+
+    public void Run(SuiteReport report)
+    {
+        var frames = EngineThroughputSuite.Frames;
+        var mix = TrafficMix.Build(1_000, frames);
+        var dir = Directory.CreateTempSubdirectory("kalki-bench-threads-");
+        try
+        {
+            var pcap = Path.Combine(dir.FullName, "mix.pcap");
+            mix.WritePcap(pcap);
+            var chain = EngineThroughputSuite.FirewallChain.Trim('"') + " -> rate-limit(pps: 100000) -> ips(rules: bench-50.rules)";
+            var timings = ThreadCounts.ToDictionary(n => n, _ => new Timing());
+            for (int run = 0; run < Runs; run++)
+            {
+                foreach (var threads in ThreadCounts)
+                {
+                    // A fresh appliance per run: every run starts from the same device state.
+                    var appliance = EngineThroughputSuite.Build(mix, chain);
+                    var cpu = CpuTime.Process();
+                    var wall = Stopwatch.StartNew();
+                    using (var source = new PcapFileSource(pcap))
+                    {
+                        var result = new ReplayRunner(appliance, new NullObserver()) { Threads = threads }.Run(source);
+                        if (result.Frames != frames)
+                        {
+                            throw new InvalidOperationException($"{threads} threads processed {result.Frames:N0} of {frames:N0} frames");
+                        }
+                    }
+
+                    timings[threads].Add(new Timing.Sample(wall.Elapsed.TotalSeconds, CpuTime.Process() - cpu));
+                    appliance.Dispose();
+                }
+            }
+
+            foreach (var threads in ThreadCounts)
+            {
+                var t = timings[threads];
+                report.Add($"firewall->rate-limit->ips(50), 1000 devices, pcap file, {threads} engine thread(s)", frames / t.Wall, "frames/s", t.Spread(frames));
+                report.Add($"same, {threads} engine thread(s), per CPU second", frames / t.Cpu, "frames/CPU-s", "all threads of the process: the cost of the hand-offs");
+            }
+
+            var load = MachineLoad.OneMinute();
+            report.Add("ratio 2 engine threads / 1 (wall time)", timings[1].Wall / timings[2].Wall, "x",
+                $"target >= 1.7 on an idle 2-core machine; load average {load:F2} on {Environment.ProcessorCount} cores during this run");
+            report.Add("ratio 4 engine threads / 1 (wall time)", timings[1].Wall / timings[4].Wall, "x", $"load average {load:F2} on {Environment.ProcessorCount} cores");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
