@@ -46,6 +46,72 @@ public class FastPatternsTests
     }
 
     [Test]
+    public void Patterns_are_found_across_long_runs_of_bytes_no_pattern_begins_with()
+    {
+        var (rules, _) = Parse("""
+            alert tcp any any -> any 80 (content:"aab"; sid:1;)
+            alert tcp any any -> any 80 (content:"|90 90 90 90|"; sid:2;)
+            alert tcp any any -> any 80 (content:"zq"; sid:3;)
+            """);
+        var p = FastPatterns.Build(rules)!;
+        bool[] Found(byte[] data)
+        {
+            var found = new ulong[p.Words];
+            p.Scan(data, found);
+            return [.. Enumerable.Range(0, 3).Select(r => p.MayMatch(r, found))];
+        }
+
+        var zeros = new byte[5000];
+        byte[] With(int at, string text)
+        {
+            var data = (byte[])zeros.Clone();
+            System.Text.Encoding.Latin1.GetBytes(text).CopyTo(data, at);
+            return data;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Found(zeros), Is.EqualTo(new[] { false, false, false }));
+            Assert.That(Found(With(0, "aab")), Is.EqualTo(new[] { true, false, false }), "at the start");
+            Assert.That(Found(With(4997, "AaB")), Is.EqualTo(new[] { true, false, false }), "at the very end, case folded");
+            Assert.That(Found(With(3000, "aaaab")), Is.EqualTo(new[] { true, false, false }), "after a failed partial match");
+            Assert.That(Found(With(2000, "\x90\x90\x90\x00\x90\x90\x90\x90")), Is.EqualTo(new[] { false, true, false }), "a broken run, then a whole one");
+            Assert.That(Found(With(4998, "zq")), Is.EqualTo(new[] { false, false, true }));
+            Assert.That(Found(With(4999, "z")), Is.EqualTo(new[] { false, false, false }), "a pattern cut by the end of the data");
+        });
+    }
+
+    [Test]
+    public void Each_port_group_is_scanned_only_for_its_own_rules_patterns()
+    {
+        var (rules, _) = Parse("""
+            alert tcp any any -> any 80 (content:"/shell?"; sid:1;)
+            alert tcp any any -> any 1883 (content:"|00 01|#"; sid:2;)
+            alert udp any any -> any 53 (content:"|07|duckdns"; sid:3;)
+            alert ip any any -> any any (content:"|90 90 90 90|"; sid:4;)
+            alert tcp any any -> any 23 (flags:S; sid:5;)
+            """);
+        var index = new RuleIndex(rules);
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Tcp(80).Patterns!.PatternCount, Is.EqualTo(2), "/shell? and the ip rule's");
+            Assert.That(index.Tcp(443).Patterns!.PatternCount, Is.EqualTo(1), "only the ip rule's");
+            Assert.That(index.Udp(53).Patterns!.PatternCount, Is.EqualTo(2));
+            Assert.That(index.Icmp.Patterns!.PatternCount, Is.EqualTo(1));
+            Assert.That(index.Tcp(23).Rules.Select(n => index.Rules[n].Sid), Is.EqualTo(new long[] { 4, 5 }));
+        });
+
+        // Zero bytes begin the 1883 group's pattern only: on 443 they are skipped, and nothing is found.
+        var found = new ulong[index.PatternWords];
+        var https = index.Tcp(443).Patterns!;
+        https.Scan(new byte[1400], found);
+        Assert.That(https.MayMatch(3, found), Is.False);
+        var mqtt = index.Tcp(1883).Patterns!;
+        mqtt.Scan([.. new byte[100], 0, 1, (byte)'#'], found);
+        Assert.That(mqtt.MayMatch(1, found), Is.True);
+    }
+
+    [Test]
     public void The_prefilter_never_hides_a_match_the_full_inspection_finds()
     {
         var (rules, _) = Parse(File.ReadAllText(Path.Combine(RepoPaths.Rules, "bench-50.rules")).Replace("$HOME_NET", "any").Replace("$EXTERNAL_NET", "any"));

@@ -325,7 +325,7 @@ public class IpsElementTests
         var (rules, _) = Parse("alert tcp any any -> any 80 (sid:1;)\nalert tcp any any -> any [1:1000] (sid:2;)\nalert udp any any -> any 53 (sid:3;)\n" +
                                "alert ip any any -> any any (sid:4;)\nalert tcp any 25 <> any any (sid:5;)\nalert icmp any any -> any any (sid:6;)\n");
         var index = new RuleIndex(rules);
-        long[] Of(int[] bucket) => [.. bucket.Select(n => index.Rules[n].Sid)];
+        long[] Of(RuleBucket bucket) => [.. bucket.Rules.Select(n => index.Rules[n].Sid)];
         Assert.Multiple(() =>
         {
             Assert.That(Of(index.Tcp(80)), Is.EqualTo(new long[] { 1, 2, 4, 5 }));

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace KalkiEdge.Umboxes.Ips;
 
 /// <summary>
@@ -10,6 +12,11 @@ namespace KalkiEdge.Umboxes.Ips;
 /// The automaton is a full transition table over byte classes (bytes that occur in no pattern share one class),
 /// built once per rule set and shared by every element that uses it; a rule set too large for
 /// <see cref="MaxTableEntries"/> gets no prefilter and every candidate rule is inspected, as before.
+/// </para>
+/// <para>
+/// In the start state only a byte that begins some pattern leads anywhere, so the scan jumps from there to the next
+/// such byte with a vectorised search (<see cref="SearchValues{T}"/>): payload that holds none of those bytes, the
+/// common case once each port group has its own patterns (<see cref="RuleBucket"/>), costs a memory scan.
 /// </para>
 /// </summary>
 public sealed class FastPatterns
@@ -24,8 +31,19 @@ public sealed class FastPatterns
     private readonly int[] _outputStart;
     private readonly int[] _outputs;
 
+    // Bytes that leave the start state (the first bytes of patterns, in both cases), and the same as a lookup.
+    private readonly SearchValues<byte> _starts;
+    private readonly bool[] _isStart;
+
     private FastPatterns(int[] patternOfRule, int patterns, int classes, int[] next, int[] outputStart, int[] outputs, byte[] classOf)
     {
+        _isStart = new bool[256];
+        for (int b = 0; b < 256; b++)
+        {
+            _isStart[b] = next[classOf[b]] != 0;
+        }
+
+        _starts = SearchValues.Create([.. Enumerable.Range(0, 256).Where(b => _isStart[b]).Select(b => (byte)b)]);
         _patternOfRule = patternOfRule;
         PatternCount = patterns;
         _classes = classes;
@@ -38,6 +56,9 @@ public sealed class FastPatterns
     /// <summary>Distinct fast patterns (a bit each in a <see cref="Scan"/> result).</summary>
     public int PatternCount { get; }
 
+    /// <summary>Entries of the transition table (4 bytes each).</summary>
+    public int TableEntries => _next.Length;
+
     /// <summary>Words of a scan result.</summary>
     public int Words => (PatternCount + 63) / 64;
 
@@ -45,14 +66,20 @@ public sealed class FastPatterns
     public int PatternOf(int rule) => _patternOfRule[rule];
 
     /// <summary>The automaton for <paramref name="rules"/>, or null when it has no content rule or would be too large.</summary>
-    public static FastPatterns? Build(IReadOnlyList<IpsRule> rules)
+    public static FastPatterns? Build(IReadOnlyList<IpsRule> rules) => Build(rules, [.. Enumerable.Range(0, rules.Count)]);
+
+    /// <summary>
+    /// The automaton for the rules numbered <paramref name="members"/> in <paramref name="rules"/> (other rules get no
+    /// pattern), or null when no member has content or the automaton would be too large.
+    /// </summary>
+    public static FastPatterns? Build(IReadOnlyList<IpsRule> rules, IReadOnlyList<int> members)
     {
         var patternOfRule = new int[rules.Count];
+        Array.Fill(patternOfRule, -1);
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         var patterns = new List<byte[]>();
-        for (int r = 0; r < rules.Count; r++)
+        foreach (int r in members)
         {
-            patternOfRule[r] = -1;
             ContentMatch? longest = null;
             foreach (var c in rules[r].Contents.Items)
             {
@@ -199,15 +226,31 @@ public sealed class FastPatterns
         found.Clear();
         var next = _next;
         var classOf = _classOf;
+        var isStart = _isStart;
         int row = 0;
-        foreach (var b in data)
+        int i = 0;
+        while (i < data.Length)
         {
-            row = next[row + classOf[b]];
+            if (row == 0 && !isStart[data[i]])
+            {
+                // Nothing to follow: jump to the next byte that can begin a pattern.
+                int skip = data[i..].IndexOfAny(_starts);
+                if (skip < 0)
+                {
+                    return;
+                }
+
+                i += skip;
+            }
+
+            row = next[row + classOf[data[i]]];
             if (row < 0)
             {
                 row = ~row;
                 Report(row / _classes, found);
             }
+
+            i++;
         }
     }
 

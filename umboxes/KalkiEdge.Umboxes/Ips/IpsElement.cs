@@ -27,7 +27,7 @@ public sealed record IpsConfig(RuleIndex Index, bool NeedsFlows, bool TracksTcpS
 /// only (<see cref="IpsRule.Inspection"/>), as in Suricata. <c>stream-event: reassembly_overlap_different_data</c>
 /// matches a segment that overlapped earlier data with different bytes. Reassembly buffers come from a pool of at
 /// most <c>stream-memory</c> bytes (<see cref="StreamBuffers"/>). Content rules are searched only when their fast
-/// pattern is in the packet or its stream window (<see cref="FastPatterns"/>).
+/// pattern is in the packet or its stream window (<see cref="FastPatterns"/>, one automaton per port group).
 /// </summary>
 public sealed class IpsElement(IpsConfig config) : Element
 {
@@ -36,9 +36,9 @@ public sealed class IpsElement(IpsConfig config) : Element
 
     private readonly RuleIndex _index = config.Index;
 
-    // Which fast patterns the packet's payload and its stream window hold (scanned once per packet, when a rule needs it).
-    private readonly ulong[] _inPayload = new ulong[config.Index.Patterns?.Words ?? 0];
-    private readonly ulong[] _inStream = new ulong[config.Index.Patterns?.Words ?? 0];
+    // Which of its bucket's fast patterns the packet's payload and its stream window hold (scanned once per packet, when a rule needs it).
+    private readonly ulong[] _inPayload = new ulong[config.Index.PatternWords];
+    private readonly ulong[] _inStream = new ulong[config.Index.PatternWords];
     private FlowTable? _flows;
     private TcpSessions? _sessions;
     private AlertCap? _cap;
@@ -129,7 +129,7 @@ public sealed class IpsElement(IpsConfig config) : Element
             return Verdict.Forward;
         }
 
-        int[] candidates;
+        RuleBucket candidates;
         ReadOnlySpan<byte> payload = default;
         ushort srcPort = 0, dstPort = 0;
         bool flowIsRead;
@@ -195,7 +195,7 @@ public sealed class IpsElement(IpsConfig config) : Element
         if (haveFlow && frame.IsTcp && flow.HasTcpSession)
         {
             session = Sessions.For(flow);
-            if (Reassemble(frame, session, flow.ToServer, candidates.Length > 0, payload) is { } segment)
+            if (Reassemble(frame, session, flow.ToServer, candidates.Rules.Length > 0, payload) is { } segment)
             {
                 var direction = session.Direction(flow.ToServer);
                 if (segment.PacketEnd - segment.PacketStart == payload.Length)
@@ -215,19 +215,20 @@ public sealed class IpsElement(IpsConfig config) : Element
         var srcIp = frame.SrcIp;
         var dstIp = frame.DstIp;
         var rules = _index.Rules;
+        var patterns = candidates.Patterns;
         bool scanned = false;
-        foreach (var n in candidates)
+        foreach (var n in candidates.Rules)
         {
             var rule = rules[n];
 
             // Cheapest and most selective tests first: a content rule whose fast pattern the packet and its stream
             // lack (every packet without data) is out at once; the scan rules' flags reject nearly every packet.
-            if ((!rule.Contents.IsEmpty && !MayContain(n, rule, payload, stream, ref scanned))
+            if ((!rule.Contents.IsEmpty && !MayContain(patterns, n, rule, payload, stream, ref scanned))
                 || (rule.Flags is { } flags && (!isTcp || !flags.Matches(tcpFlags)))
                 || !rule.MatchesEndpoints(srcIp, srcPort, dstIp, dstPort)
                 || (!rule.Flow.IsEmpty && !rule.Flow.Matches(flow))
                 || (rule.StreamEvent == StreamEvent.OverlapDifferentData && !overlapDifferent)
-                || !ContentMatches(n, rule, payload, stream))
+                || !ContentMatches(patterns, n, rule, payload, stream))
             {
                 continue;
             }
@@ -289,7 +290,7 @@ public sealed class IpsElement(IpsConfig config) : Element
     /// has data or the rule's fast pattern is in neither. Both are scanned once per packet, by the first content rule
     /// that asks.
     /// </summary>
-    private bool MayContain(int n, IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream, ref bool scanned)
+    private bool MayContain(FastPatterns? patterns, int n, IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream, ref bool scanned)
     {
         bool inStream = !stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket;
         if (payload.IsEmpty && !inStream)
@@ -297,7 +298,7 @@ public sealed class IpsElement(IpsConfig config) : Element
             return false;
         }
 
-        if (_index.Patterns is not { } patterns)
+        if (patterns is null)
         {
             return true;
         }
@@ -323,14 +324,13 @@ public sealed class IpsElement(IpsConfig config) : Element
     }
 
     /// <summary>The rule's contents match the packet's payload or, for a stream rule, the stream window (each searched only where the prefilter found its fast pattern).</summary>
-    private bool ContentMatches(int n, IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream)
+    private bool ContentMatches(FastPatterns? patterns, int n, IpsRule rule, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stream)
     {
         if (rule.Contents.IsEmpty)
         {
             return true;
         }
 
-        var patterns = _index.Patterns;
         return ((patterns is null || patterns.MayMatch(n, _inPayload)) && rule.Contents.Matches(payload))
             || (!stream.IsEmpty && rule.Inspection == RuleInspection.StreamOrPacket
                 && (patterns is null || patterns.MayMatch(n, _inStream)) && rule.Contents.Matches(stream));
