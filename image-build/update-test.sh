@@ -9,8 +9,8 @@
 #   4. a bundle whose firmware never becomes READY (`kalki-edge update --reboot` over SSH) goes into slot A; each
 #      boot of it uses an attempt and kalki-mark-good reboots after its health timeout; after BOOT_ATTEMPTS boots
 #      U-Boot falls back to slot B, which comes up healthy, still with the device. That firmware is this source with
-#      one more (additive) schema version: it really starts and migrates the store, but systemd never hears its
-#      READY. So the fallback meets a store one version newer than it knows, and must still read it (migrations stay
+#      one more (additive) schema version: it really starts and migrates the store, but its unit never becomes
+#      active (a failing ExecStartPost). So the fallback meets a store one version newer than it knows, and must still read it (migrations stay
 #      readable by the firmware one version older; the snapshot taken before migrating is checked too);
 #   5. a site backup is taken from it (CLI with keys, and dashboard API), a FRESH copy of image v1 is booted (new data
 #      partition, new keys), a wrong passphrase and a changed archive are refused there by the API and the CLI, and
@@ -119,27 +119,29 @@ device_present() { api GET "/api/devices/$DEVICE" | tail -n1 | grep -q 200; }
 
 # Bundles, all made by lib/bundle.sh (what `make bundle` runs on the image's tree): v2 = the image's root tree under
 # another version (so slot B is told from slot A by /etc/kalki-edge-release); bad = that root with the firmware of the
-# next schema, whose READY systemd never hears; foreign = signed by another CA; unsigned = a bare squashfs.
+# next schema, whose unit never becomes active; foreign = signed by another CA; unsigned = a bare squashfs.
 make_bundles() {
     local tree=$1
     mkdir -p "$WORK/bundles"
     # v2 and bad take minutes each: made once per image tree, a re-run of the test on the same image reuses them.
-    if [[ $(cat "$WORK/bundles/tree" 2>/dev/null) != "$(basename "$tree")" || ! -f $WORK/bundles/v2.raucb || ! -f $WORK/bundles/bad.raucb ]]; then
+    local recipe="$(basename "$tree") bad=exec-start-post-fails"
+    if [[ $(cat "$WORK/bundles/tree" 2>/dev/null) != "$recipe" || ! -f $WORK/bundles/v2.raucb || ! -f $WORK/bundles/bad.raucb ]]; then
         rm -f "$WORK/bundles/tree"
         stamped_root "$tree" "$V2"
         "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2" "$CACHE_DIR/dev-ca" "$WORK/bundles/v2.raucb"
         next_schema_firmware
         stamped_root "$tree" "$V2-next-schema-never-ready"
-        # The firmware of schema NEXT_SCHEMA, whose READY systemd never hears (NotifyAccess=none): it starts, opens and
-        # migrates the store and serves, but its start job times out and kalki-mark-good never confirms the slot.
+        # The firmware of schema NEXT_SCHEMA, whose unit never becomes active: it starts, opens and migrates the store
+        # and reports READY, then a failing ExecStartPost fails the start, so kalki-mark-good never confirms the slot.
+        # (NotifyAccess=none cannot do this: systemd raises it to main for Type=notify, and the slot was marked good.)
         cp -a "$WORK/next-schema/." "$WORK/bundle-root/opt/kalki-edge/"
         mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d"
         printf '[Service]\nEnvironment=KALKI_HEALTH_TIMEOUT=%d\n' "$BAD_HEALTH_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-mark-good.service.d/update-test.conf"
         mkdir -p "$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d"
-        printf '[Service]\nNotifyAccess=none\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
+        printf '[Service]\nExecStartPost=/bin/false\nTimeoutStartSec=%d\n' "$BAD_START_TIMEOUT" >"$WORK/bundle-root/etc/systemd/system/kalki-edge.service.d/update-test.conf"
         "$IMAGE_BUILD_DIR/lib/bundle.sh" "$WORK/bundle-root" "$V2-next-schema-never-ready" "$CACHE_DIR/dev-ca" "$WORK/bundles/bad.raucb"
         rm -rf "$WORK/bundle-root"
-        basename "$tree" >"$WORK/bundles/tree"
+        echo "$recipe" >"$WORK/bundles/tree"
     fi
     rm -rf "$WORK/other-ca" "$WORK/small"
     "$IMAGE_BUILD_DIR/lib/dev-ca.sh" "$WORK/other-ca" "Somebody else's CA" 2>/dev/null
