@@ -322,7 +322,8 @@ scenario_backup() {
     guest cat /data/site-cli.zip >"$WORK/site-cli.zip"
     out=$(api POST /api/backup -H 'Content-Type: application/json' -d "{\"passphrase\":\"$BACKUP_PASSPHRASE\"}" -o "$WORK/site-api.zip")
     [[ $(tail -n1 <<<"$out") == 200 ]] || fail "POST /api/backup: $out"
-    python3 -c 'import sys, zipfile; sys.exit(not any(n.startswith("keys/") for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$WORK/site-api.zip" ||
+    # The sealed keys are one entry, keys.sealed (BackupFormat.KeysEntry).
+    python3 -c 'import sys, zipfile; sys.exit("keys.sealed" not in zipfile.ZipFile(sys.argv[1]).namelist())' "$WORK/site-api.zip" ||
         fail "the dashboard's backup holds no keys"
     log "API: backup of $(stat -c %s "$WORK/site-api.zip") bytes with sealed keys"
     guest 'cd /var/lib/kalki-edge/keys && sha256sum -- *' >"$WORK/keys.source"
