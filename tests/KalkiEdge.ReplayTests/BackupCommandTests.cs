@@ -81,4 +81,91 @@ public class BackupCommandTests
         var r = KalkiEdgeCli.Run("backup", "--config", Site("site"), "--out", Path.Combine(_dir, "x.zip"), "--keys");
         Assert.That((r.ExitCode, r.Stderr), Is.EqualTo((2, "kalki-edge backup: --keys needs --passphrase-file FILE (the passphrase that seals the keys)\n")));
     }
+
+    [Test]
+    public void Restore_of_an_archive_that_is_missing_a_directory_or_a_fifo_says_which_and_why_in_one_line()
+    {
+        var config = Site("site");
+        var missing = Path.Combine(_dir, "missing.zip");
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "a-folder")).FullName;
+        var fifo = Fifo("site.fifo");
+
+        Assert.That(Refusal("restore", missing, "--config", config), Is.EqualTo($"kalki-edge restore: {missing}: no such file"));
+        Assert.That(Refusal("restore", folder, "--config", config), Is.EqualTo($"kalki-edge restore: {folder}: is a directory, not a file"));
+        // Opening a FIFO would wait for a writer without end: it is refused without being opened.
+        Assert.That(Refusal("restore", fifo, "--config", config), Is.EqualTo($"kalki-edge restore: {fifo}: is not a regular file (a FIFO, socket or device cannot be read as one)"));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "site", "data", "restore.pending")), Is.False);
+    }
+
+    [Test]
+    public void A_passphrase_file_that_is_missing_a_directory_or_too_long_is_refused_by_backup_and_restore()
+    {
+        var config = Site("site");
+        var archive = Path.Combine(_dir, "site.zip");
+        var missing = Path.Combine(_dir, "missing.pass");
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "a-folder")).FullName;
+        var tooLong = Secret(new string('p', 1025));
+        var fifo = Fifo("pass.fifo");
+
+        foreach (var (file, why) in new[] { (missing, "no such file"), (folder, "is a directory, not a file"), (fifo, "is not a regular file (a FIFO, socket or device cannot be read as one)"), (tooLong, "more than 1024 characters; a passphrase file holds one line") })
+        {
+            Assert.That(Refusal("backup", "--config", config, "--out", archive, "--keys", "--passphrase-file", file), Is.EqualTo($"kalki-edge backup: --passphrase-file {file}: {why}"));
+            Assert.That(Refusal("restore", archive, "--config", config, "--passphrase-file", file), Is.EqualTo($"kalki-edge restore: --passphrase-file {file}: {why}"));
+        }
+
+        Assert.That(File.Exists(archive), Is.False, "no archive is written without its passphrase");
+    }
+
+    [Test]
+    public void Backup_to_a_directory_or_into_a_missing_one_says_so_and_leaves_nothing()
+    {
+        var config = Site("site");
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "a-folder")).FullName;
+        var nowhere = Path.Combine(_dir, "no-such-dir", "site.zip");
+
+        Assert.That(Refusal("backup", "--config", config, "--out", folder), Is.EqualTo($"kalki-edge backup: --out {folder}: is a directory; --out names the archive file to write"));
+        Assert.That(Refusal("backup", "--config", config, "--out", nowhere), Is.EqualTo($"kalki-edge backup: --out {nowhere}: no such directory {Path.Combine(_dir, "no-such-dir")}"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
+    [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Without_the_right_to_read_the_passphrase_or_write_the_archive_the_operator_is_told_so()
+    {
+        Assume.That(Environment.IsPrivilegedProcess, Is.True, "needs root to run the command as another user");
+        var config = Site("site");
+        var secret = Secret(Passphrase);
+        File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // The unprivileged user may read the site's config (its folders are traversable) but not the passphrase, and may
+        // not write in the folder the archive goes to.
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(Path.GetDirectoryName(config)!, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(config, (UnixFileMode)0b110_100_100);
+        var archive = Path.Combine(_dir, "site.zip");
+
+        var unreadable = AsNobody("restore", archive, "--config", config, "--passphrase-file", secret);
+        Assert.That((unreadable.ExitCode, unreadable.Stderr), Is.EqualTo((1, $"kalki-edge restore: --passphrase-file {secret}: cannot be read: permission denied\n")));
+
+        var unwritable = AsNobody("backup", "--config", config, "--out", archive);
+        Assert.That((unwritable.ExitCode, unwritable.Stderr), Is.EqualTo((1, $"kalki-edge backup: --out {archive}: cannot write in {_dir}: permission denied\n")));
+    }
+
+    /// <summary>The one line a refused command prints, after checking it failed as invalid input with nothing on stdout.</summary>
+    private static string Refusal(params string[] args)
+    {
+        var r = KalkiEdgeCli.Run(args);
+        Assert.That((r.ExitCode, r.Stdout), Is.EqualTo((1, "")), r.Stderr);
+        Assert.That(r.Stderr.TrimEnd('\n'), Does.Not.Contain('\n'), "one line");
+        return r.Stderr.TrimEnd('\n');
+    }
+
+    private string Fifo(string name)
+    {
+        var path = Path.Combine(_dir, name);
+        BoundedProcess.Output(TimeSpan.FromSeconds(30), "mkfifo", path);
+        return path;
+    }
+
+    private static ProcessResult AsNobody(params string[] args) =>
+        BoundedProcess.Run(TimeSpan.FromMinutes(2), "setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "dotnet", RepoPaths.KalkiEdge, .. args]);
 }

@@ -39,6 +39,20 @@ public class UpdateCommandTests
     }
 
     [Test]
+    public void A_directory_or_a_fifo_is_refused_without_being_opened()
+    {
+        var r = KalkiEdgeCli.Run("update", _dir);
+        Assert.That((r.ExitCode, r.Stderr.Trim()), Is.EqualTo((1, $"kalki-edge update: {_dir}: is a directory, not a file")));
+
+        // Opening a FIFO would wait for a writer without end.
+        var fifo = Path.Combine(_dir, "bundle.fifo");
+        BoundedProcess.Output(TimeSpan.FromSeconds(30), "mkfifo", fifo);
+        r = KalkiEdgeCli.Run("update", fifo, "--reboot");
+        Assert.That((r.ExitCode, r.Stderr.Trim()), Is.EqualTo((1, $"kalki-edge update: {fifo}: is not a regular file (a FIFO, socket or device cannot be read as one)")));
+        Assert.That(r.Stdout, Does.Not.Contain("rebooting"));
+    }
+
+    [Test]
     public void Rauc_s_refusal_is_passed_on_and_nothing_reboots()
     {
         var bundle = Path.Combine(_dir, "unsigned.raucb");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using KalkiEdge.DataPlane.Io;
 
 namespace KalkiEdge.Appliance.Update;
 
@@ -7,8 +8,8 @@ namespace KalkiEdge.Appliance.Update;
 /// Installs a signed RAUC update bundle into the inactive root slot by running <c>rauc install</c> (the RAUC service
 /// checks the signature against the image's keyring, writes the slot and makes it the next boot). Used by
 /// <c>kalki-edge update</c> and the dashboard's upload. What this class checks itself, before RAUC: the file exists,
-/// is no larger than <see cref="MaxBundleBytes"/> and is a squashfs (every RAUC bundle is one), so a wrong file is
-/// named as such rather than as RAUC's lower-level error. The run is bounded by <see cref="Timeout"/>.
+/// is a regular file (<see cref="InputFile"/>), is no larger than <see cref="MaxBundleBytes"/> and is a squashfs (every
+/// RAUC bundle is one), so a wrong file is named as such rather than as RAUC's lower-level error. The run is bounded by <see cref="Timeout"/>.
 /// </summary>
 public sealed class BundleInstaller(string rauc = BundleInstaller.DefaultRauc)
 {
@@ -29,24 +30,16 @@ public sealed class BundleInstaller(string rauc = BundleInstaller.DefaultRauc)
     /// <summary>Checks the file's shape (size, squashfs magic) without RAUC; throws <see cref="UpdateException"/>.</summary>
     public static void CheckShape(string bundle)
     {
-        var info = new FileInfo(bundle);
-        if (!info.Exists)
+        using var file = InputFile.TryOpenRead(bundle, out var refusal) ?? throw new UpdateException($"{bundle}: {refusal}");
+        if (file.Length > MaxBundleBytes)
         {
-            throw new UpdateException($"{bundle}: no such file");
-        }
-
-        if (info.Length > MaxBundleBytes)
-        {
-            throw new UpdateException($"{bundle}: {info.Length} bytes is more than an update bundle can be ({MaxBundleBytes} bytes)");
+            throw new UpdateException($"{bundle}: {file.Length} bytes is more than an update bundle can be ({MaxBundleBytes} bytes)");
         }
 
         Span<byte> head = stackalloc byte[4];
-        using (var file = File.OpenRead(bundle))
+        if (file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length || !head.SequenceEqual(SquashfsMagic))
         {
-            if (file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length || !head.SequenceEqual(SquashfsMagic))
-            {
-                throw new UpdateException($"{bundle}: not a RAUC update bundle (a .raucb file from `make bundle` starts with a squashfs header)");
-            }
+            throw new UpdateException($"{bundle}: not a RAUC update bundle (a .raucb file from `make bundle` starts with a squashfs header)");
         }
     }
 

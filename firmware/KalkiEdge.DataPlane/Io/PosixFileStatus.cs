@@ -18,6 +18,8 @@ public readonly partial record struct PosixFileStatus(uint Owner, uint Mode, ulo
 
     public bool IsDirectory => (Mode & TypeMask) == 0x4000;
 
+    public bool IsRegularFile => (Mode & TypeMask) == 0x8000;
+
     public bool IsSocket => (Mode & TypeMask) == 0xC000;
 
     /// <summary>Root or this process's own user: the only owners a control socket or its directory may have.</summary>

@@ -1,6 +1,7 @@
 using KalkiEdge.Appliance.Backup;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Core;
+using KalkiEdge.DataPlane.Io;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -24,9 +25,15 @@ internal static class BackupCommands
         string? passphrase = null;
         if (cl.Flag("--keys"))
         {
-            if (ReadPassphrase(cl, "backup") is not { } p)
+            if (cl.Option("--passphrase-file") is not { } passphraseFile)
             {
+                Console.Error.WriteLine("kalki-edge backup: --keys needs --passphrase-file FILE (the passphrase that seals the keys)");
                 return ExitCodes.Usage;
+            }
+
+            if (ReadPassphrase("backup", passphraseFile) is not { } p)
+            {
+                return ExitCodes.Invalid;
             }
 
             passphrase = p;
@@ -34,10 +41,15 @@ internal static class BackupCommands
 
         // Written beside the target and renamed over it: an interrupted backup never leaves half an archive there.
         var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".{Path.GetFileName(output)}.{Environment.ProcessId}.tmp");
+        if (CreateArchive(output, temp) is not { } created)
+        {
+            return ExitCodes.Invalid;
+        }
+
         try
         {
             BackupManifest manifest;
-            using (var file = PrivateFiles.Create(temp))
+            using (var file = created)
             {
                 manifest = BackupWriter.Write(config.DataDir, file, passphrase);
                 file.Flush(flushToDisk: true);
@@ -72,11 +84,21 @@ internal static class BackupCommands
             return configPath is null ? ExitCodes.Usage : ExitCodes.Invalid;
         }
 
-        var passphrase = cl.Option("--passphrase-file") is null ? null : ReadPassphrase(cl, "restore");
+        string? passphrase = null;
+        if (cl.Option("--passphrase-file") is { } passphraseFile && (passphrase = ReadPassphrase("restore", passphraseFile)) is null)
+        {
+            return ExitCodes.Invalid;
+        }
+
+        if (InputFile.TryOpenRead(archive, out var refusal) is not { } opened)
+        {
+            Console.Error.WriteLine($"kalki-edge restore: {archive}: {refusal}");
+            return ExitCodes.Invalid;
+        }
 
         try
         {
-            using var file = File.OpenRead(archive);
+            using var file = opened;
             var s = SiteRestore.Stage(file, config, passphrase);
             Console.WriteLine($"{archive}: valid backup from firmware {s.Manifest.Firmware} ({s.Manifest.Created:u}): {s.RuntimeDevices} run-time devices, {s.EditedPacks} edited packs, {s.AuditEntries} audit entries, "
                 + (s.KeyFiles.Count > 0 ? $"{s.KeyFiles.Count} key files" : s.KeysLeftOut ? "keys left out (no --passphrase-file)" : "no keys"));
@@ -108,21 +130,56 @@ internal static class BackupCommands
         return (config, path);
     }
 
-    /// <summary>The first line of --passphrase-file (at most 1 KiB; "-" reads standard input).</summary>
-    private static string? ReadPassphrase(CommandLine cl, string command)
+    /// <summary>
+    /// The backup's temporary file beside <paramref name="output"/>, or null after saying why it cannot be written there
+    /// (--out names a folder, its folder is missing, no permission).
+    /// </summary>
+    private static FileStream? CreateArchive(string output, string temp)
     {
-        if (cl.Option("--passphrase-file") is not { } path)
+        var why = Directory.Exists(output) ? "is a directory; --out names the archive file to write"
+            : !Directory.Exists(Path.GetDirectoryName(temp)) ? $"no such directory {Path.GetDirectoryName(temp)}"
+            : null;
+        if (why is null)
         {
-            Console.Error.WriteLine($"kalki-edge {command}: --keys needs --passphrase-file FILE (the passphrase that seals the keys)");
+            try
+            {
+                return PrivateFiles.Create(temp);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                why = $"cannot write in {Path.GetDirectoryName(temp)}: permission denied";
+            }
+            catch (IOException e)
+            {
+                why = $"cannot write in {Path.GetDirectoryName(temp)}: {e.Message}";
+            }
+        }
+
+        Console.Error.WriteLine($"kalki-edge backup: --out {output}: {why}");
+        return null;
+    }
+
+    /// <summary>
+    /// The first line of the passphrase file (at most 1 KiB; "-" reads standard input), or null after saying why it
+    /// cannot be read.
+    /// </summary>
+    private static string? ReadPassphrase(string command, string path)
+    {
+        var refusal = "";
+        var stream = path == "-" ? Console.OpenStandardInput() : InputFile.TryOpenRead(path, out refusal);
+        if (stream is null)
+        {
+            Console.Error.WriteLine($"kalki-edge {command}: --passphrase-file {path}: {refusal}");
             return null;
         }
 
-        using var reader = path == "-" ? new StreamReader(Console.OpenStandardInput()) : new StreamReader(path);
+        using var reader = new StreamReader(stream);
         var buffer = new char[1025];
         var read = reader.ReadBlock(buffer);
         if (read > 1024)
         {
-            throw new IOException($"{path}: a passphrase file holds one line of at most 1024 characters");
+            Console.Error.WriteLine($"kalki-edge {command}: --passphrase-file {path}: more than 1024 characters; a passphrase file holds one line");
+            return null;
         }
 
         return new string(buffer, 0, read).Split('\n')[0].TrimEnd('\r');
