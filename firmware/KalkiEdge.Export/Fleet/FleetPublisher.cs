@@ -223,9 +223,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
 
     /// <summary>
     /// Sleeps until the control loop queues an event or a command's reply is due (<see cref="Wake"/>), at most
-    /// <see cref="IdleWait"/> (in tests, as they set it). The flag is raised before the queues are looked at, and the exchange is a full fence,
-    /// as is the control loop's enqueue before it reads the flag: an event queued meanwhile is either seen here or
-    /// signals, so no wake-up is missed.
+    /// <see cref="IdleWait"/> (in tests, as they set it). The flag is raised before the queues are looked at, and the
+    /// exchange is a full fence, as is the control loop's enqueue before it reads the flag: an event queued meanwhile
+    /// is either seen here or signals, so no wake-up is missed.
     /// </summary>
     private void SleepUntilWoken()
     {
