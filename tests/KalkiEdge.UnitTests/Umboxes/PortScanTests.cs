@@ -203,6 +203,28 @@ public class PortScanTests
         Assert.That(Element(h).Flows.Count, Is.EqualTo(10), "data takes no lookup and starts no entry");
     }
 
+    /// <summary>
+    /// Uploads already under way when port-scan starts (a chain swap, a restart): the device's data is the first the
+    /// element sees of each flow, so the remote's pure ACKs to six ephemeral ports answer flows the device opened.
+    /// </summary>
+    [Test]
+    public void Uploads_under_way_when_the_chain_starts_are_never_ack_probes()
+    {
+        var h = new ChainHarness("port-scan(ports: 3, window: 5min)");
+        for (int round = 0; round < 3; round++)
+        {
+            for (ushort port = 40000; port < 40006; port++)
+            {
+                h.Run(Frames.Tcp(Device, port, Frames.CloudIp, 443, TcpFlagsBuilder.PshAck, new byte[1400], Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+                h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.AckOnly));
+            }
+
+            h.NowMicros += Second;
+        }
+
+        Assert.That(h.Sink.Alerts, Is.Empty);
+    }
+
     /// <summary>The device's handshake from <paramref name="devicePort"/> with port 443 of <paramref name="remote"/> (default the cloud).</summary>
     private static void Opens(ChainHarness h, ushort devicePort, string remote = Frames.CloudIp)
     {

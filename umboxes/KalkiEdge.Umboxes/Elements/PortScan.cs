@@ -16,8 +16,9 @@ public sealed record PortScanConfig(int Ports, long WindowMicros, bool Block, lo
 /// <item><c>distinct-ports</c>: probes to <c>ports</c> (default 20) distinct device ports (TCP and UDP counted
 /// apart). A probe is a SYN without ACK, or a bare ACK or a UDP datagram that starts no flow known to the
 /// device — answers to flows the device opened (DNS, NTP, its own TCP connections) are never probes. Flows are
-/// followed in a bounded table (<c>max-flows</c>, default 4096, oldest evicted) through their UDP datagrams and
-/// TCP segments without data (handshake, pure ACKs, teardown); TCP data and ICMP pass without a lookup;</item>
+/// followed in a bounded table (<c>max-flows</c>, default 4096, oldest evicted) through their UDP datagrams, the
+/// device's TCP segments and the others' TCP segments without data; TCP data sent to the device and ICMP pass
+/// without a lookup;</item>
 /// <item><c>xmas</c> (FIN+PSH+URG without ACK), <c>null</c> (no flags) and <c>fin</c> (FIN alone): each such
 /// probe is a scan signature by itself — no TCP stack sends them in normal operation.</item>
 /// </list>
@@ -155,9 +156,10 @@ public sealed class PortScan(PortScanConfig config) : Element
         // The flow table answers one question: does a bare ACK or a UDP datagram start a flow? Nothing else needs
         // it, so two kinds of frame skip it, which spares most frames their lookup:
         // - anything but TCP and UDP (ICMP is never a probe here, and its flows answer nothing);
-        // - TCP data (ACK, perhaps PSH, with payload): never a probe itself, and the flow it belongs to is opened by
-        //   its SYN and kept alive by the pure ACKs both sides send. A bare ACK that reaches a flow seen only
-        //   through its data still counts as a probe, once per port, as one that reaches no flow always did.
+        // - TCP data sent to the device (ACK, perhaps PSH, with payload): never a probe itself, and its flow is kept
+        //   known by the device's own segments. The device's data still takes the lookup: in an upload already
+        //   under way when the chain starts (after a swap or a restart), it is all that makes the remote's pure
+        //   ACKs answers rather than ACK probes.
         bool tcp = frame.IsTcp;
         if (!tcp && !frame.IsUdp)
         {
@@ -165,7 +167,7 @@ public sealed class PortScan(PortScanConfig config) : Element
         }
 
         var flags = tcp ? frame.TcpFlags & Core6 : TcpFlags.None;
-        if (tcp && (flags & ~TcpFlags.Psh) == TcpFlags.Ack && frame.PayloadLength > 0)
+        if (tcp && frame.Direction == Direction.ToDevice && (flags & ~TcpFlags.Psh) == TcpFlags.Ack && frame.PayloadLength > 0)
         {
             return ProbeKind.None;
         }
