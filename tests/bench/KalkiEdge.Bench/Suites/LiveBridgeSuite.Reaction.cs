@@ -45,7 +45,13 @@ public sealed partial class LiveBridgeSuite
         var rounds = (ReactionAttacks + devices.Count - 1) / devices.Count;
         for (int round = 0; round < rounds; round++)
         {
-            var (result, _) = WithAppliance(prefix, WriteReactionConfig(work, devices, round), () => ReactionRound(prefix, devices));
+            var (result, output) = WithAppliance(prefix, WriteReactionConfig(work, devices, round), () => ReactionRound(prefix, devices));
+            // The appliance's own account of each transition (frame captured -> new chain in force), beside the attacker's reading.
+            foreach (var line in output.Split('\n').Where(l => l.Contains("STATE ", StringComparison.Ordinal)))
+            {
+                Console.WriteLine($"  appliance: {line.Trim()}");
+            }
+
             foreach (var attack in result.EnumerateArray())
             {
                 attacks++;
