@@ -173,12 +173,13 @@ public sealed class ShardedEngineTests
         const int Ring = 64;
         var (engine, devices) = Engine(4, "pass");
         using var shards = new ShardedEngine(engine, 2, () => new ElementContext(new RecordingAlertSink()), Ring);
+        var packets = devices.Select(Udp).ToArray(); // built before counting: the reader runs on this thread
         int next = 0, replies = 0;
         long before = GC.GetAllocatedBytesForCurrentThread();
         shards.Run(
             frame =>
             {
-                frame.Load(Udp(devices[next % devices.Count]), next, Direction.FromDevice);
+                frame.Load(packets[next % packets.Length], next, Direction.FromDevice);
                 return ++next <= 1_000;
             },
             slot => replies += slot.ReplyIfAny is null ? 0 : 1);
