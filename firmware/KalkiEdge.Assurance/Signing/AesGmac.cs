@@ -190,18 +190,25 @@ public sealed class AesGmac : IFrameMac
     // The last, partial block of the message padded with zeros, reversed. From a message of a block or more, the 16
     // bytes that end it and one shuffle that moves the tail's r bytes down, reverses them and zeroes the rest (the
     // mask depends only on the length); a shorter message is copied into a zeroed block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<ulong> LoadPartial(ReadOnlySpan<byte> message, nuint offset)
     {
-        if (message.Length >= 16)
+        if (message.Length < 16)
         {
-            int r = message.Length - (int)offset;
-            var ending = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(message), (nuint)(message.Length - 16));
-            var index = Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            var inTail = Vector128.GreaterThan(index, Vector128.Create((byte)(15 - r)));
-            var mask = Vector128.ConditionalSelect(inTail, Vector128.Create((byte)(31 - r)) - index, Vector128.Create((byte)0x80));
-            return Ssse3.Shuffle(ending, mask).AsUInt64();
+            return LoadShort(message, offset);
         }
 
+        int r = message.Length - (int)offset;
+        var ending = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(message), (nuint)(message.Length - 16));
+        var index = Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var inTail = Vector128.GreaterThan(index, Vector128.Create((byte)(15 - r)));
+        var mask = Vector128.ConditionalSelect(inTail, Vector128.Create((byte)(31 - r)) - index, Vector128.Create((byte)0x80));
+        return Ssse3.Shuffle(ending, mask).AsUInt64();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector128<ulong> LoadShort(ReadOnlySpan<byte> message, nuint offset)
+    {
         Span<byte> last = stackalloc byte[16];
         last.Clear();
         message[(int)offset..].CopyTo(last);
