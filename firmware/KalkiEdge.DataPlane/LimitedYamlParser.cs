@@ -71,8 +71,9 @@ public sealed class LimitedYamlParser : IParser
     }
 
     /// <summary>
-    /// YamlDotNet's scanner throws InvalidOperationException on some malformed plain scalars (found by fuzzing)
-    /// where it should throw a YamlException: readers catch only the latter, so it is turned into one here.
+    /// YamlDotNet's scanner throws InvalidOperationException on some malformed plain scalars, and its parser
+    /// ArgumentException on a tag that is not a URI (<c>!!binary[x]</c>); both found by fuzzing, where it should throw
+    /// a YamlException: readers catch only the latter, so each is turned into one here.
     /// </summary>
     private bool Next()
     {
@@ -80,7 +81,7 @@ public sealed class LimitedYamlParser : IParser
         {
             return _parser.MoveNext();
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             var at = _parser.Current?.End ?? Mark.Empty;
             throw new YamlException(at, at, $"unreadable YAML after this place ({e.Message})");

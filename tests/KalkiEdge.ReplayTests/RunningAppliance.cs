@@ -48,7 +48,10 @@ public sealed class RunningAppliance : IDisposable
     /// <summary>Until the control socket at <paramref name="socket"/> exists.</summary>
     public static RunningAppliance StartWithSocket(string config, string socket) => Start(_ => File.Exists(socket), "--config", config);
 
-    public bool Printed(string text) => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
+    public bool Printed(string text) => Lines(text) > 0;
+
+    /// <summary>How many lines of its output so far contain <paramref name="text"/>.</summary>
+    public int Lines(string text) => _output.Count(l => l.Contains(text, StringComparison.Ordinal));
 
     /// <summary>Waits (at most 30 s) until <paramref name="condition"/> holds; fails the test with the output otherwise.</summary>
     public void WaitUntil(Func<bool> condition)
@@ -79,10 +82,22 @@ public sealed class RunningAppliance : IDisposable
     }
 
     /// <summary>Sends SIGHUP (systemctl reload; logrotate's postrotate).</summary>
-    public void HangUp() => Process.Start("kill", ["-HUP", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+    public void HangUp() => Signal("-HUP");
 
     /// <summary>Sends SIGTERM (the way systemd stops the service).</summary>
-    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+    public void Terminate() => Signal("-TERM");
+
+    /// <summary>Freezes the process (SIGSTOP), so a test can order what happens around it while it cannot act.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>Lets a paused process run on (SIGCONT).</summary>
+    public void Resume() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
 
     /// <summary>Exit code after a bounded wait (the test fails if the process does not exit).</summary>
     public int WaitForExit(TimeSpan limit)

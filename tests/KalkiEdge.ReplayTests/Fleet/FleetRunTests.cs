@@ -40,39 +40,50 @@ public class FleetRunTests
         try
         {
             using var appliance = RunningAppliance.StartWithSocket(config, socket);
-            Assert.That(watcher.WaitFor(m => m.Any(x => x.Topic == "fleet/gw-a/devices" && x.Payload.Contains(device, StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, appliance.Output + broker.Log);
+            Assert.That(watcher.WaitFor(m => m.Any(x => x.Topic == "fleet/gw-a/devices" && x.Payload.Contains(device, StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, "no inventory naming the device:\n" + appliance.Output + broker.Log);
             Assert.That(watcher.On("fleet/gw-a/status").First().Payload, Does.Contain("\"online\""));
 
             EveOutputTests.Reset(config, device, "first");
-            Assert.That(watcher.WaitFor(m => Alerts(m).Any(a => a.Contains("first", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, appliance.Output);
+            Assert.That(watcher.WaitFor(m => Alerts(m).Any(a => a.Contains("first", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, "no alert for the first reset:\n" + appliance.Output);
             var datagram = collector.ReceiveAsync();
             Assert.That(datagram.Wait(TimeSpan.FromSeconds(20)), Is.True, "syslog datagram from the running appliance");
             var syslog = Encoding.UTF8.GetString(datagram.Result.Buffer);
             Assert.That(syslog, Does.Match(@"^<\d+>1 \S+ \S+ kalki-edge \d+ alert - \{").And.Contain("state reset by operator").And.Contain("first"));
 
-            // The broker dies mid-run; events meanwhile wait in the store and arrive, in order, once it is back.
+            // The broker dies mid-run; events meanwhile wait in the store and arrive, in order, once it is back. The
+            // appliance is frozen while the broker restarts and the watcher subscribes again: it would otherwise
+            // deliver the backlog (not retained) before a slow watcher listens.
             watcher.Dispose();
             broker.Stop();
             EveOutputTests.Reset(config, device, "outage-1");
             EveOutputTests.Reset(config, device, "outage-2");
             appliance.WaitUntil(() => appliance.Printed("fleet: disconnected from") || appliance.Printed("fleet: cannot reach the broker"));
-            broker.Start();
-            watcher = MqttWatcher.Connect(broker, pki, "watcher", "fleet/#");
-            Assert.That(watcher.WaitFor(m => Alerts(m).Count(a => a.Contains("outage-", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(60)), Is.True, appliance.Output);
+            appliance.Pause();
+            try
+            {
+                broker.Start();
+                watcher = MqttWatcher.Connect(broker, pki, "watcher", "fleet/#");
+            }
+            finally
+            {
+                appliance.Resume();
+            }
+
+            Assert.That(watcher.WaitFor(m => Alerts(m).Count(a => a.Contains("outage-", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(60)), Is.True, "the events of the outage did not arrive:\n" + appliance.Output);
             var outage = Alerts(watcher.Received).Where(a => a.Contains("outage-", StringComparison.Ordinal)).Select(a => a.Contains("outage-1", StringComparison.Ordinal) ? 1 : 2).Distinct();
             Assert.That(outage, Is.EqualTo(new[] { 1, 2 }), "delivered in order");
 
             // An operator on the allow-list resets through the broker; one without write access cannot.
             using var alice = MqttWatcher.Connect(broker, pki, "alice", "fleet/gw-a/replies/alice");
             using var mallory = MqttWatcher.Connect(broker, pki, "mallory");
-            appliance.WaitUntil(() => appliance.Printed("fleet: connected to"));
+            appliance.WaitUntil(() => appliance.Lines("fleet: connected to") >= 2); // again, after the outage
             Assert.That(mallory.Publish("fleet/gw-a/commands/mallory", $$"""{"action":"reset","device":"{{device}}","reason":"mallory"}"""), Is.EqualTo(MqttClientPublishReasonCode.NotAuthorized));
             alice.Publish("fleet/gw-a/commands/alice", $$"""{"id":"r1","action":"reset","device":"{{device}}","reason":"via-mqtt"}""");
-            Assert.That(alice.WaitFor(m => m.Count >= 1, TimeSpan.FromSeconds(30)), Is.True, appliance.Output);
+            Assert.That(alice.WaitFor(m => m.Count >= 1, TimeSpan.FromSeconds(30)), Is.True, "no reply to alice's reset:\n" + appliance.Output);
             Assert.That(alice.Received[0].Payload, Is.EqualTo("""{"id":"r1","ok":true,"action":"reset"}"""));
-            Assert.That(watcher.WaitFor(m => Alerts(m).Any(a => a.Contains("state reset by operator alice via mqtt: via-mqtt", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, appliance.Output);
+            Assert.That(watcher.WaitFor(m => Alerts(m).Any(a => a.Contains("state reset by operator alice via mqtt: via-mqtt", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)), Is.True, "no alert for alice's reset:\n" + appliance.Output);
             alice.Publish("fleet/gw-a/commands/alice", "{\"action\":\"pair\"}");
-            Assert.That(alice.WaitFor(m => m.Count >= 2, TimeSpan.FromSeconds(30)), Is.True, appliance.Output);
+            Assert.That(alice.WaitFor(m => m.Count >= 2, TimeSpan.FromSeconds(30)), Is.True, "no reply to alice's pairing request:\n" + appliance.Output);
             Assert.That(alice.Received[1].Payload, Does.Contain("pairing is off on this appliance"));
 
             appliance.Terminate();

@@ -41,6 +41,7 @@ public class YamlArgsTests
     [TestCase("a: 1\nb: 2\na: 3\n", 3, "Duplicate key a")]
     [TestCase("a: *nowhere\n", 1, "nowhere")]
     [TestCase("a: 1\n---\nb: [\n", 4, "invalid YAML")]
+    [TestCase("a: 1\nb: !!binary[x]\n", 2, "unreadable YAML")]
     public void Bad_yaml_is_reported_with_its_line(string yaml, int line, string message)
     {
         var diagnostics = new DiagnosticBag();
