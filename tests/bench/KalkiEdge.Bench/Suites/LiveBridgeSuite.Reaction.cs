@@ -33,7 +33,7 @@ public sealed partial class LiveBridgeSuite
 
     private static void MeasureReaction(SuiteReport report, string prefix, string work)
     {
-        using var status = JsonDocument.Parse(Script(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
+        using var status = JsonDocument.Parse(TestbedProcesses.Script(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
         var devices = status.RootElement.GetProperty("hosts").EnumerateArray()
             .Where(h => h.GetProperty("role").GetString() == "device")
             .Select(h => (Name: h.GetProperty("name").GetString()!, Mac: h.GetProperty("mac").GetString()!, Ip: h.GetProperty("ip").GetString()!))
