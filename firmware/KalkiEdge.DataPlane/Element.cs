@@ -13,8 +13,12 @@ public enum Verdict : byte
     Reply,
 }
 
-/// <summary>Per-element counters, readable at run time (Click's handlers). Written by one thread at a time.</summary>
-public sealed class ElementCounters
+/// <summary>
+/// Per-element counters, readable at run time (Click's handlers). Written by one thread at a time. A value held
+/// inside its element (<see cref="Element.Counters"/>), not an object of its own: every device has an instance of
+/// every element of its chain, and an object apiece cost a header and a reference more (0.8 MB at 10,000 devices).
+/// </summary>
+public struct ElementCounters
 {
     public long Received;
     public long Forwarded;
@@ -32,7 +36,8 @@ public abstract class Element
 {
     public string Name { get; internal set; } = "";
 
-    public ElementCounters Counters { get; } = new();
+    /// <summary>The element's counters, updated in place (a field, so <c>Counters.Received++</c> writes the element's own).</summary>
+    public ElementCounters Counters;
 
     public abstract Verdict Process(Frame frame, ElementContext context);
 

@@ -13,27 +13,6 @@ public enum Direction : byte
     ToDevice,
 }
 
-public static class EtherTypes
-{
-    public const ushort IPv4 = 0x0800;
-    public const ushort Arp = 0x0806;
-    public const ushort Vlan = 0x8100;
-    public const ushort QinQ = 0x88A8;
-
-    /// <summary>The pre-802.1ad TPID many switches still use for the outer tag of a stack.</summary>
-    public const ushort QinQLegacy = 0x9100;
-    public const ushort IPv6 = 0x86DD;
-    public const ushort MplsUnicast = 0x8847;
-    public const ushort MplsMulticast = 0x8848;
-    public const ushort PppoeSession = 0x8864;
-
-    /// <summary>A VLAN tag (any TPID the decoder walks).</summary>
-    public static bool IsVlanTag(ushort type) => type is Vlan or QinQ or QinQLegacy;
-
-    /// <summary>Layer 2 encapsulations of IP that the decoder does not open: what they carry could not be checked.</summary>
-    public static bool IsUnopenedEncapsulation(ushort type) => type is MplsUnicast or MplsMulticast or PppoeSession;
-}
-
 public static class IpProtocols
 {
     public const byte Icmp = 1;
@@ -239,27 +218,17 @@ public sealed class Frame
 
     private string? DecodeHeaders()
     {
-        if (!HasEthernetHeader)
-        {
-            return "runt frame: shorter than an Ethernet header (14 bytes)"; // constant: a flood of runts allocates nothing
-        }
-
         var d = Data;
-        int off = 12;
-        ushort type = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
-        for (int tags = 0; EtherTypes.IsVlanTag(type); tags++)
+        switch (EtherTypes.BehindVlans(d, out var type, out var l3Offset))
         {
-            if (tags == 2 || d.Length < off + 6)
-            {
+            case EtherTypeRead.Runt:
+                return "runt frame: shorter than an Ethernet header (14 bytes)"; // constant: a flood of runts allocates nothing
+            case EtherTypeRead.TruncatedVlanTag or EtherTypeRead.TooManyVlanTags:
                 return "truncated or over-stacked VLAN tags";
-            }
-
-            off += 4;
-            type = BinaryPrimitives.ReadUInt16BigEndian(d[off..]);
         }
 
         EtherType = type;
-        L3Offset = off + 2;
+        L3Offset = l3Offset;
         if (EtherTypes.IsUnopenedEncapsulation(type))
         {
             return UnopenedEncapsulation;

@@ -95,23 +95,8 @@ public sealed class PacketEngine
     /// of the address it claims), so under sharding it is processed alone: after every earlier frame, before any later one.
     /// </summary>
     public static bool MayConcernAnotherDevice(Frame frame) =>
-        frame.Direction == Direction.ToDevice && EtherTypeBehindVlans(frame.Data) == EtherTypes.Arp;
-
-    /// <summary>The EtherType behind up to two VLAN tags, read without decoding (0 when the frame is too short).</summary>
-    private static ushort EtherTypeBehindVlans(ReadOnlySpan<byte> data)
-    {
-        int offset = 12;
-        for (int tags = 0; offset + 2 <= data.Length; tags++, offset += 4)
-        {
-            var type = (ushort)((data[offset] << 8) | data[offset + 1]);
-            if (!EtherTypes.IsVlanTag(type) || tags == 2)
-            {
-                return type;
-            }
-        }
-
-        return 0;
-    }
+        frame.Direction == Direction.ToDevice
+        && EtherTypes.BehindVlans(frame.Data, out var type, out _) == EtherTypeRead.Found && type == EtherTypes.Arp;
 
     /// <summary>Processes one frame. On <see cref="Verdict.Reply"/> the reply is in <c>context.Reply</c>.</summary>
     public Verdict Process(Frame frame, ElementContext context)

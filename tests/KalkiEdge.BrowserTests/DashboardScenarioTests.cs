@@ -202,6 +202,7 @@ public sealed partial class DashboardScenarioTests : TestbedFixture
         await paired.Locator("a").ClickAsync();
         // generic-iot's chain has no egress-guard of its own: the one the device page shows is the MUD file's.
         await Expect(page.Locator("#chain-panel .element").Filter(new() { HasText = "egress-guard" })).ToHaveCountAsync(1, new() { Timeout = (float)LiveWait.TotalMilliseconds });
+        await Expect(page.Locator("#device-mud")).ToHaveTextAsync(WemoMud); // the file in force, named in the device's facts
         Assert.That(_testbed.Probe("wemo", "tcp", "192.0.2.100", "7", "--send", "hello"), "the MUD file declares the echo service: WeMo's Normal chain lets it through");
         Assert.That(_testbed.Probe("wemo", "tcp", "192.0.2.100", "80", "--expect-fail"), "and nothing it does not declare");
         Within(clock, "pairing");

@@ -43,6 +43,9 @@ public sealed class MudAllowList : IChainOverlay
 
     public string State { get; }
 
+    /// <summary>The URL of the MUD file this allow-list comes from.</summary>
+    public string Url => _mud.Url;
+
     /// <summary>
     /// The overlay for a device whose initial state runs <paramref name="initialChain"/>. Throws
     /// <see cref="MudException"/> when the rules do not compile.

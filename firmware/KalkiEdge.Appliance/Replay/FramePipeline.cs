@@ -36,10 +36,11 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     }
 
     /// <summary>
-    /// After an engine thread gave <paramref name="frame"/> its <paramref name="verdict"/> (and <paramref name="reply"/>):
-    /// the rest of the frame's way, on the merging thread, in capture order (engine sharding).
+    /// After an engine thread gave <paramref name="frame"/> its <paramref name="verdict"/> (and <paramref name="reply"/>,
+    /// present exactly when the verdict is a reply): the rest of the frame's way, on the merging thread, in capture
+    /// order (engine sharding).
     /// </summary>
-    public void Merge(Frame frame, Verdict verdict, Frame reply)
+    public void Merge(Frame frame, Verdict verdict, Frame? reply)
     {
         ArgumentNullException.ThrowIfNull(frame);
         appliance.BeginFrame(frame.TimestampMicros);
@@ -47,7 +48,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     }
 
     /// <summary>After the engine: signing, the control plane's reaction to the frame's alerts, and the output.</summary>
-    private void Leave(Frame frame, Verdict verdict, Frame reply)
+    private void Leave(Frame frame, Verdict verdict, Frame? reply)
     {
         Sign(verdict, frame, reply);
         appliance.EndFrame();
@@ -86,7 +87,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     /// When alerts are waiting, a transition may follow, so pending frames are verified and released first, under
     /// the chain that produced them; frames still pending at a swap from elsewhere are dropped as stale.
     /// </summary>
-    private void Sign(Verdict verdict, Frame frame, Frame reply)
+    private void Sign(Verdict verdict, Frame frame, Frame? reply)
     {
         if (signing is null)
         {
@@ -95,7 +96,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
 
         if (verdict != Verdict.Drop)
         {
-            signing.Submit(verdict == Verdict.Forward ? frame : reply, ChainOwner.Of(appliance.Engine, frame));
+            signing.Submit(verdict == Verdict.Forward ? frame : reply!, ChainOwner.Of(appliance.Engine, frame));
         }
 
         if (!appliance.Control.Alerts.IsEmpty)
@@ -105,7 +106,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     }
 
     /// <summary>Without signing, frames leaving the chain go to the output; with it, the stage sends verified ones to its own egress.</summary>
-    private void Emit(Verdict verdict, Frame frame, Frame reply)
+    private void Emit(Verdict verdict, Frame frame, Frame? reply)
     {
         if (signing is not null || output is null)
         {
@@ -118,7 +119,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
         }
         else if (verdict == Verdict.Reply)
         {
-            output.Send(reply);
+            output.Send(reply!);
         }
     }
 }

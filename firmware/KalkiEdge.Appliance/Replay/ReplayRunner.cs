@@ -102,7 +102,7 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
             },
             slot =>
             {
-                pipeline.Merge(slot.Frame, slot.Verdict, slot.Reply);
+                pipeline.Merge(slot.Frame, slot.Verdict, slot.ReplyIfAny);
                 Done(slot.Frame);
             },
             cancel);

@@ -64,13 +64,16 @@ public static class SiteScenario
     }
 
     /// <summary>D-Link camera: repeated HTTP logins, the last ones with the default admin:admin.</summary>
-    public static void CameraLogins(Timeline t, long at)
+    public static void CameraLogins(Timeline t, long at) => HttpLogins(t, at, Attacker, Camera, "/video.cgi");
+
+    /// <summary>HTTP Basic logins from <paramref name="from"/> to port 80 of <paramref name="target"/>, 0.4 s apart, each answered 401: six guesses, then the default admin:admin twice.</summary>
+    public static void HttpLogins(Timeline t, long at, Host from, Host target, string path)
     {
         for (int i = 0; i < 8; i++)
         {
             var creds = Convert.ToBase64String(Encoding.ASCII.GetBytes(i < 6 ? $"admin:guess{i}" : "admin:admin"));
-            var request = Encoding.ASCII.GetBytes($"GET /video.cgi HTTP/1.1\r\nHost: {Camera.Ip}\r\nAuthorization: Basic {creds}\r\n\r\n");
-            t.TcpSession(at + (i * 400_000), Attacker, Camera, (ushort)(42000 + i), 80, request, Encoding.ASCII.GetBytes("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"));
+            var request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {target.Ip}\r\nAuthorization: Basic {creds}\r\n\r\n");
+            t.TcpSession(at + (i * 400_000), from, target, (ushort)(42000 + i), 80, request, Encoding.ASCII.GetBytes("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"));
         }
     }
 

@@ -64,7 +64,8 @@ public sealed class ImageManifest
             throw new ManifestException($"{source}: not valid JSON: {e.Message}");
         }
 
-        if (root is not JsonObject obj || (string?)obj["format"] != Format)
+        // TryGetValue, not a cast: a cast of a number or an object throws InvalidOperationException (found by fuzzing).
+        if (root is not JsonObject obj || obj["format"] is not JsonValue format || !format.TryGetValue<string>(out var name) || name != Format)
         {
             throw new ManifestException($"{source}: not a KalkiEdge image manifest (expected \"format\": \"{Format}\")");
         }

@@ -11,8 +11,13 @@ namespace KalkiEdge.Assurance.Signing;
 /// computed in managed code with AES-NI and PCLMULQDQ: no call into OpenSSL per message, no allocation. The tag is
 /// bit-identical to <see cref="System.Security.Cryptography.AesGcm"/>'s for the same key, nonce and associated data
 /// (the tests check it against OpenSSL over random keys, nonces and lengths). Only where <see cref="IsSupported"/>.
-/// GHASH follows Gueron and Kounavis' reflected-domain multiplication with one reduction per four blocks.
-/// Not thread-safe.
+/// <para>
+/// GHASH is computed as POLYVAL (RFC 8452, appendix A: GHASH(H, X…) = ByteReverse(POLYVAL(mulX(ByteReverse(H)),
+/// ByteReverse(X)…))), whose field needs no bit shift of the product and reduces with two carry-less multiplies.
+/// Eight blocks are multiplied by H⁸…H¹ and summed before one reduction (two at a time with 256-bit VPCLMULQDQ where
+/// the CPU has it), and the last blocks, the partial block and the length block share one reduction too: a 490-byte
+/// frame takes four. Not thread-safe.
+/// </para>
 /// </summary>
 public sealed class AesGmac : IFrameMac
 {
@@ -20,14 +25,23 @@ public sealed class AesGmac : IFrameMac
     public const int NonceSize = 12;
     public const int TagSize = 16;
     private const int Rounds = 10;
+    private const int Aggregated = 8; // blocks per reduction in the bulk loop
+    private const int Highest = Aggregated + 1; // the highest power of H a reduction needs
 
     private RoundKeys _roundKeys; // inline: a frame's tag touches this one object, not an array beside it
-    private Vector128<ulong> _h1; // H, H², H³, H⁴ in the byte-reversed (reflected) domain
-    private Vector128<ulong> _h2;
-    private Vector128<ulong> _h3;
-    private Vector128<ulong> _h4;
+
+    // H⁹, H⁸, …, H¹, 0 in POLYVAL's field: H^k at [Highest - k]. Descending, so one 256-bit load at [Highest - k]
+    // gives the pair (H^k, H^(k-1)) for two consecutive blocks; the zero pairs with H¹ for a block alone.
+    private HashKeyPowers _powers;
+    private readonly bool _wide;
 
     public AesGmac(ReadOnlySpan<byte> key)
+        : this(key, IsWide)
+    {
+    }
+
+    /// <param name="wide">False: 128-bit carry-less multiplies even where 256-bit ones run (tests compare the two).</param>
+    internal AesGmac(ReadOnlySpan<byte> key, bool wide)
     {
         if (!IsSupported)
         {
@@ -39,22 +53,28 @@ public sealed class AesGmac : IFrameMac
             throw new ArgumentException($"an AES-128 key is {KeySize} bytes, not {key.Length}", nameof(key));
         }
 
+        _wide = wide && IsWide;
         ExpandKey(Vector128.Create(key), ref _roundKeys);
-        _h1 = Reverse(Encrypt(Vector128<byte>.Zero)).AsUInt64();
-        _h2 = Multiply(_h1, _h1);
-        _h3 = Multiply(_h2, _h1);
-        _h4 = Multiply(_h3, _h1);
+        var h = MulX(Reverse(Encrypt(Vector128<byte>.Zero)).AsUInt64());
+        _powers[Highest - 1] = h;
+        for (int k = 2; k <= Highest; k++)
+        {
+            _powers[Highest - k] = Dot(_powers[Highest - k + 1], h);
+        }
     }
 
     /// <summary>Erases the round keys and hash-key powers (a key that is done with).</summary>
     public void Dispose()
     {
         _roundKeys = default;
-        (_h1, _h2, _h3, _h4) = (default, default, default, default);
+        _powers = default;
     }
 
     /// <summary>AES-NI, PCLMULQDQ and SSSE3 (byte shuffles) are all present.</summary>
     public static bool IsSupported => X86Aes.IsSupported && Pclmulqdq.IsSupported && Ssse3.IsSupported;
+
+    /// <summary>Two blocks per carry-less multiply instruction (VPCLMULQDQ with AVX2); else one.</summary>
+    public static bool IsWide => Pclmulqdq.V256.IsSupported && Avx2.IsSupported;
 
     /// <summary>Writes the 16-byte GMAC of <paramref name="message"/> under <paramref name="nonce"/> (96 bits, never twice per key).</summary>
     public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> message, Span<byte> tag)
@@ -64,51 +84,135 @@ public sealed class AesGmac : IFrameMac
             throw new ArgumentException($"GMAC takes a {NonceSize}-byte nonce and a {TagSize}-byte tag");
         }
 
-        Span<byte> counter = stackalloc byte[16];
-        nonce.CopyTo(counter);
-        counter[15] = 1; // J0 = nonce ‖ 0x00000001
-        var mask = Encrypt(Vector128.Create((ReadOnlySpan<byte>)counter)); // independent of the hash: the CPU overlaps the two
-        var y = Hash(message);
+        // J0 = nonce ‖ 0x00000001; its encryption is independent of the hash, so the CPU overlaps the two.
+        var j0 = Vector128.Create(MemoryMarshal.Read<ulong>(nonce), MemoryMarshal.Read<uint>(nonce[8..]) | (1UL << 56));
+        var mask = Encrypt(j0.AsByte());
+        var y = _wide ? HashWide(message) : Hash(message);
         (Reverse(y.AsByte()) ^ mask).CopyTo(tag);
     }
 
-    // GHASH_H(message padded to blocks ‖ [len(message) in bits]₆₄ ‖ [0]₆₄), in the reflected domain.
+    // POLYVAL of the reversed blocks of the message and its length block: eight blocks per reduction, then the rest
+    // (up to seven full blocks, the partial block and the length block: at most nine) under one more.
     private Vector128<ulong> Hash(ReadOnlySpan<byte> message)
     {
         ref var start = ref MemoryMarshal.GetReference(message);
-        var y = Vector128<ulong>.Zero;
-        nuint offset = 0;
         nuint length = (nuint)message.Length;
-        while (length - offset >= 64)
+        nuint offset = 0;
+        var y = Vector128<ulong>.Zero;
+        var product = default(Product);
+        while (length - offset >= Aggregated * 16)
         {
-            var x1 = Load(ref start, offset) ^ y;
-            var x2 = Load(ref start, offset + 16);
-            var x3 = Load(ref start, offset + 32);
-            var x4 = Load(ref start, offset + 48);
-            var (lo, hi) = Product(x1, _h4);
-            Accumulate(ref lo, ref hi, x2, _h3);
-            Accumulate(ref lo, ref hi, x3, _h2);
-            Accumulate(ref lo, ref hi, x4, _h1);
-            y = Reduce(lo, hi);
-            offset += 64;
+            product.Add(Load(ref start, offset) ^ y, Power(8));
+            product.Add(Load(ref start, offset + 16), Power(7));
+            product.Add(Load(ref start, offset + 32), Power(6));
+            product.Add(Load(ref start, offset + 48), Power(5));
+            product.Add(Load(ref start, offset + 64), Power(4));
+            product.Add(Load(ref start, offset + 80), Power(3));
+            product.Add(Load(ref start, offset + 96), Power(2));
+            product.Add(Load(ref start, offset + 112), Power(1));
+            y = product.Reduce();
+            product = default;
+            offset += Aggregated * 16;
         }
 
-        while (length - offset >= 16)
+        int k = Remaining(length, offset);
+        for (; length - offset >= 16; offset += 16)
         {
-            y = Multiply(Load(ref start, offset) ^ y, _h1);
-            offset += 16;
+            product.Add(Load(ref start, offset) ^ y, Power(k--));
+            y = Vector128<ulong>.Zero;
         }
 
         if (offset < length)
         {
-            Span<byte> last = stackalloc byte[16];
-            last.Clear();
-            message[(int)offset..].CopyTo(last);
-            y = Multiply(Reverse(Vector128.Create((ReadOnlySpan<byte>)last)).AsUInt64() ^ y, _h1);
+            product.Add(LoadPartial(message, offset) ^ y, Power(k));
+            y = Vector128<ulong>.Zero;
         }
 
-        var lengths = Vector128.Create(0UL, (ulong)message.Length * 8); // reflected [len(A)]₆₄ ‖ [len(C)]₆₄ with len(C) = 0
-        return Multiply(lengths ^ y, _h1);
+        product.Add(Lengths(message) ^ y, Power(1));
+        return product.Reduce();
+    }
+
+    // As Hash, two blocks per multiply in 256-bit registers; a block alone pairs with a zero power.
+    private Vector128<ulong> HashWide(ReadOnlySpan<byte> message)
+    {
+        ref var start = ref MemoryMarshal.GetReference(message);
+        nuint length = (nuint)message.Length;
+        nuint offset = 0;
+        var y = Vector256<ulong>.Zero;
+        var product = default(WideProduct);
+        while (length - offset >= Aggregated * 16)
+        {
+            product.Add(LoadPair(ref start, offset) ^ y, Powers(8));
+            product.Add(LoadPair(ref start, offset + 32), Powers(6));
+            product.Add(LoadPair(ref start, offset + 64), Powers(4));
+            product.Add(LoadPair(ref start, offset + 96), Powers(2));
+            y = Vector256.Create(product.Reduce(), Vector128<ulong>.Zero);
+            product = default;
+            offset += Aggregated * 16;
+        }
+
+        int k = Remaining(length, offset);
+        for (; length - offset >= 32; offset += 32, k -= 2)
+        {
+            product.Add(LoadPair(ref start, offset) ^ y, Powers(k));
+            y = Vector256<ulong>.Zero;
+        }
+
+        if (length - offset >= 16)
+        {
+            product.Add(Vector256.Create(Load(ref start, offset), Vector128<ulong>.Zero) ^ y, Powers(k--));
+            y = Vector256<ulong>.Zero;
+            offset += 16;
+        }
+
+        // The partial block (if any) and the length block, as one pair.
+        var lengths = Lengths(message);
+        var last = offset < length
+            ? Vector256.Create(LoadPartial(message, offset), lengths)
+            : Vector256.Create(lengths, Vector128<ulong>.Zero);
+        product.Add(last ^ y, Powers(k));
+        return product.Reduce();
+    }
+
+    // Blocks left from offset, with the partial block and the length block: the highest power they need (≤ 9).
+    private static int Remaining(nuint length, nuint offset) => (int)((length - offset + 15) / 16) + 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector128<ulong> Power(int k) => _powers[Highest - k];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<ulong> Powers(int k) =>
+        Vector256.LoadUnsafe(ref Unsafe.As<Vector128<ulong>, ulong>(ref _powers[Highest - k]));
+
+    // The reflected [len(A)]₆₄ ‖ [len(C)]₆₄ block, len(C) = 0.
+    private static Vector128<ulong> Lengths(ReadOnlySpan<byte> message) => Vector128.Create(0UL, (ulong)message.Length * 8);
+
+    // The last, partial block of the message padded with zeros, reversed. From a message of a block or more, the 16
+    // bytes that end it and one shuffle that moves the tail's r bytes down, reverses them and zeroes the rest (the
+    // mask depends only on the length); a shorter message is copied into a zeroed block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> LoadPartial(ReadOnlySpan<byte> message, nuint offset)
+    {
+        if (message.Length < 16)
+        {
+            return LoadShort(message, offset);
+        }
+
+        int r = message.Length - (int)offset;
+        var ending = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(message), (nuint)(message.Length - 16));
+        var index = Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var inTail = Vector128.GreaterThan(index, Vector128.Create((byte)(15 - r)));
+        var mask = Vector128.ConditionalSelect(inTail, Vector128.Create((byte)(31 - r)) - index, Vector128.Create((byte)0x80));
+        return Ssse3.Shuffle(ending, mask).AsUInt64();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector128<ulong> LoadShort(ReadOnlySpan<byte> message, nuint offset)
+    {
+        Span<byte> last = stackalloc byte[16];
+        last.Clear();
+        message[(int)offset..].CopyTo(last);
+        return Reverse(Vector128.Create((ReadOnlySpan<byte>)last)).AsUInt64();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -116,65 +220,98 @@ public sealed class AesGmac : IFrameMac
         Reverse(Vector128.LoadUnsafe(ref start, offset)).AsUInt64();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> LoadPair(ref byte start, nuint offset) =>
+        Avx2.Shuffle(Vector256.LoadUnsafe(ref start, offset), Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)).AsUInt64();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Reverse(Vector128<byte> block) =>
         Ssse3.Shuffle(block, Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector128<byte> Encrypt(Vector128<byte> block)
     {
         block ^= _roundKeys[0];
-        for (int i = 1; i < Rounds; i++)
-        {
-            block = X86Aes.Encrypt(block, _roundKeys[i]);
-        }
-
+        block = X86Aes.Encrypt(block, _roundKeys[1]);
+        block = X86Aes.Encrypt(block, _roundKeys[2]);
+        block = X86Aes.Encrypt(block, _roundKeys[3]);
+        block = X86Aes.Encrypt(block, _roundKeys[4]);
+        block = X86Aes.Encrypt(block, _roundKeys[5]);
+        block = X86Aes.Encrypt(block, _roundKeys[6]);
+        block = X86Aes.Encrypt(block, _roundKeys[7]);
+        block = X86Aes.Encrypt(block, _roundKeys[8]);
+        block = X86Aes.Encrypt(block, _roundKeys[9]);
         return X86Aes.EncryptLast(block, _roundKeys[Rounds]);
     }
 
-    private static Vector128<ulong> Multiply(Vector128<ulong> a, Vector128<ulong> b)
+    // a·b·x⁻¹²⁸ in POLYVAL's field.
+    private static Vector128<ulong> Dot(Vector128<ulong> a, Vector128<ulong> b)
     {
-        var (lo, hi) = Product(a, b);
-        return Reduce(lo, hi);
+        var product = default(Product);
+        product.Add(a, b);
+        return product.Reduce();
     }
 
-    // The 256-bit carry-less product a·b as (low, high) halves.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<ulong> Lo, Vector128<ulong> Hi) Product(Vector128<ulong> a, Vector128<ulong> b)
+    // mulX_POLYVAL: the key GHASH's H becomes in POLYVAL (RFC 8452, appendix A). Constant time: the carry is a mask.
+    private static Vector128<ulong> MulX(Vector128<ulong> h)
     {
-        var lo = Pclmulqdq.CarrylessMultiply(a, b, 0x00);
-        var hi = Pclmulqdq.CarrylessMultiply(a, b, 0x11);
-        var mid = Pclmulqdq.CarrylessMultiply(a, b, 0x10) ^ Pclmulqdq.CarrylessMultiply(a, b, 0x01);
-        return (lo ^ Sse2.ShiftLeftLogical128BitLane(mid, 8), hi ^ Sse2.ShiftRightLogical128BitLane(mid, 8));
+        var (lo, hi) = (h.GetElement(0), h.GetElement(1));
+        var carry = 0UL - (hi >> 63);
+        return Vector128.Create((lo << 1) ^ (carry & 1), ((hi << 1) | (lo >> 63)) ^ (carry & 0xC200000000000000UL));
     }
 
+    // Reduces the 256-bit carry-less product (lo, hi) to a·b·x⁻¹²⁸ modulo x¹²⁸ + x¹²⁷ + x¹²⁶ + x¹²¹ + 1 (Gueron and Lindell's AES-GCM-SIV).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate(ref Vector128<ulong> lo, ref Vector128<ulong> hi, Vector128<ulong> a, Vector128<ulong> b)
+    private static Vector128<ulong> Reduce(Vector128<ulong> lo, Vector128<ulong> hi)
     {
-        var (l, h) = Product(a, b);
-        lo ^= l;
-        hi ^= h;
+        var poly = Vector128.Create(1UL, 0xC200000000000000UL);
+        lo = Sse2.Shuffle(lo.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(lo, poly, 0x10);
+        lo = Sse2.Shuffle(lo.AsUInt32(), 0x4E).AsUInt64() ^ Pclmulqdq.CarrylessMultiply(lo, poly, 0x10);
+        return lo ^ hi;
     }
 
-    // Shifts the 256-bit product left by one (the reflected domain) and reduces it modulo x¹²⁸ + x⁷ + x² + x + 1.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<ulong> Reduce(Vector128<ulong> lo64, Vector128<ulong> hi64)
+    // A sum of carry-less products kept as low, high and middle terms, reduced once.
+    private struct Product
     {
-        var lo = lo64.AsUInt32();
-        var hi = hi64.AsUInt32();
-        var carryLo = Sse2.ShiftRightLogical(lo, 31);
-        var carryHi = Sse2.ShiftRightLogical(hi, 31);
-        lo = Sse2.ShiftLeftLogical(lo, 1);
-        hi = Sse2.ShiftLeftLogical(hi, 1);
-        var across = Sse2.ShiftRightLogical128BitLane(carryLo, 12);
-        carryHi = Sse2.ShiftLeftLogical128BitLane(carryHi, 4);
-        carryLo = Sse2.ShiftLeftLogical128BitLane(carryLo, 4);
-        lo |= carryLo;
-        hi |= carryHi | across;
+        private Vector128<ulong> _lo;
+        private Vector128<ulong> _hi;
+        private Vector128<ulong> _mid;
 
-        var a = Sse2.ShiftLeftLogical(lo, 31) ^ Sse2.ShiftLeftLogical(lo, 30) ^ Sse2.ShiftLeftLogical(lo, 25);
-        var b = Sse2.ShiftRightLogical128BitLane(a, 4);
-        lo ^= Sse2.ShiftLeftLogical128BitLane(a, 12);
-        var c = Sse2.ShiftRightLogical(lo, 1) ^ Sse2.ShiftRightLogical(lo, 2) ^ Sse2.ShiftRightLogical(lo, 7) ^ b;
-        return (hi ^ lo ^ c).AsUInt64();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector128<ulong> a, Vector128<ulong> b)
+        {
+            _lo ^= Pclmulqdq.CarrylessMultiply(a, b, 0x00);
+            _hi ^= Pclmulqdq.CarrylessMultiply(a, b, 0x11);
+            _mid ^= Pclmulqdq.CarrylessMultiply(a, b, 0x10) ^ Pclmulqdq.CarrylessMultiply(a, b, 0x01);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector128<ulong> Reduce() =>
+            AesGmac.Reduce(_lo ^ Sse2.ShiftLeftLogical128BitLane(_mid, 8), _hi ^ Sse2.ShiftRightLogical128BitLane(_mid, 8));
+    }
+
+    // As Product, two blocks per register; the lanes are summed before the reduction.
+    private struct WideProduct
+    {
+        private Vector256<ulong> _lo;
+        private Vector256<ulong> _hi;
+        private Vector256<ulong> _mid;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector256<ulong> a, Vector256<ulong> b)
+        {
+            _lo ^= Pclmulqdq.V256.CarrylessMultiply(a, b, 0x00);
+            _hi ^= Pclmulqdq.V256.CarrylessMultiply(a, b, 0x11);
+            _mid ^= Pclmulqdq.V256.CarrylessMultiply(a, b, 0x10) ^ Pclmulqdq.V256.CarrylessMultiply(a, b, 0x01);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector128<ulong> Reduce()
+        {
+            var mid = _mid.GetLower() ^ _mid.GetUpper();
+            return AesGmac.Reduce(
+                _lo.GetLower() ^ _lo.GetUpper() ^ Sse2.ShiftLeftLogical128BitLane(mid, 8),
+                _hi.GetLower() ^ _hi.GetUpper() ^ Sse2.ShiftRightLogical128BitLane(mid, 8));
+        }
     }
 
     private static void ExpandKey(Vector128<byte> key, ref RoundKeys roundKeys)
@@ -213,4 +350,11 @@ public sealed class AesGmac : IFrameMac
     {
         private Vector128<byte> _key;
     }
+
+    [InlineArray(Highest + 1)]
+    private struct HashKeyPowers
+    {
+        private Vector128<ulong> _power;
+    }
+
 }

@@ -26,12 +26,14 @@ public sealed record PolicyDecision(
 /// <summary>Per-device policy state: current security state, recent alerts, what each rule already acted on.</summary>
 public sealed class DevicePolicyState
 {
+    private readonly int _historyCapacity;
+
     internal DevicePolicyState(string device, CompiledPolicy policy, string state, int historyCapacity)
     {
         Device = device;
         Policy = policy;
         State = state;
-        History = new AlertHistory(historyCapacity);
+        _historyCapacity = historyCapacity;
     }
 
     public string Device { get; }
@@ -40,9 +42,10 @@ public sealed class DevicePolicyState
 
     public string State { get; internal set; }
 
-    public AlertHistory History { get; }
+    // The history and both arrays are made at the first alert a rule can use: most of 10,000 devices never see one.
 
-    // Both arrays are made at the first alert a rule can use: most of 10,000 devices never see one.
+    /// <summary>The device's recent alerts (made by the evaluating thread at its first alert).</summary>
+    public AlertHistory History => field ??= new AlertHistory(_historyCapacity);
 
     /// <summary>Per rule: the sequence of the last alert it acted on; alerts up to it never count for it again.</summary>
     internal long[] ActedUpTo => field ??= new long[Policy.Pack.Rules.Count];

@@ -82,5 +82,11 @@ public sealed class FrameSlot
     /// <summary>The chain's reply when <see cref="Verdict"/> is a reply (copied out of the engine thread's context).</summary>
     public Frame Reply => _reply ??= new Frame(2048);
 
+    /// <summary>
+    /// <see cref="Reply"/> when the verdict is a reply, else null: the merger asks through this, so a slot whose frames
+    /// were never answered never allocates a reply buffer (2 KB for each of the ring's slots otherwise).
+    /// </summary>
+    public Frame? ReplyIfAny => Verdict == Verdict.Reply ? Reply : null;
+
     private Frame? _reply;
 }

@@ -14,8 +14,11 @@ namespace KalkiEdge.DataPlane.Sharding;
 /// </summary>
 public sealed class ShardedEngine : IDisposable
 {
-    /// <summary>Frames in flight per engine thread: enough to ride out a scheduling hiccup, small enough to stay in cache.</summary>
-    public const int DefaultRingCapacity = 1024;
+    /// <summary>
+    /// Frames in flight per engine thread: enough to ride out a scheduling hiccup (a full ring only makes the reader
+    /// wait), and each slot holds a 2 KB frame for the process's life, so 512 slots cost 1 MB a thread where 1,024 cost 2.
+    /// </summary>
+    public const int DefaultRingCapacity = 512;
 
     private readonly PacketEngine _engine;
     private readonly Func<ElementContext> _createContext;

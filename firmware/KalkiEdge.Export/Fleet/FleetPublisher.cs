@@ -34,9 +34,13 @@ public sealed class FleetCounters
 /// The appliance in a fleet: events to the site's MQTT broker (QoS 1, TLS, client certificate or user name), its
 /// state retained there (status with a last will, device inventory, health), and operators' commands from it.
 /// The control loop only queues an event (bounded; beyond <see cref="MemoryCapacity"/> waiting, new events are
-/// dropped and counted) and wakes the publisher only when it is idle. A thread of its own takes queued events in
-/// rounds (a round that took any is followed by <see cref="Gather"/> of gathering, so a storm costs the control
-/// loop no wake-ups; after an idle spell the next event wakes it at once) and batches them as they will travel.
+/// dropped and counted) and wakes the publisher only when it sleeps for lack of work. A thread of its own takes
+/// queued events in rounds and batches them as they will travel: what came while a round was published is the
+/// next round, taken at once, so a storm batches itself and costs the control loop no wake-ups; once the queue is
+/// empty the thread sleeps until the next event signals it (or <see cref="IdleWait"/> passes, for the summaries,
+/// health and reconnecting). While the broker is there it never sleeps with events waiting, so a slow scheduler
+/// cannot add a sleep's overrun to an alert's way to the broker; while it is away, rounds are gathered for
+/// <see cref="SpillGather"/>, so the outbox takes one commit per round rather than one per event.
 /// While the broker is connected and nothing waits on disk, a round's messages are published straight from memory
 /// and the disk is not touched: an alert reaches the broker in one round trip, not behind SQLite commits and
 /// checkpoints. What the broker did not acknowledge (it went away, or a publish timed out), and everything after it
@@ -53,8 +57,11 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// <summary>Largest packet accepted from the broker: a bigger one is never delivered to this client.</summary>
     public const int MaxIncomingPacket = 64 * 1024;
 
-    /// <summary>After a round that took events, the publisher gathers events for this long before the next one.</summary>
-    public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(5);
+    /// <summary>The longest the thread sleeps with nothing queued: an event or a command's reply wakes it before.</summary>
+    public static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>With the broker away, events go to the outbox at most one commit per this long (as the EVE file's writes are gathered).</summary>
+    public static readonly TimeSpan SpillGather = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Outbox rows read per round (a row is a batch of events): at least <see cref="InFlight"/> full messages.</summary>
     private const int OutboxChunk = 1024;
@@ -86,6 +93,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     /// <summary>The round's messages, in order: published from memory, or appended to the outbox.</summary>
     private readonly List<(string Topic, byte[] Payload)> _rows = [];
     private readonly Thread _thread;
+    private readonly TimeSpan _idleWait;
     private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
     private long _nextAttempt;
     private long _nextSummary;
@@ -98,7 +106,14 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private volatile bool _stopping;
 
     public FleetPublisher(FleetSettings settings, FleetOutbox outbox, IFleetOperations operations, ILogger log, TimeProvider? time = null)
+        : this(settings, outbox, operations, log, time, IdleWait)
     {
+    }
+
+    /// <summary>A publisher whose thread sleeps at most <paramref name="idleWait"/> with nothing queued (tests make it long, so only a wake-up can end it).</summary>
+    internal FleetPublisher(FleetSettings settings, FleetOutbox outbox, IFleetOperations operations, ILogger log, TimeProvider? time, TimeSpan idleWait)
+    {
+        _idleWait = idleWait;
         _settings = settings;
         _outbox = outbox;
         _operations = operations;
@@ -124,6 +139,9 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     public FleetTimings Timings { get; } = new();
 
     public bool Connected => _client.IsConnected;
+
+    /// <summary>The thread has found nothing queued and sleeps, or is about to, until an event wakes it.</summary>
+    internal bool Asleep => Volatile.Read(ref _idle) == 1;
 
     /// <summary>Events waiting in the outbox (on disk).</summary>
     public int Queued => _outbox.Count;
@@ -165,7 +183,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     {
         if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
         {
-            _signal.Release(); // only a thread idle for lack of work is woken: a semaphore per event costs the control loop
+            _signal.Release(); // only a thread asleep for lack of work is woken: a semaphore per event costs the control loop
         }
     }
 
@@ -175,27 +193,22 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         {
             while (!_stopping)
             {
-                switch (Pass())
+                // More in the outbox, or events came while this round's were published: the next round at once.
+                var round = Pass();
+                if (round is Round.More || (round is Round.Worked && !_queue.IsEmpty))
                 {
-                    case Round.More:
-                        break;
-                    case Round.Worked:
-                        var slept = Stopwatch.GetTimestamp();
-                        Timings.Sleep.Record(slept, _signal.Wait(Gather) ? 1 : 0); // busy: the control loop does not signal meanwhile
-                        break;
-                    default:
-                        // Idle: the next event (or command reply) wakes the thread at once; the fence of the
-                        // exchange orders the flag before the emptiness check, so no wake-up is missed.
-                        Interlocked.Exchange(ref _idle, 1);
-                        if (_queue.IsEmpty && _replies.IsEmpty)
-                        {
-                            var asleep = Stopwatch.GetTimestamp();
-                            Timings.Sleep.Record(asleep, _signal.Wait(TimeSpan.FromMilliseconds(250)) ? 1 : 0);
-                        }
-
-                        Interlocked.Exchange(ref _idle, 0);
-                        break;
+                    continue;
                 }
+
+                if (round is Round.Spilled)
+                {
+                    // Nothing waits on the broker now: gathering spares the disk a commit per event.
+                    var gathering = Stopwatch.GetTimestamp();
+                    Timings.Gather.Record(gathering, _signal.Wait(SpillGather) ? 1 : 0); // not signalled by events: the flag is down
+                    continue;
+                }
+
+                SleepUntilWoken();
             }
 
             Stop();
@@ -208,14 +221,38 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         }
     }
 
+    /// <summary>
+    /// Sleeps until the control loop queues an event or a command's reply is due (<see cref="Wake"/>), at most
+    /// <see cref="IdleWait"/> (in tests, as they set it). The flag is raised before the queues are looked at, and the
+    /// exchange is a full fence, as is the control loop's enqueue before it reads the flag: an event queued meanwhile
+    /// is either seen here or signals, so no wake-up is missed.
+    /// </summary>
+    private void SleepUntilWoken()
+    {
+        Interlocked.Exchange(ref _idle, 1);
+        if (_queue.IsEmpty && _replies.IsEmpty && !_stopping)
+        {
+            var asleep = Stopwatch.GetTimestamp();
+            Timings.Sleep.Record(asleep, _signal.Wait(_idleWait) ? 1 : 0);
+        }
+
+        if (Interlocked.Exchange(ref _idle, 0) == 0)
+        {
+            _ = _signal.Wait(0); // woken, or signalled while not waiting after all: no signal is left over to cut a later sleep short
+        }
+    }
+
     /// <summary>What a round of work found.</summary>
     private enum Round
     {
         /// <summary>More is waiting in the outbox right now.</summary>
         More,
 
-        /// <summary>Events came: gather for the next round.</summary>
+        /// <summary>Events came: those queued meanwhile are the next round.</summary>
         Worked,
+
+        /// <summary>Events came and went to the outbox, the broker being away: gather the next round's for <see cref="SpillGather"/>.</summary>
+        Spilled,
 
         /// <summary>Nothing waiting, or the broker is away: sleep until the next event (or for the reconnect's back-off).</summary>
         Idle,
@@ -233,7 +270,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         if ((!_client.IsConnected && !TryConnect(now)) || !PublishState(now))
         {
             Spill(now);
-            return worked;
+            return worked is Round.Worked ? Round.Spilled : Round.Idle;
         }
 
         if (_outbox.Count == 0)

@@ -55,8 +55,11 @@ public sealed class FleetTimings
     /// <summary>A window of messages published and acknowledged (items: events).</summary>
     public FleetStep Publish { get; } = new("publish + ack");
 
-    /// <summary>The thread asleep between rounds (items: 1 when an event woke it early).</summary>
+    /// <summary>The thread asleep with nothing queued (items: 1 when an event or a reply woke it before the fallback).</summary>
     public FleetStep Sleep { get; } = new("sleep");
 
-    public IEnumerable<FleetStep> Steps => [OutboxAppend, OutboxRead, OutboxRemove, Publish, Sleep];
+    /// <summary>With the broker away, the thread gathering the next round for the outbox (items: 1 when it was cut short, as by stopping).</summary>
+    public FleetStep Gather { get; } = new("gather for the outbox");
+
+    public IEnumerable<FleetStep> Steps => [OutboxAppend, OutboxRead, OutboxRemove, Publish, Sleep, Gather];
 }

@@ -89,6 +89,7 @@ public readonly record struct TrafficSample(long Time, long Forwarded, long Drop
 
 public sealed record CredentialsInfo(string Username);
 
+/// <summary>One device's page; <see cref="Mud"/> is the URL of the MUD file in force as its egress allow-list (null: its pack's own).</summary>
 public sealed record DeviceDetail(
     DeviceSummary Device,
     string Description,
@@ -99,7 +100,8 @@ public sealed record DeviceDetail(
     IReadOnlyList<TransitionInfo> Transitions,
     IReadOnlyList<StateInfo> States,
     IReadOnlyDictionary<string, IReadOnlyList<ReadingInfo>> Telemetry,
-    IReadOnlyList<TrafficSample> Traffic);
+    IReadOnlyList<TrafficSample> Traffic,
+    string? Mud);
 
 public sealed record CredentialsRequest(string? Username, string? Password);
 

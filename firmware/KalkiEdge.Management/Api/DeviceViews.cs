@@ -1,3 +1,4 @@
+using KalkiEdge.Appliance.Control;
 using KalkiEdge.ControlPlane;
 using KalkiEdge.ControlPlane.Registry;
 using KalkiEdge.DataPlane;
@@ -69,8 +70,13 @@ internal sealed class DeviceViews(ManagementContext m)
                 [.. t.Stages.Select(s => new StageInfo(s.Stage, s.TimeMicros, s.Info))]))],
             [.. (store?.StateHistory(name, DetailRows) ?? []).Select(s => new StateInfo(s.State, s.SinceMicros))],
             telemetry,
-            m.Activity.Traffic(name));
+            m.Activity.Traffic(name),
+            MudInForce(name));
     }
+
+    /// <summary>The control plane's overlay for the device, not the store's record: a file that was refused at start is not in force.</summary>
+    private string? MudInForce(string name) =>
+        m.Appliance.Control.Devices.TryGetValue(name, out var controlled) && controlled.Overlay is MudAllowList mud ? mud.Url : null;
 
     private Dictionary<string, DeviceSlot> Slots()
     {

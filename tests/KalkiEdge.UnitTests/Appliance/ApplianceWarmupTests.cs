@@ -35,6 +35,8 @@ public class ApplianceWarmupTests
         Assert.That(report.Problems, Is.Empty);
         Assert.That(report.ScenarioFrames, Is.GreaterThan(100));
         Assert.That(report.ScenarioTransitions, Is.GreaterThan(0), "the scenario's attacks moved the throwaway devices");
+        // The first live login must not compile http-auth-guard's login path inside the reaction (~3 ms on the testbed).
+        Assert.That(report.AlertTypes, Is.SupersetOf(new[] { "default-login", "max-login-attempts", "port-scan" }), report.ToString());
         Assert.That(report.StoreWritten, Is.True);
         Assert.That(real.Store!.Store.Column("SELECT actor || ' ' || action || ' ' || detail FROM audit_log"), Is.EqualTo(new[] { "kalki-edge start live bridge (test)" }));
 

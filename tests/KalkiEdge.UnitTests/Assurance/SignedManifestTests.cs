@@ -93,6 +93,17 @@ public sealed class SignedManifestTests : AssuranceFixture
         });
     }
 
+    [TestCase("""{"format": 1, "images": []}""", "not a KalkiEdge image manifest")]
+    [TestCase("""{"format": {}, "images": []}""", "not a KalkiEdge image manifest")]
+    [TestCase("[]", "not a KalkiEdge image manifest")]
+    [TestCase("""{"format": "kalki-edge-image-manifest/1", "images": {}}""", "missing \"images\" array")]
+    [TestCase("""{"format": "kalki-edge-image-manifest/1", "images": [{"name": 7, "version": 1}]}""", "images[0]")]
+    public void A_manifest_of_the_wrong_shape_is_refused_with_its_reason(string json, string reason)
+    {
+        var e = Assert.Throws<ManifestException>(() => ImageManifest.Parse(System.Text.Encoding.UTF8.GetBytes(json), "m.json"));
+        Assert.That(e!.Message, Does.StartWith("m.json: ").And.Contain(reason));
+    }
+
     [Test]
     public void Committed_manifest_verifies_with_the_firmware_key()
     {

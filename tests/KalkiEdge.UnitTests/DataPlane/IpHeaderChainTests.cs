@@ -299,15 +299,7 @@ public class IpHeaderChainTests
         Assert.That(new ChainHarness("firewall(default: allow)").Run(bytes), Is.EqualTo(Verdict.Drop));
     }
 
-    private static byte[] Tag(byte[] frame, ushort tpid)
-    {
-        var tagged = new byte[frame.Length + 4];
-        frame.AsSpan(0, 12).CopyTo(tagged);
-        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(12), tpid);
-        BinaryPrimitives.WriteUInt16BigEndian(tagged.AsSpan(14), 42);
-        frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
-        return tagged;
-    }
+    private static byte[] Tag(byte[] frame, ushort tpid) => Frames.VlanTagged(frame, tpid);
 
     [Test]
     public void Decoding_an_extension_header_chain_allocates_nothing()

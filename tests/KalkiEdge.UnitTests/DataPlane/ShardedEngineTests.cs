@@ -167,6 +167,30 @@ public sealed class ShardedEngineTests
         Assert.That(merged, Is.EqualTo(read));
     }
 
+    [Test]
+    public void A_slot_gets_a_reply_buffer_only_when_its_chain_replied()
+    {
+        const int Ring = 64;
+        var (engine, devices) = Engine(4, "pass");
+        using var shards = new ShardedEngine(engine, 2, () => new ElementContext(new RecordingAlertSink()), Ring);
+        var packets = devices.Select(Udp).ToArray(); // built before counting: the reader runs on this thread
+        int next = 0, replies = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        shards.Run(
+            frame =>
+            {
+                frame.Load(packets[next % packets.Length], next, Direction.FromDevice);
+                return ++next <= 1_000;
+            },
+            slot => replies += slot.ReplyIfAny is null ? 0 : 1);
+        long merging = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(replies, Is.Zero, "a pass chain never replies");
+
+        // The reading and merging thread allocates its threads and one staging frame; a 2 KB reply frame for each of
+        // the 2 x 64 slots would be 256 KB more.
+        Assert.That(merging, Is.LessThan(64 * 1024), "no reply buffers were made for frames that were not answered");
+    }
+
     private static (PacketEngine Engine, List<DeviceSlot> Devices) Engine(int count, string chain)
     {
         var engine = new PacketEngine(new RecordingAlertSink());

@@ -154,6 +154,7 @@ public class ManagementApiTests : ManagementAppFixture
 
         var detail = await browser.GetFromJsonAsync<JsonElement>("/api/devices/plug1");
         Assert.That(detail.GetProperty("elements").EnumerateArray().Select(e => e.GetProperty("kind").GetString()), Is.EqualTo(new[] { "port-scan", "rate-limit", "http-auth-guard" }));
+        Assert.That(detail.TryGetProperty("mud", out _), Is.False, "no MUD file in force: the pack's own allow-list");
 
         var edited = await browser.PutAsJsonAsync("/api/devices/plug1", Plug() with { description = "hall" });
         Assert.That(edited.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -152,6 +152,8 @@ public class PairingApiTests : ManagementAppFixture
         }
 
         Assert.That(_app.Site.Appliance.Registry.MudOf(device)?.Url, Is.EqualTo(url), "the named file is kept with the device");
+        var detail = await browser.GetFromJsonAsync<JsonElement>($"/api/devices/{device}");
+        Assert.That(detail.GetProperty("mud").GetString(), Is.EqualTo(url), "the device's page names the file in force");
         Assert.That(_app.Site.Appliance.Engine.Devices.All.Single(d => d.Name == device).Chain!.Definition.Text, Does.EndWith($"[egress-guard allow-list from MUD {url}]"));
     }
 

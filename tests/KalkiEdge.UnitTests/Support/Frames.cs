@@ -62,6 +62,18 @@ public static class Frames
         return Tcp(srcIp, 40000, dstIp, dstPort, TcpFlagsBuilder.PshAck, text, srcMac, dstMac);
     }
 
+    /// <summary><paramref name="frame"/> with one more VLAN tag (TPID <paramref name="tpid"/>, VLAN 42) in front of its EtherType.</summary>
+    public static byte[] VlanTagged(byte[] frame, ushort tpid)
+    {
+        var tagged = new byte[frame.Length + 4];
+        frame.AsSpan(0, 12).CopyTo(tagged);
+        tagged[12] = (byte)(tpid >> 8);
+        tagged[13] = (byte)tpid;
+        tagged[15] = 42;
+        frame.AsSpan(12).CopyTo(tagged.AsSpan(16));
+        return tagged;
+    }
+
     private static byte[] Ip(string srcIp, string dstIp, Packet l4, string srcMac, string dstMac, Action<Packet> checksum, ProtocolType? protocol = null)
     {
         var ip = new IPv4Packet(IPAddress.Parse(srcIp), IPAddress.Parse(dstIp)) { PayloadPacket = l4, TimeToLive = 64 };

@@ -119,6 +119,120 @@ public class PortScanTests
         Assert.That(Element(h).TrackedSources, Is.Zero, "no table entries for traffic that is not a probe");
     }
 
+    /// <summary>
+    /// TCP data passes port-scan without a flow lookup; bare ACKs still find or start flows. An nmap ACK scan from a
+    /// host the device holds connections with, each probe between data segments of those connections, is still a scan.
+    /// </summary>
+    [Test]
+    public void An_ack_scan_interleaved_with_established_conversations_is_detected()
+    {
+        var h = new ChainHarness("port-scan(ports: 6, window: 5min)");
+        Opens(h, devicePort: 40000, remote: Scanner);
+        Opens(h, devicePort: 40001);
+        for (ushort port = 1000; port < 1006; port++)
+        {
+            Assert.That(h.Sink.Alerts, Is.Empty, $"{port - 1000} probes so far");
+            h.Run(Frames.Tcp(Device, 40000, Scanner, 443, TcpFlagsBuilder.PshAck, "GET / HTTP/1.1\r\n\r\n", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+            h.Run(Frames.Tcp(Scanner, 443, Device, 40000, TcpFlagsBuilder.PshAck, "HTTP/1.1 200 OK\r\n\r\n"));
+            h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, 40001, TcpFlagsBuilder.PshAck, "data"));
+            h.Run(Probe(port, TcpFlagsBuilder.AckOnly));
+            h.Run(Frames.Tcp(Scanner, 443, Device, 40000, TcpFlagsBuilder.AckOnly));
+            h.NowMicros += Second;
+        }
+
+        Assert.That(h.Sink.Alerts.Single().Info, Is.EqualTo("ack scan from 203.0.113.66 (6 ports within 5min)"));
+    }
+
+    /// <summary>nmap -sA -T1: one ACK probe every 15 s, beside a download that lasts the whole scan.</summary>
+    [Test]
+    public void A_slow_ack_scan_during_a_long_download_is_detected()
+    {
+        var h = new ChainHarness("port-scan(ports: 6, window: 5min)");
+        long start = h.NowMicros;
+        Opens(h, devicePort: 40000);
+        for (int s = 0; s < 90; s++)
+        {
+            h.NowMicros = start + (s * Second);
+            h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, 40000, TcpFlagsBuilder.PshAck, new byte[1400]));
+            h.Run(Frames.Tcp(Device, 40000, Frames.CloudIp, 443, TcpFlagsBuilder.AckOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+            if (s % 15 == 0)
+            {
+                h.Run(Probe((ushort)(2000 + s), TcpFlagsBuilder.AckOnly));
+            }
+        }
+
+        Assert.That(h.Sink.Alerts.Single().Info, Is.EqualTo("ack scan from 203.0.113.66 (6 ports within 5min)"));
+    }
+
+    /// <summary>
+    /// Connections the device opened, moving data both ways for longer than the flow idle timeout (120 s): data
+    /// segments refresh nothing, yet the pure ACKs of each side keep every flow known, so the remote's ACKs to ten
+    /// ephemeral ports are never ACK probes. A data segment alone, of a flow never seen, starts no entry.
+    /// </summary>
+    [Test]
+    public void Long_transfers_both_ways_are_never_ack_probes()
+    {
+        var h = new ChainHarness("port-scan(ports: 3, window: 5min)");
+        long start = h.NowMicros;
+        for (ushort port = 40000; port < 40010; port++)
+        {
+            Opens(h, port);
+        }
+
+        for (int s = 0; s < 300; s++)
+        {
+            h.NowMicros = start + (s * Second);
+            for (ushort port = 40000; port < 40010; port++)
+            {
+                // Even ports download (data in, pure ACK out); odd ports upload (data out, pure ACK in).
+                bool download = port % 2 == 0;
+                var data = download
+                    ? Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.PshAck, new byte[1400])
+                    : Frames.Tcp(Device, port, Frames.CloudIp, 443, TcpFlagsBuilder.PshAck, new byte[1400], Frames.DeviceMac, Frames.GatewayMac);
+                var ack = download
+                    ? Frames.Tcp(Device, port, Frames.CloudIp, 443, TcpFlagsBuilder.AckOnly, "", Frames.DeviceMac, Frames.GatewayMac)
+                    : Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.AckOnly);
+                h.Run(data, download ? Direction.ToDevice : Direction.FromDevice);
+                h.Run(ack, download ? Direction.FromDevice : Direction.ToDevice);
+            }
+        }
+
+        Assert.That(h.Sink.Alerts, Is.Empty);
+        Assert.That(Element(h).Flows.Count, Is.EqualTo(10));
+        h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, 41000, TcpFlagsBuilder.PshAck, "data"));
+        Assert.That(Element(h).Flows.Count, Is.EqualTo(10), "data takes no lookup and starts no entry");
+    }
+
+    /// <summary>
+    /// Uploads already under way when port-scan starts (a chain swap, a restart): the device's data is the first the
+    /// element sees of each flow, so the remote's pure ACKs to six ephemeral ports answer flows the device opened.
+    /// </summary>
+    [Test]
+    public void Uploads_under_way_when_the_chain_starts_are_never_ack_probes()
+    {
+        var h = new ChainHarness("port-scan(ports: 3, window: 5min)");
+        for (int round = 0; round < 3; round++)
+        {
+            for (ushort port = 40000; port < 40006; port++)
+            {
+                h.Run(Frames.Tcp(Device, port, Frames.CloudIp, 443, TcpFlagsBuilder.PshAck, new byte[1400], Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+                h.Run(Frames.Tcp(Frames.CloudIp, 443, Device, port, TcpFlagsBuilder.AckOnly));
+            }
+
+            h.NowMicros += Second;
+        }
+
+        Assert.That(h.Sink.Alerts, Is.Empty);
+    }
+
+    /// <summary>The device's handshake from <paramref name="devicePort"/> with port 443 of <paramref name="remote"/> (default the cloud).</summary>
+    private static void Opens(ChainHarness h, ushort devicePort, string remote = Frames.CloudIp)
+    {
+        h.Run(Frames.Tcp(Device, devicePort, remote, 443, TcpFlagsBuilder.SynOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+        h.Run(Frames.Tcp(remote, 443, Device, devicePort, TcpFlagsBuilder.SynAck));
+        h.Run(Frames.Tcp(Device, devicePort, remote, 443, TcpFlagsBuilder.AckOnly, "", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+    }
+
     [Test]
     public void A_full_sweep_raises_one_alert_per_window_with_a_count()
     {

@@ -16,7 +16,9 @@ public sealed record PortScanConfig(int Ports, long WindowMicros, bool Block, lo
 /// <item><c>distinct-ports</c>: probes to <c>ports</c> (default 20) distinct device ports (TCP and UDP counted
 /// apart). A probe is a SYN without ACK, or a bare ACK or a UDP datagram that starts no flow known to the
 /// device — answers to flows the device opened (DNS, NTP, its own TCP connections) are never probes. Flows are
-/// followed in a bounded table (<c>max-flows</c>, default 4096, oldest evicted);</item>
+/// followed in a bounded table (<c>max-flows</c>, default 4096, oldest evicted) through their UDP datagrams, the
+/// device's TCP segments and the others' TCP segments without data; TCP data sent to the device and ICMP pass
+/// without a lookup;</item>
 /// <item><c>xmas</c> (FIN+PSH+URG without ACK), <c>null</c> (no flags) and <c>fin</c> (FIN alone): each such
 /// probe is a scan signature by itself — no TCP stack sends them in normal operation.</item>
 /// </list>
@@ -148,26 +150,39 @@ public sealed class PortScan(PortScanConfig config) : Element
 
     private static bool IsCounted(ProbeKind kind) => kind is ProbeKind.Connect or ProbeKind.Ack or ProbeKind.Udp;
 
-    /// <summary>Follows the frame's flow (both directions) and names the probe it is, if any.</summary>
+    /// <summary>Follows the frame's flow (both directions) when that can matter, and names the probe it is, if any.</summary>
     private ProbeKind Classify(Frame frame)
     {
+        // The flow table answers one question: does a bare ACK or a UDP datagram start a flow? Nothing else needs
+        // it, so two kinds of frame skip it, which spares most frames their lookup:
+        // - anything but TCP and UDP (ICMP is never a probe here, and its flows answer nothing);
+        // - TCP data sent to the device (ACK, perhaps PSH, with payload): never a probe itself, and its flow is kept
+        //   known by the device's own segments. The device's data still takes the lookup: in an upload already
+        //   under way when the chain starts (after a swap or a restart), it is all that makes the remote's pure
+        //   ACKs answers rather than ACK probes.
+        bool tcp = frame.IsTcp;
+        if (!tcp && !frame.IsUdp)
+        {
+            return ProbeKind.None;
+        }
+
+        var flags = tcp ? frame.TcpFlags & Core6 : TcpFlags.None;
+        if (tcp && frame.Direction == Direction.ToDevice && (flags & ~TcpFlags.Psh) == TcpFlags.Ack && frame.PayloadLength > 0)
+        {
+            return ProbeKind.None;
+        }
+
         if (!FlowKey.TryCreate(frame, out var key))
         {
             return ProbeKind.None;
         }
 
         var initiator = _flows.Track(frame, key, out bool opened);
-        if (frame.IsUdp)
+        if (!tcp)
         {
             return opened && initiator == Direction.ToDevice ? ProbeKind.Udp : ProbeKind.None;
         }
 
-        if (!frame.IsTcp)
-        {
-            return ProbeKind.None;
-        }
-
-        var flags = frame.TcpFlags & Core6;
         return flags switch
         {
             TcpFlags.Syn => ProbeKind.Connect,

@@ -53,8 +53,8 @@ internal sealed class FleetFixture : IDisposable
         SummaryInterval = TimeSpan.FromSeconds(1),
     };
 
-    public FleetPublisher Publisher(FleetSettings settings, int? queueLimit = null) =>
-        new(settings, FleetOutbox.Open(StorePath, queueLimit ?? settings.QueueLimit), Operations, Log);
+    public FleetPublisher Publisher(FleetSettings settings, int? queueLimit = null, TimeSpan? idleWait = null) =>
+        new(settings, FleetOutbox.Open(StorePath, queueLimit ?? settings.QueueLimit), Operations, Log, null, idleWait ?? FleetPublisher.IdleWait);
 
     public MqttWatcher Watch(string user, params string[] filters)
     {

@@ -66,6 +66,29 @@ public class FleetPublisherTests
     }
 
     [Test]
+    public void An_event_queued_while_the_publisher_sleeps_wakes_it_at_once_and_none_waits_for_the_fallback_or_a_gathering()
+    {
+        using var f = new FleetFixture();
+        var watcher = f.Watch("watcher", "fleet/gw-a/alerts");
+        // The thread's fallback wait is ten minutes here: an event left for it would miss every bound below.
+        using var publisher = f.Publisher(f.Settings() with { SummaryInterval = TimeSpan.FromHours(1) }, idleWait: TimeSpan.FromMinutes(10));
+        FleetFixture.WaitFor(() => publisher.Connected, "connected");
+        const int Alerts = 20;
+        for (int i = 1; i <= Alerts; i++)
+        {
+            FleetFixture.WaitFor(() => publisher.Asleep, $"the publisher asleep before alert {i}");
+            publisher.Publish(FleetFixture.Alert(i));
+            Assert.That(watcher.WaitFor(m => m.Events("fleet/gw-a/alerts").Count >= i, TimeSpan.FromSeconds(60)), Is.True, $"alert {i} at the broker\n{f.Log.Text}");
+        }
+
+        var counts = watcher.Received.Events("fleet/gw-a/alerts").Select(e => e.GetProperty("kalki").GetProperty("count").GetInt32());
+        Assert.That(counts, Is.EqualTo(Enumerable.Range(1, Alerts)));
+        Assert.That(publisher.Timings.Sleep.Items, Is.GreaterThan(0), "events ended its sleeps");
+        Assert.That(publisher.Timings.Gather.Count, Is.Zero, "no round was held back while the broker answered");
+        Assert.That(publisher.Timings.OutboxAppend.Count, Is.Zero, "and none went to disk");
+    }
+
+    [Test]
     public void A_siem_reading_the_broker_with_jq_gets_every_alert_with_its_signature_and_addresses_in_order()
     {
         using var f = new FleetFixture();

@@ -48,30 +48,41 @@ public sealed class IpsStreamSuite : IBenchSuite
             int frames = capture.Timeline.Count;
             var rules = Path.Combine(RepoPaths.Root, "umboxes", "rules", "bench-50.rules");
 
-            // A fresh appliance per repetition: the flows of the previous pass must not be found again.
+            // Each side's runs are interleaved (ours, pass, Suricata's start-up, Suricata), so a change in the machine's
+            // load weighs on both alike; a fresh appliance per repetition: the flows of the previous pass must not be found again.
             RecordingObserver? observer = null;
-            var ours = Rate(frames, 3, () =>
+            var ours = new Runs();
+            var pass = new Runs();
+            var startup = new Runs();
+            var total = new Runs();
+            for (int i = 0; i < Repetitions; i++)
             {
                 observer = new RecordingObserver();
-                return Build(capture.Devices, observer, IpsChain);
-            }, pcap);
-            var pass = Rate(frames, 3, () => Build(capture.Devices, new RecordingObserver(), "pass"), pcap);
+                ours.Add(Play(Build(capture.Devices, observer, IpsChain), pcap));
+                pass.Add(Play(Build(capture.Devices, new RecordingObserver(), "pass"), pcap));
 
-            // Suricata's start-up (rule compilation, flow preallocation) is measured on a tiny capture and subtracted.
-            var startup = SuricataRun(suricata, small, rules, dir.FullName);
-            var total = SuricataRun(suricata, pcap, rules, dir.FullName);
-            var theirs = new RunRate(frames / Math.Max(1e-6, total.Wall - startup.Wall), frames / Math.Max(1e-6, total.Cpu - startup.Cpu));
+                // Suricata's start-up (rule compilation, flow preallocation) is measured on a tiny capture and subtracted.
+                startup.Add(SuricataRun(suricata, small, rules, dir.FullName));
+                total.Add(SuricataRun(suricata, pcap, rules, dir.FullName));
+            }
+
+            var oursRate = ours.Rate(frames);
+            var passRate = pass.Rate(frames);
+            var (startWall, startCpu) = startup.Median;
+            var (totalWall, totalCpu) = total.Median;
+            var theirs = new RunRate(frames / Math.Max(1e-6, totalWall - startWall), frames / Math.Max(1e-6, totalCpu - startCpu));
 
             var ourAlerts = observer!.Alerts.Where(a => a.Sid is not null && a.Flow is not null)
                 .Select(a => (a.Sid!.Value, FlowKey(Ip.Format(a.Flow!.Value.SourceIp), a.Flow.Value.SourcePort, Ip.Format(a.Flow.Value.DestinationIp), a.Flow.Value.DestinationPort))).ToHashSet();
             var suricataAlerts = SuricataAlerts(Path.Combine(dir.FullName, "suricata-log", "eve.json"));
-            report.Add("ips(bench-50.rules) with stream reassembly, from pcap file", ours.Wall, "frames/s", $"{Conversations} conversations, {frames} frames, {Devices} devices");
-            report.Add("the same appliance with a pass chain (reading, attribution, pipeline)", pass.Wall, "frames/s", "what the engine costs without ips");
-            report.Add("suricata --runmode single, stream inline, same pcap + rules", theirs.Wall, "frames/s", $"start-up {startup.Wall:F2}s subtracted");
-            report.Add("ratio kalki-edge ips / suricata", ours.Wall / theirs.Wall, "x", "target >= 1.5");
-            report.Add("ips frames per processor-second (user+system, all threads)", ours.Cpu, "frames/cpu-s");
-            report.Add("suricata frames per processor-second (user+system, all threads)", theirs.Cpu, "frames/cpu-s", $"start-up {startup.Cpu:F2} cpu-s subtracted");
-            report.Add("ratio by processor time (steadier on a loaded machine)", ours.Cpu / theirs.Cpu, "x");
+            string runs = $"median of {Repetitions} interleaved runs";
+            report.Add("ips(bench-50.rules) with stream reassembly, from pcap file", oursRate.Wall, "frames/s", $"{Conversations} conversations, {frames} frames, {Devices} devices; {runs}");
+            report.Add("the same appliance with a pass chain (reading, attribution, pipeline)", passRate.Wall, "frames/s", "what the engine costs without ips");
+            report.Add("suricata --runmode single, stream inline, same pcap + rules", theirs.Wall, "frames/s", $"start-up {startWall:F2}s subtracted; {runs}");
+            report.Add("ratio kalki-edge ips / suricata", oursRate.Wall / theirs.Wall, "x", "target >= 1.5");
+            report.Add("ips frames per processor-second (user+system, all threads)", oursRate.Cpu, "frames/cpu-s");
+            report.Add("suricata frames per processor-second (user+system, all threads)", theirs.Cpu, "frames/cpu-s", $"start-up {startCpu:F2} cpu-s subtracted");
+            report.Add("ratio by processor time (steadier on a loaded machine)", oursRate.Cpu / theirs.Cpu, "x");
             report.Add("alerts per (sid, flow): kalki-edge", ourAlerts.Count, "alerts", $"expected from the capture: {capture.ExpectedAlerts}");
             report.Add("alerts per (sid, flow): suricata", suricataAlerts.Count, "alerts");
             report.Add("alerts per (sid, flow): only kalki-edge", ourAlerts.Except(suricataAlerts).Count(), "alerts", string.Join(" ", ourAlerts.Except(suricataAlerts).Take(3)));
@@ -83,39 +94,41 @@ public sealed class IpsStreamSuite : IBenchSuite
         }
     }
 
-    /// <summary>Median wall-clock and processor-time rates of <paramref name="repetitions"/> plays of the capture, each through a fresh appliance.</summary>
-    private static RunRate Rate(int frames, int repetitions, Func<EdgeAppliance> build, string pcap)
-    {
-        var wall = new List<double>();
-        var cpu = new List<double>();
-        for (int i = 0; i < repetitions; i++)
-        {
-            var appliance = build();
-            double cpuBefore = CpuTime.Process();
-            var sw = Stopwatch.StartNew();
-            EngineThroughputSuite.PlayFromFile(appliance, pcap);
-            wall.Add(sw.Elapsed.TotalSeconds);
-            cpu.Add(CpuTime.Process() - cpuBefore);
-        }
+    private const int Repetitions = 3;
 
-        return new RunRate(frames / Measure.Median(wall), frames / Measure.Median(cpu));
+    /// <summary>Wall-clock and processor seconds of one play of the capture through <paramref name="appliance"/>.</summary>
+    private static (double Wall, double Cpu) Play(EdgeAppliance appliance, string pcap)
+    {
+        double cpuBefore = CpuTime.Process();
+        var sw = Stopwatch.StartNew();
+        EngineThroughputSuite.PlayFromFile(appliance, pcap);
+        return (sw.Elapsed.TotalSeconds, CpuTime.Process() - cpuBefore);
     }
 
-    /// <summary>Median wall-clock and processor seconds of three Suricata runs on <paramref name="pcap"/>.</summary>
+    /// <summary>Wall-clock and processor seconds of one Suricata run on <paramref name="pcap"/>.</summary>
     private static (double Wall, double Cpu) SuricataRun(Suricata suricata, string pcap, string rules, string dir)
     {
-        var wall = new List<double>();
-        var cpu = new List<double>();
-        for (int i = 0; i < 3; i++)
+        double cpuBefore = CpuTime.Children();
+        var sw = Stopwatch.StartNew();
+        suricata.Run(pcap, rules, dir);
+        return (sw.Elapsed.TotalSeconds, CpuTime.Children() - cpuBefore);
+    }
+
+    /// <summary>The wall-clock and processor seconds of repeated runs, and their medians.</summary>
+    private sealed class Runs
+    {
+        private readonly List<double> _wall = [];
+        private readonly List<double> _cpu = [];
+
+        public (double Wall, double Cpu) Median => (Measure.Median(_wall), Measure.Median(_cpu));
+
+        public void Add((double Wall, double Cpu) run)
         {
-            double cpuBefore = CpuTime.Children();
-            var sw = Stopwatch.StartNew();
-            suricata.Run(pcap, rules, dir);
-            wall.Add(sw.Elapsed.TotalSeconds);
-            cpu.Add(CpuTime.Children() - cpuBefore);
+            _wall.Add(run.Wall);
+            _cpu.Add(run.Cpu);
         }
 
-        return (Measure.Median(wall), Measure.Median(cpu));
+        public RunRate Rate(int frames) => new(frames / Median.Wall, frames / Median.Cpu);
     }
 
     private static EdgeAppliance Build(IReadOnlyList<Appliance.Simulation.Host> devices, IApplianceObserver observer, string chain)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -44,11 +43,11 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     public void Run(SuiteReport report)
     {
-        var prefix = Script(TimeSpan.FromSeconds(10), "new-prefix").Trim();
+        var prefix = TestbedProcesses.Script(TimeSpan.FromSeconds(10), "new-prefix").Trim();
         var work = Directory.CreateTempSubdirectory("kalki-bench-live-");
         try
         {
-            Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "up");
+            TestbedProcesses.Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "up");
             if (Parts.Contains("throughput", StringComparison.Ordinal))
             {
                 MeasureThroughput(report, prefix, work.FullName);
@@ -61,7 +60,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         }
         finally
         {
-            Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "down");
+            TestbedProcesses.Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "down");
             work.Delete(recursive: true);
         }
     }
@@ -217,8 +216,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
             var stdout = appliance.StandardOutput.ReadToEndAsync();
             var result = measure();
-            _ = kill(appliance.Id, 15); // SIGTERM: graceful stop, final counters
-            if (!appliance.WaitForExit(TimeSpan.FromSeconds(20)))
+            if (!TestbedProcesses.Terminate(appliance, TimeSpan.FromSeconds(20)))
             {
                 throw new InvalidOperationException("kalki-edge did not stop within 20 s of SIGTERM");
             }
@@ -259,7 +257,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     private static string WriteConfig(string dir, string prefix, string hueChain, string sections = "", string interfaces = "")
     {
-        using var status = JsonDocument.Parse(Script(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
+        using var status = JsonDocument.Parse(TestbedProcesses.Script(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
         Directory.CreateDirectory(Path.Combine(dir, "umboxes", "images"));
         var manifest = Path.Combine(dir, "umboxes", "manifest");
         if (!Directory.Exists(manifest))
@@ -292,8 +290,4 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         return $"data-dir: {Path.Combine(own, "data")}\nmanagement: {{listen: \"127.0.0.1:0\", control-socket: {Path.Combine(own, "control.sock")}}}\n";
     }
 
-    private static string Script(TimeSpan limit, params string[] args) => BoundedProcess.Output(limit, Path.Combine(Testbed, "testbed.sh"), args);
-
-    [LibraryImport("libc")]
-    private static partial int kill(int pid, int signal);
 }

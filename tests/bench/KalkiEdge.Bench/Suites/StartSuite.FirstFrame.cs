@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -30,10 +29,10 @@ public sealed partial class StartSuite
             return;
         }
 
-        var prefix = Testbed(TimeSpan.FromSeconds(10), "new-prefix").Trim();
+        var prefix = TestbedProcesses.Script(TimeSpan.FromSeconds(10), "new-prefix").Trim();
         try
         {
-            Testbed(TimeSpan.FromSeconds(120), "--prefix", prefix, "up");
+            TestbedProcesses.Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "up");
             var hosts = Hosts(prefix);
             var samples = present.ToDictionary(b => b.Name, _ => new List<(double Millis, long Rss)>());
             for (int run = 0; run < FirstFrameRuns; run++)
@@ -60,7 +59,7 @@ public sealed partial class StartSuite
         }
         finally
         {
-            Testbed(TimeSpan.FromSeconds(120), "--prefix", prefix, "down");
+            TestbedProcesses.Script(TimeSpan.FromSeconds(120), "--prefix", prefix, "down");
         }
     }
 
@@ -71,7 +70,7 @@ public sealed partial class StartSuite
 
     private static Dictionary<string, Host> Hosts(string prefix)
     {
-        using var status = JsonDocument.Parse(Testbed(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
+        using var status = JsonDocument.Parse(TestbedProcesses.Script(TimeSpan.FromSeconds(30), "--prefix", prefix, "status", "--json"));
         return status.RootElement.GetProperty("hosts").EnumerateArray()
             .Select(h => new Host(h.GetProperty("name").GetString()!, h.GetProperty("mac").GetString()!, h.GetProperty("ip").GetString()!))
             .ToDictionary(h => h.Name);
@@ -113,8 +112,7 @@ public sealed partial class StartSuite
         {
             foreach (var p in new[] { appliance, sender, receiver }.OfType<Process>().Where(p => !p.HasExited))
             {
-                _ = kill(p.Id, 15); // SIGTERM: the tools stop at their deadline's check, the appliance gracefully
-                if (!p.WaitForExit(TimeSpan.FromSeconds(20)))
+                if (!TestbedProcesses.Terminate(p, TimeSpan.FromSeconds(20)))
                 {
                     p.Kill(entireProcessTree: true);
                 }
@@ -180,8 +178,4 @@ public sealed partial class StartSuite
 
     private static long UnixNanos() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 
-    private static string Testbed(TimeSpan limit, params string[] args) => BoundedProcess.Output(limit, Path.Combine(RepoPaths.Testbed, "testbed.sh"), args);
-
-    [LibraryImport("libc")]
-    private static partial int kill(int pid, int signal);
 }

@@ -46,6 +46,7 @@ export async function render(main, [name]) {
           fact('Frames', `${count(d.forwarded)} forwarded · ${count(d.dropped)} dropped`),
           fact('Added', d.origin === 'runtime' ? 'here, at run time' : 'site configuration (kalki.yaml)'),
           fact('Credentials', d.credentials?.username ? `user ${d.credentials.username} (password kept on the appliance)` : 'none stored'),
+          fact('MUD file', d.mud ? h('span', { class: 'mono', id: 'device-mud' }, d.mud) : (d.type ? 'none: the pack\'s egress allow-list' : 'none')),
           d.description ? fact('Description', d.description) : null)),
       chainPanel(d),
       h('div', { class: 'grid two' },
