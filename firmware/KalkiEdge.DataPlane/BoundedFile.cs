@@ -1,8 +1,9 @@
 namespace KalkiEdge.DataPlane;
 
 /// <summary>
-/// Reads configuration, image, pack and rule files with a size limit, so a huge file (or a device node such as
-/// /dev/zero named as one) is a clear I/O error instead of exhausting memory.
+/// Reads configuration, image, pack and rule files with a size limit, so a huge file is a clear I/O error instead of
+/// exhausting memory. Only regular files are read: a FIFO would wait for a writer without end, a device such as
+/// /dev/zero never ends, and .NET reports a directory only as "access denied".
 /// </summary>
 public static class BoundedFile
 {
@@ -11,6 +12,11 @@ public static class BoundedFile
 
     public static byte[] ReadAllBytes(string path)
     {
+        if (Io.InputFile.NotARegularFile(path) is { } why)
+        {
+            throw new IOException(why);
+        }
+
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];

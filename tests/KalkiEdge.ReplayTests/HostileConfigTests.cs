@@ -118,4 +118,19 @@ public class HostileConfigTests
         Assert.That(r.ExitCode, Is.EqualTo(1));
         Assert.That(r.Stderr, Does.Contain(config).And.Contain("larger than the limit of 32 MiB"));
     }
+
+    /// <summary>A FIFO would wait for a writer without end; a directory is reported by .NET only as "access denied".</summary>
+    [Test]
+    public void A_config_that_is_a_directory_or_a_fifo_is_refused_at_once()
+    {
+        using var dir = new TempDir();
+        var fifo = dir.File("kalki.yaml");
+        BoundedProcess.Output(TimeSpan.FromSeconds(30), "mkfifo", fifo);
+        foreach (var (config, reason) in new[] { (fifo, "is not a regular file"), (dir.Path, "is a directory, not a file") })
+        {
+            var r = KalkiEdgeCli.RunBounded(HeapLimit, TimeLimit, "check", "--config", config);
+            Assert.That(r.ExitCode, Is.EqualTo(1), r.Stderr);
+            Assert.That(r.Stderr, Does.Contain(config).And.Contain(reason));
+        }
+    }
 }

@@ -11,12 +11,13 @@ public static class InputFile
     /// <summary>The open file, or null with <paramref name="refusal"/> saying why ("no such file", "is a directory, not a file", …).</summary>
     public static FileStream? TryOpenRead(string path, out string refusal)
     {
-        refusal = "";
-        if (PosixFileStatus.OfTarget(path) is { IsRegularFile: false } status)
+        if (NotARegularFile(path) is { } why)
         {
-            refusal = status.IsDirectory ? "is a directory, not a file" : "is not a regular file (a FIFO, socket or device cannot be read as one)";
+            refusal = why;
             return null;
         }
+
+        refusal = "";
 
         try
         {
@@ -37,4 +38,9 @@ public static class InputFile
 
         return null;
     }
+
+    /// <summary>Why <paramref name="path"/> exists but cannot be read as a file; null for a regular file or a missing path.</summary>
+    public static string? NotARegularFile(string path) => PosixFileStatus.OfTarget(path) is { IsRegularFile: false } status
+        ? status.IsDirectory ? "is a directory, not a file" : "is not a regular file (a FIFO, socket or device cannot be read as one)"
+        : null;
 }
