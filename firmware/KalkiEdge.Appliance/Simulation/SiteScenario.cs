@@ -20,8 +20,11 @@ public static class SiteScenario
 
     public static IReadOnlyList<Host> Devices { get; } = [Hue, Wemo, Camera, Udoo, Sensor];
 
+    /// <summary>When the scenario starts unless told otherwise: 2026-01-01 00:00 UTC, in microseconds.</summary>
+    public const long DefaultStartMicros = 1_767_225_600_000_000;
+
     /// <summary>Builds the scenario starting at <paramref name="startMicros"/>; about 70 s of traffic.</summary>
-    public static Timeline Build(long startMicros = 1_767_225_600_000_000)
+    public static Timeline Build(long startMicros = DefaultStartMicros)
     {
         var t = new Timeline();
         long s = 1_000_000;

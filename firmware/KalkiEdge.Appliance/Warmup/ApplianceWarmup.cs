@@ -42,7 +42,6 @@ public static class ApplianceWarmup
 {
     private static readonly TimeSpan StoreWriteLimit = TimeSpan.FromSeconds(10);
 
-
     /// <param name="real">The appliance about to serve traffic.</param>
     /// <param name="profile">The simulation profile (devices of the bundled scenario, bundled umboxes).</param>
     /// <param name="start">What is starting, for the audit record.</param>
@@ -64,9 +63,8 @@ public static class ApplianceWarmup
     /// </summary>
     public static Timeline Traffic()
     {
-        const long start = 1_767_225_600_000_000;
-        var timeline = SiteScenario.Build(start);
-        SiteScenario.HttpLogins(timeline, start + 14_000_000, SiteScenario.Attacker, SiteScenario.Sensor, "/");
+        var timeline = SiteScenario.Build();
+        SiteScenario.HttpLogins(timeline, SiteScenario.DefaultStartMicros + 14_000_000, SiteScenario.Attacker, SiteScenario.Sensor, "/");
         return timeline;
     }
 
