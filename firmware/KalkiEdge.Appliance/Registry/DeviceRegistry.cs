@@ -24,7 +24,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
 
     private readonly EdgeAppliance _appliance;
     private readonly Lock _gate = new();
-    private readonly HashSet<string> _configNames;
+    private readonly Dictionary<string, DeviceConfig> _configDevices;
     private volatile Dictionary<string, Entry> _runtime = new(StringComparer.Ordinal); // copy on write: readers never lock
     private readonly List<string> _startupWarnings = [];
     private readonly List<string> _startupNotes = [];
@@ -33,7 +33,11 @@ public sealed class DeviceRegistry : IDeviceRegistry
     private DeviceRegistry(EdgeAppliance appliance)
     {
         _appliance = appliance;
-        _configNames = [.. appliance.Config.Devices.Select(d => d.Name)];
+        _configDevices = new(StringComparer.Ordinal);
+        foreach (var device in appliance.Config.Devices)
+        {
+            _configDevices.TryAdd(device.Name, device); // the first of a name, as a lookup in the list finds it
+        }
     }
 
     public event Action<RegistryChange>? Changed;
@@ -82,7 +86,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
 
     public RegisteredDevice? Find(string name) =>
         _runtime.TryGetValue(name, out var e) ? e.Registered
-        : _configNames.Contains(name) ? FromConfig(_appliance.Config.Devices.First(d => d.Name == name))
+        : _configDevices.TryGetValue(name, out var configured) ? FromConfig(configured)
         : null;
 
     // kalki.yaml's devices are described from the site config when asked: a spec kept for each would hold a second
@@ -369,7 +373,7 @@ public sealed class DeviceRegistry : IDeviceRegistry
     }
 
     private RegistryResult? Refusal(string name) =>
-        _configNames.Contains(name) ? RegistryResult.Refused(RegistryFailure.ConfigDevice, "name", $"device '{name}' is defined in {_appliance.Config.File}, which wins over run-time changes: change it there")
+        _configDevices.ContainsKey(name) ? RegistryResult.Refused(RegistryFailure.ConfigDevice, "name", $"device '{name}' is defined in {_appliance.Config.File}, which wins over run-time changes: change it there")
         : !_runtime.ContainsKey(name) ? RegistryResult.Refused(RegistryFailure.NotFound, "name", $"no device named '{name}'")
         : null;
 
