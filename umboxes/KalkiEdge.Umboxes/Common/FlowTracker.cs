@@ -31,12 +31,18 @@ public readonly record struct FlowKey(UInt128 LocalIp, UInt128 RemoteIp, ushort 
 
     public override int GetHashCode()
     {
+        ulong h = Hash64();
+        return (int)(h ^ (h >> 32));
+    }
+
+    /// <summary>The keyed hash at full width (<see cref="KnownFlows"/> keeps it as the flow's fingerprint).</summary>
+    public ulong Hash64()
+    {
         ulong h = Mix(HashKey ^ (ulong)LocalIp);
         h = Mix(h ^ (ulong)(LocalIp >> 64));
         h = Mix(h ^ (ulong)RemoteIp);
         h = Mix(h ^ (ulong)(RemoteIp >> 64));
-        h = Mix(h ^ ((ulong)LocalPort << 24) ^ ((ulong)RemotePort << 8) ^ Protocol);
-        return (int)(h ^ (h >> 32));
+        return Mix(h ^ ((ulong)LocalPort << 24) ^ ((ulong)RemotePort << 8) ^ Protocol);
     }
 
     private static ulong Mix(ulong x)

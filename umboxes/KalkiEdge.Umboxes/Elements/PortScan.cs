@@ -16,9 +16,9 @@ public sealed record PortScanConfig(int Ports, long WindowMicros, bool Block, lo
 /// <item><c>distinct-ports</c>: probes to <c>ports</c> (default 20) distinct device ports (TCP and UDP counted
 /// apart). A probe is a SYN without ACK, or a bare ACK or a UDP datagram that starts no flow known to the
 /// device — answers to flows the device opened (DNS, NTP, its own TCP connections) are never probes. Flows are
-/// followed in a bounded table (<c>max-flows</c>, default 4096, oldest evicted) through their UDP datagrams, the
-/// device's TCP segments and the others' TCP segments without data; TCP data sent to the device and ICMP pass
-/// without a lookup;</item>
+/// followed in a bounded table (<c>max-flows</c>, default 4096; when full, a new flow displaces the least recently
+/// seen of the four it may share a set with) through their UDP datagrams, the device's TCP segments and the
+/// others' TCP segments without data; TCP data sent to the device and ICMP pass without a lookup;</item>
 /// <item><c>xmas</c> (FIN+PSH+URG without ACK), <c>null</c> (no flags) and <c>fin</c> (FIN alone): each such
 /// probe is a scan signature by itself — no TCP stack sends them in normal operation.</item>
 /// </list>
@@ -36,7 +36,7 @@ public sealed class PortScan(PortScanConfig config) : Element
     private const TcpFlags XmasFlags = TcpFlags.Fin | TcpFlags.Psh | TcpFlags.Urg;
 
     private readonly BoundedTable<UInt128, SourceState> _sources = new(config.MaxSources);
-    private readonly FlowTracker _flows = new(config.MaxFlows, Firewall.DefaultFlowTimeoutMicros);
+    private KnownFlows _flows = new(config.MaxFlows, Firewall.DefaultFlowTimeoutMicros); // inline: one array between the element and its answer
     private SourceState _allSources;
 
     private enum ProbeKind : byte
@@ -64,7 +64,7 @@ public sealed class PortScan(PortScanConfig config) : Element
 
     public long SourceEvictions => _sources.Evictions;
 
-    public FlowTracker Flows => _flows;
+    public ref readonly KnownFlows Flows => ref _flows;
 
     public static IElementSpec? Compile(ElementArgs args)
     {
@@ -105,11 +105,12 @@ public sealed class PortScan(PortScanConfig config) : Element
 
         long now = frame.TimestampMicros;
         var config = Config;
-        var source = config.Prefix.Apply(frame.SrcIp);
         if (kind == ProbeKind.None)
         {
-            return config.Block && IsBlocked(source, now) ? BlockedDrop() : Verdict.Forward;
+            return config.Block && IsBlocked(config.Prefix.Apply(frame.SrcIp), now) ? BlockedDrop() : Verdict.Forward;
         }
+
+        var source = config.Prefix.Apply(frame.SrcIp);
 
         ref var state = ref _sources.GetOrAdd(source, now, out _);
         if (config.Block && state.BlockedUntil > now)
@@ -177,16 +178,17 @@ public sealed class PortScan(PortScanConfig config) : Element
             return ProbeKind.None;
         }
 
-        var initiator = _flows.Track(frame, key, out bool opened);
+        // A packet that starts its flow is the flow's first: toward the device, the remote opened it.
+        bool remoteOpens = _flows.Starts(frame, key) && frame.Direction == Direction.ToDevice;
         if (!tcp)
         {
-            return opened && initiator == Direction.ToDevice ? ProbeKind.Udp : ProbeKind.None;
+            return remoteOpens ? ProbeKind.Udp : ProbeKind.None;
         }
 
         return flags switch
         {
             TcpFlags.Syn => ProbeKind.Connect,
-            TcpFlags.Ack when opened && initiator == Direction.ToDevice && frame.PayloadLength == 0 => ProbeKind.Ack,
+            TcpFlags.Ack when remoteOpens && frame.PayloadLength == 0 => ProbeKind.Ack,
             TcpFlags.None => ProbeKind.Null,
             TcpFlags.Fin => ProbeKind.Fin,
             _ when (flags & (XmasFlags | TcpFlags.Ack)) == XmasFlags => ProbeKind.Xmas,
