@@ -72,7 +72,7 @@ public struct FlowState
 /// Established-flow tracking with a bounded table (oldest flows evicted when full, evictions counted) and an
 /// idle timeout in frame time. TCP RST ends a flow at once; FIN from both sides ends it after a short linger
 /// so the last ACK still passes. The stateful firewall asks "is this packet part of a flow the policy already
-/// accepted, and who started it?"; egress-guard and port-scan ask "did the device open this flow?" (<see cref="Track"/>).
+/// accepted, and who started it?"; egress-guard asks "did the device open this flow?" (<see cref="Track"/>).
 /// </summary>
 public sealed class FlowTracker(int capacity, long idleTimeoutMicros)
 {
