@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace KalkiEdge.DataPlane.Sharding;
 
 /// <summary>
@@ -11,9 +13,7 @@ public sealed class FrameRing
 {
     private readonly FrameSlot[] _slots;
     private readonly int _mask;
-    private long _published;
-    private long _processed;
-    private long _released;
+    private Cursors _cursors;
 
     public FrameRing(int capacity)
     {
@@ -34,13 +34,16 @@ public sealed class FrameRing
     public int Capacity => _slots.Length;
 
     /// <summary>Reader: a slot is free to publish into.</summary>
-    public bool HasRoom => Volatile.Read(ref _published) - Volatile.Read(ref _released) < _slots.Length;
+    public bool HasRoom => Volatile.Read(ref _cursors.Published) - Volatile.Read(ref _cursors.Released) < _slots.Length;
 
     /// <summary>Engine thread: a published slot waits to be processed.</summary>
-    public bool HasWork => Volatile.Read(ref _processed) < Volatile.Read(ref _published);
+    public bool HasWork => Volatile.Read(ref _cursors.Processed) < Volatile.Read(ref _cursors.Published);
+
+    /// <summary>Reader: slots published and not yet processed.</summary>
+    public long Waiting => Volatile.Read(ref _cursors.Published) - Volatile.Read(ref _cursors.Processed);
 
     /// <summary>Merger: the oldest unreleased slot has been processed.</summary>
-    public bool HeadProcessed => Volatile.Read(ref _released) < Volatile.Read(ref _processed);
+    public bool HeadProcessed => Volatile.Read(ref _cursors.Released) < Volatile.Read(ref _cursors.Processed);
 
     /// <summary>Reader: puts <paramref name="frame"/> into the next free slot (handing back that slot's frame for the next read) and publishes it.</summary>
     public void Publish(ref Frame frame, long sequence)
@@ -50,23 +53,42 @@ public sealed class FrameRing
             throw new InvalidOperationException("frame ring full: wait for HasRoom");
         }
 
-        var slot = _slots[(int)(_published & _mask)];
+        var slot = _slots[(int)(_cursors.Published & _mask)];
         (slot.Frame, frame) = (frame, slot.Frame);
         slot.Sequence = sequence;
-        Volatile.Write(ref _published, _published + 1);
+        Volatile.Write(ref _cursors.Published, _cursors.Published + 1);
     }
 
     /// <summary>Engine thread: the next slot to process (only while <see cref="HasWork"/>).</summary>
-    public FrameSlot NextToProcess => _slots[(int)(_processed & _mask)];
+    public FrameSlot NextToProcess => _slots[(int)(_cursors.Processed & _mask)];
 
     /// <summary>Engine thread: the slot from <see cref="NextToProcess"/> is done; its verdict and reply are final.</summary>
-    public void MarkProcessed() => Volatile.Write(ref _processed, _processed + 1);
+    public void MarkProcessed() => Volatile.Write(ref _cursors.Processed, _cursors.Processed + 1);
 
     /// <summary>Merger: the oldest processed slot (only while <see cref="HeadProcessed"/>).</summary>
-    public FrameSlot Head => _slots[(int)(_released & _mask)];
+    public FrameSlot Head => _slots[(int)(_cursors.Released & _mask)];
 
     /// <summary>Merger: the head slot is merged; the reader may reuse it.</summary>
-    public void Release() => Volatile.Write(ref _released, _released + 1);
+    public void Release() => Volatile.Write(ref _cursors.Released, _cursors.Released + 1);
+
+    /// <summary>
+    /// The ring's three cursors, each on its own cache line: the reader and the engine thread write different ones for
+    /// every frame, and sharing a line would make each write evict the other core's copy.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 4 * CacheLine)]
+    private struct Cursors
+    {
+        private const int CacheLine = 64;
+
+        [FieldOffset(CacheLine)]
+        public long Published;
+
+        [FieldOffset(2 * CacheLine)]
+        public long Processed;
+
+        [FieldOffset(3 * CacheLine)]
+        public long Released;
+    }
 }
 
 /// <summary>One frame in flight: the frame, its place in the capture's order and what its engine thread decided.</summary>

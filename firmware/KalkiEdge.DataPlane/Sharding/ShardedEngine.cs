@@ -20,11 +20,19 @@ public sealed class ShardedEngine : IDisposable
     /// </summary>
     public const int DefaultRingCapacity = 512;
 
+    /// <summary>
+    /// Frames handed over per wake-up: a parked thread is woken once this many frames wait for it (or when the thread
+    /// that feeds it has nothing more for now), not for every frame. Waking a parked thread costs a system call and a
+    /// context switch, more than a frame's whole chain, and on two cores the reader and the engine threads share them.
+    /// </summary>
+    public const int HandOffBatch = 32;
+
     private readonly PacketEngine _engine;
     private readonly Func<ElementContext> _createContext;
     private readonly FrameRing[] _rings;
     private readonly Doorbell[] _shardBells;
     private readonly Doorbell _mergerBell = new();
+    private readonly Turn[] _turns;
     private readonly int[] _order;
     private long _read;
     private long _merged;
@@ -39,6 +47,7 @@ public sealed class ShardedEngine : IDisposable
         _createContext = createContext;
         _rings = [.. Enumerable.Range(0, threads).Select(_ => new FrameRing(ringCapacity))];
         _shardBells = [.. Enumerable.Range(0, threads).Select(_ => new Doorbell())];
+        _turns = [.. _shardBells.Select(bell => new Turn(this, bell))];
         _order = new int[threads * ringCapacity];
     }
 
@@ -89,6 +98,7 @@ public sealed class ShardedEngine : IDisposable
     private void Coordinate(Func<Frame, bool> read, Action<FrameSlot> merge, CancellationToken cancel)
     {
         var staged = new Frame();
+        var unrung = new bool[_rings.Length];
         bool hasStaged = false, ended = false, alone = false;
         int shard = 0;
         long barrier = -1;
@@ -122,7 +132,20 @@ public sealed class ShardedEngine : IDisposable
                 _read++;
                 hasStaged = false;
                 progressed = true;
-                _shardBells[shard].Ring();
+                unrung[shard] = true;
+                if (ring.Waiting == HandOffBatch)
+                {
+                    RingShard(shard, unrung);
+                }
+            }
+
+            // Whatever was published and not yet announced is announced before this thread merges or waits.
+            for (int i = 0; i < unrung.Length; i++)
+            {
+                if (unrung[i])
+                {
+                    RingShard(i, unrung);
+                }
             }
 
             bool mergedAny = false;
@@ -137,11 +160,17 @@ public sealed class ShardedEngine : IDisposable
 
             if (mergedAny)
             {
-                // Engine threads parked on a turn (or on a merge after one) look again.
+                // Engine threads waiting on a turn (or on a merge after one) look again; those waiting for frames
+                // are left parked, since a merge gives them none. The barrier pairs with the one in Turn.Await: either
+                // the waiter sees the new merge count or this thread sees it waiting.
                 progressed = true;
-                foreach (var bell in _shardBells)
+                Interlocked.MemoryBarrier();
+                for (int i = 0; i < _turns.Length; i++)
                 {
-                    bell.Ring();
+                    if (_turns[i].Waiting)
+                    {
+                        _shardBells[i].Ring();
+                    }
                 }
             }
 
@@ -168,12 +197,19 @@ public sealed class ShardedEngine : IDisposable
 
     private FrameRing NextToMerge => _rings[_order[(int)(_merged % _order.Length)]];
 
+    private void RingShard(int shard, bool[] unrung)
+    {
+        unrung[shard] = false;
+        _shardBells[shard].Ring();
+    }
+
     /// <summary>One engine thread: processes its ring's frames in order with its own context.</summary>
     private void Serve(int shard)
     {
         var ring = _rings[shard];
         var bell = _shardBells[shard];
-        var turn = new Turn(this, bell);
+        var turn = _turns[shard];
+        int unannounced = 0;
         try
         {
             var context = _createContext();
@@ -195,12 +231,20 @@ public sealed class ShardedEngine : IDisposable
                 }
 
                 ring.MarkProcessed();
-                _mergerBell.Ring();
+
+                // The merger hears of processed frames a batch at a time, and at once when this thread is about to
+                // wait: for frames (none left) or on merges (Turn.Await rings it).
+                if (++unannounced >= HandOffBatch || !ring.HasWork)
+                {
+                    unannounced = 0;
+                    _mergerBell.Ring();
+                }
+
                 if (turn.Taken)
                 {
                     // The control plane reacts to this frame when it is merged (possibly swapping this device's chain):
                     // the device's next frame must see what a single thread would have shown it.
-                    bell.WaitUntil(turn, static t => t.Merged);
+                    turn.Await(static t => t.Merged);
                 }
             }
         }
@@ -226,6 +270,11 @@ public sealed class ShardedEngine : IDisposable
 
         public bool Taken { get; private set; }
 
+        /// <summary>The engine thread waits for merges (its turn, or its frame's merge): the merger rings it after merging.</summary>
+        public bool Waiting => _waiting;
+
+        private volatile bool _waiting;
+
         /// <summary>The frame itself is merged (or the run is stopping).</summary>
         public bool Merged => owner.Merged > _sequence || owner._stopping;
 
@@ -246,7 +295,20 @@ public sealed class ShardedEngine : IDisposable
             }
 
             Taken = true;
-            bell.WaitUntil(this, static t => t.EarlierMerged);
+            Await(static t => t.EarlierMerged);
+        }
+
+        /// <summary>
+        /// Waits for merges. The merger is told first: this thread's processed frames not yet announced may be the
+        /// very ones it waits for.
+        /// </summary>
+        public void Await(Func<Turn, bool> ready)
+        {
+            _waiting = true;
+            Interlocked.MemoryBarrier(); // pairs with the merger's after it merges: one of the two sees the other
+            owner._mergerBell.Ring();
+            bell.WaitUntil(this, ready);
+            _waiting = false;
         }
     }
 }
