@@ -16,7 +16,7 @@ namespace KalkiEdge.Bench.Suites;
 /// medians), reported as ratios against signing off, with the ceilings each design cannot beat; and the call cost of
 /// the shim per backend (uberXMHF only where /dev/uhcallkmod exists) and of each frame MAC.
 /// </summary>
-public sealed class SigningSuite : IBenchSuite
+public sealed partial class SigningSuite : IBenchSuite
 {
     private const int Devices = 1_000;
     private const int Repetitions = 5;
@@ -121,6 +121,8 @@ public sealed class SigningSuite : IBenchSuite
             Ceiling(report, $"one {EpochMacs.Name(mac)} frame tag", tag, engineNanos,
                 $"tag of a {mix.AverageFrameBytes:F0} B frame = {tag:F0} ns here; engine alone {engineNanos:F0} ns/frame; a 15% cost needs all signing under {0.15 / 0.85 * engineNanos:F0} ns");
         }
+
+        BridgePath(report, shim, mix, appliance);
     }
 
     private static void Ceiling(SuiteReport report, string what, double addedNanos, double engineNanos, string note)
