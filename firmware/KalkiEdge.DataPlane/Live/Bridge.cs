@@ -281,7 +281,7 @@ public sealed class Bridge : IDisposable
         var port = _devicePorts[index];
         var frame = new Frame { Ingress = port.Name };
         var context = _createContext();
-        using var outputs = ThreadOutputs();
+        using var outputs = ThreadOutputs(); // disposed after the egress, whose own thread may still be sending into it
         using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
         var flushedHere = Adopt(egress, port, outputs);
         while (Next(port, frame, egress, flushedHere))

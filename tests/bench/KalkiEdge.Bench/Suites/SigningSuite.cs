@@ -13,8 +13,9 @@ namespace KalkiEdge.Bench.Suites;
 /// <summary>
 /// Packet signing cost: engine throughput on the firewall chain with packet signing off / per-frame / batched / epoch
 /// (with this CPU's frame MAC and with the other one), measured in the same run (modes interleaved per repetition,
-/// medians), reported as ratios against signing off, with the ceilings each design cannot beat; and the call cost of
-/// the shim per backend (uberXMHF only where /dev/uhcallkmod exists) and of each frame MAC.
+/// medians), reported as ratios against signing off, with the ceilings each design cannot beat; the live bridge's
+/// signing pipeline, with the tag on the capture thread and on a signing thread beside it (SigningSuite.BridgePath.cs);
+/// and the call cost of the shim per backend (uberXMHF only where /dev/uhcallkmod exists) and of each frame MAC.
 /// </summary>
 public sealed partial class SigningSuite : IBenchSuite
 {
@@ -24,7 +25,7 @@ public sealed partial class SigningSuite : IBenchSuite
 
     public string Name => "signing";
 
-    public string Description => "engine throughput with packet signing off / per-frame / batched / epoch with each frame MAC (firewall chain, same run), and ns/call of the shim and of each frame MAC";
+    public string Description => "engine throughput with packet signing off / per-frame / batched / epoch with each frame MAC (firewall chain, same run), the live bridge's signing pipeline (capture thread, signing thread) against unsigned, and ns/call of the shim and of each frame MAC";
 
     public IReadOnlyList<Prerequisite> Requires => [Prerequisite.Shim];
 
