@@ -6,7 +6,9 @@ namespace KalkiEdge.Appliance.Live;
 
 /// <summary>
 /// Packet signing for the live bridge (<see cref="Bridge.CreateEgress"/>): hands each capture thread its own
-/// signing stage and adds up their counters for the status lines.
+/// signing stage, on a signing thread beside it (<see cref="SigningThreadEgress"/>) where the machine has a second
+/// core, else on the capture thread itself (<see cref="SignedEgress"/>: on one core a second thread only adds a
+/// hand-off), and adds up their counters for the status lines.
 /// </summary>
 public sealed class LiveSigning(AssuranceServices services, EdgeAppliance appliance)
 {
@@ -18,13 +20,13 @@ public sealed class LiveSigning(AssuranceServices services, EdgeAppliance applia
     /// <summary>Called once by each capture thread as it starts.</summary>
     public IBridgeEgress CreateEgress()
     {
-        var egress = new SignedEgress(services.CreateSigningStage(null, appliance.Alerts), appliance.Engine);
+        var stage = services.CreateSigningStage(null, appliance.Alerts);
         lock (_gate)
         {
-            _stages.Add(egress.Counters);
+            _stages.Add(stage.Counters);
         }
 
-        return egress;
+        return Environment.ProcessorCount > 1 ? new SigningThreadEgress(stage, appliance.Engine) : new SignedEgress(stage, appliance.Engine);
     }
 
     /// <summary>All capture threads' counters added up (exact once the threads have stopped; approximate while they run).</summary>

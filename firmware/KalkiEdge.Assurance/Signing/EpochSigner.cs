@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using KalkiEdge.Assurance.Measurement;
 using KalkiEdge.DataPlane;
@@ -27,6 +28,14 @@ internal sealed class EpochSigner : IDisposable
     private readonly byte[] _root = new byte[HypervisorShim.DigestSize];
     private long _sequence;
     private int _tags;
+    private long _batchStarted;
+
+    /// <summary>
+    /// How long an idle egress (<see cref="SigningStage.Idle"/>) leaves a batch open before sealing its root: the bound
+    /// on how late a root comes for the audit, and under load one uhsign call per this much time at most, not one
+    /// each time a busy port runs dry for a moment. Frames do not wait for roots either way.
+    /// </summary>
+    public static readonly TimeSpan RootInterval = TimeSpan.FromMilliseconds(10);
 
     public EpochSigner(IHypervisor hypervisor, EpochMac mac, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
     {
@@ -38,22 +47,30 @@ internal sealed class EpochSigner : IDisposable
         _keys = new EpochKeys(hypervisor, mac, measurements, _session, counters);
     }
 
-    /// <summary>Tags <paramref name="frame"/> for <paramref name="device"/>'s chain in force and checks it may leave.</summary>
-    public SignatureProblem TagAndCheck(Frame frame, DeviceSlot? device, out long taggedEpoch)
+    /// <summary>
+    /// Tags <paramref name="frame"/>, which left generation (<paramref name="chain"/>, <paramref name="epoch"/>) of
+    /// <paramref name="device"/>, and checks it may leave: that generation must be the one in force, before and after
+    /// the tag (a frame of a generation swapped out since its chain ran is stale and gets no tag).
+    /// </summary>
+    public SignatureProblem TagAndCheck(Frame frame, DeviceSlot? device, Chain? chain, long epoch)
     {
-        var chain = device?.Chain;
-        taggedEpoch = device?.Epoch ?? 0;
         if (device is null || chain is null)
         {
             return SignatureProblem.MissingTag;
         }
 
+        if (!InForce(device, chain, epoch))
+        {
+            return SignatureProblem.Stale;
+        }
+
         if (_tags == 0)
         {
             BatchLayout.WriteHeader(_batch, _mac, _session, _sequence);
+            _batchStarted = Stopwatch.GetTimestamp();
         }
 
-        var key = _keys.For(device, chain, taggedEpoch);
+        var key = _keys.For(device, chain, epoch);
         key.Tag(_sequence++, frame.Direction, frame.Data, _batch.AsSpan(BatchLayout.HeaderSize + (_tags * EpochKey.TagSize), EpochKey.TagSize));
         if (++_tags == BatchLayout.MaxTags)
         {
@@ -61,8 +78,11 @@ internal sealed class EpochSigner : IDisposable
         }
 
         // Egress: a swap on another thread since the chain was read makes this frame stale.
-        return device.Epoch == taggedEpoch && ReferenceEquals(device.Chain, chain) ? SignatureProblem.None : SignatureProblem.Stale;
+        return InForce(device, chain, epoch) ? SignatureProblem.None : SignatureProblem.Stale;
     }
+
+    /// <summary>A batch is open and its first tag is <see cref="RootInterval"/> old: an idle egress seals it now.</summary>
+    public bool RootDue => _tags > 0 && Stopwatch.GetElapsedTime(_batchStarted) >= RootInterval;
 
     /// <summary>The hypervisor signs the root of the tags collected so far (nothing when there are none).</summary>
     public void Seal()
@@ -82,4 +102,6 @@ internal sealed class EpochSigner : IDisposable
     }
 
     public void Dispose() => _keys.Dispose();
+
+    private static bool InForce(DeviceSlot device, Chain chain, long epoch) => device.Epoch == epoch && ReferenceEquals(device.Chain, chain);
 }

@@ -85,7 +85,16 @@ public sealed class SigningStage : IDisposable
     public void Submit(Frame frame, DeviceSlot? device) => Submit(frame, device, _egress);
 
     /// <summary>As <see cref="Submit(Frame, DeviceSlot?)"/>, released to <paramref name="egress"/> instead of the stage's sink (a bridge has one per port).</summary>
-    public void Submit(Frame frame, DeviceSlot? device, IFrameSink? egress)
+    public void Submit(Frame frame, DeviceSlot? device, IFrameSink? egress) =>
+        Submit(frame, device, device?.Chain, device?.Epoch ?? 0, egress);
+
+    /// <summary>
+    /// As <see cref="Submit(Frame, DeviceSlot?, IFrameSink?)"/>, for a frame that left generation (<paramref name="chain"/>,
+    /// <paramref name="epoch"/>) of <paramref name="device"/>, read when its chain had just run, and handed to this stage
+    /// later (a signing thread): the frame is tagged for that generation, and dropped as stale unless it is still the
+    /// one in force at egress.
+    /// </summary>
+    public void Submit(Frame frame, DeviceSlot? device, Chain? chain, long epoch, IFrameSink? egress)
     {
         ArgumentNullException.ThrowIfNull(frame);
         Counters.Submitted++;
@@ -98,7 +107,7 @@ public sealed class SigningStage : IDisposable
 
         if (_epochSigner is not null)
         {
-            var problem = _epochSigner.TagAndCheck(frame, device, out var epoch);
+            var problem = _epochSigner.TagAndCheck(frame, device, chain, epoch);
             if (problem == SignatureProblem.None)
             {
                 Release(frame, egress);
@@ -121,6 +130,8 @@ public sealed class SigningStage : IDisposable
         slot.Frame.Number = frame.Number;
         slot.Frame.Ingress = frame.Ingress;
         slot.Device = device;
+        slot.Chain = chain;
+        slot.TaggedEpoch = epoch;
         slot.Egress = egress;
         slot.Tagged = Tag(slot, _digests.AsSpan(_count * PacketBinding.DigestSize, PacketBinding.DigestSize));
         _count++;
@@ -148,12 +159,33 @@ public sealed class SigningStage : IDisposable
         for (int i = 0; i < _count; i++)
         {
             _pending[i].Device = null; // do not keep device objects alive from an idle stage
+            _pending[i].Chain = null;
             _pending[i].Egress = null;
         }
 
         _count = 0;
         _sealed = false;
     }
+
+    /// <summary>
+    /// The egress has nothing more to send right now (a signing thread's ring ran dry): held frames are verified and
+    /// released as by <see cref="Flush"/>; epoch mode, which holds no frame, seals its batch root only once
+    /// <see cref="RootDue"/>, so a busy port is not one uhsign call per few frames.
+    /// </summary>
+    public void Idle()
+    {
+        if (_epochSigner is null)
+        {
+            Flush();
+        }
+        else if (_epochSigner.RootDue)
+        {
+            _epochSigner.Seal();
+        }
+    }
+
+    /// <summary>Epoch mode: the open batch's first tag is <see cref="EpochSigner.RootInterval"/> old; its root is to be sealed.</summary>
+    public bool RootDue => _epochSigner?.RootDue ?? false;
 
     public void Dispose()
     {
@@ -182,14 +214,13 @@ public sealed class SigningStage : IDisposable
     private bool Tag(PendingFrame slot, Span<byte> digest)
     {
         var device = slot.Device;
-        var chain = device?.Chain;
+        var chain = slot.Chain;
         if (device is null || chain is null)
         {
             digest.Clear();
             return false;
         }
 
-        slot.TaggedEpoch = device.Epoch;
         _binding.Digest(device.Mac, _measurements.For(chain.Definition), slot.TaggedEpoch, slot.Frame.Direction, slot.Frame.Data, digest);
         return true;
     }
@@ -257,7 +288,7 @@ public sealed class SigningStage : IDisposable
     private static string Describe((SignatureProblem Problem, long Tagged, long Now, long Frame) s) => s.Problem switch
     {
         SignatureProblem.MissingTag => $"frame {s.Frame} reached egress without a tag (no device chain produced it): dropped",
-        SignatureProblem.Stale => $"frame {s.Frame} was tagged by the chain of state epoch {s.Tagged}, but epoch {s.Now} is in force: dropped",
+        SignatureProblem.Stale => $"frame {s.Frame} left the chain of state epoch {s.Tagged}, but epoch {s.Now} is in force at egress: dropped",
         _ => $"frame {s.Frame}: tag does not verify for this device, chain measurement and epoch {s.Now}: dropped",
     };
 
@@ -266,6 +297,9 @@ public sealed class SigningStage : IDisposable
         public Frame Frame { get; } = new(2048);
 
         public DeviceSlot? Device { get; set; }
+
+        /// <summary>The chain whose frame this is (the generation tagged, with <see cref="TaggedEpoch"/>).</summary>
+        public Chain? Chain { get; set; }
 
         public IFrameSink? Egress { get; set; }
 

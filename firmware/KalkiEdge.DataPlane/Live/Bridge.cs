@@ -281,28 +281,45 @@ public sealed class Bridge : IDisposable
         var port = _devicePorts[index];
         var frame = new Frame { Ingress = port.Name };
         var context = _createContext();
+        using var outputs = ThreadOutputs(); // disposed after the egress, whose own thread may still be sending into it
         using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
-        using var outputs = ThreadOutputs();
-        while (Next(port, frame, egress, outputs))
+        var flushedHere = Adopt(egress, port, outputs);
+        while (Next(port, frame, egress, flushedHere))
         {
             FromDevicePort(index, frame, context, egress, outputs);
         }
 
-        Release(egress, outputs); // shutdown: nothing stays held
+        Release(egress, flushedHere); // shutdown: nothing stays held
     }
 
     private void CaptureUplink()
     {
         var frame = new Frame { Ingress = _uplink.Name };
         var context = _createContext();
-        using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
         using var outputs = ThreadOutputs();
-        while (Next(_uplink, frame, egress, outputs))
+        using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
+        var flushedHere = Adopt(egress, _uplink, outputs);
+        while (Next(_uplink, frame, egress, flushedHere))
         {
             FromUplink(frame, context, egress, outputs);
         }
 
-        Release(egress, outputs);
+        Release(egress, flushedHere);
+    }
+
+    /// <summary>
+    /// The outputs this capture thread flushes itself: its own batches, or, when the egress sends from a thread of its
+    /// own (<see cref="IThreadedEgress"/>), none (the ports themselves: nothing held here), as that thread owns them.
+    /// </summary>
+    private BridgeOutputs Adopt(IBridgeEgress egress, IBridgePort port, BridgeOutputs outputs)
+    {
+        if (egress is not IThreadedEgress threaded)
+        {
+            return outputs;
+        }
+
+        threaded.Start(port.Name, outputs.Flush);
+        return _direct;
     }
 
     /// <summary>

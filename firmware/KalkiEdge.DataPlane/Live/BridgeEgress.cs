@@ -44,3 +44,19 @@ public sealed class DirectEgress : IBridgeEgress
     {
     }
 }
+
+/// <summary>
+/// An egress that puts frames on the wire from a thread of its own (e.g. a signing thread beside the capture thread):
+/// <see cref="IBridgeEgress.Submit"/> only hands the frame over, and the egress's thread sends it into the capture
+/// thread's transmit batches (the sinks given to Submit) and flushes them. From <see cref="Start"/> on, only the
+/// egress's thread touches those batches; the capture thread neither flushes them nor waits for them.
+/// </summary>
+public interface IThreadedEgress : IBridgeEgress
+{
+    /// <summary>
+    /// Called once on the capture thread before its first frame: starts the egress's thread (which inherits the capture
+    /// thread's scheduling priority) for port <paramref name="port"/>; <paramref name="flushBatches"/> puts what its
+    /// batches hold on the wire. <see cref="IDisposable.Dispose"/> sends everything handed over, then stops the thread.
+    /// </summary>
+    void Start(string port, Action flushBatches);
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KalkiEdge.Assurance.Measurement;
 using KalkiEdge.Assurance.Signing;
 using KalkiEdge.Core;
@@ -60,6 +61,33 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
         {
             Assert.That(stage.Counters.BatchRoots, Is.EqualTo(3), "the last 4 tags under a root of their own");
             Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { BatchLayout.MaxTags, BatchLayout.MaxTags, 4 }));
+        });
+    }
+
+    [Test]
+    public void An_idle_egress_seals_a_root_only_once_its_batch_is_old_enough_and_a_flush_at_once()
+    {
+        using var stage = Stage();
+        var clock = Stopwatch.StartNew();
+        Submit(stage, 1);
+        stage.Idle(); // the port ran dry for a moment
+        var young = clock.Elapsed < EpochSigner.RootInterval;
+        var rootsWhileYoung = stage.Counters.BatchRoots;
+        Thread.Sleep(EpochSigner.RootInterval + TimeSpan.FromMilliseconds(5));
+        var due = stage.RootDue;
+        stage.Idle();
+        var rootsWhenDue = stage.Counters.BatchRoots;
+        Submit(stage, 2);
+        stage.Flush(); // end of a replay, a thread stopping: whatever its age
+
+        Assume.That(young, Is.True, "this thread was descheduled past the interval between tag and idle: nothing to learn");
+        Assert.Multiple(() =>
+        {
+            Assert.That(rootsWhileYoung, Is.Zero, "a young batch stays open: no uhsign call each time a busy port runs dry");
+            Assert.That((due, rootsWhenDue), Is.EqualTo((true, 1L)), "sealed by the first idle moment past the interval");
+            Assert.That(stage.Counters.BatchRoots, Is.EqualTo(2));
+            Assert.That(_log.Batches.Select(b => b.Tags), Is.EqualTo(new[] { 1, 1 }));
+            Assert.That(stage.RootDue, Is.False);
         });
     }
 

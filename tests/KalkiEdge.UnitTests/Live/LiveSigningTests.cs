@@ -11,39 +11,12 @@ using KalkiEdge.UnitTests.Support;
 namespace KalkiEdge.UnitTests.Live;
 
 /// <summary>Packet signing on the live bridge's path: <see cref="Bridge"/> capture threads with a <see cref="SignedEgress"/> per thread.</summary>
-public sealed class LiveSigningTests : AssuranceFixture
+public sealed class LiveSigningTests : LiveSigningFixture
 {
-    private const string Hue = "02:4b:45:01:00:10";
-    private const string Cloud = "02:4b:45:02:00:64";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
-
-    private RecordingAlertSink _alerts = null!;
-    private PacketEngine _engine = null!;
-    private DeviceSlot _hue = null!;
-    private FakePort _dev0 = null!;
-    private FakePort _up0 = null!;
     private readonly List<SignedEgress> _egresses = [];
 
-    [SetUp]
-    public void SetUp()
-    {
-        _alerts = new RecordingAlertSink();
-        _engine = new PacketEngine(_alerts);
-        _engine.Network.Swap(Compile("firewall(default: allow)", image: null).Instantiate());
-        _hue = new DeviceSlot("hue", M(Hue), [IpOf("192.0.2.10")]);
-        _hue.Swap(Compile("firewall(default: allow)").Instantiate());
-        _engine.Devices.Add(_hue);
-        _dev0 = new FakePort("dev0", 0x024b45000001);
-        _up0 = new FakePort("up0", 0x024b45000002);
-    }
-
     [TearDown]
-    public void TearDown()
-    {
-        _dev0.Dispose();
-        _up0.Dispose();
-        _egresses.Clear();
-    }
+    public void ForgetEgresses() => _egresses.Clear();
 
     [Test]
     public void A_held_frame_is_released_as_soon_as_its_port_runs_dry_not_when_the_next_frame_comes()
@@ -52,17 +25,17 @@ public sealed class LiveSigningTests : AssuranceFixture
         using var bridge = Build(holdMicros: 60_000_000);
         bridge.Start();
         var clock = Stopwatch.StartNew();
-        _dev0.Receive(ToCloud(1));
-        _up0.Receive(ToHue(1));
+        Dev0.Receive(ToCloud(1));
+        Up0.Receive(ToHue(1));
 
-        Assert.That(WaitUntil(() => _up0.Counters.Sent == 1 && _dev0.Counters.Sent == 1), Is.True, "both frames must cross without a following frame");
+        Assert.That(WaitUntil(() => Up0.Counters.Sent == 1 && Dev0.Counters.Sent == 1), Is.True, "both frames must cross without a following frame");
         var waited = clock.Elapsed;
         bridge.Stop();
         var c = Totals();
         Assert.Multiple(() =>
         {
             Assert.That(waited, Is.LessThan(TimeSpan.FromSeconds(2)), "bounded by the port running dry, not by hold");
-            Assert.That(_up0.Sent.Single(), Is.EqualTo(ToCloud(1)), "the tag never reaches the wire");
+            Assert.That(Up0.Sent.Single(), Is.EqualTo(ToCloud(1)), "the tag never reaches the wire");
             Assert.That((c.Released, c.SignCalls, c.VerifyCalls, c.Dropped), Is.EqualTo((2L, 2L, 2L, 0L)));
         });
     }
@@ -73,18 +46,18 @@ public sealed class LiveSigningTests : AssuranceFixture
         using var bridge = Build(holdMicros: 60_000_000);
         for (int i = 0; i < 20; i++)
         {
-            _dev0.Receive(ToCloud(i));
-            _up0.Receive(ToHue(i));
+            Dev0.Receive(ToCloud(i));
+            Up0.Receive(ToHue(i));
         }
 
         bridge.Start(); // the whole burst is already queued: each thread batches it and releases when it runs dry
-        Assert.That(WaitUntil(() => _up0.Counters.Sent == 20 && _dev0.Counters.Sent == 20), Is.True);
+        Assert.That(WaitUntil(() => Up0.Counters.Sent == 20 && Dev0.Counters.Sent == 20), Is.True);
         bridge.Stop();
         var c = Totals();
         Assert.Multiple(() =>
         {
-            Assert.That(_up0.Sent, Is.EqualTo(Enumerable.Range(0, 20).Select(ToCloud)));
-            Assert.That(_dev0.Sent, Is.EqualTo(Enumerable.Range(0, 20).Select(ToHue)));
+            Assert.That(Up0.Sent, Is.EqualTo(Enumerable.Range(0, 20).Select(ToCloud)));
+            Assert.That(Dev0.Sent, Is.EqualTo(Enumerable.Range(0, 20).Select(ToHue)));
             Assert.That((c.Released, c.SignCalls, c.VerifyCalls, c.Dropped), Is.EqualTo((40L, 2L, 2L, 0L)));
         });
     }
@@ -95,11 +68,11 @@ public sealed class LiveSigningTests : AssuranceFixture
         using var bridge = Build(holdMicros: 60_000_000, batch: 4);
         for (int i = 0; i < 10; i++)
         {
-            _dev0.Receive(ToCloud(i));
+            Dev0.Receive(ToCloud(i));
         }
 
         bridge.Start();
-        Assert.That(WaitUntil(() => _up0.Counters.Sent == 10), Is.True);
+        Assert.That(WaitUntil(() => Up0.Counters.Sent == 10), Is.True);
         bridge.Stop();
         Assert.That(Totals().SignCalls, Is.EqualTo(3), "4 + 4 full batches, then the last 2 when the port ran dry");
     }
@@ -107,18 +80,18 @@ public sealed class LiveSigningTests : AssuranceFixture
     [Test]
     public void Replies_a_chain_builds_are_signed_for_the_device_and_leave_by_the_ingress_port()
     {
-        _hue.Swap(EchoBack.Chain.Instantiate());
+        HueSlot.Swap(EchoBack.Chain.Instantiate());
         using var bridge = Build(holdMicros: 2_000);
         bridge.Start();
-        _dev0.Receive(ToCloud(1));
-        _up0.Receive(ToHue(1));
+        Dev0.Receive(ToCloud(1));
+        Up0.Receive(ToHue(1));
 
-        Assert.That(WaitUntil(() => _dev0.Counters.Sent == 1 && _up0.Counters.Sent == 1), Is.True);
+        Assert.That(WaitUntil(() => Dev0.Counters.Sent == 1 && Up0.Counters.Sent == 1), Is.True);
         bridge.Stop();
         Assert.Multiple(() =>
         {
-            Assert.That(Mac.Read(_dev0.Sent.Single().AsSpan(0, 6)), Is.EqualTo(M(Hue)), "the reply to hue goes back to hue");
-            Assert.That(Mac.Read(_up0.Sent.Single().AsSpan(0, 6)), Is.EqualTo(M(Cloud)), "the reply to the cloud goes back up");
+            Assert.That(Mac.Read(Dev0.Sent.Single().AsSpan(0, 6)), Is.EqualTo(M(Hue)), "the reply to hue goes back to hue");
+            Assert.That(Mac.Read(Up0.Sent.Single().AsSpan(0, 6)), Is.EqualTo(M(Cloud)), "the reply to the cloud goes back up");
             Assert.That((Totals().Released, Totals().Dropped), Is.EqualTo((2L, 0L)));
         });
     }
@@ -128,23 +101,23 @@ public sealed class LiveSigningTests : AssuranceFixture
     {
         using var bridge = Build(holdMicros: 2_000);
         using var egress = CreateEgress(2_000, SigningOptions.MaxBatch);
-        var context = new ElementContext(_alerts);
+        var context = new ElementContext(Alerts);
         var frame = new Frame();
 
         frame.Load(ToCloud(1), 1_700_000_000_000_000, Direction.FromDevice);
         bridge.FromDevicePort(0, frame, context, egress); // tagged by the chain in force, held in the batch
         Assert.That(egress.Holding, Is.True);
-        _hue.Swap(Compile("firewall(default: allow)").Instantiate()); // the control plane moves hue on: new epoch
+        HueSlot.Swap(Compile("firewall(default: allow)").Instantiate()); // the control plane moves hue on: new epoch
         egress.Release(); // the port ran dry: verify at egress
 
         frame.Load(ToCloud(2), 1_700_000_000_000_100, Direction.FromDevice);
         bridge.FromDevicePort(0, frame, context, egress); // the new chain's frames pass
         egress.Release();
 
-        var failure = _alerts.Alerts.SingleOrDefault(a => a.Type == AlertTypes.SignatureFailure);
+        var failure = Alerts.Alerts.SingleOrDefault(a => a.Type == AlertTypes.SignatureFailure);
         Assert.Multiple(() =>
         {
-            Assert.That(_up0.Sent, Is.EqualTo(new[] { ToCloud(2) }), "only the frame of the chain in force is injected");
+            Assert.That(Up0.Sent, Is.EqualTo(new[] { ToCloud(2) }), "only the frame of the chain in force is injected");
             Assert.That((egress.Counters.Stale, egress.Counters.Released), Is.EqualTo((1L, 1L)));
             Assert.That(failure, Is.Not.Null, "signature-failure alert");
             Assert.That(failure?.Device, Is.EqualTo("hue"));
@@ -156,9 +129,9 @@ public sealed class LiveSigningTests : AssuranceFixture
     public void Signing_on_the_bridge_path_allocates_nothing_per_frame()
     {
         using var up0 = new FakePort("up0", 0x024b45000002, record: false);
-        using var bridge = new Bridge(_engine, () => new ElementContext(_alerts), [_dev0], up0, new ManagementFilter([], []));
+        using var bridge = new Bridge(Engine, () => new ElementContext(Alerts), [Dev0], up0, new ManagementFilter([], []));
         using var egress = CreateEgress(2_000, SigningOptions.MaxBatch);
-        var context = new ElementContext(_alerts);
+        var context = new ElementContext(Alerts);
         var frame = new Frame();
         var bytes = ToCloud(0);
         Pump(100);
@@ -187,7 +160,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     }
 
     private Bridge Build(long holdMicros, int batch = SigningOptions.MaxBatch) =>
-        new(_engine, () => new ElementContext(_alerts), [_dev0], _up0, new ManagementFilter([_dev0.Mac, _up0.Mac], []))
+        new(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
         {
             CreateEgress = () => CreateEgress(holdMicros, batch),
         };
@@ -195,7 +168,7 @@ public sealed class LiveSigningTests : AssuranceFixture
     private SignedEgress CreateEgress(long holdMicros, int batch)
     {
         var options = new SigningOptions { Mode = SigningMode.Batched, BatchSize = batch, MaxHoldMicros = holdMicros };
-        var egress = new SignedEgress(new SigningStage(Shim, options, null, _alerts, new ChainMeasurements()), _engine);
+        var egress = new SignedEgress(new SigningStage(Shim, options, null, Alerts, new ChainMeasurements()), Engine);
         lock (_egresses)
         {
             _egresses.Add(egress);
@@ -217,28 +190,4 @@ public sealed class LiveSigningTests : AssuranceFixture
 
         return total;
     }
-
-    private static bool WaitUntil(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > Patience)
-            {
-                return false;
-            }
-
-            Thread.Sleep(2);
-        }
-
-        return true;
-    }
-
-    private static byte[] ToCloud(int i) => Frames.Udp("192.0.2.10", (ushort)(40000 + i), "192.0.2.100", 7, $"up {i}", srcMac: Hue, dstMac: Cloud);
-
-    private static byte[] ToHue(int i) => Frames.Udp("192.0.2.100", 7, "192.0.2.10", (ushort)(40000 + i), $"down {i}", srcMac: Cloud, dstMac: Hue);
-
-    private static ulong M(string mac) => Mac.TryParse(mac, out var m) ? m : throw new ArgumentException(mac, nameof(mac));
-
-    private static UInt128 IpOf(string ip) => Ip.TryParse(ip, out var a) ? a : throw new ArgumentException(ip, nameof(ip));
 }

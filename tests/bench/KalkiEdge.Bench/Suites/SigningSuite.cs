@@ -13,10 +13,11 @@ namespace KalkiEdge.Bench.Suites;
 /// <summary>
 /// Packet signing cost: engine throughput on the firewall chain with packet signing off / per-frame / batched / epoch
 /// (with this CPU's frame MAC and with the other one), measured in the same run (modes interleaved per repetition,
-/// medians), reported as ratios against signing off, with the ceilings each design cannot beat; and the call cost of
-/// the shim per backend (uberXMHF only where /dev/uhcallkmod exists) and of each frame MAC.
+/// medians), reported as ratios against signing off, with the ceilings each design cannot beat; the live bridge's
+/// signing pipeline, with the tag on the capture thread and on a signing thread beside it (SigningSuite.BridgePath.cs);
+/// and the call cost of the shim per backend (uberXMHF only where /dev/uhcallkmod exists) and of each frame MAC.
 /// </summary>
-public sealed class SigningSuite : IBenchSuite
+public sealed partial class SigningSuite : IBenchSuite
 {
     private const int Devices = 1_000;
     private const int Repetitions = 5;
@@ -24,7 +25,7 @@ public sealed class SigningSuite : IBenchSuite
 
     public string Name => "signing";
 
-    public string Description => "engine throughput with packet signing off / per-frame / batched / epoch with each frame MAC (firewall chain, same run), and ns/call of the shim and of each frame MAC";
+    public string Description => "engine throughput with packet signing off / per-frame / batched / epoch with each frame MAC (firewall chain, same run), the live bridge's signing pipeline (capture thread, signing thread) against unsigned, and ns/call of the shim and of each frame MAC";
 
     public IReadOnlyList<Prerequisite> Requires => [Prerequisite.Shim];
 
@@ -121,6 +122,8 @@ public sealed class SigningSuite : IBenchSuite
             Ceiling(report, $"one {EpochMacs.Name(mac)} frame tag", tag, engineNanos,
                 $"tag of a {mix.AverageFrameBytes:F0} B frame = {tag:F0} ns here; engine alone {engineNanos:F0} ns/frame; a 15% cost needs all signing under {0.15 / 0.85 * engineNanos:F0} ns");
         }
+
+        BridgePath(report, shim, mix, appliance);
     }
 
     private static void Ceiling(SuiteReport report, string what, double addedNanos, double engineNanos, string note)

@@ -1,0 +1,197 @@
+using KalkiEdge.Assurance.Signing;
+using KalkiEdge.DataPlane;
+using KalkiEdge.DataPlane.Io;
+using KalkiEdge.DataPlane.Live;
+using KalkiEdge.DataPlane.Sharding;
+
+namespace KalkiEdge.Appliance.Live;
+
+/// <summary>
+/// Packet signing on a thread of its own beside one capture thread, so the tag does not cost the forwarding thread
+/// its throughput. The capture thread hands each frame that left a chain, with the device, chain and epoch in force
+/// just after the chain ran, to the signing thread through a bounded ring (<see cref="HandOffRing"/>); the signing
+/// thread tags it for that generation, makes the egress check (the generation must still be in force) and is the only
+/// one that puts it in the port's transmit batch, so a frame never leaves unsigned. A full ring makes the capture
+/// thread wait: backpressure, never a bypass. If the signing thread fails, the capture thread's next call throws,
+/// which stops the bridge (fail closed).
+/// </summary>
+public sealed class SigningThreadEgress : IThreadedEgress
+{
+    /// <summary>Slots per ring: 256 frame buffers of 2 KB per port.</summary>
+    public const int DefaultCapacity = 256;
+
+    // The capture thread publishes (and wakes the signing thread) after this many frames, or as soon as its port has
+    // nothing more to read: a frame waits only for frames already queued behind it. One fence and one cursor crossing
+    // cores per batch, not per frame.
+    private const int PublishEvery = 16;
+
+    // The signing thread frees slots (and wakes a waiting capture thread) after this many, and whenever the ring runs dry.
+    private const int FreeEvery = 32;
+
+    private readonly SigningStage _stage;
+    private readonly PacketEngine _engine;
+    private readonly HandOffRing _ring;
+    private readonly Doorbell _work = new();
+    private readonly Doorbell _room = new();
+    private Thread? _thread;
+    private Action _flushBatches = static () => { };
+    private volatile bool _stopping;
+    private volatile Exception? _failure;
+
+    public SigningThreadEgress(SigningStage stage, PacketEngine engine, int capacity = DefaultCapacity)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        ArgumentNullException.ThrowIfNull(engine);
+        _stage = stage;
+        _engine = engine;
+        _ring = new HandOffRing(capacity);
+    }
+
+    public SigningCounters Counters => _stage.Counters;
+
+    /// <summary>Times the capture thread found the ring full and waited for the signing thread.</summary>
+    public long Backpressure { get; private set; }
+
+    /// <summary>Frames handed over but not yet published to the signing thread: the bridge then polls its port and calls <see cref="Release"/> when it runs dry.</summary>
+    public bool Holding => _ring.Unpublished > 0;
+
+    public void Start(string port, Action flushBatches)
+    {
+        ArgumentNullException.ThrowIfNull(flushBatches);
+        if (_thread is not null)
+        {
+            throw new InvalidOperationException($"the signing thread for {port} is already started");
+        }
+
+        _flushBatches = flushBatches;
+        _thread = new Thread(Run) { Name = $"sign {port}", IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Capture thread: hands the frame over (a copy into the ring's slot), waiting while the ring is full.</summary>
+    public void Submit(Frame outgoing, Frame ingress, IFrameSink port)
+    {
+        ArgumentNullException.ThrowIfNull(outgoing);
+        ArgumentNullException.ThrowIfNull(port);
+        if (_thread is null)
+        {
+            throw new InvalidOperationException("the signing thread is not started: a frame handed over now would never leave");
+        }
+
+        if (!_ring.HasRoom)
+        {
+            Backpressure++;
+            Publish(); // what is filled must reach the signing thread, or no slot would ever be freed
+            _room.WaitUntil(this, static s => s._ring.HasRoom || s._failure is not null);
+        }
+
+        ThrowIfFailed();
+        var slot = _ring.NextFree;
+        var device = ChainOwner.Of(_engine, ingress);
+        slot.Device = device;
+        slot.Chain = device?.Chain; // the generation that produced the frame, read before its epoch (a swap in between reads as stale)
+        slot.Epoch = device?.Epoch ?? 0;
+        slot.Frame.Load(outgoing.Data, outgoing.TimestampMicros, outgoing.Direction);
+        slot.Frame.Number = outgoing.Number;
+        slot.Frame.Ingress = outgoing.Ingress;
+        slot.Sink = port;
+        _ring.Fill();
+        if (_ring.Unpublished >= PublishEvery)
+        {
+            Publish();
+        }
+    }
+
+    /// <summary>Capture thread, its port ran dry or it is stopping: what is handed over goes to the signing thread now.</summary>
+    public void Release()
+    {
+        ThrowIfFailed();
+        Publish();
+    }
+
+    /// <summary>Capture thread, at its end: everything handed over is signed and sent, then the signing thread stops.</summary>
+    public void Dispose()
+    {
+        Publish();
+        _stopping = true;
+        _work.Ring();
+        if (_thread is { } thread && !thread.Join(TimeSpan.FromSeconds(5)))
+        {
+            throw new TimeoutException($"{thread.Name} did not stop within 5 s");
+        }
+
+        _stage.Dispose();
+        _work.Dispose();
+        _room.Dispose();
+    }
+
+    private void Publish()
+    {
+        if (_ring.Unpublished > 0)
+        {
+            _ring.Publish();
+            _work.Ring();
+        }
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            throw new InvalidOperationException($"packet signing failed on {_thread?.Name}: {failure.Message}; nothing leaves unsigned, so this port stops", failure);
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (true)
+            {
+                _work.WaitUntil(this, static s => s._ring.HasWork || s._stopping || s._stage.RootDue);
+                bool stopping = _stopping; // read before draining: everything published before the stop is drained below
+                Drain();
+                if (stopping)
+                {
+                    _stage.Flush();
+                    _flushBatches();
+                    return;
+                }
+
+                _stage.Idle();
+                _flushBatches();
+            }
+        }
+#pragma warning disable CA1031 // the failure is handed to the capture thread, which stops the bridge
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _failure = e;
+            _room.Ring();
+        }
+    }
+
+    private void Drain()
+    {
+        int taken = 0;
+        while (_ring.HasWork)
+        {
+            var slot = _ring.Next;
+            _stage.Submit(slot.Frame, slot.Device, slot.Chain, slot.Epoch, slot.Sink);
+            slot.Clear();
+            _ring.Take();
+            if (++taken % FreeEvery == 0)
+            {
+                Free();
+            }
+        }
+
+        Free();
+    }
+
+    private void Free()
+    {
+        _ring.Free();
+        _room.Ring();
+    }
+}
