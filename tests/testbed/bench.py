@@ -5,8 +5,8 @@
   bench.py --prefix P --label kalkiedge     the path as it is (e.g. KalkiEdge running in P-app)
   bench.py --prefix P --label x --compare baseline.json   also print ratios against a baseline run
 
-Traffic: blast.py frames from a device host to a cloud host (64 B and 1400 B, flat out, counted at
-the receiver's interface) and latency.py UDP ping-pong across the same path. One JSON document on
+Traffic: blast.py frames from a device host to a cloud host (64 B and 1400 B, flat out or at --rate, counted
+at the receiver's interface) and latency.py UDP ping-pong across the same path. One JSON document on
 stdout; progress on stderr. Run as root on a testbed that is up (`testbed.sh up`).
 """
 from __future__ import annotations
@@ -58,12 +58,13 @@ class Testbed:
             bounds.fail(f"{tool} in {host}", stderr.strip() or "printed no JSON result")
 
 
-def throughput(tb: Testbed, src: str, dst: str, size: int, seconds: float) -> dict:
+def throughput(tb: Testbed, src: str, dst: str, size: int, seconds: float, rate: float | None) -> dict:
     receiver = subprocess.Popen(tb.command(dst, "traffic/blast.py", "recv", "--duration", str(seconds + 5)),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)  # receiver reads its base counters first
     sent = tb.run_json(src, "traffic/blast.py", "send", "--target", tb.hosts[dst]["ip"], "--frame-size",
-                       str(size), "--duration", str(seconds), timeout=seconds + 10)
+                       str(size), "--duration", str(seconds), *(["--rate", str(rate)] if rate else []),
+                       timeout=seconds + 10)
     out, err = receiver.communicate(timeout=seconds + 10)
     received = Testbed.parse(out, err, "blast.py recv", dst)
     return {"offeredFps": sent["framesPerSecond"], "sent": sent["sent"], "received": received["frames"],
@@ -99,7 +100,7 @@ def measure(tb: Testbed, args: argparse.Namespace) -> dict:
         runs = []
         for i in range(args.repeat):
             print(f"bench: {args.label}: {size} B run {i + 1}/{args.repeat}", file=sys.stderr)
-            runs.append(throughput(tb, args.src, args.dst, size, args.duration))
+            runs.append(throughput(tb, args.src, args.dst, size, args.duration, args.rate))
         result["throughput"][str(size)] = {"fps": round(statistics.median(r["fps"] for r in runs)), "runs": runs}
     print(f"bench: {args.label}: latency, {args.latency_count} probes", file=sys.stderr)
     result["latency"] = latency(tb, args.src, args.dst, args.latency_count)
@@ -122,6 +123,7 @@ def main() -> None:
     p.add_argument("--dst", default="cloud", help="receiving host (default cloud, uplink side)")
     p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[64, 1400])
     p.add_argument("--duration", type=bounds.tool_seconds, default=5.0, help="seconds per throughput run")
+    p.add_argument("--rate", type=bounds.positive_float, help="offered frames/s (default: flat out)")
     p.add_argument("--repeat", type=int, default=3, help="throughput runs per size; the median is reported")
     p.add_argument("--latency-count", type=bounds.positive_count, default=5000)
     p.add_argument("--compare", type=Path, help="a previous bench.py JSON to compute ratios against")

@@ -4,7 +4,7 @@ namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>
 /// The site config's <c>interfaces:</c> section:
-/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, transmit-batch: 32, device-address: 192.0.2.2/24 }</c>.
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, transmit-batch: 32, busy-poll-us: 0, device-address: 192.0.2.2/24 }</c>.
 /// </summary>
 public sealed record InterfacesConfig
 {
@@ -41,6 +41,12 @@ public sealed record InterfacesConfig
 
     /// <summary>Frames a capture thread sends per port in one system call (1..1024; 1 = one call per frame).</summary>
     public int TransmitBatch { get; init; } = Bridge.DefaultTransmitBatch;
+
+    /// <summary>Off: on a 2-core machine a spinning real-time capture thread takes the CPU from the hosts it serves (see the Live README).</summary>
+    public const int DefaultBusyPollMicros = 0;
+
+    /// <summary>Microseconds a capture thread keeps checking its empty ring before it sleeps (0..1000; 0 = sleep at once).</summary>
+    public int BusyPollMicros { get; init; } = DefaultBusyPollMicros;
 
     public IEnumerable<string> All => Devices.Append(Uplink);
 
@@ -88,6 +94,7 @@ public sealed record InterfacesConfig
         var nice = (int)args.Int("nice", CaptureThreadPriority.DefaultNice, -20, 19);
         var realtime = (int)args.Int("realtime-priority", CaptureThreadPriority.DefaultRealtimePriority, 0, 99);
         var transmitBatch = (int)args.Int("transmit-batch", Bridge.DefaultTransmitBatch, 1, 1024);
+        var busyPoll = (int)args.Int("busy-poll-us", DefaultBusyPollMicros, 0, 1000);
         var management = new List<UInt128>();
         foreach (var node in args.List("management-addresses"))
         {
@@ -123,6 +130,7 @@ public sealed record InterfacesConfig
             Nice = nice,
             RealtimePriority = realtime,
             TransmitBatch = transmitBatch,
+            BusyPollMicros = busyPoll,
         };
     }
 

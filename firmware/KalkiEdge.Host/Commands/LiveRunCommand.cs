@@ -100,6 +100,7 @@ internal static partial class LiveRunCommand
                 {
                     Snaplen = LivePreflight.SnaplenFor(config, host, name),
                     BufferBytes = config.BufferMegabytes * 1024 * 1024,
+                    BusyPoll = TimeSpan.FromMicroseconds(config.BusyPollMicros),
                 }));
             }
         }

@@ -73,6 +73,15 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
+    public void Capture_threads_sleep_at_once_by_default_and_busy_poll_at_most_1_ms_on_request()
+    {
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0}", out _)!.BusyPollMicros, Is.Zero);
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, busy-poll-us: 50}", out _)!.BusyPollMicros, Is.EqualTo(50));
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, busy-poll-us: 1001}", out var errors), Is.Null);
+        Assert.That(errors.Single().Message, Does.Contain("'busy-poll-us' must be between"));
+    }
+
+    [Test]
     public void Requires_devices_and_uplink()
     {
         Assert.That(Parse("interfaces: {snaplen: 1600}", out var errors), Is.Null);
