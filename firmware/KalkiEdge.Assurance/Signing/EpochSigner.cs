@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using KalkiEdge.Assurance.Measurement;
 using KalkiEdge.DataPlane;
@@ -20,6 +19,7 @@ internal sealed class EpochSigner : IDisposable
     private readonly IHypervisor _hypervisor;
     private readonly SigningCounters _counters;
     private readonly IBatchRootLog? _log;
+    private readonly TimeProvider _time;
     private readonly EpochMac _mac;
     private readonly byte[] _session = new byte[EpochKey.SessionSize];
     private readonly EpochKeys _keys;
@@ -37,8 +37,9 @@ internal sealed class EpochSigner : IDisposable
     /// </summary>
     public static readonly TimeSpan RootInterval = TimeSpan.FromMilliseconds(10);
 
-    public EpochSigner(IHypervisor hypervisor, EpochMac mac, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log)
+    public EpochSigner(IHypervisor hypervisor, EpochMac mac, ChainMeasurements measurements, SigningCounters counters, IBatchRootLog? log, TimeProvider time)
     {
+        _time = time;
         _hypervisor = hypervisor;
         _mac = mac;
         _counters = counters;
@@ -67,7 +68,7 @@ internal sealed class EpochSigner : IDisposable
         if (_tags == 0)
         {
             BatchLayout.WriteHeader(_batch, _mac, _session, _sequence);
-            _batchStarted = Stopwatch.GetTimestamp();
+            _batchStarted = _time.GetTimestamp();
         }
 
         var key = _keys.For(device, chain, epoch);
@@ -82,7 +83,7 @@ internal sealed class EpochSigner : IDisposable
     }
 
     /// <summary>A batch is open and its first tag is <see cref="RootInterval"/> old: an idle egress seals it now.</summary>
-    public bool RootDue => _tags > 0 && Stopwatch.GetElapsedTime(_batchStarted) >= RootInterval;
+    public bool RootDue => _tags > 0 && _time.GetElapsedTime(_batchStarted) >= RootInterval;
 
     /// <summary>The hypervisor signs the root of the tags collected so far (nothing when there are none).</summary>
     public void Seal()

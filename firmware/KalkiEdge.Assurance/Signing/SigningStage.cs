@@ -37,7 +37,7 @@ public sealed class SigningStage : IDisposable
     private bool _sealed;
 
     /// <param name="batchLog">Epoch mode: receives every batch root the hypervisor signs (audit); none: roots are only counted.</param>
-    public SigningStage(IHypervisor? hypervisor, SigningOptions options, IFrameSink? egress, IAlertSink alerts, ChainMeasurements? measurements = null, IBatchRootLog? batchLog = null)
+    public SigningStage(IHypervisor? hypervisor, SigningOptions options, IFrameSink? egress, IAlertSink alerts, ChainMeasurements? measurements = null, IBatchRootLog? batchLog = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(alerts);
@@ -53,7 +53,7 @@ public sealed class SigningStage : IDisposable
         _alerts = new AlertThrottle(alerts);
         if (options.Mode == SigningMode.Epoch)
         {
-            _epochSigner = new EpochSigner(hypervisor!, options.Mac, _measurements, Counters, batchLog);
+            _epochSigner = new EpochSigner(hypervisor!, options.Mac, _measurements, Counters, batchLog, time ?? TimeProvider.System);
         }
 
         var capacity = options.Mode == SigningMode.Batched ? options.BatchSize : 1;
