@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using KalkiEdge.Appliance.Config;
 using KalkiEdge.Appliance.Output;
 using KalkiEdge.Appliance.Replay;
@@ -13,8 +14,16 @@ public sealed record WarmupReport(long ScenarioFrames, int ScenarioTransitions, 
     /// <summary>The alert types the scenario raised: each one's path, from the element to the alert queue, is compiled.</summary>
     public IReadOnlyCollection<string> AlertTypes { get; init; } = [];
 
-    public override string ToString() =>
-        $"{ScenarioFrames} scenario frames, {ScenarioTransitions} transitions, alerts of {AlertTypes.Count} types ({string.Join(", ", AlertTypes.Order(StringComparer.Ordinal))}) in {ScenarioMilliseconds} ms; store {(StoreWritten ? "first write committed" : "not written")}; {ElapsedMilliseconds} ms";
+    /// <summary>Why the scenario was not played (empty when it was).</summary>
+    public string ScenarioSkipped { get; init; } = "";
+
+    public override string ToString()
+    {
+        var scenario = ScenarioSkipped.Length > 0
+            ? $"scenario not played ({ScenarioSkipped})"
+            : $"{ScenarioFrames} scenario frames, {ScenarioTransitions} transitions, alerts of {AlertTypes.Count} types ({string.Join(", ", AlertTypes.Order(StringComparer.Ordinal))}) in {ScenarioMilliseconds} ms";
+        return $"{scenario}; store {(StoreWritten ? "first write committed" : "not written")}; {ElapsedMilliseconds} ms";
+    }
 }
 
 /// <summary>
@@ -32,6 +41,9 @@ public sealed record WarmupReport(long ScenarioFrames, int ScenarioTransitions, 
 /// <item>makes the real store's first committed write (an audit record of the start) through the real writer, so
 /// its connection, statements and WAL are in use before the first reaction is written.</item>
 /// </list>
+/// Native code (NativeAOT: <see cref="RuntimeFeature.IsDynamicCodeCompiled"/> is false) has nothing to compile, so
+/// <see cref="StoreOnly"/> makes the store's first write and plays no scenario: the scenario's throwaway appliance
+/// would only delay the bridge and leave its garbage on the heap.
 /// It does not wait for tiered compilation to go quiet. It used to (300 ms without a method compiled, at most 5 s),
 /// and that wait kept the bridge closed after every restart, against a 5 s bound from systemd's restart to traffic
 /// (the crash-restart test's restarts took 1.3–1.6 s, or 4.4–5.2 s when the runtime was slow to go quiet).
@@ -66,6 +78,16 @@ public static class ApplianceWarmup
         var timeline = SiteScenario.Build();
         SiteScenario.HttpLogins(timeline, SiteScenario.DefaultStartMicros + 14_000_000, SiteScenario.Attacker, SiteScenario.Sensor, "/");
         return timeline;
+    }
+
+    /// <summary>The store's first write alone: for a runtime that compiles nothing at run time (NativeAOT).</summary>
+    public static WarmupReport StoreOnly(EdgeAppliance real, string start)
+    {
+        ArgumentNullException.ThrowIfNull(real);
+        var watch = Stopwatch.StartNew();
+        var problems = new List<string>();
+        var written = FirstStoreWrite(real, start, problems);
+        return new WarmupReport(0, 0, written, problems, 0, watch.ElapsedMilliseconds) { ScenarioSkipped = "native code: nothing to compile" };
     }
 
     private static (long Frames, int Transitions, IReadOnlyCollection<string> AlertTypes) PlayScenario(SiteConfig profile, List<string> problems)

@@ -55,6 +55,16 @@ public class ApplianceWarmupTests
     }
 
     [Test]
+    public void Native_code_gets_the_store_write_and_no_scenario()
+    {
+        using var real = BuildSiteWithOwnUmboxes();
+        var report = ApplianceWarmup.StoreOnly(real, "live bridge (native)");
+        Assert.That((report.Problems.Count, report.StoreWritten, report.ScenarioFrames), Is.EqualTo((0, true, 0L)));
+        Assert.That(report.ToString(), Does.StartWith("scenario not played (native code: nothing to compile); store first write committed"));
+        Assert.That(real.Store!.Store.Column("SELECT actor || ' ' || action || ' ' || detail FROM audit_log"), Is.EqualTo(new[] { "kalki-edge start live bridge (native)" }));
+    }
+
+    [Test]
     public void A_profile_whose_packs_are_missing_is_reported_not_skipped_silently()
     {
         using var real = BuildSiteWithOwnUmboxes(persist: false);
