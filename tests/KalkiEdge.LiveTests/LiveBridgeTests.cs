@@ -41,11 +41,12 @@ public sealed partial class LiveBridgeTests : TestbedFixture
         Assert.That(result.Stdout, Does.Contain("WARNING: packet signing is OFF"), "signing off is said loudly at start");
     }
 
-    [TestCase("batched")]
-    [TestCase("epoch")]
-    public void With_signing_every_frame_is_signed_and_verified_and_traffic_flows_both_ways(string mode)
+    [TestCase("batched", "auto")]
+    [TestCase("epoch", "off")]
+    [TestCase("epoch", "on")]
+    public void With_signing_every_frame_is_signed_and_verified_and_traffic_flows_both_ways(string mode, string thread)
     {
-        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, sections: _configs.Signing(mode)));
+        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, sections: _configs.Signing(mode, thread)));
 
         AssertTalkBothWays();
 
@@ -54,6 +55,7 @@ public sealed partial class LiveBridgeTests : TestbedFixture
         var counters = System.Text.RegularExpressions.Regex.Match(result.Stdout, $@"packet signing \({mode}\): (\d+) frames signed in (\d+) shim calls(?: \(\d+ batch roots\))?, (\d+) verified and sent \(\d+ verify calls\), (\d+) dropped");
         Assert.That(counters.Success, Is.True, result.ToString());
         TestContext.Out.WriteLine(counters.Value);
+        bool ownThread = thread == "on" || (thread == "auto" && Environment.ProcessorCount >= KalkiEdge.Assurance.Signing.SigningOptions.CoresForSigningThreads);
         long signed = long.Parse(counters.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         long verified = long.Parse(counters.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Multiple(() =>
@@ -62,6 +64,7 @@ public sealed partial class LiveBridgeTests : TestbedFixture
             Assert.That(verified, Is.EqualTo(signed));
             Assert.That(counters.Groups[4].Value, Is.EqualTo("0"), "nothing dropped");
             Assert.That(result.Stdout, Does.Not.Contain("signature-failure"));
+            Assert.That(result.Stdout, Does.Contain(ownThread ? "tagged on a signing thread per capture thread" : "tagged on the capture threads"), "the section's thread setting decides where frames are tagged");
         });
     }
 

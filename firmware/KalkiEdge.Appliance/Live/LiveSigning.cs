@@ -6,9 +6,9 @@ namespace KalkiEdge.Appliance.Live;
 
 /// <summary>
 /// Packet signing for the live bridge (<see cref="Bridge.CreateEgress"/>): hands each capture thread its own
-/// signing stage, on a signing thread beside it (<see cref="SigningThreadEgress"/>) where the machine has a second
-/// core, else on the capture thread itself (<see cref="SignedEgress"/>: on one core a second thread only adds a
-/// hand-off), and adds up their counters for the status lines.
+/// signing stage, on a signing thread beside it (<see cref="SigningThreadEgress"/>) or on the capture thread itself
+/// (<see cref="SignedEgress"/>) as <see cref="SigningOptions.SignsOnOwnThread"/> decides, and adds up their counters
+/// for the status lines.
 /// </summary>
 public sealed class LiveSigning(AssuranceServices services, EdgeAppliance appliance)
 {
@@ -26,8 +26,11 @@ public sealed class LiveSigning(AssuranceServices services, EdgeAppliance applia
             _stages.Add(stage.Counters);
         }
 
-        return Environment.ProcessorCount > 1 ? new SigningThreadEgress(stage, appliance.Engine) : new SignedEgress(stage, appliance.Engine);
+        return Options.SignsOnOwnThread(Environment.ProcessorCount) ? new SigningThreadEgress(stage, appliance.Engine) : new SignedEgress(stage, appliance.Engine);
     }
+
+    /// <summary>Where frames are tagged, for the status lines.</summary>
+    public string Where => Options.SignsOnOwnThread(Environment.ProcessorCount) ? "on a signing thread per capture thread" : "on the capture threads";
 
     /// <summary>All capture threads' counters added up (exact once the threads have stopped; approximate while they run).</summary>
     public SigningCounters Totals()
@@ -48,6 +51,6 @@ public sealed class LiveSigning(AssuranceServices services, EdgeAppliance applia
     public string Describe()
     {
         var c = Totals();
-        return $"packet signing ({AssuranceServices.ModeName(Options.Mode)}): {c.Submitted - c.MissingTag} frames signed in {c.SignCalls} shim calls{(Options.Mode == SigningMode.Epoch ? $" ({c.BatchRoots} batch roots)" : "")}, {c.Released} verified and sent ({c.VerifyCalls} verify calls), {c.Dropped} dropped ({c.MissingTag} untagged, {c.Stale} stale, {c.Invalid} invalid)";
+        return $"packet signing ({AssuranceServices.ModeName(Options.Mode)}): {c.Submitted - c.MissingTag} frames signed in {c.SignCalls} shim calls{(Options.Mode == SigningMode.Epoch ? $" ({c.BatchRoots} batch roots)" : "")}, {c.Released} verified and sent ({c.VerifyCalls} verify calls), {c.Dropped} dropped ({c.MissingTag} untagged, {c.Stale} stale, {c.Invalid} invalid); tagged {Where}";
     }
 }

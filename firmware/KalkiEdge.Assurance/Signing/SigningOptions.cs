@@ -4,7 +4,7 @@ using KalkiEdge.Hypervisor;
 
 namespace KalkiEdge.Assurance.Signing;
 
-/// <summary>Site config <c>signing: { mode: off|per-frame|batched|epoch, batch: 50, hold: 2ms, mac: auto|gmac|chacha20-poly1305 }</c> (batch and hold: batched mode; mac: epoch mode).</summary>
+/// <summary>Site config <c>signing: { mode: off|per-frame|batched|epoch, batch: 50, hold: 2ms, mac: auto|gmac|chacha20-poly1305, thread: auto|on|off }</c> (batch and hold: batched mode; mac: epoch mode; thread: the live bridge).</summary>
 public sealed class SigningOptions
 {
     /// <summary>Largest batch: 50 SHA-256 digests fill the 1600-byte uhsign buffer.</summary>
@@ -18,6 +18,24 @@ public sealed class SigningOptions
 
     /// <summary>Epoch mode's per-frame MAC; <c>auto</c> is <see cref="EpochMacs.Preferred"/> for this CPU.</summary>
     public EpochMac Mac { get; init; } = EpochMacs.Preferred;
+
+    /// <summary>Whether the live bridge signs on a thread beside each capture thread (<see cref="SignsOnOwnThread"/>).</summary>
+    public SigningThread Thread { get; init; } = SigningThread.Auto;
+
+    /// <summary>
+    /// <see cref="SigningThread.Auto"/>: a signing thread per capture thread only with at least
+    /// <see cref="CoresForSigningThreads"/> processors, a core for each port's capture and signing thread. With fewer the
+    /// threads share cores, and there the hand-off cost the capture thread as much as the tag it took away (the signing
+    /// bench's bridge-path rows on 2 cores: 0.49x of unsigned on a signing thread, 0.56x on the capture thread).
+    /// </summary>
+    public bool SignsOnOwnThread(int processors) => Thread switch
+    {
+        SigningThread.On => true,
+        SigningThread.Off => false,
+        _ => processors >= CoresForSigningThreads,
+    };
+
+    public const int CoresForSigningThreads = 4;
 
     /// <summary>Longest a frame waits for its batch, in capture time (checked when the next frame arrives; idle flush is the caller's).</summary>
     public long MaxHoldMicros { get; init; } = 2_000;
@@ -56,7 +74,21 @@ public sealed class SigningOptions
             "chacha20-poly1305" => EpochMac.ChaCha20Poly1305,
             _ => EpochMacs.Preferred,
         };
+        var thread = args.Choice("thread", "auto", "auto", "on", "off") switch
+        {
+            "on" => SigningThread.On,
+            "off" => SigningThread.Off,
+            _ => SigningThread.Auto,
+        };
         args.RejectUnknown();
-        return new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = hold, Mac = mac };
+        return new SigningOptions { Mode = mode, BatchSize = batch, MaxHoldMicros = hold, Mac = mac, Thread = thread };
     }
+}
+
+/// <summary>Where the live bridge tags frames: <c>auto</c> by the machine's cores, <c>on</c> a signing thread per capture thread, <c>off</c> on the capture thread.</summary>
+public enum SigningThread
+{
+    Auto,
+    On,
+    Off,
 }

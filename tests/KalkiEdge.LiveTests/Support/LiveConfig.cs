@@ -40,9 +40,9 @@ public sealed class LiveConfig : IDisposable
     /// <summary>Packet signing in batches through the emulated shim, its key in this config directory.</summary>
     public string BatchedSigning => Signing("batched");
 
-    /// <summary>Packet signing in <paramref name="mode"/> (batched, epoch, ...) through the emulated shim, its key in this config directory.</summary>
-    public string Signing(string mode) =>
-        $"hypervisor: {{backend: emulated, key: {Path.Combine(Dir, "hypervisor.key")}}}\nsigning: {{mode: {mode}}}";
+    /// <summary>Packet signing in <paramref name="mode"/> (batched, epoch, ...) through the emulated shim, its key in this config directory; <paramref name="thread"/> is the section's <c>thread</c>.</summary>
+    public string Signing(string mode, string thread = "auto") =>
+        $"hypervisor: {{backend: emulated, key: {Path.Combine(Dir, "hypervisor.key")}}}\nsigning: {{mode: {mode}, thread: {thread}}}";
 
     public void Dispose() => Directory.Delete(Dir, recursive: true);
 

@@ -29,6 +29,14 @@ public sealed class AssuranceConfigTests
         Assert.That(options.Mac, Is.EqualTo(aes ? EpochMac.Gmac : EpochMac.ChaCha20Poly1305));
     }
 
+    [TestCase("signing: { mode: epoch }", 2, false)]
+    [TestCase("signing: { mode: epoch }", 4, true)]
+    [TestCase("signing: { mode: epoch, thread: auto }", 3, false)]
+    [TestCase("signing: { mode: epoch, thread: on }", 2, true)]
+    [TestCase("signing: { mode: epoch, thread: off }", 8, false)]
+    public void The_live_bridge_signs_on_a_thread_of_its_own_only_with_a_core_for_it_unless_told(string yaml, int processors, bool ownThread) =>
+        Assert.That(ReadSigning(yaml).SignsOnOwnThread(processors), Is.EqualTo(ownThread));
+
     [Test]
     public void Absent_signing_section_is_off() =>
         Assert.That(SigningOptions.FromSection(null, new DiagnosticBag()).Mode, Is.EqualTo(SigningMode.Off));
@@ -38,6 +46,7 @@ public sealed class AssuranceConfigTests
     [TestCase("signing: { mode: batched, colour: red }", "colour")]
     [TestCase("signing: batched", "expected a map")]
     [TestCase("signing: { mode: epoch, mac: poly1305 }", "mac")]
+    [TestCase("signing: { mode: epoch, thread: yes }", "thread")]
     public void Bad_signing_settings_are_reported_with_their_line(string yaml, string mention)
     {
         var diagnostics = new DiagnosticBag();
