@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-using KalkiEdge.DataPlane;
-using KalkiEdge.DataPlane.Io;
+using KalkiEdge.Assurance.Signing;
 
 namespace KalkiEdge.Appliance.Live;
 
@@ -15,7 +14,7 @@ namespace KalkiEdge.Appliance.Live;
 /// </summary>
 internal sealed class HandOffRing
 {
-    private readonly HandOffSlot[] _slots;
+    private readonly HeldFrame[] _slots;
     private readonly int _mask;
     private Cursors _at;
 
@@ -26,10 +25,10 @@ internal sealed class HandOffRing
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "the hand-off ring's capacity must be a power of two");
         }
 
-        _slots = new HandOffSlot[capacity];
+        _slots = new HeldFrame[capacity];
         for (int i = 0; i < capacity; i++)
         {
-            _slots[i] = new HandOffSlot();
+            _slots[i] = new HeldFrame();
         }
 
         _mask = capacity - 1;
@@ -44,7 +43,7 @@ internal sealed class HandOffRing
     public int Unpublished => (int)(_at.Filled - _at.Published);
 
     /// <summary>Capture thread: the slot to fill (only while <see cref="HasRoom"/>), then <see cref="Fill"/>.</summary>
-    public HandOffSlot NextFree => _slots[(int)(_at.Filled & _mask)];
+    public HeldFrame NextFree => _slots[(int)(_at.Filled & _mask)];
 
     /// <summary>Capture thread: the slot from <see cref="NextFree"/> is filled (the signing thread sees it once published).</summary>
     public void Fill() => _at.Filled++;
@@ -56,7 +55,7 @@ internal sealed class HandOffRing
     public bool HasWork => _at.Taken < _at.PublishedSeen || _at.Taken < (_at.PublishedSeen = Volatile.Read(ref _at.Published));
 
     /// <summary>Signing thread: the oldest published slot not taken (only while <see cref="HasWork"/>), then <see cref="Take"/>.</summary>
-    public HandOffSlot Next => _slots[(int)(_at.Taken & _mask)];
+    public HeldFrame Next => _slots[(int)(_at.Taken & _mask)];
 
     /// <summary>Signing thread: done with the slot from <see cref="Next"/>.</summary>
     public void Take() => _at.Taken++;
@@ -81,29 +80,5 @@ internal sealed class HandOffRing
 
         // Written by the signing thread, read by the capture thread.
         [FieldOffset(256)] public long Freed;
-    }
-}
-
-/// <summary>One frame handed over: its bytes, where it goes, and the chain generation that produced it.</summary>
-internal sealed class HandOffSlot
-{
-    public Frame Frame { get; } = new(2048);
-
-    public IFrameSink? Sink { get; set; }
-
-    /// <summary>The device whose chain produced the frame (null: none did; the frame is dropped untagged).</summary>
-    public DeviceSlot? Device { get; set; }
-
-    /// <summary>The device's chain and epoch, read on the capture thread just after its chain ran.</summary>
-    public Chain? Chain { get; set; }
-
-    public long Epoch { get; set; }
-
-    /// <summary>Drops the references (an idle ring keeps no device or chain alive).</summary>
-    public void Clear()
-    {
-        Sink = null;
-        Device = null;
-        Chain = null;
     }
 }

@@ -88,13 +88,8 @@ public sealed class SigningThreadEgress : IThreadedEgress
         ThrowIfFailed();
         var slot = _ring.NextFree;
         var device = ChainOwner.Of(_engine, ingress);
-        slot.Device = device;
-        slot.Chain = device?.Chain; // the generation that produced the frame, read before its epoch (a swap in between reads as stale)
-        slot.Epoch = device?.Epoch ?? 0;
-        slot.Frame.Load(outgoing.Data, outgoing.TimestampMicros, outgoing.Direction);
-        slot.Frame.Number = outgoing.Number;
-        slot.Frame.Ingress = outgoing.Ingress;
-        slot.Sink = port;
+        var chain = device?.Chain; // the generation that produced the frame, read before its epoch (a swap in between reads as stale)
+        slot.Hold(outgoing, device, chain, device?.Epoch ?? 0, port);
         _ring.Fill();
         if (_ring.Unpublished >= PublishEvery)
         {

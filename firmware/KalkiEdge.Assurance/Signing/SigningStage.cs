@@ -26,7 +26,8 @@ public sealed class SigningStage : IDisposable
     private readonly ChainMeasurements _measurements;
     private readonly AlertThrottle _alerts;
     private readonly PacketBinding _binding = new();
-    private readonly PendingFrame[] _pending;
+    private readonly HeldFrame[] _pending;
+    private readonly bool[] _tagged;
     private readonly EpochSigner? _epochSigner;
 
     // The batch as the signer hands it over: carried digests (the HMAC input) and the batch tag.
@@ -57,10 +58,11 @@ public sealed class SigningStage : IDisposable
         }
 
         var capacity = options.Mode == SigningMode.Batched ? options.BatchSize : 1;
-        _pending = new PendingFrame[capacity];
+        _pending = new HeldFrame[capacity];
+        _tagged = new bool[capacity];
         for (int i = 0; i < capacity; i++)
         {
-            _pending[i] = new PendingFrame();
+            _pending[i] = new HeldFrame();
         }
 
         _digests = new byte[capacity * PacketBinding.DigestSize];
@@ -126,14 +128,8 @@ public sealed class SigningStage : IDisposable
         }
 
         var slot = _pending[_count];
-        slot.Frame.Load(frame.Data, frame.TimestampMicros, frame.Direction);
-        slot.Frame.Number = frame.Number;
-        slot.Frame.Ingress = frame.Ingress;
-        slot.Device = device;
-        slot.Chain = chain;
-        slot.TaggedEpoch = epoch;
-        slot.Egress = egress;
-        slot.Tagged = Tag(slot, _digests.AsSpan(_count * PacketBinding.DigestSize, PacketBinding.DigestSize));
+        slot.Hold(frame, device, chain, epoch, egress);
+        _tagged[_count] = Tag(slot, _digests.AsSpan(_count * PacketBinding.DigestSize, PacketBinding.DigestSize));
         _count++;
         if (_count == _pending.Length)
         {
@@ -158,9 +154,7 @@ public sealed class SigningStage : IDisposable
         Verify(_digests.AsSpan(0, _count * PacketBinding.DigestSize));
         for (int i = 0; i < _count; i++)
         {
-            _pending[i].Device = null; // do not keep device objects alive from an idle stage
-            _pending[i].Chain = null;
-            _pending[i].Egress = null;
+            _pending[i].Clear(); // do not keep device objects alive from an idle stage
         }
 
         _count = 0;
@@ -211,7 +205,7 @@ public sealed class SigningStage : IDisposable
     }
 
     // Tagging side: bind the frame to its device's chain and epoch as they are now.
-    private bool Tag(PendingFrame slot, Span<byte> digest)
+    private bool Tag(HeldFrame slot, Span<byte> digest)
     {
         var device = slot.Device;
         var chain = slot.Chain;
@@ -221,7 +215,7 @@ public sealed class SigningStage : IDisposable
             return false;
         }
 
-        _binding.Digest(device.Mac, _measurements.For(chain.Definition), slot.TaggedEpoch, slot.Frame.Direction, slot.Frame.Data, digest);
+        _binding.Digest(device.Mac, _measurements.For(chain.Definition), slot.Epoch, slot.Frame.Direction, slot.Frame.Data, digest);
         return true;
     }
 
@@ -233,21 +227,21 @@ public sealed class SigningStage : IDisposable
         for (int i = 0; i < _count; i++)
         {
             var slot = _pending[i];
-            var problem = !slot.Tagged ? SignatureProblem.MissingTag
+            var problem = !_tagged[i] ? SignatureProblem.MissingTag
                 : !batchValid ? SignatureProblem.Invalid
                 : Check(slot, carried.Slice(i * PacketBinding.DigestSize, PacketBinding.DigestSize));
             if (problem == SignatureProblem.None)
             {
-                Release(slot.Frame, slot.Egress);
+                Release(slot.Frame, slot.Sink);
             }
             else
             {
-                Drop(problem, slot.Device, slot.Frame, slot.TaggedEpoch);
+                Drop(problem, slot.Device, slot.Frame, slot.Epoch);
             }
         }
     }
 
-    private SignatureProblem Check(PendingFrame slot, ReadOnlySpan<byte> carried)
+    private SignatureProblem Check(HeldFrame slot, ReadOnlySpan<byte> carried)
     {
         var device = slot.Device!;
         var chain = device.Chain;
@@ -263,7 +257,7 @@ public sealed class SigningStage : IDisposable
             return SignatureProblem.None;
         }
 
-        return epoch != slot.TaggedEpoch ? SignatureProblem.Stale : SignatureProblem.Invalid;
+        return epoch != slot.Epoch ? SignatureProblem.Stale : SignatureProblem.Invalid;
     }
 
     private void Release(Frame frame, IFrameSink? egress)
@@ -291,20 +285,4 @@ public sealed class SigningStage : IDisposable
         SignatureProblem.Stale => $"frame {s.Frame} left the chain of state epoch {s.Tagged}, but epoch {s.Now} is in force at egress: dropped",
         _ => $"frame {s.Frame}: tag does not verify for this device, chain measurement and epoch {s.Now}: dropped",
     };
-
-    private sealed class PendingFrame
-    {
-        public Frame Frame { get; } = new(2048);
-
-        public DeviceSlot? Device { get; set; }
-
-        /// <summary>The chain whose frame this is (the generation tagged, with <see cref="TaggedEpoch"/>).</summary>
-        public Chain? Chain { get; set; }
-
-        public IFrameSink? Egress { get; set; }
-
-        public long TaggedEpoch { get; set; }
-
-        public bool Tagged { get; set; }
-    }
 }
