@@ -17,6 +17,7 @@ namespace KalkiEdge.Export;
 public sealed class ExportPipeline : IDisposable
 {
     private readonly ILogger _log;
+    private bool _lossesLogged;
 
     public ExportPipeline(EventHub hub, EveSettings settings, ILoggerFactory logging)
     {
@@ -61,8 +62,23 @@ public sealed class ExportPipeline : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the hub's own thread (<see cref="EventHub.StartDispatching"/>) once its queue has reached the sinks, and
+    /// says in the log how many events no sink got (queue full, or left behind a sink busy past the limit).
+    /// </summary>
+    public void StopDispatching()
+    {
+        var left = Hub.StopDispatching();
+        if ((left > 0 || Hub.Dropped > 0) && !_lossesLogged)
+        {
+            _lossesLogged = true;
+            ExportLog.HubLosses(_log, Hub.Dropped, Hub.Undelivered);
+        }
+    }
+
     public void Dispose()
     {
+        StopDispatching();
         File?.Dispose();
         Syslog?.Dispose();
         if (File is { Counters: var c } && (c.Dropped > 0 || c.WriteErrors > 0))
@@ -79,6 +95,9 @@ internal static partial class ExportLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "SIGHUP: reopening the EVE file {Path}")]
     public static partial void Reopening(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "event hub: {Dropped} events reached no sink (queue full), {Undelivered} left queued at shutdown behind a busy sink")]
+    public static partial void HubLosses(ILogger logger, long dropped, long undelivered);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "EVE file {Path}: {Dropped} events dropped (queue full), {WriteErrors} write errors")]
     public static partial void EveLosses(ILogger logger, string path, long dropped, long writeErrors);

@@ -94,6 +94,8 @@ public sealed partial class LiveBridgeTests : TestbedFixture
             }
 
             Assert.That(scheduling.GetValueOrDefault("store-writer").Policy, Is.Zero, "the store writer is not on the reaction path");
+            Assert.That(scheduling, Does.ContainKey("event-hub"), "the sinks get events on the hub's own thread");
+            Assert.That(scheduling.GetValueOrDefault("event-hub").Policy, Is.Zero, "the event sinks are not on the reaction path");
         });
         var result = appliance.Stop();
         Assert.That(result.Stdout, Does.Contain("kalki-edge: warmed up the data and control planes").And.Not.Contain("warm-up incomplete"));

@@ -8,14 +8,21 @@ namespace KalkiEdge.Export.Events;
 /// <summary>
 /// Turns what the appliance observes into <see cref="ApplianceEvent"/>s, each with its device's context, and hands
 /// them to every sink. Observers are called on the control thread after the reaction, so sinks never sit between
-/// an alert and its defense; a sink that throws is counted and skipped, never allowed to stop the others.
+/// an alert and its defense; a sink that throws is counted and skipped, never allowed to stop the others. A running
+/// appliance also takes the sinks off the control thread (<see cref="StartDispatching"/>): the event is made there
+/// (its context is that moment's) and the sinks get it on the hub's own thread, in order.
 /// </summary>
-public sealed class EventHub : IApplianceObserver
+public sealed class EventHub : IApplianceObserver, IQueuedSink
 {
     /// <summary>Events held while the appliance is being built (a failed first deployment), before <see cref="Bind"/>.</summary>
     public const int EarlyCapacity = 1024;
 
+    /// <summary>Events waiting for the sinks at most, when they are dispatched from the hub's own thread.</summary>
+    public const int DispatchCapacity = 16_384;
+
     private readonly List<IEventSink> _sinks = [];
+    private EventDispatcher? _dispatcher;
+    private long _stoppedDropped;
     private List<(string Device, Func<DeviceContext, ApplianceEvent> Make)>? _early = [];
     private Func<string, DeviceContext> _context = static _ => DeviceContext.Unknown;
     private long _sinkFailures;
@@ -28,6 +35,38 @@ public sealed class EventHub : IApplianceObserver
 
     /// <summary>The sinks, in the order they receive events (fixed once the appliance runs).</summary>
     public IReadOnlyList<IEventSink> Sinks => _sinks;
+
+    /// <summary>Events no sink received because the hub's queue was full (<see cref="StartDispatching"/>).</summary>
+    public long Dropped => Interlocked.Read(ref _stoppedDropped) + (Volatile.Read(ref _dispatcher)?.Dropped ?? 0);
+
+    /// <summary>Events still queued when <see cref="StopDispatching"/> gave up waiting for a busy sink.</summary>
+    public long Undelivered { get; private set; }
+
+    /// <summary>The hub's own queue while it dispatches from its thread (read by /metrics beside the sinks' queues).</summary>
+    public IEnumerable<SinkQueue> Queues => Volatile.Read(ref _dispatcher) is { } d ? [new SinkQueue("event-hub", d.Depth, d.Dropped)] : [];
+
+    /// <summary>
+    /// From now on the sinks receive events on the hub's own thread, through a queue of <paramref name="capacity"/>
+    /// events (a full queue drops and counts, <see cref="Dropped"/>). Call once the sinks are added.
+    /// </summary>
+    public void StartDispatching(int capacity = DispatchCapacity) => _dispatcher ??= new EventDispatcher(capacity, Deliver);
+
+    /// <summary>
+    /// Delivers what is queued (waiting up to <paramref name="limit"/>, 5 s by default, for a busy sink) and goes back
+    /// to handing events to the sinks on the caller's thread. Returns how many queued events were left undelivered.
+    /// </summary>
+    public long StopDispatching(TimeSpan? limit = null)
+    {
+        if (Interlocked.Exchange(ref _dispatcher, null) is not { } dispatcher)
+        {
+            return 0;
+        }
+
+        var left = dispatcher.Stop(limit ?? TimeSpan.FromSeconds(5));
+        Undelivered += left;
+        Interlocked.Add(ref _stoppedDropped, dispatcher.Dropped);
+        return left;
+    }
 
     /// <summary>Adds a sink. Sinks are added before the appliance starts; the list is not changed afterwards.</summary>
     public EventHub Add(IEventSink sink)
@@ -118,6 +157,15 @@ public sealed class EventHub : IApplianceObserver
     }
 
     private void Publish(ApplianceEvent e)
+    {
+        // A dispatcher stopping meanwhile refuses the event without counting it: it is delivered here instead.
+        if (Volatile.Read(ref _dispatcher)?.Post(e) is null or EventDispatcher.Posted.Stopped)
+        {
+            Deliver(e);
+        }
+    }
+
+    private void Deliver(ApplianceEvent e)
     {
         foreach (var sink in _sinks)
         {

@@ -82,9 +82,13 @@ internal sealed class EventExport : IDisposable
         }
     }
 
+    /// <summary>The hub's queued events reach the sinks; from now on they get events on the caller's thread.</summary>
+    public void StopEvents() => _pipeline.StopDispatching();
+
     public void Dispose()
     {
         _hangup.Dispose();
+        StopEvents(); // before any sink closes
         _fleet?.Dispose();
         _pipeline.Dispose();
     }

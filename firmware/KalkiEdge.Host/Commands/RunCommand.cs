@@ -119,6 +119,12 @@ internal static class RunCommand
 
         using var panel = PanelWiring.Start(appliance, PanelStatusOf(appliance, assurance, management), mode == "simulation", Console.Out, shutdown.Request);
         export?.Attach(appliance.Pairing, appliance);
+        // Every sink is on the hub now. A site's control loop runs at the capture threads' real-time priority:
+        // the sinks get its events on the hub's own thread, so a reaction's reporting never holds that CPU.
+        if (export is not null)
+        {
+            events.StartDispatching();
+        }
 
         try
         {
@@ -131,6 +137,8 @@ internal static class RunCommand
         }
         finally
         {
+            // What the run reported reaches the sinks (the dashboard's among them) before they close.
+            export?.StopEvents();
             management.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }

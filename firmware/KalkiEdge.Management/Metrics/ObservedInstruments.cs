@@ -70,7 +70,7 @@ internal static class ObservedInstruments
         meter.CreateObservableGauge("process.resident_memory", () => Environment.WorkingSet, "By", "Resident memory of the appliance process.");
     }
 
-    private static IEnumerable<SinkQueue> Queues(EventHub hub) => hub.Sinks.OfType<IQueuedSink>().SelectMany(s => s.Queues);
+    private static IEnumerable<SinkQueue> Queues(EventHub hub) => hub.Queues.Concat(hub.Sinks.OfType<IQueuedSink>().SelectMany(s => s.Queues));
 
     private static IEnumerable<Measurement<long>> ByTag(string tag, params (string Value, long Count)[] counts) => counts.Select(c => Measure(c.Count, tag, c.Value));
 

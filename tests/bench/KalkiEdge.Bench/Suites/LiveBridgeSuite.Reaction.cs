@@ -18,6 +18,10 @@ namespace KalkiEdge.Bench.Suites;
 /// stall. So the sender runs under SCHED_FIFO <see cref="SenderRealtimePriority"/> (below the appliance's enforcement
 /// threads, which still preempt it), and every attack also reports the lower bound (the last probe that still
 /// arrived) and whether the gap between the two exceeded <see cref="StallIntervals"/> intervals (a sender stall).
+/// On the 2-core testbed the appliance's own real-time threads are what usually stalls the sender: the reading then
+/// includes whatever the appliance ran at that priority around the swap, after it too. Beside the attacker's
+/// reading the report gives the appliance's own account of each transition (its STATE line: the alert's frame
+/// captured -> new chain in force), which no sender stall and no probe grain touches.
 /// There is no operator API to reset a device to
 /// Normal yet, and states persist, so each round restarts the appliance on a fresh data directory and attacks the 4 testbed devices once each.
 /// </summary>
@@ -28,6 +32,7 @@ public sealed partial class LiveBridgeSuite
     private const int ProbesPerAttack = 800; // 40 ms window: a reaction slower than that counts as "not reacted"
     private const int SenderRealtimePriority = 5; // kalki-edge's capture and control threads default to 10
     private const int StallIntervals = 4;
+    private const int ReceiverSeconds = 90; // longer than the sender's own bound (--duration 30) and its start
 
     private static int ReactionAttacks => int.TryParse(Environment.GetEnvironmentVariable("KALKI_BENCH_REACTION_ATTACKS"), out var n) ? Math.Clamp(n, 4, 1000) : 100;
 
@@ -39,6 +44,7 @@ public sealed partial class LiveBridgeSuite
             .Select(h => (Name: h.GetProperty("name").GetString()!, Mac: h.GetProperty("mac").GetString()!, Ip: h.GetProperty("ip").GetString()!))
             .ToList();
         var reactions = new List<double>();
+        var inForce = new List<double>(); // the appliance's own account: alert's frame captured -> new chain in force
         var warm = new List<double>(); // without each appliance run's first transition (cold: JIT, first chain build)
         var lower = new List<double>();
         int notReacted = 0, lostBeforeBlock = 0, attacks = 0, stalls = 0, unmeasured = 0;
@@ -46,10 +52,15 @@ public sealed partial class LiveBridgeSuite
         for (int round = 0; round < rounds; round++)
         {
             var (result, output) = WithAppliance(prefix, WriteReactionConfig(work, devices, round), () => ReactionRound(prefix, devices));
-            // The appliance's own account of each transition (frame captured -> new chain in force), beside the attacker's reading.
-            foreach (var line in output.Split('\n').Where(l => l.Contains("STATE ", StringComparison.Ordinal)))
+            // The appliance's own account of each transition (frame captured -> new chain in force), beside the
+            // attacker's reading; and any capture loss it reported (a probe lost before the trigger is not a block).
+            foreach (var line in output.Split('\n').Where(l => l.Contains("STATE ", StringComparison.Ordinal) || l.Contains("LOSS ", StringComparison.Ordinal)))
             {
                 Console.WriteLine($"  appliance: {line.Trim()}");
+                if (StateLineMicros().Match(line) is { Success: true } m)
+                {
+                    inForce.Add(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+                }
             }
 
             foreach (var attack in result.EnumerateArray())
@@ -90,9 +101,16 @@ public sealed partial class LiveBridgeSuite
         report.Add("live reaction p99, warm", Measure.Percentile(warm, 99), "µs", "");
         report.Add("live reaction max, warm", warm.Count == 0 ? double.NaN : warm.Max(), "µs", "");
         report.Add("live reaction p99, lower bound", Measure.Percentile(lower, 99), "µs", "send time of the last probe that still arrived: the block came after it");
+        var own = $"{inForce.Count} transitions, from the appliance's STATE lines: the alert's frame captured (kernel time) -> new chain in force, beside the attacker's reading";
+        report.Add("live reaction p50, appliance's own", Measure.Percentile(inForce, 50), "µs", own);
+        report.Add("live reaction p99, appliance's own", Measure.Percentile(inForce, 99), "µs", "");
         report.Add("live reaction, read through a sender stall", stalls, "count", $"attacks whose last passing and first dropped probe were > {StallIntervals} intervals apart: the reading includes the stall");
         report.Add("live reaction, probes lost before the block", lostBeforeBlock, "count", "all attacks; should be 0 (else loss, not blocking)");
     }
+
+    /// <summary>The reaction the appliance reports in its journal line for a state change ("... in 412 µs").</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"STATE .* in (\d+) µs")]
+    private static partial System.Text.RegularExpressions.Regex StateLineMicros();
 
     /// <summary>One appliance run: a receiver per device, then one sender attacking every device in turn.</summary>
     private static JsonElement ReactionRound(string prefix, List<(string Name, string Mac, string Ip)> devices)
@@ -104,7 +122,10 @@ public sealed partial class LiveBridgeSuite
             foreach (var d in devices)
             {
                 var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-                foreach (var a in (string[])["netns", "exec", $"{prefix}-{d.Name}", "python3", tool, "recv", "--duration", "5"])
+                // Each receiver runs until the sender is done (SIGTERM, then it prints what arrived), bounded by
+                // ReceiverSeconds. A fixed short duration ran out before the sender reached the first device when
+                // starting the receivers and the sender took longer on a loaded machine, which read as lost probes.
+                foreach (var a in (string[])["netns", "exec", $"{prefix}-{d.Name}", "python3", tool, "recv", "--duration", ReceiverSeconds.ToString(CultureInfo.InvariantCulture)])
                 {
                     psi.ArgumentList.Add(a);
                 }
@@ -127,7 +148,7 @@ public sealed partial class LiveBridgeSuite
             for (int i = 0; i < devices.Count; i++)
             {
                 var (process, stdout) = receivers[i];
-                if (!process.WaitForExit(TimeSpan.FromSeconds(15)))
+                if (!TestbedProcesses.Terminate(process, TimeSpan.FromSeconds(15)))
                 {
                     throw new InvalidOperationException($"reaction.py recv in {devices[i].Name} did not stop");
                 }
