@@ -111,6 +111,32 @@ public class ApplicationHelpersTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "lookups, inserts and evictions allocate nothing");
     }
 
+    [Test]
+    public void Set_associative_table_releases_every_value_it_lets_go_of_exactly_once()
+    {
+        var released = new List<int>();
+        var table = new SetAssociativeTable<UInt128, int>(TableHash.Address, capacity: 256, idleMicros: 100, ways: 1, released: released.Add);
+        int values = 0;
+
+        // Phases far apart in frame time, each larger than the last: a phase finds the previous one's entries expired,
+        // some where its keys go (reused), others only while the table grows (dropped); once full it evicts.
+        for (int phase = 0; phase < 7; phase++)
+        {
+            for (int i = 0; i < 8 << phase; i++)
+            {
+                table[table.Acquire((UInt128)((phase * 1_000) + i), now: phase * 1_000, out _)] = ++values;
+            }
+        }
+
+        // Much later, enough new keys to take every slot: whatever the phases left is let go of too.
+        for (int i = 0; i < 10_000; i++)
+        {
+            table[table.Acquire((UInt128)(1_000_000 + i), now: 1_000_000, out _)] = -1;
+        }
+
+        Assert.That(released.Where(v => v > 0).Order(), Is.EqualTo(Enumerable.Range(1, values)), "each value of the phases, once");
+    }
+
     [TestCase("brute-force(port: 22)")]
     [TestCase("egress-guard(allow: [{rport: 443, proto: tcp}])")]
     [TestCase("http-auth-guard")]

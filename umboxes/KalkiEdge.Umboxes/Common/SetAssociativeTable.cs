@@ -11,9 +11,12 @@ namespace KalkiEdge.Umboxes.Common;
 /// <para>
 /// With <c>grow: true</c> storage is allocated at the first entry and then doubles on demand up to the capacity
 /// (most element instances never see the traffic they watch, and a device that talks to three hosts does not
-/// pay for thousands); growth re-places entries, so slot numbers are only valid until the next
+/// pay for thousands); growth re-places every live entry (none is lost: each keeps its distance from where its
+/// probe starts, and no two entries had the same place before), so slot numbers are only valid until the next
 /// <see cref="Acquire"/>. With <c>grow: false</c> the whole capacity is allocated at construction and slots
 /// stay put, so an owner may index side arrays by slot. Either way nothing is allocated per lookup.
+/// A value that holds resources (pooled buffers) hands them back through <c>released</c>, called for every
+/// value the table lets go of: an entry replaced (expired or evicted) or an expired one dropped while growing.
 /// Not thread-safe: one table per element instance, or a lock around it.
 /// </para>
 /// </summary>
@@ -27,6 +30,7 @@ public sealed class SetAssociativeTable<TKey, TValue>
     private readonly int _maxSlots;
     private readonly int _extraPerSlot;
     private readonly long _idleMicros;
+    private readonly Action<TValue>? _released;
     private TKey[] _keys;
     private long[] _lastSeen;
     private long[] _expires;
@@ -42,7 +46,8 @@ public sealed class SetAssociativeTable<TKey, TValue>
     /// <param name="extraPerSlot">Longs of per-entry storage kept beside the value (zeroed for new entries).</param>
     /// <param name="ways">Slots a key may occupy (probes per lookup).</param>
     /// <param name="grow">Allocate on demand (slots move on growth) rather than all at construction (slots stay put).</param>
-    public SetAssociativeTable(Func<TKey, ulong> hash, int capacity, long idleMicros, int extraPerSlot = 0, int ways = 8, bool grow = true)
+    /// <param name="released">Called with each value the table lets go of, before it is cleared.</param>
+    public SetAssociativeTable(Func<TKey, ulong> hash, int capacity, long idleMicros, int extraPerSlot = 0, int ways = 8, bool grow = true, Action<TValue>? released = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(ways, 1);
         _hash = hash;
@@ -50,6 +55,7 @@ public sealed class SetAssociativeTable<TKey, TValue>
         _maxSlots = (int)Math.Max(ways, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 1)));
         _extraPerSlot = extraPerSlot;
         _idleMicros = idleMicros;
+        _released = released;
         _keys = [];
         _lastSeen = [];
         _expires = [];
@@ -127,7 +133,7 @@ public sealed class SetAssociativeTable<TKey, TValue>
                     created = Expired(s, now);
                     if (created)
                     {
-                        Clear(s);
+                        Release(s);
                     }
 
                     Touch(s, now);
@@ -157,6 +163,11 @@ public sealed class SetAssociativeTable<TKey, TValue>
                 Evictions++;
             }
 
+            if (_used[slot])
+            {
+                Release(slot);
+            }
+
             _used[slot] = true;
             _keys[slot] = key;
             Touch(slot, now);
@@ -170,6 +181,13 @@ public sealed class SetAssociativeTable<TKey, TValue>
     {
         _lastSeen[slot] = now;
         _expires[slot] = now > long.MaxValue - _idleMicros ? long.MaxValue : now + _idleMicros;
+    }
+
+    /// <summary>The entry's value is let go of: its owner takes back what it holds, then it is cleared.</summary>
+    private void Release(int slot)
+    {
+        _released?.Invoke(_values[slot]);
+        Clear(slot);
     }
 
     private void Clear(int slot)
@@ -189,25 +207,31 @@ public sealed class SetAssociativeTable<TKey, TValue>
         _mask = size - 1;
     }
 
-    /// <summary>Allocates the first slots, or doubles the storage and re-places the live entries (expired ones are dropped on the way).</summary>
+    /// <summary>
+    /// Allocates the first slots, or doubles the storage and re-places the live entries (expired ones are let go of on
+    /// the way). Each entry keeps its offset from its probe start: its new start is its old one or that plus the old
+    /// size, so two entries could only meet where they had met before, and every one fits.
+    /// </summary>
     private void Grow(long now)
     {
         var (keys, lastSeen, expires, used, values, extra) = (_keys, _lastSeen, _expires, _used, _values, _extra);
+        int oldMask = _mask;
         Allocate(Math.Min(_maxSlots, Math.Max(InitialSlots, keys.Length * 2)));
         for (int old = 0; old < keys.Length; old++)
         {
-            if (!used[old] || now > expires[old])
+            if (!used[old])
             {
                 continue;
             }
 
-            int slot = FreeSlotFor(keys[old]);
-            if (slot < 0)
+            if (now > expires[old])
             {
-                Evictions++; // a pathological cluster even at double size: the entry is lost, and counted
+                _released?.Invoke(values[old]);
                 continue;
             }
 
+            int start = Start(keys[old]); // the old start, or that plus the old size
+            int slot = (start + ((old - start) & oldMask)) & _mask;
             _used[slot] = true;
             _keys[slot] = keys[old];
             _lastSeen[slot] = lastSeen[old];
@@ -215,21 +239,6 @@ public sealed class SetAssociativeTable<TKey, TValue>
             _values[slot] = values[old];
             extra.AsSpan(old * _extraPerSlot, _extraPerSlot).CopyTo(Extra(slot));
         }
-    }
-
-    private int FreeSlotFor(TKey key)
-    {
-        int start = Start(key);
-        for (int i = 0; i < Ways; i++)
-        {
-            int s = (start + i) & _mask;
-            if (!_used[s])
-            {
-                return s;
-            }
-        }
-
-        return -1;
     }
 
     private bool Expired(int slot, long now) => now > _expires[slot];

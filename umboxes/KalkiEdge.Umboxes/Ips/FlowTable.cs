@@ -21,10 +21,13 @@ namespace KalkiEdge.Umboxes.Ips;
 /// <item>Idle flows expire after Suricata's default timeouts of frame time: 30 s (60 s for TCP) before they are
 /// established, 300 s (600 s for TCP) after.</item>
 /// </list>
-/// Fixed capacity, 4-way set-associative (<see cref="SetAssociativeTable{TKey, TValue}"/>, allocated whole so
-/// that a flow keeps its slot and per-flow stream state can be indexed by it): a new flow replaces an expired
-/// entry in its set or, if none, the least recently seen one (counted in <see cref="Evictions"/>). No allocation
-/// after construction.
+/// Bounded, 4-way set-associative (<see cref="SetAssociativeTable{TKey, TValue}"/>): storage starts at a few
+/// entries and doubles when a new flow finds its set full, up to the capacity (most devices talk to a few hosts, and a
+/// thousand devices each paying for the whole table cost megabytes and the time to clear them); growth keeps every
+/// live flow. At full size a new flow replaces an expired entry in its set or, if none, the least recently seen one
+/// (counted in <see cref="Evictions"/>), so a flood of flows never grows it further. A tracked TCP session's
+/// reassembly state lives in its flow's entry and goes back to <see cref="TcpSessions"/> when the entry is let go.
+/// Nothing is allocated per packet once the table has reached its size.
 /// </summary>
 public sealed class FlowTable
 {
@@ -36,14 +39,28 @@ public sealed class FlowTable
     private const long LongestTimeoutMicros = 600_000_000;
 
     private readonly SetAssociativeTable<Key, Entry> _entries;
+    private readonly TcpSessions? _sessions;
     private uint _generations;
 
-    public FlowTable(int capacity)
+    /// <param name="sessions">Where tracked TCP sessions' reassembly state comes from (null: <see cref="Session"/> is not used).</param>
+    public FlowTable(int capacity, TcpSessions? sessions = null)
     {
-        _entries = new SetAssociativeTable<Key, Entry>(static k => k.Hash(), capacity, LongestTimeoutMicros, ways: Ways, grow: false);
+        _sessions = sessions;
+        Action<Entry>? released = sessions is null ? null : e =>
+        {
+            if (e.Session is { } session)
+            {
+                sessions.Return(session);
+            }
+        };
+        _entries = new SetAssociativeTable<Key, Entry>(static k => k.Hash(), capacity, LongestTimeoutMicros, ways: Ways, released: released);
     }
 
+    /// <summary>The most flows the table holds at once.</summary>
     public int Capacity => _entries.Capacity;
+
+    /// <summary>Entries allocated so far (0 before the first flow, then doubling up to <see cref="Capacity"/>).</summary>
+    public int Size => _entries.Size;
 
     public long Evictions => _entries.Evictions;
 
@@ -119,6 +136,16 @@ public sealed class FlowTable
         }
     }
 
+    /// <summary>
+    /// The reassembly state of <paramref name="flow"/>'s TCP session (the flow of the packet just given to
+    /// <see cref="Update"/>), taken from the pool at its first use.
+    /// </summary>
+    public TcpSession Session(in PacketFlow flow)
+    {
+        ref var e = ref _entries[flow.Slot];
+        return e.Session ??= (_sessions ?? throw new InvalidOperationException("flow table made without TCP sessions: pass a TcpSessions to track them")).Take();
+    }
+
     private static bool IsSynAck(Frame frame) =>
         frame.IsTcp && (frame.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack);
 
@@ -175,5 +202,8 @@ public sealed class FlowTable
         public uint Generation;
 
         public bool Dropped;
+
+        // The TCP session's reassembly state, once some packet of the flow needed it.
+        public TcpSession? Session;
     }
 }

@@ -194,7 +194,7 @@ public sealed class IpsElement(IpsConfig config) : Element
         bool overlapDifferent = false;
         if (haveFlow && frame.IsTcp && flow.HasTcpSession)
         {
-            session = Sessions.For(flow);
+            session = Flows.Session(flow);
             if (Reassemble(frame, session, flow.ToServer, candidates.Rules.Length > 0, payload) is { } segment)
             {
                 var direction = session.Direction(flow.ToServer);
@@ -281,9 +281,13 @@ public sealed class IpsElement(IpsConfig config) : Element
         return drop ? Verdict.Drop : Verdict.Forward;
     }
 
-    private FlowTable Flows => _flows ??= new FlowTable(config.FlowCapacity);
+    private FlowTable Flows => _flows ??= CreateFlows();
 
-    private TcpSessions Sessions => _sessions ??= new TcpSessions(Flows.Capacity, config.Streams);
+    private FlowTable CreateFlows()
+    {
+        _sessions = new TcpSessions(config.Streams);
+        return new FlowTable(config.FlowCapacity, _sessions);
+    }
 
     /// <summary>
     /// Whether the payload or, for a stream rule, the stream window may hold the rule's contents: false when neither

@@ -31,9 +31,9 @@ public readonly record struct FlowCondition(bool ToServer, bool ToClient, bool E
 }
 
 /// <summary>
-/// Flow facts about one packet, computed by the flow table before rules are matched. <paramref name="Slot"/> and
-/// <paramref name="Generation"/> name the table entry, so per-flow state kept beside the table (the reassembled
-/// streams) can tell a new flow in a reused entry from the one it replaced.
+/// Flow facts about one packet, computed by the flow table before rules are matched. <paramref name="Slot"/> names
+/// the flow's table entry until the table's next update (growth moves entries), and <paramref name="Generation"/>
+/// tells the flow from any later one that took its entry.
 /// </summary>
 public readonly record struct PacketFlow(bool ToServer, bool Established, bool FirstInDirection, bool HasTcpSession, int Slot = -1, uint Generation = 0, bool Dropped = false);
 

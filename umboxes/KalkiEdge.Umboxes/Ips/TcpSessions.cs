@@ -26,23 +26,15 @@ public sealed class TcpSession(StreamLimits limits, StreamBuffers buffers)
     private bool _finToServer;
     private bool _finToClient;
 
-    public uint Generation { get; private set; }
-
     public TcpStreamDirection ToServer { get; } = new(limits.Window, limits.Depth, buffers);
 
     public TcpStreamDirection ToClient { get; } = new(limits.Window, limits.Depth, buffers);
 
     public TcpStreamDirection Direction(bool toServer) => toServer ? ToServer : ToClient;
 
-    /// <summary>Makes this the state of the flow of <paramref name="generation"/>, forgetting an older flow's.</summary>
-    public void Claim(uint generation)
+    /// <summary>Forgets the session and gives its buffers back: its flow entry was let go of, and it waits in the pool for another flow.</summary>
+    public void Reset()
     {
-        if (generation == Generation)
-        {
-            return;
-        }
-
-        Generation = generation;
         ToServer.Reset();
         ToClient.Reset();
         _alertedToServerCount = 0;
@@ -108,21 +100,26 @@ public sealed class TcpSession(StreamLimits limits, StreamBuffers buffers)
 }
 
 /// <summary>
-/// The reassembly state of the TCP sessions in one <see cref="FlowTable"/>, kept beside it entry for entry, so
-/// it is bounded by the flow table's capacity and a flow's state goes with its entry. Created on first use.
+/// The reassembly state of one <see cref="FlowTable"/>'s TCP sessions: a session is held by its flow's entry (so it
+/// moves with the entry when the table grows) and comes back here when the table lets the entry go, for the next
+/// flow. Every session is in an entry or here, so there are never more than the table's capacity, and a steady stream
+/// of new connections allocates nothing once enough exist.
 /// </summary>
-public sealed class TcpSessions(int capacity, StreamLimits limits)
+public sealed class TcpSessions(StreamLimits limits)
 {
-    private readonly TcpSession?[] _sessions = new TcpSession?[capacity];
+    private readonly Stack<TcpSession> _free = new();
     private readonly StreamBuffers _buffers = new(limits.Window + limits.OutOfOrder, limits.MaxBuffers);
 
     /// <summary>Times a stream direction found <c>stream-memory</c> all in use.</summary>
     public long MemoryExhausted => _buffers.Exhausted;
 
-    public TcpSession For(PacketFlow flow)
+    /// <summary>A session with nothing seen yet.</summary>
+    public TcpSession Take() => _free.TryPop(out var session) ? session : new TcpSession(limits, _buffers);
+
+    /// <summary>Takes back the session of a flow the table let go of (its buffers go back to the pool at once).</summary>
+    public void Return(TcpSession session)
     {
-        var session = _sessions[flow.Slot] ??= new TcpSession(limits, _buffers);
-        session.Claim(flow.Generation);
-        return session;
+        session.Reset();
+        _free.Push(session);
     }
 }
