@@ -27,6 +27,7 @@ public sealed class DeviceSlot
     private readonly UInt128[] _ips;
     private Chain? _chain;
     private long _epoch;
+    private object? _signingState;
     private int _ipCount;
 
     public DeviceSlot(string name, ulong mac, IReadOnlyList<UInt128> staticIps, bool learnIps = true)
@@ -63,6 +64,13 @@ public sealed class DeviceSlot
     /// <summary>Free slot for the control plane to hang its per-device state on (avoids a second lookup).</summary>
     public object? ControlState { get; set; }
 
+    /// <summary>
+    /// Free slot for one packet-signing stage to keep this device's signing key on (avoids a lookup per frame). The
+    /// first stage to take it (<see cref="TrySwapSigningState"/>) has it until it releases it; other stages keep
+    /// theirs in a table of their own. Each stage checks the state is its own before using it.
+    /// </summary>
+    public object? SigningState => Volatile.Read(ref _signingState);
+
     public Chain? Chain => Volatile.Read(ref _chain);
 
     /// <summary>Increments on every swap; binds packet tags to the chain generation that produced them.</summary>
@@ -83,6 +91,13 @@ public sealed class DeviceSlot
     }
 
     public bool IsBound(UInt128 ip) => Ips.Contains(ip);
+
+    /// <summary>
+    /// Puts <paramref name="next"/> in <see cref="SigningState"/> if it holds <paramref name="expected"/> (null: takes a
+    /// free slot; <paramref name="next"/> null: releases it); false when it holds something else (another stage's).
+    /// </summary>
+    public bool TrySwapSigningState(object? expected, object? next) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref _signingState, next, expected), expected);
 
     /// <summary>Adds a learned binding; false when the device already has the maximum.</summary>
     internal bool TryLearn(UInt128 ip)

@@ -14,9 +14,10 @@ namespace KalkiEdge.Assurance.Signing;
 /// <para>
 /// GHASH is computed as POLYVAL (RFC 8452, appendix A: GHASH(H, X…) = ByteReverse(POLYVAL(mulX(ByteReverse(H)),
 /// ByteReverse(X)…))), whose field needs no bit shift of the product and reduces with two carry-less multiplies.
-/// Eight blocks are multiplied by H⁸…H¹ and summed before one reduction (two at a time with 256-bit VPCLMULQDQ where
-/// the CPU has it), and the last blocks, the partial block and the length block share one reduction too: a 490-byte
-/// frame takes four. Not thread-safe.
+/// Runs of blocks are multiplied by H^n…H¹ and summed before one reduction: 32 blocks, four per instruction, with
+/// 512-bit VPCLMULQDQ where the CPU has it (a 490-byte frame takes one reduction, a 1,400-byte one three); else 16, two
+/// per instruction with 256-bit VPCLMULQDQ, or 8, one per instruction. The last blocks, the partial block and the length block share one
+/// reduction too. The key schedule and the powers of H are computed once per key. Not thread-safe.
 /// </para>
 /// </summary>
 public sealed class AesGmac : IFrameMac
@@ -25,23 +26,26 @@ public sealed class AesGmac : IFrameMac
     public const int NonceSize = 12;
     public const int TagSize = 16;
     private const int Rounds = 10;
-    private const int Aggregated = 8; // blocks per reduction in the bulk loop
-    private const int Highest = Aggregated + 1; // the highest power of H a reduction needs
+    private const int NarrowAggregated = 8; // blocks per reduction in the 128-bit bulk loop
+    private const int Aggregated = 16; // blocks per reduction in the 256-bit bulk loop
+    private const int QuadAggregated = 32; // blocks per reduction in the 512-bit bulk loop
+    private const int Highest = QuadAggregated + 1; // the highest power of H a reduction needs
 
     private RoundKeys _roundKeys; // inline: a frame's tag touches this one object, not an array beside it
 
-    // H⁹, H⁸, …, H¹, 0 in POLYVAL's field: H^k at [Highest - k]. Descending, so one 256-bit load at [Highest - k]
-    // gives the pair (H^k, H^(k-1)) for two consecutive blocks; the zero pairs with H¹ for a block alone.
+    // H³³, H³², …, H¹, 0, 0, 0 in POLYVAL's field: H^k at [Highest - k]. Descending, so one 256-bit load at
+    // [Highest - k] gives the pair (H^k, H^(k-1)) for two consecutive blocks and a 512-bit one the four from H^k down;
+    // the zeros stand beside H¹ for blocks that are not there.
     private HashKeyPowers _powers;
-    private readonly bool _wide;
+    private readonly int _lanes;
 
     public AesGmac(ReadOnlySpan<byte> key)
-        : this(key, IsWide)
+        : this(key, Lanes)
     {
     }
 
-    /// <param name="wide">False: 128-bit carry-less multiplies even where 256-bit ones run (tests compare the two).</param>
-    internal AesGmac(ReadOnlySpan<byte> key, bool wide)
+    /// <param name="lanes">Blocks per carry-less multiply, at most <see cref="Lanes"/>: fewer where more run (tests compare the paths).</param>
+    internal AesGmac(ReadOnlySpan<byte> key, int lanes)
     {
         if (!IsSupported)
         {
@@ -53,7 +57,7 @@ public sealed class AesGmac : IFrameMac
             throw new ArgumentException($"an AES-128 key is {KeySize} bytes, not {key.Length}", nameof(key));
         }
 
-        _wide = wide && IsWide;
+        _lanes = Math.Min(lanes, Lanes);
         ExpandKey(Vector128.Create(key), ref _roundKeys);
         var h = MulX(Reverse(Encrypt(Vector128<byte>.Zero)).AsUInt64());
         _powers[Highest - 1] = h;
@@ -73,8 +77,14 @@ public sealed class AesGmac : IFrameMac
     /// <summary>AES-NI, PCLMULQDQ and SSSE3 (byte shuffles) are all present.</summary>
     public static bool IsSupported => X86Aes.IsSupported && Pclmulqdq.IsSupported && Ssse3.IsSupported;
 
-    /// <summary>Two blocks per carry-less multiply instruction (VPCLMULQDQ with AVX2); else one.</summary>
-    public static bool IsWide => Pclmulqdq.V256.IsSupported && Avx2.IsSupported;
+    /// <summary>
+    /// Blocks per carry-less multiply instruction on this CPU: four (512-bit VPCLMULQDQ with AVX-512BW), two (256-bit
+    /// VPCLMULQDQ with AVX2), else one.
+    /// </summary>
+    public static int Lanes =>
+        Pclmulqdq.V512.IsSupported && Avx512BW.IsSupported ? 4
+        : Pclmulqdq.V256.IsSupported && Avx2.IsSupported ? 2
+        : 1;
 
     /// <summary>Writes the 16-byte GMAC of <paramref name="message"/> under <paramref name="nonce"/> (96 bits, never twice per key).</summary>
     public void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> message, Span<byte> tag)
@@ -87,12 +97,12 @@ public sealed class AesGmac : IFrameMac
         // J0 = nonce ‖ 0x00000001; its encryption is independent of the hash, so the CPU overlaps the two.
         var j0 = Vector128.Create(MemoryMarshal.Read<ulong>(nonce), MemoryMarshal.Read<uint>(nonce[8..]) | (1UL << 56));
         var mask = Encrypt(j0.AsByte());
-        var y = _wide ? HashWide(message) : Hash(message);
+        var y = _lanes > 1 ? HashWide(message, _lanes == 4) : Hash(message);
         (Reverse(y.AsByte()) ^ mask).CopyTo(tag);
     }
 
     // POLYVAL of the reversed blocks of the message and its length block: eight blocks per reduction, then the rest
-    // (up to seven full blocks, the partial block and the length block: at most nine) under one more.
+    // (up to seven full blocks, the partial block and the length block) under one more.
     private Vector128<ulong> Hash(ReadOnlySpan<byte> message)
     {
         ref var start = ref MemoryMarshal.GetReference(message);
@@ -100,9 +110,8 @@ public sealed class AesGmac : IFrameMac
         nuint offset = 0;
         var y = Vector128<ulong>.Zero;
         var product = default(Product);
-        while (length - offset >= Aggregated * 16)
+        while (length - offset >= NarrowAggregated * 16)
         {
-            product.Add(Load(ref start, offset) ^ y, Power(8));
             product.Add(Load(ref start, offset + 16), Power(7));
             product.Add(Load(ref start, offset + 32), Power(6));
             product.Add(Load(ref start, offset + 48), Power(5));
@@ -110,9 +119,10 @@ public sealed class AesGmac : IFrameMac
             product.Add(Load(ref start, offset + 80), Power(3));
             product.Add(Load(ref start, offset + 96), Power(2));
             product.Add(Load(ref start, offset + 112), Power(1));
+            product.Add(Load(ref start, offset) ^ y, Power(8)); // last: the only product that waits for y
             y = product.Reduce();
             product = default;
-            offset += Aggregated * 16;
+            offset += NarrowAggregated * 16;
         }
 
         int k = Remaining(length, offset);
@@ -132,20 +142,31 @@ public sealed class AesGmac : IFrameMac
         return product.Reduce();
     }
 
-    // As Hash, two blocks per multiply in 256-bit registers; a block alone pairs with a zero power.
-    private Vector128<ulong> HashWide(ReadOnlySpan<byte> message)
+    // As Hash, two blocks per multiply in 256-bit registers (with quad, four per multiply in 512-bit ones for runs of
+    // four blocks, 32 blocks per reduction); a block alone pairs with a zero power. The bulk loops are unrolled: their
+    // blocks' multiplies are independent, only the first block's waits for the previous reduction.
+    private Vector128<ulong> HashWide(ReadOnlySpan<byte> message, bool quad)
     {
         ref var start = ref MemoryMarshal.GetReference(message);
         nuint length = (nuint)message.Length;
         nuint offset = 0;
         var y = Vector256<ulong>.Zero;
         var product = default(WideProduct);
+        if (quad && length >= 64)
+        {
+            (y, product) = HashQuads(ref start, length, ref offset);
+        }
+
         while (length - offset >= Aggregated * 16)
         {
-            product.Add(LoadPair(ref start, offset) ^ y, Powers(8));
-            product.Add(LoadPair(ref start, offset + 32), Powers(6));
-            product.Add(LoadPair(ref start, offset + 64), Powers(4));
-            product.Add(LoadPair(ref start, offset + 96), Powers(2));
+            product.Add(LoadPair(ref start, offset + 32), Powers(14));
+            product.Add(LoadPair(ref start, offset + 64), Powers(12));
+            product.Add(LoadPair(ref start, offset + 96), Powers(10));
+            product.Add(LoadPair(ref start, offset + 128), Powers(8));
+            product.Add(LoadPair(ref start, offset + 160), Powers(6));
+            product.Add(LoadPair(ref start, offset + 192), Powers(4));
+            product.Add(LoadPair(ref start, offset + 224), Powers(2));
+            product.Add(LoadPair(ref start, offset) ^ y, Powers(16)); // last: the only product that waits for y
             y = Vector256.Create(product.Reduce(), Vector128<ulong>.Zero);
             product = default;
             offset += Aggregated * 16;
@@ -174,7 +195,38 @@ public sealed class AesGmac : IFrameMac
         return product.Reduce();
     }
 
-    // Blocks left from offset, with the partial block and the length block: the highest power they need (≤ 9).
+    // The message's runs of four blocks, four per 512-bit multiply: what is left to reduce (unreduced, with the
+    // running sum y already in it), and offset moved past them. Fewer than four blocks are left to the caller.
+    private (Vector256<ulong> Y, WideProduct Product) HashQuads(ref byte start, nuint length, ref nuint offset)
+    {
+        var y = Vector512<ulong>.Zero;
+        var product = default(QuadProduct);
+        while (length - offset >= QuadAggregated * 16)
+        {
+            product.Add(LoadQuad(ref start, offset + 64), Quads(28));
+            product.Add(LoadQuad(ref start, offset + 128), Quads(24));
+            product.Add(LoadQuad(ref start, offset + 192), Quads(20));
+            product.Add(LoadQuad(ref start, offset + 256), Quads(16));
+            product.Add(LoadQuad(ref start, offset + 320), Quads(12));
+            product.Add(LoadQuad(ref start, offset + 384), Quads(8));
+            product.Add(LoadQuad(ref start, offset + 448), Quads(4));
+            product.Add(LoadQuad(ref start, offset) ^ y, Quads(32)); // last: the only product that waits for y
+            y = Vector512.Create(Vector256.Create(product.Reduce(), Vector128<ulong>.Zero), Vector256<ulong>.Zero);
+            product = default;
+            offset += QuadAggregated * 16;
+        }
+
+        int k = Remaining(length, offset);
+        for (; length - offset >= 64; offset += 64, k -= 4)
+        {
+            product.Add(LoadQuad(ref start, offset) ^ y, Quads(k));
+            y = Vector512<ulong>.Zero;
+        }
+
+        return (y.GetLower(), product.Fold());
+    }
+
+    // Blocks left from offset, with the partial block and the length block: the highest power they need (≤ 33).
     private static int Remaining(nuint length, nuint offset) => (int)((length - offset + 15) / 16) + 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -183,6 +235,11 @@ public sealed class AesGmac : IFrameMac
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector256<ulong> Powers(int k) =>
         Vector256.LoadUnsafe(ref Unsafe.As<Vector128<ulong>, ulong>(ref _powers[Highest - k]));
+
+    // H^k, H^(k-1), H^(k-2), H^(k-3), zeros below H¹.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector512<ulong> Quads(int k) =>
+        Vector512.LoadUnsafe(ref Unsafe.As<Vector128<ulong>, ulong>(ref _powers[Highest - k]));
 
     // The reflected [len(A)]₆₄ ‖ [len(C)]₆₄ block, len(C) = 0.
     private static Vector128<ulong> Lengths(ReadOnlySpan<byte> message) => Vector128.Create(0UL, (ulong)message.Length * 8);
@@ -222,6 +279,10 @@ public sealed class AesGmac : IFrameMac
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<ulong> LoadPair(ref byte start, nuint offset) =>
         Avx2.Shuffle(Vector256.LoadUnsafe(ref start, offset), Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)).AsUInt64();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> LoadQuad(ref byte start, nuint offset) =>
+        Avx512BW.Shuffle(Vector512.LoadUnsafe(ref start, offset), Vector512.Create(Vector256.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0))).AsUInt64();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Reverse(Vector128<byte> block) =>
@@ -290,11 +351,11 @@ public sealed class AesGmac : IFrameMac
     }
 
     // As Product, two blocks per register; the lanes are summed before the reduction.
-    private struct WideProduct
+    private struct WideProduct(Vector256<ulong> lo, Vector256<ulong> hi, Vector256<ulong> mid)
     {
-        private Vector256<ulong> _lo;
-        private Vector256<ulong> _hi;
-        private Vector256<ulong> _mid;
+        private Vector256<ulong> _lo = lo;
+        private Vector256<ulong> _hi = hi;
+        private Vector256<ulong> _mid = mid;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(Vector256<ulong> a, Vector256<ulong> b)
@@ -312,6 +373,30 @@ public sealed class AesGmac : IFrameMac
                 _lo.GetLower() ^ _lo.GetUpper() ^ Sse2.ShiftLeftLogical128BitLane(mid, 8),
                 _hi.GetLower() ^ _hi.GetUpper() ^ Sse2.ShiftRightLogical128BitLane(mid, 8));
         }
+    }
+
+    // As Product, four blocks per register.
+    private struct QuadProduct
+    {
+        private Vector512<ulong> _lo;
+        private Vector512<ulong> _hi;
+        private Vector512<ulong> _mid;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Vector512<ulong> a, Vector512<ulong> b)
+        {
+            _lo ^= Pclmulqdq.V512.CarrylessMultiply(a, b, 0x00);
+            _hi ^= Pclmulqdq.V512.CarrylessMultiply(a, b, 0x11);
+            _mid ^= Pclmulqdq.V512.CarrylessMultiply(a, b, 0x10) ^ Pclmulqdq.V512.CarrylessMultiply(a, b, 0x01);
+        }
+
+        // The two halves summed: the same sum, unreduced, two blocks per register.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly WideProduct Fold() =>
+            new(_lo.GetLower() ^ _lo.GetUpper(), _hi.GetLower() ^ _hi.GetUpper(), _mid.GetLower() ^ _mid.GetUpper());
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector128<ulong> Reduce() => Fold().Reduce();
     }
 
     private static void ExpandKey(Vector128<byte> key, ref RoundKeys roundKeys)
@@ -351,7 +436,7 @@ public sealed class AesGmac : IFrameMac
         private Vector128<byte> _key;
     }
 
-    [InlineArray(Highest + 1)]
+    [InlineArray(Highest + 3)]
     private struct HashKeyPowers
     {
         private Vector128<ulong> _power;

@@ -42,6 +42,12 @@ public sealed class EpochKey : IDisposable
     /// <summary>The chain generation this key is for.</summary>
     public long Epoch { get; }
 
+    /// <summary>The chain of that generation, for a signing stage's keys (null for a verifier's).</summary>
+    internal Chain? Chain { get; init; }
+
+    /// <summary>The signing stage's key table that derived this key (null for a verifier's): a key found in a device's slot is used only by its owner.</summary>
+    internal object? Owner { get; init; }
+
     /// <summary>The uhsign input for a key (what a verifier with access to the hypervisor recomputes).</summary>
     public static void Derivation(EpochMac mac, ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch, Span<byte> input)
     {

@@ -18,10 +18,16 @@ public sealed class AesGmacTests
         }
     }
 
-    [TestCase(true, TestName = "Tags_equal_openssl_aes_gcm_for_every_length_up_to_a_jumbo_frame")]
-    [TestCase(false, TestName = "Tags_of_the_128_bit_bulk_loop_equal_openssl_aes_gcm_for_every_length_up_to_a_jumbo_frame")]
-    public void Tags_equal_openssl(bool wide)
+    [TestCase(4, TestName = "Tags_of_the_512_bit_bulk_loop_equal_openssl_aes_gcm_for_every_length_up_to_a_jumbo_frame")]
+    [TestCase(2, TestName = "Tags_of_the_256_bit_bulk_loop_equal_openssl_aes_gcm_for_every_length_up_to_a_jumbo_frame")]
+    [TestCase(1, TestName = "Tags_of_the_128_bit_bulk_loop_equal_openssl_aes_gcm_for_every_length_up_to_a_jumbo_frame")]
+    public void Tags_equal_openssl(int lanes)
     {
+        if (lanes > AesGmac.Lanes)
+        {
+            Assert.Ignore($"this CPU multiplies at most {AesGmac.Lanes} block(s) per carry-less multiply instruction, not {lanes}");
+        }
+
         var random = new Random(18);
         var mismatches = new List<int>();
         for (int length = 0; length <= 2_100; length++)
@@ -30,7 +36,7 @@ public sealed class AesGmacTests
             random.NextBytes(key);
             random.NextBytes(nonce);
             random.NextBytes(message);
-            if (!Managed(key, nonce, message, wide).SequenceEqual(OpenSsl(key, nonce, message)))
+            if (!Managed(key, nonce, message, lanes).SequenceEqual(OpenSsl(key, nonce, message)))
             {
                 mismatches.Add(length);
             }
@@ -105,10 +111,10 @@ public sealed class AesGmacTests
         });
     }
 
-    private static byte[] Managed(byte[] key, byte[] nonce, byte[] message, bool wide = true)
+    private static byte[] Managed(byte[] key, byte[] nonce, byte[] message, int lanes = 4)
     {
         var tag = new byte[16];
-        using var gmac = new AesGmac(key, wide);
+        using var gmac = new AesGmac(key, lanes);
         gmac.Tag(nonce, message, tag);
         return tag;
     }

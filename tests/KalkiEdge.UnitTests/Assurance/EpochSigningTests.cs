@@ -318,6 +318,40 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
     }
 
     [Test]
+    public void Two_stages_tagging_one_device_at_once_each_use_their_own_key_and_release_its_slot_when_disposed()
+    {
+        object? held;
+        using (var first = Stage())
+        using (var second = Stage())
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                Submit(first, i);
+                Submit(second, i); // finds the slot taken by the first stage: keeps its key in its own table
+            }
+
+            held = Camera.SigningState;
+            first.Flush();
+            second.Flush();
+        }
+
+        var verifier = new TagVerifier(Shim);
+        Assert.Multiple(() =>
+        {
+            Assert.That(held, Is.Not.Null, "the first stage keeps the camera's key in the camera's slot");
+            Assert.That(Camera.SigningState, Is.Null, "disposed stages leave no key on the device");
+            Assert.That(_log.Batches, Has.Count.EqualTo(2));
+            foreach (var batch in _log.Batches)
+            {
+                for (int i = 0; i < batch.Tags; i++)
+                {
+                    Assert.That(verifier.Check(batch.Bytes, batch.Root, i, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(i)), Is.EqualTo(TagCheck.Valid), $"frame {i}");
+                }
+            }
+        });
+    }
+
+    [Test]
     public void A_frame_without_a_device_chain_is_dropped_untagged()
     {
         using var stage = Stage();
