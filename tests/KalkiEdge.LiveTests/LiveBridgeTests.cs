@@ -38,6 +38,8 @@ public sealed partial class LiveBridgeTests : TestbedFixture
         var result = appliance.Stop();
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
         Assert.That(result.Stdout, Does.Match(@"\d+ frames: \d+ forwarded").And.Contain("dev0").And.Contain("up0"));
+        Assert.That(result.Stdout, Does.Match(@"garbage collector while bridging \(\d+ s\): \d+ bytes allocated .*collections gen0 \d+, gen1 \d+, gen2 \d+, managed threads paused [\d.]+ ms"),
+            "the stop says whether collections stopped the capture threads");
         Assert.That(result.Stdout, Does.Contain("WARNING: packet signing is OFF"), "signing off is said loudly at start");
     }
 

@@ -140,8 +140,10 @@ internal static partial class LiveRunCommand
         Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
         Console.Out.Flush();
         var last = bridge.RefreshStatistics();
+        var collectorAtStart = CollectorActivity.Now();
         bool checkedPriority = false;
-        while (WaitHandle.WaitAny([stop.Token.WaitHandle, bridge.Faulted], StatisticsPeriod) == WaitHandle.WaitTimeout)
+        WaitHandle[] stopOrFault = [stop.Token.WaitHandle, bridge.Faulted];
+        while (WaitHandle.WaitAny(stopOrFault, StatisticsPeriod) == WaitHandle.WaitTimeout)
         {
             if (!checkedPriority && bridge.ThreadsAtNormalPriority > 0)
             {
@@ -155,10 +157,13 @@ internal static partial class LiveRunCommand
         }
 
         bridge.Stop();
+        var collector = CollectorActivity.Now().DescribeSince(collectorAtStart);
         // Stop the control loop, then evaluate (and print) what the last frames raised, on this thread.
         appliance.Control.Dispose();
         appliance.EndFrame();
         PrintCounters(appliance.Engine, bridge);
+        Console.WriteLine(collector);
+        Console.Out.Flush();
         if (bridge.Failure is { } failure)
         {
             Console.Error.WriteLine($"kalki-edge run: bridge stopped: {failure.Message}");

@@ -23,4 +23,21 @@ public sealed class RingDropsTests
     {
         Assert.That(() => LiveBridgeSuite.RingDrops("kalki-edge: stopped"), Throws.InvalidOperationException.With.Message.Contains("kalki-edge: stopped"));
     }
+
+    [Test]
+    public void The_collector_line_gives_the_collections_of_every_generation_and_the_pause()
+    {
+        const string counters = """
+            <6>KalkiEdge[0] dev0          1073367          3         0         0    1078275      4908        0
+            <6>KalkiEdge[0] garbage collector while bridging (19 s): 68208 bytes allocated (3626 B/s), collections gen0 3, gen1 1, gen2 2, managed threads paused 12.5 ms in all
+            """;
+
+        Assert.That(LiveBridgeSuite.Collections(counters), Is.EqualTo((6, 12.5)));
+    }
+
+    [Test]
+    public void Counters_without_the_collector_line_are_an_error_that_shows_them()
+    {
+        Assert.That(() => LiveBridgeSuite.Collections("kalki-edge: stopped"), Throws.InvalidOperationException.With.Message.Contains("kalki-edge: stopped"));
+    }
 }

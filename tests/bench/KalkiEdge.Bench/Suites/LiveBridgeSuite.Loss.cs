@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace KalkiEdge.Bench.Suites;
 
@@ -25,7 +26,27 @@ public sealed partial class LiveBridgeSuite
         report.Add($"{label}, offered", run.GetProperty("offeredFps").GetDouble(), "frames/s", $"{note} (a loaded sender may offer less)");
         report.Add($"{label}, received", run.GetProperty("fps").GetDouble(), "frames/s", note);
         report.Add($"{label}, capture ring drops", drops, "frames", $"target 0: {(drops == 0 ? "met" : "MISSED")}");
+        // Whether the collector stopped the capture threads during the run holds whatever the machine's load.
+        var (collections, pausedMillis) = Collections(counters);
+        report.Add($"{label}, garbage collections", collections, "collections", "while bridging, all generations (kalki-edge's stop line)");
+        report.Add($"{label}, garbage collector pauses", pausedMillis, "ms", "while bridging, in all: the capture threads stand still meanwhile");
     }
+
+    /// <summary>The collections (all generations) and the pause time in kalki-edge's "garbage collector while bridging" stop line.</summary>
+    public static (int Collections, double PausedMillis) Collections(string counters)
+    {
+        var match = CollectorLine().Match(counters);
+        if (!match.Success)
+        {
+            throw new InvalidOperationException($"kalki-edge printed no 'garbage collector while bridging' line:\n{counters}");
+        }
+
+        int Count(string generation) => int.Parse(match.Groups[generation].Value, CultureInfo.InvariantCulture);
+        return (Count("gen0") + Count("gen1") + Count("gen2"), double.Parse(match.Groups["paused"].Value, CultureInfo.InvariantCulture));
+    }
+
+    [GeneratedRegex(@"garbage collector while bridging .*collections gen0 (?<gen0>\d+), gen1 (?<gen1>\d+), gen2 (?<gen2>\d+), managed threads paused (?<paused>[\d.]+) ms")]
+    private static partial Regex CollectorLine();
 
     /// <summary>The ring-drop column of kalki-edge's final port table (printed at SIGTERM), summed over its ports.</summary>
     public static long RingDrops(string counters)
