@@ -48,9 +48,7 @@ public sealed record WarmupReport(long ScenarioFrames, int ScenarioTransitions, 
 /// and that wait kept the bridge closed after every restart, against a 5 s bound from systemd's restart to traffic
 /// (the crash-restart test's restarts took 1.3–1.6 s, or 4.4–5.2 s when the runtime was slow to go quiet).
 /// The optimising recompilation of the warmed methods runs in the background instead, below the capture threads'
-/// real-time priority; the warmed paths are compiled already, which is what the first reaction needs. One play calls
-/// the reaction path's methods a few times, under the runtime's call-count threshold for that recompilation, so
-/// <see cref="ReactionTierUp"/> plays it again behind the open bridge until they pass it.
+/// real-time priority; the warmed paths are compiled already, which is what the first reaction needs.
 /// </summary>
 public static class ApplianceWarmup
 {
@@ -92,8 +90,7 @@ public static class ApplianceWarmup
         return new WarmupReport(0, 0, written, problems, 0, watch.ElapsedMilliseconds) { ScenarioSkipped = "native code: nothing to compile" };
     }
 
-    /// <summary>One play of <see cref="Traffic"/> through a throwaway appliance on a scratch store, deleted after.</summary>
-    internal static (long Frames, int Transitions, IReadOnlyCollection<string> AlertTypes) PlayScenario(SiteConfig profile, List<string> problems, CancellationToken cancel = default)
+    private static (long Frames, int Transitions, IReadOnlyCollection<string> AlertTypes) PlayScenario(SiteConfig profile, List<string> problems)
     {
         var scratch = Directory.CreateTempSubdirectory("kalki-edge-warmup-");
         try
@@ -117,8 +114,8 @@ public static class ApplianceWarmup
             }
 
             using var source = Traffic().ToSource("warm-up");
-            var result = new ReplayRunner(appliance, observer).Run(source, cancel);
-            if (observer.Transitions == 0 && !cancel.IsCancellationRequested)
+            var result = new ReplayRunner(appliance, observer).Run(source);
+            if (observer.Transitions == 0)
             {
                 problems.Add($"the bundled scenario made no transition in {result.Frames} frames");
             }

@@ -180,17 +180,8 @@ internal static class RunCommand
 
     private static int WarmThen(EdgeAppliance appliance, Func<int> run)
     {
-        using var stop = new CancellationTokenSource();
-        var tierUp = Warmup.Run(appliance, "live bridge", stop.Token);
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            stop.Cancel();
-            tierUp?.Join(TimeSpan.FromSeconds(5)); // a play stops at its next frame; its scratch store is deleted on the way out
-        }
+        Warmup.Run(appliance, "live bridge");
+        return run();
     }
 
     /// <summary>No interfaces configured: nothing is bridged; the control plane and management run until stopped.</summary>

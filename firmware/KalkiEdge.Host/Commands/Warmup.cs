@@ -8,18 +8,16 @@ namespace KalkiEdge.Host.Commands;
 
 /// <summary>
 /// Runs <see cref="ApplianceWarmup"/> before the live bridge starts, and says so; loudly when it could not do all of it.
-/// Under NativeAOT only the store's first write: there is no JIT for the scenario to warm. With a JIT it then starts
-/// <see cref="ReactionTierUp"/> behind the bridge and returns its thread (null when there is none), to be joined
-/// after <paramref name="stop"/> is cancelled.
+/// Under NativeAOT only the store's first write: there is no JIT for the scenario to warm.
 /// </summary>
 internal static class Warmup
 {
-    public static Thread? Run(EdgeAppliance appliance, string start, CancellationToken stop)
+    public static void Run(EdgeAppliance appliance, string start)
     {
         if (!RuntimeFeature.IsDynamicCodeCompiled)
         {
             Report(ApplianceWarmup.StoreOnly(appliance, start));
-            return null;
+            return;
         }
 
         var diagnostics = new DiagnosticBag();
@@ -27,21 +25,10 @@ internal static class Warmup
         if (profile is null || diagnostics.HasErrors)
         {
             Console.WriteLine($"WARNING: no warm-up (the simulation profile did not load: {diagnostics}): the first reaction will be slower");
-            return null;
+            return;
         }
 
         Report(ApplianceWarmup.Run(appliance, profile, start));
-        return ReactionTierUp.StartInBackground(profile, Report, stop);
-    }
-
-    private static void Report(TierUpReport report)
-    {
-        foreach (var problem in report.Problems)
-        {
-            Console.WriteLine($"WARNING: reaction path not optimised: {problem}");
-        }
-
-        Console.WriteLine($"kalki-edge: optimised the reaction path behind the bridge: {report}");
     }
 
     private static void Report(WarmupReport report)

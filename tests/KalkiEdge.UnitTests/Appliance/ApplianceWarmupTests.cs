@@ -75,36 +75,6 @@ public class ApplianceWarmupTests
         Assert.That(report.Problems.Single(), Does.Contain("did not build").And.Contain("not known"));
     }
 
-    [Test]
-    public void The_reaction_tier_up_plays_until_the_transitions_pass_the_call_count_threshold()
-    {
-        var report = ReactionTierUp.Run(LoadSimulationProfile(), CancellationToken.None);
-        Assert.That(report.Problems, Is.Empty);
-        Assert.That(report.Cancelled, Is.False);
-        Assert.That(report.Transitions, Is.GreaterThan(ReactionTierUp.CallCountThreshold), report.ToString());
-        // Only as many plays as the threshold needs: each play makes the same transitions.
-        var perPlay = report.Transitions / report.Plays;
-        Assert.That(report.Plays, Is.EqualTo(ReactionTierUp.CallCountThreshold / perPlay + 1), report.ToString());
-    }
-
-    [Test]
-    public void A_stopped_reaction_tier_up_plays_nothing_and_says_so()
-    {
-        var report = ReactionTierUp.Run(LoadSimulationProfile(), new CancellationToken(canceled: true));
-        Assert.That((report.Plays, report.Cancelled, report.Quiet), Is.EqualTo((0, true, false)));
-        Assert.That(report.ToString(), Does.Contain("stopped early"));
-    }
-
-    [Test]
-    public void A_reaction_tier_up_on_a_broken_profile_reports_the_problem_after_one_play()
-    {
-        var profile = LoadSimulationProfile();
-        var broken = new SiteConfig { File = profile.File, UmboxesDir = Path.Combine(_dir, "umboxes"), Devices = profile.Devices };
-        var report = ReactionTierUp.Run(broken, CancellationToken.None);
-        Assert.That((report.Plays, report.Quiet), Is.EqualTo((1, false)));
-        Assert.That(report.Problems.Single(), Does.Contain("did not build"));
-    }
-
     /// <summary>Like the reaction benchmark's site: one pack and two images of its own, none of the bundled ones.</summary>
     private EdgeAppliance BuildSiteWithOwnUmboxes(bool persist = true)
     {
