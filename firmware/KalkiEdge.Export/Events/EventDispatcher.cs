@@ -87,10 +87,8 @@ internal sealed class EventDispatcher
         }
 
         // The thread has ended: an event whose Post raced with the stop is delivered here, still after all the others.
-        while (_queue.TakeInto(_batch, Batch) > 0)
+        while (DeliverBatch())
         {
-            _batch.ForEach(_deliver);
-            _batch.Clear();
         }
 
         return 0;
@@ -100,14 +98,8 @@ internal sealed class EventDispatcher
     {
         while (true)
         {
-            if (_queue.TakeInto(_batch, Batch) > 0)
+            if (DeliverBatch())
             {
-                foreach (var e in _batch)
-                {
-                    _deliver(e);
-                }
-
-                _batch.Clear();
                 continue;
             }
 
@@ -129,6 +121,23 @@ internal sealed class EventDispatcher
 
             Interlocked.Exchange(ref _idle, 0);
         }
+    }
+
+    /// <summary>Hands up to <see cref="Batch"/> queued events to the sinks, in order; false when none was queued.</summary>
+    private bool DeliverBatch()
+    {
+        if (_queue.TakeInto(_batch, Batch) == 0)
+        {
+            return false;
+        }
+
+        foreach (var e in _batch)
+        {
+            _deliver(e);
+        }
+
+        _batch.Clear();
+        return true;
     }
 
     private void Wake()
