@@ -44,8 +44,8 @@ public sealed class LiveRunRefusalTests
         }
 
         var config = Config("interfaces: {devices: [lo], uplink: ke-nosuch1}");
-        var result = BoundedProcess.Run(TimeSpan.FromSeconds(60), "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
-            "dotnet", RepoPaths.KalkiEdge, "run", "--config", config);
+        var result = BoundedProcess.Run(TimeSpan.FromSeconds(60), "setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", .. Firmware.Command("run", "--config", config)]);
 
         Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
         Assert.That(result.Stderr, Does.Contain("needs root or the CAP_NET_RAW capability"));
@@ -76,5 +76,5 @@ public sealed class LiveRunRefusalTests
         return path;
     }
 
-    private static ProcessResult Run(string config) => BoundedProcess.Run(TimeSpan.FromSeconds(60), "dotnet", RepoPaths.KalkiEdge, "run", "--config", config);
+    private static ProcessResult Run(string config) => Firmware.Run(TimeSpan.FromSeconds(60), null, "run", "--config", config);
 }

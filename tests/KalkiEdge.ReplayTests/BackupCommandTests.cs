@@ -167,5 +167,5 @@ public class BackupCommandTests
     }
 
     private static ProcessResult AsNobody(params string[] args) =>
-        BoundedProcess.Run(TimeSpan.FromMinutes(2), "setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "dotnet", RepoPaths.KalkiEdge, .. args]);
+        BoundedProcess.Run(TimeSpan.FromMinutes(2), "setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", .. Firmware.Command(args)]);
 }

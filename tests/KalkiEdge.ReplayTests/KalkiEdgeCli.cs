@@ -27,7 +27,7 @@ public static class KalkiEdgeCli
         var environment = heapLimitBytes is { } limit
             ? new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x" + limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture) }
             : null;
-        var r = BoundedProcess.Run(timeout, environment, "dotnet", [RepoPaths.KalkiEdge, .. args]);
+        var r = Firmware.Run(timeout, environment, args);
         return new CliResult(r.ExitCode, r.Stdout, r.Stderr);
     }
 }

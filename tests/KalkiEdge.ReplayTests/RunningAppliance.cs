@@ -18,12 +18,8 @@ public sealed class RunningAppliance : IDisposable
     /// <summary>Starts the appliance and waits (bounded) until <paramref name="ready"/> holds; fails the test otherwise.</summary>
     public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = Firmware.StartInfo(["run", .. args]);
         psi.Environment.Remove("JOURNAL_STREAM"); // its log lines on its output, as the tests read them, even when the runner itself logs to a journal
-        foreach (var a in (string[])[RepoPaths.KalkiEdge, "run", .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
 
         var running = new RunningAppliance(Process.Start(psi)!);
         running._process.OutputDataReceived += (_, e) => running._output.Enqueue(e.Data ?? "");

@@ -54,12 +54,7 @@ public sealed partial class ApplianceProcess : IDisposable
 
     public static ApplianceProcess Start(Testbed testbed, string config)
     {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["netns", "exec", testbed.Namespace("app"), "dotnet", RepoPaths.KalkiEdge, "run", "--config", config])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        var psi = Firmware.Prefixed(["ip", "netns", "exec", testbed.Namespace("app")], "run", "--config", config);
         return new ApplianceProcess(Process.Start(psi) ?? throw new InvalidOperationException("cannot start kalki-edge"));
     }
 

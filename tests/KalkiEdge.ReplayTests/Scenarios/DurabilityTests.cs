@@ -246,13 +246,7 @@ public class DurabilityTests
     /// <summary>`replay --persist --json` as a child process whose output the test reads.</summary>
     private static Process StartReplay(string pcap, string config, params string[] more)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json", "--persist" }.Concat(more))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        return Process.Start(psi)!;
+        return Process.Start(Firmware.StartInfo(["replay", "--pcap", pcap, "--config", config, "--json", "--persist", .. more]))!;
     }
 
     private static string WriteConfig(TempDir dir)

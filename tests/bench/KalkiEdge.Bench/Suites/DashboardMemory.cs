@@ -41,13 +41,7 @@ internal static partial class DashboardMemory
         var config = Path.Combine(site, "kalki.yaml");
         File.WriteAllText(config, MemorySuite.Config(TrafficMix.Build(devices, 1), Path.Combine(RepoPaths.Root, "umboxes"))
             + $"data-dir: {Path.Combine(site, "data")}\nmanagement: {{listen: \"127.0.0.1:{port}\", control-socket: {Path.Combine(site, "control.sock")}}}\n");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { RepoPaths.KalkiEdge, "run", "--config", config })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(Firmware.StartInfo("run", "--config", config))!;
         var errors = p.StandardError.ReadToEndAsync();
         try
         {

@@ -209,13 +209,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     /// <summary>Runs <paramref name="measure"/> while kalki-edge bridges in the appliance namespace; returns its final counters too.</summary>
     private static (JsonElement Result, string Counters) WithAppliance(string prefix, string config, Func<JsonElement> measure)
     {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])["netns", "exec", $"{prefix}-app", "dotnet", RepoPaths.KalkiEdge, "run", "--config", config])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var appliance = Process.Start(psi) ?? throw new InvalidOperationException("cannot start kalki-edge");
+        using var appliance = Process.Start(Firmware.Prefixed(["ip", "netns", "exec", $"{prefix}-app"], "run", "--config", config)) ?? throw new InvalidOperationException("cannot start kalki-edge");
         var stderr = appliance.StandardError.ReadToEndAsync();
         var before = new StringBuilder();
         try

@@ -59,13 +59,7 @@ public sealed class MemorySuite : IBenchSuite
         var config = Path.Combine(dir, $"site-{devices}.yaml");
         mix.WritePcap(pcap);
         File.WriteAllText(config, Config(mix, Path.Combine(RepoPaths.Root, "umboxes")));
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { RepoPaths.KalkiEdge, "replay", "--pcap", pcap, "--config", config, "--json" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(Firmware.StartInfo("replay", "--pcap", pcap, "--config", config, "--json"))!;
         var drain = p.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
         var errors = p.StandardError.ReadToEndAsync();
         long peak = 0, steady = 0;
