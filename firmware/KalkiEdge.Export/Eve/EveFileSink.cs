@@ -16,10 +16,11 @@ public sealed class EveFileCounters
 }
 
 /// <summary>
-/// EVE lines appended to a file by a writer thread of its own, as Suricata's <c>eve-log</c> does: the control loop
-/// only queues the event and wakes the writer only when it is idle (busy, it writes a batch every
-/// <see cref="Gather"/>, so a storm costs the control loop no wake-ups) (bounded: beyond <see cref="EveFileOptions.QueueCapacity"/> events waiting, new ones are
-/// dropped and counted), so a slow or full disk never delays a reaction. The file is rotated when it would grow past
+/// EVE lines appended to a file by a writer thread of its own (<see cref="EventQueueWorker"/>), as Suricata's
+/// <c>eve-log</c> does: the control loop only queues the event and wakes the writer only when it is idle (busy, it
+/// writes a batch every <see cref="Gather"/>, so a storm costs the control loop no wake-ups) (bounded: beyond
+/// <see cref="EveFileOptions.QueueCapacity"/> events waiting, new ones are dropped and counted), so a slow or full
+/// disk never delays a reaction. The file is rotated when it would grow past
 /// <see cref="EveFileOptions.RotateBytes"/> (<c>eve.json</c> → <c>eve.json.1</c> …, keeping
 /// <see cref="EveFileOptions.Keep"/>), and closed and reopened on <see cref="Reopen"/> (SIGHUP), so an external
 /// logrotate may move it away. A write error is counted, the line lost, and the file reopened for the next one, after
@@ -27,111 +28,65 @@ public sealed class EveFileCounters
 /// </summary>
 public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
 {
-    private readonly EveFileOptions _options;
-    private readonly SemaphoreSlim _signal = new(0);
     /// <summary>After writing, the writer gathers for this long before it looks again: one write per batch, not per event.</summary>
     public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(20);
 
+    private readonly EveFileOptions _options;
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly Thread _writer;
+    private readonly EventQueueWorker _writer;
     private FileStream? _file;
-    private int _idle;
-    private readonly BoundedEventQueue _queue;
     private volatile bool _reopen;
-    private volatile bool _stopping;
 
     public EveFileSink(EveFileOptions options)
     {
         _options = options;
-        _queue = new BoundedEventQueue(options.QueueCapacity);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path))!);
         _file = Open(); // fail at start (permissions, a directory in the way), not at the first alert
-        _writer = new Thread(Run) { IsBackground = true, Name = "eve-file" };
-        _writer.Start();
+        _writer = new EventQueueWorker("eve-file", options.QueueCapacity, WriteQueued, Gather);
     }
 
     public EveFileCounters Counters { get; } = new();
 
     public string Path => _options.Path;
 
-    public IEnumerable<SinkQueue> Queues => [new("eve-file", _queue.Count, Interlocked.Read(ref Counters.Dropped))];
+    public IEnumerable<SinkQueue> Queues => [new("eve-file", _writer.Depth, Interlocked.Read(ref Counters.Dropped))];
 
-    public void Publish(ApplianceEvent e)
-    {
-        if (_stopping || !_queue.TryAdd(e))
-        {
-            Interlocked.Increment(ref Counters.Dropped);
-            return;
-        }
-
-        if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
-        {
-            _signal.Release(); // only a writer idle for lack of events is woken: under a storm it never is
-        }
-    }
+    public void Publish(ApplianceEvent e) => _writer.PostOrDrop(e, ref Counters.Dropped);
 
     /// <summary>Close and reopen the file at its path (SIGHUP): safe from any thread.</summary>
     public void Reopen()
     {
         _reopen = true;
-        _signal.Release();
+        _writer.Wake();
     }
 
-    /// <summary>Writes what is queued, then closes the file. Later events are dropped and counted; a second call does nothing.</summary>
+    /// <summary>Writes what is queued (waiting up to 10 s), then closes the file. Later events are dropped and counted; a second call does nothing.</summary>
     public void Dispose()
     {
-        if (_stopping)
+        if (_writer.Stopping)
         {
             return;
         }
 
-        _stopping = true;
-        _signal.Release();
-        _writer.Join(TimeSpan.FromSeconds(10));
+        _writer.Stop(TimeSpan.FromSeconds(10));
         Close();
     }
 
-    private void Run()
+    /// <summary>
+    /// A turn of the writer: the file reopened if asked, then every queued line written. After writing it gathers
+    /// (<see cref="Gather"/>); idle, the next event wakes it at once (a sparse alert reaches the file without delay).
+    /// </summary>
+    private EventQueueWorker.Turn WriteQueued(BoundedEventQueue queue)
     {
-        var wrote = false;
-        while (true)
+        if (_reopen)
         {
-            if (wrote && !_stopping && !_reopen)
-            {
-                // Busy: gather a batch; the control loop does not signal meanwhile, so a storm costs it no wake-ups.
-                _signal.Wait(Gather);
-            }
-            else if (!_stopping && !_reopen)
-            {
-                // Idle: the next event wakes the writer at once (a sparse alert reaches the file without delay).
-                Interlocked.Exchange(ref _idle, 1);
-                if (_queue.IsEmpty)
-                {
-                    _signal.Wait(TimeSpan.FromSeconds(1));
-                }
-
-                Interlocked.Exchange(ref _idle, 0);
-            }
-
-            if (_reopen)
-            {
-                _reopen = false;
-                Close();
-                Interlocked.Increment(ref Counters.Reopens);
-            }
-
-            wrote = WriteQueued() > 0;
-            if (_stopping && _queue.IsEmpty)
-            {
-                return;
-            }
+            _reopen = false;
+            Close();
+            Interlocked.Increment(ref Counters.Reopens);
         }
-    }
 
-    private int WriteQueued()
-    {
         int n = 0;
-        while (_queue.TryTake(out var e))
+        while (queue.TryTake(out var e))
         {
             _buffer.Write(e.EveLine); // formatted once, shared with the other sinks
             n++;
@@ -142,7 +97,7 @@ public sealed class EveFileSink : IEventSink, IQueuedSink, IDisposable
         }
 
         Flush();
-        return n;
+        return n > 0 ? EventQueueWorker.Turn.Gather : EventQueueWorker.Turn.Idle;
     }
 
     /// <summary>Writes the buffered lines, rotating first when they would take the file past the limit.</summary>

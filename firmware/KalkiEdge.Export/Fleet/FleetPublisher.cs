@@ -49,6 +49,10 @@ public sealed class FleetCounters
 /// slow never delays enforcement and never reorders events. The outbox is bounded too (oldest dropped, counted).
 /// A publish the broker refuses (its ACL) is logged, counted and not retried. Stopping moves what is queued to the
 /// outbox; a crash of the process loses what was only in memory (the queue and the messages of one round).
+/// The thread and its loop are the publisher's own, not an <see cref="EventQueueWorker"/>'s: a round works with no
+/// event queued too (the outbox, replies, state, summaries, reconnecting), only the broker's answers say whether it
+/// gathers or sleeps, and the stop moves what is queued to the outbox rather than delivering it; it shares the
+/// queue and the wake-up (<see cref="IdleWake"/>).
 /// </summary>
 public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposable
 {
@@ -84,7 +88,8 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private readonly MqttClientOptions _options;
     private readonly BoundedEventQueue _queue = new(MemoryCapacity);
     private readonly ConcurrentQueue<FleetReply> _replies = new();
-    private readonly SemaphoreSlim _signal = new(0);
+    private readonly IdleWake _wake = new();
+    private readonly Func<bool> _nothingToDo;
     private readonly Dictionary<string, long> _alertsSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Forwarded, long Dropped, long Replied)> _trafficBefore = new(StringComparer.Ordinal);
     private readonly HashSet<string> _refusedTopics = new(StringComparer.Ordinal);
@@ -102,7 +107,6 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     private bool _devicesDirty = true;
     private bool _healthDue = true;
     private bool _wasConnected;
-    private int _idle;
     private volatile bool _stopping;
 
     public FleetPublisher(FleetSettings settings, FleetOutbox outbox, IFleetOperations operations, ILogger log, TimeProvider? time = null)
@@ -114,6 +118,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     internal FleetPublisher(FleetSettings settings, FleetOutbox outbox, IFleetOperations operations, ILogger log, TimeProvider? time, TimeSpan idleWait)
     {
         _idleWait = idleWait;
+        _nothingToDo = NothingToDo;
         _settings = settings;
         _outbox = outbox;
         _operations = operations;
@@ -141,7 +146,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     public bool Connected => _client.IsConnected;
 
     /// <summary>The thread has found nothing queued and sleeps, or is about to, until an event wakes it.</summary>
-    internal bool Asleep => Volatile.Read(ref _idle) == 1;
+    internal bool Asleep => _wake.Idle;
 
     /// <summary>Events waiting in the outbox (on disk).</summary>
     public int Queued => _outbox.Count;
@@ -158,7 +163,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             return;
         }
 
-        Wake();
+        _wake.WakeIfIdle(); // only a thread asleep for lack of work: a wake-up per event would cost the control loop
     }
 
     /// <summary>
@@ -173,18 +178,10 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
         }
 
         _stopping = true;
-        _signal.Release();
+        _wake.Wake();
         _thread.Join(TimeSpan.FromSeconds(15));
         _client.Dispose();
         _outbox.Dispose();
-    }
-
-    private void Wake()
-    {
-        if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
-        {
-            _signal.Release(); // only a thread asleep for lack of work is woken: a semaphore per event costs the control loop
-        }
     }
 
     private void Run()
@@ -204,7 +201,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
                 {
                     // Nothing waits on the broker now: gathering spares the disk a commit per event.
                     var gathering = Stopwatch.GetTimestamp();
-                    Timings.Gather.Record(gathering, _signal.Wait(SpillGather) ? 1 : 0); // not signalled by events: the flag is down
+                    Timings.Gather.Record(gathering, _wake.Pause(SpillGather) ? 1 : 0); // not signalled by events: the thread is not idle
                     continue;
                 }
 
@@ -222,25 +219,20 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
     }
 
     /// <summary>
-    /// Sleeps until the control loop queues an event or a command's reply is due (<see cref="Wake"/>), at most
-    /// <see cref="IdleWait"/> (in tests, as they set it). The flag is raised before the queues are looked at, and the
-    /// exchange is a full fence, as is the control loop's enqueue before it reads the flag: an event queued meanwhile
-    /// is either seen here or signals, so no wake-up is missed.
+    /// Sleeps until the control loop queues an event or a command's reply is due (<see cref="IdleWake.WakeIfIdle"/>),
+    /// at most <see cref="IdleWait"/> (in tests, as they set it); an event queued meanwhile is either seen by the
+    /// last look or signals, so no wake-up is missed.
     /// </summary>
     private void SleepUntilWoken()
     {
-        Interlocked.Exchange(ref _idle, 1);
-        if (_queue.IsEmpty && _replies.IsEmpty && !_stopping)
+        var asleep = Stopwatch.GetTimestamp();
+        if (_wake.Sleep(_idleWait, _nothingToDo) is var slept and not IdleWake.Slept.No)
         {
-            var asleep = Stopwatch.GetTimestamp();
-            Timings.Sleep.Record(asleep, _signal.Wait(_idleWait) ? 1 : 0);
-        }
-
-        if (Interlocked.Exchange(ref _idle, 0) == 0)
-        {
-            _ = _signal.Wait(0); // woken, or signalled while not waiting after all: no signal is left over to cut a later sleep short
+            Timings.Sleep.Record(asleep, slept is IdleWake.Slept.Woken ? 1 : 0);
         }
     }
+
+    private bool NothingToDo() => _queue.IsEmpty && _replies.IsEmpty && !_stopping;
 
     /// <summary>What a round of work found.</summary>
     private enum Round
@@ -652,7 +644,7 @@ public sealed partial class FleetPublisher : IEventSink, IQueuedSink, IDisposabl
             if (reply is not null && _replies.Count < 64)
             {
                 _replies.Enqueue(reply); // sent by the publisher's thread: publishing from here would wait on this very receive loop
-                Wake();
+                _wake.WakeIfIdle();
             }
         }
 #pragma warning disable CA1031 // nothing a broker sends may take the appliance down

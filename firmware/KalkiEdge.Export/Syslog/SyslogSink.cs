@@ -21,8 +21,9 @@ public sealed class SyslogCounters
 
 /// <summary>
 /// EVE events to a remote collector as RFC 5424 messages, over UDP (one datagram each), TCP or TLS (octet-counted,
-/// RFC 6587 / 5425). A thread of its own sends; the control loop only queues (bounded: beyond
-/// <see cref="SyslogOptions.QueueCapacity"/> waiting, new events are dropped and counted). A collector that is down
+/// RFC 6587 / 5425). A thread of its own sends (<see cref="EventQueueWorker"/>); the control loop only queues, waking
+/// the sender only when it sleeps (bounded: beyond <see cref="SyslogOptions.QueueCapacity"/> waiting, new events are
+/// dropped and counted). An event leaves the queue once sent, so the queue's depth shows a collector that is away. A collector that is down
 /// keeps events queued while the sink reconnects (backing off to 30 s), and a failed send is retried once on a new
 /// connection before the message counts as lost.
 /// </summary>
@@ -32,56 +33,40 @@ public sealed partial class SyslogSink : IEventSink, IQueuedSink, IDisposable
 
     private readonly SyslogOptions _options;
     private readonly ILogger _log;
-    private readonly SemaphoreSlim _signal = new(0);
     private readonly ArrayBufferWriter<byte> _message = new(4096);
     private readonly string _host = Rfc5424.HostName(Environment.MachineName);
     private readonly SiteTrust _trust;
-    private readonly Thread _sender;
+    private readonly EventQueueWorker _sender;
     private readonly CancellationTokenSource _stop = new();
     private Socket? _socket;
     private Stream? _stream;
-    private readonly BoundedEventQueue _queue;
-    private volatile bool _disposed;
     private TimeSpan _backoff = TimeSpan.FromMilliseconds(250);
 
     public SyslogSink(SyslogOptions options, ILogger log)
     {
         _options = options;
-        _queue = new BoundedEventQueue(options.QueueCapacity);
         _log = log;
         _trust = new SiteTrust(options.CaFile);
-
-        _sender = new Thread(Run) { IsBackground = true, Name = "syslog" };
-        _sender.Start();
+        _sender = new EventQueueWorker("syslog", options.QueueCapacity, SendQueued);
     }
 
     public SyslogCounters Counters { get; } = new();
 
-    public IEnumerable<SinkQueue> Queues => [new("syslog", _queue.Count, Interlocked.Read(ref Counters.Dropped))];
+    public IEnumerable<SinkQueue> Queues => [new("syslog", _sender.Depth, Interlocked.Read(ref Counters.Dropped))];
 
-    public void Publish(ApplianceEvent e)
-    {
-        if (_disposed || !_queue.TryAdd(e))
-        {
-            Interlocked.Increment(ref Counters.Dropped);
-            return;
-        }
-
-        _signal.Release();
-    }
+    public void Publish(ApplianceEvent e) => _sender.PostOrDrop(e, ref Counters.Dropped);
 
     /// <summary>Sends what is queued (bounded: 5 s), then closes the connection; a second call does nothing.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (_sender.Stopping)
         {
             return;
         }
 
-        _disposed = true;
         _stop.CancelAfter(TimeSpan.FromSeconds(5));
-        _signal.Release();
-        if (_sender.Join(TimeSpan.FromSeconds(10)))
+        _sender.Stop(TimeSpan.FromSeconds(10));
+        if (!_sender.Running)
         {
             _stop.Dispose();
         }
@@ -89,42 +74,31 @@ public sealed partial class SyslogSink : IEventSink, IQueuedSink, IDisposable
         Close();
     }
 
-    private void Run()
+    /// <summary>
+    /// A turn of the sender: every queued event sent, oldest first, each taken from the queue only once sent (or
+    /// counted lost), while the collector is reached with back-off. Past the stop's 5 s the rest stays queued.
+    /// </summary>
+    private EventQueueWorker.Turn SendQueued(BoundedEventQueue queue)
     {
-        while (!_stop.IsCancellationRequested)
+        while (queue.TryPeek(out var e) && !_stop.IsCancellationRequested)
         {
-            try
+            if (!Connected())
             {
-                _signal.Wait(TimeSpan.FromSeconds(1), _stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                _stop.Token.WaitHandle.WaitOne(_backoff);
+                _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
+                continue;
             }
 
-            while (_queue.TryPeek(out var e) && !_stop.IsCancellationRequested)
+            _backoff = TimeSpan.FromMilliseconds(250);
+            if (!Send(e) && !(Connected() && Send(e)))
             {
-                if (!Connected())
-                {
-                    _stop.Token.WaitHandle.WaitOne(_backoff);
-                    _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
-                    continue;
-                }
-
-                _backoff = TimeSpan.FromMilliseconds(250);
-                if (!Send(e) && !(Connected() && Send(e)))
-                {
-                    Interlocked.Increment(ref Counters.SendFailures);
-                }
-
-                _queue.TryTake(out _);
+                Interlocked.Increment(ref Counters.SendFailures);
             }
 
-            if (_disposed && _queue.IsEmpty)
-            {
-                break;
-            }
+            queue.TryTake(out _);
         }
+
+        return _stop.IsCancellationRequested ? EventQueueWorker.Turn.Finished : EventQueueWorker.Turn.Idle;
     }
 
     private bool Connected()
