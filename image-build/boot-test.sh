@@ -5,7 +5,7 @@
 # throw-away qcow2 overlay that is larger than the image so the data partition has room to grow.
 #
 # Environment (optional): IMAGE (path to .img.xz/.img.zst/.img), OUT_DIR (default out/image),
-#   BOOT_TIMEOUT seconds (default 600: a JIT start under TCG on a busy 2-core host takes minutes), WATCHDOG_CHECK=0 skips the 75 s watchdog observation,
+#   BOOT_TIMEOUT seconds (default 600: boot under TCG on a busy 2-core host takes minutes, a JIT build's start more), WATCHDOG_CHECK=0 skips the 75 s watchdog observation,
 #   KEEP_WORK=1 keeps the overlay disk in image-build/work/boot-test.
 set -euo pipefail
 # shellcheck source=lib/common.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes an arm64 sysroot for running the published linux-arm64 firmware under qemu-aarch64-static (make test-arm64):
-# the loader and the shared libraries the single-file firmware opens (libc, libstdc++, libgcc, libpcap and its
+# the loader and the shared libraries the published firmware opens (libc, libstdc++, libgcc, libpcap and its
 # dependencies, OpenSSL, zlib; the firmware runs with invariant globalization, so no ICU). Prints the sysroot's path on standard output.
 #
 # Source, first that applies:

@@ -6,8 +6,8 @@ using KalkiEdge.ReplayTests.Scenarios;
 namespace KalkiEdge.ReplayTests.Arm64;
 
 /// <summary>
-/// The shipped build is linux-arm64: `make test` publishes it as the image carries it (`make publish`: the trimmed
-/// single file; PUBLISH_FORM=aot NativeAOT, cross-compiled on the x86-64 machine) and runs it under Debian's
+/// The shipped build is linux-arm64: `make test` publishes it as the image carries it (`make publish`: NativeAOT,
+/// cross-compiled on the x86-64 machine; PUBLISH_FORM=jit the trimmed single file) and runs it under Debian's
 /// qemu-aarch64-static with an arm64 sysroot (tools/arm64-sysroot.sh) on generated captures; its output must be the
 /// x86-64 build's, byte for byte, except for the measured compute times. Cost under emulation: seconds per replay
 /// for NativeAOT, 15–60 s for the JIT form on an idle machine (minutes on a loaded one); each bounded at 10 min.

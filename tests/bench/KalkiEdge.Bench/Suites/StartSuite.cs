@@ -8,7 +8,8 @@ namespace KalkiEdge.Bench.Suites;
 /// builds alternating <see cref="Runs"/> times; and <c>kalki-edge run</c> with the same 10 devices: process start to
 /// its ready line, and its resident memory once settled. The builds are the JIT one the tests run (<c>dotnet
 /// kalki-edge.dll</c>) and the linux-x64 publishes <c>make publish-start</c> makes under out/publish/start: trimmed
-/// single-file (as <c>make publish</c> ships), the same with ReadyToRun, and NativeAOT; a build not there is
+/// single-file (<c>make publish PUBLISH_FORM=jit</c>), the same with ReadyToRun, and NativeAOT (as <c>make publish</c>
+/// ships it); a build not there is
 /// reported as not built. Then, on the testbed, process start to the first frame forwarded and the bridging RSS
 /// (StartSuite.FirstFrame.cs).
 /// </summary>
