@@ -38,6 +38,16 @@ public class HostileConfigTests
     }
 
     [Test]
+    public void The_heap_bound_these_tests_rely_on_is_in_force_in_the_firmware_under_test()
+    {
+        // A bound the runtime ignored would let every test below pass without bounding anything: 1 MiB cannot
+        // even hold the runtime's first heap, so the process must fail to start.
+        var r = KalkiEdgeCli.RunBounded(1L << 20, TimeLimit, "version");
+
+        Assert.That(r.ExitCode, Is.Not.Zero, $"{Firmware.Description} started under a 1 MiB heap: the bound is not applied\n{r.Stdout}{r.Stderr}");
+    }
+
+    [Test]
     public void An_alias_bomb_in_the_site_config_is_refused_where_it_explodes()
     {
         using var dir = new TempDir();

@@ -24,8 +24,9 @@ public static class KalkiEdgeCli
     /// </summary>
     public static CliResult RunBounded(long? heapLimitBytes, TimeSpan timeout, params string[] args)
     {
+        // Hex digits without "0x": both runtimes read the value as hex, and NativeAOT ignores it, silently, with the prefix.
         var environment = heapLimitBytes is { } limit
-            ? new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x" + limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture) }
+            ? new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture) }
             : null;
         var r = Firmware.Run(timeout, environment, args);
         return new CliResult(r.ExitCode, r.Stdout, r.Stderr);
