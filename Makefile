@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish publish-aot publish-jit publish-start publish-aot-x64 test-native bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
+.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish publish-aot publish-jit publish-start publish-aot-x64 bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -15,7 +15,6 @@ help:
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make publish  build the shipped linux-arm64 firmware (NativeAOT; PUBLISH_FORM=jit: trimmed single file) into out/publish/linux-arm64"
 	@echo "make publish-start  build the linux-x64 trimmed, ReadyToRun and NativeAOT forms that make bench ARGS=start compares"
-	@echo "make test-native    run the replay, live and browser tests on the NativeAOT linux-x64 build (KALKI_FIRMWARE)"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
 	@echo "make corpus-doc    replay the detection corpus and regenerate docs/detection-corpus.md from the output"
@@ -44,6 +43,12 @@ test-deps: deps
 	@tools/ensure-packages.sh iproute2 udhcpc cmake gcc make python3 jq chromium spin mosquitto qemu-user-static afl++ systemd
 	@bash tests/peers/install-suricata.sh
 
+# The replay, live and browser tests start the firmware as a process, and run the shipped form's code: the NativeAOT
+# build for this machine (KALKI_FIRMWARE, tests/KalkiEdge.TestKit/Firmware.cs), where a reflection or dynamic-code path
+# that only the JIT runtime allows would fail. TEST_FIRMWARE=jit runs them on `dotnet kalki-edge.dll` instead.
+TEST_FIRMWARE ?= aot
+TEST_FIRMWARE_BINARY = $(if $(filter aot,$(TEST_FIRMWARE)),$(abspath $(AOT_X64)/kalki-edge))
+
 test: test-deps
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@status=0; \
@@ -52,8 +57,9 @@ test: test-deps
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) || status=1; \
 	JUNIT=$(abspath $(RESULTS))/bundle.junit.xml $(MAKE) --no-print-directory bundle-test || status=1; \
 	$(MAKE) --no-print-directory test-arm64-prep || status=1; \
+	$(if $(TEST_FIRMWARE_BINARY),$(MAKE) --no-print-directory publish-aot-x64 || status=1;) \
 	KALKI_ARM64_FIRMWARE=$(abspath $(ARM64_FIRMWARE)) KALKI_ARM64_SYSROOT=$(abspath $(ARM64_SYSROOT)) \
-	  $(MAKE) --no-print-directory test-dotnet || status=1; \
+	  KALKI_FIRMWARE=$(TEST_FIRMWARE_BINARY) $(MAKE) --no-print-directory test-dotnet || status=1; \
 	exit $$status
 
 # The Spin model (tests/model): five LTL properties hold and four mutants each break theirs (~10 s CPU).
@@ -132,24 +138,13 @@ publish-start: publish-aot-x64
 	  -p:PublishTrimmed=true -p:PublishSingleFile=true -p:PublishReadyToRun=true -o $(START_OUT)/r2r-linux-x64
 	@ls -la $(START_OUT)/*/kalki-edge
 
-# The shipped form (NativeAOT) built for this machine: what make test-native runs the tests on, and one of the builds
-# make bench ARGS=start compares.
+# The shipped form (NativeAOT) built for this machine: what make test runs the replay, live and browser tests on, and
+# one of the builds make bench ARGS=start compares.
 AOT_X64 := $(START_OUT)/aot-linux-x64
 publish-aot-x64: deps
 	@tools/ensure-packages.sh clang
 	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-x64 \
 	  -p:PublishAot=true -p:PublishTrimmed=true -o $(AOT_X64)
-
-# The suites that start the firmware as a process (replay, live, browser) again, on the NativeAOT linux-x64 build
-# instead of `dotnet kalki-edge.dll` (KALKI_FIRMWARE, tests/KalkiEdge.TestKit/Firmware.cs): the same tests on the form
-# the image ships, with native code where reflection or dynamic code would fail. make test checks the shipped arm64
-# binary's replays under qemu; this is the rest, and takes a NativeAOT publish plus those suites again.
-test-native: test-deps publish-aot-x64
-	@rm -rf $(RESULTS)-native && mkdir -p $(RESULTS)-native
-	$(DOTNET) build KalkiEdge.sln -c $(CONFIG)
-	KALKI_FIRMWARE=$(abspath $(AOT_X64)/kalki-edge) env --default-signal=INT,QUIT,HUP $(DOTNET) test KalkiEdge.sln -c $(CONFIG) --no-build \
-	  --filter "FullyQualifiedName~KalkiEdge.ReplayTests|FullyQualifiedName~KalkiEdge.LiveTests|FullyQualifiedName~KalkiEdge.BrowserTests" \
-	  --blame-hang-timeout 10m --logger "trx" --results-directory $(abspath $(RESULTS))-native --logger "console;verbosity=minimal"
 
 # The element reference is generated from the registry; a unit test fails when the checked-in copy differs.
 elements-doc:

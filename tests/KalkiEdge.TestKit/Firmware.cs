@@ -4,8 +4,8 @@ namespace KalkiEdge.TestKit;
 
 /// <summary>
 /// The firmware the tests and benchmarks start: <c>dotnet kalki-edge.dll</c> built beside them, or, when
-/// KALKI_FIRMWARE names a published binary (<c>make test-native</c>: the NativeAOT form the image ships), that binary,
-/// so the same tests check the shipped form. A KALKI_FIRMWARE that names no executable file fails every start with
+/// KALKI_FIRMWARE names a published binary, that binary. <c>make test</c> sets it to the NativeAOT build for this
+/// machine, so the tests check the form the image ships. A KALKI_FIRMWARE that names no file fails every start with
 /// that reason instead of quietly testing the JIT build.
 /// </summary>
 public static class Firmware
