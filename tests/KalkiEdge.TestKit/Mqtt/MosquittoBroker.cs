@@ -116,7 +116,7 @@ public sealed class MosquittoBroker : IDisposable
 
     public bool Running => _process is { HasExited: false };
 
-    /// <summary>Starts the broker and waits (bounded) until it accepts connections.</summary>
+    /// <summary>Starts the broker and waits (bounded) until every listener accepts connections.</summary>
     public void Start()
     {
         var psi = new ProcessStartInfo(_netns is null ? "mosquitto" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -142,7 +142,7 @@ public sealed class MosquittoBroker : IDisposable
             if (_netns is not null)
             {
                 // Another namespace: this process cannot connect there; the broker says when it listens.
-                if (_log.Any(l => l.Contains($"listen socket on port {Port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)))
+                if (Listens(Port) && (PasswordPort == 0 || Listens(PasswordPort)))
                 {
                     return;
                 }
@@ -151,19 +151,33 @@ public sealed class MosquittoBroker : IDisposable
                 continue;
             }
 
-            try
+            // Every listener: mosquitto opens them one after the other, and a client of the second one connecting
+            // as soon as the first accepted was refused.
+            if (Accepts(Port) && (PasswordPort == 0 || Accepts(PasswordPort)))
             {
-                using var probe = new TcpClient();
-                probe.Connect(IPAddress.Loopback, Port);
                 return;
             }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
+
+            Thread.Sleep(50);
         }
 
         throw new TimeoutException($"mosquitto did not listen on {Port} within 20 s:\n{Log}");
+    }
+
+    private bool Listens(int port) => _log.Any(l => l.Contains($"listen socket on port {port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal));
+
+    private static bool Accepts(int port)
+    {
+        try
+        {
+            using var probe = new TcpClient();
+            probe.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Kills the broker (SIGKILL: no goodbye to its clients, as a crash or a pulled cable).</summary>
