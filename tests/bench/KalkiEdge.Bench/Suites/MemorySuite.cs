@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace KalkiEdge.Bench.Suites;
 
@@ -12,7 +13,7 @@ namespace KalkiEdge.Bench.Suites;
 /// own heaps and thread stacks; file: the runtime and the assemblies mapped from disk; shared: JIT-compiled code,
 /// which .NET keeps in a shared memory file).
 /// </summary>
-public sealed class MemorySuite : IBenchSuite
+public sealed partial class MemorySuite : IBenchSuite
 {
     private const double TargetMegabytes = 100;
     private static readonly string[] Packs = ["generic-iot", "dlink-camera", "philips-hue-bridge", "udoo-neo", "wemo-insight"];
@@ -93,6 +94,41 @@ public sealed class MemorySuite : IBenchSuite
         var fields = StatusBytes(pid);
         return (fields.GetValueOrDefault("VmHWM"), fields.GetValueOrDefault("VmRSS"));
     }
+
+    /// <summary>
+    /// The resident bytes of the process's socket mappings (<c>socket:[inode]</c> in /proc/PID/smaps): the capture
+    /// rings libpcap maps from the kernel (TPACKET_V2), resident whole from the moment they open; 0 once the process
+    /// is gone.
+    /// </summary>
+    internal static long SocketMappedRss(int pid)
+    {
+        long kilobytes = 0;
+        try
+        {
+            var socket = false;
+            foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
+            {
+                if (MappingHeader().IsMatch(line))
+                {
+                    socket = line.EndsWith(']') && line.Contains(" socket:[", StringComparison.Ordinal);
+                }
+                else if (socket && line.StartsWith("Rss:", StringComparison.Ordinal))
+                {
+                    kilobytes += Kilobytes(line);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // The process exited between the check and the read.
+        }
+
+        return kilobytes * 1024;
+    }
+
+    /// <summary>The first line of a mapping in /proc/PID/smaps: its address range (the lines after it are its fields).</summary>
+    [GeneratedRegex("^[0-9a-f]+-[0-9a-f]+ ")]
+    private static partial Regex MappingHeader();
 
     /// <summary>VmRSS split as the kernel counts it (RssAnon, RssFile, RssShmem).</summary>
     private static Resident Parts(Dictionary<string, long> fields) =>

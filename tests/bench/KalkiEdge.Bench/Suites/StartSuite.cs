@@ -9,8 +9,9 @@ namespace KalkiEdge.Bench.Suites;
 /// its ready line, and its resident memory once settled. The builds are the JIT one the tests run (<c>dotnet
 /// kalki-edge.dll</c>) and the linux-x64 publishes <c>make publish-start</c> makes under out/publish/start: trimmed
 /// single-file (<c>make publish PUBLISH_FORM=jit</c>), the same with ReadyToRun, and NativeAOT (as <c>make publish</c>
-/// ships it); a build not there is
-/// reported as not built. Then, on the testbed, process start to the first frame forwarded and the bridging RSS
+/// ships it); a build not there is reported as not built. KALKI_BENCH_START_ALSO names one more binary measured the
+/// same way (e.g. a NativeAOT build of another commit, to compare before and after in one run). Then, on the testbed,
+/// process start to the first frame forwarded and the bridging RSS
 /// (StartSuite.FirstFrame.cs).
 /// </summary>
 public sealed partial class StartSuite : IBenchSuite
@@ -34,6 +35,11 @@ public sealed partial class StartSuite : IBenchSuite
         {
             var binary = Path.Combine(RepoPaths.Root, "out", "publish", "start", $"{dir}-linux-x64", "kalki-edge");
             yield return new($"{name} (linux-x64)", binary, [], File.Exists(binary) ? "" : $"not built: {binary} absent (make publish-start)");
+        }
+
+        if (Environment.GetEnvironmentVariable("KALKI_BENCH_START_ALSO") is { Length: > 0 } also)
+        {
+            yield return new($"also {also}", also, [], File.Exists(also) ? "" : $"KALKI_BENCH_START_ALSO names {also}, which does not exist");
         }
     }
 
