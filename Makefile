@@ -85,9 +85,9 @@ crash-test: test-deps
 	  --filter "FullyQualifiedName~CrashRestartTests" --logger "console;verbosity=detailed"
 
 # The shipped build is linux-arm64: make test publishes it and tests/KalkiEdge.ReplayTests/Arm64 runs it under
-# qemu-aarch64-static on three generated replays, requiring the x86-64 build's output. Cost in CI: the publish
-# (1-3 min), the sysroot once (about 25 MB of arm64 .debs from the machine's mirror, then cached in out/), and the
-# emulated replays (15-60 s each on an idle machine; each is bounded at 10 min).
+# qemu-aarch64-static on three generated replays, requiring the x86-64 build's output. Cost in CI: the NativeAOT
+# publish (about 4 min, then 2 more for the linux-x64 one the other tests run), the sysroot once (about 25 MB of arm64
+# .debs from the machine's mirror, then cached in out/), and the emulated replays (2-3 s each; bounded at 10 min).
 ARM64_FIRMWARE := out/publish/linux-arm64/kalki-edge
 ARM64_SYSROOT := out/arm64-sysroot
 test-arm64-prep: publish
@@ -128,8 +128,8 @@ publish-jit: deps
 	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-arm64 --self-contained \
 	  -p:PublishTrimmed=true -p:PublishSingleFile=true -o $(PUBLISH_OUT)
 
-# The builds `make bench ARGS=start` compares (linux-x64, to run here): the shipped form (trimmed single-file), the
-# same with ReadyToRun, and NativeAOT (clang links it). Each is a full publish: minutes of CPU, NativeAOT the most.
+# The builds `make bench ARGS=start` compares (linux-x64, to run here): the trimmed single file (PUBLISH_FORM=jit), the
+# same with ReadyToRun, and NativeAOT, the shipped form (clang links it). Each is a full publish: minutes of CPU.
 START_OUT := out/publish/start
 publish-start: publish-aot-x64
 	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-x64 --self-contained \
