@@ -15,6 +15,7 @@ help:
 	@echo "make bench    run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make publish  build the shipped linux-arm64 firmware (NativeAOT; PUBLISH_FORM=jit: trimmed single file) into out/publish/linux-arm64"
 	@echo "make publish-start  build the linux-x64 trimmed, ReadyToRun and NativeAOT forms that make bench ARGS=start compares"
+	@echo "make publish-aot-x64  build the linux-x64 NativeAOT form only (make test runs the process-level tests on it)"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
 	@echo "make corpus-doc    replay the detection corpus and regenerate docs/detection-corpus.md from the output"
