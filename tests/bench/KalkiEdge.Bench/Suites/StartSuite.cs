@@ -9,8 +9,9 @@ namespace KalkiEdge.Bench.Suites;
 /// its ready line, and its resident memory once settled. The builds are the JIT one the tests run (<c>dotnet
 /// kalki-edge.dll</c>) and the linux-x64 publishes <c>make publish-start</c> makes under out/publish/start: trimmed
 /// single-file (<c>make publish PUBLISH_FORM=jit</c>), the same with ReadyToRun, and NativeAOT (as <c>make publish</c>
-/// ships it); a build not there is reported as not built. KALKI_BENCH_START_ALSO names one more binary measured the
-/// same way (e.g. a NativeAOT build of another commit, to compare before and after in one run). Then, on the testbed,
+/// ships it); a build not there is reported as not built. A binary KALKI_FIRMWARE names (<see cref="Firmware"/>), when
+/// it is none of those, is measured the same way beside them (e.g. a NativeAOT build of another commit, to compare
+/// before and after in one run). Then, on the testbed,
 /// process start to the first frame forwarded and the bridging RSS
 /// (StartSuite.FirstFrame.cs).
 /// </summary>
@@ -31,15 +32,17 @@ public sealed partial class StartSuite : IBenchSuite
     private static IEnumerable<Build> Builds()
     {
         yield return new("JIT (dotnet kalki-edge.dll)", "dotnet", [RepoPaths.KalkiEdge], File.Exists(RepoPaths.KalkiEdge) ? "" : "kalki-edge.dll not built beside the bench");
+        var published = new List<string>();
         foreach (var (name, dir) in new[] { ("trimmed single-file", "trimmed"), ("trimmed + ReadyToRun", "r2r"), ("NativeAOT", "aot") })
         {
             var binary = Path.Combine(RepoPaths.Root, "out", "publish", "start", $"{dir}-linux-x64", "kalki-edge");
+            published.Add(binary);
             yield return new($"{name} (linux-x64)", binary, [], File.Exists(binary) ? "" : $"not built: {binary} absent (make publish-start)");
         }
 
-        if (Environment.GetEnvironmentVariable("KALKI_BENCH_START_ALSO") is { Length: > 0 } also)
+        if (Firmware.Binary is { } other && !published.Contains(other, StringComparer.Ordinal))
         {
-            yield return new($"also {also}", also, [], File.Exists(also) ? "" : $"KALKI_BENCH_START_ALSO names {also}, which does not exist");
+            yield return new($"{Firmware.Variable} {other}", other, [], File.Exists(other) ? "" : $"{Firmware.Variable} names {other}, which does not exist");
         }
     }
 
