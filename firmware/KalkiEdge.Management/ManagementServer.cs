@@ -169,7 +169,7 @@ public sealed class ManagementServer : IAsyncDisposable
         });
         services.AddOpenApi();
         // Built and disposed by the container, so a stopped server stops listening to the meter.
-        services.AddSingleton(_ => Metrics.MetricsEndpoint.Provider(context.Metrics.Meter));
+        services.AddSingleton(_ => Metrics.MetricsEndpoint.Provider(context.Metrics.Meter, context.Appliance.Engine.Devices.Count));
     }
 
     private static void Configure(WebApplication app, ManagementContext context, ManagementSettings settings)

@@ -16,20 +16,27 @@ internal static class MetricsEndpoint
 {
     public const string Path = "/metrics";
 
+    /// <summary>Per-device series are kept for at least this many devices, however few the site configures.</summary>
+    public const int MinimumSeriesDevices = 1_024;
+
     /// <summary>
-    /// Per-device series: 2 per device (forwarded, dropped). Beyond this many, OpenTelemetry folds new devices
-    /// into one overflow series (<c>otel_metric_overflow="true"</c>) instead of growing without bound.
+    /// How many per-device series <c>kalki.device.frames</c> keeps: 2 per device (forwarded, dropped) for
+    /// <see cref="MinimumSeriesDevices"/> or twice the devices configured at start, whichever is more, so devices
+    /// paired later have room. Beyond it OpenTelemetry folds new devices into one overflow series
+    /// (<c>otel_metric_overflow="true"</c>) instead of growing without bound. OpenTelemetry allocates every series
+    /// of the limit when the instrument is created (about 90 bytes each with its lookup), so the limit follows the
+    /// site: a fixed 32,768 held 3 MB of a 10-device appliance's heap.
     /// </summary>
-    public const int DeviceSeriesLimit = 32_768;
+    public static int DeviceSeriesLimit(int configuredDevices) => 2 * Math.Max(MinimumSeriesDevices, 2 * configuredDevices);
 
     /// <summary>
     /// A provider that listens to <paramref name="meter"/> only: another appliance's meter of the same name in
     /// this process (tests run several) is not exported here.
     /// </summary>
-    public static MeterProvider Provider(Meter meter) => Sdk.CreateMeterProviderBuilder()
+    public static MeterProvider Provider(Meter meter, int configuredDevices) => Sdk.CreateMeterProviderBuilder()
         .AddMeter(meter.Name)
         .AddView(instrument => !ReferenceEquals(instrument.Meter, meter) ? MetricStreamConfiguration.Drop
-            : instrument.Name == "kalki.device.frames" ? new MetricStreamConfiguration { CardinalityLimit = DeviceSeriesLimit }
+            : instrument.Name == "kalki.device.frames" ? new MetricStreamConfiguration { CardinalityLimit = DeviceSeriesLimit(configuredDevices) }
             : null)
         .AddPrometheusExporter(o =>
         {

@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane.Live;
 using KalkiEdge.Export.Eve;
+using KalkiEdge.ControlPlane.Registry;
 using KalkiEdge.Export.Events;
+using KalkiEdge.Management.Metrics;
 using KalkiEdge.UnitTests.Live;
 using KalkiEdge.UnitTests.Registry;
 
@@ -98,6 +100,30 @@ public partial class MetricsTests
         Assert.That(Parse(await metrics.Content.ReadAsStringAsync())["kalki_devices{state=\"Normal\"}"], Is.EqualTo(1));
         Assert.That((await anonymous.GetAsync("/api/devices")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await anonymous.GetAsync("/api/overview")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task Per_device_series_are_kept_for_the_minimum_number_of_devices_and_devices_beyond_it_fold_into_one_overflow_series()
+    {
+        await using var app = await ManagementApp.StartAsync(_dir, metricsOpen: true);
+        var configured = app.Site.Appliance.Engine.Devices.Count;
+        Assert.That(MetricsEndpoint.DeviceSeriesLimit(configured), Is.EqualTo(2 * MetricsEndpoint.MinimumSeriesDevices), "a small site gets the minimum");
+        Assert.That(MetricsEndpoint.DeviceSeriesLimit(5_000), Is.EqualTo(20_000), "a large one twice its devices");
+        // Paired at run time, past the limit the provider was built with.
+        var paired = MetricsEndpoint.MinimumSeriesDevices + 8 - configured;
+        for (int i = 0; i < paired; i++)
+        {
+            var spec = new DeviceSpec($"plug{i}", $"02:00:00:01:{i >> 8:x2}:{i & 0xff:x2}", [$"2001:db8::{i + 1:x}"]) { Chain = "firewall(default: drop)" };
+            Assert.That(app.Site.Appliance.Registry.Add(spec, "alice").Succeeded, Is.True, spec.Name);
+        }
+
+        using var anonymous = app.Browser();
+        var samples = Parse(await anonymous.GetStringAsync("/metrics"));
+        var series = samples.Keys.Where(k => k.StartsWith("kalki_device_frames_total{", StringComparison.Ordinal)).ToList();
+        var overflow = series.Where(k => k.Contains("otel_metric_overflow=\"true\"", StringComparison.Ordinal)).ToList();
+        Assert.That(overflow, Has.Count.EqualTo(1), "the devices beyond the limit share one series");
+        Assert.That(series.Count - overflow.Count, Is.EqualTo(MetricsEndpoint.DeviceSeriesLimit(configured)), "every series of the limit is a device's");
+        Assert.That(samples, Does.ContainKey("kalki_device_frames_total{device=\"plug0\",verdict=\"dropped\"}"));
     }
 
     private sealed class CountingSink : IEventSink
