@@ -58,6 +58,7 @@ public sealed class WalkingShardedEngine : IDisposable
     private readonly long[] _taken;
     private MergeCursors _cursors;
     private long _limit = long.MaxValue;
+    private int _started;
     private volatile bool _stopping;
     private volatile ExceptionDispatchInfo? _failure;
 
@@ -92,6 +93,11 @@ public sealed class WalkingShardedEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(openWalk);
         ArgumentNullException.ThrowIfNull(merge);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("a WalkingShardedEngine runs once: its cursors and tallies belong to that run");
+        }
+
         _attribution = FrameAttribution.Of(_engine);
         Publish(0);
         var threads = new Thread[_threads];

@@ -42,6 +42,7 @@ public sealed class WalkingShardedEngineTests
         });
 
         Assert.That(stopped, Is.Null);
+        Assert.Throws<InvalidOperationException>(() => walking.Run(() => new ListWalk(frames), (_, _, _, _) => { }), "one run per engine");
         Assert.That(merged, Is.EqualTo(expected), "each frame once, in read order, with the single thread's verdict");
         Assert.That(alerts.Alerts.Select(Describe), Is.EqualTo(singleAlerts.Alerts.Select(Describe)), "the same alerts in the same order");
         Assert.That(singleAlerts.Alerts.Select(a => a.Type).Distinct(), Is.SupersetOf(new[] { AlertTypes.IpSpoof, AlertTypes.UnknownDevice, AlertTypes.ArpSpoof }), "every kind of turn was taken");
