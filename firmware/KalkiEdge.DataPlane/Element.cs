@@ -94,6 +94,13 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
     /// </summary>
     public IFrameTurn? Turn { get; set; }
 
+    /// <summary>
+    /// Under engine sharding, the engine thread's own engine-wide counts, added to <see cref="PacketEngine.Counters"/>
+    /// when the run ends: the engine's would otherwise be written by every engine thread for every frame, and each
+    /// write would take their cache line from the other cores. Null: counted on the engine at once.
+    /// </summary>
+    public EngineCounters? Tally { get; set; }
+
     /// <summary>Waits until every earlier frame is done (sharded runs; call before touching state other devices share); at once otherwise.</summary>
     public void TakeTurn() => Turn?.Take();
 

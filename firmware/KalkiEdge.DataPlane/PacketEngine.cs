@@ -20,6 +20,20 @@ public sealed class EngineCounters
     public long UnknownDevice;
     public long NoSuchDevice;
     public long Spoofed;
+
+    /// <summary>Adds <paramref name="other"/>'s counts to these (an engine thread's tally at the end of a sharded run).</summary>
+    public void Add(EngineCounters other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Interlocked.Add(ref Frames, other.Frames);
+        Interlocked.Add(ref Forwarded, other.Forwarded);
+        Interlocked.Add(ref Dropped, other.Dropped);
+        Interlocked.Add(ref Replied, other.Replied);
+        Interlocked.Add(ref Malformed, other.Malformed);
+        Interlocked.Add(ref UnknownDevice, other.UnknownDevice);
+        Interlocked.Add(ref NoSuchDevice, other.NoSuchDevice);
+        Interlocked.Add(ref Spoofed, other.Spoofed);
+    }
 }
 
 /// <summary>
@@ -94,18 +108,21 @@ public sealed class PacketEngine
     /// An ARP from the network can raise an alert about a device other than the one it is attributed to (the owner
     /// of the address it claims), so under sharding it is processed alone: after every earlier frame, before any later one.
     /// </summary>
-    public static bool MayConcernAnotherDevice(Frame frame) =>
-        frame.Direction == Direction.ToDevice
-        && EtherTypes.BehindVlans(frame.Data, out var type, out _) == EtherTypeRead.Found && type == EtherTypes.Arp;
+    public static bool MayConcernAnotherDevice(Frame frame) => MayConcernAnotherDevice(frame.Data, frame.Direction);
+
+    /// <inheritdoc cref="MayConcernAnotherDevice(Frame)"/>
+    public static bool MayConcernAnotherDevice(ReadOnlySpan<byte> data, Direction direction) =>
+        direction == Direction.ToDevice
+        && EtherTypes.BehindVlans(data, out var type, out _) == EtherTypeRead.Found && type == EtherTypes.Arp;
 
     /// <summary>Processes one frame. On <see cref="Verdict.Reply"/> the reply is in <c>context.Reply</c>.</summary>
     public Verdict Process(Frame frame, ElementContext context)
     {
-        Interlocked.Increment(ref Counters.Frames);
+        Interlocked.Increment(ref CountersOf(context).Frames);
         if (!frame.HasEthernetHeader)
         {
             frame.Decode(); // records why, so a runt is reported like any other malformed frame
-            return Count(Verdict.Drop, malformed: true);
+            return Count(context, Verdict.Drop, malformed: true);
         }
 
         return frame.Direction == Direction.FromDevice ? FromDevice(frame, context) : ToDevice(frame, context);
@@ -123,17 +140,17 @@ public sealed class PacketEngine
         var chain = device.Chain;
         if (chain is null || chain.DropsAll)
         {
-            return Finish(device, Verdict.Drop);
+            return Finish(context, device, Verdict.Drop);
         }
 
         if (!frame.Decode())
         {
-            return Malformed(device);
+            return Malformed(context, device);
         }
 
         if (!SourceAddressIsGenuine(device, frame, context))
         {
-            return Spoofed(device);
+            return Spoofed(context, device);
         }
 
         return Run(device, chain, frame, context);
@@ -146,31 +163,31 @@ public sealed class PacketEngine
         {
             // A device's MAC arriving from the uplink side: someone is impersonating it.
             RaisePlatform(context, AlertTypes.MacSpoof, impersonated, frame, frame, static f => $"frame from the network side with source MAC {Mac.Format(f.SrcMac)} of this device");
-            return Spoofed(impersonated);
+            return Spoofed(context, impersonated);
         }
 
         var device = Mac.IsGroup(dst) ? Network : Devices.ByMac(dst);
         if (device is null)
         {
-            Interlocked.Increment(ref Counters.NoSuchDevice);
-            return Count(Verdict.Drop);
+            Interlocked.Increment(ref CountersOf(context).NoSuchDevice);
+            return Count(context, Verdict.Drop);
         }
 
         Interlocked.Increment(ref device.Counters.ToDeviceFrames);
         var chain = device.Chain;
         if (chain is null || chain.DropsAll)
         {
-            return Finish(device, Verdict.Drop);
+            return Finish(context, device, Verdict.Drop);
         }
 
         if (!frame.Decode())
         {
-            return Malformed(device);
+            return Malformed(context, device);
         }
 
         if (frame.IsArp && !ArpFromNetworkIsGenuine(frame, context))
         {
-            return Spoofed(device);
+            return Spoofed(context, device);
         }
 
         return Run(device, chain, frame, context);
@@ -187,7 +204,7 @@ public sealed class PacketEngine
             verdict = chain.Process(frame, context);
         }
 
-        return Finish(device, verdict);
+        return Finish(context, device, verdict);
     }
 
     /// <summary>IP and ARP identity checks for device-originated frames; learns first bindings.</summary>
@@ -249,7 +266,7 @@ public sealed class PacketEngine
 
     private Verdict UnknownSource(Frame frame, ElementContext context)
     {
-        Interlocked.Increment(ref Counters.UnknownDevice);
+        Interlocked.Increment(ref CountersOf(context).UnknownDevice);
         context.TakeTurn(); // the bounded set of unknown MACs forgets in the order frames arrive
         var firstSeen = _unknownSeen.Add(frame.SrcMac);
         var candidate = UnknownSources?.Observe(frame, firstSeen) == true;
@@ -261,10 +278,10 @@ public sealed class PacketEngine
 
         if (UnknownDevices == UnknownDevicePolicy.Forward && frame.Decode())
         {
-            return Count(Verdict.Forward);
+            return Count(context, Verdict.Forward);
         }
 
-        return Count(Verdict.Drop, malformed: frame.Malformation is not null);
+        return Count(context, Verdict.Drop, malformed: frame.Malformation is not null);
     }
 
     /// <summary>A platform alert about a frame the engine drops (unless <paramref name="action"/> says otherwise).</summary>
@@ -274,20 +291,20 @@ public sealed class PacketEngine
         _platformAlerts.Raise(type, device?.Name ?? "(unknown)", frame, action, state, info);
     }
 
-    private Verdict Malformed(DeviceSlot device)
+    private Verdict Malformed(ElementContext context, DeviceSlot device)
     {
         Interlocked.Increment(ref device.Counters.Malformed);
-        return Finish(device, Verdict.Drop, malformed: true);
+        return Finish(context, device, Verdict.Drop, malformed: true);
     }
 
-    private Verdict Spoofed(DeviceSlot device)
+    private Verdict Spoofed(ElementContext context, DeviceSlot device)
     {
         Interlocked.Increment(ref device.Counters.Spoofed);
-        Interlocked.Increment(ref Counters.Spoofed);
-        return Finish(device, Verdict.Drop);
+        Interlocked.Increment(ref CountersOf(context).Spoofed);
+        return Finish(context, device, Verdict.Drop);
     }
 
-    private Verdict Finish(DeviceSlot device, Verdict verdict, bool malformed = false)
+    private Verdict Finish(ElementContext context, DeviceSlot device, Verdict verdict, bool malformed = false)
     {
         // A device is reached from more than one capture thread (its port and the uplink): count atomically.
         switch (verdict)
@@ -297,25 +314,29 @@ public sealed class PacketEngine
             default: Interlocked.Increment(ref device.Counters.Replied); break;
         }
 
-        return Count(verdict, malformed);
+        return Count(context, verdict, malformed);
     }
 
-    private Verdict Count(Verdict verdict, bool malformed = false)
+    private Verdict Count(ElementContext context, Verdict verdict, bool malformed = false)
     {
+        var counters = CountersOf(context);
         if (malformed)
         {
-            Interlocked.Increment(ref Counters.Malformed);
+            Interlocked.Increment(ref counters.Malformed);
         }
 
         switch (verdict)
         {
-            case Verdict.Forward: Interlocked.Increment(ref Counters.Forwarded); break;
-            case Verdict.Drop: Interlocked.Increment(ref Counters.Dropped); break;
-            default: Interlocked.Increment(ref Counters.Replied); break;
+            case Verdict.Forward: Interlocked.Increment(ref counters.Forwarded); break;
+            case Verdict.Drop: Interlocked.Increment(ref counters.Dropped); break;
+            default: Interlocked.Increment(ref counters.Replied); break;
         }
 
         return verdict;
     }
+
+    /// <summary>Where this frame is counted: the engine's counters, or the engine thread's own tally under sharding.</summary>
+    private EngineCounters CountersOf(ElementContext context) => context.Tally ?? Counters;
 }
 
 /// <summary>Watches frames from unregistered MACs on the device side (the pairing window).</summary>

@@ -80,13 +80,31 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
             first = first < 0 ? frame.TimestampMicros : first;
             Pace(frame.TimestampMicros - first, clock, cancel);
             pipeline.Process(frame);
-            Done(frame);
+            Done(frame, frame.Malformation);
         }
     }
 
-    /// <summary>The same frames on <see cref="Threads"/> engine threads, merged back in capture order on this thread.</summary>
+    /// <summary>
+    /// The same frames on <see cref="Threads"/> engine threads, merged back in capture order on this thread: a source
+    /// every thread can walk itself (a capture file) is walked by each, so no frame moves between cores; any other is
+    /// read here and each frame handed to its engine thread.
+    /// </summary>
     private void RunSharded(IFrameSource source, FramePipeline pipeline, ref string? stopped, CancellationToken cancel)
     {
+        if (source is IRewalkableFrameSource rewalkable)
+        {
+            using var walking = new WalkingShardedEngine(appliance.Engine, Threads, appliance.CreateContext);
+            stopped = walking.Run(
+                rewalkable.OpenWalk,
+                (frame, verdict, reply, malformation) =>
+                {
+                    pipeline.Merge(frame, verdict, reply);
+                    Done(frame, malformation);
+                },
+                cancel);
+            return;
+        }
+
         using var shards = new ShardedEngine(appliance.Engine, Threads, appliance.CreateContext);
         string? why = null;
         shards.Run(
@@ -103,16 +121,16 @@ public sealed class ReplayRunner(EdgeAppliance appliance, IApplianceObserver obs
             slot =>
             {
                 pipeline.Merge(slot.Frame, slot.Verdict, slot.ReplyIfAny);
-                Done(slot.Frame);
+                Done(slot.Frame, slot.Frame.Malformation);
             },
             cancel);
         stopped = why;
     }
 
-    /// <summary>After a frame's whole way: its malformation said, and the caller's hook.</summary>
-    private void Done(Frame frame)
+    /// <summary>After a frame's whole way: its <paramref name="malformation"/> said, and the caller's hook.</summary>
+    private void Done(Frame frame, string? malformation)
     {
-        if (frame.Malformation is { } reason)
+        if (malformation is { } reason)
         {
             observer.OnMalformed(frame.Number, Attribute(frame), reason);
         }

@@ -13,6 +13,27 @@ public interface IFrameSource : IDisposable
     bool TryRead(Frame frame);
 }
 
+/// <summary>
+/// A source that can be walked again from its first frame, independently of other walks (a capture file; a live port
+/// cannot): engine threads each walk it themselves and process only their own devices' frames, instead of being handed
+/// every frame by one reading thread (<see cref="Sharding.WalkingShardedEngine"/>).
+/// </summary>
+public interface IRewalkableFrameSource : IFrameSource
+{
+    /// <summary>A new walk over the same frames, from the first; every walk yields the same frames in the same order.</summary>
+    IFrameWalk OpenWalk();
+}
+
+/// <summary>One walk over a source's frames, without loading them into a <see cref="Frame"/>.</summary>
+public interface IFrameWalk : IDisposable
+{
+    /// <summary>
+    /// The next frame's bytes (valid until the next call) and capture time; false at the end of the source. A source
+    /// that turns out unreadable throws <see cref="FrameSourceException"/> at the same frame on every walk.
+    /// </summary>
+    bool TryNext(out ReadOnlySpan<byte> data, out long timestampMicros);
+}
+
 /// <summary>Where forwarded frames go: a pcap file, or a live port.</summary>
 public interface IFrameSink : IDisposable
 {

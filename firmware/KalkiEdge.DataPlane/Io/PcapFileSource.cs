@@ -10,7 +10,7 @@ namespace KalkiEdge.DataPlane.Io;
 /// blocks by <see cref="ClassicPcapReader"/>; pcapng and anything else goes through libpcap: SharpPcap opens the
 /// file, frames are read with pcap_next_ex directly (SharpPcap's GetNextPacket allocates a header object per frame).
 /// </summary>
-public sealed class PcapFileSource : IFrameSource
+public sealed class PcapFileSource : IRewalkableFrameSource, IFrameWalk
 {
     private const int LinkTypeEthernet = 1;
     private readonly ClassicPcapReader? _classic;
@@ -64,23 +64,42 @@ public sealed class PcapFileSource : IFrameSource
     /// <summary>Frames read so far.</summary>
     public long FramesRead => _number;
 
-    public unsafe bool TryRead(Frame frame)
+    public bool TryRead(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        if (!TryNext(out var data, out var timestampMicros))
+        {
+            return false;
+        }
+
+        frame.Load(data, timestampMicros, Direction.FromDevice);
+        frame.Number = _number;
+        return true;
+    }
+
+    /// <summary>The same file opened again: its own reads, from the first frame (a file changed meanwhile is read as it is then).</summary>
+    public IFrameWalk OpenWalk() => new PcapFileSource(Name);
+
+    public unsafe bool TryNext(out ReadOnlySpan<byte> data, out long timestampMicros)
     {
         if (_classic is not null)
         {
-            return TryReadClassic(_classic, frame);
+            return TryReadClassic(_classic, out data, out timestampMicros);
         }
 
         nint header;
-        byte* data;
-        switch (LibPcap.pcap_next_ex(_handle, &header, &data))
+        byte* bytes;
+        switch (LibPcap.pcap_next_ex(_handle, &header, &bytes))
         {
             case LibPcap.NextPacket:
                 var h = PcapPacketHeader.Read(header);
-                frame.Load(new ReadOnlySpan<byte>(data, h.CaptureLength), h.TimestampMicros, Direction.FromDevice);
-                frame.Number = ++_number;
+                data = new ReadOnlySpan<byte>(bytes, h.CaptureLength);
+                timestampMicros = h.TimestampMicros;
+                _number++;
                 return true;
             case LibPcap.NextBreak:
+                data = default;
+                timestampMicros = 0;
                 return false; // a savefile reports its end as PCAP_ERROR_BREAK
             default:
                 throw new FrameSourceException($"{Name}: corrupt or truncated after frame {_number}: {LibPcap.LastError(_handle)}");
@@ -93,12 +112,11 @@ public sealed class PcapFileSource : IFrameSource
         _device?.Dispose();
     }
 
-    private bool TryReadClassic(ClassicPcapReader reader, Frame frame)
+    private bool TryReadClassic(ClassicPcapReader reader, out ReadOnlySpan<byte> data, out long timestampMicros)
     {
-        if (reader.TryRead(out var data, out var timestampMicros, out var error))
+        if (reader.TryRead(out data, out timestampMicros, out var error))
         {
-            frame.Load(data, timestampMicros, Direction.FromDevice);
-            frame.Number = ++_number;
+            _number++;
             return true;
         }
 

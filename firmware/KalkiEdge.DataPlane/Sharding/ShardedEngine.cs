@@ -10,7 +10,10 @@ namespace KalkiEdge.DataPlane.Sharding;
 /// The outcome is the single thread's, frame for frame: whatever depends on other devices' frames (alerts, logs,
 /// address learning, unknown MACs) waits for the frame's turn (<see cref="IFrameTurn"/>), an engine thread whose frame
 /// took its turn waits until that frame is merged (the control plane may swap its device's chain there), and a frame
-/// that may alert about a device it is not attributed to (<see cref="PacketEngine.MayConcernAnotherDevice"/>) runs alone.
+/// that may alert about a device it is not attributed to (<see cref="PacketEngine.MayConcernAnotherDevice(Frame)"/>) runs alone.
+/// Each frame crosses cores twice (into its engine thread's cache, and its slot back to the merger's), which costs more
+/// than a short chain processes it in: a source every thread can walk itself (a capture file) goes through
+/// <see cref="WalkingShardedEngine"/> instead; this hand-off is for sources read once (a live capture).
 /// </summary>
 public sealed class ShardedEngine : IDisposable
 {
