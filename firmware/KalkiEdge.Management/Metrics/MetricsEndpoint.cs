@@ -25,7 +25,7 @@ internal static class MetricsEndpoint
     /// paired later have room. Beyond it OpenTelemetry folds new devices into one overflow series
     /// (<c>otel_metric_overflow="true"</c>) instead of growing without bound. OpenTelemetry allocates every series
     /// of the limit when the instrument is created (about 90 bytes each with its lookup), so the limit follows the
-    /// site: a fixed 32,768 held 3 MB of a 10-device appliance's heap.
+    /// site: 32,768 series would hold 3 MB of a 10-device appliance's heap.
     /// </summary>
     public static int DeviceSeriesLimit(int configuredDevices) => 2 * Math.Max(MinimumSeriesDevices, 2 * configuredDevices);
 
