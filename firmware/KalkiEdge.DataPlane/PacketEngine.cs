@@ -75,13 +75,51 @@ public sealed class PacketEngine
     public long SuppressedAlerts => _platformAlerts.Suppressed;
 
     /// <summary>
-    /// For sources without ports (a pcap file): a frame from a known device's MAC is device-originated,
-    /// anything else comes from the network.
+    /// For sources without ports (a pcap file): a frame from a known device's MAC is device-originated, one to a
+    /// device's or a group MAC comes from the network, anything else is device-originated (<see cref="Attribute"/>).
     /// </summary>
-    public Direction InferDirection(Frame frame) =>
-        frame.HasEthernetHeader && Devices.ByMac(frame.SrcMac) is not null ? Direction.FromDevice :
-        frame.HasEthernetHeader && Devices.ByMac(frame.DstMac) is not null ? Direction.ToDevice :
-        frame.HasEthernetHeader && Mac.IsGroup(frame.DstMac) ? Direction.ToDevice : Direction.FromDevice;
+    public Direction InferDirection(Frame frame)
+    {
+        if (!frame.HasEthernetHeader)
+        {
+            return Direction.FromDevice;
+        }
+
+        Attribute(new TableMacs(Devices), frame.DstMac, frame.SrcMac, out var direction);
+        return direction;
+    }
+
+    /// <summary>
+    /// For sources without ports, the one rule that attributes a frame from its MACs: its direction (as
+    /// <see cref="InferDirection"/>) and its owner key (as <see cref="OwnerKey"/> then gives it): a device's source
+    /// MAC is the device's own frame; a group destination is the network chain's (key 0); a device's destination is
+    /// that device's, from the network; anything else is device-originated under its source MAC. Generic over the
+    /// lookup so that a struct lookup (the walking engine threads' flat table) is called directly.
+    /// </summary>
+    public static ulong Attribute<TMacs>(TMacs devices, ulong dst, ulong src, out Direction direction)
+        where TMacs : IDeviceMacs
+    {
+        if (devices.IsDevice(src))
+        {
+            direction = Direction.FromDevice;
+            return src;
+        }
+
+        if (Mac.IsGroup(dst))
+        {
+            direction = Direction.ToDevice;
+            return 0;
+        }
+
+        if (devices.IsDevice(dst))
+        {
+            direction = Direction.ToDevice;
+            return dst;
+        }
+
+        direction = Direction.FromDevice;
+        return src;
+    }
 
     /// <summary>
     /// The MAC of the device whose state <paramref name="frame"/> (direction known) touches, as <see cref="Process"/>
@@ -337,6 +375,18 @@ public sealed class PacketEngine
 
     /// <summary>Where this frame is counted: the engine's counters, or the engine thread's own tally under sharding.</summary>
     private EngineCounters CountersOf(ElementContext context) => context.Tally ?? Counters;
+
+    /// <summary>The engine's device table as an <see cref="IDeviceMacs"/>.</summary>
+    private readonly struct TableMacs(DeviceTable devices) : IDeviceMacs
+    {
+        public bool IsDevice(ulong mac) => devices.ByMac(mac) is not null;
+    }
+}
+
+/// <summary>Which MACs are devices', for <see cref="PacketEngine.Attribute"/>.</summary>
+public interface IDeviceMacs
+{
+    bool IsDevice(ulong mac);
 }
 
 /// <summary>Watches frames from unregistered MACs on the device side (the pairing window).</summary>

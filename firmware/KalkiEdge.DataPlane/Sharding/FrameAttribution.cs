@@ -10,34 +10,12 @@ namespace KalkiEdge.DataPlane.Sharding;
 /// </summary>
 public sealed class FrameAttribution
 {
-    // MACs are 48 bits: the top bit marks a used slot, so MAC 0 is a key like any other.
-    private const ulong Used = 1UL << 63;
-
-    private readonly ulong[] _slots;
-    private readonly int _shift;
+    private readonly FlatMacs _macs;
 
     public FrameAttribution(IEnumerable<ulong> deviceMacs)
     {
         ArgumentNullException.ThrowIfNull(deviceMacs);
-        var macs = deviceMacs.ToList();
-        int bits = 4;
-        while ((1 << bits) < macs.Count * 4)
-        {
-            bits++;
-        }
-
-        _slots = new ulong[1 << bits];
-        _shift = 64 - bits;
-        foreach (var mac in macs)
-        {
-            int i = Home(mac);
-            while (_slots[i] != 0 && _slots[i] != (mac | Used))
-            {
-                i = (i + 1) & (_slots.Length - 1);
-            }
-
-            _slots[i] = mac | Used;
-        }
+        _macs = new FlatMacs([.. deviceMacs]);
     }
 
     /// <summary>The engine's devices now.</summary>
@@ -49,55 +27,67 @@ public sealed class FrameAttribution
 
     /// <summary>
     /// The owner key of <paramref name="data"/> (the device whose state the frame touches; 0 for the network chain and
-    /// runts) and its inferred <paramref name="direction"/>: a device's source MAC is device-originated, a device's or a
-    /// group destination comes from the network, anything else is device-originated.
+    /// runts) and its inferred <paramref name="direction"/>, by the engine's rule (<see cref="PacketEngine.Attribute"/>).
     /// </summary>
     public ulong OwnerKey(ReadOnlySpan<byte> data, out Direction direction)
     {
-        direction = Direction.FromDevice;
         if (data.Length < Frame.EthernetHeader)
         {
+            direction = Direction.FromDevice;
             return 0;
         }
 
-        ulong dst = Mac.Read(data[..6]), src = Mac.Read(data.Slice(6, 6));
-        if (IsDevice(src))
-        {
-            return src;
-        }
-
-        if (Mac.IsGroup(dst))
-        {
-            direction = Direction.ToDevice;
-            return 0;
-        }
-
-        if (IsDevice(dst))
-        {
-            direction = Direction.ToDevice;
-            return dst;
-        }
-
-        return src;
+        return PacketEngine.Attribute(_macs, Mac.Read(data[..6]), Mac.Read(data.Slice(6, 6)), out direction);
     }
 
-    /// <summary>A device has this MAC.</summary>
-    public bool IsDevice(ulong mac)
+    /// <summary>The MACs in an open-addressed table of one <c>ulong</c> per slot, a quarter full at most.</summary>
+    private readonly struct FlatMacs : IDeviceMacs
     {
-        for (int i = Home(mac); ; i = (i + 1) & (_slots.Length - 1))
+        // MACs are 48 bits: the top bit marks a used slot, so MAC 0 is a key like any other.
+        private const ulong Used = 1UL << 63;
+
+        private readonly ulong[] _slots;
+        private readonly int _shift;
+
+        public FlatMacs(List<ulong> macs)
         {
-            var slot = _slots[i];
-            if (slot == (mac | Used))
+            int bits = 4;
+            while ((1 << bits) < macs.Count * 4)
             {
-                return true;
+                bits++;
             }
 
-            if (slot == 0)
+            _slots = new ulong[1 << bits];
+            _shift = 64 - bits;
+            foreach (var mac in macs)
             {
-                return false;
+                int i = Home(mac);
+                while (_slots[i] != 0 && _slots[i] != (mac | Used))
+                {
+                    i = (i + 1) & (_slots.Length - 1);
+                }
+
+                _slots[i] = mac | Used;
             }
         }
-    }
 
-    private int Home(ulong mac) => (int)((mac * 0x9E3779B97F4A7C15UL) >> _shift);
+        public bool IsDevice(ulong mac)
+        {
+            for (int i = Home(mac); ; i = (i + 1) & (_slots.Length - 1))
+            {
+                var slot = _slots[i];
+                if (slot == (mac | Used))
+                {
+                    return true;
+                }
+
+                if (slot == 0)
+                {
+                    return false;
+                }
+            }
+        }
+
+        private int Home(ulong mac) => (int)((mac * 0x9E3779B97F4A7C15UL) >> _shift);
+    }
 }
