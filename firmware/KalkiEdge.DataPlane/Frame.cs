@@ -158,6 +158,15 @@ public sealed class Frame
         Reset();
     }
 
+    /// <summary>Makes this frame a copy of <paramref name="other"/>: its bytes, time, direction, number and ingress (a frame held past its source's next read).</summary>
+    public void CopyFrom(Frame other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Load(other.Data, other.TimestampMicros, other.Direction);
+        Number = other.Number;
+        Ingress = other.Ingress;
+    }
+
     /// <summary>Gives write access for elements that build a frame in place (e.g. replies).</summary>
     public Span<byte> Prepare(int length, long timestampMicros, Direction direction)
     {

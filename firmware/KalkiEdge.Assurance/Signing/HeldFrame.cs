@@ -26,9 +26,7 @@ public sealed class HeldFrame
     public void Hold(Frame frame, DeviceSlot? device, Chain? chain, long epoch, IFrameSink? sink)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        Frame.Load(frame.Data, frame.TimestampMicros, frame.Direction);
-        Frame.Number = frame.Number;
-        Frame.Ingress = frame.Ingress;
+        Frame.CopyFrom(frame);
         Device = device;
         Chain = chain;
         Epoch = epoch;

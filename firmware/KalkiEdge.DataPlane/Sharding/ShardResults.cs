@@ -65,10 +65,7 @@ internal sealed class ShardResults
             _malformations[e] = malformation;
             if (reply is not null)
             {
-                var copy = _replies[e] ??= new Frame(2048);
-                copy.Load(reply.Data, reply.TimestampMicros, reply.Direction);
-                copy.Number = reply.Number;
-                copy.Ingress = reply.Ingress;
+                (_replies[e] ??= new Frame(2048)).CopyFrom(reply);
             }
         }
 

@@ -230,7 +230,7 @@ public sealed class ShardedEngine : IDisposable
                 slot.Verdict = _engine.Process(slot.Frame, context);
                 if (slot.Verdict == Verdict.Reply)
                 {
-                    CopyReply(context.Reply, slot.Reply);
+                    slot.Reply.CopyFrom(context.Reply);
                 }
 
                 ring.MarkProcessed();
@@ -257,13 +257,6 @@ public sealed class ShardedEngine : IDisposable
             _stopping = true;
             _mergerBell.Ring();
         }
-    }
-
-    private static void CopyReply(Frame from, Frame to)
-    {
-        to.Load(from.Data, from.TimestampMicros, from.Direction);
-        to.Number = from.Number;
-        to.Ingress = from.Ingress;
     }
 
     /// <summary>An engine thread's current frame's turn: every earlier frame merged.</summary>
