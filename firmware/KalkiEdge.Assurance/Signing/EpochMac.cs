@@ -31,8 +31,11 @@ public static class EpochMacs
     /// <summary>Domain of the uhsign input that derives an epoch key for <paramref name="mac"/> (8 bytes): a key is never used with both MACs.</summary>
     public static ReadOnlySpan<byte> KeyDomain(EpochMac mac) => mac == EpochMac.Gmac ? "KEKEYg1\0"u8 : "KEKEYc1\0"u8;
 
-    /// <summary>Domain of a batch of <paramref name="mac"/>'s tags (8 bytes): what the hypervisor signs names the MAC.</summary>
-    public static ReadOnlySpan<byte> RootDomain(EpochMac mac) => mac == EpochMac.Gmac ? "KEROOTg1"u8 : "KEROOTc1"u8;
+    /// <summary>Domain of a batch of <paramref name="mac"/>'s tags (8 bytes): what the hypervisor signs names the MAC (and, "2", that the root binds the tags by <see cref="BatchRootKey"/>).</summary>
+    public static ReadOnlySpan<byte> RootDomain(EpochMac mac) => mac == EpochMac.Gmac ? "KEROOTg2"u8 : "KEROOTc2"u8;
+
+    /// <summary>Domain of the uhsign input that derives a session's <see cref="BatchRootKey"/> for <paramref name="mac"/> (8 bytes): never an epoch key's.</summary>
+    public static ReadOnlySpan<byte> RootKeyDomain(EpochMac mac) => mac == EpochMac.Gmac ? "KERKEYg1"u8 : "KERKEYc1"u8;
 
     /// <summary>The MAC whose batches start with <paramref name="domain"/>; false for any other 8 bytes.</summary>
     public static bool TryFromRootDomain(ReadOnlySpan<byte> domain, out EpochMac mac)

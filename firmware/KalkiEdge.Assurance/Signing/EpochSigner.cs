@@ -10,8 +10,8 @@ namespace KalkiEdge.Assurance.Signing;
 /// and checked at egress in the same call, before it is sent: the chain generation in force must still be the one
 /// whose key tagged it. Nothing is copied or held, and the egress does not recompute the tag: the same thread made
 /// it over the very bytes it now sends, and nothing runs between the two. Tags are collected in order into batches
-/// (<see cref="BatchLayout"/>) whose root the hypervisor signs (uhsign over the batch's header and the SHA-256 of its
-/// tags) when a batch is full or on <see cref="Seal"/>.
+/// (<see cref="BatchLayout"/>) whose root the hypervisor signs (uhsign over the batch's header and the digest of its
+/// tags under the session's <see cref="BatchRootKey"/>) when a batch is full or on <see cref="Seal"/>.
 /// Not thread-safe (one per signing stage).
 /// </summary>
 internal sealed class EpochSigner : IDisposable
@@ -26,6 +26,7 @@ internal sealed class EpochSigner : IDisposable
     private readonly byte[] _batch = new byte[BatchLayout.MaxSize];
     private readonly byte[] _rootInput = new byte[BatchLayout.RootInputSize];
     private readonly byte[] _root = new byte[HypervisorShim.DigestSize];
+    private BatchRootKey? _rootKey; // derived at the first root: a stage that never seals never asks
     private long _sequence;
     private int _tags;
     private long _batchStarted;
@@ -93,8 +94,14 @@ internal sealed class EpochSigner : IDisposable
             return;
         }
 
+        if (_rootKey is null)
+        {
+            _rootKey = new BatchRootKey(_hypervisor, _mac, _session);
+            _counters.SignCalls++;
+        }
+
         var batch = _batch.AsSpan(0, BatchLayout.HeaderSize + (_tags * EpochKey.TagSize));
-        BatchLayout.RootInput(batch, _rootInput);
+        BatchLayout.RootInput(batch, _rootKey, _rootInput);
         _hypervisor.Hmac(_rootInput, _root);
         _counters.SignCalls++;
         _counters.BatchRoots++;
@@ -102,7 +109,11 @@ internal sealed class EpochSigner : IDisposable
         _tags = 0;
     }
 
-    public void Dispose() => _keys.Dispose();
+    public void Dispose()
+    {
+        _keys.Dispose();
+        _rootKey?.Dispose();
+    }
 
     private static bool InForce(DeviceSlot device, Chain chain, long epoch) => device.Epoch == epoch && ReferenceEquals(device.Chain, chain);
 }

@@ -24,7 +24,8 @@ public enum TagCheck
 
 /// <summary>
 /// Checks frames against the batches a signing stage sealed (<see cref="IBatchRootLog"/>), as anyone who can ask the
-/// hypervisor can: one uhsign verify of the root (over the batch's header and the SHA-256 of its tags), one uhsign call to derive the claimed epoch key, one tag. Frames of
+/// hypervisor can: one uhsign call to derive the session's <see cref="BatchRootKey"/> and one uhsign verify of the root (over
+/// the batch's header and the digest of its tags under that key), one uhsign call to derive the claimed epoch key, one tag. Frames of
 /// one session must be checked in the order they were sent: a frame at or before the last one accepted is a replay.
 /// Bounded: remembers the last accepted position of at most <see cref="MaxSessions"/> sessions.
 /// </summary>
@@ -44,7 +45,11 @@ public sealed class TagVerifier(IHypervisor hypervisor)
         }
 
         Span<byte> rootInput = stackalloc byte[BatchLayout.RootInputSize];
-        BatchLayout.RootInput(batch, rootInput);
+        using (var rootKey = new BatchRootKey(hypervisor, mac, session))
+        {
+            BatchLayout.RootInput(batch, rootKey, rootInput);
+        }
+
         if (!hypervisor.VerifyHmac(rootInput, root))
         {
             return TagCheck.ForgedBatch;

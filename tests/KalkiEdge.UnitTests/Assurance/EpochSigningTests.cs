@@ -53,7 +53,7 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
             Assert.That(Egress.Sent, Has.Count.EqualTo(frames));
             Assert.That(Egress.Sent[150], Is.EqualTo(Packet(150)), "the tag never goes on the wire");
             Assert.That(stage.Counters.BatchRoots, Is.EqualTo(2));
-            Assert.That(stage.Counters.SignCalls, Is.EqualTo(3), "one key derivation and two roots");
+            Assert.That(stage.Counters.SignCalls, Is.EqualTo(4), "one key derivation, the session's root key and two roots");
             Assert.That(stage.Counters.VerifyCalls, Is.Zero, "egress does not call the hypervisor");
         });
         stage.Flush();
@@ -92,19 +92,43 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
     }
 
     [Test]
-    public void The_root_is_the_hypervisors_hmac_of_the_header_the_count_and_the_sha256_of_the_tags()
+    public void The_root_is_the_hypervisors_hmac_of_the_header_the_count_and_the_mac_of_the_tags_under_the_sessions_root_key()
     {
         var batch = SignTwoFrames();
-        var input = new byte[BatchLayout.HeaderSize + 4 + 32];
+        BatchLayout.TryRead(batch.Bytes, out _, out var session, out var first, out _);
+        var derivation = new byte[BatchRootKey.DerivationSize];
+        BatchRootKey.Derivation(mac, session, derivation);
+        var rootKey = new byte[HypervisorShim.DigestSize];
+        Shim.Hmac(derivation, rootKey);
+        var nonce = new byte[12];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(nonce.AsSpan(4), first);
+        var input = new byte[BatchLayout.HeaderSize + 4 + BatchRootKey.DigestSize];
         batch.Bytes.AsSpan(0, BatchLayout.HeaderSize).CopyTo(input);
         input[BatchLayout.HeaderSize + 3] = 2;
-        System.Security.Cryptography.SHA256.HashData(batch.Bytes.AsSpan(BatchLayout.HeaderSize), input.AsSpan(BatchLayout.HeaderSize + 4));
+        ReferenceMac(rootKey, nonce, batch.Bytes.AsSpan(BatchLayout.HeaderSize), input.AsSpan(BatchLayout.HeaderSize + 4));
         var dropped = batch.Bytes.AsSpan(0, batch.Bytes.Length - EpochKey.TagSize).ToArray();
 
         Assert.Multiple(() =>
         {
+            Assert.That(derivation.AsSpan(0, 8).SequenceEqual(EpochMacs.RootKeyDomain(mac)) && !EpochMacs.RootKeyDomain(mac).SequenceEqual(EpochMacs.KeyDomain(mac)), Is.True, "a root key is never an epoch key");
             Assert.That(Shim.VerifyHmac(input, batch.Root), Is.True);
             Assert.That(new TagVerifier(Shim).Check(dropped, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(1)), Is.EqualTo(TagCheck.ForgedBatch), "the last tag cut off");
+        });
+    }
+
+    [Test]
+    public void Two_tags_swapped_under_their_root_are_refused_before_either_tag_is_checked()
+    {
+        var batch = SignTwoFrames();
+        var swapped = batch.Bytes.ToArray();
+        BatchLayout.Tag(batch.Bytes, 1).CopyTo(swapped.AsSpan(BatchLayout.HeaderSize));
+        BatchLayout.Tag(batch.Bytes, 0).CopyTo(swapped.AsSpan(BatchLayout.HeaderSize + EpochKey.TagSize));
+        var verifier = new TagVerifier(Shim);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(verifier.Check(swapped, batch.Root, 0, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.ForgedBatch), "the root binds each tag's position");
+            Assert.That(verifier.Check(batch.Bytes, batch.Root, 1, Camera.Mac, Measurement(Camera), 1, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Valid), "the batch as sealed");
         });
     }
 
@@ -121,7 +145,7 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
 
         Assert.Multiple(() =>
         {
-            Assert.That(stage.Counters.SignCalls, Is.EqualTo(3), "a key per epoch, one root");
+            Assert.That(stage.Counters.SignCalls, Is.EqualTo(4), "a key per epoch, the session's root key, one root");
             Assert.That(verifier.Check(batch.Bytes, batch.Root, 1, Camera.Mac, Measurement(Camera), 2, Direction.FromDevice, Packet(2)), Is.EqualTo(TagCheck.Valid));
         });
     }
@@ -244,18 +268,24 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
         nonce[0] = (byte)Direction.FromDevice;
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(nonce.AsSpan(4), first);
         var expected = new byte[EpochKey.TagSize];
+        ReferenceMac(key, nonce, Packet(1), expected);
+
+        Assert.That(BatchLayout.Tag(batch.Bytes, 0).ToArray(), Is.EqualTo(expected));
+    }
+
+    // The MAC's tag of the message under the 32-byte key as OpenSSL computes it, not the signer (GMAC: the key's first 16 bytes).
+    private void ReferenceMac(byte[] key, byte[] nonce, ReadOnlySpan<byte> message, Span<byte> tag)
+    {
         if (mac == EpochMac.Gmac)
         {
-            using var gcm = new System.Security.Cryptography.AesGcm(key.AsSpan(0, 16), EpochKey.TagSize); // OpenSSL's, not the signer's
-            gcm.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, Packet(1));
+            using var gcm = new System.Security.Cryptography.AesGcm(key.AsSpan(0, 16), EpochKey.TagSize);
+            gcm.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag, message);
         }
         else
         {
             using var aead = new System.Security.Cryptography.ChaCha20Poly1305(key);
-            aead.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, Packet(1));
+            aead.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag, message);
         }
-
-        Assert.That(BatchLayout.Tag(batch.Bytes, 0).ToArray(), Is.EqualTo(expected));
     }
 
     [Test]
