@@ -4,6 +4,7 @@ using KalkiEdge.Appliance.Live;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.Host.Memory;
 using KalkiEdge.Management;
 using Microsoft.Extensions.Logging;
 
@@ -136,6 +137,7 @@ internal static partial class LiveRunCommand
         management.Healthy = () => bridge.Failure is null;
         management.WatchPorts(() => bridge.Status);
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
+        StartupPages.Release(Console.Error);
         var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
         Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
         Console.Out.Flush();

@@ -13,6 +13,7 @@ using KalkiEdge.Devices.Onboard;
 using KalkiEdge.Devices.Simulators;
 using KalkiEdge.Export.Events;
 using KalkiEdge.Host.Logging;
+using KalkiEdge.Host.Memory;
 
 namespace KalkiEdge.Host.Commands;
 
@@ -161,6 +162,7 @@ internal static class RunCommand
         using var roomReport = new Timer(_ => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{DateTime.UtcNow:HH:mm:ss.fff} ROOM  {"heater-room",-14} {room.Now().Celsius:F1} °C, heater {(heater?.On == true ? "on" : "off")}")), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
         management.Ready("simulation running");
+        StartupPages.Release(Console.Error);
         var result = new ReplayRunner(appliance, observer) { RealTimeSpeed = speed, Signing = assurance.Signing, Output = segment }.Run(source, stop.Token);
         if (!stop.Requested)
         {
@@ -193,6 +195,7 @@ internal static class RunCommand
         using var monitors = MonitorWiring.Start(appliance, null, Console.WriteLine);
         using var sensors = SensorWiring.Start(appliance, SensorWiring.Hardware(appliance), appliance.Control.Telemetry, Console.WriteLine);
         management.Ready("idle: no interfaces configured");
+        StartupPages.Release(Console.Error);
         stop.Token.WaitHandle.WaitOne();
         appliance.Control.Dispose();
         return ExitCodes.Ok;
