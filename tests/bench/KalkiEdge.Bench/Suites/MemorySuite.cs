@@ -1,7 +1,9 @@
+extern alias firmware;
+
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
+using firmware::KalkiEdge.Host.Memory;
 
 namespace KalkiEdge.Bench.Suites;
 
@@ -13,7 +15,7 @@ namespace KalkiEdge.Bench.Suites;
 /// own heaps and thread stacks; file: the runtime and the assemblies mapped from disk; shared: JIT-compiled code,
 /// which .NET keeps in a shared memory file).
 /// </summary>
-public sealed partial class MemorySuite : IBenchSuite
+public sealed class MemorySuite : IBenchSuite
 {
     private const double TargetMegabytes = 100;
     private static readonly string[] Packs = ["generic-iot", "dlink-camera", "philips-hue-bridge", "udoo-neo", "wemo-insight"];
@@ -102,33 +104,16 @@ public sealed partial class MemorySuite : IBenchSuite
     /// </summary>
     internal static long SocketMappedRss(int pid)
     {
-        long kilobytes = 0;
         try
         {
-            var socket = false;
-            foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
-            {
-                if (MappingHeader().IsMatch(line))
-                {
-                    socket = line.EndsWith(']') && line.Contains(" socket:[", StringComparison.Ordinal);
-                }
-                else if (socket && line.StartsWith("Rss:", StringComparison.Ordinal))
-                {
-                    kilobytes += Kilobytes(line);
-                }
-            }
+            using var smaps = new StreamReader($"/proc/{pid}/smaps");
+            return FileMapping.Parse(smaps).Where(m => m.Path.StartsWith("socket:[", StringComparison.Ordinal)).Sum(m => m.ResidentKb) * 1024;
         }
         catch (IOException)
         {
-            // The process exited between the check and the read.
+            return 0; // The process exited between the check and the read.
         }
-
-        return kilobytes * 1024;
     }
-
-    /// <summary>The first line of a mapping in /proc/PID/smaps: its address range (the lines after it are its fields).</summary>
-    [GeneratedRegex("^[0-9a-f]+-[0-9a-f]+ ")]
-    private static partial Regex MappingHeader();
 
     /// <summary>VmRSS split as the kernel counts it (RssAnon, RssFile, RssShmem).</summary>
     private static Resident Parts(Dictionary<string, long> fields) =>
