@@ -95,9 +95,10 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
     public IFrameTurn? Turn { get; set; }
 
     /// <summary>
-    /// Under engine sharding, the engine thread's own engine-wide counts, added to <see cref="PacketEngine.Counters"/>
-    /// when the run ends: the engine's would otherwise be written by every engine thread for every frame, and each
-    /// write would take their cache line from the other cores. Null: counted on the engine at once.
+    /// Under engine sharding, the thread's own engine-wide counts (the merging thread's too), added to
+    /// <see cref="PacketEngine.Counters"/> when the run ends: the engine's would otherwise be written by every engine
+    /// thread for every frame, and each write would take their cache line from the other cores. Only its thread writes
+    /// a tally, so it is counted without locked instructions. Null: counted on the engine at once, atomically.
     /// </summary>
     public EngineCounters? Tally { get; set; }
 

@@ -156,7 +156,7 @@ public sealed class PacketEngine
     /// <summary>Processes one frame. On <see cref="Verdict.Reply"/> the reply is in <c>context.Reply</c>.</summary>
     public Verdict Process(Frame frame, ElementContext context)
     {
-        Interlocked.Increment(ref CountersOf(context).Frames);
+        Increment(ref CountersOf(context).Frames, context);
         if (!frame.HasEthernetHeader)
         {
             frame.Decode(); // records why, so a runt is reported like any other malformed frame
@@ -207,7 +207,7 @@ public sealed class PacketEngine
         var device = Mac.IsGroup(dst) ? Network : Devices.ByMac(dst);
         if (device is null)
         {
-            Interlocked.Increment(ref CountersOf(context).NoSuchDevice);
+            Increment(ref CountersOf(context).NoSuchDevice, context);
             return Count(context, Verdict.Drop);
         }
 
@@ -304,7 +304,7 @@ public sealed class PacketEngine
 
     private Verdict UnknownSource(Frame frame, ElementContext context)
     {
-        Interlocked.Increment(ref CountersOf(context).UnknownDevice);
+        Increment(ref CountersOf(context).UnknownDevice, context);
         context.TakeTurn(); // the bounded set of unknown MACs forgets in the order frames arrive
         var firstSeen = _unknownSeen.Add(frame.SrcMac);
         var candidate = UnknownSources?.Observe(frame, firstSeen) == true;
@@ -338,7 +338,7 @@ public sealed class PacketEngine
     private Verdict Spoofed(ElementContext context, DeviceSlot device)
     {
         Interlocked.Increment(ref device.Counters.Spoofed);
-        Interlocked.Increment(ref CountersOf(context).Spoofed);
+        Increment(ref CountersOf(context).Spoofed, context);
         return Finish(context, device, Verdict.Drop);
     }
 
@@ -360,14 +360,14 @@ public sealed class PacketEngine
         var counters = CountersOf(context);
         if (malformed)
         {
-            Interlocked.Increment(ref counters.Malformed);
+            Increment(ref counters.Malformed, context);
         }
 
         switch (verdict)
         {
-            case Verdict.Forward: Interlocked.Increment(ref counters.Forwarded); break;
-            case Verdict.Drop: Interlocked.Increment(ref counters.Dropped); break;
-            default: Interlocked.Increment(ref counters.Replied); break;
+            case Verdict.Forward: Increment(ref counters.Forwarded, context); break;
+            case Verdict.Drop: Increment(ref counters.Dropped, context); break;
+            default: Increment(ref counters.Replied, context); break;
         }
 
         return verdict;
@@ -375,6 +375,23 @@ public sealed class PacketEngine
 
     /// <summary>Where this frame is counted: the engine's counters, or the engine thread's own tally under sharding.</summary>
     private EngineCounters CountersOf(ElementContext context) => context.Tally ?? Counters;
+
+    /// <summary>
+    /// Counts one on <paramref name="count"/> (a field of <see cref="CountersOf"/>): atomically on the engine's own
+    /// counters, which every capture thread writes; plainly on a sharded thread's tally, which only that thread writes
+    /// until the run ends (a locked increment would also wait for every store the thread has pending).
+    /// </summary>
+    private static void Increment(ref long count, ElementContext context)
+    {
+        if (context.Tally is null)
+        {
+            Interlocked.Increment(ref count);
+        }
+        else
+        {
+            count++;
+        }
+    }
 
     /// <summary>The engine's device table as an <see cref="IDeviceMacs"/>.</summary>
     private readonly struct TableMacs(DeviceTable devices) : IDeviceMacs

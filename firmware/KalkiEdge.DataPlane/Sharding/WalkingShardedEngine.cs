@@ -72,7 +72,7 @@ public sealed class WalkingShardedEngine : IDisposable
         _threads = threads;
         _firstShare = MergerShare / threads;
         _results = [.. Enumerable.Range(0, threads).Select(_ => new ShardResults(Window))];
-        _tallies = [.. Enumerable.Range(0, threads).Select(_ => new EngineCounters())];
+        _tallies = new EngineCounters[threads];
         _bells = [.. Enumerable.Range(0, threads).Select(_ => new Doorbell())];
         _taken = new long[threads];
     }
@@ -98,7 +98,7 @@ public sealed class WalkingShardedEngine : IDisposable
             throw new InvalidOperationException("a WalkingShardedEngine runs once: its cursors and tallies belong to that run");
         }
 
-        _attribution = FrameAttribution.Of(_engine);
+        _attribution = FrameAttribution.Of(_engine, key => ShardAssignment.Of(key, _threads, _firstShare));
         Publish(0);
         var threads = new Thread[_threads];
         for (int i = 1; i < threads.Length; i++)
@@ -132,7 +132,10 @@ public sealed class WalkingShardedEngine : IDisposable
 
             foreach (var tally in _tallies)
             {
-                _engine.Counters.Add(tally);
+                if (tally is not null)
+                {
+                    _engine.Counters.Add(tally);
+                }
             }
         }
 
@@ -165,6 +168,7 @@ public sealed class WalkingShardedEngine : IDisposable
         using var walk = openWalk();
         var frame = new Frame();
         var context = _createContext(); // no turn: every earlier frame is merged before this thread processes one
+        context.Tally = _tallies[0] = new EngineCounters(); // made here, so it lies among this thread's own objects
         var ready = new long[_threads];
         long seq = 0;
         string? stopped = null;
@@ -182,7 +186,7 @@ public sealed class WalkingShardedEngine : IDisposable
                 break;
             }
 
-            int shard = ShardAssignment.Of(_attribution.OwnerKey(frame.Data, out var direction), _threads, _firstShare);
+            int shard = _attribution.ShardOf(_attribution.OwnerKey(frame.Data, out var direction));
             frame.Direction = direction;
             if (shard == 0)
             {
@@ -283,7 +287,7 @@ public sealed class WalkingShardedEngine : IDisposable
             var context = _createContext();
             var turn = new WalkTurn(this, shard);
             context.Turn = turn;
-            context.Tally = _tallies[shard];
+            context.Tally = _tallies[shard] = new EngineCounters(); // made here, among this thread's own objects
             long seq = 0, horizon = 0;
             while (!_stopping)
             {
@@ -312,7 +316,7 @@ public sealed class WalkingShardedEngine : IDisposable
 
                 var key = _attribution.OwnerKey(data, out var direction);
                 bool alone = PacketEngine.MayConcernAnotherDevice(data, direction);
-                if (ShardAssignment.Of(key, _threads, _firstShare) == shard)
+                if (_attribution.ShardOf(key) == shard)
                 {
                     frame.Load(data, timestampMicros, direction);
                     frame.Number = seq + 1;

@@ -127,6 +127,45 @@ public sealed class WalkingShardedEngineTests
     }
 
     [Test]
+    public void Each_devices_shard_is_worked_out_once_when_the_table_is_built_and_other_keys_per_frame()
+    {
+        var (engine, _, devices) = Engine(8);
+        int calls = 0;
+        var attribution = FrameAttribution.Of(engine, key =>
+        {
+            calls++;
+            return (int)(key % 3);
+        });
+        Assert.That(calls, Is.EqualTo(devices.Count), "once per device, while the table is built");
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (var device in devices)
+            {
+                Assert.That(attribution.ShardOf(device.Mac), Is.EqualTo((int)(device.Mac % 3)), device.Name);
+            }
+        }
+
+        Assert.That(calls, Is.EqualTo(devices.Count), "a device's frames read the shard kept in its slot");
+        Assert.That(attribution.ShardOf(0x02_99_00_00_00_05), Is.EqualTo(0x02_99_00_00_00_05 % 3), "an unregistered MAC");
+        Assert.That(attribution.ShardOf(0), Is.EqualTo(0), "the network chain's key");
+        Assert.That(calls, Is.EqualTo(devices.Count + 2), "keys of no device are assigned when they come");
+        Assert.Throws<ArgumentOutOfRangeException>(() => FrameAttribution.Of(engine, _ => 1 << 15), "a shard beyond the slot's bits");
+    }
+
+    [Test]
+    public void The_engine_wide_counters_are_tallied_per_thread_and_added_when_the_run_ends()
+    {
+        var frames = Capture(3_000, misbehave: false);
+        var (engine, alerts, _) = Engine(24);
+        var seen = new List<long>();
+        using var walking = new WalkingShardedEngine(engine, 2, () => new ElementContext(alerts));
+        walking.Run(() => new ListWalk(frames), (_, _, _, _) => seen.Add(Interlocked.Read(ref engine.Counters.Frames)));
+        Assert.That(seen.Distinct(), Is.EqualTo(new[] { 0L }), "no thread, the merging one included, counts on the engine's shared counters per frame");
+        Assert.That(engine.Counters.Frames, Is.EqualTo(frames.Count));
+        Assert.That(engine.Counters.Forwarded, Is.EqualTo(frames.Count), "every thread's tally added");
+    }
+
+    [Test]
     public void Shard_zero_takes_the_share_it_is_given_and_the_others_split_the_rest()
     {
         var macs = Enumerable.Range(0, 10_000).Select(i => 0x02_00_5E_00_00_00UL + (ulong)i).ToList();
