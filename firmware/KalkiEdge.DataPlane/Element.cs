@@ -85,6 +85,13 @@ public sealed class ElementContext(IAlertSink alerts, IUmboxLogSink? logs = null
 
     public DeviceSlot Device { get; internal set; } = DeviceSlot.Nobody;
 
+    /// <summary>
+    /// The chain generation that gave the current frame its verdict (<see cref="ChainRun.None"/> when no chain ran):
+    /// set by <see cref="PacketEngine.Process"/> for each frame, so what follows the engine (packet signing) needs no
+    /// second lookup of the device and sees the very chain that ran.
+    /// </summary>
+    public ChainRun Ran { get; internal set; }
+
     public Frame Reply { get; } = new(2048);
 
     /// <summary>

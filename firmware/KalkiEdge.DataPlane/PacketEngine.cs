@@ -157,6 +157,7 @@ public sealed class PacketEngine
     public Verdict Process(Frame frame, ElementContext context)
     {
         Increment(ref CountersOf(context).Frames, context);
+        context.Ran = ChainRun.None;
         if (!frame.HasEthernetHeader)
         {
             frame.Decode(); // records why, so a runt is reported like any other malformed frame
@@ -239,6 +240,7 @@ public sealed class PacketEngine
             // Re-read under the gate: a swap that completed meanwhile wins, and the whole frame sees one chain.
             chain = device.Chain ?? chain;
             context.Device = device;
+            context.Ran = new ChainRun(device, chain, device.Epoch); // under the gate, no swap between the two reads
             verdict = chain.Process(frame, context);
         }
 

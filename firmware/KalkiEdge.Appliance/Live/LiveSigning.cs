@@ -26,7 +26,7 @@ public sealed class LiveSigning(AssuranceServices services, EdgeAppliance applia
             _stages.Add(stage.Counters);
         }
 
-        return Options.SignsOnOwnThread(Environment.ProcessorCount) ? new SigningThreadEgress(stage, appliance.Engine) : new SignedEgress(stage, appliance.Engine);
+        return Options.SignsOnOwnThread(Environment.ProcessorCount) ? new SigningThreadEgress(stage) : new SignedEgress(stage);
     }
 
     /// <summary>Where frames are tagged, for the status lines.</summary>

@@ -29,7 +29,6 @@ public sealed class SigningThreadEgress : IThreadedEgress
     private const int FreeEvery = 32;
 
     private readonly SigningStage _stage;
-    private readonly PacketEngine _engine;
     private readonly HandOffRing _ring;
     private readonly Doorbell _work = new();
     private readonly Doorbell _room = new();
@@ -38,12 +37,10 @@ public sealed class SigningThreadEgress : IThreadedEgress
     private volatile bool _stopping;
     private volatile Exception? _failure;
 
-    public SigningThreadEgress(SigningStage stage, PacketEngine engine, int capacity = DefaultCapacity)
+    public SigningThreadEgress(SigningStage stage, int capacity = DefaultCapacity)
     {
         ArgumentNullException.ThrowIfNull(stage);
-        ArgumentNullException.ThrowIfNull(engine);
         _stage = stage;
-        _engine = engine;
         _ring = new HandOffRing(capacity);
     }
 
@@ -69,7 +66,7 @@ public sealed class SigningThreadEgress : IThreadedEgress
     }
 
     /// <summary>Capture thread: hands the frame over (a copy into the ring's slot), waiting while the ring is full.</summary>
-    public void Submit(Frame outgoing, Frame ingress, IFrameSink port)
+    public void Submit(Frame outgoing, in ChainRun ran, IFrameSink port)
     {
         ArgumentNullException.ThrowIfNull(outgoing);
         ArgumentNullException.ThrowIfNull(port);
@@ -87,9 +84,7 @@ public sealed class SigningThreadEgress : IThreadedEgress
 
         ThrowIfFailed();
         var slot = _ring.NextFree;
-        var device = ChainOwner.Of(_engine, ingress);
-        var chain = device?.Chain; // the generation that produced the frame, read before its epoch (a swap in between reads as stale)
-        slot.Hold(outgoing, device, chain, device?.Epoch ?? 0, port);
+        slot.Hold(outgoing, ran.Device, ran.Chain, ran.Epoch, port);
         _ring.Fill();
         if (_ring.Unpublished >= PublishEvery)
         {

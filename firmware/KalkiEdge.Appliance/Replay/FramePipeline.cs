@@ -23,7 +23,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
         Arrive(frame);
         appliance.BeginFrame(frame.TimestampMicros);
         var verdict = appliance.Engine.Process(frame, _context);
-        Leave(frame, verdict, _context.Reply);
+        Leave(frame, verdict, _context.Reply, _context.Ran);
         return verdict;
     }
 
@@ -38,19 +38,20 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     /// <summary>
     /// After an engine thread gave <paramref name="frame"/> its <paramref name="verdict"/> (and <paramref name="reply"/>,
     /// present exactly when the verdict is a reply): the rest of the frame's way, on the merging thread, in capture
-    /// order (engine sharding).
+    /// order (engine sharding). The engine thread's context is not at hand here: signing takes the generation in
+    /// force now for the device whose chain ran (<see cref="ChainOwner"/>).
     /// </summary>
     public void Merge(Frame frame, Verdict verdict, Frame? reply)
     {
         ArgumentNullException.ThrowIfNull(frame);
         appliance.BeginFrame(frame.TimestampMicros);
-        Leave(frame, verdict, reply);
+        Leave(frame, verdict, reply, signing is null || verdict == Verdict.Drop ? ChainRun.None : ChainOwner.RunOf(appliance.Engine, frame));
     }
 
     /// <summary>After the engine: signing, the control plane's reaction to the frame's alerts, and the output.</summary>
-    private void Leave(Frame frame, Verdict verdict, Frame? reply)
+    private void Leave(Frame frame, Verdict verdict, Frame? reply, in ChainRun run)
     {
-        Sign(verdict, frame, reply);
+        Sign(verdict, frame, reply, run);
         appliance.EndFrame();
         Emit(verdict, frame, reply);
     }
@@ -83,11 +84,12 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     }
 
     /// <summary>
-    /// Tags the frame before the control plane runs (it may swap chains): the tag names the chain that produced it.
+    /// Tags the frame before the control plane runs (it may swap chains): the tag names the chain generation that
+    /// produced it (<paramref name="run"/>), and a frame whose generation was swapped out meanwhile is dropped as stale.
     /// When alerts are waiting, a transition may follow, so pending frames are verified and released first, under
     /// the chain that produced them; frames still pending at a swap from elsewhere are dropped as stale.
     /// </summary>
-    private void Sign(Verdict verdict, Frame frame, Frame? reply)
+    private void Sign(Verdict verdict, Frame frame, Frame? reply, in ChainRun run)
     {
         if (signing is null)
         {
@@ -96,10 +98,11 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
 
         if (verdict != Verdict.Drop)
         {
-            signing.Submit(verdict == Verdict.Forward ? frame : reply!, ChainOwner.Of(appliance.Engine, frame));
+            signing.Submit(verdict == Verdict.Forward ? frame : reply!, run);
         }
 
-        if (!appliance.Control.Alerts.IsEmpty)
+        // Only held frames need releasing before a transition (epoch mode holds none).
+        if (signing.Pending > 0 && !appliance.Control.Alerts.IsEmpty)
         {
             signing.Flush();
         }

@@ -79,7 +79,7 @@ internal sealed class EpochSigner : IDisposable
             Seal();
         }
 
-        // Egress: a swap on another thread since the chain was read makes this frame stale.
+        // Egress: a swap on another thread since the chain ran makes this frame stale.
         return InForce(device, chain, epoch) ? SignatureProblem.None : SignatureProblem.Stale;
     }
 

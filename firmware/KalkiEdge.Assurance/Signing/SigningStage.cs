@@ -91,6 +91,16 @@ public sealed class SigningStage : IDisposable
         Submit(frame, device, device?.Chain, device?.Epoch ?? 0, egress);
 
     /// <summary>
+    /// A frame left the chain generation <paramref name="run"/> (the engine's <see cref="ElementContext.Ran"/> for the
+    /// frame it processed): tagged for that generation, released to <paramref name="egress"/> if it is still the one in
+    /// force, else dropped as stale; <see cref="ChainRun.None"/> (no chain ran) leaves the frame untagged.
+    /// </summary>
+    public void Submit(Frame frame, in ChainRun run, IFrameSink? egress) => Submit(frame, run.Device, run.Chain, run.Epoch, egress);
+
+    /// <summary>As <see cref="Submit(Frame, in ChainRun, IFrameSink?)"/>, released to the stage's own sink.</summary>
+    public void Submit(Frame frame, in ChainRun run) => Submit(frame, run.Device, run.Chain, run.Epoch, _egress);
+
+    /// <summary>
     /// As <see cref="Submit(Frame, DeviceSlot?, IFrameSink?)"/>, for a frame that left generation (<paramref name="chain"/>,
     /// <paramref name="epoch"/>) of <paramref name="device"/>, read when its chain had just run, and handed to this stage
     /// later (a signing thread): the frame is tagged for that generation, and dropped as stale unless it is still the

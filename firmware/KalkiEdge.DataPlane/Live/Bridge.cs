@@ -199,11 +199,11 @@ public sealed class Bridge : IDisposable
 
         if (verdict == Verdict.Forward)
         {
-            egress.Submit(frame, frame, outputs.Uplink);
+            egress.Submit(frame, context.Ran, outputs.Uplink);
         }
         else
         {
-            egress.Submit(context.Reply, frame, outputs.DevicePorts[index]);
+            egress.Submit(context.Reply, context.Ran, outputs.DevicePorts[index]);
         }
     }
 
@@ -220,11 +220,11 @@ public sealed class Bridge : IDisposable
         var verdict = _engine.Process(frame, context);
         if (verdict == Verdict.Forward)
         {
-            egress.Submit(frame, frame, outputs.ToDevices);
+            egress.Submit(frame, context.Ran, outputs.ToDevices);
         }
         else if (verdict == Verdict.Reply)
         {
-            egress.Submit(context.Reply, frame, outputs.Uplink);
+            egress.Submit(context.Reply, context.Ran, outputs.Uplink);
         }
     }
 

@@ -13,11 +13,11 @@ public interface IBridgeEgress : IDisposable
     bool Holding { get; }
 
     /// <summary>
-    /// <paramref name="outgoing"/> left a chain (the forwarded frame, or the reply the chain built in answer to
-    /// <paramref name="ingress"/>, the frame the chain processed) and goes to <paramref name="port"/>. Sent now or
-    /// later: an implementation that holds it copies it, as both frames are reused by the caller.
+    /// <paramref name="outgoing"/> left the chain generation <paramref name="ran"/> (the forwarded frame, or the reply
+    /// the chain built; the engine's <see cref="ElementContext.Ran"/> for the frame it processed) and goes to
+    /// <paramref name="port"/>. Sent now or later: an implementation that holds it copies it, as the frame is reused by the caller.
     /// </summary>
-    void Submit(Frame outgoing, Frame ingress, IFrameSink port);
+    void Submit(Frame outgoing, in ChainRun ran, IFrameSink port);
 
     /// <summary>The port has nothing more to read right now, or the thread is stopping: release everything held.</summary>
     void Release();
@@ -30,7 +30,7 @@ public sealed class DirectEgress : IBridgeEgress
 
     public bool Holding => false;
 
-    public void Submit(Frame outgoing, Frame ingress, IFrameSink port)
+    public void Submit(Frame outgoing, in ChainRun ran, IFrameSink port)
     {
         ArgumentNullException.ThrowIfNull(port);
         port.Send(outgoing);

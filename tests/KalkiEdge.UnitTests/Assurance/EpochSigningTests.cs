@@ -382,6 +382,32 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
     }
 
     [Test]
+    public void A_frame_whose_chain_generation_was_swapped_out_after_it_ran_is_dropped_stale_without_a_key_for_it()
+    {
+        using var stage = Stage();
+        Submit(stage, 1); // the camera's key for epoch 1
+        var ran = new ChainRun(Camera, Camera.Chain, Camera.Epoch); // what the engine recorded as the frame's chain ran
+        Camera.Swap(Camera.Chain!.Definition.Instantiate()); // epoch 2 before the frame reaches the stage
+        Submit(stage, 2); // epoch 2's key
+        var signCalls = stage.Counters.SignCalls;
+        var frame = new Frame();
+        frame.Load(Packet(3), Now++, Direction.FromDevice);
+        stage.Submit(frame, ran);
+        var swappedAgain = new ChainRun(Camera, Camera.Chain, Camera.Epoch);
+        Camera.Swap(Camera.Chain!.Definition.Instantiate()); // epoch 3: epoch 2's key is at hand, its frame is stale all the same
+        stage.Submit(frame, swappedAgain);
+        stage.Submit(frame, ChainRun.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Egress.Sent, Has.Count.EqualTo(2), "only the frames of the generation in force left");
+            Assert.That(stage.Counters.Stale, Is.EqualTo(2), "tagged for the generation that ran, which is no longer in force");
+            Assert.That(stage.Counters.MissingTag, Is.EqualTo(1), "no chain ran");
+            Assert.That(stage.Counters.SignCalls, Is.EqualTo(signCalls), "no key is derived for a generation no longer in force");
+        });
+    }
+
+    [Test]
     public void A_frame_without_a_device_chain_is_dropped_untagged()
     {
         using var stage = Stage();

@@ -39,6 +39,26 @@ public class PacketEngineTests
     }
 
     [Test]
+    public void The_context_names_the_chain_generation_that_ran_for_each_frame_and_none_when_no_chain_ran()
+    {
+        var chain = _device.Chain;
+        Process(Frames.Udp(Frames.DeviceIp, 5000, Frames.CloudIp, 53, "q", Frames.DeviceMac, Frames.GatewayMac), Direction.FromDevice);
+        var ran = _context.Ran;
+        _device.Swap(chain!.Definition.Instantiate());
+        var afterSwap = _context.Ran;
+        _engine.UnknownDevices = UnknownDevicePolicy.Forward;
+        var unknown = Process(Frames.Udp("192.0.2.99", 5000, Frames.CloudIp, 53, "q", "02:00:00:00:00:99", Frames.GatewayMac), Direction.FromDevice);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ran, Is.EqualTo(new ChainRun(_device, chain, 1)));
+            Assert.That(afterSwap, Is.EqualTo(ran), "the generation that ran, not the one in force later");
+            Assert.That(unknown, Is.EqualTo(Verdict.Forward));
+            Assert.That(_context.Ran, Is.EqualTo(ChainRun.None), "a forwarded frame no chain ran for names no device");
+        });
+    }
+
+    [Test]
     public void Frames_of_unknown_devices_are_dropped_by_default_with_one_alert_per_mac()
     {
         for (int i = 0; i < 3; i++)

@@ -168,7 +168,7 @@ public sealed class LiveSigningTests : LiveSigningFixture
     private SignedEgress CreateEgress(long holdMicros, int batch)
     {
         var options = new SigningOptions { Mode = SigningMode.Batched, BatchSize = batch, MaxHoldMicros = holdMicros };
-        var egress = new SignedEgress(new SigningStage(Shim, options, null, Alerts, new ChainMeasurements()), Engine);
+        var egress = new SignedEgress(new SigningStage(Shim, options, null, Alerts, new ChainMeasurements()));
         lock (_egresses)
         {
             _egresses.Add(egress);

@@ -164,7 +164,7 @@ public sealed class SigningThreadTests : LiveSigningFixture
             _counters.Add(stage.Counters);
         }
 
-        return new SigningThreadEgress(stage, Engine, capacity);
+        return new SigningThreadEgress(stage, capacity);
     }
 
     /// <summary>A frame from hue through the bridge's device-port path (its chain, then the egress), as a capture thread runs it.</summary>

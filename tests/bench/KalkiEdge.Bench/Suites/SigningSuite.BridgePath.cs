@@ -47,7 +47,7 @@ public sealed partial class SigningSuite
             {
                 var sink = new CopyingSink();
                 var stage = path.Stage?.Invoke();
-                IBridgeEgress egress = stage is null ? path.Unsigned!() : path.Threaded ? new SigningThreadEgress(stage, engine) : new SignedEgress(stage, engine);
+                IBridgeEgress egress = stage is null ? path.Unsigned!() : path.Threaded ? new SigningThreadEgress(stage) : new SignedEgress(stage);
                 (egress as IThreadedEgress)?.Start("bench", static () => { });
                 var warmed = Play(mix, engine, context, egress, sink, WarmUpFrames);
                 egress.Release();
@@ -107,12 +107,12 @@ public sealed partial class SigningSuite
             var verdict = engine.Process(frame, context);
             if (verdict == Verdict.Forward)
             {
-                egress.Submit(frame, frame, sink);
+                egress.Submit(frame, context.Ran, sink);
                 handed++;
             }
             else if (verdict == Verdict.Reply)
             {
-                egress.Submit(context.Reply, frame, sink);
+                egress.Submit(context.Reply, context.Ran, sink);
                 handed++;
             }
         }

@@ -1,0 +1,12 @@
+namespace KalkiEdge.DataPlane;
+
+/// <summary>
+/// The chain generation that processed a frame: the device, the chain that ran and the device's epoch, read together
+/// under the device's gate (a swap, which takes the gate, falls wholly before or after). <see cref="Device"/> null:
+/// no chain ran for the frame.
+/// </summary>
+public readonly record struct ChainRun(DeviceSlot? Device, Chain? Chain, long Epoch)
+{
+    /// <summary>No chain ran (unknown source, malformed before attribution, no such device).</summary>
+    public static ChainRun None => default;
+}
