@@ -18,7 +18,10 @@ internal readonly record struct FileMapping(ulong Start, ulong End, string Permi
         Permissions.Length == 4 && Permissions[1] != 'w' && Permissions[3] == 'p' &&
         Path.StartsWith('/') && AnonymousKb == 0 && ResidentKb > 0;
 
-    /// <summary>The mappings of a smaps listing, in its order; one whose size fields cannot be read is left out.</summary>
+    /// <summary>
+    /// The mappings of a smaps listing, in its order; one whose size fields cannot be read is left out. A maps
+    /// listing (the same lines without the sizes) gives every mapping with its sizes unknown (-1).
+    /// </summary>
     public static List<FileMapping> Parse(TextReader smaps)
     {
         var mappings = new List<FileMapping>();

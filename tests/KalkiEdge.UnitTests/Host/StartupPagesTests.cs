@@ -86,6 +86,20 @@ public class StartupPagesTests
     }
 
     [Test]
+    public void A_maps_listing_gives_each_mapping_with_its_sizes_unknown()
+    {
+        var mappings = FileMapping.Parse(new StringReader("""
+            55a090c44000-55a091cba000 r-xp 0003f000 fe:00 12223416                   /opt/kalki-edge/kalki-edge
+            55a092d88000-55a09378e000 rw-p 00000000 00:00 0 
+            7f14dba00000-7f14dbac5000 r--p 00000000 fe:00 332131                     /usr/lib/libcrypto.so.3
+            """));
+
+        Assert.That(mappings.Select(m => m.Path), Is.EqualTo(new[] { "/opt/kalki-edge/kalki-edge", "", "/usr/lib/libcrypto.so.3" }));
+        Assert.That(mappings.Select(m => m.ResidentKb), Is.All.EqualTo(-1));
+        Assert.That(mappings.Any(m => m.IsCleanFileCopy), Is.False);
+    }
+
+    [Test]
     public void Releasing_unmaps_resident_pages_of_the_executable_and_the_process_runs_on()
     {
         if (!OperatingSystem.IsLinux())
@@ -103,9 +117,50 @@ public class StartupPagesTests
         Assert.That(ExecutableCleanKb(), Is.LessThan(before));
     }
 
-    private static long ExecutableCleanKb()
+    [Test]
+    public void Releasing_unmaps_resident_pages_of_the_loaded_libraries_too()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("/proc/self/smaps and madvise are Linux's");
+        }
+
+        var libc = LibcPath();
+        var before = CleanKb(libc);
+        StartupPages.Release(TextWriter.Null);
+
+        // libc runs all the time (this test's threads call it), but not all of what was resident at once.
+        Assert.That(CleanKb(libc), Is.LessThan(before));
+    }
+
+    [Test]
+    public void Only_shared_libraries_that_are_loaded_are_held()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("dlopen is glibc's here");
+        }
+
+        var libc = LibcPath();
+        var notLoaded = Path.Combine(Path.GetTempPath(), $"kalki-not-loaded-{Guid.NewGuid():N}.so");
+        using var held = LoadedLibraries.Hold([libc, notLoaded, "/proc/self/smaps", Environment.ProcessPath!]);
+
+        Assert.That(held.Holds(libc), Is.True);
+        Assert.That(held.Holds(notLoaded), Is.False);
+        Assert.That(held.Holds("/proc/self/smaps"), Is.False);
+        Assert.That(held.Holds(Environment.ProcessPath!), Is.False);
+    }
+
+    private static string LibcPath() =>
+        Mappings().Select(m => m.Path).First(p => Path.GetFileName(p).StartsWith("libc.so.", StringComparison.Ordinal));
+
+    private static long CleanKb(string path) => Mappings().Where(m => m.IsCleanFileCopy && m.Path == path).Sum(m => m.ResidentKb);
+
+    private static long ExecutableCleanKb() => CleanKb(Environment.ProcessPath!);
+
+    private static List<FileMapping> Mappings()
     {
         using var smaps = new StreamReader("/proc/self/smaps");
-        return FileMapping.Parse(smaps).Where(m => m.IsCleanFileCopy && m.Path == Environment.ProcessPath).Sum(m => m.ResidentKb);
+        return FileMapping.Parse(smaps);
     }
 }
