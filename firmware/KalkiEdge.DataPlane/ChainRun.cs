@@ -9,4 +9,14 @@ public readonly record struct ChainRun(DeviceSlot? Device, Chain? Chain, long Ep
 {
     /// <summary>No chain ran (unknown source, malformed before attribution, no such device).</summary>
     public static ChainRun None => default;
+
+    /// <summary>
+    /// The generation in force for <paramref name="device"/> now, for a frame whose run was not recorded: its chain read
+    /// before its epoch, so a swap in between reads as stale at egress; <see cref="None"/> for no device.
+    /// </summary>
+    public static ChainRun InForce(DeviceSlot? device)
+    {
+        var chain = device?.Chain;
+        return device is null ? None : new ChainRun(device, chain, device.Epoch);
+    }
 }

@@ -9,12 +9,7 @@ public static class ChainOwner
     /// Where the engine's <see cref="ElementContext.Ran"/> for the frame is not at hand (a frame merged from an engine
     /// thread): the generation in force now for the device whose chain handled it; <see cref="ChainRun.None"/> when none did.
     /// </summary>
-    public static ChainRun RunOf(PacketEngine engine, Frame frame)
-    {
-        var device = Of(engine, frame);
-        var chain = device?.Chain; // read before its epoch: a swap in between reads as stale at egress
-        return device is null ? ChainRun.None : new ChainRun(device, chain, device.Epoch);
-    }
+    public static ChainRun RunOf(PacketEngine engine, Frame frame) => ChainRun.InForce(Of(engine, frame));
 
     /// <summary>The device slot (or the network pseudo-device for group traffic to the devices); null when no chain ran for it.</summary>
     public static DeviceSlot? Of(PacketEngine engine, Frame frame)

@@ -78,22 +78,13 @@ public sealed class SigningStage : IDisposable
     public int Pending => _count;
 
     /// <summary>
-    /// A frame left <paramref name="device"/>'s chain (forwarded, or a reply the chain built). Copies it, tags it
-    /// and, when the batch is full (per-frame: at once) or the oldest pending frame is older than
-    /// <see cref="SigningOptions.MaxHoldMicros"/> in capture time, verifies the batch and releases it.
-    /// <paramref name="device"/> null (no device's chain produced the frame) leaves the frame untagged. Epoch mode
-    /// copies and holds nothing: the frame is tagged in place and released or dropped before this returns.
-    /// </summary>
-    public void Submit(Frame frame, DeviceSlot? device) => Submit(frame, device, _egress);
-
-    /// <summary>As <see cref="Submit(Frame, DeviceSlot?)"/>, released to <paramref name="egress"/> instead of the stage's sink (a bridge has one per port).</summary>
-    public void Submit(Frame frame, DeviceSlot? device, IFrameSink? egress) =>
-        Submit(frame, device, device?.Chain, device?.Epoch ?? 0, egress);
-
-    /// <summary>
-    /// A frame left the chain generation <paramref name="run"/> (the engine's <see cref="ElementContext.Ran"/> for the
-    /// frame it processed): tagged for that generation, released to <paramref name="egress"/> if it is still the one in
-    /// force, else dropped as stale; <see cref="ChainRun.None"/> (no chain ran) leaves the frame untagged.
+    /// A frame left the chain generation <paramref name="run"/> (forwarded, or a reply the chain built; the engine's
+    /// <see cref="ElementContext.Ran"/> for the frame it processed). Copies it, tags it for that generation and, when the
+    /// batch is full (per-frame: at once) or the oldest pending frame is older than
+    /// <see cref="SigningOptions.MaxHoldMicros"/> in capture time, verifies the batch and releases it to
+    /// <paramref name="egress"/>; a frame whose generation is no longer in force is dropped as stale, and
+    /// <see cref="ChainRun.None"/> (no chain ran) leaves the frame untagged. Epoch mode copies and holds nothing: the
+    /// frame is tagged in place and released or dropped before this returns.
     /// </summary>
     public void Submit(Frame frame, in ChainRun run, IFrameSink? egress) => Submit(frame, run.Device, run.Chain, run.Epoch, egress);
 
@@ -101,7 +92,7 @@ public sealed class SigningStage : IDisposable
     public void Submit(Frame frame, in ChainRun run) => Submit(frame, run.Device, run.Chain, run.Epoch, _egress);
 
     /// <summary>
-    /// As <see cref="Submit(Frame, DeviceSlot?, IFrameSink?)"/>, for a frame that left generation (<paramref name="chain"/>,
+    /// As <see cref="Submit(Frame, in ChainRun, IFrameSink?)"/>, for a frame that left generation (<paramref name="chain"/>,
     /// <paramref name="epoch"/>) of <paramref name="device"/>, read when its chain had just run, and handed to this stage
     /// later (a signing thread): the frame is tagged for that generation, and dropped as stale unless it is still the
     /// one in force at egress.

@@ -41,7 +41,7 @@ public abstract class SigningFixture : AssuranceFixture
     {
         _frame.Load(Packet(i), Now++, Direction.FromDevice);
         _frame.Number = i;
-        stage.Submit(_frame, device ?? Camera);
+        stage.Submit(_frame, ChainRun.InForce(device ?? Camera));
     }
 
     /// <summary>5,200 frames through a stage of <paramref name="mode"/>; returns the bytes the last 5,000 allocated.</summary>
@@ -52,14 +52,14 @@ public abstract class SigningFixture : AssuranceFixture
         for (int i = 0; i < 200; i++)
         {
             _frame.Load(bytes, Now++, Direction.FromDevice);
-            stage.Submit(_frame, Camera); // warm-up: JIT, measurement cache, key
+            stage.Submit(_frame, ChainRun.InForce(Camera)); // warm-up: JIT, measurement cache, key
         }
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5_000; i++)
         {
             _frame.Load(bytes, Now++, Direction.FromDevice);
-            stage.Submit(_frame, Camera);
+            stage.Submit(_frame, ChainRun.InForce(Camera));
         }
 
         return GC.GetAllocatedBytesForCurrentThread() - before;
