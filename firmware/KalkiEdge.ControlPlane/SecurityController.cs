@@ -280,6 +280,13 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
     /// <summary>Evaluates every queued alert now, on the calling thread. Returns how many were handled.</summary>
     public int Drain()
     {
+        // Replay drains after every frame, almost always with nothing queued: then, without watches, there is nothing
+        // to do and the lock is not taken (an alert raised meanwhile waits for the next drain, as one raised just after).
+        if (Volatile.Read(ref _controlledCount) == 0 && Alerts.IsEmpty)
+        {
+            return 0;
+        }
+
         lock (_sync)
         {
             // Only registered devices get telemetry watches: a site without any skips the clock read, which is
