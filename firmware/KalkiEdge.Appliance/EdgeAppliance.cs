@@ -89,6 +89,25 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     }
 
     /// <summary>
+    /// As <see cref="BeginFrame"/>, before a frame an engine thread processed is merged (sharded replay): its alerts are
+    /// queued by then, so when the control plane has no work (<see cref="SecurityController.HasWork"/>) nothing times
+    /// the merge and the clock is not read (per frame, a large share of the merge's cost); a reading that still comes
+    /// starts the frame's compute time (<see cref="FrameClock.OnFrameUntimed"/>).
+    /// </summary>
+    public void BeginMerge(long captureMicros)
+    {
+        _frameMicros = captureMicros;
+        if (Control.HasWork)
+        {
+            Clock.OnFrame(captureMicros);
+        }
+        else
+        {
+            Clock.OnFrameUntimed(captureMicros);
+        }
+    }
+
+    /// <summary>
     /// After a frame: admit the pairing candidates that are decided (their chain is in force from their next
     /// frame), then evaluate the frame's alerts, so transitions are timed exactly as live.
     /// </summary>

@@ -277,9 +277,19 @@ public sealed class SecurityController : IPolicyEnvironment, IDisposable
         Alerts.Raise(new Alert(AlertTypes.CommandFailed, device, AlertSource.Platform, now, $"command {command} failed: {why}"));
     }
 
+    /// <summary>Alerts are queued or devices are watched: a drain now would do something, and read the clock.</summary>
+    public bool HasWork => Volatile.Read(ref _controlledCount) != 0 || !Alerts.IsEmpty;
+
     /// <summary>Evaluates every queued alert now, on the calling thread. Returns how many were handled.</summary>
     public int Drain()
     {
+        // Replay drains after every frame, almost always with nothing queued: then, without watches, there is nothing
+        // to do and the lock is not taken (an alert raised meanwhile waits for the next drain, as one raised just after).
+        if (!HasWork)
+        {
+            return 0;
+        }
+
         lock (_sync)
         {
             // Only registered devices get telemetry watches: a site without any skips the clock read, which is

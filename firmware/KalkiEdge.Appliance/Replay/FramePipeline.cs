@@ -44,7 +44,7 @@ public sealed class FramePipeline(EdgeAppliance appliance, IFrameSink? output = 
     public void Merge(Frame frame, Verdict verdict, Frame? reply)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        appliance.BeginFrame(frame.TimestampMicros);
+        appliance.BeginMerge(frame.TimestampMicros);
         Leave(frame, verdict, reply, signing is null || verdict == Verdict.Drop ? ChainRun.None : ChainOwner.RunOf(appliance.Engine, frame));
     }
 

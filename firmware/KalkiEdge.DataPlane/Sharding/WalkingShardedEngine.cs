@@ -41,6 +41,14 @@ public sealed class WalkingShardedEngine : IDisposable
     public const int Batch = 64;
 
     /// <summary>
+    /// How far the other thread must get before a parked one is woken: an engine thread that reached the horizon
+    /// resumes once the merge has moved it this many frames on, and a merger that caught up with an engine thread
+    /// once that thread has published this many results more (or stopped to wait itself). Waking a parked thread costs
+    /// the ringer a system call: at every batch it would cost more than the batch's frames.
+    /// </summary>
+    public const int WakeStep = Window / 8;
+
+    /// <summary>
     /// Shard 0's devices as a fraction of an even share: its thread also loads every frame and merges it, so with an
     /// even share it would finish last and the others would wait for it.
     /// </summary>
@@ -78,6 +86,9 @@ public sealed class WalkingShardedEngine : IDisposable
     }
 
     public int Threads => _threads;
+
+    /// <summary>How many times the merger woke a parked engine thread (each a system call on the merging thread).</summary>
+    public long EngineThreadWakes => _bells.Sum(b => b.Wakes);
 
     /// <summary>How many frames have been merged so far (published a batch at a time while nobody waits).</summary>
     public long Merged => Volatile.Read(ref _cursors.Merged);
@@ -178,6 +189,7 @@ public sealed class WalkingShardedEngine : IDisposable
             {
                 // The engine threads may have processed frames up to the horizon already: those are merged too.
                 Volatile.Write(ref _limit, Volatile.Read(ref _cursors.Horizon));
+                Publish(seq, ended: true);
                 continue;
             }
 
@@ -215,7 +227,7 @@ public sealed class WalkingShardedEngine : IDisposable
 
         // The merging walk decides where the run ends: no engine thread processes a frame beyond it.
         Volatile.Write(ref _limit, seq);
-        Publish(seq);
+        Publish(seq, ended: true);
         return stopped;
     }
 
@@ -254,7 +266,10 @@ public sealed class WalkingShardedEngine : IDisposable
         }
 
         Publish(seq);
-        _mergerBell.WaitUntil((Results: results, Index: index, Owner: this), static s => s.Results.Published > s.Index || s.Results.Ended || s.Owner._failure is not null);
+        _mergerBell.WaitUntil(
+            (Results: results, Index: index, Owner: this),
+            static s => s.Results.Published > s.Index || s.Results.Ended || s.Owner._failure is not null,
+            wakeAt: index + WakeStep);
         if (results.Published > index)
         {
             return results.Published;
@@ -264,14 +279,18 @@ public sealed class WalkingShardedEngine : IDisposable
         throw new FrameSourceException($"the capture changed while it was replayed: engine thread {shard}'s walk ended before frame {seq + 1}, which the merging walk read");
     }
 
-    /// <summary>Merger: every frame before <paramref name="merged"/> is merged; engine threads may run up to a window beyond it.</summary>
-    private void Publish(long merged)
+    /// <summary>
+    /// Merger: every frame before <paramref name="merged"/> is merged; engine threads may run up to a window beyond it.
+    /// They are woken when <paramref name="merged"/> reaches what they wait for, or all of them when the run's end
+    /// (<see cref="_limit"/>) has just been set (<paramref name="ended"/>): no more progress may come.
+    /// </summary>
+    private void Publish(long merged, bool ended = false)
     {
         Volatile.Write(ref _cursors.Merged, merged);
         Volatile.Write(ref _cursors.Horizon, Math.Min(merged + Window, Volatile.Read(ref _limit)));
         for (int i = 1; i < _bells.Length; i++)
         {
-            _bells[i].Ring();
+            _bells[i].Ring(ended ? long.MaxValue : merged);
         }
     }
 
@@ -342,7 +361,7 @@ public sealed class WalkingShardedEngine : IDisposable
                     else if ((results.Written & (Batch - 1)) == 0)
                     {
                         results.Publish();
-                        _mergerBell.Ring();
+                        _mergerBell.Ring(results.Written);
                     }
                 }
                 else if (alone)
@@ -365,13 +384,27 @@ public sealed class WalkingShardedEngine : IDisposable
         }
     }
 
-    /// <summary>Engine thread at the end of its window: publishes what it has (the merger may wait on it) and waits for the merge to move the horizon past <paramref name="seq"/>.</summary>
+    /// <summary>
+    /// Engine thread at the end of its window: publishes what it has (the merger may wait on it) and waits for the
+    /// merge to move the horizon <see cref="WakeStep"/> frames past <paramref name="seq"/>, or to the run's end.
+    /// </summary>
     private long AwaitHorizon(int shard, long seq)
     {
         _results[shard].Publish();
-        _mergerBell.Ring();
-        _bells[shard].WaitUntil((Owner: this, Seq: seq), static s => Volatile.Read(ref s.Owner._cursors.Horizon) > s.Seq || s.Owner._stopping);
+        _mergerBell.Ring(); // all of it: this thread publishes nothing more until the horizon moves
+        long wanted = seq + WakeStep;
+        _bells[shard].WaitUntil(
+            (Owner: this, Wanted: wanted),
+            static s => s.Owner.HorizonReached(s.Wanted) || s.Owner._stopping,
+            wakeAt: wanted - Window); // the horizon is a window beyond the merge until the end is set, which rings every bell
         return _stopping ? seq : Volatile.Read(ref _cursors.Horizon);
+    }
+
+    /// <summary>The horizon is at <paramref name="wanted"/> or beyond, or at the run's end, where it moves no more.</summary>
+    private bool HorizonReached(long wanted)
+    {
+        var horizon = Volatile.Read(ref _cursors.Horizon);
+        return horizon >= wanted || horizon == Volatile.Read(ref _limit);
     }
 
     /// <summary>Engine thread: its ring of replies and malformations is full; the merger takes them in order.</summary>
@@ -394,7 +427,7 @@ public sealed class WalkingShardedEngine : IDisposable
         _results[shard].Publish();
         Interlocked.Increment(ref _cursors.Waiting); // a full barrier: the merger sees the waiter or this thread sees the merge
         _mergerBell.Ring();
-        _bells[shard].WaitUntil((Owner: this, Count: count), static s => Volatile.Read(ref s.Owner._cursors.Merged) >= s.Count || s.Owner._stopping);
+        _bells[shard].WaitUntil((Owner: this, Count: count), static s => Volatile.Read(ref s.Owner._cursors.Merged) >= s.Count || s.Owner._stopping, wakeAt: count);
         Interlocked.Decrement(ref _cursors.Waiting);
     }
 

@@ -166,6 +166,18 @@ public sealed class WalkingShardedEngineTests
     }
 
     [Test]
+    public void An_engine_thread_ahead_of_a_slow_merge_is_woken_once_per_wake_step_not_once_per_batch()
+    {
+        var frames = Capture(200_000, misbehave: false);
+        var (engine, alerts, _) = Engine(24); // every frame's device registered: no frame from an unknown MAC takes a turn
+        using var walking = new WalkingShardedEngine(engine, 2, () => new ElementContext(alerts));
+        walking.Run(() => new ListWalk(frames), (_, _, _, _) => Thread.SpinWait(200)); // the merge is the slow side
+        int steps = frames.Count / WalkingShardedEngine.WakeStep;
+        Assert.That(walking.EngineThreadWakes, Is.LessThanOrEqualTo((2 * steps) + 4), $"{frames.Count / WalkingShardedEngine.Batch} batches");
+        Assert.That(engine.Counters.Frames, Is.EqualTo(frames.Count));
+    }
+
+    [Test]
     public void Shard_zero_takes_the_share_it_is_given_and_the_others_split_the_rest()
     {
         var macs = Enumerable.Range(0, 10_000).Select(i => 0x02_00_5E_00_00_00UL + (ulong)i).ToList();
