@@ -1,26 +1,64 @@
 using System.Device.I2c;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.Devices.Onboard;
-using Bosch = Iot.Device.Bmxx80;
 
 namespace KalkiEdge.Devices.Bme280;
 
 /// <summary>
-/// A Bosch BME280 on I2C through dotnet/iot's binding: temperature (°C), relative humidity (%) and pressure (hPa),
-/// each rounded to two decimals (the sensor's resolution is coarser). Forced mode: the binding starts one
-/// measurement per read, so the sensor sleeps between readings.
+/// A Bosch BME280 on I2C: temperature (°C), relative humidity (%) and pressure (hPa), each to two decimals (the
+/// sensor's resolution is coarser). Forced mode with each quantity sampled once and the IIR filter off: every read
+/// starts one measurement, so the sensor sleeps between readings. Spoken to through System.Device.Gpio's I2C device
+/// with the datasheet's register map and compensation (<see cref="Bme280Calibration"/>), not through dotnet/iot's
+/// binding: that one hands its readings over as UnitsNet quantities, and any use of a quantity compiles UnitsNet's
+/// registry of every quantity into the NativeAOT firmware (≈ 10,000 types, resident from start: docs/platform.md).
 /// </summary>
 public sealed class Bme280Sensor : IOnboardSensor
 {
-    private readonly Bosch.Bme280 _chip;
+    private const byte ChipId = 0x60;
+    private const byte ChipIdRegister = 0xD0;
+    private const byte CtrlHumRegister = 0xF2;
+    private const byte StatusRegister = 0xF3;
+    private const byte CtrlMeasRegister = 0xF4;
+    private const byte ConfigRegister = 0xF5;
+    private const byte DataRegister = 0xF7;
+    private const byte Measuring = 0b1000;
+
+    // osrs_h ×1; osrs_t ×1, osrs_p ×1 with mode bits sleep (00) or forced (01); IIR filter off.
+    private const byte HumidityOnce = 0b001;
+    private const byte SampleOnceSleep = (0b001 << 5) | (0b001 << 2);
+    private const byte SampleOnceForced = SampleOnceSleep | 0b01;
+
+    // The datasheet's maximum for one forced measurement at ×1 sampling (1.25 + 2.3 + 2.875 + 2.875 ms), then the
+    // status polled until the chip says it is done, within a bound.
+    private static readonly TimeSpan MeasurementTime = TimeSpan.FromMilliseconds(10);
+    private const int StatusPolls = 20;
+
+    private readonly I2cDevice _device;
+    private readonly Bme280Calibration _calibration;
 
     /// <summary>Opens the chip on <paramref name="device"/> (taken over); <see cref="IOException"/> when no BME280 answers there.</summary>
     public Bme280Sensor(I2cDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
+        _device = device;
         try
         {
-            _chip = new Bosch.Bme280(device);
+            var id = ReadRegister(ChipIdRegister);
+            if (id != ChipId)
+            {
+                throw new IOException($"the chip at 0x{device.ConnectionSettings.DeviceAddress:x2} on I2C bus {device.ConnectionSettings.BusId} " +
+                    $"answers with id 0x{id:x2}, not a BME280's 0x{ChipId:x2}");
+            }
+
+            Span<byte> first = stackalloc byte[Bme280Calibration.FirstLength];
+            Span<byte> second = stackalloc byte[Bme280Calibration.SecondLength];
+            ReadRegisters(Bme280Calibration.FirstRegister, first);
+            ReadRegisters(Bme280Calibration.SecondRegister, second);
+            _calibration = Bme280Calibration.Parse(first, second);
+            // ctrl_hum takes effect with the next write to ctrl_meas, which follows.
+            WriteRegister(CtrlHumRegister, HumidityOnce);
+            WriteRegister(ConfigRegister, 0);
+            WriteRegister(CtrlMeasRegister, SampleOnceSleep);
         }
         catch
         {
@@ -31,27 +69,46 @@ public sealed class Bme280Sensor : IOnboardSensor
 
     public IReadOnlyList<(string Quantity, EvValue Value)> Read()
     {
-        var result = _chip.Read();
-        var values = new List<(string, EvValue)>(3);
-        if (result.Temperature is { } t && double.IsFinite(t.DegreesCelsius))
+        WriteRegister(CtrlMeasRegister, SampleOnceForced);
+        Thread.Sleep(MeasurementTime);
+        for (int poll = 0; (ReadRegister(StatusRegister) & Measuring) != 0; poll++)
         {
-            values.Add(("temperature", Of(t.DegreesCelsius)));
+            if (poll == StatusPolls)
+            {
+                throw new IOException($"the BME280 at 0x{_device.ConnectionSettings.DeviceAddress:x2} on I2C bus {_device.ConnectionSettings.BusId} " +
+                    $"was still measuring {MeasurementTime.TotalMilliseconds + StatusPolls:F0} ms after it was started");
+            }
+
+            Thread.Sleep(1);
         }
 
-        if (result.Humidity is { } h && double.IsFinite(h.Percent))
-        {
-            values.Add(("humidity", Of(h.Percent)));
-        }
-
-        if (result.Pressure is { } p && double.IsFinite(p.Hectopascals))
-        {
-            values.Add(("pressure", Of(p.Hectopascals)));
-        }
-
-        return values;
+        // press_msb … hum_lsb in one burst, so the three belong to the same measurement.
+        Span<byte> data = stackalloc byte[8];
+        ReadRegisters(DataRegister, data);
+        var adcPressure = (data[0] << 12) | (data[1] << 4) | (data[2] >> 4);
+        var adcTemperature = (data[3] << 12) | (data[4] << 4) | (data[5] >> 4);
+        var adcHumidity = (data[6] << 8) | data[7];
+        var (centiCelsius, fine) = _calibration.Temperature(adcTemperature);
+        return
+        [
+            ("temperature", EvValue.Of(centiCelsius / 100m)),
+            ("humidity", Of(_calibration.Humidity(adcHumidity, fine) / 1024m)),
+            ("pressure", Of((decimal)_calibration.PressurePascals(adcPressure, fine) / 100m)),
+        ];
     }
 
-    public void Dispose() => _chip.Dispose();
+    public void Dispose() => _device.Dispose();
 
-    private static EvValue Of(double value) => EvValue.Of(Math.Round((decimal)value, 2));
+    private static EvValue Of(decimal value) => EvValue.Of(Math.Round(value, 2));
+
+    private byte ReadRegister(byte register)
+    {
+        Span<byte> one = stackalloc byte[1];
+        ReadRegisters(register, one);
+        return one[0];
+    }
+
+    private void ReadRegisters(byte first, Span<byte> into) => _device.WriteRead([first], into);
+
+    private void WriteRegister(byte register, byte value) => _device.Write([register, value]);
 }

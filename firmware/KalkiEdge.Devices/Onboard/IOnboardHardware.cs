@@ -6,7 +6,7 @@ namespace KalkiEdge.Devices.Onboard;
 /// <summary>
 /// The hardware edge of the appliance's own sensors: an I2C device on a bus, a GPIO chip. The board opens the
 /// kernel's /dev/i2c-N and /dev/gpiochipN; the simulation and the tests hand over in-memory chips, and the same
-/// bindings (Iot.Device.Bindings, System.Device.Gpio) run on them.
+/// drivers (the BME280's own, System.Device.Gpio's) run on them.
 /// </summary>
 public interface IOnboardHardware
 {

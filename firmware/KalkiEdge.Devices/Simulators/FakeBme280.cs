@@ -5,8 +5,8 @@ namespace KalkiEdge.Devices.Simulators;
 
 /// <summary>
 /// A BME280 in memory at the I2C edge: the chip's register file (chip id, factory calibration, control, status,
-/// raw ADC data) behind <see cref="I2cDevice"/>, so dotnet/iot's real binding runs on it unchanged, compensation
-/// included. Each measurement (a write of forced mode to ctrl_meas, or a burst read of the data in normal mode)
+/// raw ADC data) behind <see cref="I2cDevice"/>, so the appliance's driver (and, in the tests, dotnet/iot's binding)
+/// runs on it unchanged, compensation included. Each measurement (a write of forced mode to ctrl_meas, or a burst read of the data in normal mode)
 /// takes the environment from <see cref="Environment"/> and stores the raw ADC values the datasheet's compensation
 /// turns back into it (found by bisection over the ADC range). <see cref="Answering"/> false makes the chip vanish
 /// from the bus (every transfer fails as a missing device does).

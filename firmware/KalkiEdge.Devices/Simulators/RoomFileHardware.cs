@@ -6,7 +6,7 @@ namespace KalkiEdge.Devices.Simulators;
 
 /// <summary>
 /// The board's buses, except that a BME280 configured with an <c>environment-file</c> is an in-memory chip (the
-/// real binding still runs on it) sensing the room that file gives. Lets a separately started appliance (the
+/// real driver still runs on it) sensing the room that file gives. Lets a separately started appliance (the
 /// namespace testbed, a bench) sense a room the test drives.
 /// </summary>
 public sealed class RoomFileHardware(IOnboardHardware board, IEnumerable<OnboardSensorSpec> sensors) : IOnboardHardware

@@ -11,7 +11,7 @@ using KalkiEdge.Devices.Simulators;
 namespace KalkiEdge.UnitTests.Devices;
 
 /// <summary>
-/// The appliance's own sensors on fakes at the hardware edge only: dotnet/iot's BME280 binding (compensation
+/// The appliance's own sensors on fakes at the hardware edge only: the BME280 driver (compensation
 /// included) on an in-memory register file, System.Device.Gpio on an in-memory chip, and the real control plane.
 /// </summary>
 public sealed class OnboardSensorTests
@@ -37,7 +37,7 @@ public sealed class OnboardSensorTests
     [TestCase(23.45, 51.2, 1002.7)]
     [TestCase(-10.0, 90.0, 950.0)]
     [TestCase(60.0, 5.0, 1080.0)]
-    public void The_real_bme280_binding_reads_back_the_room_the_in_memory_chip_senses(double celsius, double humidity, double hpa)
+    public void The_bme280_driver_reads_back_the_room_the_in_memory_chip_senses(double celsius, double humidity, double hpa)
     {
         var chip = new FakeBme280(() => (celsius, humidity, hpa));
         using var sensor = new Bme280Sensor(chip);
@@ -48,7 +48,7 @@ public sealed class OnboardSensorTests
         Assert.That(values["temperature"], Is.EqualTo(celsius).Within(0.02));
         Assert.That(values["humidity"], Is.EqualTo(humidity).Within(0.1));
         Assert.That(values["pressure"], Is.EqualTo(hpa).Within(0.05));
-        Assert.That(chip.Measurements, Is.GreaterThanOrEqualTo(1), "forced mode: the binding started a measurement");
+        Assert.That(chip.Measurements, Is.GreaterThanOrEqualTo(1), "forced mode: the driver started a measurement");
     }
 
     [Test]
