@@ -96,15 +96,14 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// </summary>
     public void BeginMerge(long captureMicros)
     {
-        _frameMicros = captureMicros;
         if (Control.HasWork)
         {
-            Clock.OnFrame(captureMicros);
+            BeginFrame(captureMicros);
+            return;
         }
-        else
-        {
-            Clock.OnFrameUntimed(captureMicros);
-        }
+
+        _frameMicros = captureMicros;
+        Clock.OnFrameUntimed(captureMicros);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Device.I2c;
 using KalkiEdge.Core.Policy;
 using KalkiEdge.Devices.Onboard;
+using static KalkiEdge.Devices.Bme280.Bme280Registers;
 
 namespace KalkiEdge.Devices.Bme280;
 
@@ -14,15 +15,6 @@ namespace KalkiEdge.Devices.Bme280;
 /// </summary>
 public sealed class Bme280Sensor : IOnboardSensor
 {
-    private const byte ChipId = 0x60;
-    private const byte ChipIdRegister = 0xD0;
-    private const byte CtrlHumRegister = 0xF2;
-    private const byte StatusRegister = 0xF3;
-    private const byte CtrlMeasRegister = 0xF4;
-    private const byte ConfigRegister = 0xF5;
-    private const byte DataRegister = 0xF7;
-    private const byte Measuring = 0b1000;
-
     // osrs_h ×1; osrs_t ×1, osrs_p ×1 with mode bits sleep (00) or forced (01); IIR filter off.
     private const byte HumidityOnce = 0b001;
     private const byte SampleOnceSleep = (0b001 << 5) | (0b001 << 2);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
+using static KalkiEdge.Devices.Bme280.Bme280Registers;
 
 namespace KalkiEdge.Devices.Simulators;
 
@@ -13,13 +14,6 @@ namespace KalkiEdge.Devices.Simulators;
 /// </summary>
 public sealed class FakeBme280 : I2cDevice
 {
-    private const byte ChipIdRegister = 0xD0;
-    private const byte ResetRegister = 0xE0;
-    private const byte CtrlHumRegister = 0xF2;
-    private const byte StatusRegister = 0xF3;
-    private const byte CtrlMeasRegister = 0xF4;
-    private const byte DataRegister = 0xF7;
-
     // A factory calibration as a real chip carries it (the datasheet's worked example for T and P).
     private const ushort T1 = 27504;
     private const short T2 = 26435, T3 = -1000;
@@ -37,7 +31,7 @@ public sealed class FakeBme280 : I2cDevice
     {
         Environment = environment ?? throw new ArgumentNullException(nameof(environment));
         ConnectionSettings = new I2cConnectionSettings(bus, address);
-        _registers[ChipIdRegister] = 0x60;
+        _registers[ChipIdRegister] = ChipId;
         WriteCalibration();
     }
 
@@ -117,9 +111,9 @@ public sealed class FakeBme280 : I2cDevice
         switch (register)
         {
             case ResetRegister when value == 0xB6:
-                _registers[CtrlHumRegister] = _registers[CtrlMeasRegister] = _registers[0xF5] = 0;
+                _registers[CtrlHumRegister] = _registers[CtrlMeasRegister] = _registers[ConfigRegister] = 0;
                 break;
-            case CtrlHumRegister or 0xF5:
+            case CtrlHumRegister or ConfigRegister:
                 _registers[register] = value;
                 break;
             case CtrlMeasRegister:
