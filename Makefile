@@ -7,7 +7,7 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish publish-aot publish-jit publish-start publish-aot-x64 bench clean check-sim elements-doc model-check fuzz crash-test corpus-doc
+.PHONY: help deps build run test test-dotnet test-deps test-arm64-prep publish publish-aot publish-jit publish-start publish-aot-x64 bench clean check-sim elements-doc openapi-doc model-check fuzz crash-test corpus-doc
 
 help:
 	@echo "make run      run the appliance on its built-in simulation profile"
@@ -18,6 +18,7 @@ help:
 	@echo "make publish-aot-x64  build the linux-x64 NativeAOT form only (make test runs the process-level tests on it)"
 	@echo "make image    build the flashable SD image (see image-build/README.md)"
 	@echo "make elements-doc  regenerate umboxes/ELEMENTS.md and docs/device-monitors.md from their registries"
+	@echo "make openapi-doc   regenerate the management API's OpenAPI document (firmware/KalkiEdge.Management/OpenApi/v1.json) from its endpoints"
 	@echo "make corpus-doc    replay the detection corpus and regenerate docs/detection-corpus.md from the output"
 	@echo "make fuzz     coverage-guided fuzzing of every parser with AFL++ (FUZZ_SECONDS per parser, default 120)"
 	@echo "make model-check   check the Spin model of the control loop (also part of make test)"
@@ -151,6 +152,12 @@ publish-aot-x64: deps
 elements-doc:
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) -- elements --markdown > umboxes/ELEMENTS.md
 	$(DOTNET) run --project firmware/KalkiEdge.Host -c $(CONFIG) --no-build -- elements --monitors > docs/device-monitors.md
+
+# The management API's OpenAPI document is made from the endpoints by Microsoft.AspNetCore.OpenApi in a unit test (the
+# firmware serves the checked-in file and leaves the generator out); the test fails when the checked-in copy differs.
+openapi-doc:
+	KALKI_WRITE_OPENAPI=1 $(DOTNET) test tests/KalkiEdge.UnitTests -c $(CONFIG) \
+	  --filter "FullyQualifiedName~OpenApiDocumentTests.The_checked_in_document_is_the_one_the_endpoints_make"
 
 # The corpus table is the replay output of every corpus scenario; a replay test fails when the checked-in copy differs.
 corpus-doc: deps

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -23,7 +22,7 @@ namespace KalkiEdge.Management;
 
 /// <summary>
 /// The appliance's HTTP(S) server on the management address (ASP.NET Core, Kestrel): the dashboard's static pages,
-/// its JSON API, live events, /metrics, the OpenAPI document and GET /health. Every endpoint requires a signed-in
+/// its JSON API, live events, /metrics, the OpenAPI document (made at build time) and GET /health. Every endpoint requires a signed-in
 /// user (cookie session, antiforgery header on state-changing requests) or an API token, except first-visit setup,
 /// sign-in, /health and the static pages (which carry no data). Plain HTTP only on loopback; HTTPS elsewhere.
 /// </summary>
@@ -38,6 +37,7 @@ public sealed class ManagementServer : IAsyncDisposable
     /// <summary>A connection that sends nothing (half-open, or idle between requests) is closed after this.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(15);
     public const string SessionCookie = "kalki-session";
+    public const string ApplicationName = "kalki-edge";
 
     private readonly WebApplication _app;
 
@@ -50,11 +50,23 @@ public sealed class ManagementServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts the server; throws <see cref="IOException"/> when the address cannot be served or HTTPS has no certificate.</summary>
-    public static async Task<ManagementServer> StartAsync(ManagementSettings settings, ManagementContext context)
+    public static Task<ManagementServer> StartAsync(ManagementSettings settings, ManagementContext context) =>
+        StartAsync(settings, context, _ => { }, _ => { });
+
+    /// <summary>
+    /// Starts the server with services and endpoints added after the firmware's own: the tests add the OpenAPI
+    /// generator, which the firmware leaves out, to make the document it serves from the real endpoints.
+    /// </summary>
+    internal static async Task<ManagementServer> StartAsync(ManagementSettings settings, ManagementContext context, Action<IServiceCollection> addServices, Action<WebApplication> addEndpoints)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // The executable's name, fixed: it is the OpenAPI document's title, and the tests' host (testhost) makes the document.
+            ApplicationName = ApplicationName,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         var certificate = settings.IsLoopback ? null : LoadCertificate(settings);
         builder.WebHost.ConfigureKestrel(k =>
@@ -80,8 +92,10 @@ public sealed class ManagementServer : IAsyncDisposable
         }
 
         ConfigureServices(builder.Services, context);
+        addServices(builder.Services);
         var app = builder.Build();
         Configure(app, context, settings);
+        addEndpoints(app);
         try
         {
             await app.StartAsync().ConfigureAwait(false);
@@ -124,8 +138,7 @@ public sealed class ManagementServer : IAsyncDisposable
     {
         services.AddSingleton(context.Accounts);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
-        // Session and antiforgery keys live in memory: a restart signs everyone out, and no key sits on the card.
-        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        MemoryKeys.AddProvider(services);
         services.AddAuthentication(o =>
             {
                 o.DefaultScheme = "session-or-token";
@@ -154,6 +167,7 @@ public sealed class ManagementServer : IAsyncDisposable
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
+        MemoryKeys.RemoveKeyRing(services);
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -167,7 +181,6 @@ public sealed class ManagementServer : IAsyncDisposable
                 c.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 5, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
-        services.AddOpenApi();
         // Built and disposed by the container, so a stopped server stops listening to the meter.
         services.AddSingleton(_ => Metrics.MetricsEndpoint.Provider(context.Metrics.Meter, context.Appliance.Engine.Devices.Count));
     }
@@ -199,7 +212,7 @@ public sealed class ManagementServer : IAsyncDisposable
         PairingEndpoints.Map(app, context);
         EventEndpoints.Map(app, context.Events);
         Metrics.MetricsEndpoint.Map(app, app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>(), settings.MetricsOpen);
-        app.MapOpenApi();
+        OpenApi.OpenApiDocument.Map(app);
     }
 
     /// <summary>

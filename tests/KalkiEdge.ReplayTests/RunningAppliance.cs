@@ -16,9 +16,18 @@ public sealed class RunningAppliance : IDisposable
     public string Output => string.Join('\n', _output);
 
     /// <summary>Starts the appliance and waits (bounded) until <paramref name="ready"/> holds; fails the test otherwise.</summary>
-    public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args)
+    public static RunningAppliance Start(Func<RunningAppliance, bool> ready, params string[] args) =>
+        Start(new Dictionary<string, string>(), ready, args);
+
+    /// <summary>As <see cref="Start(Func{RunningAppliance, bool}, string[])"/>, with <paramref name="environment"/> added to the process's.</summary>
+    public static RunningAppliance Start(IReadOnlyDictionary<string, string> environment, Func<RunningAppliance, bool> ready, params string[] args)
     {
         var psi = Firmware.StartInfo(["run", .. args]);
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         psi.Environment.Remove("JOURNAL_STREAM"); // its log lines on its output, as the tests read them, even when the runner itself logs to a journal
 
         var running = new RunningAppliance(Process.Start(psi)!);

@@ -6,6 +6,8 @@ using KalkiEdge.Management;
 using KalkiEdge.Management.Auth;
 using KalkiEdge.Management.Live;
 using KalkiEdge.UnitTests.Registry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KalkiEdge.UnitTests.Management;
 
@@ -37,7 +39,11 @@ internal sealed class ManagementApp : IAsyncDisposable
 
     public Uri Base => new(Server.Address);
 
-    public static async Task<ManagementApp> StartAsync(string dir, bool metricsOpen = false, string rauc = "rauc")
+    public static Task<ManagementApp> StartAsync(string dir, bool metricsOpen = false, string rauc = "rauc") =>
+        StartAsync(dir, _ => { }, _ => { }, metricsOpen, rauc);
+
+    /// <summary>The server with services and endpoints added to the firmware's own (<see cref="ManagementServer"/>).</summary>
+    public static async Task<ManagementApp> StartAsync(string dir, Action<IServiceCollection> addServices, Action<WebApplication> addEndpoints, bool metricsOpen = false, string rauc = "rauc")
     {
         var site = new RegistrySite(dir);
         var appliance = site.Appliance;
@@ -50,7 +56,7 @@ internal sealed class ManagementApp : IAsyncDisposable
             () => new HealthReport("ok", "test", "test", new HypervisorHealth("off", false, "test"), new SigningHealth("off", "off"), [], appliance.Engine.Devices.Count, 0, 0),
             () => [], TimeSpan.FromHours(1));
         _ = new RegistryEvents(context);
-        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen, Rauc = rauc }, context);
+        var server = await ManagementServer.StartAsync(new ManagementSettings("127.0.0.1:0", "/nonexistent/control.sock") { MetricsOpen = metricsOpen, Rauc = rauc }, context, addServices, addEndpoints);
         return new ManagementApp(site, server, context, hub);
     }
 

@@ -17,8 +17,11 @@ public abstract class ManagementAppFixture
     public async Task StartManagementApp()
     {
         _dir = Directory.CreateTempSubdirectory($"kalki-{GetType().Name}-").FullName;
-        _app = await ManagementApp.StartAsync(_dir);
+        _app = await Start(_dir);
     }
+
+    /// <summary>Starts the app in its directory; a class that needs the server started otherwise says how.</summary>
+    private protected virtual Task<ManagementApp> Start(string dir) => ManagementApp.StartAsync(dir);
 
     [TearDown]
     public async Task StopManagementApp()
