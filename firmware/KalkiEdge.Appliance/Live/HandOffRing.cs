@@ -42,6 +42,12 @@ internal sealed class HandOffRing
     /// <summary>Capture thread: slots filled and not yet published.</summary>
     public int Unpublished => (int)(_at.Filled - _at.Published);
 
+    /// <summary>Capture thread: how many slots it has filled, ever (the signing thread has freed at most this many).</summary>
+    public long Filled => _at.Filled;
+
+    /// <summary>Signing thread: how many slots it has taken, ever.</summary>
+    public long Taken => _at.Taken;
+
     /// <summary>Capture thread: the slot to fill (only while <see cref="HasRoom"/>), then <see cref="Fill"/>.</summary>
     public HeldFrame NextFree => _slots[(int)(_at.Filled & _mask)];
 

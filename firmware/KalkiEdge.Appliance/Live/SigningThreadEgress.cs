@@ -28,14 +28,21 @@ public sealed class SigningThreadEgress : IThreadedEgress
     // The signing thread frees slots (and wakes a waiting capture thread) after this many, and whenever the ring runs dry.
     private const int FreeEvery = 32;
 
+    // A signing thread parked on an empty ring is woken by the capture thread's batch publishes only once this many
+    // frames wait: each wake is a system call on the capture thread. A lone frame does not wait for the mark: Release
+    // (the port ran dry) wakes the signing thread whatever is queued.
+    private const int WakeSigningAfter = 64;
+
     private readonly SigningStage _stage;
     private readonly HandOffRing _ring;
     private readonly Doorbell _work = new();
     private readonly Doorbell _room = new();
     private Thread? _thread;
     private Action _flushBatches = static () => { };
+    private int _realtimePriority; // the capture thread's, taken over by the signing thread
     private volatile bool _stopping;
     private volatile Exception? _failure;
+    private long _releasedAt; // capture thread: slots filled when it last released (woke the signing thread for them)
 
     public SigningThreadEgress(SigningStage stage, int capacity = DefaultCapacity)
     {
@@ -49,8 +56,17 @@ public sealed class SigningThreadEgress : IThreadedEgress
     /// <summary>Times the capture thread found the ring full and waited for the signing thread.</summary>
     public long Backpressure { get; private set; }
 
-    /// <summary>Frames handed over but not yet published to the signing thread: the bridge then polls its port and calls <see cref="Release"/> when it runs dry.</summary>
-    public bool Holding => _ring.Unpublished > 0;
+    /// <summary>How many times the signing thread was woken from parking (each a system call on the capture thread).</summary>
+    public long SigningWakes => _work.Wakes;
+
+    /// <summary>How many times the capture thread was woken from waiting for room (each a system call on the signing thread).</summary>
+    public long CaptureWakes => _room.Wakes;
+
+    /// <summary>
+    /// Frames handed over since the last <see cref="Release"/> (published or not, the signing thread may be parked
+    /// short of its wake mark): the bridge then polls its port and calls <see cref="Release"/> when it runs dry.
+    /// </summary>
+    public bool Holding => _ring.Filled > _releasedAt;
 
     public void Start(string port, Action flushBatches)
     {
@@ -61,6 +77,7 @@ public sealed class SigningThreadEgress : IThreadedEgress
         }
 
         _flushBatches = flushBatches;
+        _realtimePriority = CaptureThreadPriority.CurrentRealtimePriority();
         _thread = new Thread(Run) { Name = $"sign {port}", IsBackground = true };
         _thread.Start();
     }
@@ -78,7 +95,7 @@ public sealed class SigningThreadEgress : IThreadedEgress
         if (!_ring.HasRoom)
         {
             Backpressure++;
-            Publish(); // what is filled must reach the signing thread, or no slot would ever be freed
+            Release(); // what is filled must reach the signing thread, or no slot would ever be freed
             _room.WaitUntil(this, static s => s._ring.HasRoom || s._failure is not null);
         }
 
@@ -88,7 +105,8 @@ public sealed class SigningThreadEgress : IThreadedEgress
         _ring.Fill();
         if (_ring.Unpublished >= PublishEvery)
         {
-            Publish();
+            _ring.Publish();
+            _work.Ring(_ring.Filled); // wakes a parked signing thread only once WakeSigningAfter frames wait
         }
     }
 
@@ -96,13 +114,15 @@ public sealed class SigningThreadEgress : IThreadedEgress
     public void Release()
     {
         ThrowIfFailed();
-        Publish();
+        _ring.Publish();
+        _releasedAt = _ring.Filled;
+        _work.Ring();
     }
 
     /// <summary>Capture thread, at its end: everything handed over is signed and sent, then the signing thread stops.</summary>
     public void Dispose()
     {
-        Publish();
+        _ring.Publish();
         _stopping = true;
         _work.Ring();
         if (_thread is { } thread && !thread.Join(TimeSpan.FromSeconds(5)))
@@ -115,15 +135,6 @@ public sealed class SigningThreadEgress : IThreadedEgress
         _room.Dispose();
     }
 
-    private void Publish()
-    {
-        if (_ring.Unpublished > 0)
-        {
-            _ring.Publish();
-            _work.Ring();
-        }
-    }
-
     private void ThrowIfFailed()
     {
         if (_failure is { } failure)
@@ -134,11 +145,18 @@ public sealed class SigningThreadEgress : IThreadedEgress
 
     private void Run()
     {
+        // The signing thread runs in the capture thread's class: left in the normal class beside a real-time capture
+        // thread, it waits behind every busy process while the capture thread spins on a full ring.
+        if (_realtimePriority > 0)
+        {
+            CaptureThreadPriority.TryApplyRealtime(_realtimePriority);
+        }
+
         try
         {
             while (true)
             {
-                _work.WaitUntil(this, static s => s._ring.HasWork || s._stopping || s._stage.RootDue);
+                _work.WaitUntil(this, static s => s._ring.HasWork || s._stopping || s._stage.RootDue, _ring.Taken + WakeSigningAfter);
                 bool stopping = _stopping; // read before draining: everything published before the stop is drained below
                 Drain();
                 if (stopping)

@@ -25,8 +25,8 @@ public sealed class SigningOptions
     /// <summary>
     /// <see cref="SigningThread.Auto"/>: a signing thread per capture thread only with at least
     /// <see cref="CoresForSigningThreads"/> processors, a core for each port's capture and signing thread. With fewer the
-    /// threads share cores, and there the hand-off cost the capture thread as much as the tag it took away (the signing
-    /// bench's bridge-path rows on 2 cores: 0.49x of unsigned on a signing thread, 0.56x on the capture thread).
+    /// threads share cores, and there the signing thread lost (the signing bench's bridge-path rows on 2 cores at the
+    /// capture threads' real-time priority: 0.34-0.38x of unsigned on a signing thread, 0.63-0.74x on the capture thread).
     /// </summary>
     public bool SignsOnOwnThread(int processors) => Thread switch
     {

@@ -54,8 +54,8 @@ public sealed class DirectEgress : IBridgeEgress
 public interface IThreadedEgress : IBridgeEgress
 {
     /// <summary>
-    /// Called once on the capture thread before its first frame: starts the egress's thread (which inherits the capture
-    /// thread's scheduling priority) for port <paramref name="port"/>; <paramref name="flushBatches"/> puts what its
+    /// Called once on the capture thread before its first frame: starts the egress's thread (which must take over the capture
+    /// thread's scheduling class: a new thread keeps its nice value but not SCHED_FIFO) for port <paramref name="port"/>; <paramref name="flushBatches"/> puts what its
     /// batches hold on the wire. <see cref="IDisposable.Dispose"/> sends everything handed over, then stops the thread.
     /// </summary>
     void Start(string port, Action flushBatches);

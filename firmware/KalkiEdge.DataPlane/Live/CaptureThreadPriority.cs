@@ -47,8 +47,28 @@ public static partial class CaptureThreadPriority
             return niced;
         }
 
+        return TryApplyRealtime(realtimePriority);
+    }
+
+    /// <summary>SCHED_FIFO at <paramref name="realtimePriority"/> (1..99) for the calling thread; true if granted.</summary>
+    public static bool TryApplyRealtime(int realtimePriority)
+    {
         var param = new SchedParam { Priority = realtimePriority };
         return OperatingSystem.IsLinux() && sched_setscheduler(gettid(), SchedFifo, in param) == 0;
+    }
+
+    /// <summary>
+    /// The calling thread's SCHED_FIFO priority, 0 in the normal class. A thread the runtime starts keeps its creator's
+    /// nice value but not its real-time class, so a helper thread of a capture thread takes this over explicitly.
+    /// </summary>
+    public static int CurrentRealtimePriority()
+    {
+        if (!OperatingSystem.IsLinux() || sched_getscheduler(0) != SchedFifo)
+        {
+            return 0;
+        }
+
+        return sched_getparam(0, out var param) == 0 ? param.Priority : 0;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -62,6 +82,13 @@ public static partial class CaptureThreadPriority
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setpriority(int which, uint who, int prio);
+
+    // With 0, the calling thread's.
+    [LibraryImport("libc")]
+    private static partial int sched_getscheduler(int pid);
+
+    [LibraryImport("libc")]
+    private static partial int sched_getparam(int pid, out SchedParam param);
 
     // With a thread id, sched_setscheduler changes that thread only (Linux threads are tasks).
     [LibraryImport("libc", SetLastError = true)]

@@ -116,6 +116,59 @@ public sealed class SigningThreadTests : LiveSigningFixture
     }
 
     [Test]
+    public void A_parked_signing_thread_is_not_woken_for_a_batch_short_of_its_mark_but_at_once_when_the_port_runs_dry()
+    {
+        var egress = Egress();
+        egress.Start("dev0", static () => { });
+        Thread.Sleep(200); // nothing to sign: the signing thread parks
+        for (int i = 0; i < 16; i++)
+        {
+            Send(egress, i); // the 16th publishes the batch
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(egress.SigningWakes, Is.Zero, "16 frames published, short of the 64 a wake waits for: no system call");
+            Assert.That(egress.Holding, Is.True, "the bridge must still release them when its port runs dry");
+        });
+
+        egress.Release();
+        Assert.That(WaitUntil(() => Up0.Counters.Sent == 16), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(egress.SigningWakes, Is.EqualTo(1), "the port running dry woke it once");
+            Assert.That(egress.Holding, Is.False);
+        });
+        egress.Dispose();
+    }
+
+    [Test]
+    public void The_signing_thread_runs_in_the_capture_threads_real_time_class()
+    {
+        var egress = Egress();
+        bool granted = false;
+        int signingPriority = -1;
+        var capture = new Thread(() =>
+        {
+            granted = CaptureThreadPriority.TryApplyRealtime(1);
+            egress.Start("dev0", () => Volatile.Write(ref signingPriority, CaptureThreadPriority.CurrentRealtimePriority()));
+        });
+        capture.Start();
+        capture.Join();
+        if (!granted)
+        {
+            egress.Dispose();
+            Assert.Ignore("SCHED_FIFO refused (needs root or CAP_SYS_NICE, as the live bridge does)");
+        }
+
+        Send(egress, 1);
+        egress.Release();
+        Assert.That(WaitUntil(() => Volatile.Read(ref signingPriority) >= 0), Is.True, "the signing thread sent and flushed");
+        egress.Dispose();
+        Assert.That(signingPriority, Is.EqualTo(1), "SCHED_FIFO 1 like the capture thread that started it (a new thread is not given it)");
+    }
+
+    [Test]
     public void A_frame_handed_over_before_the_thread_starts_is_refused()
     {
         using var egress = Egress();
