@@ -114,11 +114,12 @@ publish: publish-$(PUBLISH_FORM)
 	@ls -la $(PUBLISH_OUT)/kalki-edge
 
 # NativeAOT cross-compiled on this x86-64 machine: the SDK restores the arm64 ILCompiler runtime package; clang links
-# for aarch64-linux-gnu with Debian's cross toolchain (gcc-aarch64-linux-gnu: binutils' aarch64 ld, the arm64 glibc
-# and gcc start files and libraries; the shim's arm64 build uses the same), llvm-objcopy strips. The stripped
+# for aarch64-linux-gnu with Debian's cross toolchain (gcc-aarch64-linux-gnu: binutils' aarch64 ld and gcc's start
+# files; libc6-dev-arm64-cross: the arm64 glibc's start files and libraries, only a recommendation of the compiler, so
+# named here; the shim's arm64 build uses the same), llvm-objcopy strips. The stripped
 # symbols (kalki-edge.dbg) go to out/publish/linux-arm64.dbg, not into the image.
 publish-aot: deps
-	@tools/ensure-packages.sh clang llvm gcc-aarch64-linux-gnu
+	@tools/ensure-packages.sh clang llvm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	rm -rf $(PUBLISH_OUT)
 	$(DOTNET) publish firmware/KalkiEdge.Host -c Release -r linux-arm64 \
 	  -p:PublishAot=true -p:PublishTrimmed=true -o $(PUBLISH_OUT)
