@@ -21,9 +21,11 @@ foreach (var suite in selected)
 
     var rows = report.For(suite.Name);
     MachineLoad.Add(rows, "start");
+    CrossCoreRoundTrip.Add(rows, "start");
     rows.Add("firmware under test", double.NaN, "", Firmware.Description + $" (set {Firmware.Variable} to a published binary to measure that one)");
     suite.Run(rows);
     MachineLoad.Add(rows, "end");
+    CrossCoreRoundTrip.Add(rows, "end");
 }
 
 report.Save();
