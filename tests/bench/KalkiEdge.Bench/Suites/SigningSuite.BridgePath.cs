@@ -25,7 +25,7 @@ public sealed partial class SigningSuite
 
     /// <summary>
     /// Runs the bridge path at the capture threads' scheduling priority (<see cref="CaptureThreadPriority"/>: SCHED_FIFO
-    /// where granted), which a signing thread inherits: on a busy machine at nice 0 the two threads of the hand-off
+    /// where granted), which a signing thread takes over when it starts: on a busy machine at nice 0 the two threads of the hand-off
     /// rarely run at once, and the bench would measure the scheduler instead of the hand-off.
     /// </summary>
     private static void BridgePath(SuiteReport report, HypervisorShim shim, TrafficMix mix, EdgeAppliance appliance)
