@@ -18,8 +18,23 @@ public sealed class SignedEgress(SigningStage stage) : IBridgeEgress
 
     public void Submit(Frame outgoing, in ChainRun ran, IFrameSink port) => stage.Submit(outgoing, ran, port);
 
-    /// <summary>Seals, verifies and sends what is held (the port ran dry, or the thread is stopping).</summary>
-    public void Release() => stage.Flush();
+    /// <summary>
+    /// The port ran dry: held frames are sealed, verified and sent. Epoch mode holds none and seals its batch root only
+    /// once it is due (<see cref="SigningStage.Idle"/>): a busy port runs dry every few frames, and a root each time was
+    /// a uhsign call every few frames on the forwarding thread.
+    /// </summary>
+    public void Release() => stage.Idle();
 
-    public void Dispose() => stage.Dispose();
+    /// <summary>The thread stops: what is still held is sent and the open batch's root sealed, whatever its age.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            stage.Flush();
+        }
+        finally
+        {
+            stage.Dispose();
+        }
+    }
 }
