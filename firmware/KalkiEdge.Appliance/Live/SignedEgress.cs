@@ -16,6 +16,9 @@ public sealed class SignedEgress(SigningStage stage) : IBridgeEgress
 
     public bool Holding => stage.Pending > 0;
 
+    /// <summary>The open batch root's age bound, so a link that falls silent still has its root sealed on time.</summary>
+    public TimeSpan? ReleaseDueIn => stage.RootDueIn;
+
     public void Submit(Frame outgoing, in ChainRun ran, IFrameSink port) => stage.Submit(outgoing, ran, port);
 
     /// <summary>

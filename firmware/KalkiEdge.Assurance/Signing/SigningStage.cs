@@ -182,6 +182,9 @@ public sealed class SigningStage : IDisposable
     /// <summary>Epoch mode: the open batch's first tag is <see cref="EpochSigner.RootInterval"/> old; its root is to be sealed.</summary>
     public bool RootDue => _epochSigner?.RootDue ?? false;
 
+    /// <summary>Epoch mode: how long until the open batch's root is due (<see cref="Idle"/> then seals it); null while none is open.</summary>
+    public TimeSpan? RootDueIn => _epochSigner?.RootDueIn;
+
     public void Dispose()
     {
         _binding.Dispose();

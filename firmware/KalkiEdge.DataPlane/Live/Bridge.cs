@@ -344,6 +344,18 @@ public sealed class Bridge : IDisposable
             }
         }
 
+        // Something comes due while the port stays dry (an epoch batch's root): wait for a frame only until then.
+        while (egress.ReleaseDueIn is { } due)
+        {
+            var read = port.ReadWithin(frame, due);
+            if (read != PortRead.Empty)
+            {
+                return read == PortRead.Frame;
+            }
+
+            egress.Release();
+        }
+
         return port.TryRead(frame);
     }
 

@@ -21,6 +21,12 @@ public interface IBridgeEgress : IDisposable
 
     /// <summary>The port has nothing more to read right now, or the thread is stopping: release everything held.</summary>
     void Release();
+
+    /// <summary>
+    /// How long until <see cref="Release"/> has work even though the port stays dry (e.g. a batch root coming due), so
+    /// the capture thread wakes for it on a link that falls silent; null when nothing is pending.
+    /// </summary>
+    TimeSpan? ReleaseDueIn => null;
 }
 
 /// <summary>No egress stage: frames go straight to their port (signing off).</summary>

@@ -19,6 +19,9 @@ public interface IBridgePort : IFrameSource, IFrameSink
     /// <summary>Reads a frame if one is already waiting, without blocking (the capture thread polls while its egress holds frames).</summary>
     PortRead ReadNow(Frame frame);
 
+    /// <summary>Reads a frame, waiting for one at most <paramref name="limit"/> (<see cref="PortRead.Empty"/> when none came).</summary>
+    PortRead ReadWithin(Frame frame, TimeSpan limit);
+
     /// <summary>A batch through which one thread sends up to <paramref name="capacity"/> frames at a time to this port.</summary>
     ITransmitBatch OpenBatch(int capacity);
 

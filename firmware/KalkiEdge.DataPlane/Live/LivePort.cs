@@ -132,24 +132,34 @@ public sealed class LivePort : IBridgePort
     /// <see cref="LivePortOptions.BusyPoll"/>, then sleeps in poll(2). The check is bounded by time, once per call,
     /// so an idle port costs nothing and a thread under real-time priority never holds its CPU longer than that.
     /// </summary>
-    public bool TryRead(Frame frame)
+    public bool TryRead(Frame frame) => Read(frame, long.MaxValue) == PortRead.Frame;
+
+    /// <summary>As <see cref="TryRead"/>, giving up with <see cref="PortRead.Empty"/> once <paramref name="limit"/> has passed.</summary>
+    public PortRead ReadWithin(Frame frame, TimeSpan limit) =>
+        Read(frame, Stopwatch.GetTimestamp() + (long)(Math.Max(0, limit.TotalSeconds) * Stopwatch.Frequency));
+
+    private PortRead Read(Frame frame, long giveUpAt)
     {
         long sleepAfter = Stopwatch.GetTimestamp() + _busyPollTicks;
         while (true)
         {
-            switch (ReadNow(frame))
+            var read = ReadNow(frame);
+            if (read != PortRead.Empty)
             {
-                case PortRead.Frame:
-                    return true;
-                case PortRead.Stopped:
-                    return false;
-                default:
-                    if (Stopwatch.GetTimestamp() >= sleepAfter)
-                    {
-                        _ready.Wait(_waitMillis); // bounded, so a missed wake-up still re-checks the stop flag
-                    }
+                return read;
+            }
 
-                    break;
+            long now = Stopwatch.GetTimestamp();
+            if (now >= giveUpAt)
+            {
+                return PortRead.Empty;
+            }
+
+            if (now >= sleepAfter)
+            {
+                // Bounded, so a missed wake-up still re-checks the stop flag; rounded up, so a short limit is not a spin.
+                long untilGiveUp = (giveUpAt - now) * 1000 / Stopwatch.Frequency + 1;
+                _ready.Wait((int)Math.Min(_waitMillis, untilGiveUp));
             }
         }
     }

@@ -324,6 +324,8 @@ public sealed class BridgeTests
 
         public PortRead ReadNow(Frame frame) => throw new FrameSourceException("dev9: capture failed: interface went away");
 
+        public PortRead ReadWithin(Frame frame, TimeSpan limit) => ReadNow(frame);
+
         public void Send(Frame frame) { }
 
         public ITransmitBatch OpenBatch(int capacity) => new QueuedBatch(this, capacity);

@@ -34,6 +34,24 @@ internal sealed class FakePort(string name, ulong mac = 0, bool record = true) :
         }
     }
 
+    public PortRead ReadWithin(Frame frame, TimeSpan limit)
+    {
+        try
+        {
+            if (!_inbound.TryTake(out var bytes, (int)Math.Ceiling(limit.TotalMilliseconds), _stop.Token))
+            {
+                return PortRead.Empty;
+            }
+
+            Load(frame, bytes);
+            return PortRead.Frame;
+        }
+        catch (OperationCanceledException)
+        {
+            return PortRead.Stopped;
+        }
+    }
+
     public PortRead ReadNow(Frame frame)
     {
         if (_stop.IsCancellationRequested)

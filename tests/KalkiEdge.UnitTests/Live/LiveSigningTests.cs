@@ -126,6 +126,25 @@ public sealed class LiveSigningTests : LiveSigningFixture
     }
 
     [Test]
+    public void An_epoch_batch_root_is_sealed_once_due_on_a_link_that_falls_silent_not_at_the_next_frame_or_the_stop()
+    {
+        using var bridge = new Bridge(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
+        {
+            CreateEgress = () => Track(new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Epoch }, null, Alerts, new ChainMeasurements()))),
+        };
+        bridge.Start();
+        Dev0.Receive(ToCloud(1));
+        Up0.Receive(ToHue(1));
+
+        // Both frames leave at once; then nothing more comes: each thread's root is due 10 ms after its tag.
+        Assert.That(WaitUntil(() => Up0.Counters.Sent == 1 && Dev0.Counters.Sent == 1), Is.True);
+        bool sealedWhileSilent = WaitUntil(() => Totals().BatchRoots == 2);
+        long rootsWhileSilent = Totals().BatchRoots;
+        bridge.Stop(); // seals whatever is still open
+        Assert.That(sealedWhileSilent, Is.True, $"{rootsWhileSilent} of 2 roots sealed while the link was silent");
+    }
+
+    [Test]
     public void Signing_on_the_bridge_path_allocates_nothing_per_frame()
     {
         using var up0 = new FakePort("up0", 0x024b45000002, record: false);
@@ -168,7 +187,12 @@ public sealed class LiveSigningTests : LiveSigningFixture
     private SignedEgress CreateEgress(long holdMicros, int batch)
     {
         var options = new SigningOptions { Mode = SigningMode.Batched, BatchSize = batch, MaxHoldMicros = holdMicros };
-        var egress = new SignedEgress(new SigningStage(Shim, options, null, Alerts, new ChainMeasurements()));
+        return Track(new SignedEgress(new SigningStage(Shim, options, null, Alerts, new ChainMeasurements())));
+    }
+
+    /// <summary>Keeps <paramref name="egress"/> for <see cref="Totals"/>.</summary>
+    private SignedEgress Track(SignedEgress egress)
+    {
         lock (_egresses)
         {
             _egresses.Add(egress);

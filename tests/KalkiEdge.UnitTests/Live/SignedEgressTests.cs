@@ -47,6 +47,29 @@ public sealed class SignedEgressTests : SigningFixture
     }
 
     [Test]
+    public void The_capture_thread_is_told_when_the_open_root_comes_due_and_nothing_once_it_is_sealed()
+    {
+        using var egress = new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Epoch }, null, Alerts, new ChainMeasurements(), null, _time));
+        var beforeAnyFrame = egress.ReleaseDueIn;
+        Send(egress, 1);
+        var afterTag = egress.ReleaseDueIn;
+        _time.Advance(TimeSpan.FromMilliseconds(4));
+        var later = egress.ReleaseDueIn;
+        _time.Advance(EpochSigner.RootInterval);
+        var overdue = egress.ReleaseDueIn;
+        egress.Release();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(beforeAnyFrame, Is.Null, "no batch open: the thread may sleep until traffic");
+            Assert.That(afterTag, Is.EqualTo(EpochSigner.RootInterval));
+            Assert.That(later, Is.EqualTo(EpochSigner.RootInterval - TimeSpan.FromMilliseconds(4)));
+            Assert.That(overdue, Is.EqualTo(TimeSpan.Zero));
+            Assert.That((egress.Counters.BatchRoots, egress.ReleaseDueIn), Is.EqualTo((1L, (TimeSpan?)null)), "released: sealed, nothing pending");
+        });
+    }
+
+    [Test]
     public void A_held_batch_is_still_verified_and_sent_the_moment_its_port_runs_dry()
     {
         using var egress = new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Batched, MaxHoldMicros = 60_000_000 }, null, Alerts, new ChainMeasurements()));
