@@ -136,7 +136,10 @@ public sealed class LivePort : IBridgePort
 
     /// <summary>As <see cref="TryRead"/>, giving up with <see cref="PortRead.Empty"/> once <paramref name="limit"/> has passed.</summary>
     public PortRead ReadWithin(Frame frame, TimeSpan limit) =>
-        Read(frame, Stopwatch.GetTimestamp() + (long)(Math.Max(0, limit.TotalSeconds) * Stopwatch.Frequency));
+        Read(frame, Stopwatch.GetTimestamp() + (long)(Math.Clamp(limit.TotalSeconds, 0, MaxLimitSeconds) * Stopwatch.Frequency));
+
+    /// <summary>A <see cref="ReadWithin"/> limit beyond this is this: the deadline's arithmetic stays far from overflow.</summary>
+    private const double MaxLimitSeconds = 3600;
 
     private PortRead Read(Frame frame, long giveUpAt)
     {
@@ -158,7 +161,7 @@ public sealed class LivePort : IBridgePort
             if (now >= sleepAfter)
             {
                 // Bounded, so a missed wake-up still re-checks the stop flag; rounded up, so a short limit is not a spin.
-                long untilGiveUp = (giveUpAt - now) * 1000 / Stopwatch.Frequency + 1;
+                long untilGiveUp = (giveUpAt - now) / (Stopwatch.Frequency / 1000) + 1; // no product: giveUpAt may be long.MaxValue
                 _ready.Wait((int)Math.Min(_waitMillis, untilGiveUp));
             }
         }
