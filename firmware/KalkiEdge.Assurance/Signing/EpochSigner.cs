@@ -84,10 +84,16 @@ internal sealed class EpochSigner : IDisposable
     }
 
     /// <summary>A batch is open and its first tag is <see cref="RootInterval"/> old: an idle egress seals it now.</summary>
-    public bool RootDue => _tags > 0 && _time.GetElapsedTime(_batchStarted) >= RootInterval;
+    public bool RootDue => RootDueIn == TimeSpan.Zero;
 
     /// <summary>How long until the open batch's root is due (zero once it is); null while no batch is open.</summary>
-    public TimeSpan? RootDueIn => _tags > 0 ? TimeSpan.FromTicks(Math.Max(0, (RootInterval - _time.GetElapsedTime(_batchStarted)).Ticks)) : null;
+    public TimeSpan? RootDueIn => _tags > 0 ? UntilRootDue() : null;
+
+    private TimeSpan UntilRootDue()
+    {
+        var left = RootInterval - _time.GetElapsedTime(_batchStarted);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
 
     /// <summary>The hypervisor signs the root of the tags collected so far (nothing when there are none).</summary>
     public void Seal()

@@ -128,10 +128,7 @@ public sealed class LiveSigningTests : LiveSigningFixture
     [Test]
     public void An_epoch_batch_root_is_sealed_once_due_on_a_link_that_falls_silent_not_at_the_next_frame_or_the_stop()
     {
-        using var bridge = new Bridge(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
-        {
-            CreateEgress = () => Track(new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Epoch }, null, Alerts, new ChainMeasurements()))),
-        };
+        using var bridge = Build(() => Track(new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Epoch }, null, Alerts, new ChainMeasurements()))));
         bridge.Start();
         Dev0.Receive(ToCloud(1));
         Up0.Receive(ToHue(1));
@@ -178,10 +175,12 @@ public sealed class LiveSigningTests : LiveSigningFixture
         }
     }
 
-    private Bridge Build(long holdMicros, int batch = SigningOptions.MaxBatch) =>
+    private Bridge Build(long holdMicros, int batch = SigningOptions.MaxBatch) => Build(() => CreateEgress(holdMicros, batch));
+
+    private Bridge Build(Func<SignedEgress> createEgress) =>
         new(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
         {
-            CreateEgress = () => CreateEgress(holdMicros, batch),
+            CreateEgress = createEgress,
         };
 
     private SignedEgress CreateEgress(long holdMicros, int batch)
