@@ -76,6 +76,26 @@ public class ClassicPcapReaderTests
     }
 
     [Test]
+    public void Records_up_to_the_largest_snapshot_read_whole_as_libpcap_reads_them()
+    {
+        List<byte[]> frames = [Bytes(60, 0), Bytes(200_000, 1), Bytes(70, 2), Bytes(ClassicPcapReader.MaximumSnapLength, 3), Bytes(1_400, 4)];
+        var path = Write(false, false, ClassicPcapReader.MaximumSnapLength, 4, frames, swapLengths: false);
+
+        var expected = ReadWithLibpcap(path);
+        var actual = new List<string>();
+        using (var source = new PcapFileSource(path))
+        {
+            while (source.TryNext(out var data, out _))
+            {
+                actual.Add(Convert.ToHexString(data));
+            }
+        }
+
+        Assert.That(actual.Select(a => a.Length / 2), Is.EqualTo(frames.Select(f => f.Length)), "lengths");
+        Assert.That(actual, Is.EqualTo(expected.Select(e => Convert.ToHexString(e.Data))), "bytes, as libpcap gives them");
+    }
+
+    [Test]
     public void A_record_longer_than_any_snapshot_is_corrupt_and_nothing_is_allocated_for_it()
     {
         var path = Write(false, false, 65_535, 4, [Bytes(64, 0)], swapLengths: false);
