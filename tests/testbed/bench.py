@@ -58,16 +58,21 @@ class Testbed:
             bounds.fail(f"{tool} in {host}", stderr.strip() or "printed no JSON result")
 
 
-def throughput(tb: Testbed, src: str, dst: str, size: int, seconds: float, rate: float | None) -> dict:
+def throughput(tb: Testbed, src: str, dst: str, size: int, seconds: float, pacing: list[str]) -> dict:
     receiver = subprocess.Popen(tb.command(dst, "traffic/blast.py", "recv", "--duration", str(seconds + 5)),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)  # receiver reads its base counters first
+    # The receiver holds its base counters once it says so; on a loaded machine its start can take longer than the
+    # sender's, and frames sent before would go uncounted.
+    ready = receiver.stderr.readline()
+    if ready.strip() != "counting":
+        receiver.kill()
+        bounds.fail(f"blast.py recv in {dst}", ready.strip() + receiver.stderr.read().strip() or "exited before counting")
     sent = tb.run_json(src, "traffic/blast.py", "send", "--target", tb.hosts[dst]["ip"], "--frame-size",
-                       str(size), "--duration", str(seconds), *(["--rate", str(rate)] if rate else []),
-                       timeout=seconds + 10)
+                       str(size), "--duration", str(seconds), *pacing, timeout=seconds + 10)
     out, err = receiver.communicate(timeout=seconds + 10)
     received = Testbed.parse(out, err, "blast.py recv", dst)
-    return {"offeredFps": sent["framesPerSecond"], "sent": sent["sent"], "received": received["frames"],
+    return {"offeredFps": sent["framesPerSecond"], "sent": sent["sent"], "sendSeconds": sent["seconds"], "late": sent.get("late", 0),
+            "longestSenderGapMs": sent.get("longestGapMs"), "received": received["frames"],
             "fps": received["framesPerSecond"], "udpChecksumErrors": received["udpChecksumErrors"],
             "lossPercent": round(100.0 * max(0, sent["sent"] - received["frames"]) / max(1, sent["sent"]), 2)}
 
@@ -100,11 +105,18 @@ def measure(tb: Testbed, args: argparse.Namespace) -> dict:
         runs = []
         for i in range(args.repeat):
             print(f"bench: {args.label}: {size} B run {i + 1}/{args.repeat}", file=sys.stderr)
-            runs.append(throughput(tb, args.src, args.dst, size, args.duration, args.rate))
+            runs.append(throughput(tb, args.src, args.dst, size, args.duration, pacing(args)))
         result["throughput"][str(size)] = {"fps": round(statistics.median(r["fps"] for r in runs)), "runs": runs}
     print(f"bench: {args.label}: latency, {args.latency_count} probes", file=sys.stderr)
     result["latency"] = latency(tb, args.src, args.dst, args.latency_count)
     return result
+
+
+def pacing(args: argparse.Namespace) -> list[str]:
+    """blast.py send's options for the offered rate, its catch-up bound and its scheduling."""
+    return [*(["--rate", str(args.rate)] if args.rate else []),
+            *(["--catch-up-ms", str(args.catch_up_ms)] if args.catch_up_ms else []),
+            *(["--rt-priority", str(args.sender_rt_priority)] if args.sender_rt_priority else [])]
 
 
 def compare(run: dict, base: dict) -> dict:
@@ -124,6 +136,10 @@ def main() -> None:
     p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[64, 1400])
     p.add_argument("--duration", type=bounds.tool_seconds, default=5.0, help="seconds per throughput run")
     p.add_argument("--rate", type=bounds.positive_float, help="offered frames/s (default: flat out)")
+    p.add_argument("--catch-up-ms", type=bounds.positive_float,
+                   help="with --rate: the sender's longest burst after a delay; older frames are skipped (default: all sent)")
+    p.add_argument("--sender-rt-priority", type=int, default=0, choices=range(0, 99),
+                   help="SCHED_FIFO priority of the frame sender (0 = normal scheduling)")
     p.add_argument("--repeat", type=int, default=3, help="throughput runs per size; the median is reported")
     p.add_argument("--latency-count", type=bounds.positive_count, default=5000)
     p.add_argument("--compare", type=Path, help="a previous bench.py JSON to compute ratios against")

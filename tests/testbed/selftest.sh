@@ -52,10 +52,14 @@ expect_json() {
 _expect_json() {
     local expr=$1 out; shift
     out=$(run_in "$@") || true
+    _json_holds "$expr" "$out"
+}
+# _json_holds PYEXPR OUTPUT: true if PYEXPR holds over the last line of OUTPUT as JSON (r).
+_json_holds() {
     "$PY" -c 'import json,sys
 r = json.loads(sys.argv[2].strip().splitlines()[-1]) if sys.argv[2].strip() else {}
 ok = eval(sys.argv[1], {}, {"r": r})
-if not ok: print("expected", sys.argv[1], "got", json.dumps(r)); sys.exit(1)' "$expr" "$out"
+if not ok: print("expected", sys.argv[1], "got", json.dumps(r)); sys.exit(1)' "$1" "$2"
 }
 
 # alive_none PID...: true if none of the pids is a live process (an exited one may linger as a
@@ -128,6 +132,28 @@ expect_json "baseline: port scan finds wemo 49153" 'r["open"] == [49153]' \
     attacker traffic/tcp_connect_scan.py --target "$WEMO" --ports 49140-49160
 expect_json "baseline: latency probe hue -> cloud echo" 'r["lost"] == 0 and r["p50Micros"] > 0' \
     hue traffic/latency.py probe --target "$CLOUD" --count 200
+# paced_stalled CATCHUP-ARGS...: blast.py paced at 20 kfps for 2.5 s, held off the CPU (SIGSTOP) for 0.3 s once it
+# sends; prints its JSON result. `ip netns exec` and a pyenv shim (a script named python3) exec in turn, so $!
+# becomes the sender itself once its executable is python's.
+paced_stalled() {
+    local out pid
+    out=$(mktemp)
+    ip netns exec "$PREFIX-hue" "$PY" "$HERE/traffic/blast.py" send --target "$CLOUD" --rate 20000 --duration 2.5 "$@" >"$out" &
+    pid=$!
+    for _ in $(seq 100); do [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == *python* ]] && break; sleep 0.05; done
+    sleep 0.5 && kill -STOP "$pid" && sleep 0.3 && kill -CONT "$pid"
+    wait "$pid"
+    cat "$out"
+    rm -f "$out"
+}
+expect_paced() {
+    local name=$1 expr=$2; shift 2
+    check "$name" _json_holds "$expr" "$(paced_stalled "$@")"
+}
+expect_paced "paced sender catches up after a stall (all frames sent, none skipped)" \
+    'r["late"] == 0 and r["sent"] >= 45000 and r["longestGapMs"] >= 250'
+expect_paced "paced sender with --catch-up-ms 5 skips what a stall made late" \
+    'r["late"] >= 4000 and r["sent"] + r["late"] >= 45000 and r["longestGapMs"] >= 250' --catch-up-ms 5
 check "camera log recorded the admin:admin denials" \
     grep -q '"auth": "denied", .*"user": "admin"' "/run/kalki-testbed/$PREFIX/logs/camera.log"
 check "bridge-baseline off" tb bridge-baseline off

@@ -11,10 +11,10 @@ namespace KalkiEdge.Bench.Suites;
 /// is measured against), the firewall chain busy-polling its empty ring for 50 µs before sleeping (against the
 /// default, which sleeps at once), and the firewall chain with epoch packet signing (emulated shim), reported against
 /// the same chain unsigned. The four firewall variants alternate <see cref="FirewallRounds"/> times. Then the capture
-/// loss at 0.9x the firewall chain's own rate, paced (LiveBridgeSuite.Loss.cs). Traffic and measurement are
+/// loss at 0.5-0.9x the firewall chain's own rate, paced evenly (LiveBridgeSuite.Loss.cs). Traffic and measurement are
 /// tests/testbed/bench.py's (hue -> cloud). Then the live reaction time (LiveBridgeSuite.Reaction.cs).
 /// The flood is flat out on purpose: the appliance's capture ring drops what the sender offers beyond what it
-/// forwards (its LOSS lines). The kernel bridge forwards inside the sender's own system call, kalki-edge in its capture
+/// forwards (its LOSS lines). The paced runs send evenly instead (LiveBridgeSuite.Loss.cs). The kernel bridge forwards inside the sender's own system call, kalki-edge in its capture
 /// threads, so on a loaded machine both rates are mostly the Python sender's share of the CPU: read a ratio with the
 /// load average beside it (firmware/KalkiEdge.DataPlane/Live/README.md, "Where the time goes": under load 17-48 the
 /// kernel bridge measured 20-429 kfps at 64 B within an hour; with the sender under SCHED_FIFO, 297-424 kfps, and
@@ -207,7 +207,11 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     private const int StartSeconds = 180;
 
     /// <summary>Runs <paramref name="measure"/> while kalki-edge bridges in the appliance namespace; returns its final counters too.</summary>
-    private static (JsonElement Result, string Counters) WithAppliance(string prefix, string config, Func<JsonElement> measure)
+    private static (JsonElement Result, string Counters) WithAppliance(string prefix, string config, Func<JsonElement> measure) =>
+        WithAppliance(prefix, config, _ => measure());
+
+    /// <summary>As above, <paramref name="measure"/> given kalki-edge's process id (`ip netns exec` execs it in place).</summary>
+    private static (JsonElement Result, string Counters) WithAppliance(string prefix, string config, Func<int, JsonElement> measure)
     {
         using var appliance = Process.Start(Firmware.Prefixed(["ip", "netns", "exec", $"{prefix}-app"], "run", "--config", config)) ?? throw new InvalidOperationException("cannot start kalki-edge");
         var stderr = appliance.StandardError.ReadToEndAsync();
@@ -235,7 +239,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
             }
 
             var stdout = appliance.StandardOutput.ReadToEndAsync();
-            var result = measure();
+            var result = measure(appliance.Id);
             if (!TestbedProcesses.Terminate(appliance, TimeSpan.FromSeconds(20)))
             {
                 throw new InvalidOperationException("kalki-edge did not stop within 20 s of SIGTERM");
