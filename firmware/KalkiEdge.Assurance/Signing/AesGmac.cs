@@ -328,13 +328,12 @@ public sealed class AesGmac : IFrameMac
     private static Vector512<ulong> LoadQuad(ref byte start, nuint offset, Vector512<byte> reverse) =>
         Avx512BW.Shuffle(Vector512.LoadUnsafe(ref start, offset), reverse).AsUInt64();
 
-    // Reverses the bytes of each 16-byte block of a 512-bit register (the operand of LoadQuad's shuffle).
+    // Reverses the bytes of each 16-byte block of a 512-bit register (the operand of LoadQuad's shuffle, which indexes
+    // within each block): 15 - (i mod 16) for byte i.
     private static Vector512<byte> ReverseQuad
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector512.Create(
-        (byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
-        15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        get => Vector512.Create((byte)15) - (ByteIndex & Vector512.Create((byte)15));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
