@@ -78,7 +78,7 @@ public sealed class EpochKey : IDisposable
     public void Dispose() => _mac.Dispose();
 
     // direction ‖ 0 0 0 ‖ sequence (u64 BE), written as the 8 + 4 bytes the MAC reads it back as: one store per load,
-    // so the load takes the stored value at once (byte-wise stores under a wider load stall it, ~5 ns a frame here).
+    // so the load takes the stored value at once (a load over several smaller stores waits until they are written).
     private static void Nonce(long sequence, Direction direction, Span<byte> nonce)
     {
         var bigEndian = BinaryPrimitives.ReverseEndianness((ulong)sequence);
