@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Hypervisor;
@@ -76,10 +77,12 @@ public sealed class EpochKey : IDisposable
 
     public void Dispose() => _mac.Dispose();
 
+    // direction ‖ 0 0 0 ‖ sequence (u64 BE), written as the 8 + 4 bytes the MAC reads it back as: one store per load,
+    // so the load takes the stored value at once (a load over several smaller stores waits until they are written).
     private static void Nonce(long sequence, Direction direction, Span<byte> nonce)
     {
-        nonce[0] = (byte)direction;
-        nonce[1..4].Clear();
-        BinaryPrimitives.WriteInt64BigEndian(nonce[4..], sequence);
+        var bigEndian = BinaryPrimitives.ReverseEndianness((ulong)sequence);
+        MemoryMarshal.Write(nonce, (ulong)direction | (bigEndian << 32));
+        MemoryMarshal.Write(nonce[8..], (uint)(bigEndian >> 32));
     }
 }

@@ -273,6 +273,28 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
         Assert.That(BatchLayout.Tag(batch.Bytes, 0).ToArray(), Is.EqualTo(expected));
     }
 
+    [TestCase(Direction.FromDevice, 0L)]
+    [TestCase(Direction.ToDevice, 0x0102030405060708L)]
+    [TestCase(Direction.ToDevice, long.MaxValue)]
+    public void An_epoch_key_tags_under_the_nonce_direction_then_three_zeros_then_the_big_endian_sequence(Direction direction, long sequence)
+    {
+        var session = new byte[EpochKey.SessionSize];
+        using var epochKey = new EpochKey(Shim, mac, session, Camera.Mac, Measurement(Camera), 1);
+        Span<byte> input = stackalloc byte[EpochKey.DerivationSize];
+        EpochKey.Derivation(mac, session, Camera.Mac, Measurement(Camera), 1, input);
+        var key = new byte[HypervisorShim.DigestSize];
+        Shim.Hmac(input, key);
+        var nonce = new byte[12];
+        nonce[0] = (byte)direction;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(nonce.AsSpan(4), sequence);
+        var (expected, tag) = (new byte[EpochKey.TagSize], new byte[EpochKey.TagSize]);
+        ReferenceMac(key, nonce, Packet(3), expected);
+
+        epochKey.Tag(sequence, direction, Packet(3), tag);
+
+        Assert.That(tag, Is.EqualTo(expected));
+    }
+
     // The MAC's tag of the message under the 32-byte key as OpenSSL computes it, not the signer (GMAC: the key's first 16 bytes).
     private void ReferenceMac(byte[] key, byte[] nonce, ReadOnlySpan<byte> message, Span<byte> tag)
     {
