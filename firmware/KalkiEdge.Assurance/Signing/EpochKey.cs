@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using KalkiEdge.DataPlane;
 using KalkiEdge.Hypervisor;
@@ -79,10 +78,11 @@ public sealed class EpochKey : IDisposable
 
     // direction ‖ 0 0 0 ‖ sequence (u64 BE), written as the 8 + 4 bytes the MAC reads it back as: one store per load,
     // so the load takes the stored value at once (a load over several smaller stores waits until they are written).
+    // The stores are little-endian by name, so the nonce's bytes are the documented ones on any CPU.
     private static void Nonce(long sequence, Direction direction, Span<byte> nonce)
     {
         var bigEndian = BinaryPrimitives.ReverseEndianness((ulong)sequence);
-        MemoryMarshal.Write(nonce, (ulong)direction | (bigEndian << 32));
-        MemoryMarshal.Write(nonce[8..], (uint)(bigEndian >> 32));
+        BinaryPrimitives.WriteUInt64LittleEndian(nonce, (ulong)direction | (bigEndian << 32));
+        BinaryPrimitives.WriteUInt32LittleEndian(nonce[8..], (uint)(bigEndian >> 32));
     }
 }
