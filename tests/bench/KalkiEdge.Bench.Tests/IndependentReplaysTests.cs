@@ -1,5 +1,6 @@
 using KalkiEdge.Appliance;
 using KalkiEdge.Bench.Suites;
+using KalkiEdge.TestKit;
 
 namespace KalkiEdge.Bench.Tests;
 
@@ -11,13 +12,13 @@ public sealed class IndependentReplaysTests
 {
     private const int Frames = 20_000;
 
-    private string _dir = "";
+    private TempDir _dir = null!;
 
     [SetUp]
-    public void CreateDir() => _dir = Directory.CreateTempSubdirectory("kalki-bench-independent-").FullName;
+    public void CreateDir() => _dir = new TempDir("kalki-bench-independent-");
 
     [TearDown]
-    public void DeleteDir() => Directory.Delete(_dir, recursive: true);
+    public void DeleteDir() => _dir.Dispose();
 
     [Test]
     public void Both_replays_run_to_their_end_and_the_wall_time_covers_each_ones_processor_time() => WithTwoReplays((appliances, pcaps) =>
@@ -38,9 +39,9 @@ public sealed class IndependentReplaysTests
     private void WithTwoReplays(Action<EdgeAppliance[], string[]> test)
     {
         var mix = TrafficMix.Build(20, Frames);
-        var first = Path.Combine(_dir, "mix.pcap");
+        var first = _dir.File("mix.pcap");
         mix.WritePcap(first);
-        var second = Path.Combine(_dir, "mix-2.pcap");
+        var second = _dir.File("mix-2.pcap");
         File.Copy(first, second);
         var chain = EngineThroughputSuite.FirewallChain.Trim('"');
         EdgeAppliance[] appliances = [EngineThroughputSuite.Build(mix, chain), EngineThroughputSuite.Build(mix, chain)];
