@@ -96,8 +96,20 @@ public sealed class AesGmac : IFrameMac
             throw new ArgumentException($"GMAC takes a {NonceSize}-byte nonce and a {TagSize}-byte tag");
         }
 
+        Tag(MemoryMarshal.Read<ulong>(nonce), MemoryMarshal.Read<uint>(nonce[8..]), message, tag);
+    }
+
+    /// <summary>
+    /// As <see cref="Tag(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> for the nonce whose bytes 0–7 and 8–11
+    /// are <paramref name="nonceHead"/> and <paramref name="nonceTail"/> in little-endian order (x86's, the only one this
+    /// class runs on): a caller that makes the nonce from numbers hands them over in registers, with no bytes stored and
+    /// read back, and inlines this (one call per tag, into the hash).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Tag(ulong nonceHead, uint nonceTail, ReadOnlySpan<byte> message, Span<byte> tag)
+    {
         // J0 = nonce ‖ 0x00000001; its encryption is independent of the hash, so the CPU overlaps the two.
-        var j0 = Vector128.Create(MemoryMarshal.Read<ulong>(nonce), MemoryMarshal.Read<uint>(nonce[8..]) | (1UL << 56));
+        var j0 = Vector128.Create(nonceHead, nonceTail | (1UL << 56));
         var mask = Encrypt(j0.AsByte());
         var y = _lanes == 4 ? HashQuad(message) : _lanes == 2 ? HashWide(message) : Hash(message);
         (Reverse(y.AsByte()) ^ mask).CopyTo(tag);
