@@ -44,10 +44,13 @@ public static class EpochMacs
         return domain.SequenceEqual(RootDomain(mac));
     }
 
+    /// <summary>Is <paramref name="mac"/> computed in managed code here (<see cref="AesGmac"/>, <see cref="GmacKey"/>), not through OpenSSL?</summary>
+    internal static bool IsManaged(EpochMac mac) => mac == EpochMac.Gmac && AesGmac.IsSupported;
+
     /// <summary>A keyed instance of <paramref name="mac"/> (the 32-byte epoch key; GMAC uses its first 16 bytes as the AES-128 key).</summary>
     internal static IFrameMac Create(EpochMac mac, ReadOnlySpan<byte> key) => mac switch
     {
-        EpochMac.Gmac when AesGmac.IsSupported => new AesGmac(key[..AesGmac.KeySize]),
+        _ when IsManaged(mac) => new AesGmac(key[..AesGmac.KeySize]),
         EpochMac.Gmac => new OpenSslGmac(key[..AesGmac.KeySize]),
         _ => new ChaChaPoly(key),
     };

@@ -295,6 +295,27 @@ public sealed class EpochSigningTests(EpochMac mac) : SigningFixture
         Assert.That(tag, Is.EqualTo(expected));
     }
 
+    [Test]
+    public void A_disposed_epoch_key_tags_with_none_of_its_key_material()
+    {
+        var epochKey = new EpochKey(Shim, mac, new byte[EpochKey.SessionSize], Camera.Mac, Measurement(Camera), 1);
+        var (before, after) = (new byte[EpochKey.TagSize], new byte[EpochKey.TagSize]);
+        epochKey.Tag(0, Direction.FromDevice, Packet(3), before);
+
+        epochKey.Dispose();
+
+        // The managed GMAC's round keys and powers of H, held in the key itself, are zeroed; OpenSSL's MACs refuse to run.
+        if (EpochMacs.IsManaged(mac))
+        {
+            epochKey.Tag(0, Direction.FromDevice, Packet(3), after);
+            Assert.That(after, Is.Not.EqualTo(before));
+        }
+        else
+        {
+            Assert.That(() => epochKey.Tag(0, Direction.FromDevice, Packet(3), after), Throws.InstanceOf<ObjectDisposedException>());
+        }
+    }
+
     // The MAC's tag of the message under the 32-byte key as OpenSSL computes it, not the signer (GMAC: the key's first 16 bytes).
     private void ReferenceMac(byte[] key, byte[] nonce, ReadOnlySpan<byte> message, Span<byte> tag)
     {
