@@ -108,6 +108,8 @@ public sealed class LivePort : IBridgePort
             throw new LivePortException($"{name}: cannot read the capture without blocking: {refused ?? "libpcap has no selectable fd for it"}");
         }
 
+        // Before the first frame: the ring's first pass would otherwise pay a page-table trap per page (CaptureRingPages).
+        CaptureRingPages.Touch(LibPcap.pcap_fileno(handle));
         try
         {
             return new LivePort(device, ReadMac(device), options.Snaplen, new ReadinessWait(fd), options);
