@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
 using X86Aes = System.Runtime.Intrinsics.X86.Aes;
 
@@ -72,6 +72,6 @@ public sealed class AesGmac : IFrameMac
             throw new ArgumentException($"GMAC takes a {NonceSize}-byte nonce and a {TagSize}-byte tag");
         }
 
-        _key.Tag(MemoryMarshal.Read<ulong>(nonce), MemoryMarshal.Read<uint>(nonce[8..]), message, tag);
+        _key.Tag(BinaryPrimitives.ReadUInt64LittleEndian(nonce), BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..]), message, tag);
     }
 }

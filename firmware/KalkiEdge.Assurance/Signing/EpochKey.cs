@@ -26,9 +26,8 @@ public sealed class EpochKey : IDisposable
     // its device, not through a pointer in it to a second object (two dependent cache misses per frame with 1,000
     // devices), and the tag is one call from the signer into the hash. Not readonly (a call would copy it first).
     private GmacKey _gmac;
-    private readonly bool _managed;
 
-    // Any other MAC, through OpenSSL (null when the managed GMAC tags).
+    // Any other MAC, through OpenSSL; null when the managed GMAC tags.
     private readonly IFrameMac? _mac;
 
     public EpochKey(IHypervisor hypervisor, EpochMac mac, ReadOnlySpan<byte> session, ulong deviceMac, ReadOnlySpan<byte> chainMeasurement, long epoch)
@@ -38,8 +37,7 @@ public sealed class EpochKey : IDisposable
         Derivation(mac, session, deviceMac, chainMeasurement, epoch, input);
         Span<byte> key = stackalloc byte[HypervisorShim.DigestSize];
         hypervisor.Hmac(input, key);
-        _managed = EpochMacs.IsManaged(mac);
-        if (_managed)
+        if (EpochMacs.IsManaged(mac))
         {
             _gmac = new GmacKey(key[..AesGmac.KeySize], AesGmac.Lanes);
         }
@@ -80,7 +78,7 @@ public sealed class EpochKey : IDisposable
     public void Tag(long sequence, Direction direction, ReadOnlySpan<byte> frame, Span<byte> tag)
     {
         var (head, tail) = Nonce(sequence, direction);
-        if (_managed)
+        if (_mac is null)
         {
             _gmac.Tag(head, tail, frame, tag[..TagSize]);
         }
