@@ -4,21 +4,20 @@ using System.Runtime.InteropServices;
 namespace KalkiEdge.Bench;
 
 /// <summary>
-/// What handing work to a thread asleep in <c>poll(2)</c> costs on this machine, measured beside the live bridge's
-/// round trips: two threads, each pinned, wake each other through eventfds (one asks, the other answers), one round
-/// trip at a time with a pause between so that both are asleep, as between the bench's probes. Measured across two
-/// CPUs and on one. A user-space bridge hands every frame from the kernel's receive path to its capture thread and
-/// back into the kernel, on top of what the kernel bridge does, so its added round trip cannot be below what these
-/// hand-offs cost unless the capture thread never sleeps.
+/// What handing work to a sleeping thread costs on this machine, measured beside the live bridge's round trips: two
+/// threads, each pinned, wake each other through eventfds (one asks, the other answers), each asleep in a blocking
+/// read when woken, one round trip at a time with a pause between so that both are asleep, as between the bench's
+/// probes. Measured across two CPUs and on one. A user-space bridge hands every frame from the kernel's receive path
+/// to its capture thread and back into the kernel, on top of what the kernel bridge does, so its added round trip
+/// cannot be below what these hand-offs cost unless the capture thread never sleeps.
 /// </summary>
 public static partial class WakeUpRoundTrip
 {
     private const int DefaultRoundTrips = 1_000;
-    private const short PollIn = 0x1;
     private const int Cloexec = 0x80000;
 
-    /// <summary>How long one side waits for the other before the measurement gives up (a thread descheduled).</summary>
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(1);
+    /// <summary>Added to an eventfd to end the measurement: whoever reads at least this stops.</summary>
+    private const ulong Stop = 1UL << 40;
 
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(1);
 
@@ -29,7 +28,7 @@ public static partial class WakeUpRoundTrip
     public static void Add(SuiteReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var note = $"{DefaultRoundTrips:N0} eventfd round trips {Pause.TotalMilliseconds:F0} ms apart, both threads pinned and asleep in poll(2) when woken: two wake-ups each";
+        var note = $"{DefaultRoundTrips:N0} eventfd round trips {Pause.TotalMilliseconds:F0} ms apart, both threads pinned and asleep when woken: two wake-ups each";
         foreach (var (label, asking, answering) in (ReadOnlySpan<(string, int, int)>)[("threads on CPU 0 and CPU 1", 0, 1), ("both threads on CPU 0", 0, 0)])
         {
             var reading = Environment.ProcessorCount < 2 && asking != answering
@@ -43,8 +42,8 @@ public static partial class WakeUpRoundTrip
 
     /// <summary>
     /// <paramref name="roundTrips"/> round trips between a thread on <paramref name="askingCpu"/> and one on
-    /// <paramref name="answeringCpu"/>. NaN with the reason when a thread cannot be pinned there or a side waits longer
-    /// than <see cref="Patience"/>.
+    /// <paramref name="answeringCpu"/>. NaN with the reason when a thread cannot be pinned there or the round trips
+    /// take over a second more than their pauses (a thread descheduled: the machine is busy).
     /// </summary>
     public static Reading Measure(int askingCpu, int answeringCpu, int roundTrips)
     {
@@ -58,15 +57,21 @@ public static partial class WakeUpRoundTrip
             }
 
             string? answerProblem = null, askProblem = null;
-            var answering = new Thread(() => answerProblem = Answer(answeringCpu, ask, answer, roundTrips)) { IsBackground = true, Name = "wake-up answer" };
             var micros = new List<double>(roundTrips);
+            var answering = new Thread(() => answerProblem = Answer(answeringCpu, ask, answer, roundTrips)) { IsBackground = true, Name = "wake-up answer" };
             var asking = new Thread(() => askProblem = Ask(askingCpu, ask, answer, micros, roundTrips)) { IsBackground = true, Name = "wake-up ask" };
             answering.Start();
             asking.Start();
+            string? late = null;
+            if (!asking.Join((roundTrips * 2 * Pause) + TimeSpan.FromSeconds(1)))
+            {
+                late = "the round trips took too long (a thread descheduled: the machine is busy)";
+                EndBoth(ask, answer);
+            }
+
             asking.Join();
-            Signal(ask); // an answering side still waiting (the asking side gave up) wakes, finds no round trips left and ends
             answering.Join();
-            var problem = answerProblem ?? askProblem; // the answering side's reason first: the asking side only saw no answer
+            var problem = answerProblem ?? late ?? askProblem; // the first cause: the other side only saw the measurement end
             return problem is null
                 ? new Reading(Bench.Measure.Percentile(micros, 50), Bench.Measure.Percentile(micros, 99), micros.Count, "")
                 : Failed(micros.Count, problem);
@@ -82,17 +87,18 @@ public static partial class WakeUpRoundTrip
     {
         if (!CpuAffinity.TryPin(cpu))
         {
+            EndBoth(ask, answer);
             return $"cannot pin a thread to CPU {cpu}";
         }
 
         for (int i = 0; i < roundTrips; i++)
         {
-            if (!Wait(ask))
+            if (Take(ask) >= Stop)
             {
-                return $"the answering thread waited over {Patience.TotalSeconds:F0} s (the machine is busy)";
+                return "ended early";
             }
 
-            Signal(answer);
+            Add(answer, 1);
         }
 
         return null;
@@ -102,6 +108,7 @@ public static partial class WakeUpRoundTrip
     {
         if (!CpuAffinity.TryPin(cpu))
         {
+            EndBoth(ask, answer);
             return $"cannot pin a thread to CPU {cpu}";
         }
 
@@ -109,10 +116,10 @@ public static partial class WakeUpRoundTrip
         {
             Thread.Sleep(Pause);
             var start = Stopwatch.GetTimestamp();
-            Signal(ask);
-            if (!Wait(answer))
+            Add(ask, 1);
+            if (Take(answer) >= Stop)
             {
-                return $"the asking thread waited over {Patience.TotalSeconds:F0} s (the machine is busy)";
+                return "ended early";
             }
 
             micros.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
@@ -123,23 +130,16 @@ public static partial class WakeUpRoundTrip
 
     private static Reading Failed(int completed, string problem) => new(double.NaN, double.NaN, completed, problem);
 
-    private static void Signal(int fd)
+    private static void EndBoth(int ask, int answer)
     {
-        ulong one = 1;
-        _ = write(fd, in one, sizeof(ulong));
+        Add(ask, Stop);
+        Add(answer, Stop);
     }
 
-    // Sleeps in poll(2) until the other side signals, then takes the signal; false after Patience.
-    private static bool Wait(int fd)
-    {
-        var entry = new PollFd { Fd = fd, Events = PollIn };
-        if (poll(ref entry, 1, (int)Patience.TotalMilliseconds) != 1)
-        {
-            return false;
-        }
+    private static void Add(int fd, ulong value) => _ = write(fd, in value, sizeof(ulong));
 
-        return read(fd, out _, sizeof(ulong)) == sizeof(ulong);
-    }
+    // Sleeps until the counter is non-zero, then takes it (0 on a failed read, which ends nothing: the join's bound does).
+    private static ulong Take(int fd) => read(fd, out var value, sizeof(ulong)) == sizeof(ulong) ? value : 0;
 
     private static void Close(int fd)
     {
@@ -149,19 +149,8 @@ public static partial class WakeUpRoundTrip
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
     [LibraryImport("libc", SetLastError = true)]
     private static partial int eventfd(uint initval, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int poll(ref PollFd fds, nuint nfds, int timeout);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint read(int fd, out ulong value, nuint count);
