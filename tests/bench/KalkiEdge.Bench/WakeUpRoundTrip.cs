@@ -71,7 +71,7 @@ public static partial class WakeUpRoundTrip
 
             asking.Join();
             answering.Join();
-            var problem = answerProblem ?? late ?? askProblem; // the first cause: the other side only saw the measurement end
+            var problem = answerProblem ?? askProblem ?? late;
             return problem is null
                 ? new Reading(Bench.Measure.Percentile(micros, 50), Bench.Measure.Percentile(micros, 99), micros.Count, "")
                 : Failed(micros.Count, problem);
@@ -95,7 +95,7 @@ public static partial class WakeUpRoundTrip
         {
             if (Take(ask) >= Stop)
             {
-                return "ended early";
+                return null; // ended by the other side or by the bound, which say why
             }
 
             Add(answer, 1);
@@ -119,7 +119,7 @@ public static partial class WakeUpRoundTrip
             Add(ask, 1);
             if (Take(answer) >= Stop)
             {
-                return "ended early";
+                return null; // ended by the other side or by the bound, which say why
             }
 
             micros.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
