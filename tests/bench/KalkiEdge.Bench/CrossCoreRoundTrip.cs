@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace KalkiEdge.Bench;
 
@@ -10,7 +9,7 @@ namespace KalkiEdge.Bench;
 /// threads share lines (sharded replay, the live signing thread) won or lost with it (docs/platform.md), so a ratio
 /// of theirs means little without it.
 /// </summary>
-public static partial class CrossCoreRoundTrip
+public static class CrossCoreRoundTrip
 {
     private const int RoundTrips = 200_000;
 
@@ -42,7 +41,7 @@ public static partial class CrossCoreRoundTrip
         double elapsed = double.NaN;
         var answering = new Thread(() =>
         {
-            Pin(1);
+            _ = CpuAffinity.TryPin(1); // unpinned, the threads still run, on CPUs the scheduler picks
             for (long i = 0; i < RoundTrips; i++)
             {
                 if (!SpinUntil(cells, (2 * i) + 1, deadline))
@@ -55,7 +54,7 @@ public static partial class CrossCoreRoundTrip
         }) { IsBackground = true, Name = "round trip 1" };
         var asking = new Thread(() =>
         {
-            Pin(0);
+            _ = CpuAffinity.TryPin(0);
             var start = Stopwatch.GetTimestamp();
             for (long i = 0; i < RoundTrips; i++)
             {
@@ -87,14 +86,4 @@ public static partial class CrossCoreRoundTrip
 
         return true;
     }
-
-    // The calling thread only (pid 0); where the call fails the threads still run, on CPUs the scheduler picks.
-    private static void Pin(int cpu)
-    {
-        ulong mask = 1UL << cpu;
-        _ = sched_setaffinity(0, sizeof(ulong), in mask);
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int sched_setaffinity(int pid, nint cpusetsize, in ulong mask);
 }

@@ -11,7 +11,9 @@ namespace KalkiEdge.Bench.Suites;
 /// is measured against), the firewall chain busy-polling its empty ring for 50 µs before sleeping (against the
 /// default, which sleeps at once), and the firewall chain with epoch packet signing (emulated shim), reported against
 /// the same chain unsigned. The four firewall variants alternate <see cref="FirewallRounds"/> times. Then the capture
-/// loss at 0.5-0.9x the firewall chain's own rate, paced evenly (LiveBridgeSuite.Loss.cs). Traffic and measurement are
+/// loss at 0.5-0.9x the firewall chain's own rate, paced evenly (LiveBridgeSuite.Loss.cs). Beside the kernel bridge's
+/// round trip, what a wake-up of a sleeping thread costs on this machine (<see cref="WakeUpRoundTrip"/>), across CPUs and
+/// on one: the added round trip of a bridge whose capture threads sleep cannot be below it. Traffic and measurement are
 /// tests/testbed/bench.py's (hue -> cloud). Then the live reaction time (LiveBridgeSuite.Reaction.cs).
 /// The flood is flat out on purpose: the appliance's capture ring drops what the sender offers beyond what it
 /// forwards (its LOSS lines). The paced runs send evenly instead (LiveBridgeSuite.Loss.cs). The kernel bridge forwards inside the sender's own system call, kalki-edge in its capture
@@ -87,6 +89,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         var kernel = LiveRun.From(BenchPy(prefix, "--baseline"));
         AddThroughput(report, "kernel bridge", kernel, null, "");
         AddLatency(report, "kernel bridge", kernel, null, "");
+        WakeUpRoundTrip.Add(report); // what the bridge's own hand-offs cost here: the floor of its added round trip while its threads sleep
         Add(report, "kalki-edge pass", [Bridged(prefix, work, "kalki-edge pass", "pass")], kernel);
         List<LiveRun> batched = [], unbatched = [], polling = [], signed = [];
         for (int round = 0; round < FirewallRounds; round++)
