@@ -130,7 +130,7 @@ public sealed class EngineThroughputSuite : IBenchSuite
     private const int SuricataRuns = 3;
 
     /// <summary>Runs <paramref name="action"/> <paramref name="repetitions"/> times; medians of wall and <paramref name="cpu"/> seconds, and the wall range.</summary>
-    private static Timing Timed(Action action, Func<double> cpu, int repetitions = 3)
+    internal static Timing Timed(Action action, Func<double> cpu, int repetitions = 3)
     {
         var timing = new Timing();
         for (int i = 0; i < repetitions; i++)

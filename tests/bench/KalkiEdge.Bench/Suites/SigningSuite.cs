@@ -15,6 +15,7 @@ namespace KalkiEdge.Bench.Suites;
 /// (with this CPU's frame MAC and with the other one), measured in the same run (modes interleaved per repetition,
 /// medians), reported as ratios against signing off, with the ceilings each design cannot beat; the live bridge's
 /// signing pipeline, with the tag on the capture thread and on a signing thread beside it (SigningSuite.BridgePath.cs);
+/// the firmware's own replay of a capture, signing off and epoch, its engine sharded as shipped (SigningSuite.Replay.cs);
 /// and the call cost of the shim per backend (uberXMHF only where /dev/uhcallkmod exists) and of each frame MAC.
 /// </summary>
 public sealed partial class SigningSuite : IBenchSuite
@@ -25,7 +26,7 @@ public sealed partial class SigningSuite : IBenchSuite
 
     public string Name => "signing";
 
-    public string Description => "engine throughput with packet signing off / per-frame / batched / epoch with each frame MAC (firewall chain, same run), the live bridge's signing pipeline (capture thread, signing thread) against unsigned, and ns/call of the shim and of each frame MAC";
+    public string Description => "engine throughput with packet signing off / per-frame / batched / epoch with each frame MAC (firewall chain, same run), the live bridge's signing pipeline (capture thread, signing thread) against unsigned, the firmware's replay signed / unsigned, and ns/call of the shim and of each frame MAC";
 
     public IReadOnlyList<Prerequisite> Requires => [Prerequisite.Shim];
 
@@ -40,6 +41,7 @@ public sealed partial class SigningSuite : IBenchSuite
                 KeyPath = Path.Combine(dir.FullName, "hypervisor.key"),
             });
             Throughput(report, emulated);
+            FirmwareReplay(report, TrafficMix.Build(Devices, EngineThroughputSuite.Frames), dir.FullName);
             CallCost(report, emulated, "emulated");
             if (File.Exists(UberXmhfNode))
             {
