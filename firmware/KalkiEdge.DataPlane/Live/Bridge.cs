@@ -19,7 +19,7 @@ public sealed class BridgeCounters
 public sealed record PortStatus(string Name, bool IsUplink, long Received, long Sent, long SendErrors, long Truncated, CaptureStatistics Capture);
 
 /// <summary>
-/// The transparent bridge: one capture thread per port. Frames from a device port run the sender's chain
+/// The transparent bridge: one capture thread per port (or one polling thread for all, <see cref="PollCpu"/>). Frames from a device port run the sender's chain
 /// (<see cref="Direction.FromDevice"/>) and leave by the uplink; frames from the uplink run the destination's
 /// chain (<see cref="Direction.ToDevice"/>) and leave by the device port where that MAC was seen (every device
 /// port for group addresses and not-yet-learned MACs). Replies leave by the port the frame came in on. The
@@ -37,6 +37,7 @@ public sealed class Bridge : IDisposable
     private readonly MacPortTable _macs;
     private readonly List<Thread> _threads = [];
     private readonly ManualResetEventSlim _faulted = new();
+    private readonly ManualResetEventSlim _pollingStarted = new();
     private readonly Lock _statusGate = new();
     private IReadOnlyList<PortStatus> _status = [];
     private long _frameNumber;
@@ -63,9 +64,9 @@ public sealed class Bridge : IDisposable
     public BridgeCounters Counters { get; } = new();
 
     /// <summary>
-    /// Makes each capture thread's egress stage (e.g. packet signing), called once on that thread; null sends
-    /// frames straight to their port. A stage that holds frames is released as soon as its port has nothing more
-    /// to read, and when the thread stops.
+    /// Makes the egress stage (e.g. packet signing) of each port's frames, called once per port on the capture thread
+    /// that reads it (the polling thread makes one per port); null sends frames straight to their port. A stage that
+    /// holds frames is released as soon as its port has nothing more to read, and when the thread stops.
     /// </summary>
     public Func<IBridgeEgress>? CreateEgress { get; init; }
 
@@ -83,6 +84,13 @@ public sealed class Bridge : IDisposable
 
     /// <summary>SCHED_FIFO priority for the capture threads (0 = none, <see cref="CaptureNice"/> only).</summary>
     public int CaptureRealtimePriority { get; init; }
+
+    /// <summary>
+    /// The polling core: one capture thread, pinned to this CPU, serves every port and never sleeps (null: one thread
+    /// per port, each sleeping while its port is empty). It spares the wake-ups a sleeping thread pays per frame, at
+    /// the price of that CPU at 100 % (see the Live README, "Polling core").
+    /// </summary>
+    public int? PollCpu { get; init; }
 
     /// <summary>Capture threads that could not get their priority (<see cref="CaptureRealtimePriority"/>, else <see cref="CaptureNice"/>; no CAP_SYS_NICE).</summary>
     public int ThreadsAtNormalPriority => _normalPriority;
@@ -108,15 +116,24 @@ public sealed class Bridge : IDisposable
 
     public IEnumerable<IBridgePort> Ports => _devicePorts.Append(_uplink);
 
+    /// <summary>
+    /// Starts the capture threads. With <see cref="PollCpu"/>, returns once the polling thread is pinned and reading,
+    /// or has failed (then <see cref="Faulted"/> is set and nothing was read: the bridge never ran unpinned).
+    /// </summary>
     public void Start()
     {
-        for (int i = 0; i < _devicePorts.Length; i++)
+        if (PollCpu is { } cpu)
         {
-            int index = i;
-            StartThread(_devicePorts[i], () => CaptureDevicePort(index));
+            StartThread($"poll cpu{cpu}", () => PollEveryPort(cpu));
+            WaitHandle.WaitAny([_pollingStarted.WaitHandle, _faulted.WaitHandle]);
+            return;
         }
 
-        StartThread(_uplink, CaptureUplink);
+        for (int i = 0; i <= _devicePorts.Length; i++)
+        {
+            int index = i;
+            StartThread(PortAt(index).Name, () => CapturePort(index));
+        }
     }
 
     /// <summary>Reads every port's counters and libpcap statistics (call periodically, from one thread).</summary>
@@ -174,6 +191,7 @@ public sealed class Bridge : IDisposable
         }
 
         _faulted.Dispose();
+        _pollingStarted.Dispose();
     }
 
     /// <summary>Handles one frame read from device port <paramref name="index"/> (the capture thread's body).</summary>
@@ -276,35 +294,91 @@ public sealed class Bridge : IDisposable
     /// <summary>A capture thread's own outputs: a transmit batch per port (or the ports themselves with <see cref="TransmitBatch"/> 1).</summary>
     private BridgeOutputs ThreadOutputs() => TransmitBatch > 1 ? Outputs(port => port.OpenBatch(TransmitBatch)) : _direct;
 
-    private void CaptureDevicePort(int index)
+    /// <summary>A per-port capture thread: sleeps while its port is empty.</summary>
+    private void CapturePort(int index)
     {
-        var port = _devicePorts[index];
-        var frame = new Frame { Ingress = port.Name };
-        var context = _createContext();
-        using var outputs = ThreadOutputs(); // disposed after the egress, whose own thread may still be sending into it
-        using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
-        var flushedHere = Adopt(egress, port, outputs);
-        while (Next(port, frame, egress, flushedHere))
+        using var lane = OpenLane(index);
+        while (lane.Next())
         {
-            FromDevicePort(index, frame, context, egress, outputs);
+            Handle(lane);
         }
 
-        Release(egress, flushedHere); // shutdown: nothing stays held
+        lane.Finish(); // shutdown: nothing stays held
     }
 
-    private void CaptureUplink()
+    /// <summary>
+    /// The polling core: one thread, pinned to <paramref name="cpu"/>, serves every port and never sleeps. Each sweep
+    /// reads at most one frame from each port in turn (no port starves another); a port found empty releases what its
+    /// lane holds, as a per-port thread does when its port runs dry.
+    /// </summary>
+    private void PollEveryPort(int cpu)
     {
-        var frame = new Frame { Ingress = _uplink.Name };
-        var context = _createContext();
-        using var outputs = ThreadOutputs();
-        using var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
-        var flushedHere = Adopt(egress, _uplink, outputs);
-        while (Next(_uplink, frame, egress, flushedHere))
+        var lanes = new List<CaptureLane>();
+        try
         {
-            FromUplink(frame, context, egress, outputs);
+            // The lanes first: a threaded egress's thread, started here, keeps the process's CPUs, not the polling core.
+            for (int i = 0; i <= _devicePorts.Length; i++)
+            {
+                lanes.Add(OpenLane(i));
+            }
+
+            CpuAffinity.PinCallingThread(cpu);
+            _pollingStarted.Set();
+            while (Sweep(lanes))
+            {
+            }
+
+            lanes.ForEach(lane => lane.Finish());
+        }
+        finally
+        {
+            lanes.ForEach(lane => lane.Dispose());
+        }
+    }
+
+    /// <summary>One pass over every port; false once the ports are stopped.</summary>
+    private bool Sweep(List<CaptureLane> lanes)
+    {
+        foreach (var lane in lanes)
+        {
+            var read = lane.ReadNow();
+            if (read == PortRead.Stopped)
+            {
+                return false;
+            }
+
+            if (read == PortRead.Frame)
+            {
+                Handle(lane);
+            }
         }
 
-        Release(egress, flushedHere);
+        return true;
+    }
+
+    /// <summary>A frame just read on a lane, to the handler of its port's side.</summary>
+    private void Handle(CaptureLane lane)
+    {
+        if (lane.Index < _devicePorts.Length)
+        {
+            FromDevicePort(lane.Index, lane.Frame, lane.Context, lane.Egress, lane.Outputs);
+        }
+        else
+        {
+            FromUplink(lane.Frame, lane.Context, lane.Egress, lane.Outputs);
+        }
+    }
+
+    /// <summary>The device ports by index, then the uplink.</summary>
+    private IBridgePort PortAt(int index) => index < _devicePorts.Length ? _devicePorts[index] : _uplink;
+
+    /// <summary>Port <paramref name="index"/>'s lane on the calling capture thread (the device ports, then the uplink).</summary>
+    private CaptureLane OpenLane(int index)
+    {
+        var port = PortAt(index);
+        var outputs = ThreadOutputs();
+        var egress = CreateEgress?.Invoke() ?? DirectEgress.Instance;
+        return new CaptureLane(port, index, _createContext(), egress, outputs, Adopt(egress, port, outputs));
     }
 
     /// <summary>
@@ -322,58 +396,15 @@ public sealed class Bridge : IDisposable
         return _direct;
     }
 
-    /// <summary>
-    /// The next frame (false once the port stops). While the egress holds frames or a transmit batch is not yet sent,
-    /// the port is polled, and the moment it has nothing more to read everything held is released and sent: frames
-    /// wait for a batch only while more frames are already queued behind them, never for traffic that has not arrived.
-    /// </summary>
-    private static bool Next(IBridgePort port, Frame frame, IBridgeEgress egress, BridgeOutputs outputs)
+    /// <summary>A capture thread named after what it serves (<paramref name="label"/>: a port, or the polling core).</summary>
+    private void StartThread(string label, Action body)
     {
-        while (egress.Holding || outputs.Pending)
-        {
-            var read = port.ReadNow(frame);
-            if (read == PortRead.Frame)
-            {
-                return true;
-            }
-
-            Release(egress, outputs);
-            if (read == PortRead.Stopped)
-            {
-                return false;
-            }
-        }
-
-        // Something comes due while the port stays dry (an epoch batch's root): wait for a frame only until then.
-        while (egress.ReleaseDueIn is { } due)
-        {
-            var read = port.ReadWithin(frame, due);
-            if (read != PortRead.Empty)
-            {
-                return read == PortRead.Frame;
-            }
-
-            egress.Release();
-        }
-
-        return port.TryRead(frame);
-    }
-
-    /// <summary>The egress releases what it holds into the batches, then the batches go on the wire.</summary>
-    private static void Release(IBridgeEgress egress, BridgeOutputs outputs)
-    {
-        egress.Release();
-        outputs.Flush();
-    }
-
-    private void StartThread(IBridgePort port, Action body)
-    {
-        var thread = new Thread(() => Guard(port, body)) { Name = $"capture {port.Name}", IsBackground = true };
+        var thread = new Thread(() => Guard(label, body)) { Name = $"capture {label}", IsBackground = true };
         _threads.Add(thread);
         thread.Start();
     }
 
-    private void Guard(IBridgePort port, Action body)
+    private void Guard(string label, Action body)
     {
         if (CaptureNice is { } nice && !CaptureThreadPriority.TryApply(nice, CaptureRealtimePriority))
         {
@@ -389,7 +420,7 @@ public sealed class Bridge : IDisposable
 #pragma warning restore CA1031
         {
             // Fail closed: a dead port stops the whole bridge rather than bridging half the traffic.
-            Fail(new FrameSourceException($"{port.Name}: {e.Message}", e));
+            Fail(new FrameSourceException($"{label}: {e.Message}", e));
         }
     }
 

@@ -4,7 +4,7 @@ namespace KalkiEdge.DataPlane.Live;
 
 /// <summary>
 /// The site config's <c>interfaces:</c> section:
-/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, transmit-batch: 32, busy-poll-us: 0, device-address: 192.0.2.2/24 }</c>.
+/// <c>{ devices: [dev0, wlan0], uplink: eth0, snaplen: 1600, buffer-mb: 16, management-addresses: [192.0.2.1], mac-table: 4096, nice: -10, realtime-priority: 10, transmit-batch: 32, busy-poll-us: 0, poll-cpu: 3, device-address: 192.0.2.2/24 }</c>.
 /// </summary>
 public sealed record InterfacesConfig
 {
@@ -48,10 +48,17 @@ public sealed record InterfacesConfig
     /// <summary>Microseconds a capture thread keeps checking its empty ring before it sleeps (0..1000; 0 = sleep at once).</summary>
     public int BusyPollMicros { get; init; } = DefaultBusyPollMicros;
 
+    /// <summary>
+    /// The polling core: one capture thread pinned to this CPU serves every port and never sleeps (null: a sleeping
+    /// thread per port). It runs at <see cref="RealtimePriority"/> (else <see cref="Nice"/>) like the per-port threads.
+    /// </summary>
+    public int? PollCpu { get; init; }
+
     public IEnumerable<string> All => Devices.Append(Uplink);
 
     /// <summary>Parses the section, reporting every problem with its place; null if there were errors.</summary>
-    public static InterfacesConfig? Parse(ArgNode section, DiagnosticBag diagnostics)
+    /// <param name="allowedCpus">The CPUs the process may run on (null: this process's, from sched_getaffinity).</param>
+    public static InterfacesConfig? Parse(ArgNode section, DiagnosticBag diagnostics, IReadOnlySet<int>? allowedCpus = null)
     {
         int before = diagnostics.Items.Count;
         if (section.Kind != ArgKind.Map)
@@ -95,6 +102,7 @@ public sealed record InterfacesConfig
         var realtime = (int)args.Int("realtime-priority", CaptureThreadPriority.DefaultRealtimePriority, 0, 99);
         var transmitBatch = (int)args.Int("transmit-batch", Bridge.DefaultTransmitBatch, 1, 1024);
         var busyPoll = (int)args.Int("busy-poll-us", DefaultBusyPollMicros, 0, 1000);
+        var pollCpu = args.Node("poll-cpu", "integer") is { } pc ? PollCpuOf(args, pc, busyPoll, allowedCpus ?? CpuAffinity.Allowed()) : null;
         var management = new List<UInt128>();
         foreach (var node in args.List("management-addresses"))
         {
@@ -131,7 +139,43 @@ public sealed record InterfacesConfig
             RealtimePriority = realtime,
             TransmitBatch = transmitBatch,
             BusyPollMicros = busyPoll,
+            PollCpu = pollCpu,
         };
+    }
+
+    /// <summary>
+    /// The polling core's CPU, refused when the process may not run there (the pin would fail at start), when it is
+    /// the process's only CPU (a real-time thread that never sleeps would starve the control plane, the dashboard and
+    /// the kernel's own work there) and beside <c>busy-poll-us</c> (a thread that never sleeps has no sleep to delay).
+    /// </summary>
+    private static int? PollCpuOf(ElementArgs args, ArgNode node, int busyPoll, IReadOnlySet<int> allowed)
+    {
+        int before = args.Diagnostics.Items.Count;
+        var cpu = (int)args.Int(node, "poll-cpu", -1, 0, 1023);
+        if (args.Diagnostics.Items.Count > before)
+        {
+            return null;
+        }
+
+        var cpus = string.Join(", ", allowed);
+        if (!allowed.Contains(cpu))
+        {
+            args.Error(node.At, $"'poll-cpu' {cpu} is not a CPU this process may run on (it may use {cpus}): the polling thread could not be pinned there", $"name one of {cpus}, or widen the process's CPUs (taskset, the service's CPUAffinity)");
+        }
+        else if (allowed.Count == 1)
+        {
+            args.Error(node.At, $"'poll-cpu' {cpu} is the only CPU this process may run on: a polling thread never sleeps, so it would starve the control plane, the dashboard and the kernel's work on it", "remove poll-cpu, or give the process a second CPU");
+        }
+        else if (busyPoll > 0)
+        {
+            args.Error(node.At, "'poll-cpu' and 'busy-poll-us' together: the polling thread never sleeps, so a spin before sleeping means nothing", "remove busy-poll-us (or poll-cpu)");
+        }
+        else
+        {
+            return cpu;
+        }
+
+        return null;
     }
 
     private static string? InterfaceName(ElementArgs args, ArgNode node)

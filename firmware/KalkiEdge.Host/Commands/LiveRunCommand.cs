@@ -119,6 +119,7 @@ internal static partial class LiveRunCommand
             CaptureNice = config.Nice,
             CaptureRealtimePriority = config.RealtimePriority,
             TransmitBatch = config.TransmitBatch,
+            PollCpu = config.PollCpu,
             CreateEgress = signing is null ? null : signing.CreateEgress,
         };
     }
@@ -139,7 +140,7 @@ internal static partial class LiveRunCommand
         management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
         StartupPages.Release(Console.Error);
         var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
-        Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port (SIGTERM or Ctrl-C stops)");
+        Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port{(config.PollCpu is { } cpu ? $", one polling capture thread on CPU {cpu}" : "")} (SIGTERM or Ctrl-C stops)");
         Console.Out.Flush();
         var last = bridge.RefreshStatistics();
         var collectorAtStart = CollectorActivity.Now();

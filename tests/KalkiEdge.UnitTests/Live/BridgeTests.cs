@@ -7,7 +7,7 @@ using KalkiEdge.Umboxes;
 
 namespace KalkiEdge.UnitTests.Live;
 
-public sealed class BridgeTests
+public sealed partial class BridgeTests
 {
     private const string Hue = "02:4b:45:01:00:10";
     private const string Cam = "02:4b:45:01:00:13";
@@ -273,11 +273,11 @@ public sealed class BridgeTests
         Assert.That(condition(), Is.True, "not reached within 30 s");
     }
 
-    private Bridge Build(FakePort device, FakePort? second = null, string[]? managementIps = null)
+    private Bridge Build(FakePort device, FakePort? second = null, string[]? managementIps = null, int? pollCpu = null)
     {
         IBridgePort[] devices = second is null ? [device] : [device, second];
         var management = new ManagementFilter([.. devices.Append(_up0).Select(p => p.Mac)], [.. (managementIps ?? []).Select(IpOf)]);
-        return new Bridge(_engine, () => new ElementContext(_alerts), devices, _up0, management);
+        return new Bridge(_engine, () => new ElementContext(_alerts), devices, _up0, management) { PollCpu = pollCpu };
     }
 
     private void FromDevice(Bridge bridge, int port, byte[] bytes)

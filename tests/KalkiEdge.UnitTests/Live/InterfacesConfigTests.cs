@@ -82,18 +82,66 @@ public sealed class InterfacesConfigTests
     }
 
     [Test]
+    public void Without_poll_cpu_every_port_has_a_sleeping_thread_and_with_it_one_polling_thread_on_that_cpu()
+    {
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0}", out _, Cpus(0, 1, 2, 3))!.PollCpu, Is.Null);
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, poll-cpu: 3}", out var errors, Cpus(0, 1, 2, 3))!.PollCpu, Is.EqualTo(3));
+        Assert.That(errors, Is.Empty);
+    }
+
+    [Test]
+    public void A_poll_cpu_the_process_may_not_run_on_is_refused_at_its_place_with_the_cpus_it_may_use()
+    {
+        Assert.That(Parse("interfaces:\n  devices: dev0\n  uplink: up0\n  poll-cpu: 3\n", out var errors, Cpus(0, 1)), Is.Null);
+        var error = errors.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That((error.File, error.Line, error.Column), Is.EqualTo(("site.yaml", 4, 13)));
+            Assert.That(error.Message, Does.Contain("'poll-cpu' 3 is not a CPU this process may run on").And.Contain("0, 1"));
+            Assert.That(error.Suggestion, Does.Contain("name one of 0, 1"));
+        });
+    }
+
+    [Test]
+    public void A_poll_cpu_that_is_the_processs_only_cpu_is_refused()
+    {
+        Assert.That(Parse("interfaces:\n  devices: dev0\n  uplink: up0\n  poll-cpu: 1\n", out var errors, Cpus(1)), Is.Null);
+        var error = errors.Single();
+        Assert.That((error.Line, error.Column), Is.EqualTo((4, 13)));
+        Assert.That(error.Message, Does.Contain("the only CPU this process may run on").And.Contain("starve"));
+    }
+
+    [Test]
+    public void Poll_cpu_and_busy_poll_together_are_refused()
+    {
+        Assert.That(Parse("interfaces:\n  devices: dev0\n  uplink: up0\n  busy-poll-us: 50\n  poll-cpu: 1\n", out var errors, Cpus(0, 1)), Is.Null);
+        var error = errors.Single();
+        Assert.That((error.Line, error.Column), Is.EqualTo((5, 13)));
+        Assert.That(error.Message, Does.Contain("'poll-cpu' and 'busy-poll-us' together"));
+    }
+
+    [Test]
+    public void A_poll_cpu_that_is_not_a_cpu_number_is_refused()
+    {
+        Assert.That(Parse("interfaces: {devices: dev0, uplink: up0, poll-cpu: -1}", out var errors, Cpus(0, 1)), Is.Null);
+        Assert.That(errors.Single().Message, Does.Contain("'poll-cpu' must be between 0 and 1023"));
+    }
+
+    [Test]
     public void Requires_devices_and_uplink()
     {
         Assert.That(Parse("interfaces: {snaplen: 1600}", out var errors), Is.Null);
         Assert.That(errors.Select(e => e.Message), Has.Some.Contains("'devices'").And.Some.Contains("'uplink'"));
     }
 
-    private static InterfacesConfig? Parse(string yaml, out IReadOnlyList<Diagnostic> errors)
+    private static SortedSet<int> Cpus(params int[] cpus) => [.. cpus];
+
+    private static InterfacesConfig? Parse(string yaml, out IReadOnlyList<Diagnostic> errors, IReadOnlySet<int>? cpus = null)
     {
         var diagnostics = new DiagnosticBag();
         var root = YamlArgs.Parse(yaml, "site.yaml", diagnostics) ?? throw new InvalidOperationException(string.Join("\n", diagnostics.Items));
         var section = root.Entries.Single(e => e.Key.Text == "interfaces").Value;
-        var config = InterfacesConfig.Parse(section, diagnostics);
+        var config = InterfacesConfig.Parse(section, diagnostics, cpus);
         errors = diagnostics.Items;
         return config;
     }

@@ -18,11 +18,12 @@ public sealed class LiveSigningTests : LiveSigningFixture
     [TearDown]
     public void ForgetEgresses() => _egresses.Clear();
 
-    [Test]
-    public void A_held_frame_is_released_as_soon_as_its_port_runs_dry_not_when_the_next_frame_comes()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void A_held_frame_is_released_as_soon_as_its_port_runs_dry_not_when_the_next_frame_comes(bool pollingCore)
     {
         // A hold far beyond the test's patience: only the idle release can let the frame out in time.
-        using var bridge = Build(holdMicros: 60_000_000);
+        using var bridge = Build(() => CreateEgress(60_000_000, SigningOptions.MaxBatch), pollingCore ? CpuAffinity.Allowed().Max() : null);
         bridge.Start();
         var clock = Stopwatch.StartNew();
         Dev0.Receive(ToCloud(1));
@@ -125,10 +126,11 @@ public sealed class LiveSigningTests : LiveSigningFixture
         });
     }
 
-    [Test]
-    public void An_epoch_batch_root_is_sealed_once_due_on_a_link_that_falls_silent_not_at_the_next_frame_or_the_stop()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void An_epoch_batch_root_is_sealed_once_due_on_a_link_that_falls_silent_not_at_the_next_frame_or_the_stop(bool pollingCore)
     {
-        using var bridge = Build(() => Track(new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Epoch }, null, Alerts, new ChainMeasurements()))));
+        using var bridge = Build(() => Track(new SignedEgress(new SigningStage(Shim, new SigningOptions { Mode = SigningMode.Epoch }, null, Alerts, new ChainMeasurements()))), pollingCore ? CpuAffinity.Allowed().Max() : null);
         bridge.Start();
         Dev0.Receive(ToCloud(1));
         Up0.Receive(ToHue(1));
@@ -177,10 +179,11 @@ public sealed class LiveSigningTests : LiveSigningFixture
 
     private Bridge Build(long holdMicros, int batch = SigningOptions.MaxBatch) => Build(() => CreateEgress(holdMicros, batch));
 
-    private Bridge Build(Func<SignedEgress> createEgress) =>
+    private Bridge Build(Func<SignedEgress> createEgress, int? pollCpu = null) =>
         new(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
         {
             CreateEgress = createEgress,
+            PollCpu = pollCpu,
         };
 
     private SignedEgress CreateEgress(long holdMicros, int batch)

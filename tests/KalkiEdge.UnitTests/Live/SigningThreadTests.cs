@@ -22,10 +22,7 @@ public sealed class SigningThreadTests : LiveSigningFixture
     [SetUp]
     public void CreateBridge()
     {
-        _bridge = new Bridge(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
-        {
-            CreateEgress = () => Egress(),
-        };
+        _bridge = NewBridge(pollCpu: null);
         _context = new ElementContext(Alerts);
         _counters.Clear();
     }
@@ -175,8 +172,9 @@ public sealed class SigningThreadTests : LiveSigningFixture
         Assert.Throws<InvalidOperationException>(() => Send(egress, 1));
     }
 
-    [Test]
-    public void On_the_bridge_each_capture_thread_signs_on_its_own_signing_thread_and_frames_cross_in_order()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void On_the_bridge_each_ports_frames_are_signed_on_their_own_signing_thread_and_cross_in_order(bool pollingCore)
     {
         for (int i = 0; i < 200; i++)
         {
@@ -184,9 +182,11 @@ public sealed class SigningThreadTests : LiveSigningFixture
             Up0.Receive(ToHue(i));
         }
 
-        _bridge.Start();
+        // Stopped below and not disposed: disposing a bridge disposes its ports, which the fixture's own bridge still stops.
+        var bridge = pollingCore ? NewBridge(CpuAffinity.Allowed().Max()) : _bridge;
+        bridge.Start();
         Assert.That(WaitUntil(() => Up0.Counters.Sent == 200 && Dev0.Counters.Sent == 200), Is.True);
-        _bridge.Stop();
+        bridge.Stop();
         var total = new SigningCounters();
         lock (_counters)
         {
@@ -199,9 +199,17 @@ public sealed class SigningThreadTests : LiveSigningFixture
             Assert.That(Dev0.Sent, Is.EqualTo(Enumerable.Range(0, 200).Select(ToHue)));
             Assert.That((total.Released, total.Dropped), Is.EqualTo((400L, 0L)));
             Assert.That(total.BatchRoots, Is.InRange(2, 400), "every tag under a root by the time the threads stopped");
-            Assert.That(_bridge.Failure, Is.Null);
+            Assert.That(bridge.Failure, Is.Null);
         });
     }
+
+    /// <summary>A bridge whose capture threads sign on signing threads (<paramref name="pollCpu"/>: on the polling core).</summary>
+    private Bridge NewBridge(int? pollCpu) =>
+        new(Engine, () => new ElementContext(Alerts), [Dev0], Up0, new ManagementFilter([Dev0.Mac, Up0.Mac], []))
+        {
+            CreateEgress = () => Egress(),
+            PollCpu = pollCpu,
+        };
 
     private static void Hold(ManualResetEventSlim busy, ManualResetEventSlim goOn)
     {

@@ -41,7 +41,7 @@ public static class CrossCoreRoundTrip
         double elapsed = double.NaN;
         var answering = new Thread(() =>
         {
-            _ = CpuAffinity.TryPin(1); // unpinned, the threads still run, on CPUs the scheduler picks
+            _ = ThreadPinning.TryPin(1); // unpinned, the threads still run, on CPUs the scheduler picks
             for (long i = 0; i < RoundTrips; i++)
             {
                 if (!SpinUntil(cells, (2 * i) + 1, deadline))
@@ -54,7 +54,7 @@ public static class CrossCoreRoundTrip
         }) { IsBackground = true, Name = "round trip 1" };
         var asking = new Thread(() =>
         {
-            _ = CpuAffinity.TryPin(0);
+            _ = ThreadPinning.TryPin(0);
             var start = Stopwatch.GetTimestamp();
             for (long i = 0; i < RoundTrips; i++)
             {

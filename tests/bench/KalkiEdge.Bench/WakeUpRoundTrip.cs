@@ -85,7 +85,7 @@ public static partial class WakeUpRoundTrip
 
     private static string? Answer(int cpu, int ask, int answer, int roundTrips)
     {
-        if (!CpuAffinity.TryPin(cpu))
+        if (!ThreadPinning.TryPin(cpu))
         {
             EndBoth(ask, answer);
             return $"cannot pin a thread to CPU {cpu}";
@@ -106,7 +106,7 @@ public static partial class WakeUpRoundTrip
 
     private static string? Ask(int cpu, int ask, int answer, List<double> micros, int roundTrips)
     {
-        if (!CpuAffinity.TryPin(cpu))
+        if (!ThreadPinning.TryPin(cpu))
         {
             EndBoth(ask, answer);
             return $"cannot pin a thread to CPU {cpu}";

@@ -9,8 +9,9 @@ namespace KalkiEdge.Bench.Suites;
 /// run: the Linux kernel bridge as the baseline, then kalki-edge with a pass-through chain and with a firewall
 /// chain, the firewall chain sending one frame per system call (<c>transmit-batch: 1</c>, what batched transmission
 /// is measured against), the firewall chain busy-polling its empty ring for 50 µs before sleeping (against the
-/// default, which sleeps at once), and the firewall chain with epoch packet signing (emulated shim), reported against
-/// the same chain unsigned. The four firewall variants alternate <see cref="FirewallRounds"/> times. Then the capture
+/// default, which sleeps at once), the firewall chain on a polling core (<c>poll-cpu</c>: one pinned thread that never
+/// sleeps, on the highest CPU the bench may use; against the same default), and the firewall chain with epoch packet
+/// signing (emulated shim), reported against the same chain unsigned. The five firewall variants alternate <see cref="FirewallRounds"/> times. Then the capture
 /// loss at 0.5-0.9x the firewall chain's own rate, paced evenly (LiveBridgeSuite.Loss.cs). Beside the kernel bridge's
 /// round trip, what a wake-up of a sleeping thread costs on this machine (<see cref="WakeUpRoundTrip"/>), across CPUs and
 /// on one: the added round trip of a bridge whose capture threads sleep cannot be below it. Traffic and measurement are
@@ -39,7 +40,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     public string Name => "live";
 
-    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall, firewall sending one frame per call, firewall + epoch signing); live reaction time";
+    public string Description => "frames/s and added latency on the netns testbed: kernel bridge vs kalki-edge (pass, firewall, firewall sending one frame per call, firewall busy-polling, firewall on a polling core, firewall + epoch signing); live reaction time";
 
     /// <summary>The testbed (root, iproute2, Python at both ends) and the shim for the signed runs.</summary>
     public IReadOnlyList<Prerequisite> Requires =>
@@ -84,6 +85,11 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     private const string BusyPolling = "kalki-edge firewall, busy-poll 50 µs";
 
+    private const string PollingCore = "kalki-edge firewall, polling core";
+
+    /// <summary>The polling core on the highest CPU the bench (and so the appliance it starts) may use.</summary>
+    private static string PollCpu => $"poll-cpu: {DataPlane.Live.CpuAffinity.Allowed().Max()}";
+
     private static void MeasureThroughput(SuiteReport report, string prefix, string work)
     {
         var kernel = LiveRun.From(BenchPy(prefix, "--baseline"));
@@ -91,21 +97,24 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         AddLatency(report, "kernel bridge", kernel, null, "");
         WakeUpRoundTrip.Add(report); // what the bridge's own hand-offs cost here: the floor of its added round trip while its threads sleep
         Add(report, "kalki-edge pass", [Bridged(prefix, work, "kalki-edge pass", "pass")], kernel);
-        List<LiveRun> batched = [], unbatched = [], polling = [], signed = [];
+        List<LiveRun> batched = [], unbatched = [], polling = [], pollingCore = [], signed = [];
         for (int round = 0; round < FirewallRounds; round++)
         {
             batched.Add(Bridged(prefix, work, "kalki-edge firewall", FirewallChain));
             unbatched.Add(Bridged(prefix, work, "kalki-edge firewall, one send per frame", FirewallChain, interfaces: OneSendPerFrame));
             polling.Add(Bridged(prefix, work, BusyPolling, FirewallChain, interfaces: BusyPoll));
+            pollingCore.Add(Bridged(prefix, work, PollingCore, FirewallChain, interfaces: PollCpu));
             signed.Add(Bridged(prefix, work, "kalki-edge firewall + epoch signing", FirewallChain, EpochSigning(work)));
         }
 
         Add(report, "kalki-edge firewall", batched, kernel);
         Add(report, "kalki-edge firewall, one send per frame", unbatched, kernel);
         Add(report, BusyPolling, polling, kernel);
+        Add(report, PollingCore, pollingCore, kernel);
         Add(report, "kalki-edge firewall + epoch signing", signed, kernel);
         AddBatchingGain(report, LiveRun.Mean(batched), LiveRun.Mean(unbatched));
-        AddBusyPollGain(report, LiveRun.Mean(polling), LiveRun.Mean(batched));
+        AddGainOverSleeping(report, "busy-poll", BusyPoll, LiveRun.Mean(polling), LiveRun.Mean(batched));
+        AddGainOverSleeping(report, "polling core", PollCpu, LiveRun.Mean(pollingCore), LiveRun.Mean(batched));
         AddSigningCost(report, LiveRun.Mean(signed), LiveRun.Mean(batched));
         MeasurePacedLoss(report, prefix, work, LiveRun.Mean(batched));
     }
@@ -168,14 +177,17 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         report.Add("batched transmission, added RTT p50 vs one send per frame", batched.P50 - unbatched.P50, "µs", "a lone frame is never held for a batch: expect ~0");
     }
 
-    /// <summary>What checking the empty ring for a while before sleeping gains over sleeping at once: the same firewall chain, interleaved in one run.</summary>
-    private static void AddBusyPollGain(SuiteReport report, LiveRun polling, LiveRun sleeping)
+    /// <summary>
+    /// What a capture thread that does not sleep at once (<paramref name="setting"/>: a spin before sleeping, or a polling
+    /// core) gains over the default, a thread per port sleeping at once: the same firewall chain, interleaved in one run.
+    /// </summary>
+    private static void AddGainOverSleeping(SuiteReport report, string what, string setting, LiveRun polling, LiveRun sleeping)
     {
-        var note = $"firewall chain both; {BusyPoll} vs {DataPlane.Live.InterfacesConfig.DefaultBusyPollMicros} (the default)";
-        report.Add("busy-poll, 64 B vs sleeping at once", polling.Fps64 / sleeping.Fps64, "ratio", $"{note}; frames/s");
-        report.Add("busy-poll, 1400 B vs sleeping at once", polling.Fps1400 / sleeping.Fps1400, "ratio", $"{note}; frames/s");
-        report.Add("busy-poll, added RTT p50 vs sleeping at once", polling.P50 - sleeping.P50, "µs", note);
-        report.Add("busy-poll, added RTT p99 vs sleeping at once", polling.P99 - sleeping.P99, "µs", note);
+        var note = $"firewall chain both; {setting} vs the default (a thread per port, busy-poll-us: {DataPlane.Live.InterfacesConfig.DefaultBusyPollMicros})";
+        report.Add($"{what}, 64 B vs sleeping at once", polling.Fps64 / sleeping.Fps64, "ratio", $"{note}; frames/s");
+        report.Add($"{what}, 1400 B vs sleeping at once", polling.Fps1400 / sleeping.Fps1400, "ratio", $"{note}; frames/s");
+        report.Add($"{what}, added RTT p50 vs sleeping at once", polling.P50 - sleeping.P50, "µs", note);
+        report.Add($"{what}, added RTT p99 vs sleeping at once", polling.P99 - sleeping.P99, "µs", note);
     }
 
     /// <summary>What epoch signing costs on the live path: the same firewall chain, signing on vs off, interleaved in one run.</summary>

@@ -1,0 +1,34 @@
+using System.Globalization;
+using KalkiEdge.DataPlane.Live;
+using KalkiEdge.LiveTests.Support;
+
+namespace KalkiEdge.LiveTests;
+
+/// <summary>The polling core (<c>poll-cpu</c>): one capture thread, pinned to that CPU, serves both ports without sleeping.</summary>
+public sealed partial class LiveBridgeTests
+{
+    [Test]
+    public void With_a_polling_core_traffic_crosses_both_ways_through_one_thread_pinned_to_that_cpu()
+    {
+        int cpu = CpuAffinity.Allowed().Max(); // the appliance inherits this process's CPUs
+        using var appliance = ApplianceProcess.StartBridging(_testbed, _configs.Write(_testbed, interfaces: $"{{devices: [dev0], uplink: up0, poll-cpu: {cpu}}}"));
+
+        AssertTalkBothWays();
+
+        var capture = new Dictionary<string, string>();
+        foreach (var task in Directory.GetDirectories($"/proc/{appliance.Pid}/task"))
+        {
+            var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+            if (name.StartsWith("capture", StringComparison.Ordinal))
+            {
+                var status = File.ReadAllLines(Path.Combine(task, "status"));
+                capture[name] = status.Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim();
+            }
+        }
+
+        Assert.That(capture, Is.EqualTo(new Dictionary<string, string> { ["capture poll cp"] = cpu.ToString(CultureInfo.InvariantCulture) }), "one capture thread (comm is cut to 15 bytes), allowed on the polling CPU only");
+        var result = appliance.Stop();
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(result.Stdout, Does.Contain($"one polling capture thread on CPU {cpu}"));
+    }
+}
