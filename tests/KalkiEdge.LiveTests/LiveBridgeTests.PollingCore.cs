@@ -1,6 +1,7 @@
 using System.Globalization;
 using KalkiEdge.DataPlane.Live;
 using KalkiEdge.LiveTests.Support;
+using KalkiEdge.TestKit;
 
 namespace KalkiEdge.LiveTests;
 
@@ -15,16 +16,7 @@ public sealed partial class LiveBridgeTests
 
         AssertTalkBothWays();
 
-        var capture = new Dictionary<string, string>();
-        foreach (var task in Directory.GetDirectories($"/proc/{appliance.Pid}/task"))
-        {
-            var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
-            if (name.StartsWith("capture", StringComparison.Ordinal))
-            {
-                var status = File.ReadAllLines(Path.Combine(task, "status"));
-                capture[name] = status.Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim();
-            }
-        }
+        var capture = ThreadCpus.Of(appliance.Pid.ToString(CultureInfo.InvariantCulture), "capture").ToDictionary(t => t.Name, t => t.Cpus);
 
         Assert.That(capture, Is.EqualTo(new Dictionary<string, string> { ["capture poll cp"] = cpu.ToString(CultureInfo.InvariantCulture) }), "one capture thread (comm is cut to 15 bytes), allowed on the polling CPU only");
         var result = appliance.Stop();

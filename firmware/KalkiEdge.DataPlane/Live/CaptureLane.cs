@@ -9,7 +9,6 @@ namespace KalkiEdge.DataPlane.Live;
 /// </summary>
 internal sealed class CaptureLane : IDisposable
 {
-    private readonly BridgeOutputs _outputs;
     private readonly BridgeOutputs _flushedHere;
 
     /// <param name="index">The device port's index, or the number of device ports for the uplink.</param>
@@ -21,7 +20,7 @@ internal sealed class CaptureLane : IDisposable
         Frame = new Frame { Ingress = port.Name };
         Context = context;
         Egress = egress;
-        _outputs = outputs;
+        Outputs = outputs;
         _flushedHere = flushedHere;
     }
 
@@ -35,7 +34,7 @@ internal sealed class CaptureLane : IDisposable
 
     public IBridgeEgress Egress { get; }
 
-    public BridgeOutputs Outputs => _outputs;
+    public BridgeOutputs Outputs { get; }
 
     /// <summary>
     /// Reads the next frame, blocking (false once the port stops). While the egress holds frames or a transmit batch
@@ -103,7 +102,7 @@ internal sealed class CaptureLane : IDisposable
         }
         finally
         {
-            _outputs.Dispose();
+            Outputs.Dispose();
         }
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using KalkiEdge.Core;
 using KalkiEdge.DataPlane;
 using KalkiEdge.DataPlane.Live;
+using KalkiEdge.TestKit;
 using KalkiEdge.UnitTests.Support;
 
 namespace KalkiEdge.UnitTests.Live;
@@ -126,21 +127,5 @@ public sealed partial class BridgeTests
 
     /// <summary>This process's capture threads (name as the kernel keeps it, 15 bytes) and the CPUs each may run on.</summary>
     private static (string Name, string Cpus)[] CaptureThreads() =>
-        [.. Directory.GetDirectories("/proc/self/task")
-            .Select(task => (Name: ReadOrEmpty(Path.Combine(task, "comm")).Trim(), Status: ReadOrEmpty(Path.Combine(task, "status"))))
-            .Where(t => t.Name.StartsWith("capture", StringComparison.Ordinal) && t.Status.Contains("Cpus_allowed_list:", StringComparison.Ordinal))
-            .Select(t => (t.Name, t.Status.Split('\n').Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim()))];
-
-    /// <summary>A thread may end between listing and reading.</summary>
-    private static string ReadOrEmpty(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+        [.. ThreadCpus.Of("self", "capture").Select(t => (t.Name, t.Cpus))];
 }

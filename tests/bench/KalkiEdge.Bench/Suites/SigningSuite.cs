@@ -40,8 +40,9 @@ public sealed partial class SigningSuite : IBenchSuite
                 Backend = HypervisorBackendRequest.Emulated,
                 KeyPath = Path.Combine(dir.FullName, "hypervisor.key"),
             });
-            Throughput(report, emulated);
-            FirmwareReplay(report, TrafficMix.Build(Devices, EngineThroughputSuite.Frames), dir.FullName);
+            var mix = TrafficMix.Build(Devices, EngineThroughputSuite.Frames);
+            Throughput(report, emulated, mix);
+            FirmwareReplay(report, mix, dir.FullName);
             CallCost(report, emulated, "emulated");
             if (File.Exists(UberXmhfNode))
             {
@@ -59,10 +60,9 @@ public sealed partial class SigningSuite : IBenchSuite
         }
     }
 
-    private static void Throughput(SuiteReport report, HypervisorShim shim)
+    private static void Throughput(SuiteReport report, HypervisorShim shim, TrafficMix mix)
     {
-        var frames = EngineThroughputSuite.Frames;
-        var mix = TrafficMix.Build(Devices, frames);
+        var frames = mix.Order.Length;
         var appliance = EngineThroughputSuite.Build(mix, EngineThroughputSuite.FirewallChain.Trim('"'));
         var preferred = EpochMacs.Preferred;
         var variants = new Variant[]
