@@ -67,22 +67,31 @@ public static class Measure
         return Median(times);
     }
 
-    public static double Median(List<double> values)
+    /// <summary>The median; <paramref name="values"/> keep their order (rounds stay paired for <see cref="PairedRatios"/>).</summary>
+    public static double Median(IEnumerable<double> values)
     {
-        values.Sort();
-        int n = values.Count;
-        return n == 0 ? double.NaN : n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
+        var sorted = Sorted(values);
+        int n = sorted.Count;
+        return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
     }
 
-    public static double Percentile(List<double> values, double p)
+    /// <summary>The <paramref name="p"/>th percentile (nearest rank); <paramref name="values"/> keep their order.</summary>
+    public static double Percentile(IEnumerable<double> values, double p)
     {
-        values.Sort();
-        if (values.Count == 0)
+        var sorted = Sorted(values);
+        if (sorted.Count == 0)
         {
             return double.NaN;
         }
 
-        var rank = (int)Math.Ceiling(p / 100 * values.Count) - 1;
-        return values[Math.Clamp(rank, 0, values.Count - 1)];
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Count) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
+    }
+
+    private static List<double> Sorted(IEnumerable<double> values)
+    {
+        var sorted = new List<double>(values);
+        sorted.Sort();
+        return sorted;
     }
 }

@@ -169,6 +169,12 @@ internal sealed class Timing
 
     public double Cpu => Measure.Median(_samples.ConvertAll(s => s.Cpu));
 
+    /// <summary>Each run's wall time, in the order the runs were taken (for <see cref="PairedRatios"/>).</summary>
+    public IReadOnlyList<double> Walls => _samples.ConvertAll(s => s.Wall);
+
+    /// <summary>Each run's processor time, in the order the runs were taken.</summary>
+    public IReadOnlyList<double> Cpus => _samples.ConvertAll(s => s.Cpu);
+
     public void Add(Sample sample) => _samples.Add(sample);
 
     public void Add(Timing other) => _samples.AddRange(other._samples);
