@@ -150,7 +150,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
             report.Add($"{label}, {size} B", fps, "frames/s", $"median of runs, counted at the receiver{note}");
             if (kernel is { } k)
             {
-                var kernelFps = size == "64" ? k.Fps64 : k.Fps1400;
+                var kernelFps = k.FpsAt(size);
                 var ratio = fps / kernelFps;
                 var spread = rounds is { Count: > 1 } ? $"; {PairedRatios.Describe(Fps(rounds, size), [.. rounds.Select(_ => kernelFps)])}" : "";
                 report.Add($"{label}, {size} B vs kernel bridge", ratio, "ratio", $"target >= {FpsTarget}: {(ratio >= FpsTarget ? "met" : "MISSED")}{spread}");
@@ -159,7 +159,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     }
 
     /// <summary>Each run's frame rate at <paramref name="size"/> ("64" or "1400") bytes.</summary>
-    private static double[] Fps(List<LiveRun> runs, string size) => [.. runs.Select(r => size == "64" ? r.Fps64 : r.Fps1400)];
+    private static double[] Fps(List<LiveRun> runs, string size) => [.. runs.Select(r => r.FpsAt(size))];
 
     /// <param name="rounds">The runs <paramref name="run"/> is the mean of, when there are several: their spread is reported.</param>
     private static void AddLatency(SuiteReport report, string label, LiveRun run, LiveRun? kernel, string note, List<LiveRun>? rounds = null)
@@ -169,7 +169,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
             report.Add($"{label}, RTT {q}", micros, "µs", $"UDP ping-pong hue <-> cloud, Python at both ends{note}");
             if (kernel is { } k)
             {
-                var kernelMicros = q == "p50" ? k.P50 : k.P99;
+                var kernelMicros = k.RttAt(q);
                 var added = micros - kernelMicros;
                 var limit = q == "p50" ? AddedP50TargetMicros : AddedP99TargetMicros;
                 var spread = rounds is { Count: > 1 } ? $"; per round {AddedRange(rounds, q, kernelMicros)}" : "";
@@ -181,7 +181,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     /// <summary>The lowest and highest added round trip (<paramref name="q"/> "p50" or "p99") over the runs, against the kernel bridge's.</summary>
     private static string AddedRange(List<LiveRun> runs, string q, double kernelMicros)
     {
-        var added = runs.Select(r => (q == "p50" ? r.P50 : r.P99) - kernelMicros).ToList();
+        var added = runs.Select(r => r.RttAt(q) - kernelMicros).ToList();
         return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{added.Min():0.#}..{added.Max():0.#} µs over {added.Count}");
     }
 
@@ -215,7 +215,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
         var note = $"firewall chain both; frames/s signed / unsigned; frame MAC {Assurance.Signing.EpochMacs.Name(Assurance.Signing.EpochMacs.Preferred)}";
         foreach (var size in (ReadOnlySpan<string>)["64", "1400"])
         {
-            var ratio = Fps(signedRounds, size).Average() / Fps(unsignedRounds, size).Average();
+            var ratio = signed.FpsAt(size) / unsigned.FpsAt(size);
             var spread = PairedRatios.Describe(Fps(signedRounds, size), Fps(unsignedRounds, size));
             report.Add($"epoch signing, {size} B vs signing off", ratio, "ratio", $"{note} (target >= {SignedTarget}: {(ratio >= SignedTarget ? "met" : "NOT met")}); {spread}");
         }
@@ -237,6 +237,12 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
                 latency.GetProperty("p50Micros").GetDouble(),
                 latency.GetProperty("p99Micros").GetDouble());
         }
+
+        /// <summary>The frame rate at <paramref name="size"/> ("64" or "1400") bytes.</summary>
+        public double FpsAt(string size) => size == "64" ? Fps64 : Fps1400;
+
+        /// <summary>The round trip's <paramref name="q"/> ("p50" or "p99").</summary>
+        public double RttAt(string q) => q == "p50" ? P50 : P99;
 
         public static LiveRun Mean(List<LiveRun> runs) => new(
             runs.Average(r => r.Fps64), runs.Average(r => r.Fps1400), runs.Average(r => r.P50), runs.Average(r => r.P99));
