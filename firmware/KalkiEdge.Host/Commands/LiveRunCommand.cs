@@ -137,11 +137,17 @@ internal static partial class LiveRunCommand
         using var sensors = SensorWiring.Start(appliance, SensorWiring.Hardware(appliance), appliance.Control.Telemetry, m => LogMonitor(log, m));
         management.Healthy = () => bridge.Failure is null;
         management.WatchPorts(() => bridge.Status);
-        management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
+        // A polling core that could not be pinned has failed the bridge before its first frame: it is never announced
+        // as bridging (the loop below ends at once and the failure is reported).
+        if (bridge.Failure is null)
+        {
+            management.Ready($"bridging {string.Join(", ", config.Devices)} <-> {config.Uplink}");
+            var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
+            Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port{(config.PollCpu is { } cpu ? $", one polling capture thread on CPU {cpu}" : "")} (SIGTERM or Ctrl-C stops)");
+            Console.Out.Flush();
+        }
+
         StartupPages.Release(Console.Error);
-        var snaplens = string.Join(", ", bridge.Ports.OfType<LivePort>().Select(p => $"{p.Name} {p.Snaplen}"));
-        Console.WriteLine($"KalkiEdge live bridge: device ports [{string.Join(", ", config.Devices)}] <-> uplink {config.Uplink}, {appliance.Engine.Devices.Count} devices, snaplen {snaplens}, buffer {config.BufferMegabytes} MB per port{(config.PollCpu is { } cpu ? $", one polling capture thread on CPU {cpu}" : "")} (SIGTERM or Ctrl-C stops)");
-        Console.Out.Flush();
         var last = bridge.RefreshStatistics();
         var collectorAtStart = CollectorActivity.Now();
         bool checkedPriority = false;

@@ -133,7 +133,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
 
     private static void Add(SuiteReport report, string label, List<LiveRun> runs, LiveRun kernel)
     {
-        var note = runs.Count > 1 ? $", mean of {runs.Count} runs interleaved with the other firewall variants" : "";
+        var note = runs.Count > 1 ? $"; the mean of {runs.Count} runs interleaved with the other firewall variants" : "";
         AddThroughput(report, label, LiveRun.Mean(runs), kernel, note, runs);
         AddLatency(report, label, LiveRun.Mean(runs), kernel, note, runs);
     }
@@ -147,7 +147,7 @@ public sealed partial class LiveBridgeSuite : IBenchSuite
     {
         foreach (var (size, fps) in (ReadOnlySpan<(string, double)>)[("64", run.Fps64), ("1400", run.Fps1400)])
         {
-            report.Add($"{label}, {size} B", fps, "frames/s", $"median of runs, counted at the receiver{note}");
+            report.Add($"{label}, {size} B", fps, "frames/s", $"counted at the receiver, each run the median of bench.py's runs at this size{note}");
             if (kernel is { } k)
             {
                 var kernelFps = k.FpsAt(size);
