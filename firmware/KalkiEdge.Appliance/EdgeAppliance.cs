@@ -32,8 +32,6 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     // on sites without a hypervisor section, images pass unchecked (and the start-up says so loudly).
     private readonly DeferredAttestor _attestor;
 
-    private long _frameMicros;
-
     private EdgeAppliance(SiteConfig config, ChainCompiler compiler, ImageCatalog images, IApplianceObserver observer, IReadOnlyList<DeviceTypePack> packs,
         FrameClock clock, DeferredAttestor attestor, AlertQueue alerts, SecurityController control, PersistentStore? store, DeviceChainResolver resolver)
     {
@@ -82,17 +80,15 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     public bool ResolvesMud { get; private set; }
 
     /// <summary>Before a frame enters the engine: its capture time is the control clock's base.</summary>
-    public void BeginFrame(long captureMicros)
-    {
-        _frameMicros = captureMicros;
-        Clock.OnFrame(captureMicros);
-    }
+    public void BeginFrame(long captureMicros) => Clock.OnFrame(captureMicros);
 
     /// <summary>
     /// As <see cref="BeginFrame"/>, before a frame an engine thread processed is merged (sharded replay): its alerts are
     /// queued by then, so when the control plane has no work (<see cref="SecurityController.HasWork"/>) nothing times
     /// the merge and the clock is not read (per frame, a large share of the merge's cost); a reading that still comes
-    /// starts the frame's compute time (<see cref="FrameClock.OnFrameUntimed"/>).
+    /// starts the frame's compute time (<see cref="FrameClock.OnFrameUntimed"/>). The clock holds the frame's time, and
+    /// nothing else is written per frame: the engine is allocated right after this object and its threads read its
+    /// fields on every frame, so a field written here could share their cache line.
     /// </summary>
     public void BeginMerge(long captureMicros)
     {
@@ -102,7 +98,6 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
             return;
         }
 
-        _frameMicros = captureMicros;
         Clock.OnFrameUntimed(captureMicros);
     }
 
@@ -115,7 +110,7 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
         // Per frame: a field read decides; the call is made only while candidates wait.
         if (Pairing is { HasCandidates: true } pairing)
         {
-            pairing.Settle(_frameMicros);
+            pairing.Settle(Clock.FrameMicros);
         }
 
         Control.Drain();

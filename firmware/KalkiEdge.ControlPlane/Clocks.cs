@@ -31,6 +31,9 @@ public sealed class FrameClock : IControlClock
     private long _frameMicros;
     private long _frameTicks = Stopwatch.GetTimestamp();
 
+    /// <summary>The base: the capture time of the frame being processed (the time <see cref="OnFrame"/> or <see cref="OnFrameUntimed"/> was given).</summary>
+    public long FrameMicros => _frameMicros;
+
     public long NowMicros
     {
         get

@@ -15,6 +15,16 @@ public sealed class FrameClockTests
     }
 
     [Test]
+    public void The_frame_time_is_the_capture_time_the_frame_was_given_timed_or_not()
+    {
+        var clock = new FrameClock();
+        clock.OnFrame(1_000_000);
+        Assert.That(clock.FrameMicros, Is.EqualTo(1_000_000));
+        clock.OnFrameUntimed(2_000_000);
+        Assert.That(clock.FrameMicros, Is.EqualTo(2_000_000));
+    }
+
+    [Test]
     public void An_untimed_frame_counts_its_compute_time_from_the_first_reading_on()
     {
         var clock = new FrameClock();
