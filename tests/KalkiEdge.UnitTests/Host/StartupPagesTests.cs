@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using KalkiEdge.Host.Memory;
 
 namespace KalkiEdge.UnitTests.Host;
@@ -125,12 +126,25 @@ public class StartupPagesTests
             Assert.Ignore("/proc/self/smaps and madvise are Linux's");
         }
 
-        var libc = LibcPath();
-        var before = CleanKb(libc);
-        StartupPages.Release(TextWriter.Null);
+        // A library this process loads but never calls: libc would do, but every thread calls it, and a fault maps
+        // the 64 kB around the page it needs, so a busy test run maps all of libc again before the listing is read.
+        var idle = Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "libSystem.Net.Security.Native.so");
+        var handle = NativeLibrary.Load(idle);
+        try
+        {
+            NativeLibrary.GetExport(handle, "NetSecurityNative_ReleaseGssBuffer"); // reads its symbol tables: resident
+            var before = CleanKb(idle);
+            var error = new StringWriter();
+            StartupPages.Release(error);
 
-        // libc runs all the time (this test's threads call it), but not all of what was resident at once.
-        Assert.That(CleanKb(libc), Is.LessThan(before));
+            Assert.That(before, Is.GreaterThan(0));
+            Assert.That(error.ToString(), Is.Empty);
+            Assert.That(CleanKb(idle), Is.Zero);
+        }
+        finally
+        {
+            NativeLibrary.Free(handle);
+        }
     }
 
     [Test]
