@@ -86,9 +86,8 @@ public sealed class EdgeAppliance : IUmboxLogSink, IDisposable
     /// As <see cref="BeginFrame"/>, before a frame an engine thread processed is merged (sharded replay): its alerts are
     /// queued by then, so when the control plane has no work (<see cref="SecurityController.HasWork"/>) nothing times
     /// the merge and the clock is not read (per frame, a large share of the merge's cost); a reading that still comes
-    /// starts the frame's compute time (<see cref="FrameClock.OnFrameUntimed"/>). The clock holds the frame's time, and
-    /// nothing else is written per frame: the engine is allocated right after this object and its threads read its
-    /// fields on every frame, so a field written here could share their cache line.
+    /// starts the frame's compute time (<see cref="FrameClock.OnFrameUntimed"/>). The clock is the one holder of the
+    /// frame's time.
     /// </summary>
     public void BeginMerge(long captureMicros)
     {
